@@ -1,0 +1,125 @@
+package logstats
+
+import (
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Dialect is a SQL dialect that logstats speaks: the few places where MySQL
+// and SQLite differ (DDL, upsert syntax, row locks, bounded deletes).
+type Dialect int
+
+// The supported dialects. MariaDB, TiDB and Vitess speak MySQL.
+const (
+	DialectUnknown Dialect = iota
+	DialectSQLite
+	DialectMySQL
+)
+
+func (d Dialect) String() string {
+	switch d {
+	case DialectSQLite:
+		return "sqlite"
+	case DialectMySQL:
+		return "mysql"
+	}
+	return "unknown"
+}
+
+// DetectDialect tells the dialect from the type of db's driver: the drivers of
+// github.com/go-sql-driver/mysql and modernc.org/sqlite (or
+// github.com/mattn/go-sqlite3) are recognised. It does no I/O.
+func DetectDialect(db *sql.DB) (Dialect, error) {
+	if db == nil {
+		return DialectUnknown, fmt.Errorf("%w: no database", ErrUnknownDialect)
+	}
+	name := strings.ToLower(fmt.Sprintf("%T", db.Driver()))
+	switch {
+	case strings.Contains(name, "mysql"):
+		return DialectMySQL, nil
+	case strings.Contains(name, "sqlite"):
+		return DialectSQLite, nil
+	}
+	return DialectUnknown, fmt.Errorf("%w: driver %s; set the Dialect field to DialectMySQL or DialectSQLite", ErrUnknownDialect, name)
+}
+
+// resolveDialect returns d if it is set, else the dialect detected from db.
+func resolveDialect(db *sql.DB, d Dialect) (Dialect, error) {
+	if d != DialectUnknown {
+		return d, nil
+	}
+	return DetectDialect(db)
+}
+
+// forUpdate is the suffix that locks the rows a SELECT reads until the end of
+// the transaction. SQLite needs none: a write transaction locks the database.
+func (d Dialect) forUpdate() string {
+	if d == DialectMySQL {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// insertIgnore returns an INSERT that does nothing when the key exists.
+func (d Dialect) insertIgnore(table, columns, values string) string {
+	if d == DialectMySQL {
+		// Not INSERT IGNORE: that would also turn other errors into warnings.
+		first, _, _ := strings.Cut(columns, ",")
+		return "INSERT INTO " + table + " (" + columns + ") VALUES " + values +
+			" ON DUPLICATE KEY UPDATE " + first + " = " + first
+	}
+	return "INSERT INTO " + table + " (" + columns + ") VALUES " + values + " ON CONFLICT DO NOTHING"
+}
+
+// placeholders returns "(?, ?, ...)" for n columns repeated for rows rows.
+func placeholders(columns, rows int) string {
+	one := "(" + strings.Repeat("?, ", columns-1) + "?)"
+	var b strings.Builder
+	b.Grow(rows * (len(one) + 2))
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(one)
+	}
+	return b.String()
+}
+
+// maxParams is how many placeholders one statement may have: SQLite's default
+// SQLITE_MAX_VARIABLE_NUMBER is 32766, MySQL's limit is 65535.
+func (d Dialect) maxParams() int {
+	if d == DialectMySQL {
+		return 65535
+	}
+	return 32766
+}
+
+// dayValue scans a day column: a DATE from MySQL arrives as []byte, or as a
+// time.Time when the DSN has parseTime=true; SQLite's is TEXT.
+type dayValue struct{ Date Date }
+
+func (v *dayValue) Scan(src any) error {
+	var s string
+	switch x := src.(type) {
+	case time.Time:
+		v.Date = Date{x.Year(), x.Month(), x.Day()}
+		return nil
+	case []byte:
+		s = string(x)
+	case string:
+		s = x
+	default:
+		return fmt.Errorf("scan day: unsupported type %T", src)
+	}
+	if len(s) > 10 {
+		s = s[:10]
+	}
+	d, err := ParseDate(s)
+	if err != nil {
+		return fmt.Errorf("scan day: %w", err)
+	}
+	v.Date = d
+	return nil
+}

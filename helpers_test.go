@@ -1,0 +1,298 @@
+package logstats_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/loggen"
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+// genLog returns a generated log of n lines.
+func genLog(t testing.TB, n int, seed uint64, malformedRate float64) string {
+	t.Helper()
+	cfg := loggen.DefaultConfig()
+	cfg.Lines, cfg.Seed, cfg.MalformedRate = n, seed, malformedRate
+	cfg.Customers, cfg.Days = 7, 5
+	var buf bytes.Buffer
+	if err := loggen.Write(&buf, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// newIngester returns an Ingester for db with small batches, so that tests
+// cross many batch boundaries.
+func newIngester(db *testdb.DB, batchLines int) *logstats.Ingester {
+	ing := logstats.NewIngester(db.DB)
+	ing.Dialect = db.Dialect
+	ing.BatchLines = batchLines
+	return ing
+}
+
+func mustLoad(t testing.TB, ing *logstats.Ingester, name, text string) *logstats.LoadResult {
+	t.Helper()
+	res, err := ing.Load(context.Background(), name, strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("Load(%s): %v", name, err)
+	}
+	return res
+}
+
+// parseEntries parses a log the way the ingester must, as the reference for
+// naive computations.
+func parseEntries(t testing.TB, text string) []logstats.Entry {
+	t.Helper()
+	var entries []logstats.Entry
+	p := logstats.NewParser(strings.NewReader(text))
+	for {
+		e, err := p.Next()
+		if err == io.EOF {
+			return entries
+		}
+		var perr *logstats.ParseError
+		if err != nil && !errors.As(err, &perr) {
+			t.Fatal(err)
+		}
+		if err == nil {
+			entries = append(entries, e)
+		}
+	}
+}
+
+// naiveStats computes Stats straight from the definitions in SPEC §3 over raw
+// entries, with exact rational arithmetic: the reference the StatsService must
+// equal.
+func naiveStats(entries []logstats.Entry, customer string, from logstats.Date, to *logstats.Date, percentiles []logstats.Percentile) logstats.Stats {
+	var st logstats.Stats
+	var lat []int64
+	for _, e := range entries {
+		day := logstats.DateOf(e.Time)
+		if e.CustomerID != customer || (!from.IsZero() && day.Before(from)) || (to != nil && to.Before(day)) {
+			continue
+		}
+		st.TotalRequests++
+		st.RequestsByStatusClass[e.Status/100-1]++
+		if e.Status < 400 {
+			st.SuccessfulRequests++
+		} else {
+			st.FailedRequests++
+		}
+		lat = append(lat, e.Latency.Microseconds())
+	}
+	if st.TotalRequests == 0 {
+		return st
+	}
+	n := int64(len(lat))
+	slices.Sort(lat)
+	st.Uptime = float64(roundHalfUp(big.NewRat(st.SuccessfulRequests*10000, n))) / 100
+	sum := new(big.Int)
+	for _, v := range lat {
+		sum.Add(sum, big.NewInt(v))
+	}
+	st.AverageLatency = us(roundHalfUp(new(big.Rat).SetFrac(sum, big.NewInt(n))))
+	st.MinLatency, st.MaxLatency = us(lat[0]), us(lat[n-1])
+	st.MedianLatency = us(naivePercentile(lat, "50"))
+	st.P99Latency = us(naivePercentile(lat, "99"))
+	for _, p := range percentiles {
+		st.Percentiles = append(st.Percentiles, logstats.PercentileLatency{Percentile: p, Latency: us(naivePercentile(lat, p.String()))})
+	}
+	return st
+}
+
+// naivePercentile: h = (n-1)q; v[floor h] + (h - floor h)(v[ceil h] - v[floor h]).
+func naivePercentile(sorted []int64, percent string) int64 {
+	q, ok := new(big.Rat).SetString(percent)
+	if !ok {
+		panic(percent)
+	}
+	q.Quo(q, big.NewRat(100, 1))
+	h := new(big.Rat).Mul(big.NewRat(int64(len(sorted)-1), 1), q)
+	lo := new(big.Int).Quo(h.Num(), h.Denom()).Int64()
+	hi := lo
+	if !h.IsInt() {
+		hi = lo + 1
+	}
+	frac := new(big.Rat).Sub(h, big.NewRat(lo, 1))
+	v := new(big.Rat).Mul(frac, big.NewRat(sorted[hi]-sorted[lo], 1))
+	v.Add(v, big.NewRat(sorted[lo], 1))
+	return roundHalfUp(v)
+}
+
+// roundHalfUp rounds a non-negative rational to the nearest integer, halves up.
+func roundHalfUp(r *big.Rat) int64 {
+	x := new(big.Rat).Add(r, big.NewRat(1, 2))
+	return new(big.Int).Quo(x.Num(), x.Denom()).Int64()
+}
+
+// naiveDaily computes the daily breakdown the StatsService must return.
+func naiveDaily(entries []logstats.Entry, customer string, from logstats.Date, to *logstats.Date, percentiles []logstats.Percentile) []logstats.DailyStats {
+	var days []logstats.Date
+	for _, e := range entries {
+		d := logstats.DateOf(e.Time)
+		if e.CustomerID == customer && (from.IsZero() || !d.Before(from)) && (to == nil || !to.Before(d)) && !slices.Contains(days, d) {
+			days = append(days, d)
+		}
+	}
+	slices.SortFunc(days, logstats.Date.Compare)
+	var out []logstats.DailyStats
+	for _, d := range days {
+		out = append(out, logstats.DailyStats{Date: d, Stats: naiveStats(entries, customer, d, &d, percentiles)})
+	}
+	return out
+}
+
+func customersOf(entries []logstats.Entry) []string {
+	var ids []string
+	for _, e := range entries {
+		if !slices.Contains(ids, e.CustomerID) {
+			ids = append(ids, e.CustomerID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// checkStats compares every customer's stats, overall and per day, with the
+// naive computation over entries.
+func checkStats(t testing.TB, db *sql.DB, entries []logstats.Entry, from logstats.Date, to *logstats.Date, percentiles []logstats.Percentile) {
+	t.Helper()
+	svc := logstats.NewStatsService(db)
+	for _, c := range append(customersOf(entries), "nobody") {
+		got, err := svc.FindStats(context.Background(), c, logstats.StatsFilter{From: from, To: to, Percentiles: percentiles})
+		if err != nil {
+			t.Fatalf("FindStats(%s): %v", c, err)
+		}
+		if want := naiveStats(entries, c, from, to, percentiles); !statsEqual(got.Stats, want) {
+			t.Fatalf("FindStats(%s, %v..%v).Stats =\n%+v\nwant\n%+v", c, from, to, got.Stats, want)
+		}
+		want := naiveDaily(entries, c, from, to, percentiles)
+		if len(got.Daily) != len(want) {
+			t.Fatalf("FindStats(%s) has %d days, want %d", c, len(got.Daily), len(want))
+		}
+		for i := range want {
+			if got.Daily[i].Date != want[i].Date || !statsEqual(got.Daily[i].Stats, want[i].Stats) {
+				t.Fatalf("FindStats(%s) day %d =\n%v %+v\nwant\n%v %+v", c, i, got.Daily[i].Date, got.Daily[i].Stats, want[i].Date, want[i].Stats)
+			}
+		}
+	}
+}
+
+func statsEqual(a, b logstats.Stats) bool {
+	return reflect.DeepEqual(a, b)
+}
+
+// dbState is everything a load leaves in the database that must not depend on
+// how the load went (batches, interruptions, compaction): the raw rows, every
+// customer's stats per day, and the source ledger.
+type dbState struct {
+	RawRows   int64
+	RawDigest string
+	Stats     string
+	Ledger    string
+}
+
+func snapshot(t testing.TB, db *sql.DB) dbState {
+	t.Helper()
+	ctx := context.Background()
+	var s dbState
+	h := sha256.New()
+	rows, err := db.QueryContext(ctx, `SELECT customer_id, day, source_id, src_offset, ts_us, path, status, latency_us
+		FROM logstats_requests ORDER BY customer_id, day, source_id, src_offset`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c, day, path []byte
+		var src, off, ts, status, lat int64
+		if err := rows.Scan(&c, &day, &src, &off, &ts, &path, &status, &lat); err != nil {
+			t.Fatal(err)
+		}
+		s.RawRows++
+		fmt.Fprintf(h, "%q %.10s %d %d %d %q %d %d\n", c, day, src, off, ts, path, status, lat)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.RawDigest = hex.EncodeToString(h.Sum(nil))
+
+	svc := logstats.NewStatsService(db)
+	customers, err := svc.FindCustomers(ctx, logstats.CustomerFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, c := range customers {
+		st, err := svc.FindStats(ctx, c.ID, logstats.StatsFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%+v\n", *st)
+	}
+	s.Stats = b.String()
+
+	b.Reset()
+	lrows, err := db.QueryContext(ctx, `SELECT source_id, committed_offset, committed_lines, committed_sha256 FROM logstats_sources ORDER BY source_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lrows.Close()
+	for lrows.Next() {
+		var id, off, lines int64
+		var sum []byte
+		if err := lrows.Scan(&id, &off, &lines, &sum); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%d %d %d %x\n", id, off, lines, sum)
+	}
+	if err := lrows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.Ledger = b.String()
+	return s
+}
+
+func checkSameState(t testing.TB, got, want dbState) {
+	t.Helper()
+	if got.RawRows != want.RawRows || got.RawDigest != want.RawDigest {
+		t.Fatalf("raw rows: %d (digest %s), want %d (%s)", got.RawRows, got.RawDigest[:12], want.RawRows, want.RawDigest[:12])
+	}
+	if got.Stats != want.Stats {
+		t.Fatalf("stats differ:\n%s\nwant\n%s", got.Stats, want.Stats)
+	}
+	if got.Ledger != want.Ledger {
+		t.Fatalf("ledger differs:\n%s\nwant\n%s", got.Ledger, want.Ledger)
+	}
+}
+
+// cleanState loads text in one uninterrupted load into a fresh database of the
+// same dialect and returns the resulting state.
+func cleanState(t testing.TB, d logstats.Dialect, name, text string) dbState {
+	t.Helper()
+	db := testdb.Open(t, d)
+	mustLoad(t, newIngester(db, logstats.DefaultBatchLines), name, text)
+	return snapshot(t, db.DB)
+}
+
+func date(s string) logstats.Date {
+	d, err := logstats.ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func ptr[T any](v T) *T { return &v }

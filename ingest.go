@@ -1,0 +1,836 @@
+package logstats
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults of the Ingester's knobs.
+const (
+	DefaultBatchLines   = 20_000
+	DefaultMaxErrors    = 20
+	DefaultCompactEvery = 32
+	DefaultMaxRetries   = 5
+)
+
+// headLines and headBytes bound the look-ahead that finds a source's first
+// valid line, which identifies the source.
+const (
+	headLines = 1000
+	headBytes = 1 << 20
+)
+
+// Ingester loads logs into the database exactly once. It is safe for
+// concurrent use; concurrent loads of the same source are refused with
+// [ErrLoadInProgress], in this process and across processes.
+type Ingester struct {
+	// Dialect is the SQL dialect of the database. NewIngester detects it from
+	// the driver; set it when that fails (a wrapped driver, say).
+	Dialect Dialect
+	// BatchLines is how many lines each transaction commits. It bounds memory
+	// (about 200 bytes a line) and transaction size. Default DefaultBatchLines.
+	BatchLines int
+	// Strict stops a load at the first malformed line: the batches before the
+	// one holding it are committed, and the load returns its *ParseError.
+	// Default false: malformed lines are counted, reported and skipped.
+	Strict bool
+	// Location is the time zone of the log's timestamps. Default time.UTC.
+	Location *time.Location
+	// MaxErrors is how many malformed lines a LoadResult lists. Default
+	// DefaultMaxErrors.
+	MaxErrors int
+	// CompactEvery is how many batches a load commits before it merges the
+	// rollup rows it wrote for each day (it also does at the end). Default
+	// DefaultCompactEvery.
+	CompactEvery int
+	// MaxRetries is how many times a batch is retried after a deadlock, lock
+	// wait timeout or busy database. Default DefaultMaxRetries.
+	MaxRetries int
+	// Progress, when set, is called after each committed batch, from the
+	// goroutine that writes to the database.
+	Progress func(LoadProgress)
+	// Now returns the current time, for the ledger's timestamps. Default time.Now.
+	Now func() time.Time
+
+	db      *sql.DB
+	mu      sync.Mutex
+	loading map[int64]bool // sources being loaded through this Ingester
+}
+
+// NewIngester returns an Ingester that writes to db. It does no I/O; call
+// [Migrate] before the first load.
+func NewIngester(db *sql.DB) *Ingester {
+	d, _ := DetectDialect(db)
+	return &Ingester{
+		Dialect:      d,
+		BatchLines:   DefaultBatchLines,
+		Location:     time.UTC,
+		MaxErrors:    DefaultMaxErrors,
+		CompactEvery: DefaultCompactEvery,
+		MaxRetries:   DefaultMaxRetries,
+		Now:          time.Now,
+		db:           db,
+		loading:      make(map[int64]bool),
+	}
+}
+
+// LoadProgress is reported after each committed batch.
+type LoadProgress struct {
+	Bytes     int64 // bytes of (decompressed) input committed so far
+	Lines     int64 // lines committed so far, the already loaded ones included
+	Inserted  int64 // requests inserted by this load so far
+	Malformed int64 // malformed lines committed (skipped) by this load so far
+}
+
+// LoadResult says what a load did.
+type LoadResult struct {
+	// Source is the name the source was loaded under.
+	Source string `json:"source"`
+	// Lines is how many lines of the input were read, the already loaded
+	// ones included.
+	Lines int64 `json:"lines"`
+	// Inserted is how many requests this load added.
+	Inserted int64 `json:"inserted"`
+	// SkippedAlreadyLoaded is how many lines an earlier load had committed.
+	SkippedAlreadyLoaded int64 `json:"skipped_already_loaded"`
+	// Malformed is how many malformed lines were read (and skipped).
+	Malformed int64 `json:"malformed"`
+	// Blank is how many blank lines were read (and skipped).
+	Blank int64 `json:"blank"`
+	// Bytes is how many bytes of (decompressed) input were read.
+	Bytes int64 `json:"bytes"`
+	// Errors lists the first malformed lines, at most MaxErrors.
+	Errors []*ParseError `json:"-"`
+}
+
+// LoadFile loads the log file at path (plain or gzip), under the name path.
+// See Load.
+func (ing *Ingester) LoadFile(ctx context.Context, path string) (*LoadResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ing.Load(ctx, filepath.Base(path), f)
+}
+
+// Load reads a log (plain or gzip) from r and loads the lines that no earlier
+// load committed. name is recorded with the source and reported; the source
+// itself is identified by its first valid line, so the same log loaded under
+// another name is still recognised.
+//
+// Each batch of lines is committed in one transaction with the source's new
+// offset, so a load that fails or is cancelled can simply be run again. Load
+// returns an error wrapping ErrSourceChanged, without loading anything, when
+// the part of the source loaded before has changed; ErrLoadInProgress when
+// another load of the same source is running; a *ParseError in strict mode.
+// The LoadResult is never nil and counts what was done before any error.
+func (ing *Ingester) Load(ctx context.Context, name string, r io.Reader) (*LoadResult, error) {
+	res := &LoadResult{Source: name}
+	d, err := resolveDialect(ing.db, ing.Dialect)
+	if err != nil {
+		return res, err
+	}
+	p := NewParser(r)
+	p.Location = ing.Location
+	if err := p.open(); err != nil {
+		return res, err
+	}
+	p.lr.hash = sha256.New()
+	head, fingerprint, err := readHead(p)
+	if err != nil {
+		return res, err
+	}
+	if len(head) == 0 && p.lr.consumed == 0 {
+		return res, nil // empty input
+	}
+	src := &source{id: sourceID(fingerprint), fingerprint: fingerprint, name: name}
+	if !ing.lock(src.id) {
+		return res, fmt.Errorf("%w: %s; retry when it ends (the retry loads only what is left)", ErrLoadInProgress, name)
+	}
+	defer ing.unlock(src.id)
+	if err := ing.openSource(ctx, d, src); err != nil {
+		return res, err
+	}
+	head, err = skipLoaded(p.lr, head, src)
+	if err != nil {
+		return res, err
+	}
+	res.SkippedAlreadyLoaded = src.lines
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan *batch, 1)
+	free := make(chan *batch, 2)
+	werr := make(chan error, 1)
+	go func() {
+		err := ing.writeBatches(ctx, d, src, batches, free, res)
+		if err != nil {
+			cancel() // stop the reader, then let it finish
+			for range batches {
+			}
+		}
+		werr <- err
+	}()
+	perr := ing.readBatches(ctx, p, head, src, batches, free, res)
+	close(batches)
+	if err := <-werr; err != nil {
+		return res, err
+	}
+	if perr != nil {
+		return res, perr
+	}
+	return res, nil
+}
+
+func (ing *Ingester) lock(id int64) bool {
+	ing.mu.Lock()
+	defer ing.mu.Unlock()
+	if ing.loading[id] {
+		return false
+	}
+	ing.loading[id] = true
+	return true
+}
+
+func (ing *Ingester) unlock(id int64) {
+	ing.mu.Lock()
+	defer ing.mu.Unlock()
+	delete(ing.loading, id)
+}
+
+// source is a log being loaded and its ledger row.
+type source struct {
+	id          int64
+	fingerprint [32]byte
+	name        string
+	offset      int64  // committed byte offset
+	lines       int64  // committed lines
+	sum         []byte // SHA-256 of the committed prefix
+}
+
+// sourceID derives the ledger key from the fingerprint, so that no
+// AUTO_INCREMENT is needed. A collision of 63-bit ids is detected when the
+// stored fingerprint differs.
+func sourceID(fp [32]byte) int64 {
+	return int64(binary.BigEndian.Uint64(fp[:8]) >> 1)
+}
+
+// headLine is a line read before the source was identified.
+type headLine struct {
+	start, end int64 // byte offsets of the line and of the next one
+	lineNumber int64
+	sum        []byte // SHA-256 of the input up to end
+	entry      Entry
+	err        *ParseError // nil for a valid or blank line
+	blank      bool
+}
+
+// readHead reads lines up to and including the first valid one, whose bytes
+// identify the source (headers, comments and blank lines before it do not).
+// Without a valid line in the first headLines lines or headBytes bytes, all
+// that was read identifies it.
+func readHead(p *Parser) ([]headLine, [32]byte, error) {
+	lr := p.lr
+	var head []headLine
+	for len(head) < headLines && lr.consumed < headBytes {
+		start := lr.consumed
+		raw, err := lr.readLine()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		h := headLine{start: start, lineNumber: int64(lr.lineNumber)}
+		switch {
+		case err != nil:
+			perr := p.lineError(err)
+			if !errors.As(perr, &h.err) {
+				return nil, [32]byte{}, perr
+			}
+		default:
+			entry, perr := p.parse(raw)
+			if perr == nil {
+				fp := sha256.Sum256(bytes.TrimSuffix(raw, []byte{'\r'}))
+				h.end, h.sum, h.entry = lr.consumed, lr.sum(), entry
+				return append(head, h), fp, nil
+			}
+			if perr == errBlankLine {
+				h.blank = true
+			} else {
+				perr.Line = lr.lineNumber
+				h.err = perr
+			}
+		}
+		h.end, h.sum = lr.consumed, lr.sum()
+		head = append(head, h)
+	}
+	var fp [32]byte
+	copy(fp[:], lr.sum())
+	return head, fp, nil
+}
+
+// openSource creates the ledger row of src if it is new and reads its
+// committed state.
+func (ing *Ingester) openSource(ctx context.Context, d Dialect, src *source) error {
+	now := ing.now().UnixMicro()
+	empty := sha256.Sum256(nil)
+	if _, err := ing.db.ExecContext(ctx, d.insertIgnore("logstats_sources",
+		"source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, created_us, updated_us",
+		"(?, ?, ?, 0, 0, ?, ?, ?)"),
+		src.id, src.fingerprint[:], truncateName(src.name), empty[:], now, now); err != nil {
+		return fmt.Errorf("register source %s: %w", src.name, err)
+	}
+	var fp []byte
+	err := ing.db.QueryRowContext(ctx,
+		`SELECT fingerprint, committed_offset, committed_lines, committed_sha256 FROM logstats_sources WHERE source_id = ?`,
+		src.id).Scan(&fp, &src.offset, &src.lines, &src.sum)
+	if err != nil {
+		return fmt.Errorf("read source %s: %w", src.name, err)
+	}
+	if !bytes.Equal(fp, src.fingerprint[:]) {
+		return fmt.Errorf("source %s: its id %d collides with another source's; rename nothing, report this as a bug", src.name, src.id)
+	}
+	return nil
+}
+
+func truncateName(name string) string {
+	if len(name) > 1024 {
+		return name[:1024]
+	}
+	return name
+}
+
+// skipLoaded moves the reader past the committed prefix of src, checking
+// that the prefix is unchanged, and returns the head lines still to load.
+func skipLoaded(lr *lineReader, head []headLine, src *source) ([]headLine, error) {
+	changed := func(why string) error {
+		return fmt.Errorf("%w: %s: %s; nothing was loaded. If the file was rewritten on purpose, load it under a new first line, or prune and reload",
+			ErrSourceChanged, src.name, why)
+	}
+	if src.offset == 0 {
+		return head, nil
+	}
+	for i, h := range head {
+		if h.end == src.offset {
+			if !bytes.Equal(h.sum, src.sum) {
+				return nil, changed(fmt.Sprintf("its first %d bytes differ from those loaded before", src.offset))
+			}
+			return checkLastLine(lr, head[i+1:], changed)
+		}
+	}
+	if src.offset < lr.consumed {
+		return nil, changed(fmt.Sprintf("its first %d bytes differ from those loaded before", src.offset))
+	}
+	if _, err := lr.skip(src.offset - lr.consumed); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, changed(fmt.Sprintf("it is shorter (%d bytes) than the %d bytes loaded before", lr.consumed, src.offset))
+		}
+		return nil, fmt.Errorf("read %s: %w", src.name, err)
+	}
+	if !bytes.Equal(lr.sum(), src.sum) {
+		return nil, changed(fmt.Sprintf("its first %d bytes differ from those loaded before", src.offset))
+	}
+	lr.lineNumber = int(src.lines)
+	return checkLastLine(lr, nil, changed)
+}
+
+// checkLastLine handles a committed prefix that ended in a line without a
+// newline: if the input now goes on, that line must have been ended by a
+// newline, not extended.
+func checkLastLine(lr *lineReader, rest []headLine, changed func(string) error) ([]headLine, error) {
+	if lr.lastByte == '\n' || len(rest) > 0 {
+		return rest, nil
+	}
+	b, ok, err := lr.peekByte()
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return nil, nil
+	case b == '\n':
+		lr.consume(1)
+		return nil, nil
+	}
+	return nil, changed("its last loaded line had no newline and has since been extended")
+}
+
+// batch is a run of lines committed in one transaction.
+type batch struct {
+	entries   []Entry
+	offsets   []int64 // byte offset of each entry's line
+	endOffset int64   // byte offset after the batch's last line
+	endLines  int64   // line number of the batch's last line
+	sum       []byte  // SHA-256 of the input up to endOffset
+	lines     int64   // lines in the batch, malformed and blank ones included
+	malformed int64
+}
+
+func (b *batch) reset() {
+	b.entries, b.offsets = b.entries[:0], b.offsets[:0]
+	b.lines, b.malformed = 0, 0
+}
+
+// readBatches parses the input after the committed prefix into batches and
+// sends them to the writer.
+func (ing *Ingester) readBatches(ctx context.Context, p *Parser, head []headLine, src *source, out chan<- *batch, free <-chan *batch, res *LoadResult) error {
+	lr := p.lr
+	batchLines := max(ing.BatchLines, 1)
+	b := &batch{}
+	send := func(endOffset, endLines int64, sum []byte) error {
+		b.endOffset, b.endLines, b.sum = endOffset, endLines, sum
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		select {
+		case b = <-free:
+			b.reset()
+		default:
+			b = &batch{}
+		}
+		return nil
+	}
+	// add records one line; it returns a *ParseError to stop a strict load.
+	add := func(start int64, e Entry, perr *ParseError, blank bool) error {
+		b.lines++
+		res.Lines++
+		switch {
+		case blank:
+			res.Blank++
+		case perr != nil:
+			b.malformed++
+			res.Malformed++
+			if len(res.Errors) < ing.maxErrors() {
+				res.Errors = append(res.Errors, perr)
+			}
+			if ing.Strict {
+				return perr
+			}
+		default:
+			b.entries = append(b.entries, e)
+			b.offsets = append(b.offsets, start)
+		}
+		return nil
+	}
+	res.Lines = src.lines
+	for _, h := range head {
+		if err := add(h.start, h.entry, h.err, h.blank); err != nil {
+			return err
+		}
+		if len(b.entries) >= batchLines {
+			if err := send(h.end, h.lineNumber, h.sum); err != nil {
+				return err
+			}
+		}
+	}
+	for {
+		start := lr.consumed
+		raw, err := lr.readLine()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			perr := p.lineError(err)
+			var pe *ParseError
+			if !errors.As(perr, &pe) {
+				return perr
+			}
+			if err := add(start, Entry{}, pe, false); err != nil {
+				return err
+			}
+		} else {
+			e, perr := p.parse(raw)
+			if perr != nil && perr != errBlankLine {
+				perr.Line = lr.lineNumber
+			}
+			if perr == errBlankLine {
+				err = add(start, Entry{}, nil, true)
+			} else {
+				err = add(start, e, perr, false)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if len(b.entries) >= batchLines {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := send(lr.consumed, int64(lr.lineNumber), lr.sum()); err != nil {
+				return err
+			}
+		}
+	}
+	res.Bytes = lr.consumed
+	if b.lines == 0 {
+		return nil
+	}
+	return send(lr.consumed, int64(lr.lineNumber), lr.sum())
+}
+
+func (ing *Ingester) maxErrors() int {
+	if ing.MaxErrors <= 0 {
+		return DefaultMaxErrors
+	}
+	return ing.MaxErrors
+}
+
+func (ing *Ingester) now() time.Time {
+	if ing.Now == nil {
+		return time.Now()
+	}
+	return ing.Now()
+}
+
+// writeBatches commits batches in order until the channel closes.
+func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, in <-chan *batch, free chan<- *batch, res *LoadResult) error {
+	touched := make(map[dayKey]bool)
+	committed := 0
+	var inserted, malformed int64
+	for b := range in {
+		groups := groupByDay(b.entries)
+		err := ing.retry(ctx, func() error { return ing.commitBatch(ctx, d, src, b, groups) })
+		if err != nil {
+			return err
+		}
+		src.offset, src.lines, src.sum = b.endOffset, b.endLines, b.sum
+		inserted += int64(len(b.entries))
+		malformed += b.malformed
+		res.Inserted = inserted
+		for _, g := range groups {
+			touched[g.key] = true
+		}
+		if committed++; committed%max(ing.CompactEvery, 1) == 0 {
+			ing.compact(ctx, d, touched)
+			clear(touched)
+		}
+		if ing.Progress != nil {
+			ing.Progress(LoadProgress{Bytes: b.endOffset, Lines: b.endLines, Inserted: inserted, Malformed: malformed})
+		}
+		select {
+		case free <- b:
+		default:
+		}
+	}
+	ing.compact(ctx, d, touched)
+	return nil
+}
+
+// dayKey identifies the rollup of one customer on one UTC day.
+type dayKey struct {
+	customer string
+	day      int64 // days since 1970-01-01
+}
+
+func (k dayKey) date() Date { return DateOf(time.Unix(k.day*86400, 0)) }
+
+// dayGroup is the rollup of a batch's requests of one customer on one day.
+type dayGroup struct {
+	key  dayKey
+	date string // YYYY-MM-DD
+	hist histogram
+	r    rollup
+}
+
+// groupByDay aggregates entries into one rollup per (customer, UTC day).
+func groupByDay(entries []Entry) map[dayKey]*dayGroup {
+	groups := make(map[dayKey]*dayGroup)
+	for _, e := range entries {
+		k := dayKey{e.CustomerID, floorDiv(e.Time.Unix(), 86400)}
+		g := groups[k]
+		if g == nil {
+			g = &dayGroup{key: k, date: k.date().String(), hist: make(histogram)}
+			groups[k] = g
+		}
+		lat := e.Latency.Microseconds()
+		g.r.add(e.Status, lat)
+		g.hist[lat]++
+	}
+	for _, g := range groups {
+		g.r.dist = g.hist.distribution()
+	}
+	return groups
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// commitBatch writes one batch: the ledger update first (compare-and-set on
+// the committed offset, which also takes the row lock that serialises loads of
+// the source), then the raw rows and the rollup rows, then commit.
+func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b *batch, groups map[dayKey]*dayGroup) error {
+	tx, err := ing.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin batch: %w", err)
+	}
+	defer tx.Rollback()
+	result, err := tx.ExecContext(ctx, `UPDATE logstats_sources
+		SET committed_offset = ?, committed_lines = ?, committed_sha256 = ?, name = ?, updated_us = ?
+		WHERE source_id = ? AND committed_offset = ?`,
+		b.endOffset, b.endLines, b.sum, truncateName(src.name), ing.now().UnixMicro(), src.id, src.offset)
+	if err != nil {
+		return fmt.Errorf("update source %s: %w", src.name, err)
+	}
+	if n, err := result.RowsAffected(); err != nil {
+		return fmt.Errorf("update source %s: %w", src.name, err)
+	} else if n != 1 {
+		return fmt.Errorf("%w: %s: another load committed these lines first; nothing was counted twice", ErrLoadInProgress, src.name)
+	}
+	if err := insertRequests(ctx, tx, d, src.id, b); err != nil {
+		return err
+	}
+	if err := insertRollups(ctx, tx, d, src.id, b.endOffset, groups); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit batch: %w", err)
+	}
+	return nil
+}
+
+const requestColumns = "customer_id, day, source_id, src_offset, ts_us, path, status, latency_us"
+
+// insertRequests writes the raw rows of b with multi-row INSERTs, prepared
+// once per statement size.
+func insertRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, b *batch) error {
+	const cols = 8
+	days := make(map[int64]string)
+	return insertRows(ctx, tx, d, "logstats_requests", requestColumns, cols, len(b.entries), func(i int, args []any) []any {
+		e := b.entries[i]
+		ts := e.Time.UnixMicro()
+		day := floorDiv(e.Time.Unix(), 86400)
+		date, ok := days[day]
+		if !ok {
+			date = dayKey{day: day}.date().String()
+			days[day] = date
+		}
+		return append(args, e.CustomerID, date, sourceID, b.offsets[i], ts, e.Path, e.Status, e.Latency.Microseconds())
+	})
+}
+
+const rollupColumns = "customer_id, day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist"
+
+// insertRollups writes one rollup row per (customer, day) of a batch, keyed by
+// the source and the batch's end offset.
+func insertRollups(ctx context.Context, tx *sql.Tx, d Dialect, sourceID, seq int64, groups map[dayKey]*dayGroup) error {
+	list := make([]*dayGroup, 0, len(groups))
+	for _, g := range groups {
+		list = append(list, g)
+	}
+	return insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, 14, len(list), func(i int, args []any) []any {
+		g := list[i]
+		return appendRollupArgs(args, g.key.customer, g.date, sourceID, seq, &g.r)
+	})
+}
+
+func appendRollupArgs(args []any, customer, date string, sourceID, seq int64, r *rollup) []any {
+	return append(args, customer, date, sourceID, seq, r.total,
+		r.byClass[0], r.byClass[1], r.byClass[2], r.byClass[3], r.byClass[4],
+		int64(r.sumUS.lo), r.minUS, r.maxUS, r.dist.appendBinary(nil))
+}
+
+// maxRowsPerInsert bounds the rows of one INSERT statement.
+const maxRowsPerInsert = 1000
+
+// insertRows inserts n rows in chunks; row appends the arguments of row i.
+func insertRows(ctx context.Context, tx *sql.Tx, d Dialect, table, columns string, cols, n int, row func(i int, args []any) []any) error {
+	if n == 0 {
+		return nil
+	}
+	per := min(maxRowsPerInsert, d.maxParams()/cols, n)
+	stmts := make(map[int]*sql.Stmt, 2)
+	defer func() {
+		for _, s := range stmts {
+			s.Close()
+		}
+	}()
+	args := make([]any, 0, per*cols)
+	for start := 0; start < n; start += per {
+		k := min(per, n-start)
+		stmt := stmts[k]
+		if stmt == nil {
+			var err error
+			stmt, err = tx.PrepareContext(ctx, "INSERT INTO "+table+" ("+columns+") VALUES "+placeholders(cols, k))
+			if err != nil {
+				return fmt.Errorf("prepare insert into %s: %w", table, err)
+			}
+			stmts[k] = stmt
+		}
+		args = args[:0]
+		for i := start; i < start+k; i++ {
+			args = row(i, args)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// retry runs fn again after errors that a retry can cure: a deadlock, a lock
+// wait timeout, a busy SQLite database. fn must be a whole transaction.
+func (ing *Ingester) retry(ctx context.Context, fn func() error) error {
+	delay := 20 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		if err == nil || attempt >= ing.MaxRetries || !isTransient(err) {
+			return err
+		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return err
+		}
+		delay *= 2
+	}
+}
+
+// isTransient reports whether err is a lock conflict that a retry can cure.
+// Drivers are matched by their messages, since logstats imports none:
+// MySQL's 1213 (deadlock) and 1205 (lock wait timeout), SQLite's BUSY.
+func isTransient(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"Error 1213", "Error 1205", "SQLITE_BUSY", "database is locked"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// compact merges the rollup rows of each touched day into one. It is an
+// optimisation for queries: a failure is not an error of the load, and the
+// next compaction of that day tries again.
+func (ing *Ingester) compact(ctx context.Context, d Dialect, keys map[dayKey]bool) {
+	for k := range keys {
+		if ctx.Err() != nil {
+			return
+		}
+		_ = ing.retry(ctx, func() error { return compactDay(ctx, ing.db, d, k.customer, k.date().String()) })
+	}
+}
+
+// Compact merges the rollup rows of every (customer, day) that has more than
+// one into one. Loads compact the days they touch; Compact is for after loads
+// were interrupted. Queries give the same answers before and after.
+func (ing *Ingester) Compact(ctx context.Context) error {
+	d, err := resolveDialect(ing.db, ing.Dialect)
+	if err != nil {
+		return err
+	}
+	rows, err := ing.db.QueryContext(ctx, `SELECT customer_id, day FROM logstats_rollups
+		GROUP BY customer_id, day HAVING COUNT(*) > 1`)
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	defer rows.Close()
+	type key struct {
+		customer string
+		day      dayValue
+	}
+	var keys []key
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.customer, &k.day); err != nil {
+			return fmt.Errorf("compact: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	rows.Close()
+	for _, k := range keys {
+		if err := ing.retry(ctx, func() error { return compactDay(ctx, ing.db, d, k.customer, k.day.Date.String()) }); err != nil {
+			return fmt.Errorf("compact %s %s: %w", k.customer, k.day.Date, err)
+		}
+	}
+	return nil
+}
+
+// compactDay replaces the rollup rows of one customer's day by their merge.
+func compactDay(ctx context.Context, db *sql.DB, d Dialect, customer, date string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT source_id, seq, `+rollupValueColumns+` FROM logstats_rollups
+		WHERE customer_id = ? AND day = ?`+d.forUpdate(), customer, date)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var merged rollup
+	var keys []any // source_id, seq of each row
+	n := 0
+	for rows.Next() {
+		n++
+		var sourceID, seq int64
+		var r rollup
+		if err := scanRollup(rows, &r, &sourceID, &seq); err != nil {
+			return err
+		}
+		keys = append(keys, sourceID, seq)
+		merged.merge(&r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	if n <= 1 || !merged.sumUS.fitsInt64() {
+		return nil // nothing to merge, or a sum too large for one row
+	}
+	for start := 0; start < len(keys); start += 2 * 500 {
+		chunk := keys[start:min(start+2*500, len(keys))]
+		conds := strings.Repeat(" OR (source_id = ? AND seq = ?)", len(chunk)/2)[4:]
+		args := append([]any{customer, date}, chunk...)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND day = ? AND (`+conds+`)`, args...); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO logstats_rollups (`+rollupColumns+`) VALUES `+placeholders(14, 1),
+		appendRollupArgs(nil, customer, date, 0, 0, &merged)...); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+const rollupValueColumns = "total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist"
+
+// scanRollup scans rollupValueColumns, preceded by the columns in pre.
+func scanRollup(rows *sql.Rows, r *rollup, pre ...any) error {
+	var blob []byte
+	var sum int64
+	dest := append(pre, &r.total, &r.byClass[0], &r.byClass[1], &r.byClass[2], &r.byClass[3], &r.byClass[4],
+		&sum, &r.minUS, &r.maxUS, &blob)
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	if r.total < 0 || sum < 0 {
+		return fmt.Errorf("%w: negative total or latency sum", ErrCorruptRollup)
+	}
+	r.sumUS = uint128{lo: uint64(sum)}
+	dist, err := decodeDistribution(blob, r.total)
+	if err != nil {
+		return err
+	}
+	r.dist = dist
+	return nil
+}

@@ -1,0 +1,217 @@
+// Package dsn turns the DSNs and config.ini files that the example programs
+// accept into open *sql.DB values. It is the one place that imports the
+// database drivers.
+package dsn
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"modernc.org/sqlite"
+
+	"github.com/logstats/logstats"
+)
+
+// Default is the DSN used when none is given.
+const Default = "sqlite://logstats.db"
+
+// DSN is a parsed data source name.
+type DSN struct {
+	Dialect logstats.Dialect
+	// Path is the SQLite database file.
+	Path string
+	// MySQL is the MySQL driver configuration.
+	MySQL *mysql.Config
+}
+
+// Parse parses sqlite://PATH (PATH is everything after the prefix, so
+// sqlite:///var/lib/x.db is absolute) or
+// mysql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?driver params].
+func Parse(s string) (DSN, error) {
+	switch {
+	case strings.HasPrefix(s, "sqlite://"):
+		path := strings.TrimPrefix(s, "sqlite://")
+		if path == "" || strings.ContainsAny(path, "?#") {
+			return DSN{}, fmt.Errorf("dsn %q: want sqlite://PATH, with a path that holds no ? or #", s)
+		}
+		return DSN{Dialect: logstats.DialectSQLite, Path: path}, nil
+	case strings.HasPrefix(s, "mysql://"):
+		cfg, err := parseMySQL(s)
+		if err != nil {
+			return DSN{}, err
+		}
+		return DSN{Dialect: logstats.DialectMySQL, MySQL: cfg}, nil
+	}
+	return DSN{}, fmt.Errorf("dsn %q: want sqlite://PATH or mysql://USER[:PASSWORD]@HOST[:PORT]/DBNAME", Redact(s))
+}
+
+func parseMySQL(s string) (*mysql.Config, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("dsn %q: %v", Redact(s), err)
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	if u.User == nil || u.User.Username() == "" || u.Host == "" || db == "" || strings.Contains(db, "/") {
+		return nil, fmt.Errorf("dsn %q: want mysql://USER[:PASSWORD]@HOST[:PORT]/DBNAME", Redact(s))
+	}
+	cfg := mysql.NewConfig()
+	if u.RawQuery != "" {
+		// Let the driver parse and check its own parameters.
+		parsed, err := mysql.ParseDSN("/?" + u.RawQuery)
+		if err != nil {
+			return nil, fmt.Errorf("dsn %q: %v", Redact(s), err)
+		}
+		cfg = parsed
+	}
+	cfg.User = u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	cfg.Net = "tcp"
+	cfg.Addr = u.Host
+	if u.Port() == "" {
+		cfg.Addr = net.JoinHostPort(u.Hostname(), "3306")
+	}
+	cfg.DBName = db
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 5 * time.Second // dial timeout: fail fast when the server is down
+	}
+	return cfg, nil
+}
+
+// Redact hides the password of a mysql:// DSN.
+func Redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// String describes where d points, without a password.
+func (d DSN) String() string {
+	if d.Dialect == logstats.DialectSQLite {
+		return "sqlite://" + d.Path
+	}
+	return fmt.Sprintf("mysql://%s@%s/%s", d.MySQL.User, d.MySQL.Addr, d.MySQL.DBName)
+}
+
+// Connector returns a connector to the database d points to; Open wraps it
+// in a pool.
+func Connector(d DSN) (driver.Connector, error) {
+	switch d.Dialect {
+	case logstats.DialectSQLite:
+		return sqliteConnector{d.Path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"}, nil
+	case logstats.DialectMySQL:
+		return mysql.NewConnector(d.MySQL)
+	}
+	return nil, errors.New("dsn: no dialect")
+}
+
+// Open opens the database d points to, with pool settings chosen for a small
+// server, and checks that it answers. SQLite runs in WAL mode with a busy
+// timeout, set per connection in the DSN, so that a runner and a server can
+// share the file.
+func Open(ctx context.Context, d DSN) (*sql.DB, error) {
+	conn, err := Connector(d)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(conn)
+	switch d.Dialect {
+	case logstats.DialectSQLite:
+		// One writer at a time anyway; a few readers.
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+	case logstats.DialectMySQL:
+		db.SetMaxOpenConns(16)
+		db.SetMaxIdleConns(8)
+		db.SetConnMaxLifetime(30 * time.Minute) // below typical proxy and wait_timeout limits
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		if d.Dialect == logstats.DialectMySQL {
+			return nil, fmt.Errorf("cannot reach MySQL at %s (database %q, user %q): %w; is the server running, and does the database exist? Set -dsn or LOGSTATS_DSN",
+				d.MySQL.Addr, d.MySQL.DBName, d.MySQL.User, err)
+		}
+		return nil, fmt.Errorf("cannot open SQLite database %s: %w", d.Path, err)
+	}
+	return db, nil
+}
+
+// sqliteConnector opens modernc.org/sqlite connections without registering
+// anything globally.
+type sqliteConnector struct{ dsn string }
+
+func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) {
+	return (&sqlite.Driver{}).Open(c.dsn)
+}
+
+func (c sqliteConnector) Driver() driver.Driver { return &sqlite.Driver{} }
+
+// FromINI reads the seed's config.ini and returns the mysql:// DSN of its
+// [mysql] section (DATABASE_NAME, USER, PASSWORD, HOST, PORT; keys are
+// case-insensitive), or ok=false when there is no such section.
+func FromINI(r io.Reader) (dsn string, ok bool, err error) {
+	values := map[string]string{}
+	section := ""
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "" || line[0] == '#' || line[0] == ';':
+			continue
+		case line[0] == '[' && line[len(line)-1] == ']':
+			section = strings.ToLower(strings.TrimSpace(line[1 : len(line)-1]))
+			continue
+		}
+		i := strings.IndexAny(line, "=:")
+		if i < 0 {
+			return "", false, fmt.Errorf("config line %d: want KEY = VALUE", n)
+		}
+		if section == "mysql" {
+			ok = true
+			values[strings.ToUpper(strings.TrimSpace(line[:i]))] = strings.TrimSpace(line[i+1:])
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", false, err
+	}
+	if !ok {
+		return "", false, nil
+	}
+	for _, k := range []string{"DATABASE_NAME", "USER"} {
+		if values[k] == "" {
+			return "", false, fmt.Errorf("config [mysql] section: %s is missing", k)
+		}
+	}
+	host := values["HOST"]
+	if host == "" {
+		host = "localhost"
+	}
+	port := values["PORT"]
+	if port == "" {
+		port = "3306"
+	}
+	u := url.URL{Scheme: "mysql", Host: net.JoinHostPort(host, port), Path: "/" + values["DATABASE_NAME"]}
+	if pw, has := values["PASSWORD"]; has && pw != "" {
+		u.User = url.UserPassword(values["USER"], pw)
+	} else {
+		u.User = url.User(values["USER"])
+	}
+	return u.String(), true, nil
+}

@@ -1,0 +1,165 @@
+// Package loggen writes realistic, deterministic API request logs: the same
+// Config always gives the same bytes.
+package loggen
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// Config describes a log to generate.
+type Config struct {
+	Lines     int       // lines to write, malformed ones included
+	Customers int       // customers cust_1 ... cust_N; a few get most traffic
+	Days      int       // days covered, starting at Start
+	Start     time.Time // first day (its date is used, in UTC)
+	Seed      uint64
+	// MalformedRate is the fraction of lines that are malformed, in [0, 1].
+	MalformedRate float64
+	// Sorted writes timestamps in ascending order; by default they are
+	// shuffled within the range, as when logs of several servers are merged.
+	Sorted bool
+}
+
+// DefaultConfig is the shape of the seed's logs: 50 customers over 30 days.
+func DefaultConfig() Config {
+	return Config{
+		Lines:     100_000,
+		Customers: 50,
+		Days:      30,
+		Start:     time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC),
+		Seed:      1,
+	}
+}
+
+var paths = []string{
+	"/api/v1/resource1", "/api/v1/resource2", "/api/v1/resource3", "/api/v1/resource4",
+	"/api/v1/users", "/api/v1/orders", "/api/v2/search", "/api/v2/reports/daily", "/health",
+}
+
+// Write writes the log described by cfg to w.
+func Write(w io.Writer, cfg Config) error {
+	if cfg.Lines < 0 || cfg.Customers < 1 || cfg.Days < 1 || cfg.MalformedRate < 0 || cfg.MalformedRate > 1 {
+		return fmt.Errorf("loggen: want lines >= 0, customers >= 1, days >= 1 and a malformed rate in [0, 1]")
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
+	start := time.Date(cfg.Start.Year(), cfg.Start.Month(), cfg.Start.Day(), 0, 0, 0, 0, time.UTC).Unix()
+	span := int64(cfg.Days) * 86400
+
+	// Customer weights follow Zipf's law; each customer has its own error
+	// rate and latency scale, so their stats differ.
+	weights := make([]float64, cfg.Customers)
+	errRates := make([]float64, cfg.Customers)
+	medians := make([]float64, cfg.Customers)
+	var total float64
+	for i := range weights {
+		weights[i] = 1 / math.Pow(float64(i+1), 0.8)
+		total += weights[i]
+		errRates[i] = 0.02 + 0.2*rng.Float64()*rng.Float64()
+		medians[i] = 0.05 + 0.25*rng.Float64()
+	}
+	cum := make([]float64, cfg.Customers)
+	acc := 0.0
+	for i, wt := range weights {
+		acc += wt / total
+		cum[i] = acc
+	}
+
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var line []byte
+	for i := range cfg.Lines {
+		var ts int64
+		if cfg.Sorted {
+			ts = start + int64(float64(span)*float64(i)/float64(max(cfg.Lines, 1)))
+		} else {
+			ts = start + diurnal(rng, span)
+		}
+		c := pick(cum, rng.Float64())
+		line = line[:0]
+		line = time.Unix(ts, 0).UTC().AppendFormat(line, "2006-01-02 15:04:05")
+		line = append(line, " cust_"...)
+		line = strconv.AppendInt(line, int64(c+1), 10)
+		line = append(line, ' ')
+		line = append(line, paths[rng.IntN(len(paths))]...)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, int64(status(rng, errRates[c])), 10)
+		line = append(line, ' ')
+		ms := int64(math.Round(1000 * latency(rng, medians[c])))
+		line = strconv.AppendFloat(line, float64(ms)/1000, 'f', 3, 64)
+		if cfg.MalformedRate > 0 && rng.Float64() < cfg.MalformedRate {
+			line = malform(rng, line)
+		}
+		line = append(line, '\n')
+		if _, err := bw.Write(line); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// diurnal returns a second within span, busier in the (UTC) daytime.
+func diurnal(rng *rand.Rand, span int64) int64 {
+	for {
+		s := rng.Int64N(span)
+		hour := float64(s%86400) / 3600
+		if rng.Float64() < 0.35+0.65*math.Sin(math.Pi*hour/24) {
+			return s
+		}
+	}
+}
+
+func pick(cum []float64, u float64) int {
+	for i, c := range cum {
+		if u < c {
+			return i
+		}
+	}
+	return len(cum) - 1
+}
+
+func status(rng *rand.Rand, errRate float64) int {
+	u := rng.Float64()
+	switch {
+	case u < errRate*0.3:
+		return []int{500, 502, 503, 504}[rng.IntN(4)]
+	case u < errRate:
+		return []int{400, 401, 403, 404, 404, 429}[rng.IntN(6)]
+	case u < errRate+0.03:
+		return []int{301, 302, 304}[rng.IntN(3)]
+	default:
+		return []int{200, 200, 200, 201, 204}[rng.IntN(5)]
+	}
+}
+
+// latency returns a log-normal latency in seconds with the given median and a
+// long tail, capped at 30 seconds.
+func latency(rng *rand.Rand, median float64) float64 {
+	// Box-Muller, so that the stream of numbers depends only on Float64.
+	u1, u2 := 1-rng.Float64(), rng.Float64()
+	z := math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+	return min(median*math.Exp(0.7*z), 30)
+}
+
+// malform damages a valid line in one of the ways real logs go wrong.
+func malform(rng *rand.Rand, line []byte) []byte {
+	s := string(line)
+	switch rng.IntN(6) {
+	case 0: // truncated write
+		return []byte(s[:len(s)/2])
+	case 1:
+		return []byte(s + " extra")
+	case 2: // status replaced by a word
+		return []byte(s[:20] + "cust_x /api/v1/resource1 OK 0.100")
+	case 3: // impossible date
+		return []byte("2024-02-30" + s[10:])
+	case 4: // negative latency
+		return []byte(s[:20] + "cust_x /api/v1/resource1 200 -0.100")
+	default:
+		return []byte("#" + s)
+	}
+}

@@ -1,0 +1,219 @@
+package logstats
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"hash"
+	"io"
+)
+
+// MaxLineBytes is the longest line, without its line ending, that a Parser
+// accepts. A longer line is reported as malformed and skipped without being
+// held in memory.
+const MaxLineBytes = 64 << 10
+
+const readBufferSize = 256 << 10
+
+// lineReader splits a stream into lines with a fixed-size buffer. It tracks the
+// byte offset of what it has consumed and, when hash is set, hashes exactly the
+// consumed bytes, so that the ingester can record a SHA-256 of every committed
+// prefix.
+type lineReader struct {
+	r          io.Reader
+	buf        []byte
+	start, end int   // unread bytes are buf[start:end]
+	hashed     int   // consumed bytes before buf[hashed] are hashed
+	consumed   int64 // stream offset of buf[start]
+	eof        bool
+	err        error // sticky read error other than io.EOF
+	hash       hash.Hash
+	lastByte   byte // last consumed byte; '\n' at the start
+	lineNumber int
+}
+
+// openStream returns r, or a decompressing reader when r starts with the gzip
+// magic bytes.
+func openStream(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 4096)
+	magic, err := br.Peek(2)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, err
+		}
+		return zr, nil
+	}
+	return br, nil
+}
+
+func newLineReader(r io.Reader) *lineReader {
+	return &lineReader{r: r, buf: make([]byte, readBufferSize), lastByte: '\n'}
+}
+
+// fill reads more data into the buffer, first moving unread bytes to its front.
+// It reports false when nothing more can be read.
+func (lr *lineReader) fill() bool {
+	if lr.eof || lr.err != nil {
+		return false
+	}
+	if lr.start > 0 {
+		lr.hashTo(lr.start)
+		n := copy(lr.buf, lr.buf[lr.start:lr.end])
+		lr.hashed -= lr.start
+		lr.start, lr.end = 0, n
+	}
+	for tries := 0; lr.end < len(lr.buf); tries++ {
+		n, err := lr.r.Read(lr.buf[lr.end:])
+		lr.end += n
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				lr.eof = true
+			} else {
+				lr.err = err
+			}
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+		if tries > 100 {
+			lr.err = io.ErrNoProgress
+			return false
+		}
+	}
+	return true
+}
+
+func (lr *lineReader) hashTo(i int) {
+	if lr.hash != nil && i > lr.hashed {
+		lr.hash.Write(lr.buf[lr.hashed:i])
+	}
+	if i > lr.hashed {
+		lr.hashed = i
+	}
+}
+
+// consume marks n unread bytes as read.
+func (lr *lineReader) consume(n int) {
+	if n > 0 {
+		lr.lastByte = lr.buf[lr.start+n-1]
+	}
+	lr.start += n
+	lr.consumed += int64(n)
+}
+
+// sum returns the SHA-256 of everything consumed so far.
+func (lr *lineReader) sum() []byte {
+	lr.hashTo(lr.start)
+	return lr.hash.Sum(nil)
+}
+
+// errLongLine is returned by readLine, with the skipped line's length, for a
+// line longer than MaxLineBytes.
+type errLongLine struct{ length int64 }
+
+func (e errLongLine) Error() string { return "line too long" }
+
+// readLine returns the next line without its "\n" (a trailing "\r" is kept), or
+// io.EOF. The slice is valid until the next call. A line longer than
+// MaxLineBytes is consumed in pieces and reported as errLongLine.
+func (lr *lineReader) readLine() ([]byte, error) {
+	scanned := 0
+	for {
+		if i := bytes.IndexByte(lr.buf[lr.start+scanned:lr.end], '\n'); i >= 0 {
+			n := scanned + i
+			line := lr.buf[lr.start : lr.start+n]
+			lr.consume(n + 1)
+			return lr.checkLength(line)
+		}
+		scanned = lr.end - lr.start
+		if scanned > MaxLineBytes+1 {
+			return nil, lr.skipLongLine()
+		}
+		if !lr.fill() {
+			if lr.err != nil {
+				return nil, lr.err
+			}
+			if lr.end == lr.start {
+				return nil, io.EOF
+			}
+			// A last line without a newline.
+			line := lr.buf[lr.start:lr.end]
+			lr.consume(len(line))
+			return lr.checkLength(line)
+		}
+	}
+}
+
+// checkLength counts a line that has been consumed and reports it as
+// errLongLine when its content (without "\r") exceeds MaxLineBytes.
+func (lr *lineReader) checkLength(line []byte) ([]byte, error) {
+	lr.lineNumber++
+	n := len(line)
+	if n > 0 && line[n-1] == '\r' {
+		n--
+	}
+	if n > MaxLineBytes {
+		return nil, errLongLine{int64(len(line))}
+	}
+	return line, nil
+}
+
+// skipLongLine consumes the rest of an overlong line, up to and including its
+// newline, holding at most one buffer of it.
+func (lr *lineReader) skipLongLine() error {
+	var length int64
+	for {
+		if i := bytes.IndexByte(lr.buf[lr.start:lr.end], '\n'); i >= 0 {
+			length += int64(i)
+			lr.consume(i + 1)
+			lr.lineNumber++
+			return errLongLine{length}
+		}
+		length += int64(lr.end - lr.start)
+		lr.consume(lr.end - lr.start)
+		if !lr.fill() {
+			if lr.err != nil {
+				return lr.err
+			}
+			lr.lineNumber++
+			return errLongLine{length}
+		}
+	}
+}
+
+// skip consumes exactly n bytes (hashing them) and returns how many newlines
+// they held. It returns io.ErrUnexpectedEOF if the stream is shorter than n.
+func (lr *lineReader) skip(n int64) (lines int64, err error) {
+	for n > 0 {
+		if lr.start == lr.end && !lr.fill() {
+			if lr.err != nil {
+				return lines, lr.err
+			}
+			return lines, io.ErrUnexpectedEOF
+		}
+		k := int64(lr.end - lr.start)
+		if k > n {
+			k = n
+		}
+		lines += int64(bytes.Count(lr.buf[lr.start:lr.start+int(k)], []byte{'\n'}))
+		lr.consume(int(k))
+		n -= k
+	}
+	lr.lineNumber += int(lines)
+	return lines, nil
+}
+
+// peekByte returns the next unread byte without consuming it; ok is false at
+// the end of the stream.
+func (lr *lineReader) peekByte() (b byte, ok bool, err error) {
+	if lr.start == lr.end && !lr.fill() {
+		return 0, false, lr.err
+	}
+	return lr.buf[lr.start], true, nil
+}

@@ -1,0 +1,181 @@
+// Package logstats turns API request logs into exact per-customer statistics.
+//
+// A log has one request per line:
+//
+//	2024-10-03 14:22:05 cust_17 /api/v1/resource2 404 1.234
+//	<date>     <time>   <customer> <path>        <status> <latency seconds>
+//
+// # Parsing
+//
+// A [Parser] reads such lines from any [io.Reader], plain or gzip-compressed, into
+// [Entry] values. Malformed lines come back as [*ParseError] values that carry the
+// 1-based line number and a reason a person can act on; the caller decides whether
+// to go on.
+//
+// # Loading
+//
+// An [Ingester] loads a log into a SQL database (MySQL, MariaDB or SQLite) through a
+// [*database/sql.DB] whose driver the application chooses. Each batch of lines commits
+// its raw rows, its per-(customer, day) rollups and the source's progress in one
+// transaction, so a load is exactly once: loading a file again adds nothing, a load
+// killed at any point resumes where it stopped, a file that grew gets only its new
+// lines, and a file whose loaded part changed is refused. Call [Migrate] once at
+// start-up to create or upgrade the tables.
+//
+// # Statistics
+//
+// A [StatsService] answers "how did customer X do, per day, since date D" from the
+// rollups only: request counts, uptime, and the average, median, p99 (or any other
+// percentile) latency. The rollups keep an exact latency distribution, so the
+// answers equal those of a naive computation over every raw row, for any data size,
+// while a query's cost grows with the number of days it covers, not with the number
+// of requests.
+//
+// The subpackage httpapi serves all of this over HTTP.
+package logstats
+
+import (
+	"fmt"
+	"time"
+)
+
+// Entry is one request read from a log line.
+type Entry struct {
+	// Time is when the request happened, in the Parser's Location.
+	Time time.Time
+	// CustomerID identifies the customer: valid UTF-8, 1 to 128 bytes, no whitespace.
+	CustomerID string
+	// Path is the request path, 1 to 2048 bytes.
+	Path string
+	// Status is the HTTP status code, 100 to 599.
+	Status int
+	// Latency is how long the request took, in whole microseconds.
+	Latency time.Duration
+}
+
+// Successful reports whether the request succeeded: a status below 400.
+func (e Entry) Successful() bool { return e.Status < 400 }
+
+// String formats e as a log line (without a newline) that parses back to e.
+func (e Entry) String() string { return string(e.AppendFormat(nil)) }
+
+// AppendFormat appends e formatted as a log line (without a newline) to b.
+func (e Entry) AppendFormat(b []byte) []byte {
+	b = e.Time.AppendFormat(b, "2006-01-02 15:04:05.999999999")
+	b = append(b, ' ')
+	b = append(b, e.CustomerID...)
+	b = append(b, ' ')
+	b = append(b, e.Path...)
+	b = append(b, ' ')
+	b = fmt.Appendf(b, "%d ", e.Status)
+	return appendSeconds(b, e.Latency.Microseconds())
+}
+
+// appendSeconds appends us microseconds as decimal seconds with at most six
+// fractional digits and no trailing zeros: 1234000 -> "1.234", 0 -> "0".
+func appendSeconds(b []byte, us int64) []byte {
+	if us < 0 {
+		b = append(b, '-')
+		us = -us
+	}
+	b = fmt.Appendf(b, "%d", us/1e6)
+	frac := us % 1e6
+	if frac == 0 {
+		return b
+	}
+	digits := fmt.Appendf(nil, "%06d", frac)
+	for digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+	}
+	b = append(b, '.')
+	return append(b, digits...)
+}
+
+// Date is a calendar day. In statistics it is always a UTC day.
+// The zero Date means "unset".
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// ParseDate parses a date in the form YYYY-MM-DD. It returns an error wrapping
+// [ErrInvalidDate] unless s is a real calendar date.
+func ParseDate(s string) (Date, error) {
+	d, ok := parseDateBytes([]byte(s))
+	if !ok {
+		return Date{}, fmt.Errorf("%w: %q (want YYYY-MM-DD, a real calendar date)", ErrInvalidDate, truncateForMessage(s))
+	}
+	return d, nil
+}
+
+// DateOf returns the UTC calendar day of t.
+func DateOf(t time.Time) Date {
+	y, m, d := t.UTC().Date()
+	return Date{y, m, d}
+}
+
+// String formats d as YYYY-MM-DD.
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+}
+
+// IsZero reports whether d is the zero Date.
+func (d Date) IsZero() bool { return d == Date{} }
+
+// Time returns midnight UTC at the start of d.
+func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
+
+// AddDays returns d plus n days (n may be negative).
+func (d Date) AddDays(n int) Date { return DateOf(d.Time().AddDate(0, 0, n)) }
+
+// Before reports whether d is before e.
+func (d Date) Before(e Date) bool { return d.Compare(e) < 0 }
+
+// Compare returns -1, 0 or +1 as d is before, equal to or after e.
+func (d Date) Compare(e Date) int {
+	switch {
+	case d.Year != e.Year:
+		return cmpInt(d.Year, e.Year)
+	case d.Month != e.Month:
+		return cmpInt(int(d.Month), int(e.Month))
+	default:
+		return cmpInt(d.Day, e.Day)
+	}
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// MarshalText implements [encoding.TextMarshaler] (YYYY-MM-DD).
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText implements [encoding.TextUnmarshaler] (YYYY-MM-DD).
+func (d *Date) UnmarshalText(b []byte) error {
+	v, err := ParseDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// truncateForMessage shortens s for an error message, so that a hostile 64 KiB
+// field does not become a 64 KiB error.
+func truncateForMessage(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}

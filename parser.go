@@ -1,0 +1,400 @@
+package logstats
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits of the log format.
+const (
+	MaxCustomerIDBytes = 128
+	MaxPathBytes       = 2048
+	// MaxLatency is the largest latency a line may carry.
+	MaxLatency = 24 * time.Hour
+)
+
+// internLimit caps each intern table, so that a log of millions of distinct
+// customers or paths costs an allocation per line rather than unbounded memory.
+const internLimit = 1 << 14
+
+// Parser reads log lines from a stream. Input compressed with gzip is detected
+// from its magic bytes and decompressed.
+//
+// A Parser is not safe for concurrent use.
+type Parser struct {
+	// Location is the time zone of the timestamps in the log, which carry none.
+	// NewParser sets it to time.UTC.
+	Location *time.Location
+
+	src       io.Reader
+	lr        *lineReader
+	customers map[string]string
+	paths     map[string]string
+}
+
+// NewParser returns a Parser that reads from r. It does no I/O until Next.
+func NewParser(r io.Reader) *Parser {
+	return &Parser{Location: time.UTC, src: r}
+}
+
+// Next returns the next request. Blank lines are skipped. For a malformed line
+// it returns a *ParseError, after which Next may be called again to go on. At
+// the end of the input it returns io.EOF; any other error is from reading the
+// input and ends parsing.
+func (p *Parser) Next() (Entry, error) {
+	if err := p.open(); err != nil {
+		return Entry{}, err
+	}
+	for {
+		line, err := p.lr.readLine()
+		if err != nil {
+			return Entry{}, p.lineError(err)
+		}
+		e, perr := p.parse(line)
+		if perr == errBlankLine {
+			continue
+		}
+		if perr != nil {
+			perr.Line = p.lr.lineNumber
+			return Entry{}, perr
+		}
+		return e, nil
+	}
+}
+
+// Line returns the number of the line that the last call to Next read.
+func (p *Parser) Line() int {
+	if p.lr == nil {
+		return 0
+	}
+	return p.lr.lineNumber
+}
+
+// Offset returns how many bytes of the (decompressed) input Next has consumed.
+func (p *Parser) Offset() int64 {
+	if p.lr == nil {
+		return 0
+	}
+	return p.lr.consumed
+}
+
+func (p *Parser) open() error {
+	if p.lr != nil {
+		return nil
+	}
+	r, err := openStream(p.src)
+	if err != nil {
+		return fmt.Errorf("open log stream: %w", err)
+	}
+	p.lr = newLineReader(r)
+	return nil
+}
+
+// lineError turns a readLine error into what Next returns.
+func (p *Parser) lineError(err error) error {
+	var long errLongLine
+	if errors.As(err, &long) {
+		return &ParseError{
+			Line:   p.lr.lineNumber,
+			Reason: fmt.Sprintf("line is %d bytes long, more than the limit of %d", long.length, MaxLineBytes),
+			Err:    ErrLineTooLong,
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		return io.EOF
+	}
+	return fmt.Errorf("read log: %w", err)
+}
+
+// errBlankLine is what parse returns for a line with nothing but whitespace.
+// It never leaves the package.
+var errBlankLine = &ParseError{Reason: "line is blank", Err: ErrFieldCount}
+
+// Parse parses one line, without its newline; a trailing "\r" and leading or
+// trailing spaces and tabs are ignored. Errors are *ParseError values with Line
+// 0; a blank line is an ErrFieldCount error. Parse does not keep line.
+func (p *Parser) Parse(line []byte) (Entry, error) {
+	e, err := p.parse(line)
+	if err == errBlankLine {
+		return Entry{}, &ParseError{Reason: err.Reason, Err: err.Err}
+	}
+	if err != nil {
+		return Entry{}, err
+	}
+	return e, nil
+}
+
+func (p *Parser) parse(line []byte) (Entry, *ParseError) {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	var fields [6][]byte
+	n := 0
+	for i := 0; i < len(line); {
+		for i < len(line) && isSep(line[i]) {
+			i++
+		}
+		if i == len(line) {
+			break
+		}
+		j := i
+		for j < len(line) && !isSep(line[j]) {
+			j++
+		}
+		if n < len(fields) {
+			fields[n] = line[i:j]
+		}
+		n++
+		i = j
+	}
+	if n == 0 {
+		return Entry{}, errBlankLine
+	}
+	if n != 6 {
+		return Entry{}, &ParseError{Reason: fmt.Sprintf("expected 6 fields (date time customer path status latency), got %d", n), Err: ErrFieldCount}
+	}
+	date, ok := parseDateBytes(fields[0])
+	if !ok {
+		return Entry{}, fieldError(ErrInvalidDate, "date %q is not a real calendar date (want YYYY-MM-DD)", fields[0])
+	}
+	hour, min, sec, nsec, ok := parseClock(fields[1])
+	if !ok {
+		return Entry{}, fieldError(ErrInvalidTime, "time %q is not a valid time of day (want HH:MM:SS or HH:MM:SS.fraction)", fields[1])
+	}
+	loc := p.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	customer := fields[2]
+	if perr := checkCustomer(customer); perr != nil {
+		return Entry{}, perr
+	}
+	path := fields[3]
+	if len(path) > MaxPathBytes {
+		return Entry{}, &ParseError{Reason: fmt.Sprintf("path is %d bytes long, more than the limit of %d", len(path), MaxPathBytes), Err: ErrInvalidPath}
+	}
+	status, perr := parseStatus(fields[4])
+	if perr != nil {
+		return Entry{}, perr
+	}
+	latency, perr := parseLatency(fields[5])
+	if perr != nil {
+		return Entry{}, perr
+	}
+	return Entry{
+		Time:       time.Date(date.Year, date.Month, date.Day, hour, min, sec, nsec, loc),
+		CustomerID: intern(&p.customers, customer),
+		Path:       intern(&p.paths, path),
+		Status:     status,
+		Latency:    time.Duration(latency) * time.Microsecond,
+	}, nil
+}
+
+func isSep(c byte) bool { return c == ' ' || c == '\t' }
+
+func fieldError(kind error, format string, value []byte) *ParseError {
+	return &ParseError{Reason: fmt.Sprintf(format, truncateForMessage(string(value))), Err: kind}
+}
+
+// intern returns b as a string, reusing an earlier string with the same bytes,
+// so that the common case (few customers, few paths) does not allocate.
+func intern(table *map[string]string, b []byte) string {
+	if s, ok := (*table)[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if *table == nil {
+		*table = make(map[string]string)
+	}
+	if len(*table) < internLimit {
+		(*table)[s] = s
+	}
+	return s
+}
+
+func checkCustomer(b []byte) *ParseError {
+	if len(b) > MaxCustomerIDBytes {
+		return &ParseError{Reason: fmt.Sprintf("customer id is %d bytes long, more than the limit of %d", len(b), MaxCustomerIDBytes), Err: ErrInvalidCustomer}
+	}
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c == '\v' || c == '\f' || c == '\r' || c == '\n' {
+				return fieldError(ErrInvalidCustomer, "customer id %q contains whitespace", b)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return fieldError(ErrInvalidCustomer, "customer id %q is not valid UTF-8", b)
+		}
+		if unicode.IsSpace(r) {
+			return fieldError(ErrInvalidCustomer, "customer id %q contains whitespace", b)
+		}
+		i += size
+	}
+	return nil
+}
+
+func digit(c byte) (int, bool) { return int(c - '0'), c >= '0' && c <= '9' }
+
+// digits parses b as an unsigned decimal of at most 9 digits.
+func digits(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		d, ok := digit(c)
+		if !ok {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
+}
+
+// parseDateBytes parses YYYY-MM-DD and checks that it is a real calendar date.
+func parseDateBytes(b []byte) (Date, bool) {
+	if len(b) != 10 || b[4] != '-' || b[7] != '-' {
+		return Date{}, false
+	}
+	y, ok1 := digits(b[0:4])
+	m, ok2 := digits(b[5:7])
+	d, ok3 := digits(b[8:10])
+	if !ok1 || !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 || d > daysIn(time.Month(m), y) {
+		return Date{}, false
+	}
+	return Date{y, time.Month(m), d}, true
+}
+
+func daysIn(m time.Month, year int) int {
+	switch m {
+	case time.February:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
+}
+
+// parseClock parses HH:MM:SS with an optional .fraction (digits beyond
+// nanoseconds are ignored).
+func parseClock(b []byte) (hour, min, sec, nsec int, ok bool) {
+	if len(b) < 8 || b[2] != ':' || b[5] != ':' {
+		return 0, 0, 0, 0, false
+	}
+	hour, ok1 := digits(b[0:2])
+	min, ok2 := digits(b[3:5])
+	sec, ok3 := digits(b[6:8])
+	if !ok1 || !ok2 || !ok3 || hour > 23 || min > 59 || sec > 59 {
+		return 0, 0, 0, 0, false
+	}
+	if len(b) == 8 {
+		return hour, min, sec, 0, true
+	}
+	frac := b[8:]
+	if frac[0] != '.' || len(frac) == 1 {
+		return 0, 0, 0, 0, false
+	}
+	scale := 100_000_000
+	for _, c := range frac[1:] {
+		d, ok := digit(c)
+		if !ok {
+			return 0, 0, 0, 0, false
+		}
+		nsec += d * scale
+		scale /= 10
+	}
+	return hour, min, sec, nsec, true
+}
+
+func parseStatus(b []byte) (int, *ParseError) {
+	unsigned := b
+	if len(b) > 1 && (b[0] == '-' || b[0] == '+') {
+		unsigned = b[1:]
+	}
+	for _, c := range unsigned {
+		if _, ok := digit(c); !ok {
+			return 0, fieldError(ErrInvalidStatus, "status %q is not an integer", b)
+		}
+	}
+	// Leading zeros are fine; anything that cannot be 100-599 is out of range.
+	for len(unsigned) > 1 && unsigned[0] == '0' {
+		unsigned = unsigned[1:]
+	}
+	n, ok := digits(unsigned)
+	if !ok || len(unsigned) > 3 || b[0] == '-' || n < 100 || n > 599 {
+		return 0, fieldError(ErrInvalidStatus, "status %q is not between 100 and 599", b)
+	}
+	return n, nil
+}
+
+// parseLatency parses a non-negative decimal number of seconds into
+// microseconds, rounding further digits half away from zero.
+func parseLatency(b []byte) (int64, *ParseError) {
+	if len(b) > 0 && b[0] == '-' {
+		return 0, fieldError(ErrInvalidLatency, "latency %q is negative", b)
+	}
+	intPart, frac := b, []byte(nil)
+	for i, c := range b {
+		if c == '.' {
+			intPart, frac = b[:i], b[i+1:]
+			if len(frac) == 0 {
+				return 0, fieldError(ErrInvalidLatency, "latency %q is not a decimal number of seconds", b)
+			}
+			break
+		}
+	}
+	if len(intPart) == 0 {
+		return 0, fieldError(ErrInvalidLatency, "latency %q is not a decimal number of seconds", b)
+	}
+	const maxSeconds = int64(MaxLatency / time.Second)
+	var sec int64
+	for _, c := range intPart {
+		d, ok := digit(c)
+		if !ok {
+			return 0, fieldError(ErrInvalidLatency, "latency %q is not a decimal number of seconds", b)
+		}
+		if sec <= maxSeconds {
+			sec = sec*10 + int64(d)
+		}
+	}
+	var us int64
+	scale := int64(100_000)
+	roundUp := false
+	for i, c := range frac {
+		d, ok := digit(c)
+		if !ok {
+			return 0, fieldError(ErrInvalidLatency, "latency %q is not a decimal number of seconds", b)
+		}
+		switch {
+		case i < 6:
+			us += int64(d) * scale
+			scale /= 10
+		case i == 6:
+			roundUp = d >= 5
+		}
+	}
+	if roundUp {
+		us++
+	}
+	if sec > maxSeconds || sec*1e6+us > maxSeconds*1e6 {
+		return 0, fieldError(ErrInvalidLatency, "latency %q is more than 24 hours", b)
+	}
+	return sec*1e6 + us, nil
+}
+
+// ParseLine parses a single log line in UTC. It is a convenience for
+// NewParser(nil).Parse; use a Parser to read many lines.
+func ParseLine(line string) (Entry, error) {
+	return NewParser(nil).Parse([]byte(line))
+}

@@ -1,0 +1,252 @@
+package logstats
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"slices"
+)
+
+// rollup is the aggregate of some requests of one customer on one day: counts,
+// latency sum, min and max, and the exact latency distribution. Rollups merge
+// exactly, so the stats of any set of days can be computed from the rollups of
+// those days alone.
+type rollup struct {
+	total   int64
+	byClass [5]int64 // requests by status class: [0] is 1xx ... [4] is 5xx
+	sumUS   uint128  // sum of latencies in microseconds
+	minUS   int64
+	maxUS   int64
+	dist    distribution
+}
+
+func (r *rollup) successful() int64 { return r.byClass[0] + r.byClass[1] + r.byClass[2] }
+
+// add counts one request.
+func (r *rollup) add(status int, latencyUS int64) {
+	if r.total == 0 || latencyUS < r.minUS {
+		r.minUS = latencyUS
+	}
+	if r.total == 0 || latencyUS > r.maxUS {
+		r.maxUS = latencyUS
+	}
+	r.total++
+	r.byClass[status/100-1]++
+	r.sumUS = r.sumUS.add64(uint64(latencyUS))
+}
+
+// merge adds the counts and distribution of o to r.
+func (r *rollup) merge(o *rollup) {
+	if o.total == 0 {
+		return
+	}
+	if r.total == 0 || o.minUS < r.minUS {
+		r.minUS = o.minUS
+	}
+	if r.total == 0 || o.maxUS > r.maxUS {
+		r.maxUS = o.maxUS
+	}
+	r.total += o.total
+	for i := range r.byClass {
+		r.byClass[i] += o.byClass[i]
+	}
+	r.sumUS = r.sumUS.add(o.sumUS)
+	r.dist = mergeDistributions(r.dist, o.dist)
+}
+
+// distribution is an exact multiset of latencies: distinct values in
+// ascending order, each with how many times it occurred.
+type distribution struct {
+	values []int64
+	counts []int64
+}
+
+func (d distribution) len() int { return len(d.values) }
+
+// histogram accumulates latencies in any order into a distribution.
+type histogram map[int64]int64
+
+func (h histogram) distribution() distribution {
+	d := distribution{values: make([]int64, 0, len(h)), counts: make([]int64, 0, len(h))}
+	for v := range h {
+		d.values = append(d.values, v)
+	}
+	slices.Sort(d.values)
+	for _, v := range d.values {
+		d.counts = append(d.counts, h[v])
+	}
+	return d
+}
+
+// mergeDistributions returns the union of a and b.
+func mergeDistributions(a, b distribution) distribution {
+	switch {
+	case a.len() == 0:
+		return b
+	case b.len() == 0:
+		return a
+	}
+	out := distribution{values: make([]int64, 0, a.len()+b.len()), counts: make([]int64, 0, a.len()+b.len())}
+	i, j := 0, 0
+	for i < a.len() && j < b.len() {
+		switch av, bv := a.values[i], b.values[j]; {
+		case av < bv:
+			out.values, out.counts = append(out.values, av), append(out.counts, a.counts[i])
+			i++
+		case av > bv:
+			out.values, out.counts = append(out.values, bv), append(out.counts, b.counts[j])
+			j++
+		default:
+			out.values, out.counts = append(out.values, av), append(out.counts, a.counts[i]+b.counts[j])
+			i++
+			j++
+		}
+	}
+	out.values, out.counts = append(out.values, a.values[i:]...), append(out.counts, a.counts[i:]...)
+	out.values, out.counts = append(out.values, b.values[j:]...), append(out.counts, b.counts[j:]...)
+	return out
+}
+
+// mergeAll merges many distributions pairwise, in O(n log k) for k inputs of n
+// values in all.
+func mergeAll(ds []distribution) distribution {
+	if len(ds) == 0 {
+		return distribution{}
+	}
+	for len(ds) > 1 {
+		next := ds[:0:0]
+		for i := 0; i < len(ds); i += 2 {
+			if i+1 == len(ds) {
+				next = append(next, ds[i])
+			} else {
+				next = append(next, mergeDistributions(ds[i], ds[i+1]))
+			}
+		}
+		ds = next
+	}
+	return ds[0]
+}
+
+// The encoding of a distribution is a version byte, the number of distinct
+// values, then for each value its difference from the previous one and its
+// count, all as unsigned varints. Values below 2 seconds at millisecond
+// precision take 2 to 3 bytes each.
+const distEncodingV1 = 1
+
+func (d distribution) appendBinary(b []byte) []byte {
+	b = append(b, distEncodingV1)
+	b = binary.AppendUvarint(b, uint64(d.len()))
+	prev := int64(0)
+	for i, v := range d.values {
+		b = binary.AppendUvarint(b, uint64(v-prev))
+		b = binary.AppendUvarint(b, uint64(d.counts[i]))
+		prev = v
+	}
+	return b
+}
+
+// decodeDistribution decodes what appendBinary wrote and checks it: values
+// strictly ascending and non-negative, counts positive, counts summing to
+// total.
+func decodeDistribution(b []byte, total int64) (distribution, error) {
+	fail := func(what string) (distribution, error) {
+		return distribution{}, fmt.Errorf("%w: latency distribution: %s", ErrCorruptRollup, what)
+	}
+	if len(b) == 0 || b[0] != distEncodingV1 {
+		return fail("unknown encoding")
+	}
+	b = b[1:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return fail("bad length")
+	}
+	b = b[k:]
+	d := distribution{values: make([]int64, n), counts: make([]int64, n)}
+	var prev, sum uint64
+	for i := range d.values {
+		delta, k1 := binary.Uvarint(b)
+		if k1 <= 0 {
+			return fail("truncated")
+		}
+		count, k2 := binary.Uvarint(b[k1:])
+		if k2 <= 0 {
+			return fail("truncated")
+		}
+		b = b[k1+k2:]
+		v, carry := bits.Add64(prev, delta, 0)
+		if (i > 0 && delta == 0) || carry != 0 || v > 1<<62 || count == 0 || count > 1<<62 {
+			return fail("values out of order or out of range")
+		}
+		sum += count
+		d.values[i], d.counts[i] = int64(v), int64(count)
+		prev = v
+	}
+	if len(b) != 0 || sum != uint64(total) {
+		return fail("counts do not add up")
+	}
+	return d, nil
+}
+
+// cumulative returns the running totals of d's counts.
+func (d distribution) cumulative() []int64 {
+	cum := make([]int64, len(d.counts))
+	var t int64
+	for i, c := range d.counts {
+		t += c
+		cum[i] = t
+	}
+	return cum
+}
+
+// quantile returns the num/den-quantile (0 < num/den <= 1) of the n values
+// whose distribution has running totals cum, in whole microseconds: linear
+// interpolation between closest ranks (numpy's default, PERCENTILE_CONT),
+// rounded half away from zero. n must be at least 1. The arithmetic is exact:
+// 128-bit products, no floats.
+func (d distribution) quantile(cum []int64, n int64, num, den uint64) int64 {
+	// h = (n-1)*num/den = rank + rem/den.
+	hi, lo := bits.Mul64(uint64(n-1), num)
+	rank, rem := bits.Div64(hi, lo, den)
+	vlo := d.valueAt(cum, int64(rank))
+	if rem == 0 {
+		return vlo
+	}
+	vhi := d.valueAt(cum, int64(rank)+1)
+	// vlo + rem*(vhi-vlo)/den, rounded half up (everything is non-negative).
+	// For an odd den the quotient is never exactly half, so den/2 rounded
+	// down still rounds every case correctly.
+	hi, lo = bits.Mul64(rem, uint64(vhi-vlo))
+	var carry uint64
+	lo, carry = bits.Add64(lo, den/2, 0)
+	hi += carry
+	frac, _ := bits.Div64(hi, lo, den)
+	return vlo + int64(frac)
+}
+
+// valueAt returns the value of 0-based rank i in sorted order.
+func (d distribution) valueAt(cum []int64, i int64) int64 {
+	k, _ := slices.BinarySearch(cum, i+1)
+	return d.values[min(k, len(d.values)-1)]
+}
+
+// meanUS returns sum/n rounded half away from zero.
+func meanUS(sum uint128, n int64) int64 {
+	// (2*sum + n) / (2*n)
+	s := sum.add(sum).add64(uint64(n))
+	q, _ := bits.Div64(s.hi, s.lo, 2*uint64(n))
+	return int64(q)
+}
+
+// uint128 is an unsigned 128-bit integer, for sums of latencies that could
+// overflow 64 bits at extreme data sizes.
+type uint128 struct{ hi, lo uint64 }
+
+func (a uint128) add(b uint128) uint128 {
+	lo, carry := bits.Add64(a.lo, b.lo, 0)
+	hi, _ := bits.Add64(a.hi, b.hi, carry)
+	return uint128{hi, lo}
+}
+
+func (a uint128) add64(b uint64) uint128 { return a.add(uint128{0, b}) }
+
+func (a uint128) fitsInt64() bool { return a.hi == 0 && a.lo <= 1<<63-1 }

@@ -1,0 +1,265 @@
+package logstats
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// StatsService answers statistics queries from the rollups the Ingester
+// maintains. It never reads raw requests: a query reads one rollup row per day
+// in its range (a few more while loads are running), whatever the number of
+// requests. It is safe for concurrent use.
+type StatsService struct {
+	db *sql.DB
+}
+
+// NewStatsService returns a StatsService that reads from db. It does no I/O.
+func NewStatsService(db *sql.DB) *StatsService {
+	return &StatsService{db: db}
+}
+
+// StatsFilter selects the days of a stats query.
+type StatsFilter struct {
+	// From is the first UTC day; the zero Date means from the first day with data.
+	From Date
+	// To is the last UTC day, inclusive; nil means no end.
+	To *Date
+	// Percentiles are extra latency percentiles to compute, beyond the median
+	// and p99.
+	Percentiles []Percentile
+}
+
+// Stats are the statistics of a customer's requests over some days.
+// The latency fields and Uptime are only meaningful when TotalRequests > 0;
+// they are zero otherwise.
+type Stats struct {
+	TotalRequests      int64
+	SuccessfulRequests int64 // status below 400
+	FailedRequests     int64 // status 400 and above
+	// RequestsByStatusClass counts requests by status class: [0] is 1xx,
+	// [1] is 2xx, ... [4] is 5xx.
+	RequestsByStatusClass [5]int64
+	// Uptime is SuccessfulRequests / TotalRequests * 100, rounded half away
+	// from zero to 2 decimals.
+	Uptime float64
+	// AverageLatency, MedianLatency and P99Latency are exact, rounded half
+	// away from zero to whole microseconds. Percentiles interpolate linearly
+	// between closest ranks, as numpy's default and PERCENTILE_CONT do.
+	AverageLatency time.Duration
+	MedianLatency  time.Duration
+	P99Latency     time.Duration
+	MinLatency     time.Duration
+	MaxLatency     time.Duration
+	// Percentiles holds the latencies of StatsFilter.Percentiles, in order.
+	Percentiles []PercentileLatency
+}
+
+// PercentileLatency is the latency at a percentile.
+type PercentileLatency struct {
+	Percentile Percentile
+	Latency    time.Duration
+}
+
+// DailyStats are the statistics of one UTC day.
+type DailyStats struct {
+	Date  Date
+	Stats Stats
+}
+
+// CustomerStats are a customer's statistics over a range of days, overall and
+// per day (days with at least one request, ascending).
+type CustomerStats struct {
+	CustomerID string
+	From       Date
+	To         *Date
+	Stats      Stats
+	Daily      []DailyStats
+}
+
+// FindStats returns the statistics of customerID over the days of f. A
+// customer without requests in the range (or unknown) gets zero counts and no
+// days. It returns an error wrapping ErrInvalidRange when f.To is before
+// f.From.
+func (s *StatsService) FindStats(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
+	if f.To != nil && !f.From.IsZero() && f.To.Before(f.From) {
+		return nil, fmt.Errorf("%w: to (%s) is before from (%s)", ErrInvalidRange, f.To, f.From)
+	}
+	query := `SELECT day, ` + rollupValueColumns + ` FROM logstats_rollups WHERE customer_id = ?`
+	args := []any{customerID}
+	if !f.From.IsZero() {
+		query += ` AND day >= ?`
+		args = append(args, f.From.String())
+	}
+	if f.To != nil {
+		query += ` AND day <= ?`
+		args = append(args, f.To.String())
+	}
+	query += ` ORDER BY day`
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find stats: %w", err)
+	}
+	defer rows.Close()
+
+	out := &CustomerStats{CustomerID: customerID, From: f.From, To: f.To}
+	var days []rollup
+	var dates []Date
+	for rows.Next() {
+		var day dayValue
+		var r rollup
+		if err := scanRollup(rows, &r, &day); err != nil {
+			return nil, fmt.Errorf("find stats: %w", err)
+		}
+		if n := len(dates); n > 0 && dates[n-1] == day.Date {
+			days[n-1].merge(&r) // several rows of one day, before compaction
+			continue
+		}
+		days, dates = append(days, r), append(dates, day.Date)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find stats: %w", err)
+	}
+
+	var total rollup
+	dists := make([]distribution, len(days))
+	for i := range days {
+		out.Daily = append(out.Daily, DailyStats{Date: dates[i], Stats: days[i].stats(f.Percentiles)})
+		dists[i] = days[i].dist
+		d := days[i]
+		d.dist = distribution{}
+		total.merge(&d)
+	}
+	total.dist = mergeAll(dists)
+	out.Stats = total.stats(f.Percentiles)
+	return out, nil
+}
+
+// stats computes the statistics of r.
+func (r *rollup) stats(percentiles []Percentile) Stats {
+	st := Stats{
+		TotalRequests:         r.total,
+		SuccessfulRequests:    r.successful(),
+		FailedRequests:        r.total - r.successful(),
+		RequestsByStatusClass: r.byClass,
+	}
+	if r.total == 0 {
+		return st
+	}
+	st.Uptime = float64(roundDiv(uint64(st.SuccessfulRequests)*10000, uint64(r.total))) / 100
+	st.AverageLatency = usDuration(meanUS(r.sumUS, r.total))
+	st.MinLatency, st.MaxLatency = usDuration(r.minUS), usDuration(r.maxUS)
+	cum := r.dist.cumulative()
+	st.MedianLatency = usDuration(r.dist.quantile(cum, r.total, 1, 2))
+	st.P99Latency = usDuration(r.dist.quantile(cum, r.total, 99, 100))
+	for _, p := range percentiles {
+		st.Percentiles = append(st.Percentiles, PercentileLatency{p, usDuration(r.dist.quantile(cum, r.total, p.num, p.den))})
+	}
+	return st
+}
+
+func usDuration(us int64) time.Duration { return time.Duration(us) * time.Microsecond }
+
+// roundDiv returns a/b rounded half up.
+func roundDiv(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, 2)
+	lo, carry := bits.Add64(lo, b, 0)
+	q, _ := bits.Div64(hi+carry, lo, 2*b)
+	return q
+}
+
+// Percentile is a percentile in (0, 100], kept as an exact fraction.
+type Percentile struct {
+	num, den uint64 // the quantile num/den, in (0, 1]
+	text     string // canonical decimal form: "50", "99.9"
+}
+
+// ParsePercentile parses a percentile such as "50", "95" or "99.9": a decimal
+// number in (0, 100] with at most six decimal places. It returns an error
+// wrapping ErrInvalidPercentile otherwise.
+func ParsePercentile(s string) (Percentile, error) {
+	bad := func() (Percentile, error) {
+		return Percentile{}, fmt.Errorf("%w: %q (want a number above 0 and at most 100, like 95 or 99.9)", ErrInvalidPercentile, truncateForMessage(s))
+	}
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	frac = strings.TrimRight(frac, "0")
+	if intPart == "" || len(intPart) > 3 || (hasDot && len(frac) > 6) || strings.Trim(intPart+frac, "0123456789") != "" {
+		return bad()
+	}
+	num, err := strconv.ParseUint(intPart+frac, 10, 64)
+	if err != nil {
+		return bad()
+	}
+	den := uint64(100)
+	for range frac {
+		den *= 10
+	}
+	if num == 0 || num > den {
+		return bad()
+	}
+	text := strings.TrimLeft(intPart, "0")
+	if text == "" {
+		text = "0"
+	}
+	if frac != "" {
+		text += "." + frac
+	}
+	return Percentile{num: num, den: den, text: text}, nil
+}
+
+// String returns the percentile in canonical decimal form: "99.9".
+func (p Percentile) String() string { return p.text }
+
+// Customer is a customer with data.
+type Customer struct {
+	ID            string
+	TotalRequests int64
+	FirstDay      Date
+	LastDay       Date
+}
+
+// CustomerFilter pages through customers, in ascending order of ID.
+type CustomerFilter struct {
+	// After lists only customers whose ID sorts after it (byte order).
+	After *string
+	// Limit is the most customers to return; 0 means no limit.
+	Limit int
+}
+
+// FindCustomers returns the customers with data, ordered by ID.
+func (s *StatsService) FindCustomers(ctx context.Context, f CustomerFilter) ([]Customer, error) {
+	query := `SELECT customer_id, SUM(total), MIN(day), MAX(day) FROM logstats_rollups`
+	var args []any
+	if f.After != nil {
+		query += ` WHERE customer_id > ?`
+		args = append(args, *f.After)
+	}
+	query += ` GROUP BY customer_id ORDER BY customer_id`
+	if f.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find customers: %w", err)
+	}
+	defer rows.Close()
+	var out []Customer
+	for rows.Next() {
+		var c Customer
+		var first, last dayValue
+		if err := rows.Scan(&c.ID, &c.TotalRequests, &first, &last); err != nil {
+			return nil, fmt.Errorf("find customers: %w", err)
+		}
+		c.FirstDay, c.LastDay = first.Date, last.Date
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find customers: %w", err)
+	}
+	return out, nil
+}
