@@ -1,7 +1,16 @@
 package logstats_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/testdb"
@@ -51,4 +60,344 @@ func TestIngester_Empty(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestIngester_AppendLoadsOnlyNewLines(t *testing.T) {
+	full := genLog(t, 2500, 4, 0.01)
+	cut := lineOffset(full, 2000)
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		for _, tc := range []struct {
+			name  string
+			first string
+		}{
+			{"OK", full[:cut]},
+			{"OKLastLineWithoutNewline", full[:cut-1]},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				db := testdb.Open(t, db.Dialect)
+				ing := newIngester(db, 700)
+				first := mustLoad(t, ing, "a.log", tc.first)
+				second := mustLoad(t, ing, "a.log", full)
+				newEntries := int64(len(parseEntries(t, full)) - len(parseEntries(t, full[:cut])))
+				if second.Inserted != newEntries || second.SkippedAlreadyLoaded != 2000 || second.Lines != 2500 {
+					t.Fatalf("second load=%+v, want %d inserted, 2000 skipped, 2500 lines", second, newEntries)
+				}
+				if first.Inserted+second.Inserted != int64(len(parseEntries(t, full))) {
+					t.Fatalf("inserted %d+%d, want %d", first.Inserted, second.Inserted, len(parseEntries(t, full)))
+				}
+				checkSameState(t, snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", full))
+			})
+		}
+	})
+}
+
+func TestIngester_ChangedSourceIsRefused(t *testing.T) {
+	text := "# written by loggen\n" + genLog(t, 1500, 5, 0)
+	mid := lineOffset(text, 700)
+	edited := text[:mid+25] + "9" + text[mid+26:] // a digit of line 701
+	lastCut := len(text) - 4                       // in the middle of the last line
+	cases := []struct {
+		name, first, second string
+	}{
+		{"ErrEdited", text, edited},
+		{"ErrTruncated", text, text[:lineOffset(text, 900)]},
+		{"ErrTruncatedMidLine", text, text[:mid+10]},
+		{"ErrHeaderChanged", text, "# written by hand\n" + text[len("# written by loggen\n"):]},
+		{"ErrLastLineExtended", text[:lastCut], text[:lastCut] + "7" + text[lastCut:]},
+	}
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				db := testdb.Open(t, db.Dialect)
+				ing := newIngester(db, 400)
+				mustLoad(t, ing, "a.log", tc.first)
+				before := snapshot(t, db.DB)
+				res, err := ing.Load(context.Background(), "a.log", strings.NewReader(tc.second))
+				if !errors.Is(err, logstats.ErrSourceChanged) {
+					t.Fatalf("second load error=%v, want ErrSourceChanged", err)
+				}
+				if res.Inserted != 0 {
+					t.Fatalf("second load inserted %d, want 0", res.Inserted)
+				}
+				checkSameState(t, snapshot(t, db.DB), before)
+			})
+		}
+	})
+}
+
+// TestIngester_FailureThenRerun injects failures at chosen points of a load:
+// failing statements, a connection closed mid-transaction, a commit whose
+// outcome the client never learns, a failing compaction, a transient
+// deadlock. Running the load again on a healthy connection must end with the
+// same database as one uninterrupted load.
+func TestIngester_FailureThenRerun(t *testing.T) {
+	text := genLog(t, 3000, 6, 0.01)
+	deadlock := errors.New("Error 1213 (40001): Deadlock found when trying to get lock; try restarting transaction")
+	cases := []struct {
+		name    string
+		fault   *faultConnector
+		loadErr bool // whether the faulty load must fail
+	}{
+		{"ErrInsertRequests", &faultConnector{match: "INSERT INTO logstats_requests", after: 4, err: errInjected}, true},
+		{"ErrInsertRollups", &faultConnector{match: "INSERT INTO logstats_rollups", after: 3, err: errInjected}, true},
+		{"ErrUpdateSource", &faultConnector{match: "UPDATE logstats_sources", after: 2, err: errInjected}, true},
+		{"ErrFirstBatch", &faultConnector{match: "INSERT INTO logstats_requests", after: 0, err: errInjected}, true},
+		{"ClosedConnectionMidBatch", &faultConnector{match: "INSERT INTO logstats_rollups", after: 5, err: driver.ErrBadConn}, true},
+		{"ClosedConnectionAtCommit", &faultConnector{match: "COMMIT", after: 3, err: driver.ErrBadConn}, true},
+		{"CommitOutcomeUnknown", &faultConnector{match: "COMMIT", after: 3, err: errors.New("connection lost after COMMIT was sent"), commit: true}, true},
+		{"OKCompactionFails", &faultConnector{match: "DELETE FROM logstats_rollups", after: 0, err: errInjected}, false},
+		{"OKDeadlockRetried", &faultConnector{match: "INSERT INTO logstats_requests", after: 2, err: deadlock}, false},
+	}
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		want := cleanState(t, db.Dialect, "a.log", text)
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				db := testdb.Open(t, db.Dialect)
+				fc := &faultConnector{Connector: db.Connector, match: tc.fault.match, after: tc.fault.after, err: tc.fault.err, commit: tc.fault.commit}
+				faulty := openFaulty(fc)
+				defer faulty.Close()
+				ing := logstats.NewIngester(faulty)
+				ing.Dialect, ing.BatchLines = db.Dialect, 400
+				_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text))
+				if !fc.hasFired() {
+					t.Fatalf("the fault never fired")
+				}
+				if (err != nil) != tc.loadErr {
+					t.Fatalf("faulty load error=%v, want error: %v", err, tc.loadErr)
+				}
+				if err != nil && !errors.Is(err, errInjected) && !errors.Is(err, driver.ErrBadConn) && !strings.Contains(err.Error(), "connection lost") {
+					t.Fatalf("faulty load error=%v does not say what failed", err)
+				}
+				mustLoad(t, newIngester(db, 400), "a.log", text)
+				checkSameState(t, snapshot(t, db.DB), want)
+			})
+		}
+	})
+}
+
+// TestIngester_CancelThenRerun cancels loads after each of several batches.
+func TestIngester_CancelThenRerun(t *testing.T) {
+	text := genLog(t, 3000, 7, 0.01)
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		want := cleanState(t, db.Dialect, "a.log", text)
+		db = testdb.Open(t, db.Dialect)
+		for stopAfter := 1; stopAfter <= 5; stopAfter += 2 {
+			ctx, cancel := context.WithCancel(context.Background())
+			ing := newIngester(db, 250)
+			batches := 0
+			ing.Progress = func(logstats.LoadProgress) {
+				if batches++; batches == stopAfter {
+					cancel()
+				}
+			}
+			_, err := ing.Load(ctx, "a.log", strings.NewReader(text))
+			cancel()
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled load error=%v, want context.Canceled", err)
+			}
+		}
+		mustLoad(t, newIngester(db, 250), "a.log", text)
+		checkSameState(t, snapshot(t, db.DB), want)
+	})
+}
+
+// TestIngester_ConcurrentLoads runs two loads of one log at once through
+// different Ingesters (as two processes would): the ledger's compare-and-set
+// lets exactly one commit each batch, and the other is told so.
+func TestIngester_ConcurrentLoads(t *testing.T) {
+	text := genLog(t, 4000, 8, 0.01)
+	entries := parseEntries(t, text)
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		want := cleanState(t, db.Dialect, "a.log", text)
+		for round := range 3 {
+			db := testdb.Open(t, db.Dialect)
+			var wg sync.WaitGroup
+			results := make([]*logstats.LoadResult, 2)
+			errs := make([]error, 2)
+			start := make(chan struct{})
+			for i := range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					results[i], errs[i] = newIngester(db, 200).Load(context.Background(), "a.log", strings.NewReader(text))
+				}()
+			}
+			close(start)
+			wg.Wait()
+			inserted := results[0].Inserted + results[1].Inserted
+			if inserted != int64(len(entries)) {
+				t.Fatalf("round %d: inserted %d+%d, want %d in all", round, results[0].Inserted, results[1].Inserted, len(entries))
+			}
+			for i, err := range errs {
+				if err != nil && !errors.Is(err, logstats.ErrLoadInProgress) {
+					t.Fatalf("round %d: load %d error=%v, want nil or ErrLoadInProgress", round, i, err)
+				}
+			}
+			if errs[0] != nil && errs[1] != nil {
+				t.Fatalf("round %d: both loads failed: %v; %v", round, errs[0], errs[1])
+			}
+			checkSameState(t, snapshot(t, db.DB), want)
+		}
+	})
+}
+
+// TestIngester_LoadInProgress checks that one Ingester refuses a second load
+// of a source while the first is running.
+func TestIngester_LoadInProgress(t *testing.T) {
+	text := genLog(t, 1000, 9, 0)
+	cut := lineOffset(text, 100)
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		ing := newIngester(db, 10)
+		committed := make(chan struct{}, 100)
+		ing.Progress = func(logstats.LoadProgress) { committed <- struct{}{} }
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			_, err := ing.Load(context.Background(), "a.log", pr)
+			done <- err
+		}()
+		io.WriteString(pw, text[:cut])
+		<-committed // the first load holds the source now
+		_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text))
+		if !errors.Is(err, logstats.ErrLoadInProgress) {
+			t.Fatalf("second load error=%v, want ErrLoadInProgress", err)
+		}
+		io.WriteString(pw, text[cut:])
+		pw.Close()
+		if err := <-done; err != nil {
+			t.Fatalf("first load: %v", err)
+		}
+		checkSameState(t, snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", text))
+	})
+}
+
+func TestIngester_Strict(t *testing.T) {
+	good := genLog(t, 2000, 10, 0)
+	bad := good[:lineOffset(good, 1499)] + "2024-10-01 12:00:00 cust_1 /a abc 0.1\n" + good[lineOffset(good, 1500):]
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		ing := newIngester(db, 500)
+		ing.Strict = true
+		res, err := ing.Load(context.Background(), "a.log", strings.NewReader(bad))
+		var perr *logstats.ParseError
+		if !errors.As(err, &perr) || perr.Line != 1500 || !errors.Is(err, logstats.ErrInvalidStatus) {
+			t.Fatalf("strict load error=%v, want line 1500: invalid status", err)
+		}
+		if res.Inserted != 1000 {
+			t.Fatalf("strict load inserted %d, want the 1000 lines of the batches before line 1500", res.Inserted)
+		}
+		// Fixing the line and loading again finishes the load.
+		res = mustLoad(t, ing, "a.log", good)
+		if res.SkippedAlreadyLoaded != 1000 || res.Inserted != 1000 {
+			t.Fatalf("rerun=%+v, want 1000 skipped, 1000 inserted", res)
+		}
+		checkSameState(t, snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", good))
+	})
+}
+
+// TestIngester_Gzip checks that a gzip file loads as its content: the same
+// rows, and the same source, so loading the plain file afterwards adds nothing.
+func TestIngester_Gzip(t *testing.T) {
+	text := genLog(t, 2000, 11, 0.01)
+	var zbuf bytes.Buffer
+	zw := gzip.NewWriter(&zbuf)
+	io.WriteString(zw, text)
+	zw.Close()
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		ing := newIngester(db, 300)
+		res, err := ing.Load(context.Background(), "a.log.gz", bytes.NewReader(zbuf.Bytes()))
+		if err != nil || res.Inserted != int64(len(parseEntries(t, text))) {
+			t.Fatalf("gzip load=%+v, %v", res, err)
+		}
+		if res := mustLoad(t, ing, "a.log", text); res.Inserted != 0 {
+			t.Fatalf("plain load after gzip load inserted %d, want 0", res.Inserted)
+		}
+		checkSameState(t, snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", text))
+	})
+}
+
+func TestIngester_Location(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		ing := newIngester(db, 10)
+		ing.Location = time.FixedZone("UTC-5", -5*60*60)
+		mustLoad(t, ing, "a.log", "2024-10-01 22:00:00 c /a 200 0.1\n")
+		st, err := logstats.NewStatsService(db.DB).FindStats(context.Background(), "c", logstats.StatsFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Daily) != 1 || st.Daily[0].Date != date("2024-10-02") {
+			t.Fatalf("days=%v, want the UTC day 2024-10-02", st.Daily)
+		}
+	})
+}
+
+func TestIngester_Prune(t *testing.T) {
+	text := genLog(t, 3000, 12, 0)
+	entries := parseEntries(t, text)
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		ing := newIngester(db, 400)
+		mustLoad(t, ing, "a.log", text)
+		before := date("2024-10-03")
+		var wantRequests int64
+		var kept []logstats.Entry
+		for _, e := range entries {
+			if logstats.DateOf(e.Time).Before(before) {
+				wantRequests++
+			} else {
+				kept = append(kept, e)
+			}
+		}
+		res, err := ing.Prune(context.Background(), before)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Requests != wantRequests || res.Days != 7*2 {
+			t.Fatalf("Prune=%+v, want %d requests over 14 customer-days", res, wantRequests)
+		}
+		if st := snapshot(t, db.DB); st.RawRows != int64(len(kept)) {
+			t.Fatalf("raw rows after prune=%d, want %d", st.RawRows, len(kept))
+		}
+		checkStats(t, db.DB, kept, logstats.Date{}, nil, nil)
+		// The ledger is kept: the old file does not bring the pruned days back.
+		if res := mustLoad(t, ing, "a.log", text); res.Inserted != 0 {
+			t.Fatalf("reload after prune inserted %d, want 0", res.Inserted)
+		}
+		if res, err := ing.Prune(context.Background(), before); err != nil || res.Requests != 0 {
+			t.Fatalf("second Prune=%+v, %v, want nothing to do", res, err)
+		}
+	})
+}
+
+func TestMigrate_Idempotent(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- logstats.Migrate(context.Background(), db.DB)
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent Migrate: %v", err)
+			}
+		}
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM logstats_migrations`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("logstats_migrations has %d rows (%v), want 1", n, err)
+		}
+	})
+}
+
+// lineOffset returns the byte offset of the start of line n+1 (after n lines).
+func lineOffset(text string, n int) int {
+	off := 0
+	for range n {
+		off += strings.IndexByte(text[off:], '\n') + 1
+	}
+	return off
 }

@@ -186,8 +186,11 @@ func ParsePercentile(s string) (Percentile, error) {
 		return Percentile{}, fmt.Errorf("%w: %q (want a number above 0 and at most 100, like 95 or 99.9)", ErrInvalidPercentile, truncateForMessage(s))
 	}
 	intPart, frac, hasDot := strings.Cut(s, ".")
+	if hasDot && frac == "" {
+		return bad()
+	}
 	frac = strings.TrimRight(frac, "0")
-	if intPart == "" || len(intPart) > 3 || (hasDot && len(frac) > 6) || strings.Trim(intPart+frac, "0123456789") != "" {
+	if intPart == "" || len(intPart) > 3 || len(frac) > 6 || strings.Trim(intPart+frac, "0123456789") != "" {
 		return bad()
 	}
 	num, err := strconv.ParseUint(intPart+frac, 10, 64)

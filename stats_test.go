@@ -1,0 +1,209 @@
+package logstats_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+// randomEntries makes a data set of n requests whose latencies follow one of
+// several shapes chosen to stress the percentile code: all zeros, heavy ties,
+// microsecond noise, extremes up to 24 hours.
+func randomEntries(rng *rand.Rand, n int) []logstats.Entry {
+	customers := []string{"cust_1", "ünïcødé", `q"uote/slash%25`}[:1+rng.IntN(3)]
+	days := 1 + rng.IntN(5)
+	shape := rng.IntN(5)
+	statuses := []int{100, 200, 201, 204, 301, 304, 400, 404, 429, 500, 503, 599}
+	start := time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC)
+	entries := make([]logstats.Entry, n)
+	for i := range entries {
+		var lat int64
+		switch shape {
+		case 0:
+			lat = 0
+		case 1:
+			lat = []int64{0, 1000, 1000, 1000, 5000, 123456}[rng.IntN(6)]
+		case 2:
+			lat = rng.Int64N(2_000_000)
+		case 3:
+			lat = []int64{0, 1, 86_400_000_000, rng.Int64N(86_400_000_001)}[rng.IntN(4)]
+		default:
+			lat = int64(rng.ExpFloat64() * 150_000)
+		}
+		entries[i] = logstats.Entry{
+			Time:       start.Add(time.Duration(rng.Int64N(int64(days) * 86400 * 1e9))).Truncate(time.Microsecond),
+			CustomerID: customers[rng.IntN(len(customers))],
+			Path:       "/api/v1/x",
+			Status:     statuses[rng.IntN(len(statuses))],
+			Latency:    time.Duration(lat) * time.Microsecond,
+		}
+	}
+	return entries
+}
+
+func formatLog(entries []logstats.Entry) string {
+	var b strings.Builder
+	for _, e := range entries {
+		b.WriteString(e.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+var testPercentiles = []string{"0.1", "1", "25", "33.333333", "50", "75", "90", "95", "99", "99.9", "99.99", "100"}
+
+// TestStats_MatchesNaive is a property test: for random data sets of many
+// sizes (1 and 2 included) and shapes, loaded in random batch sizes, every
+// field of every customer's stats, overall and per day, over random ranges,
+// equals the naive computation over the raw entries.
+func TestStats_MatchesNaive(t *testing.T) {
+	sizes := []int{1, 2, 3, 4, 5, 7, 10, 31, 100, 257, 1000, 3000}
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		for i, n := range sizes {
+			for shapeRound := range 2 {
+				seed := uint64(i*10 + shapeRound)
+				t.Run(fmt.Sprintf("n=%d/seed=%d", n, seed), func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(seed, 42))
+					db := testdb.Open(t, db.Dialect)
+					entries := randomEntries(rng, n)
+					mustLoad(t, newIngester(db, 1+rng.IntN(n+1)), "a.log", formatLog(entries))
+					var ps []logstats.Percentile
+					for _, s := range testPercentiles {
+						if rng.IntN(3) == 0 {
+							ps = append(ps, mustPercentile(t, s))
+						}
+					}
+					checkStats(t, db.DB, entries, logstats.Date{}, nil, ps)
+					for range 3 {
+						from := date("2024-10-01").AddDays(rng.IntN(6) - 1)
+						var to *logstats.Date
+						if rng.IntN(2) == 0 {
+							to = ptr(from.AddDays(rng.IntN(4)))
+						}
+						checkStats(t, db.DB, entries, from, to, ps)
+					}
+				})
+			}
+		}
+	})
+}
+
+// TestStats_ExactAtEveryCommit checks the stats after each committed batch of
+// a load, while days still have one rollup row per batch that touched them.
+func TestStats_ExactAtEveryCommit(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		entries := randomEntries(rand.New(rand.NewPCG(7, 7)), 1200)
+		ing := newIngester(db, 150)
+		ing.CompactEvery = 1000
+		ps := []logstats.Percentile{mustPercentile(t, "90")}
+		commits := 0
+		ing.Progress = func(p logstats.LoadProgress) {
+			commits++
+			checkStats(t, db.DB, entries[:p.Lines], logstats.Date{}, nil, ps)
+		}
+		mustLoad(t, ing, "a.log", formatLog(entries))
+		if commits != 8 {
+			t.Fatalf("%d commits, want 8", commits)
+		}
+		checkStats(t, db.DB, entries, logstats.Date{}, nil, ps)
+	})
+}
+
+func TestStatsService_FindStats(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		mustLoad(t, newIngester(db, 100), "a.log", strings.Join([]string{
+			"2024-10-01 10:00:00 cust_42 /a 200 0.100",
+			"2024-10-01 11:00:00 cust_42 /a 500 0.300",
+			"2024-10-02 10:00:00 cust_42 /a 404 0.200",
+			"2024-10-02 10:00:00 cust_42 /a 201 0.115",
+		}, "\n"))
+		svc := logstats.NewStatsService(db.DB)
+		ctx := context.Background()
+		t.Run("OK", func(t *testing.T) {
+			st, err := svc.FindStats(ctx, "cust_42", logstats.StatsFilter{From: date("2024-10-01")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := logstats.Stats{
+				TotalRequests: 4, SuccessfulRequests: 2, FailedRequests: 2,
+				RequestsByStatusClass: [5]int64{0, 2, 0, 1, 1},
+				Uptime:                50,
+				AverageLatency:        us(178750), MedianLatency: us(157500), P99Latency: us(297000),
+				MinLatency: us(100000), MaxLatency: us(300000),
+			}
+			if !statsEqual(st.Stats, want) {
+				t.Fatalf("Stats=%+v, want %+v", st.Stats, want)
+			}
+			if len(st.Daily) != 2 || st.Daily[1].Date != date("2024-10-02") || st.Daily[1].Stats.TotalRequests != 2 {
+				t.Fatalf("Daily=%+v", st.Daily)
+			}
+		})
+		t.Run("OKUnknownCustomer", func(t *testing.T) {
+			st, err := svc.FindStats(ctx, "nobody", logstats.StatsFilter{From: date("2024-10-01")})
+			if err != nil || st.Stats.TotalRequests != 0 || len(st.Daily) != 0 || st.CustomerID != "nobody" {
+				t.Fatalf("FindStats(nobody)=%+v, %v", st, err)
+			}
+		})
+		t.Run("OKSingleDay", func(t *testing.T) {
+			st, err := svc.FindStats(ctx, "cust_42", logstats.StatsFilter{From: date("2024-10-02"), To: ptr(date("2024-10-02"))})
+			if err != nil || st.Stats.TotalRequests != 2 || st.Stats.Uptime != 50 || st.Stats.MedianLatency != us(157500) {
+				t.Fatalf("FindStats=%+v, %v", st, err)
+			}
+		})
+		t.Run("ErrInvalidRange", func(t *testing.T) {
+			_, err := svc.FindStats(ctx, "cust_42", logstats.StatsFilter{From: date("2024-10-02"), To: ptr(date("2024-10-01"))})
+			if !errors.Is(err, logstats.ErrInvalidRange) {
+				t.Fatalf("err=%v, want ErrInvalidRange", err)
+			}
+		})
+		t.Run("FindCustomers", func(t *testing.T) {
+			mustLoad(t, newIngester(db, 100), "b.log", "2024-09-30 10:00:00 a_first /a 200 0.1\n2024-10-05 10:00:00 z_last /a 200 0.1\n")
+			got, err := svc.FindCustomers(ctx, logstats.CustomerFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []logstats.Customer{
+				{ID: "a_first", TotalRequests: 1, FirstDay: date("2024-09-30"), LastDay: date("2024-09-30")},
+				{ID: "cust_42", TotalRequests: 4, FirstDay: date("2024-10-01"), LastDay: date("2024-10-02")},
+				{ID: "z_last", TotalRequests: 1, FirstDay: date("2024-10-05"), LastDay: date("2024-10-05")},
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("FindCustomers=%v, want %v", got, want)
+			}
+			page, err := svc.FindCustomers(ctx, logstats.CustomerFilter{After: ptr("a_first"), Limit: 1})
+			if err != nil || len(page) != 1 || page[0].ID != "cust_42" {
+				t.Fatalf("FindCustomers(after a_first, limit 1)=%v, %v", page, err)
+			}
+		})
+	})
+}
+
+func TestParsePercentile(t *testing.T) {
+	for in, want := range map[string]string{"50": "50", "99.9": "99.9", "99.90": "99.9", "050": "50", "100": "100", "0.000001": "0.000001", "100.0": "100"} {
+		p, err := logstats.ParsePercentile(in)
+		if err != nil || p.String() != want {
+			t.Fatalf("ParsePercentile(%q)=%v, %v, want %s", in, p, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "0.0", "100.000001", "101", "-1", "abc", "1e2", "50%", ".5", "0.0000001", "99.9.9", " 50", "1."} {
+		if _, err := logstats.ParsePercentile(in); !errors.Is(err, logstats.ErrInvalidPercentile) {
+			t.Fatalf("ParsePercentile(%q) error=%v, want ErrInvalidPercentile", in, err)
+		}
+	}
+}
+
+func mustPercentile(t testing.TB, s string) logstats.Percentile {
+	t.Helper()
+	p, err := logstats.ParsePercentile(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
