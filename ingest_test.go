@@ -95,7 +95,7 @@ func TestIngester_ChangedSourceIsRefused(t *testing.T) {
 	text := "# written by loggen\n" + genLog(t, 1500, 5, 0)
 	mid := lineOffset(text, 700)
 	edited := text[:mid+25] + "9" + text[mid+26:] // a digit of line 701
-	lastCut := len(text) - 4                       // in the middle of the last line
+	lastCut := len(text) - 4                      // in the middle of the last line
 	cases := []struct {
 		name, first, second string
 	}{
