@@ -1,0 +1,227 @@
+package logstats_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql/driver"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/DATA-DOG/go-sqlmock"
+
+	"github.com/logstats/logstats"
+)
+
+// These tests pin the SQL the library sends and how it handles transactions:
+// each batch is one transaction that starts with the ledger's
+// compare-and-set, and every failure rolls back without committing.
+
+const mockLog = "2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 11:00:00 c /a 500 0.2\n2024-10-02 09:00:00 c /b 200 0.3\n"
+
+var (
+	sqlRegisterSource = regexp.QuoteMeta("INSERT INTO logstats_sources (source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, created_us, updated_us) VALUES (?, ?, ?, 0, 0, ?, ?, ?) ON CONFLICT DO NOTHING")
+	sqlReadSource     = regexp.QuoteMeta("SELECT fingerprint, committed_offset, committed_lines, committed_sha256 FROM logstats_sources WHERE source_id = ?")
+	sqlUpdateSource   = `UPDATE logstats_sources\s+SET committed_offset = \?, committed_lines = \?, committed_sha256 = \?, name = \?, updated_us = \?\s+WHERE source_id = \? AND committed_offset = \?`
+	sqlInsertRequests = regexp.QuoteMeta("INSERT INTO logstats_requests (customer_id, day, source_id, src_offset, ts_us, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)")
+	sqlInsertRollups  = regexp.QuoteMeta("INSERT INTO logstats_rollups (customer_id, day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	sqlCompactSelect  = regexp.QuoteMeta("SELECT source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist FROM logstats_rollups")
+)
+
+func newMockIngester(t *testing.T) (*logstats.Ingester, sqlmock.Sqlmock) {
+	t.Helper()
+	db, mock, err := sqlmock.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ing := logstats.NewIngester(db)
+	ing.Dialect = logstats.DialectSQLite
+	ing.BatchLines = 2
+	return ing, mock
+}
+
+// expectOpenSource expects the ledger row to be registered and read back.
+func expectOpenSource(mock sqlmock.Sqlmock) {
+	fp := sha256.Sum256([]byte("2024-10-01 10:00:00 c /a 200 0.1"))
+	empty := sha256.Sum256(nil)
+	mock.ExpectExec(sqlRegisterSource).WithArgs(sqlmock.AnyArg(), fp[:], "a.log", empty[:], sqlmock.AnyArg(), sqlmock.AnyArg()).
+		WillReturnResult(sqlmock.NewResult(0, 1))
+	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
+		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256"}).
+			AddRow(fp[:], 0, 0, empty[:]))
+}
+
+func prefixSum(n int) []byte {
+	s := sha256.Sum256([]byte(mockLog[:n]))
+	return s[:]
+}
+
+func TestIngester_SQL(t *testing.T) {
+	ing, mock := newMockIngester(t)
+	expectOpenSource(mock)
+	firstBatchEnd := len("2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 11:00:00 c /a 500 0.2\n")
+
+	// Batch 1: two lines of one day.
+	mock.ExpectBegin()
+	mock.ExpectExec(sqlUpdateSource).
+		WithArgs(firstBatchEnd, 2, prefixSum(firstBatchEnd), "a.log", sqlmock.AnyArg(), sqlmock.AnyArg(), 0).
+		WillReturnResult(sqlmock.NewResult(0, 1))
+	mock.ExpectPrepare(sqlInsertRequests).ExpectExec().
+		WithArgs("c", "2024-10-01", sqlmock.AnyArg(), 0, sqlmock.AnyArg(), "/a", 200, 100000,
+			"c", "2024-10-01", sqlmock.AnyArg(), 33, sqlmock.AnyArg(), "/a", 500, 200000).
+		WillReturnResult(sqlmock.NewResult(0, 2))
+	mock.ExpectPrepare(sqlInsertRollups).ExpectExec().
+		WithArgs("c", "2024-10-01", sqlmock.AnyArg(), firstBatchEnd, 2, 0, 1, 0, 0, 1, 300000, 100000, 200000, sqlmock.AnyArg()).
+		WillReturnResult(sqlmock.NewResult(0, 1))
+	mock.ExpectCommit()
+
+	// Batch 2: the last line, on the next day; the ledger update compares
+	// with batch 1's offset.
+	mock.ExpectBegin()
+	mock.ExpectExec(sqlUpdateSource).
+		WithArgs(len(mockLog), 3, prefixSum(len(mockLog)), "a.log", sqlmock.AnyArg(), sqlmock.AnyArg(), firstBatchEnd).
+		WillReturnResult(sqlmock.NewResult(0, 1))
+	mock.ExpectPrepare(regexp.QuoteMeta("INSERT INTO logstats_requests (customer_id, day, source_id, src_offset, ts_us, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")).ExpectExec().
+		WithArgs("c", "2024-10-02", sqlmock.AnyArg(), firstBatchEnd, sqlmock.AnyArg(), "/b", 200, 300000).
+		WillReturnResult(sqlmock.NewResult(0, 1))
+	mock.ExpectPrepare(sqlInsertRollups).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 1))
+	mock.ExpectCommit()
+
+	// Compaction of the two touched days (in either order): one row each,
+	// nothing to merge, the read-only transaction is rolled back.
+	mock.MatchExpectationsInOrder(false)
+	for range 2 {
+		mock.ExpectBegin()
+		mock.ExpectQuery(sqlCompactSelect).WillReturnRows(sqlmock.NewRows([]string{"source_id", "seq", "total", "c1xx", "c2xx", "c3xx", "c4xx", "c5xx", "latency_sum_us", "latency_min_us", "latency_max_us", "latency_dist"}))
+		mock.ExpectRollback()
+	}
+
+	res, err := ing.Load(context.Background(), "a.log", strings.NewReader(mockLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Inserted != 3 || res.Lines != 3 {
+		t.Fatalf("result=%+v, want 3 lines inserted", res)
+	}
+	if err := mock.ExpectationsWereMet(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIngester_SQL_RollbackOnError fails each step of a batch in turn: the
+// transaction must be rolled back, never committed, and the load must fail
+// with the step's error.
+func TestIngester_SQL_RollbackOnError(t *testing.T) {
+	boom := errors.New("boom")
+	steps := []struct {
+		name    string
+		expect  func(mock sqlmock.Sqlmock) // expectations up to and including the failure
+		wantErr error
+		noTx    bool // the failure happens before a transaction exists
+	}{
+		{"ErrBegin", func(m sqlmock.Sqlmock) { m.ExpectBegin().WillReturnError(boom) }, boom, true},
+		{"ErrUpdateSource", func(m sqlmock.Sqlmock) {
+			m.ExpectBegin()
+			m.ExpectExec(sqlUpdateSource).WillReturnError(boom)
+		}, boom, false},
+		{"ErrSourceMoved", func(m sqlmock.Sqlmock) {
+			m.ExpectBegin()
+			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewResult(0, 0))
+		}, logstats.ErrLoadInProgress, false},
+		{"ErrRowsAffected", func(m sqlmock.Sqlmock) {
+			m.ExpectBegin()
+			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewErrorResult(boom))
+		}, boom, false},
+		{"ErrPrepareRequests", func(m sqlmock.Sqlmock) {
+			m.ExpectBegin()
+			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectPrepare(sqlInsertRequests).WillReturnError(boom)
+		}, boom, false},
+		{"ErrInsertRequests", func(m sqlmock.Sqlmock) {
+			m.ExpectBegin()
+			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectPrepare(sqlInsertRequests).ExpectExec().WillReturnError(boom)
+		}, boom, false},
+		{"ErrInsertRollups", func(m sqlmock.Sqlmock) {
+			m.ExpectBegin()
+			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectPrepare(sqlInsertRequests).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 2))
+			m.ExpectPrepare(sqlInsertRollups).ExpectExec().WillReturnError(boom)
+		}, boom, false},
+		{"ErrCommit", func(m sqlmock.Sqlmock) {
+			m.ExpectBegin()
+			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectPrepare(sqlInsertRequests).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 2))
+			m.ExpectPrepare(sqlInsertRollups).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectCommit().WillReturnError(driver.ErrBadConn)
+		}, driver.ErrBadConn, true},
+	}
+	for _, tt := range steps {
+		t.Run(tt.name, func(t *testing.T) {
+			ing, mock := newMockIngester(t)
+			expectOpenSource(mock)
+			tt.expect(mock)
+			if !tt.noTx {
+				mock.ExpectRollback()
+			}
+			res, err := ing.Load(context.Background(), "a.log", strings.NewReader(mockLog))
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Load error=%v, want %v", err, tt.wantErr)
+			}
+			if res.Inserted != 0 {
+				t.Fatalf("Inserted=%d after a failed first batch, want 0", res.Inserted)
+			}
+			// Any Commit, or any statement after the failure, would be an
+			// unexpected call and fail here.
+			if err := mock.ExpectationsWereMet(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestStatsService_SQL(t *testing.T) {
+	db, mock, err := sqlmock.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cols := []string{"day", "total", "c1xx", "c2xx", "c3xx", "c4xx", "c5xx", "latency_sum_us", "latency_min_us", "latency_max_us", "latency_dist"}
+	query := regexp.QuoteMeta("SELECT day, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist FROM logstats_rollups WHERE customer_id = ? AND day >= ? AND day <= ? ORDER BY day")
+	svc := logstats.NewStatsService(db)
+	filter := logstats.StatsFilter{From: date("2024-10-01"), To: ptr(date("2024-10-31"))}
+
+	t.Run("OK", func(t *testing.T) {
+		// One day in two rollup rows (before compaction): latencies {30, 100}
+		// and {50} microseconds.
+		mock.ExpectQuery(query).WithArgs("c", "2024-10-01", "2024-10-31").WillReturnRows(sqlmock.NewRows(cols).
+			AddRow("2024-10-01", 2, 0, 1, 0, 0, 1, 130, 30, 100, []byte{1, 2, 30, 1, 70, 1}).
+			AddRow([]byte("2024-10-01"), 1, 0, 1, 0, 0, 0, 50, 50, 50, []byte{1, 1, 50, 1}))
+		st, err := svc.FindStats(context.Background(), "c", filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Stats.TotalRequests != 3 || st.Stats.MedianLatency != us(50) || st.Stats.AverageLatency != us(60) || len(st.Daily) != 1 || st.Stats.Uptime != 66.67 {
+			t.Fatalf("FindStats=%+v", st)
+		}
+	})
+	t.Run("ErrCorruptRollup", func(t *testing.T) {
+		mock.ExpectQuery(query).WillReturnRows(sqlmock.NewRows(cols).
+			AddRow("2024-10-01", 2, 0, 2, 0, 0, 0, 400, 100, 300, []byte{1, 1, 100, 1}))
+		if _, err := svc.FindStats(context.Background(), "c", filter); !errors.Is(err, logstats.ErrCorruptRollup) {
+			t.Fatalf("err=%v, want ErrCorruptRollup", err)
+		}
+	})
+	t.Run("ErrQuery", func(t *testing.T) {
+		boom := errors.New("boom")
+		mock.ExpectQuery(query).WillReturnError(boom)
+		if _, err := svc.FindStats(context.Background(), "c", filter); !errors.Is(err, boom) {
+			t.Fatalf("err=%v, want the driver's error", err)
+		}
+	})
+	if err := mock.ExpectationsWereMet(); err != nil {
+		t.Fatal(err)
+	}
+}
