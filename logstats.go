@@ -43,7 +43,8 @@ import (
 type Entry struct {
 	// Time is when the request happened, in the Parser's Location.
 	Time time.Time
-	// CustomerID identifies the customer: valid UTF-8, 1 to 128 bytes, no whitespace.
+	// CustomerID identifies the customer: 1 to 128 bytes of valid UTF-8, no
+	// whitespace or control characters (see ValidCustomerID).
 	CustomerID string
 	// Path is the request path, 1 to 2048 bytes.
 	Path string

@@ -216,6 +216,22 @@ func intern(table *map[string]string, b []byte) string {
 	return s
 }
 
+// ValidCustomerID returns nil if id can be a customer id: 1 to 128 bytes of
+// valid UTF-8 without whitespace or control characters. Otherwise it returns
+// an error wrapping ErrInvalidCustomer that says why.
+func ValidCustomerID(id string) error {
+	if id == "" {
+		return fmt.Errorf("%w: customer id is empty", ErrInvalidCustomer)
+	}
+	if perr := checkCustomer([]byte(id)); perr != nil {
+		return fmt.Errorf("%w: %s", ErrInvalidCustomer, perr.Reason)
+	}
+	return nil
+}
+
+// checkCustomer checks a customer id. Control characters are refused as well
+// as whitespace: they have no place in an id, and would reach terminals and
+// logs through it.
 func checkCustomer(b []byte) *ParseError {
 	if len(b) > MaxCustomerIDBytes {
 		return &ParseError{Reason: fmt.Sprintf("customer id is %d bytes long, more than the limit of %d", len(b), MaxCustomerIDBytes), Err: ErrInvalidCustomer}
@@ -223,18 +239,23 @@ func checkCustomer(b []byte) *ParseError {
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < utf8.RuneSelf {
-			if c == '\v' || c == '\f' || c == '\r' || c == '\n' {
-				return fieldError(ErrInvalidCustomer, "customer id %q contains whitespace", b)
+			if c < 0x21 || c == 0x7f {
+				if c == ' ' || (c >= '\t' && c <= '\r') {
+					return fieldError(ErrInvalidCustomer, "customer id %q contains whitespace", b)
+				}
+				return fieldError(ErrInvalidCustomer, "customer id %q contains a control character", b)
 			}
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
+		switch {
+		case r == utf8.RuneError && size == 1:
 			return fieldError(ErrInvalidCustomer, "customer id %q is not valid UTF-8", b)
-		}
-		if unicode.IsSpace(r) {
+		case unicode.IsSpace(r):
 			return fieldError(ErrInvalidCustomer, "customer id %q contains whitespace", b)
+		case unicode.IsControl(r):
+			return fieldError(ErrInvalidCustomer, "customer id %q contains a control character", b)
 		}
 		i += size
 	}

@@ -1,0 +1,72 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/logstats/logstats/httpapi"
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+// TestErrors sends requests the API must refuse, and checks each gets its
+// 4xx status and a JSON error that says what to do: never a 5xx.
+func TestErrors(t *testing.T) {
+	cases := []struct {
+		name, method, path string
+		status             int
+		errContains        string
+		allow              string
+	}{
+		{"ErrFromMissing", "GET", "/customers/cust_1/stats/", 400, "from is required", ""},
+		{"ErrFromEmpty", "GET", "/customers/cust_1/stats/?from=", 400, "from is required", ""},
+		{"ErrFromNotADate", "GET", "/customers/cust_1/stats/?from=yesterday", 400, "YYYY-MM-DD", ""},
+		{"ErrFromImpossible", "GET", "/customers/cust_1/stats/?from=2024-02-30", 400, "real calendar date", ""},
+		{"ErrFromTimestamp", "GET", "/customers/cust_1/stats/?from=2024-10-01T00:00:00Z", 400, "YYYY-MM-DD", ""},
+		{"ErrToImpossible", "GET", "/customers/cust_1/stats/?from=2024-10-01&to=2024-13-01", 400, "to:", ""},
+		{"ErrToBeforeFrom", "GET", "/customers/cust_1/stats/?from=2024-10-02&to=2024-10-01", 400, "is before from", ""},
+		{"ErrPercentileZero", "GET", "/customers/cust_1/stats/?from=2024-10-01&percentiles=0", 400, "percentiles", ""},
+		{"ErrPercentileOver100", "GET", "/customers/cust_1/stats/?from=2024-10-01&percentiles=50,101", 400, "percentiles", ""},
+		{"ErrPercentileWord", "GET", "/customers/cust_1/stats/?from=2024-10-01&percentiles=median", 400, "percentiles", ""},
+		{"ErrTooManyPercentiles", "GET", "/customers/cust_1/stats/?from=2024-10-01&percentiles=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21", 400, "at most 20", ""},
+		{"ErrCustomerTooLong", "GET", "/customers/" + strings.Repeat("c", 129) + "/stats/?from=2024-10-01", 400, "more than the limit of 128", ""},
+		{"ErrCustomerControl", "GET", "/customers/a%1Bb/stats/?from=2024-10-01", 400, "control character", ""},
+		{"ErrCustomerSpace", "GET", "/customers/a%20b/stats/?from=2024-10-01", 400, "whitespace", ""},
+		{"ErrCustomerNotUTF8", "GET", "/customers/a%FFb/stats/?from=2024-10-01", 400, "UTF-8", ""},
+		{"ErrLimitZero", "GET", "/customers/?limit=0", 400, "limit", ""},
+		{"ErrLimitHuge", "GET", "/customers/?limit=99999999999999999999", 400, "limit", ""},
+		{"ErrUnknownRoute", "GET", "/nope", 404, "no route", ""},
+		{"ErrUnknownSubroute", "GET", "/customers/cust_1/other", 404, "no route", ""},
+		{"ErrRoot", "GET", "/", 404, "no route", ""},
+		{"ErrPostHealth", "POST", "/health/", 405, "not allowed", "GET, HEAD"},
+		{"ErrDeleteStats", "DELETE", "/customers/cust_1/stats/", 405, "not allowed", "GET, HEAD"},
+		{"ErrPutCustomers", "PUT", "/customers", 405, "not allowed", "GET, HEAD"},
+		{"ErrGetLoad", "GET", "/load", 405, "not allowed", "POST"},
+		{"ErrGetLoadSlash", "GET", "/load/", 405, "not allowed", "POST"},
+		{"ErrPathTraversal", "POST", "/load?path=../secret.log", 400, "inside the server's data directory", ""},
+		{"ErrPathTraversalDeep", "POST", "/load?path=a/../../secret.log", 400, "inside the server's data directory", ""},
+		{"ErrPathAbsolute", "POST", "/load?path=/etc/passwd", 400, "inside the server's data directory", ""},
+		{"ErrPathEmpty", "POST", "/load?path=", 400, "inside the server's data directory", ""},
+		{"ErrPathMissing", "POST", "/load?path=missing.log", 404, "no file missing.log", ""},
+		{"ErrPathDirectory", "POST", "/load?path=.", 400, "not a regular file", ""},
+	}
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		s := newTestServer(t, db, httpapi.Options{})
+		s.load(t)
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				status, body, header := s.do(t, tc.method, tc.path, nil)
+				msg, _ := body["error"].(string)
+				if status != tc.status || !strings.Contains(msg, tc.errContains) {
+					t.Fatalf("%s %s: %d %q, want %d and an error containing %q", tc.method, tc.path, status, msg, tc.status, tc.errContains)
+				}
+				if got := header.Get("Allow"); got != tc.allow {
+					t.Fatalf("Allow=%q, want %q", got, tc.allow)
+				}
+			})
+		}
+		if status, _, _ := s.do(t, "GET", "/health/", nil); status != http.StatusOK {
+			t.Fatalf("server unhealthy after the bad requests: %d", status)
+		}
+	})
+}

@@ -1,0 +1,78 @@
+// Package httpapi serves logstats over HTTP: health and readiness checks,
+// per-customer statistics, the customer list and log loading. Every response,
+// errors included, is JSON.
+//
+// Mount the handler returned by [NewHandler] on an http.Server of your own (or
+// under a prefix with http.StripPrefix); the server's timeouts and shutdown
+// are the application's to choose, as examples/server shows.
+package httpapi
+
+import (
+	"database/sql"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/logstats/logstats"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxBodyBytes = 256 << 20
+	DefaultQueryTimeout = 10 * time.Second
+	DefaultLogFile      = "api_requests.log"
+)
+
+// Options are the optional settings of the handler.
+type Options struct {
+	// LogFile is what a POST /load without a body or path loads.
+	// Default DefaultLogFile.
+	LogFile string
+	// DataDir is the directory that POST /load?path=NAME may read from;
+	// nothing outside it is ever opened. Default: the directory of LogFile.
+	DataDir string
+	// LoadToken, when set, must be sent as "Authorization: Bearer <token>"
+	// to POST /load.
+	LoadToken string
+	// MaxBodyBytes bounds an uploaded log, before and after gzip
+	// decompression. Default DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// QueryTimeout bounds each statistics query. Default DefaultQueryTimeout.
+	QueryTimeout time.Duration
+	// TempDir is where uploads are spooled before loading. Default os.TempDir().
+	TempDir string
+}
+
+// server holds the dependencies of the handlers.
+type server struct {
+	logger   *slog.Logger
+	db       *sql.DB
+	stats    *logstats.StatsService
+	ingester *logstats.Ingester
+	opts     Options
+}
+
+// NewHandler returns the API's http.Handler. db is pinged by /ready; stats
+// answers the statistics routes; ingester serves POST /load (nil disables
+// loading: /load answers 503). The handler is safe for concurrent use.
+func NewHandler(logger *slog.Logger, db *sql.DB, stats *logstats.StatsService, ingester *logstats.Ingester, opts Options) http.Handler {
+	if opts.LogFile == "" {
+		opts.LogFile = DefaultLogFile
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.QueryTimeout <= 0 {
+		opts.QueryTimeout = DefaultQueryTimeout
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &server{logger: logger, db: db, stats: stats, ingester: ingester, opts: opts}
+	mux := http.NewServeMux()
+	s.addRoutes(mux)
+	var h http.Handler = mux
+	h = recoverPanics(logger, h)
+	h = logRequests(logger, h)
+	return h
+}

@@ -1,0 +1,223 @@
+package httpapi
+
+import (
+	"bufio"
+	"compress/gzip"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+func (s *server) handleLoad() http.Handler {
+	type errorLine struct {
+		Line   int    `json:"line"`
+		Reason string `json:"reason"`
+	}
+	type response struct {
+		Status               string      `json:"status"`
+		Source               string      `json:"source"`
+		Lines                int64       `json:"lines"`
+		Inserted             int64       `json:"inserted"`
+		SkippedAlreadyLoaded int64       `json:"skipped_already_loaded"`
+		Malformed            int64       `json:"malformed"`
+		Blank                int64       `json:"blank"`
+		Errors               []errorLine `json:"errors"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.ingester == nil {
+			s.writeError(w, r, http.StatusServiceUnavailable, "loading is disabled on this server")
+			return
+		}
+		if !s.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="logstats"`)
+			s.writeError(w, r, http.StatusUnauthorized, "POST /load needs the header Authorization: Bearer <the server's load token>")
+			return
+		}
+		name, src, err := s.loadSource(w, r)
+		if err != nil {
+			s.handleError(w, r, err)
+			return
+		}
+		defer src.Close()
+		res, err := s.ingester.Load(r.Context(), name, src)
+		if err != nil {
+			s.logger.Warn("load failed", "source", name, "inserted", res.Inserted, "err", err)
+			s.handleError(w, r, err)
+			return
+		}
+		s.logger.Info("loaded", "source", name, "lines", res.Lines, "inserted", res.Inserted,
+			"already_loaded", res.SkippedAlreadyLoaded, "malformed", res.Malformed)
+		resp := response{
+			Status: "done", Source: name, Lines: res.Lines, Inserted: res.Inserted,
+			SkippedAlreadyLoaded: res.SkippedAlreadyLoaded, Malformed: res.Malformed, Blank: res.Blank,
+			Errors: make([]errorLine, 0, len(res.Errors)),
+		}
+		for _, e := range res.Errors {
+			resp.Errors = append(resp.Errors, errorLine{e.Line, e.Reason})
+		}
+		encode(w, http.StatusOK, resp)
+	})
+}
+
+// authorized checks the bearer token in constant time (hashing first, so
+// that not even the token's length leaks).
+func (s *server) authorized(r *http.Request) bool {
+	if s.opts.LoadToken == "" {
+		return true
+	}
+	got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+	want := sha256.Sum256([]byte("Bearer " + s.opts.LoadToken))
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}
+
+// loadSource opens what a POST /load asks for: the uploaded body, a file of
+// the data directory (?path=NAME), or the server's log file.
+func (s *server) loadSource(w http.ResponseWriter, r *http.Request) (string, io.ReadCloser, error) {
+	q := r.URL.Query()
+	body, hasBody, err := s.body(w, r)
+	if err != nil {
+		return "", nil, err
+	}
+	switch {
+	case hasBody && q.Has("path"):
+		return "", nil, clientError(http.StatusBadRequest, "send either a body or ?path=, not both")
+	case hasBody:
+		name := q.Get("source")
+		if name == "" {
+			name = "upload"
+		}
+		f, err := s.spool(body)
+		if err != nil {
+			return "", nil, err
+		}
+		return name, f, nil
+	case q.Has("path"):
+		name := q.Get("path")
+		f, err := s.openInDataDir(name)
+		return name, f, err
+	}
+	f, err := os.Open(s.opts.LogFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil, clientError(http.StatusNotFound, "the server's log file "+s.opts.LogFile+" does not exist; start the server with -log-file, or send a log as the request body")
+	}
+	return filepath.Base(s.opts.LogFile), f, err
+}
+
+// body returns the request body when there is one, after checking its
+// declared size and type.
+func (s *server) body(w http.ResponseWriter, r *http.Request) (io.Reader, bool, error) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return nil, false, nil
+	}
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		return nil, false, &http.MaxBytesError{Limit: s.opts.MaxBodyBytes}
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		switch {
+		case err != nil:
+			return nil, false, clientError(http.StatusUnsupportedMediaType, "Content-Type "+sanitize(ct)+" cannot be parsed")
+		case mt != "text/plain" && mt != "application/gzip" && mt != "application/x-gzip" && mt != "application/octet-stream":
+			return nil, false, clientError(http.StatusUnsupportedMediaType, "Content-Type "+sanitize(mt)+" is not a log; send text/plain, application/gzip or application/octet-stream")
+		}
+	}
+	br := bufio.NewReader(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if _, err := br.Peek(1); errors.Is(err, io.EOF) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	return br, true, nil
+}
+
+// spool copies an upload, decompressed, to an unlinked temporary file, so
+// that a body over the limit (before or after decompression) is refused
+// before anything is loaded.
+func (s *server) spool(body io.Reader) (*os.File, error) {
+	br := bufio.NewReader(body)
+	var r io.Reader = br
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, clientError(http.StatusBadRequest, "the body looks like gzip but is not valid: "+err.Error())
+		}
+		defer zr.Close()
+		r = zr
+	}
+	f, err := os.CreateTemp(s.opts.TempDir, "logstats-upload-*")
+	if err != nil {
+		return nil, fmt.Errorf("spool upload: %w", err)
+	}
+	os.Remove(f.Name()) // the open file lives on; nothing is left behind
+	n, err := io.Copy(f, io.LimitReader(r, s.opts.MaxBodyBytes+1))
+	if err == nil && n > s.opts.MaxBodyBytes {
+		err = &http.MaxBytesError{Limit: s.opts.MaxBodyBytes}
+	}
+	var tooBig *http.MaxBytesError
+	if err != nil && !errors.As(err, &tooBig) && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		err = clientError(http.StatusBadRequest, "the gzip body is corrupt or truncated: "+err.Error())
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// openInDataDir opens a file of the data directory. os.Root refuses any path
+// that leaves the directory, symbolic links included.
+func (s *server) openInDataDir(name string) (*os.File, error) {
+	bad := clientError(http.StatusBadRequest, "path must name a file inside the server's data directory, without .. or a leading /")
+	if name == "" || filepath.IsAbs(name) || strings.HasPrefix(name, "/") || strings.ContainsRune(name, 0) {
+		return nil, bad
+	}
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if part == ".." {
+			return nil, bad
+		}
+	}
+	dir := s.opts.DataDir
+	if dir == "" {
+		dir = filepath.Dir(s.opts.LogFile)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open data directory: %w", err)
+	}
+	defer root.Close()
+	f, err := root.Open(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, clientError(http.StatusNotFound, "no file "+sanitize(name)+" in the server's data directory")
+	case err != nil:
+		return nil, clientError(http.StatusBadRequest, "cannot open "+sanitize(name)+" in the data directory: it leaves the directory or is not readable")
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, clientError(http.StatusBadRequest, sanitize(name)+" is not a regular file")
+	}
+	return f, nil
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
