@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -214,4 +215,43 @@ func FromINI(r io.Reader) (dsn string, ok bool, err error) {
 		u.User = url.User(values["USER"])
 	}
 	return u.String(), true, nil
+}
+
+// Resolve picks the database the example programs use: the -dsn flag, else
+// $LOGSTATS_DSN, else the [mysql] section of the config file, else Default.
+// configPath is the -config flag; configSet says whether it was given (a
+// missing default config.ini is fine, a missing named one is an error). It
+// returns the DSN and where it came from.
+func Resolve(flagDSN, configPath string, configSet bool, getenv func(string) string) (DSN, string, error) {
+	parse := func(s, from string) (DSN, string, error) {
+		d, err := Parse(s)
+		if err != nil {
+			return DSN{}, "", fmt.Errorf("%s: %w", from, err)
+		}
+		return d, from, nil
+	}
+	if flagDSN != "" {
+		return parse(flagDSN, "-dsn")
+	}
+	if s := getenv("LOGSTATS_DSN"); s != "" {
+		return parse(s, "LOGSTATS_DSN")
+	}
+	f, err := os.Open(configPath)
+	switch {
+	case err == nil:
+		defer f.Close()
+		s, ok, err := FromINI(f)
+		if err != nil {
+			return DSN{}, "", fmt.Errorf("%s: %w", configPath, err)
+		}
+		if ok {
+			return parse(s, configPath)
+		}
+		if configSet {
+			return DSN{}, "", fmt.Errorf("%s has no [mysql] section", configPath)
+		}
+	case configSet || !errors.Is(err, os.ErrNotExist):
+		return DSN{}, "", fmt.Errorf("config file: %w", err)
+	}
+	return parse(Default, "default")
 }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+const sample = "../../testdata/api_requests.log"
+
+func runner(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	noEnv := func(string) string { return "" }
+	err = run(context.Background(), args, noEnv, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+var summary = regexp.MustCompile(`^(\S+): (\d+) lines, (\d+) inserted, (\d+) already loaded, (\d+) malformed in \S+ \([\d,]+ lines/s\)$`)
+
+func TestRun(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		stdout, stderr, err := runner(t, "", "-dsn", db.DSN, sample)
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, stderr)
+		}
+		m := summary.FindStringSubmatch(strings.TrimSpace(stdout))
+		if m == nil || m[2] != "2000" || m[4] != "0" || m[5] == "0" {
+			t.Fatalf("summary %q, want 2000 lines, some malformed, none already loaded", stdout)
+		}
+		if !regexp.MustCompile(`(?m)^  line \d+: `).MatchString(stderr) || !strings.Contains(stderr, "malformed lines (first") {
+			t.Fatalf("stderr does not list the malformed lines with their numbers:\n%s", stderr)
+		}
+		stdout, _, err = runner(t, "", "-dsn", db.DSN, sample)
+		if m := summary.FindStringSubmatch(strings.TrimSpace(stdout)); err != nil || m == nil || m[3] != "0" || m[4] != "2000" {
+			t.Fatalf("second run: %q, %v; want 0 inserted, 2000 already loaded", stdout, err)
+		}
+	})
+}
+
+func TestRun_Stdin(t *testing.T) {
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
+	stdout, _, err := runner(t, "2024-10-01 10:00:00 c /a 200 0.1\n", "-dsn", dsn, "-")
+	if m := summary.FindStringSubmatch(strings.TrimSpace(stdout)); err != nil || m == nil || m[1] != "stdin" || m[3] != "1" {
+		t.Fatalf("stdin: %q, %v", stdout, err)
+	}
+}
+
+func TestRun_Errors(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite://" + filepath.Join(dir, "x.db")
+	strictLog := filepath.Join(dir, "strict.log")
+	os.WriteFile(strictLog, []byte("2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 10:00:00 c /a abc 0.1\n"), 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"ErrFileNotFound", []string{"-dsn", dsn, filepath.Join(dir, "missing.log")}, "testdata/api_requests.log"},
+		{"ErrDefaultFileNotFound", []string{"-dsn", dsn}, "api_requests.log: no such file; pass a log file, e.g. the sample: go run ./examples/runner testdata/api_requests.log"},
+		{"ErrConfigMissing", []string{"-config", filepath.Join(dir, "none.ini"), sample}, "config file"},
+		{"ErrDatabaseUnreachable", []string{"-dsn", "mysql://root@127.0.0.1:1/x", sample}, "cannot reach MySQL at 127.0.0.1:1"},
+		{"ErrBadDSN", []string{"-dsn", "postgres://x", sample}, "want sqlite://PATH or mysql://"},
+		{"ErrStrict", []string{"-dsn", dsn, "-strict", strictLog}, `line 2: status "abc" is not an integer`},
+		{"ErrPruneDate", []string{"-dsn", dsn, "-prune-before", "2024-13-01"}, "-prune-before"},
+		{"ErrProgressFlag", []string{"-dsn", dsn, "-progress", "sometimes", sample}, "-progress"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, err := runner(t, "", tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err=%v, want one containing %q (stderr %s)", err, tc.want, stderr)
+			}
+		})
+	}
+}
+
+func TestRun_ProgressAndPrune(t *testing.T) {
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
+	stdout, stderr, err := runner(t, "", "-dsn", dsn, "-progress", "on", "-batch", "100", "-prune-before", "2024-10-05", sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "100%") || !strings.Contains(stderr, "lines/s") || !strings.Contains(stderr, "ETA") {
+		t.Fatalf("no progress bar on stderr:\n%q", stderr)
+	}
+	if !regexp.MustCompile(`pruned days before 2024-10-05: [1-9]\d* requests over [1-9]\d* customer-days`).MatchString(stdout) {
+		t.Fatalf("no prune summary:\n%s", stdout)
+	}
+}
+
+// TestMain_ExitCodes builds the runner and checks its exit status and that
+// a failure is one line that says what to do.
+func TestMain_ExitCodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary; skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "runner")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dsn := "sqlite://" + filepath.Join(dir, "x.db")
+	cmd := exec.Command(bin, "-dsn", dsn, sample)
+	if out, err := cmd.CombinedOutput(); err != nil || cmd.ProcessState.ExitCode() != 0 {
+		t.Fatalf("loading the sample: exit %d, %v\n%s", cmd.ProcessState.ExitCode(), err, out)
+	}
+	cmd = exec.Command(bin, "-dsn", dsn, "nope.log")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Fatalf("missing file: exit %d, want 1", code)
+	}
+	if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "runner: nope.log: no such file") {
+		t.Fatalf("missing file: stderr %q, want one line", stderr.String())
+	}
+}

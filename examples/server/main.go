@@ -1,0 +1,150 @@
+// Command server serves the logstats HTTP API.
+//
+//	go run ./examples/server -load testdata/api_requests.log
+//
+// It uses an embedded SQLite database (logstats.db) unless -dsn,
+// $LOGSTATS_DSN or the [mysql] section of config.ini names MySQL.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/httpapi"
+	"github.com/logstats/logstats/internal/dsn"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+// shutdownGrace is how long in-flight requests and loads get to finish after
+// SIGINT or SIGTERM before their contexts are cancelled (loads then roll back
+// their current batch).
+const shutdownGrace = 20 * time.Second
+
+// repeated is a flag that may be given several times.
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dsnFlag := fs.String("dsn", "", "database: sqlite://PATH or mysql://USER[:PASSWORD]@HOST[:PORT]/DBNAME\n(default: $LOGSTATS_DSN, else config.ini's [mysql] section, else "+dsn.Default+")")
+	config := fs.String("config", "config.ini", "config file whose [mysql] section selects MySQL, as in the original app")
+	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on")
+	logFile := fs.String("log-file", httpapi.DefaultLogFile, "log file that a bare POST /load loads")
+	dataDir := fs.String("data-dir", "", "directory that POST /load?path=NAME may read (default: the log file's folder)")
+	var loads repeated
+	fs.Var(&loads, "load", "load this log `FILE` before serving (may repeat)")
+	token := fs.String("load-token", "", "token that POST /load requires as 'Authorization: Bearer TOKEN' (default: $LOGSTATS_LOAD_TOKEN)")
+	maxBody := fs.Int64("max-body", httpapi.DefaultMaxBodyBytes, "largest log upload in bytes, after decompression")
+	timezone := fs.String("timezone", "UTC", "time zone of the logs' timestamps (an IANA name)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q; logs to load go after -load", fs.Arg(0))
+	}
+	configSet := false
+	fs.Visit(func(f *flag.Flag) { configSet = configSet || f.Name == "config" })
+	if *token == "" {
+		*token = getenv("LOGSTATS_LOAD_TOKEN")
+	}
+	loc, err := time.LoadLocation(*timezone)
+	if err != nil {
+		return fmt.Errorf("-timezone: %v", err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	d, from, err := dsn.Resolve(*dsnFlag, *config, configSet, getenv)
+	if err != nil {
+		return err
+	}
+	db, err := dsn.Open(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := logstats.Migrate(ctx, db); err != nil {
+		return err
+	}
+	logger.Info("database ready", "db", d.String(), "from", from)
+
+	ing := logstats.NewIngester(db)
+	ing.Location = loc
+	for _, path := range loads {
+		res, err := ing.LoadFile(ctx, path)
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("-load %s: no such file (the sample log is testdata/api_requests.log)", path)
+		}
+		if err != nil {
+			return fmt.Errorf("-load %s: %w", path, err)
+		}
+		logger.Info("loaded", "file", path, "lines", res.Lines, "inserted", res.Inserted,
+			"already_loaded", res.SkippedAlreadyLoaded, "malformed", res.Malformed)
+	}
+
+	if *dataDir == "" {
+		*dataDir = filepath.Dir(*logFile)
+	}
+	handler := httpapi.NewHandler(logger, db, logstats.NewStatsService(db), ing, httpapi.Options{
+		LogFile: *logFile, DataDir: *dataDir, LoadToken: *token, MaxBodyBytes: *maxBody,
+	})
+	// Requests get a base context that outlives shutdown's grace period only
+	// if they finish: after it, cancelling it rolls back loads in flight.
+	baseCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       15 * time.Minute, // uploads of large logs
+		WriteTimeout:      15 * time.Minute, // loads of large logs
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "logstats: serving on http://%s (database %s)\n", ln.Addr(), d)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", shutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("grace period over; cancelling requests in flight", "err", err)
+		cancelRequests()
+		srv.Close()
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+// startServer runs the server in the background and returns its base URL;
+// cancelling the context shuts it down and run must then return nil.
+func startServer(t *testing.T, getenv func(string) string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), getenv, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("server did not start: %v", <-done)
+	}
+	go io.Copy(io.Discard, pr)
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run after shutdown: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("server did not shut down")
+		}
+	})
+	fields := strings.Fields(line) // logstats: serving on http://ADDR (database ...)
+	return fields[3]
+}
+
+func getJSON(t *testing.T, url string, header ...string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if len(header) == 2 {
+		req.Header.Set(header[0], header[1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode, v
+}
+
+func TestRun(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		base := startServer(t, func(string) string { return "" }, "-dsn", db.DSN, "-load", "../../testdata/api_requests.log")
+		if status, body := getJSON(t, base+"/health/"); status != 200 || body["status"] != "ok" {
+			t.Fatalf("/health/: %d %v", status, body)
+		}
+		status, body := getJSON(t, base+"/customers/cust_42/stats?from=2024-10-01")
+		if status != 200 || body["stats"].(map[string]any)["total_requests"].(float64) == 0 {
+			t.Fatalf("the seed's example request: %d %v", status, body)
+		}
+	})
+}
+
+func TestRun_EnvTokenAndConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.ini")
+	os.WriteFile(cfg, []byte("[other]\nx = 1\n"), 0o644) // no [mysql]: the default SQLite
+	env := map[string]string{"LOGSTATS_DSN": "sqlite://" + filepath.Join(dir, "env.db"), "LOGSTATS_LOAD_TOKEN": "tok"}
+	base := startServer(t, func(k string) string { return env[k] }, "-config", cfg, "-log-file", "../../testdata/api_requests.log")
+	req, _ := http.NewRequest("POST", base+"/load", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("POST /load without the token from LOGSTATS_LOAD_TOKEN: %d, want 401", resp.StatusCode)
+	}
+	req, _ = http.NewRequest("POST", base+"/load", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST /load with the token: %d", resp.StatusCode)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "env.db")); err != nil {
+		t.Fatalf("LOGSTATS_DSN was not used: %v", err)
+	}
+}
+
+func TestRun_Errors(t *testing.T) {
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
+	noEnv := func(string) string { return "" }
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"ErrLoadMissing", []string{"-dsn", dsn, "-load", "nope.log"}, "testdata/api_requests.log"},
+		{"ErrDatabaseUnreachable", []string{"-dsn", "mysql://root@127.0.0.1:1/x"}, "cannot reach MySQL at 127.0.0.1:1"},
+		{"ErrTimezone", []string{"-dsn", dsn, "-timezone", "Mars/Olympus"}, "-timezone"},
+		{"ErrAddrInUse", []string{"-dsn", dsn, "-addr", "256.0.0.1:99999"}, "listen"},
+		{"ErrArgument", []string{"-dsn", dsn, "extra"}, "unexpected argument"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(context.Background(), tc.args, noEnv, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("run error=%v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
