@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -718,12 +719,41 @@ func isTransient(err error) bool {
 // optimisation for queries: a failure is not an error of the load, and the
 // next compaction of that day tries again.
 func (ing *Ingester) compact(ctx context.Context, d Dialect, keys map[dayKey]bool) {
+	byCustomer := make(map[string][]string)
 	for k := range keys {
-		if ctx.Err() != nil {
-			return
-		}
-		_ = ing.retry(ctx, func() error { return compactDay(ctx, ing.db, d, k.customer, k.date().String()) })
+		byCustomer[k.customer] = append(byCustomer[k.customer], k.date().String())
 	}
+	_ = ing.compactCustomers(ctx, d, byCustomer)
+}
+
+// compactDaysPerTx bounds the days one compaction transaction handles.
+const compactDaysPerTx = 400
+
+// compactCustomers compacts the given days of each customer, one transaction
+// per customer (and per compactDaysPerTx days), in a fixed order so that
+// concurrent compactions lock rows in the same order.
+func (ing *Ingester) compactCustomers(ctx context.Context, d Dialect, days map[string][]string) error {
+	customers := make([]string, 0, len(days))
+	for c := range days {
+		customers = append(customers, c)
+	}
+	slices.Sort(customers)
+	var firstErr error
+	for _, c := range customers {
+		dates := days[c]
+		slices.Sort(dates)
+		for start := 0; start < len(dates); start += compactDaysPerTx {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			chunk := dates[start:min(start+compactDaysPerTx, len(dates))]
+			err := ing.retry(ctx, func() error { return compactDays(ctx, ing.db, d, c, chunk) })
+			if err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("compact %s: %w", c, err)
+			}
+		}
+	}
+	return firstErr
 }
 
 // Compact merges the rollup rows of every (customer, day) that has more than
@@ -740,73 +770,94 @@ func (ing *Ingester) Compact(ctx context.Context) error {
 		return fmt.Errorf("compact: %w", err)
 	}
 	defer rows.Close()
-	type key struct {
-		customer string
-		day      dayValue
-	}
-	var keys []key
+	days := make(map[string][]string)
 	for rows.Next() {
-		var k key
-		if err := rows.Scan(&k.customer, &k.day); err != nil {
+		var customer string
+		var day dayValue
+		if err := rows.Scan(&customer, &day); err != nil {
 			return fmt.Errorf("compact: %w", err)
 		}
-		keys = append(keys, k)
+		days[customer] = append(days[customer], day.Date.String())
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
 	rows.Close()
-	for _, k := range keys {
-		if err := ing.retry(ctx, func() error { return compactDay(ctx, ing.db, d, k.customer, k.day.Date.String()) }); err != nil {
-			return fmt.Errorf("compact %s %s: %w", k.customer, k.day.Date, err)
-		}
-	}
-	return nil
+	return ing.compactCustomers(ctx, d, days)
 }
 
-// compactDay replaces the rollup rows of one customer's day by their merge.
-func compactDay(ctx context.Context, db *sql.DB, d Dialect, customer, date string) error {
+// compactDays replaces the rollup rows of each of a customer's days by their
+// merge, in one transaction. It deletes exactly the rows it read (locked on
+// MySQL, under the write lock on SQLite), so rows that a concurrent load adds
+// are never lost, whatever the isolation level.
+func compactDays(ctx context.Context, db *sql.DB, d Dialect, customer string, dates []string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT source_id, seq, `+rollupValueColumns+` FROM logstats_rollups
-		WHERE customer_id = ? AND day = ?`+d.forUpdate(), customer, date)
+	args := make([]any, 0, len(dates)+1)
+	args = append(args, customer)
+	for _, date := range dates {
+		args = append(args, date)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT day, source_id, seq, `+rollupValueColumns+` FROM logstats_rollups
+		WHERE customer_id = ? AND day IN (?`+strings.Repeat(", ?", len(dates)-1)+`)
+		ORDER BY day, source_id, seq`+d.forUpdate(), args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var merged rollup
-	var keys []any // source_id, seq of each row
-	n := 0
+	type dayRows struct {
+		date   string
+		keys   []any // source_id, seq of each row
+		merged rollup
+	}
+	var all []*dayRows
 	for rows.Next() {
-		n++
+		var day dayValue
 		var sourceID, seq int64
 		var r rollup
-		if err := scanRollup(rows, &r, &sourceID, &seq); err != nil {
+		if err := scanRollup(rows, &r, &day, &sourceID, &seq); err != nil {
 			return err
 		}
-		keys = append(keys, sourceID, seq)
-		merged.merge(&r)
+		date := day.Date.String()
+		if len(all) == 0 || all[len(all)-1].date != date {
+			all = append(all, &dayRows{date: date})
+		}
+		cur := all[len(all)-1]
+		cur.keys = append(cur.keys, sourceID, seq)
+		cur.merged.merge(&r)
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	rows.Close()
-	if n <= 1 || !merged.sumUS.fitsInt64() {
-		return nil // nothing to merge, or a sum too large for one row
-	}
-	for start := 0; start < len(keys); start += 2 * 500 {
-		chunk := keys[start:min(start+2*500, len(keys))]
-		conds := strings.Repeat(" OR (source_id = ? AND seq = ?)", len(chunk)/2)[4:]
-		args := append([]any{customer, date}, chunk...)
-		if _, err := tx.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND day = ? AND (`+conds+`)`, args...); err != nil {
-			return err
+	var merged []*dayRows
+	for _, dr := range all {
+		// One row is compact already; a sum too large for one row stays split.
+		if len(dr.keys) > 2 && dr.merged.sumUS.fitsInt64() {
+			merged = append(merged, dr)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO logstats_rollups (`+rollupColumns+`) VALUES `+placeholders(14, 1),
-		appendRollupArgs(nil, customer, date, 0, 0, &merged)...); err != nil {
+	if len(merged) == 0 {
+		return nil
+	}
+	const perDelete = 300
+	for _, dr := range merged {
+		for start := 0; start < len(dr.keys); start += 2 * perDelete {
+			chunk := dr.keys[start:min(start+2*perDelete, len(dr.keys))]
+			conds := strings.Repeat(" OR (source_id = ? AND seq = ?)", len(chunk)/2)[4:]
+			if _, err := tx.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND day = ? AND (`+conds+`)`,
+				append([]any{customer, dr.date}, chunk...)...); err != nil {
+				return err
+			}
+		}
+	}
+	err = insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, 14, len(merged), func(i int, args []any) []any {
+		return appendRollupArgs(args, customer, merged[i].date, 0, 0, &merged[i].merged)
+	})
+	if err != nil {
 		return err
 	}
 	return tx.Commit()

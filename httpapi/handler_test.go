@@ -243,7 +243,9 @@ func TestStats_NoData(t *testing.T) {
 // TestStats_CustomerIDs loads customers whose ids need escaping in a URL and
 // checks that each round-trips.
 func TestStats_CustomerIDs(t *testing.T) {
-	ids := []string{"a/b", "100%", "%2F", `"quoted"`, "it's", "café", "日本", "..", ".", "a?b#c", "x&y=z", "+plus", "semi;colon", `back\slash`}
+	// Ids a case- or accent-insensitive collation would fold together
+	// (cust_1, CUST_1; café, cafe, CAFÉ) must stay apart.
+	ids := []string{"a/b", "100%", "%2F", `"quoted"`, "it's", "café", "cafe", "CAFÉ", "cust_1", "CUST_1", "日本", "..", ".", "a?b#c", "x&y=z", "+plus", "semi;colon", `back\slash`}
 	var log strings.Builder
 	for i, id := range ids {
 		for j := 0; j <= i; j++ {

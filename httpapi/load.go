@@ -111,6 +111,16 @@ func (s *server) loadSource(w http.ResponseWriter, r *http.Request) (string, io.
 	return filepath.Base(s.opts.LogFile), f, err
 }
 
+// uploadTypes are the Content-Types a log upload may have. The form type is
+// what curl --data-binary sends unless told otherwise.
+var uploadTypes = map[string]bool{
+	"text/plain":                        true,
+	"application/gzip":                  true,
+	"application/x-gzip":                true,
+	"application/octet-stream":          true,
+	"application/x-www-form-urlencoded": true,
+}
+
 // body returns the request body when there is one, after checking its
 // declared size and type.
 func (s *server) body(w http.ResponseWriter, r *http.Request) (io.Reader, bool, error) {
@@ -124,9 +134,9 @@ func (s *server) body(w http.ResponseWriter, r *http.Request) (io.Reader, bool, 
 		mt, _, err := mime.ParseMediaType(ct)
 		switch {
 		case err != nil:
-			return nil, false, clientError(http.StatusUnsupportedMediaType, "Content-Type "+sanitize(ct)+" cannot be parsed")
-		case mt != "text/plain" && mt != "application/gzip" && mt != "application/x-gzip" && mt != "application/octet-stream":
-			return nil, false, clientError(http.StatusUnsupportedMediaType, "Content-Type "+sanitize(mt)+" is not a log; send text/plain, application/gzip or application/octet-stream")
+			return nil, false, clientError(http.StatusUnsupportedMediaType, "Content-Type "+sanitize(ct)+" cannot be parsed; send the file as the raw body (curl --data-binary @FILE)")
+		case !uploadTypes[mt]:
+			return nil, false, clientError(http.StatusUnsupportedMediaType, "Content-Type "+sanitize(mt)+" is not a log; send the file as the raw body (curl --data-binary @FILE) as text/plain, application/gzip or application/octet-stream")
 		}
 	}
 	br := bufio.NewReader(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))

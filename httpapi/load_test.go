@@ -74,6 +74,7 @@ func TestLoad_Path(t *testing.T) {
 
 func TestLoad_Upload(t *testing.T) {
 	const text = "2024-10-01 10:00:00 up /a 200 0.1\n2024-10-01 10:00:01 up /a 500 0.2\nbad line\n"
+	const more = text + "2024-10-02 10:00:00 up /a 200 0.3\n"
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		s := newTestServer(t, db, httpapi.Options{MaxBodyBytes: 4096})
 		t.Run("OKPlain", func(t *testing.T) {
@@ -92,7 +93,6 @@ func TestLoad_Upload(t *testing.T) {
 			}
 		})
 		t.Run("OKGzipAppended", func(t *testing.T) {
-			more := text + "2024-10-02 10:00:00 up /a 200 0.3\n"
 			status, body, _ := s.do(t, "POST", "/load", bytes.NewReader(gzipped(t, more)), "Content-Type", "application/octet-stream")
 			if status != 200 || body["inserted"] != 1.0 {
 				t.Fatalf("gzip upload of the grown log: %d %v", status, body)
@@ -139,9 +139,17 @@ func TestLoad_Upload(t *testing.T) {
 			}
 		})
 		t.Run("ErrContentType", func(t *testing.T) {
-			status, body, _ := s.do(t, "POST", "/load", strings.NewReader(text), "Content-Type", "application/json")
-			if status != 415 {
-				t.Fatalf("JSON upload: %d %v, want 415", status, body)
+			for _, ct := range []string{"application/json", "multipart/form-data; boundary=x", "text/html", "image/png", ";;;"} {
+				status, body, _ := s.do(t, "POST", "/load", strings.NewReader(text), "Content-Type", ct)
+				if status != 415 || !strings.Contains(body["error"].(string), "--data-binary") {
+					t.Fatalf("upload as %s: %d %v, want 415", ct, status, body)
+				}
+			}
+		})
+		t.Run("OKCurlDefaultContentType", func(t *testing.T) {
+			status, body, _ := s.do(t, "POST", "/load", strings.NewReader(more), "Content-Type", "application/x-www-form-urlencoded")
+			if status != 200 || body["skipped_already_loaded"] != 4.0 {
+				t.Fatalf("upload as curl sends it: %d %v", status, body)
 			}
 		})
 		t.Run("ErrBodyAndPath", func(t *testing.T) {

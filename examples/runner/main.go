@@ -158,9 +158,9 @@ func loadOne(ctx context.Context, ing *logstats.Ingester, in input, showProgress
 	}
 	elapsed := time.Since(start)
 	newLines := res.Lines - res.SkippedAlreadyLoaded
-	fmt.Fprintf(stdout, "%s: %d lines, %d inserted, %d already loaded, %d malformed in %s (%s lines/s)\n",
+	fmt.Fprintf(stdout, "%s: %d lines, %d inserted, %d already loaded, %d malformed in %.3fs (%s lines/s)\n",
 		in.name, res.Lines, res.Inserted, res.SkippedAlreadyLoaded, res.Malformed,
-		elapsed.Round(time.Millisecond), thousands(int64(float64(newLines)/max(elapsed.Seconds(), 1e-9))))
+		elapsed.Seconds(), thousands(int64(float64(newLines)/max(elapsed.Seconds(), 1e-9))))
 	if len(res.Errors) > 0 {
 		shown := res.Errors[:min(len(res.Errors), maxShownErrors)]
 		fmt.Fprintf(stderr, "%s: malformed lines (first %d of %d):\n", in.name, len(shown), res.Malformed)

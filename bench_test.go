@@ -1,0 +1,83 @@
+package logstats_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/loggen"
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+// benchLog generates n lines of the seed's shape (50 customers, 30 days).
+func benchLog(b *testing.B, n int, seed uint64) []byte {
+	b.Helper()
+	cfg := loggen.DefaultConfig()
+	cfg.Lines, cfg.Seed = n, seed
+	var buf bytes.Buffer
+	if err := loggen.Write(&buf, cfg); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkIngest loads a 20,000-line log per iteration (a new log each
+// time, so nothing is skipped) and reports lines per second.
+func BenchmarkIngest(b *testing.B) {
+	const lines = 20_000
+	for _, d := range testdb.Dialects {
+		b.Run(d.String(), func(b *testing.B) {
+			db := testdb.Open(b, d)
+			logs := make([][]byte, 0, 4)
+			for i := range 4 {
+				logs = append(logs, benchLog(b, lines, uint64(i+1)))
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				if i > 0 && i%len(logs) == 0 {
+					// Every log was loaded once; new ones are needed.
+					for j := range logs {
+						logs[j] = benchLog(b, lines, uint64(i+j+1))
+					}
+				}
+				b.StartTimer()
+				ing := logstats.NewIngester(db.DB)
+				ing.Dialect = d
+				res, err := ing.Load(context.Background(), "bench.log", bytes.NewReader(logs[i%len(logs)]))
+				if err != nil || res.Inserted != lines {
+					b.Fatalf("load: %+v, %v", res, err)
+				}
+			}
+			b.ReportMetric(float64(b.N*lines)/b.Elapsed().Seconds(), "lines/s")
+		})
+	}
+}
+
+// BenchmarkFindStats asks for 30 days of a customer's stats over 100,000
+// loaded requests.
+func BenchmarkFindStats(b *testing.B) {
+	for _, d := range testdb.Dialects {
+		b.Run(d.String(), func(b *testing.B) {
+			db := testdb.Open(b, d)
+			ing := logstats.NewIngester(db.DB)
+			ing.Dialect = d
+			if _, err := ing.Load(context.Background(), "bench.log", bytes.NewReader(benchLog(b, 100_000, 1))); err != nil {
+				b.Fatal(err)
+			}
+			svc := logstats.NewStatsService(db.DB)
+			p999, _ := logstats.ParsePercentile("99.9")
+			filter := logstats.StatsFilter{From: date("2024-10-01"), To: ptr(date("2024-10-30")), Percentiles: []logstats.Percentile{p999}}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				st, err := svc.FindStats(context.Background(), fmt.Sprintf("cust_%d", 1+i%50), filter)
+				if err != nil || st.Stats.TotalRequests == 0 {
+					b.Fatalf("FindStats: %+v, %v", st, err)
+				}
+			}
+		})
+	}
+}

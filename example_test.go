@@ -1,0 +1,110 @@
+package logstats_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite" // the application chooses the driver
+
+	"github.com/logstats/logstats"
+)
+
+func ExampleParseLine() {
+	e, err := logstats.ParseLine("2024-10-03 14:22:05 cust_17 /api/v1/resource2 404 1.234")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(e.CustomerID, e.Path, e.Status, e.Latency, e.Successful())
+
+	_, err = logstats.ParseLine("2024-10-03 14:22:05 cust_17 /api/v1/resource2 abc 1.234")
+	fmt.Println(err, errors.Is(err, logstats.ErrInvalidStatus))
+	// Output:
+	// cust_17 /api/v1/resource2 404 1.234s false
+	// status "abc" is not an integer true
+}
+
+func ExampleParser_Next() {
+	log := "2024-10-03 14:22:05 cust_1 /a 200 0.1\n" +
+		"\n" +
+		"2024-10-03 14:22:06 cust_2 /b 500 0.25\n" +
+		"2024-02-30 14:22:07 cust_1 /a 200 0.1\n"
+	p := logstats.NewParser(strings.NewReader(log)) // gzip is detected too
+	for {
+		e, err := p.Next()
+		if err == io.EOF {
+			break
+		}
+		var perr *logstats.ParseError
+		if errors.As(err, &perr) {
+			fmt.Println("skipped", perr) // a malformed line: report it and go on
+			continue
+		}
+		if err != nil {
+			panic(err) // reading failed
+		}
+		fmt.Println(e.Time.Format("15:04:05"), e.CustomerID, e.Status, e.Latency)
+	}
+	// Output:
+	// 14:22:05 cust_1 200 100ms
+	// 14:22:06 cust_2 500 250ms
+	// skipped line 4: date "2024-02-30" is not a real calendar date (want YYYY-MM-DD)
+}
+
+// This example loads a log into SQLite and asks for a customer's stats.
+// The same code runs on MySQL with a *sql.DB from github.com/go-sql-driver/mysql.
+func ExampleIngester_Load() {
+	dir, _ := os.MkdirTemp("", "logstats-example")
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", filepath.Join(dir, "logstats.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := logstats.Migrate(ctx, db); err != nil {
+		log.Fatal(err)
+	}
+
+	const logText = "2024-10-01 10:00:00 cust_42 /api/v1/resource1 200 0.100\n" +
+		"2024-10-01 10:00:01 cust_42 /api/v1/resource1 200 0.130\n" +
+		"2024-10-02 09:30:00 cust_42 /api/v1/resource2 503 0.300\n" +
+		"not a log line\n"
+	ing := logstats.NewIngester(db)
+	res, err := ing.Load(ctx, "api_requests.log", strings.NewReader(logText))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("inserted %d, malformed %d: %v\n", res.Inserted, res.Malformed, res.Errors[0])
+
+	// Loading the same log again adds nothing.
+	res, _ = ing.Load(ctx, "api_requests.log", strings.NewReader(logText))
+	fmt.Printf("inserted %d, already loaded %d\n", res.Inserted, res.SkippedAlreadyLoaded)
+
+	p99, _ := logstats.ParsePercentile("99")
+	st, err := logstats.NewStatsService(db).FindStats(ctx, "cust_42", logstats.StatsFilter{
+		From:        logstats.Date{Year: 2024, Month: 10, Day: 1},
+		Percentiles: []logstats.Percentile{p99},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	s := st.Stats
+	fmt.Printf("requests %d, uptime %.2f%%, average %v, median %v, p99 %v\n",
+		s.TotalRequests, s.Uptime, s.AverageLatency, s.MedianLatency, s.P99Latency)
+	for _, d := range st.Daily {
+		fmt.Println(d.Date, d.Stats.TotalRequests, d.Stats.FailedRequests)
+	}
+	// Output:
+	// inserted 3, malformed 1: line 4: expected 6 fields (date time customer path status latency), got 4
+	// inserted 0, already loaded 4
+	// requests 3, uptime 66.67%, average 176.667ms, median 130ms, p99 296.6ms
+	// 2024-10-01 2 0
+	// 2024-10-02 1 1
+}

@@ -1,0 +1,54 @@
+package httpapi_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/httpapi"
+)
+
+// This example mounts the API under /logstats/ in an existing mux.
+func ExampleNewHandler() {
+	dir, _ := os.MkdirTemp("", "logstats-example")
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", filepath.Join(dir, "logstats.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	if err := logstats.Migrate(context.Background(), db); err != nil {
+		log.Fatal(err)
+	}
+	api := httpapi.NewHandler(slog.Default(), db, logstats.NewStatsService(db), logstats.NewIngester(db), httpapi.Options{
+		LogFile: filepath.Join(dir, "api_requests.log"),
+	})
+
+	mux := http.NewServeMux()
+	mux.Handle("/logstats/", http.StripPrefix("/logstats", api))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	for _, path := range []string{"/logstats/health/", "/logstats/customers/cust_42/stats/?from=2024-10-01"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Print(resp.StatusCode, " ", string(body))
+	}
+	// Output:
+	// 200 {"status":"ok"}
+	// 200 {"customer_id":"cust_42","from_date":"2024-10-01","to_date":null,"stats":{"total_requests":0,"total_successful_requests":0,"total_failed_requests":0,"uptime":null,"average_latency":null,"median_latency":null,"p99_latency":null,"min_latency":null,"max_latency":null,"requests_by_status_class":{}},"daily":[]}
+}
