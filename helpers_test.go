@@ -169,25 +169,34 @@ func customersOf(entries []logstats.Entry) []string {
 // naive computation over entries.
 func checkStats(t testing.TB, db *sql.DB, entries []logstats.Entry, from logstats.Date, to *logstats.Date, percentiles []logstats.Percentile) {
 	t.Helper()
+	if err := statsMismatch(db, entries, from, to, percentiles); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// statsMismatch is checkStats returning what differs, for callers on other
+// goroutines than the test's.
+func statsMismatch(db *sql.DB, entries []logstats.Entry, from logstats.Date, to *logstats.Date, percentiles []logstats.Percentile) error {
 	svc := logstats.NewStatsService(db)
 	for _, c := range append(customersOf(entries), "nobody") {
 		got, err := svc.FindStats(context.Background(), c, logstats.StatsFilter{From: from, To: to, Percentiles: percentiles})
 		if err != nil {
-			t.Fatalf("FindStats(%s): %v", c, err)
+			return fmt.Errorf("FindStats(%s): %v", c, err)
 		}
 		if want := naiveStats(entries, c, from, to, percentiles); !statsEqual(got.Stats, want) {
-			t.Fatalf("FindStats(%s, %v..%v).Stats =\n%+v\nwant\n%+v", c, from, to, got.Stats, want)
+			return fmt.Errorf("FindStats(%s, %v..%v).Stats =\n%+v\nwant\n%+v", c, from, to, got.Stats, want)
 		}
 		want := naiveDaily(entries, c, from, to, percentiles)
 		if len(got.Daily) != len(want) {
-			t.Fatalf("FindStats(%s) has %d days, want %d", c, len(got.Daily), len(want))
+			return fmt.Errorf("FindStats(%s) has %d days, want %d", c, len(got.Daily), len(want))
 		}
 		for i := range want {
 			if got.Daily[i].Date != want[i].Date || !statsEqual(got.Daily[i].Stats, want[i].Stats) {
-				t.Fatalf("FindStats(%s) day %d =\n%v %+v\nwant\n%v %+v", c, i, got.Daily[i].Date, got.Daily[i].Stats, want[i].Date, want[i].Stats)
+				return fmt.Errorf("FindStats(%s) day %d =\n%v %+v\nwant\n%v %+v", c, i, got.Daily[i].Date, got.Daily[i].Stats, want[i].Date, want[i].Stats)
 			}
 		}
 	}
+	return nil
 }
 
 func statsEqual(a, b logstats.Stats) bool {

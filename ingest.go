@@ -612,7 +612,7 @@ const requestColumns = "customer_id, day, source_id, src_offset, ts_us, path, st
 func insertRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, b *batch) error {
 	const cols = 8
 	days := make(map[int64]string)
-	return insertRows(ctx, tx, d, "logstats_requests", requestColumns, cols, len(b.entries), func(i int, args []any) []any {
+	return insertRows(ctx, tx, d, "logstats_requests", requestColumns, cols, maxRequestsPerInsert, len(b.entries), func(i int, args []any) []any {
 		e := b.entries[i]
 		ts := e.Time.UnixMicro()
 		day := floorDiv(e.Time.Unix(), 86400)
@@ -634,27 +634,37 @@ func insertRollups(ctx context.Context, tx *sql.Tx, d Dialect, sourceID, seq int
 	for _, g := range groups {
 		list = append(list, g)
 	}
-	return insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, 14, len(list), func(i int, args []any) []any {
+	return insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, 14, maxRollupsPerInsert, len(list), func(i int, args []any) []any {
 		g := list[i]
-		return appendRollupArgs(args, g.key.customer, g.date, sourceID, seq, &g.r)
+		return appendRollupArgs(args, g.key.customer, g.date, sourceID, seq, &g.r, g.r.dist.appendBinary(nil))
 	})
 }
 
-func appendRollupArgs(args []any, customer, date string, sourceID, seq int64, r *rollup) []any {
+// appendRollupArgs appends the arguments of one rollup row; dist is r's
+// encoded distribution.
+func appendRollupArgs(args []any, customer, date string, sourceID, seq int64, r *rollup, dist []byte) []any {
 	return append(args, customer, date, sourceID, seq, r.total,
 		r.byClass[0], r.byClass[1], r.byClass[2], r.byClass[3], r.byClass[4],
-		int64(r.sumUS.lo), r.minUS, r.maxUS, r.dist.appendBinary(nil))
+		int64(r.sumUS.lo), r.minUS, r.maxUS, dist)
 }
 
-// maxRowsPerInsert bounds the rows of one INSERT statement.
-const maxRowsPerInsert = 1000
+// Rows per INSERT statement. Rollup rows carry blobs, so fewer of them keep
+// a statement well under MySQL's max_allowed_packet (16 MiB by default).
+const (
+	maxRequestsPerInsert = 1000
+	maxRollupsPerInsert  = 100
+	// maxRollupBlob is the largest distribution compaction writes in one
+	// row; a day whose merge would be larger keeps several rows.
+	maxRollupBlob = 4 << 20
+)
 
-// insertRows inserts n rows in chunks; row appends the arguments of row i.
-func insertRows(ctx context.Context, tx *sql.Tx, d Dialect, table, columns string, cols, n int, row func(i int, args []any) []any) error {
+// insertRows inserts n rows in statements of at most maxRows rows; row
+// appends the arguments of row i.
+func insertRows(ctx context.Context, tx *sql.Tx, d Dialect, table, columns string, cols, maxRows, n int, row func(i int, args []any) []any) error {
 	if n == 0 {
 		return nil
 	}
-	per := min(maxRowsPerInsert, d.maxParams()/cols, n)
+	per := min(maxRows, d.maxParams()/cols, n)
 	stmts := make(map[int]*sql.Stmt, 2)
 	defer func() {
 		for _, s := range stmts {
@@ -812,6 +822,7 @@ func compactDays(ctx context.Context, db *sql.DB, d Dialect, customer string, da
 		date   string
 		keys   []any // source_id, seq of each row
 		merged rollup
+		blob   []byte // merged.dist encoded
 	}
 	var all []*dayRows
 	for rows.Next() {
@@ -835,8 +846,12 @@ func compactDays(ctx context.Context, db *sql.DB, d Dialect, customer string, da
 	rows.Close()
 	var merged []*dayRows
 	for _, dr := range all {
-		// One row is compact already; a sum too large for one row stays split.
-		if len(dr.keys) > 2 && dr.merged.sumUS.fitsInt64() {
+		// One row is compact already; a sum or a distribution too large for
+		// one row stays split.
+		if len(dr.keys) <= 2 || !dr.merged.sumUS.fitsInt64() {
+			continue
+		}
+		if dr.blob = dr.merged.dist.appendBinary(nil); len(dr.blob) <= maxRollupBlob {
 			merged = append(merged, dr)
 		}
 	}
@@ -854,11 +869,22 @@ func compactDays(ctx context.Context, db *sql.DB, d Dialect, customer string, da
 			}
 		}
 	}
-	err = insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, 14, len(merged), func(i int, args []any) []any {
-		return appendRollupArgs(args, customer, merged[i].date, 0, 0, &merged[i].merged)
-	})
-	if err != nil {
-		return err
+	// Insert the merges in statements of at most maxRollupBlob bytes of
+	// distributions (at least one row each).
+	for start := 0; start < len(merged); {
+		end, size := start+1, len(merged[start].blob)
+		for end < len(merged) && end-start < maxRollupsPerInsert && size+len(merged[end].blob) <= maxRollupBlob {
+			size += len(merged[end].blob)
+			end++
+		}
+		group := merged[start:end]
+		err := insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, 14, len(group), len(group), func(i int, args []any) []any {
+			return appendRollupArgs(args, customer, group[i].date, 0, 0, &group[i].merged, group[i].blob)
+		})
+		if err != nil {
+			return err
+		}
+		start = end
 	}
 	return tx.Commit()
 }

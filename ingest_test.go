@@ -250,7 +250,12 @@ func TestIngester_LoadInProgress(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ing := newIngester(db, 10)
 		committed := make(chan struct{}, 100)
-		ing.Progress = func(logstats.LoadProgress) { committed <- struct{}{} }
+		ing.Progress = func(logstats.LoadProgress) {
+			select {
+			case committed <- struct{}{}:
+			default:
+			}
+		}
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {

@@ -202,7 +202,12 @@ func TestLoad_InProgress(t *testing.T) {
 		sample, _ := os.ReadFile(filepath.Join(s.dataDir, "api_requests.log"))
 		committed := make(chan struct{}, 1000)
 		s.ingester.BatchLines = 10
-		s.ingester.Progress = func(logstats.LoadProgress) { committed <- struct{}{} }
+		s.ingester.Progress = func(logstats.LoadProgress) {
+			select {
+			case committed <- struct{}{}:
+			default:
+			}
+		}
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/dsn"
+	"github.com/logstats/logstats/internal/loggen"
 	"github.com/logstats/logstats/internal/testdb"
 )
 
@@ -129,4 +132,59 @@ func TestRun_Errors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRun_SharedSQLiteFile loads into the server's SQLite file from another
+// connection pool (as the runner would, from another process) while the
+// server answers queries: WAL mode and the busy timeout, set per connection,
+// let both work at once.
+func TestRun_SharedSQLiteFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	base := startServer(t, func(string) string { return "" }, "-dsn", "sqlite://"+path)
+
+	d, err := dsn.Parse("sqlite://" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := dsn.Open(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var log strings.Builder
+	cfg := loggen.DefaultConfig()
+	cfg.Lines = 30_000
+	if err := loggen.Write(&log, cfg); err != nil {
+		t.Fatal(err)
+	}
+	ing := logstats.NewIngester(db)
+	ing.BatchLines = 1000
+	done := make(chan error, 1)
+	go func() {
+		_, err := ing.Load(context.Background(), "shared.log", strings.NewReader(log.String()))
+		done <- err
+	}()
+	queries := 0
+	for loading := true; loading; queries++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("load beside the server: %v", err)
+			}
+			loading = false
+		default:
+		}
+		if status, body := getJSON(t, base+"/customers/cust_1/stats?from=2024-10-01"); status != 200 {
+			t.Fatalf("query %d during the load: %d %v", queries, status, body)
+		}
+	}
+	_, body := getJSON(t, base+"/customers/cust_1/stats?from=2024-10-01")
+	want, err := logstats.NewStatsService(db).FindStats(context.Background(), "cust_1", logstats.StatsFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := body["stats"].(map[string]any)["total_requests"]; got != float64(want.Stats.TotalRequests) || want.Stats.TotalRequests == 0 {
+		t.Fatalf("server sees %v requests, the loader %d", got, want.Stats.TotalRequests)
+	}
+	t.Logf("%d queries answered during the load", queries)
 }
