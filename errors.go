@@ -38,6 +38,9 @@ var (
 	ErrUnknownDialect = errors.New("logstats: unknown SQL dialect")
 	// ErrCorruptRollup means a stored latency distribution could not be decoded.
 	ErrCorruptRollup = errors.New("logstats: corrupt rollup")
+	// ErrCorruptInput means compressed input could not be decompressed: a
+	// corrupt or truncated gzip stream.
+	ErrCorruptInput = errors.New("logstats: corrupt compressed input")
 )
 
 // ParseError describes a malformed log line.

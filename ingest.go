@@ -111,33 +111,54 @@ type LoadResult struct {
 	Blank int64 `json:"blank"`
 	// Bytes is how many bytes of (decompressed) input were read.
 	Bytes int64 `json:"bytes"`
+	// PendingBytes is the length of a last line without a newline that
+	// LoadGrowing left for a later load, since it may not be complete yet.
+	PendingBytes int64 `json:"pending_bytes"`
 	// Errors lists the first malformed lines, at most MaxErrors.
 	Errors []*ParseError `json:"-"`
 }
 
-// LoadFile loads the log file at path (plain or gzip), under the name path.
-// See Load.
+// LoadFile loads the log file at path (plain or gzip) under the name of its
+// base, with LoadGrowing: the file may still be being written.
 func (ing *Ingester) LoadFile(ctx context.Context, path string) (*LoadResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return &LoadResult{Source: filepath.Base(path)}, err
 	}
 	defer f.Close()
-	return ing.Load(ctx, filepath.Base(path), f)
+	return ing.LoadGrowing(ctx, filepath.Base(path), f)
 }
 
-// Load reads a log (plain or gzip) from r and loads the lines that no earlier
-// load committed. name is recorded with the source and reported; the source
-// itself is identified by its first valid line, so the same log loaded under
-// another name is still recognised.
+// LoadGrowing is Load for a log that may still be growing, such as a file a
+// server is writing to: a last line without a newline may be incomplete, so
+// it is left for a later load (LoadResult.PendingBytes counts it), which
+// loads it once it ends with a newline.
+func (ing *Ingester) LoadGrowing(ctx context.Context, name string, r io.Reader) (*LoadResult, error) {
+	return ing.load(ctx, name, r, true)
+}
+
+// Load reads a complete log (plain or gzip) from r, such as an upload, and
+// loads the lines that no earlier load committed; at the end of r, a last line
+// without a newline is a line. name is recorded with the source and reported;
+// the source itself is identified by its first valid line, so the same log
+// loaded under another name, or compressed, is still recognised.
 //
 // Each batch of lines is committed in one transaction with the source's new
-// offset, so a load that fails or is cancelled can simply be run again. Load
-// returns an error wrapping ErrSourceChanged, without loading anything, when
-// the part of the source loaded before has changed; ErrLoadInProgress when
-// another load of the same source is running; a *ParseError in strict mode.
-// The LoadResult is never nil and counts what was done before any error.
+// offset, so a load that fails or is cancelled can simply be run again.
+// Cancelling ctx stops a load at its next batch or read; a load blocked in a
+// read of r stops when the read returns (close r to make it return).
+//
+// Load returns an error wrapping ErrSourceChanged, without loading anything,
+// when the part of the source loaded before has changed, or when its first
+// lines were loaded already from another source (the same log with lines cut
+// from its start); ErrLoadInProgress when another load of the same source is
+// running; ErrCorruptInput for a corrupt gzip stream; a *ParseError in strict
+// mode. The LoadResult is never nil and counts what was done before any error.
 func (ing *Ingester) Load(ctx context.Context, name string, r io.Reader) (*LoadResult, error) {
+	return ing.load(ctx, name, r, false)
+}
+
+func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, growing bool) (*LoadResult, error) {
 	res := &LoadResult{Source: name}
 	d, err := resolveDialect(ing.db, ing.Dialect)
 	if err != nil {
@@ -149,19 +170,22 @@ func (ing *Ingester) Load(ctx context.Context, name string, r io.Reader) (*LoadR
 		return res, err
 	}
 	p.lr.hash = sha256.New()
+	p.lr.holdPartial = growing
+	p.lr.ctx = ctx
+	defer func() { res.PendingBytes = int64(p.lr.pending) }()
 	head, fingerprint, err := readHead(p)
 	if err != nil {
 		return res, err
 	}
 	if len(head) == 0 && p.lr.consumed == 0 {
-		return res, nil // empty input
+		return res, nil // empty input, or only a line still being written
 	}
 	src := &source{id: sourceID(fingerprint), fingerprint: fingerprint, name: name}
 	if !ing.lock(src.id) {
 		return res, fmt.Errorf("%w: %s; retry when it ends (the retry loads only what is left)", ErrLoadInProgress, name)
 	}
 	defer ing.unlock(src.id)
-	if err := ing.openSource(ctx, d, src); err != nil {
+	if err := ing.openSource(ctx, src); err != nil {
 		return res, err
 	}
 	head, err = skipLoaded(p.lr, head, src)
@@ -169,14 +193,16 @@ func (ing *Ingester) Load(ctx context.Context, name string, r io.Reader) (*LoadR
 		return res, err
 	}
 	res.SkippedAlreadyLoaded = src.lines
+	isNew := !src.exists
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	p.lr.ctx = ctx // the reader stops at its next read once the load is cancelled
 	batches := make(chan *batch, 1)
 	free := make(chan *batch, 2)
 	werr := make(chan error, 1)
 	go func() {
-		err := ing.writeBatches(ctx, d, src, batches, free, res)
+		err := ing.writeBatches(ctx, d, src, isNew, batches, free, res)
 		if err != nil {
 			cancel() // stop the reader, then let it finish
 			for range batches {
@@ -219,6 +245,7 @@ type source struct {
 	offset      int64  // committed byte offset
 	lines       int64  // committed lines
 	sum         []byte // SHA-256 of the committed prefix
+	exists      bool   // whether the ledger row exists
 }
 
 // sourceID derives the ledger key from the fingerprint, so that no
@@ -233,9 +260,12 @@ type headLine struct {
 	start, end int64 // byte offsets of the line and of the next one
 	lineNumber int64
 	sum        []byte // SHA-256 of the input up to end
-	entry      Entry
-	err        *ParseError // nil for a valid or blank line
-	blank      bool
+	// sumOpen is the SHA-256 of the input up to end-1, when the line ends in
+	// a newline: what an earlier load committed if the line had none then.
+	sumOpen []byte
+	entry   Entry
+	err     *ParseError // nil for a valid or blank line
+	blank   bool
 }
 
 // readHead reads lines up to and including the first valid one, whose bytes
@@ -260,6 +290,7 @@ func readHead(p *Parser) ([]headLine, [32]byte, error) {
 			}
 		default:
 			entry, perr := p.parse(raw)
+			h.sumOpen = lr.sumBeforeNewline()
 			if perr == nil {
 				fp := sha256.Sum256(bytes.TrimSuffix(raw, []byte{'\r'}))
 				h.end, h.sum, h.entry = lr.consumed, lr.sum(), entry
@@ -280,27 +311,24 @@ func readHead(p *Parser) ([]headLine, [32]byte, error) {
 	return head, fp, nil
 }
 
-// openSource creates the ledger row of src if it is new and reads its
-// committed state.
-func (ing *Ingester) openSource(ctx context.Context, d Dialect, src *source) error {
-	now := ing.now().UnixMicro()
-	empty := sha256.Sum256(nil)
-	if _, err := ing.db.ExecContext(ctx, d.insertIgnore("logstats_sources",
-		"source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, created_us, updated_us",
-		"(?, ?, ?, 0, 0, ?, ?, ?)"),
-		src.id, src.fingerprint[:], truncateName(src.name), empty[:], now, now); err != nil {
-		return fmt.Errorf("register source %s: %w", src.name, err)
-	}
+// openSource reads the committed state of src from its ledger row. A new
+// source has none yet: its first batch creates it.
+func (ing *Ingester) openSource(ctx context.Context, src *source) error {
 	var fp []byte
 	err := ing.db.QueryRowContext(ctx,
 		`SELECT fingerprint, committed_offset, committed_lines, committed_sha256 FROM logstats_sources WHERE source_id = ?`,
 		src.id).Scan(&fp, &src.offset, &src.lines, &src.sum)
-	if err != nil {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		empty := sha256.Sum256(nil)
+		src.offset, src.lines, src.sum = 0, 0, empty[:]
+		return nil
+	case err != nil:
 		return fmt.Errorf("read source %s: %w", src.name, err)
+	case !bytes.Equal(fp, src.fingerprint[:]):
+		return fmt.Errorf("source %s: its id %d collides with another source's; report this as a bug", src.name, src.id)
 	}
-	if !bytes.Equal(fp, src.fingerprint[:]) {
-		return fmt.Errorf("source %s: its id %d collides with another source's; rename nothing, report this as a bug", src.name, src.id)
-	}
+	src.exists = true
 	return nil
 }
 
@@ -322,11 +350,18 @@ func skipLoaded(lr *lineReader, head []headLine, src *source) ([]headLine, error
 		return head, nil
 	}
 	for i, h := range head {
-		if h.end == src.offset {
+		switch {
+		case h.end == src.offset:
 			if !bytes.Equal(h.sum, src.sum) {
 				return nil, changed(fmt.Sprintf("its first %d bytes differ from those loaded before", src.offset))
 			}
 			return checkLastLine(lr, head[i+1:], changed)
+		case h.end-1 == src.offset && h.sumOpen != nil:
+			// This line was loaded when it had no newline yet; it has one now.
+			if !bytes.Equal(h.sumOpen, src.sum) {
+				return nil, changed(fmt.Sprintf("its first %d bytes differ from those loaded before", src.offset))
+			}
+			return head[i+1:], nil
 		}
 	}
 	if src.offset < lr.consumed {
@@ -494,18 +529,26 @@ func (ing *Ingester) now() time.Time {
 	return ing.Now()
 }
 
-// writeBatches commits batches in order until the channel closes.
-func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, in <-chan *batch, free chan<- *batch, res *LoadResult) error {
+// writeBatches commits batches in order until the channel closes. For a new
+// source, the first batch with requests is first checked against the
+// requests of other sources.
+func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, isNew bool, in <-chan *batch, free chan<- *batch, res *LoadResult) error {
 	touched := make(map[dayKey]bool)
 	committed := 0
 	var inserted, malformed int64
 	for b := range in {
+		if isNew && len(b.entries) > 0 {
+			if err := ing.checkNotLoadedElsewhere(ctx, src, b.entries); err != nil {
+				return err
+			}
+			isNew = false
+		}
 		groups := groupByDay(b.entries)
 		err := ing.retry(ctx, func() error { return ing.commitBatch(ctx, d, src, b, groups) })
 		if err != nil {
 			return err
 		}
-		src.offset, src.lines, src.sum = b.endOffset, b.endLines, b.sum
+		src.offset, src.lines, src.sum, src.exists = b.endOffset, b.endLines, b.sum, true
 		inserted += int64(len(b.entries))
 		malformed += b.malformed
 		res.Inserted = inserted
@@ -525,6 +568,56 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 		}
 	}
 	ing.compact(ctx, d, touched)
+	return nil
+}
+
+// copyCheckLines is how many of a new source's first requests must all be
+// found in one other source for the new one to count as a copy of it.
+const copyCheckLines = 3
+
+// checkNotLoadedElsewhere refuses a new source whose first requests were all
+// loaded already from one other source: that is a loaded log with lines cut
+// from its start (its first line, which identifies it, changed), and loading
+// it would count the rest twice. Identical requests in unrelated logs (same
+// second, customer, path, status and latency, three in a row, all from one
+// source) do not happen by chance.
+func (ing *Ingester) checkNotLoadedElsewhere(ctx context.Context, src *source, entries []Entry) error {
+	var common map[int64]bool
+	for _, e := range entries[:min(copyCheckLines, len(entries))] {
+		rows, err := ing.db.QueryContext(ctx, `SELECT DISTINCT source_id FROM logstats_requests
+			WHERE customer_id = ? AND day = ? AND ts_us = ? AND path = ? AND status = ? AND latency_us = ? AND source_id <> ?`,
+			e.CustomerID, DateOf(e.Time).String(), e.Time.UnixMicro(), e.Path, e.Status, e.Latency.Microseconds(), src.id)
+		if err != nil {
+			return fmt.Errorf("check source %s: %w", src.name, err)
+		}
+		found := make(map[int64]bool)
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("check source %s: %w", src.name, err)
+			}
+			if common == nil || common[id] {
+				found[id] = true
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("check source %s: %w", src.name, err)
+		}
+		if len(found) == 0 {
+			return nil
+		}
+		common = found
+	}
+	for id := range common {
+		var other string
+		if err := ing.db.QueryRowContext(ctx, `SELECT name FROM logstats_sources WHERE source_id = ?`, id).Scan(&other); err != nil {
+			other = fmt.Sprintf("source %d", id)
+		}
+		return fmt.Errorf("%w: %s: its first lines were loaded already from %s; it looks like that log with lines cut from its start, and loading it would count them twice. Nothing was loaded",
+			ErrSourceChanged, src.name, other)
+	}
 	return nil
 }
 
@@ -572,26 +665,17 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// commitBatch writes one batch: the ledger update first (compare-and-set on
-// the committed offset, which also takes the row lock that serialises loads of
-// the source), then the raw rows and the rollup rows, then commit.
+// commitBatch writes one batch: the ledger first (which also takes the row
+// lock that serialises loads of the source), then the raw rows and the rollup
+// rows, then commit.
 func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b *batch, groups map[dayKey]*dayGroup) error {
 	tx, err := ing.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin batch: %w", err)
 	}
 	defer tx.Rollback()
-	result, err := tx.ExecContext(ctx, `UPDATE logstats_sources
-		SET committed_offset = ?, committed_lines = ?, committed_sha256 = ?, name = ?, updated_us = ?
-		WHERE source_id = ? AND committed_offset = ?`,
-		b.endOffset, b.endLines, b.sum, truncateName(src.name), ing.now().UnixMicro(), src.id, src.offset)
-	if err != nil {
-		return fmt.Errorf("update source %s: %w", src.name, err)
-	}
-	if n, err := result.RowsAffected(); err != nil {
-		return fmt.Errorf("update source %s: %w", src.name, err)
-	} else if n != 1 {
-		return fmt.Errorf("%w: %s: another load committed these lines first; nothing was counted twice", ErrLoadInProgress, src.name)
+	if err := ing.advanceSource(ctx, tx, src, b); err != nil {
+		return err
 	}
 	if err := insertRequests(ctx, tx, d, src.id, b); err != nil {
 		return err
@@ -601,6 +685,45 @@ func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b 
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit batch: %w", err)
+	}
+	return nil
+}
+
+// errSourceMoved says that another load committed first.
+func errSourceMoved(src *source) error {
+	return fmt.Errorf("%w: %s: another load committed these lines first; nothing was counted twice", ErrLoadInProgress, src.name)
+}
+
+// advanceSource moves the ledger of src to the end of b: a compare-and-set
+// on the committed offset, or, for a new source, the INSERT of its row (which
+// fails on the primary key if another load created it first).
+func (ing *Ingester) advanceSource(ctx context.Context, tx *sql.Tx, src *source, b *batch) error {
+	now := ing.now().UnixMicro()
+	if !src.exists {
+		_, err := tx.ExecContext(ctx, `INSERT INTO logstats_sources
+			(source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, created_us, updated_us)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			src.id, src.fingerprint[:], truncateName(src.name), b.endOffset, b.endLines, b.sum, now, now)
+		if err == nil {
+			return nil
+		}
+		var n int
+		if qerr := ing.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM logstats_sources WHERE source_id = ?`, src.id).Scan(&n); qerr == nil && n > 0 {
+			return errSourceMoved(src)
+		}
+		return fmt.Errorf("register source %s: %w", src.name, err)
+	}
+	result, err := tx.ExecContext(ctx, `UPDATE logstats_sources
+		SET committed_offset = ?, committed_lines = ?, committed_sha256 = ?, name = ?, updated_us = ?
+		WHERE source_id = ? AND committed_offset = ?`,
+		b.endOffset, b.endLines, b.sum, truncateName(src.name), now, src.id, src.offset)
+	if err != nil {
+		return fmt.Errorf("update source %s: %w", src.name, err)
+	}
+	if n, err := result.RowsAffected(); err != nil {
+		return fmt.Errorf("update source %s: %w", src.name, err)
+	} else if n != 1 {
+		return errSourceMoved(src)
 	}
 	return nil
 }

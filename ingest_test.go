@@ -104,6 +104,10 @@ func TestIngester_ChangedSourceIsRefused(t *testing.T) {
 		{"ErrTruncatedMidLine", text, text[:mid+10]},
 		{"ErrHeaderChanged", text, "# written by hand\n" + text[len("# written by loggen\n"):]},
 		{"ErrLastLineExtended", text[:lastCut], text[:lastCut] + "7" + text[lastCut:]},
+		// The first lines cut away: the first valid line, which identifies a
+		// source, is another, but the rest was loaded already.
+		{"ErrFirstLinesCut", text, "# written by loggen\n" + text[lineOffset(text, 4):]},
+		{"ErrFirstLineCut", text, text[lineOffset(text, 2):]},
 	}
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		for _, tc := range cases {
@@ -439,4 +443,109 @@ func TestIngester_Compact(t *testing.T) {
 		}
 		checkSameState(t, snapshot(t, db.DB), before)
 	})
+}
+
+// TestIngester_LastLineWithoutNewline covers a log whose last line had no
+// newline when it was loaded, and then got one and more lines, also when that
+// line is the first (the one that identifies the source) or follows a header.
+func TestIngester_LastLineWithoutNewline(t *testing.T) {
+	const (
+		l1 = "2024-10-01 10:00:00 c /a 200 0.1"
+		l2 = "2024-10-01 10:00:01 c /a 500 0.2"
+	)
+	for _, tc := range []struct{ name, first, full string }{
+		{"OKFirstLine", l1, l1 + "\n" + l2 + "\n"},
+		{"OKAfterHeader", "# header\n" + l1, "# header\n" + l1 + "\n" + l2 + "\n"},
+		{"OKCRLF", l1 + "\r", l1 + "\r\n" + l2 + "\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+				ing := newIngester(db, 10)
+				if res := mustLoad(t, ing, "a.log", tc.first); res.Inserted != 1 {
+					t.Fatalf("first load inserted %d, want 1", res.Inserted)
+				}
+				if res := mustLoad(t, ing, "a.log", tc.full); res.Inserted != 1 {
+					t.Fatalf("second load inserted %d, want 1 (the new line)", res.Inserted)
+				}
+				checkSameState(t, snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", tc.full))
+			})
+		})
+	}
+}
+
+// TestIngester_LoadGrowing loads a file while its last line is being written:
+// the partial line is left for the next load, which loads it once complete.
+func TestIngester_LoadGrowing(t *testing.T) {
+	const (
+		l1 = "2024-10-01 10:00:00 c /a 200 0.1\n"
+		l2 = "2024-10-01 10:00:01 c /a 500 1.234\n"
+		l3 = "2024-10-01 10:00:02 c /a 200 0.3\n"
+	)
+	steps := []struct {
+		text              string
+		inserted, pending int64
+	}{
+		{l2[:20], 0, 20},                 // only a partial first line: nothing to identify the source by yet
+		{l1 + l2[:len(l2)-4], 1, 31},     // "... 500 1." is not 1.234 yet
+		{l1 + l2, 1, 0},                  // now it is
+		{l1 + l2 + l3[:5], 0, 5},         // the next line starts
+		{l1 + l2 + l3, 1, 0},             // and ends
+		{l1 + l2 + l3 + "\n\n", 0, 0},    // blank lines
+		{l1 + l2 + l3 + "\n\nbad", 0, 3}, // a partial line that will be malformed
+	}
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		ing := newIngester(db, 10)
+		for i, st := range steps {
+			res, err := ing.LoadGrowing(context.Background(), "live.log", strings.NewReader(st.text))
+			if err != nil || res.Inserted != st.inserted || res.PendingBytes != st.pending {
+				t.Fatalf("step %d: %+v, %v; want %d inserted, %d pending", i, res, err, st.inserted, st.pending)
+			}
+		}
+		entries := parseEntries(t, l1+l2+l3)
+		checkStats(t, db.DB, entries, logstats.Date{}, nil, nil)
+		if st := snapshot(t, db.DB); st.RawRows != 3 {
+			t.Fatalf("%d raw rows, want 3", st.RawRows)
+		}
+	})
+}
+
+// TestIngester_CancelWhileReading cancels a load that is waiting for input:
+// it stops at its next read instead of reading on.
+func TestIngester_CancelWhileReading(t *testing.T) {
+	line := "2024-10-01 10:00:00 c /a 200 0.1\n"
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		r := &readSignaller{r: pr, reading: make(chan struct{}, 100)}
+		done := make(chan error, 1)
+		go func() {
+			_, err := newIngester(db, 1000).Load(ctx, "a.log", r)
+			done <- err
+		}()
+		io.WriteString(pw, line+line)
+		<-r.reading // the first read, which got those lines
+		<-r.reading // the load waits for more
+		cancel()
+		go io.WriteString(pw, line) // the read returns; the load must stop, not read on
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled load error=%v, want context.Canceled", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the cancelled load kept reading")
+		}
+		pw.Close()
+	})
+}
+
+// readSignaller reports each call of Read before it reads.
+type readSignaller struct {
+	r       io.Reader
+	reading chan struct{}
+}
+
+func (s *readSignaller) Read(p []byte) (int, error) {
+	s.reading <- struct{}{}
+	return s.r.Read(p)
 }

@@ -3,8 +3,11 @@ package logstats
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
+	"context"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 )
@@ -31,6 +34,14 @@ type lineReader struct {
 	hash       hash.Hash
 	lastByte   byte // last consumed byte; '\n' at the start
 	lineNumber int
+	// holdPartial leaves a last line without a newline unread, because the
+	// input may be a file still being written; pending is its length once the
+	// end of the input is reached.
+	holdPartial bool
+	pending     int
+	// ctx, when set, is checked before each read of the input, so that a
+	// cancelled load stops at its next read.
+	ctx context.Context
 }
 
 // openStream returns r, or a decompressing reader when r starts with the gzip
@@ -44,11 +55,31 @@ func openStream(r io.Reader) (io.Reader, error) {
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, err
+			return nil, corruptInput(err)
 		}
-		return zr, nil
+		return gzipReader{zr}, nil
 	}
 	return br, nil
+}
+
+// gzipReader marks decompression errors as ErrCorruptInput, so that they can
+// be told from the errors of the underlying reader.
+type gzipReader struct{ zr *gzip.Reader }
+
+func (g gzipReader) Read(p []byte) (int, error) {
+	n, err := g.zr.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = corruptInput(err)
+	}
+	return n, err
+}
+
+func corruptInput(err error) error {
+	var ce flate.CorruptInputError
+	if errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce) {
+		return fmt.Errorf("%w: gzip: %v", ErrCorruptInput, err)
+	}
+	return err
 }
 
 func newLineReader(r io.Reader) *lineReader {
@@ -59,6 +90,10 @@ func newLineReader(r io.Reader) *lineReader {
 // It reports false when nothing more can be read.
 func (lr *lineReader) fill() bool {
 	if lr.eof || lr.err != nil {
+		return false
+	}
+	if lr.ctx != nil && lr.ctx.Err() != nil {
+		lr.err = context.Cause(lr.ctx)
 		return false
 	}
 	if lr.start > 0 {
@@ -113,6 +148,17 @@ func (lr *lineReader) sum() []byte {
 	return lr.hash.Sum(nil)
 }
 
+// sumBeforeNewline returns the SHA-256 of everything consumed so far but the
+// final newline, right after readLine returned a line that ended in one; nil
+// when that is not known.
+func (lr *lineReader) sumBeforeNewline() []byte {
+	if lr.lastByte != '\n' || lr.start == 0 || lr.hashed > lr.start-1 {
+		return nil
+	}
+	lr.hashTo(lr.start - 1)
+	return lr.hash.Sum(nil)
+}
+
 // errLongLine is returned by readLine, with the skipped line's length, for a
 // line longer than MaxLineBytes.
 type errLongLine struct{ length int64 }
@@ -143,6 +189,10 @@ func (lr *lineReader) readLine() ([]byte, error) {
 				return nil, io.EOF
 			}
 			// A last line without a newline.
+			if lr.holdPartial {
+				lr.pending = lr.end - lr.start
+				return nil, io.EOF
+			}
 			line := lr.buf[lr.start:lr.end]
 			lr.consume(len(line))
 			return lr.checkLength(line)

@@ -22,12 +22,20 @@ import (
 const mockLog = "2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 11:00:00 c /a 500 0.2\n2024-10-02 09:00:00 c /b 200 0.3\n"
 
 var (
-	sqlRegisterSource = regexp.QuoteMeta("INSERT INTO logstats_sources (source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, created_us, updated_us) VALUES (?, ?, ?, 0, 0, ?, ?, ?) ON CONFLICT DO NOTHING")
 	sqlReadSource     = regexp.QuoteMeta("SELECT fingerprint, committed_offset, committed_lines, committed_sha256 FROM logstats_sources WHERE source_id = ?")
+	sqlInsertSource   = `INSERT INTO logstats_sources\s+\(source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, created_us, updated_us\)\s+VALUES \(\?, \?, \?, \?, \?, \?, \?, \?\)`
+	sqlCountSource    = regexp.QuoteMeta("SELECT COUNT(*) FROM logstats_sources WHERE source_id = ?")
 	sqlUpdateSource   = `UPDATE logstats_sources\s+SET committed_offset = \?, committed_lines = \?, committed_sha256 = \?, name = \?, updated_us = \?\s+WHERE source_id = \? AND committed_offset = \?`
 	sqlInsertRequests = regexp.QuoteMeta("INSERT INTO logstats_requests (customer_id, day, source_id, src_offset, ts_us, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)")
 	sqlInsertRollups  = regexp.QuoteMeta("INSERT INTO logstats_rollups (customer_id, day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	sqlCopyCheck      = `SELECT DISTINCT source_id FROM logstats_requests\s+WHERE customer_id = \? AND day = \? AND ts_us = \? AND path = \? AND status = \? AND latency_us = \? AND source_id <> \?`
 	sqlCompactSelect  = `SELECT day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist FROM logstats_rollups\s+WHERE customer_id = \? AND day IN \(\?, \?\)\s+ORDER BY day, source_id, seq`
+)
+
+var (
+	mockFingerprint = sha256.Sum256([]byte("2024-10-01 10:00:00 c /a 200 0.1"))
+	line1End        = len("2024-10-01 10:00:00 c /a 200 0.1\n")
+	line2End        = len("2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 11:00:00 c /a 500 0.2\n")
 )
 
 func newMockIngester(t *testing.T) (*logstats.Ingester, sqlmock.Sqlmock) {
@@ -43,15 +51,26 @@ func newMockIngester(t *testing.T) (*logstats.Ingester, sqlmock.Sqlmock) {
 	return ing, mock
 }
 
-// expectOpenSource expects the ledger row to be registered and read back.
-func expectOpenSource(mock sqlmock.Sqlmock) {
-	fp := sha256.Sum256([]byte("2024-10-01 10:00:00 c /a 200 0.1"))
-	empty := sha256.Sum256(nil)
-	mock.ExpectExec(sqlRegisterSource).WithArgs(sqlmock.AnyArg(), fp[:], "a.log", empty[:], sqlmock.AnyArg(), sqlmock.AnyArg()).
-		WillReturnResult(sqlmock.NewResult(0, 1))
+// expectNewSource expects the ledger to be read (no row: the source is new)
+// and the source's first request to be looked up in other sources (and not
+// found).
+func expectNewSource(mock sqlmock.Sqlmock) {
+	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
+		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256"}))
+	mock.ExpectQuery(sqlCopyCheck).WithArgs("c", "2024-10-01", int64(1727776800000000), "/a", 200, 100000, sqlmock.AnyArg()).
+		WillReturnRows(sqlmock.NewRows([]string{"source_id"}))
+}
+
+// expectLoadedSource expects the ledger to say that the first line of
+// mockLog was loaded before.
+func expectLoadedSource(mock sqlmock.Sqlmock) {
 	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
 		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256"}).
-			AddRow(fp[:], 0, 0, empty[:]))
+			AddRow(mockFingerprint[:], line1End, 1, prefixSum(line1End)))
+}
+
+func rollupRows() *sqlmock.Rows {
+	return sqlmock.NewRows([]string{"day", "source_id", "seq", "total", "c1xx", "c2xx", "c3xx", "c4xx", "c5xx", "latency_sum_us", "latency_min_us", "latency_max_us", "latency_dist"})
 }
 
 // mockDist encodes distinct latencies (ascending), each seen once, as the
@@ -75,20 +94,20 @@ func prefixSum(n int) []byte {
 
 func TestIngester_SQL(t *testing.T) {
 	ing, mock := newMockIngester(t)
-	expectOpenSource(mock)
-	firstBatchEnd := len("2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 11:00:00 c /a 500 0.2\n")
+	expectNewSource(mock)
 
-	// Batch 1: two lines of one day.
+	// Batch 1: two lines of one day. The new source's ledger row is created
+	// in the batch's transaction.
 	mock.ExpectBegin()
-	mock.ExpectExec(sqlUpdateSource).
-		WithArgs(firstBatchEnd, 2, prefixSum(firstBatchEnd), "a.log", sqlmock.AnyArg(), sqlmock.AnyArg(), 0).
+	mock.ExpectExec(sqlInsertSource).
+		WithArgs(sqlmock.AnyArg(), mockFingerprint[:], "a.log", line2End, 2, prefixSum(line2End), sqlmock.AnyArg(), sqlmock.AnyArg()).
 		WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectPrepare(sqlInsertRequests).ExpectExec().
 		WithArgs("c", "2024-10-01", sqlmock.AnyArg(), 0, sqlmock.AnyArg(), "/a", 200, 100000,
-			"c", "2024-10-01", sqlmock.AnyArg(), 33, sqlmock.AnyArg(), "/a", 500, 200000).
+			"c", "2024-10-01", sqlmock.AnyArg(), line1End, sqlmock.AnyArg(), "/a", 500, 200000).
 		WillReturnResult(sqlmock.NewResult(0, 2))
 	mock.ExpectPrepare(sqlInsertRollups).ExpectExec().
-		WithArgs("c", "2024-10-01", sqlmock.AnyArg(), firstBatchEnd, 2, 0, 1, 0, 0, 1, 300000, 100000, 200000, sqlmock.AnyArg()).
+		WithArgs("c", "2024-10-01", sqlmock.AnyArg(), line2End, 2, 0, 1, 0, 0, 1, 300000, 100000, 200000, mockDist(100000, 200000)).
 		WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectCommit()
 
@@ -96,10 +115,10 @@ func TestIngester_SQL(t *testing.T) {
 	// with batch 1's offset.
 	mock.ExpectBegin()
 	mock.ExpectExec(sqlUpdateSource).
-		WithArgs(len(mockLog), 3, prefixSum(len(mockLog)), "a.log", sqlmock.AnyArg(), sqlmock.AnyArg(), firstBatchEnd).
+		WithArgs(len(mockLog), 3, prefixSum(len(mockLog)), "a.log", sqlmock.AnyArg(), sqlmock.AnyArg(), line2End).
 		WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectPrepare(regexp.QuoteMeta("INSERT INTO logstats_requests (customer_id, day, source_id, src_offset, ts_us, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")).ExpectExec().
-		WithArgs("c", "2024-10-02", sqlmock.AnyArg(), firstBatchEnd, sqlmock.AnyArg(), "/b", 200, 300000).
+		WithArgs("c", "2024-10-02", sqlmock.AnyArg(), line2End, sqlmock.AnyArg(), "/b", 200, 300000).
 		WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectPrepare(sqlInsertRollups).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectCommit()
@@ -108,10 +127,9 @@ func TestIngester_SQL(t *testing.T) {
 	// day has one row, so there is nothing to merge and the read-only
 	// transaction is rolled back.
 	mock.ExpectBegin()
-	mock.ExpectQuery(sqlCompactSelect).WithArgs("c", "2024-10-01", "2024-10-02").WillReturnRows(
-		sqlmock.NewRows([]string{"day", "source_id", "seq", "total", "c1xx", "c2xx", "c3xx", "c4xx", "c5xx", "latency_sum_us", "latency_min_us", "latency_max_us", "latency_dist"}).
-			AddRow("2024-10-01", 1, firstBatchEnd, 2, 0, 1, 0, 0, 1, 300000, 100000, 200000, mockDist(100000, 200000)).
-			AddRow("2024-10-02", 1, len(mockLog), 1, 0, 1, 0, 0, 0, 300000, 300000, 300000, mockDist(300000)))
+	mock.ExpectQuery(sqlCompactSelect).WithArgs("c", "2024-10-01", "2024-10-02").WillReturnRows(rollupRows().
+		AddRow("2024-10-01", 1, line2End, 2, 0, 1, 0, 0, 1, 300000, 100000, 200000, mockDist(100000, 200000)).
+		AddRow("2024-10-02", 1, len(mockLog), 1, 0, 1, 0, 0, 0, 300000, 300000, 300000, mockDist(300000)))
 	mock.ExpectRollback()
 
 	res, err := ing.Load(context.Background(), "a.log", strings.NewReader(mockLog))
@@ -131,53 +149,68 @@ func TestIngester_SQL(t *testing.T) {
 // with the step's error.
 func TestIngester_SQL_RollbackOnError(t *testing.T) {
 	boom := errors.New("boom")
+	insertRest := func(m sqlmock.Sqlmock) { // the raw rows and rollups of one batch
+		m.ExpectPrepare(sqlInsertRequests).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 2))
+		m.ExpectPrepare(sqlInsertRollups).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 1))
+	}
 	steps := []struct {
 		name    string
-		expect  func(mock sqlmock.Sqlmock) // expectations up to and including the failure
+		source  func(sqlmock.Sqlmock)
+		expect  func(sqlmock.Sqlmock) // expectations up to and including the failure
 		wantErr error
 		noTx    bool // the failure happens before a transaction exists
 	}{
-		{"ErrBegin", func(m sqlmock.Sqlmock) { m.ExpectBegin().WillReturnError(boom) }, boom, true},
-		{"ErrUpdateSource", func(m sqlmock.Sqlmock) {
+		{"ErrBegin", expectNewSource, func(m sqlmock.Sqlmock) { m.ExpectBegin().WillReturnError(boom) }, boom, true},
+		{"ErrInsertSource", expectNewSource, func(m sqlmock.Sqlmock) {
+			m.ExpectBegin()
+			m.ExpectExec(sqlInsertSource).WillReturnError(boom)
+			m.ExpectQuery(sqlCountSource).WillReturnRows(sqlmock.NewRows([]string{"n"}).AddRow(0))
+		}, boom, false},
+		{"ErrSourceCreatedMeanwhile", expectNewSource, func(m sqlmock.Sqlmock) {
+			m.ExpectBegin()
+			m.ExpectExec(sqlInsertSource).WillReturnError(boom) // a duplicate key
+			m.ExpectQuery(sqlCountSource).WillReturnRows(sqlmock.NewRows([]string{"n"}).AddRow(1))
+		}, logstats.ErrLoadInProgress, false},
+		{"ErrUpdateSource", expectLoadedSource, func(m sqlmock.Sqlmock) {
 			m.ExpectBegin()
 			m.ExpectExec(sqlUpdateSource).WillReturnError(boom)
 		}, boom, false},
-		{"ErrSourceMoved", func(m sqlmock.Sqlmock) {
+		{"ErrSourceMoved", expectLoadedSource, func(m sqlmock.Sqlmock) {
 			m.ExpectBegin()
-			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewResult(0, 0))
+			m.ExpectExec(sqlUpdateSource).WithArgs(len(mockLog), 3, prefixSum(len(mockLog)), "a.log", sqlmock.AnyArg(), sqlmock.AnyArg(), line1End).
+				WillReturnResult(sqlmock.NewResult(0, 0))
 		}, logstats.ErrLoadInProgress, false},
-		{"ErrRowsAffected", func(m sqlmock.Sqlmock) {
+		{"ErrRowsAffected", expectLoadedSource, func(m sqlmock.Sqlmock) {
 			m.ExpectBegin()
 			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewErrorResult(boom))
 		}, boom, false},
-		{"ErrPrepareRequests", func(m sqlmock.Sqlmock) {
+		{"ErrPrepareRequests", expectNewSource, func(m sqlmock.Sqlmock) {
 			m.ExpectBegin()
-			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectExec(sqlInsertSource).WillReturnResult(sqlmock.NewResult(0, 1))
 			m.ExpectPrepare(sqlInsertRequests).WillReturnError(boom)
 		}, boom, false},
-		{"ErrInsertRequests", func(m sqlmock.Sqlmock) {
+		{"ErrInsertRequests", expectNewSource, func(m sqlmock.Sqlmock) {
 			m.ExpectBegin()
-			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectExec(sqlInsertSource).WillReturnResult(sqlmock.NewResult(0, 1))
 			m.ExpectPrepare(sqlInsertRequests).ExpectExec().WillReturnError(boom)
 		}, boom, false},
-		{"ErrInsertRollups", func(m sqlmock.Sqlmock) {
+		{"ErrInsertRollups", expectNewSource, func(m sqlmock.Sqlmock) {
 			m.ExpectBegin()
-			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectExec(sqlInsertSource).WillReturnResult(sqlmock.NewResult(0, 1))
 			m.ExpectPrepare(sqlInsertRequests).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 2))
 			m.ExpectPrepare(sqlInsertRollups).ExpectExec().WillReturnError(boom)
 		}, boom, false},
-		{"ErrCommit", func(m sqlmock.Sqlmock) {
+		{"ErrCommit", expectNewSource, func(m sqlmock.Sqlmock) {
 			m.ExpectBegin()
-			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewResult(0, 1))
-			m.ExpectPrepare(sqlInsertRequests).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 2))
-			m.ExpectPrepare(sqlInsertRollups).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectExec(sqlInsertSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			insertRest(m)
 			m.ExpectCommit().WillReturnError(driver.ErrBadConn)
 		}, driver.ErrBadConn, true},
 	}
 	for _, tt := range steps {
 		t.Run(tt.name, func(t *testing.T) {
 			ing, mock := newMockIngester(t)
-			expectOpenSource(mock)
+			tt.source(mock)
 			tt.expect(mock)
 			if !tt.noTx {
 				mock.ExpectRollback()

@@ -185,8 +185,15 @@ func (p *Parser) parse(line []byte) (Entry, *ParseError) {
 	if perr != nil {
 		return Entry{}, perr
 	}
+	ts := time.Date(date.Year, date.Month, date.Day, hour, min, sec, nsec, loc)
+	if loc != time.UTC {
+		// Days are UTC days, which must be dates too.
+		if y := ts.UTC().Year(); y < 1 || y > 9999 {
+			return Entry{}, fieldError(ErrInvalidDate, "date %q falls outside the years 0001-9999 in UTC", fields[0])
+		}
+	}
 	return Entry{
-		Time:       time.Date(date.Year, date.Month, date.Day, hour, min, sec, nsec, loc),
+		Time:       ts,
 		CustomerID: intern(&p.customers, customer),
 		Path:       intern(&p.paths, path),
 		Status:     status,

@@ -150,7 +150,7 @@ func (r *rollup) stats(percentiles []Percentile) Stats {
 	if r.total == 0 {
 		return st
 	}
-	st.Uptime = float64(roundDiv(uint64(st.SuccessfulRequests)*10000, uint64(r.total))) / 100
+	st.Uptime = float64(roundDiv(uint64(st.SuccessfulRequests), 10000, uint64(r.total))) / 100
 	st.AverageLatency = usDuration(meanUS(r.sumUS, r.total))
 	st.MinLatency, st.MaxLatency = usDuration(r.minUS), usDuration(r.maxUS)
 	cum := r.dist.cumulative()
@@ -164,9 +164,10 @@ func (r *rollup) stats(percentiles []Percentile) Stats {
 
 func usDuration(us int64) time.Duration { return time.Duration(us) * time.Microsecond }
 
-// roundDiv returns a/b rounded half up.
-func roundDiv(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, 2)
+// roundDiv returns a*m/b rounded half up, for a <= b, with 128-bit
+// intermediates.
+func roundDiv(a, m, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, 2*m)
 	lo, carry := bits.Add64(lo, b, 0)
 	q, _ := bits.Div64(hi+carry, lo, 2*b)
 	return q
