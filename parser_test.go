@@ -382,6 +382,20 @@ func TestParser_Location(t *testing.T) {
 	if got, want := logstats.DateOf(e.Time).String(), "2024-10-02"; got != want {
 		t.Fatalf("UTC day=%s, want %s", got, want)
 	}
+	// Days are UTC days, which must be dates of years 0001-9999 too.
+	for _, tc := range []struct {
+		offset int
+		line   string
+	}{
+		{14, "0001-01-01 01:00:00 c /a 200 1"},
+		{-12, "9999-12-31 20:00:00 c /a 200 1"},
+	} {
+		p := logstats.NewParser(nil)
+		p.Location = time.FixedZone("x", tc.offset*60*60)
+		if _, err := p.Parse([]byte(tc.line)); !errors.Is(err, logstats.ErrInvalidDate) || !strings.Contains(err.Error(), "outside the years 0001-9999 in UTC") {
+			t.Fatalf("Parse(%q) in UTC%+d: %v, want ErrInvalidDate", tc.line, tc.offset, err)
+		}
+	}
 }
 
 func TestParseDate(t *testing.T) {

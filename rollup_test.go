@@ -3,6 +3,7 @@ package logstats
 import (
 	"errors"
 	"math/big"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -43,34 +44,78 @@ func TestDecodeDistribution_ErrCorrupt(t *testing.T) {
 }
 
 // TestQuantile_HugeCounts checks the 128-bit arithmetic where int64 products
-// would overflow: a trillion requests, percentiles with six decimals.
+// would overflow: distributions of up to 10^12 values, quantiles chosen to
+// fall between two distinct values at every bucket boundary (so that the
+// interpolation has a non-zero fraction), compared with big.Rat.
 func TestQuantile_HugeCounts(t *testing.T) {
-	d := distribution{values: []int64{1, 86_400_000_000}, counts: []int64{999_999_999_999, 1}}
-	n := int64(1_000_000_000_000)
-	cum := d.cumulative()
-	for _, tc := range []struct {
-		num, den uint64
-	}{{1, 2}, {99, 100}, {99_999_999, 100_000_000}, {1, 1}} {
-		got := d.quantile(cum, n, tc.num, tc.den)
-		// Reference with big.Rat: h = (n-1)q; ranks 0..n-2 hold 1, rank n-1 holds the max.
-		h := new(big.Rat).Mul(big.NewRat(n-1, 1), new(big.Rat).SetFrac(new(big.Int).SetUint64(tc.num), new(big.Int).SetUint64(tc.den)))
-		lo := new(big.Int).Quo(h.Num(), h.Denom())
-		var want int64 = 1
-		if lo.Int64() == n-1 {
-			want = 86_400_000_000
-		} else if lo.Int64() == n-2 && !h.IsInt() {
-			frac := new(big.Rat).Sub(h, new(big.Rat).SetInt(lo))
-			v := new(big.Rat).Mul(frac, big.NewRat(86_400_000_000-1, 1))
-			v.Add(v, big.NewRat(1, 1)).Add(v, big.NewRat(1, 2))
-			want = new(big.Int).Quo(v.Num(), v.Denom()).Int64()
+	rng := rand.New(rand.NewPCG(1, 2))
+	interpolated := 0
+	for round := range 200 {
+		k := 2 + rng.IntN(20)
+		d := distribution{}
+		v := int64(0)
+		for range k {
+			v += 1 + rng.Int64N(86_400_000_000/int64(k))
+			d.values = append(d.values, v)
+			d.counts = append(d.counts, []int64{1, 2, 1 + rng.Int64N(50_000_000_000)}[rng.IntN(3)])
 		}
+		cum := d.cumulative()
+		n := cum[len(cum)-1]
+		// A rank just below a bucket boundary, with a fraction of it: q =
+		// (rank + f/1000) / (n-1), so den = (n-1)*1000 and (n-1)*num
+		// overflows 64 bits.
+		b := rng.IntN(k - 1)
+		rank := cum[b] - 1
+		f := 1 + rng.Int64N(999)
+		num, den := uint64(rank*1000+f), uint64(n-1)*1000
+		if round%2 == 0 { // and a plain percentile with six decimals
+			num, den = uint64(1+rng.Int64N(100_000_000)), 100_000_000
+		}
+		got := d.quantile(cum, n, num, den)
+		want := bigQuantile(d, n, num, den)
 		if got != want {
-			t.Fatalf("quantile(%d/%d)=%d, want %d", tc.num, tc.den, got, want)
+			t.Fatalf("round %d: quantile(%d/%d) of %v x %v = %d, want %d", round, num, den, d.values, d.counts, got, want)
 		}
+		if d.valueAt(cum, int64(rank)) != d.valueAt(cum, int64(rank)+1) && round%2 == 1 {
+			interpolated++
+		}
+	}
+	if interpolated < 90 {
+		t.Fatalf("only %d of 100 cases interpolated between distinct values", interpolated)
 	}
 	if got := meanUS(uint128{hi: 1, lo: 0}, 1<<40); got != 1<<24 {
 		t.Fatalf("meanUS(2^64 / 2^40)=%d, want %d", got, 1<<24)
 	}
+	if got := roundDiv(1<<62, 10000, 1<<62); got != 10000 {
+		t.Fatalf("roundDiv(2^62 * 10000 / 2^62)=%d, want 10000", got)
+	}
+}
+
+// bigQuantile is the definition with big.Rat: h = (n-1)q, v[floor h] +
+// (h - floor h)(v[floor h + 1] - v[floor h]), rounded half up.
+func bigQuantile(d distribution, n int64, num, den uint64) int64 {
+	q := new(big.Rat).SetFrac(new(big.Int).SetUint64(num), new(big.Int).SetUint64(den))
+	h := new(big.Rat).Mul(big.NewRat(n-1, 1), q)
+	lo := new(big.Int).Quo(h.Num(), h.Denom())
+	at := func(i *big.Int) int64 {
+		rank := new(big.Int).Set(i)
+		for k, c := range d.counts {
+			if rank.Cmp(big.NewInt(c)) < 0 {
+				return d.values[k]
+			}
+			rank.Sub(rank, big.NewInt(c))
+		}
+		return d.values[len(d.values)-1]
+	}
+	vlo := at(lo)
+	frac := new(big.Rat).Sub(h, new(big.Rat).SetInt(lo))
+	if frac.Sign() == 0 {
+		return vlo
+	}
+	vhi := at(new(big.Int).Add(lo, big.NewInt(1)))
+	v := new(big.Rat).Mul(frac, big.NewRat(vhi-vlo, 1))
+	v.Add(v, big.NewRat(vlo, 1)).Add(v, big.NewRat(1, 2))
+	return new(big.Int).Quo(v.Num(), v.Denom()).Int64()
 }
 
 func FuzzDecodeDistribution(f *testing.F) {

@@ -65,6 +65,8 @@ func (s *server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 		s.writeError(w, r, http.StatusBadRequest, err.Error())
 	case errors.Is(err, logstats.ErrSourceChanged), errors.Is(err, logstats.ErrLoadInProgress):
 		s.writeError(w, r, http.StatusConflict, err.Error())
+	case errors.Is(err, logstats.ErrCorruptInput):
+		s.writeError(w, r, http.StatusUnprocessableEntity, "the log cannot be read: "+err.Error())
 	case errors.As(err, &perr):
 		s.writeError(w, r, http.StatusUnprocessableEntity, "strict load stopped at a malformed line: "+perr.Error())
 	case errors.Is(err, fs.ErrNotExist):

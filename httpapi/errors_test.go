@@ -49,6 +49,9 @@ func TestErrors(t *testing.T) {
 		{"ErrPathEmpty", "POST", "/load?path=", 400, "inside the server's data directory", ""},
 		{"ErrPathMissing", "POST", "/load?path=missing.log", 404, "no file missing.log", ""},
 		{"ErrPathDirectory", "POST", "/load?path=.", 400, "not a regular file", ""},
+		{"ErrUncleanPath", "GET", "/health/../ready", 308, "moved to /ready", ""},
+		{"ErrDoubleSlash", "GET", "//customers//cust_1/stats/?from=2024-10-01", 308, "moved to /customers/cust_1/stats/?from=2024-10-01", ""},
+		{"ErrDotSegment", "POST", "/./load", 308, "moved to /load", ""},
 	}
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		s := newTestServer(t, db, httpapi.Options{})
@@ -56,6 +59,9 @@ func TestErrors(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				status, body, header := s.do(t, tc.method, tc.path, nil)
+				if status == http.StatusPermanentRedirect && !strings.HasPrefix(body["error"].(string), "moved to "+header.Get("Location")) {
+					t.Fatalf("redirect to %q says %q", header.Get("Location"), body["error"])
+				}
 				msg, _ := body["error"].(string)
 				if status != tc.status || !strings.Contains(msg, tc.errContains) {
 					t.Fatalf("%s %s: %d %q, want %d and an error containing %q", tc.method, tc.path, status, msg, tc.status, tc.errContains)

@@ -72,6 +72,7 @@ func NewHandler(logger *slog.Logger, db *sql.DB, stats *logstats.StatsService, i
 	mux := http.NewServeMux()
 	s.addRoutes(mux)
 	var h http.Handler = mux
+	h = redirectUncleanPaths(h)
 	h = recoverPanics(logger, h)
 	h = logRequests(logger, h)
 	return h

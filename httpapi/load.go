@@ -29,6 +29,7 @@ func (s *server) handleLoad() http.Handler {
 		SkippedAlreadyLoaded int64       `json:"skipped_already_loaded"`
 		Malformed            int64       `json:"malformed"`
 		Blank                int64       `json:"blank"`
+		PendingBytes         int64       `json:"pending_bytes"`
 		Errors               []errorLine `json:"errors"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -41,13 +42,17 @@ func (s *server) handleLoad() http.Handler {
 			s.writeError(w, r, http.StatusUnauthorized, "POST /load needs the header Authorization: Bearer <the server's load token>")
 			return
 		}
-		name, src, err := s.loadSource(w, r)
+		name, src, growing, err := s.loadSource(w, r)
 		if err != nil {
 			s.handleError(w, r, err)
 			return
 		}
 		defer src.Close()
-		res, err := s.ingester.Load(r.Context(), name, src)
+		load := s.ingester.Load
+		if growing {
+			load = s.ingester.LoadGrowing
+		}
+		res, err := load(r.Context(), name, src)
 		if err != nil {
 			s.logger.Warn("load failed", "source", name, "inserted", res.Inserted, "err", err)
 			s.handleError(w, r, err)
@@ -58,7 +63,8 @@ func (s *server) handleLoad() http.Handler {
 		resp := response{
 			Status: "done", Source: name, Lines: res.Lines, Inserted: res.Inserted,
 			SkippedAlreadyLoaded: res.SkippedAlreadyLoaded, Malformed: res.Malformed, Blank: res.Blank,
-			Errors: make([]errorLine, 0, len(res.Errors)),
+			PendingBytes: res.PendingBytes,
+			Errors:       make([]errorLine, 0, len(res.Errors)),
 		}
 		for _, e := range res.Errors {
 			resp.Errors = append(resp.Errors, errorLine{e.Line, e.Reason})
@@ -68,27 +74,30 @@ func (s *server) handleLoad() http.Handler {
 }
 
 // authorized checks the bearer token in constant time (hashing first, so
-// that not even the token's length leaks).
+// that not even the token's length leaks). The scheme is case-insensitive.
 func (s *server) authorized(r *http.Request) bool {
 	if s.opts.LoadToken == "" {
 		return true
 	}
-	got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
-	want := sha256.Sum256([]byte("Bearer " + s.opts.LoadToken))
-	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	got := sha256.Sum256([]byte(token))
+	want := sha256.Sum256([]byte(s.opts.LoadToken))
+	return strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
 // loadSource opens what a POST /load asks for: the uploaded body, a file of
-// the data directory (?path=NAME), or the server's log file.
-func (s *server) loadSource(w http.ResponseWriter, r *http.Request) (string, io.ReadCloser, error) {
+// the data directory (?path=NAME), or the server's log file. growing says
+// that it is a file that may still be being written, whose last line, if it
+// has no newline yet, is left for a later load.
+func (s *server) loadSource(w http.ResponseWriter, r *http.Request) (name string, src io.ReadCloser, growing bool, err error) {
 	q := r.URL.Query()
 	body, hasBody, err := s.body(w, r)
 	if err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
 	switch {
 	case hasBody && q.Has("path"):
-		return "", nil, clientError(http.StatusBadRequest, "send either a body or ?path=, not both")
+		return "", nil, false, clientError(http.StatusBadRequest, "send either a body or ?path=, not both")
 	case hasBody:
 		name := q.Get("source")
 		if name == "" {
@@ -96,19 +105,19 @@ func (s *server) loadSource(w http.ResponseWriter, r *http.Request) (string, io.
 		}
 		f, err := s.spool(body)
 		if err != nil {
-			return "", nil, err
+			return "", nil, false, err
 		}
-		return name, f, nil
+		return name, f, false, nil
 	case q.Has("path"):
 		name := q.Get("path")
 		f, err := s.openInDataDir(name)
-		return name, f, err
+		return name, f, true, err
 	}
 	f, err := os.Open(s.opts.LogFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil, clientError(http.StatusNotFound, "the server's log file "+s.opts.LogFile+" does not exist; start the server with -log-file, or send a log as the request body")
+		return "", nil, false, clientError(http.StatusNotFound, "the server's log file "+s.opts.LogFile+" does not exist; start the server with -log-file, or send a log as the request body")
 	}
-	return filepath.Base(s.opts.LogFile), f, err
+	return filepath.Base(s.opts.LogFile), f, true, err
 }
 
 // uploadTypes are the Content-Types a log upload may have. The form type is
@@ -154,13 +163,19 @@ func (s *server) body(w http.ResponseWriter, r *http.Request) (io.Reader, bool, 
 func (s *server) spool(body io.Reader) (*os.File, error) {
 	br := bufio.NewReader(body)
 	var r io.Reader = br
-	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+	if isGzip(br) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, clientError(http.StatusBadRequest, "the body looks like gzip but is not valid: "+err.Error())
 		}
 		defer zr.Close()
-		r = zr
+		// One layer only: the spooled log is loaded as it is, and a second
+		// layer would escape the size limit.
+		zbr := bufio.NewReader(zr)
+		if isGzip(zbr) {
+			return nil, clientError(http.StatusBadRequest, "the body is gzip inside gzip; compress the log once")
+		}
+		r = zbr
 	}
 	f, err := os.CreateTemp(s.opts.TempDir, "logstats-upload-*")
 	if err != nil {
@@ -183,6 +198,12 @@ func (s *server) spool(body io.Reader) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// isGzip reports whether br starts with the gzip magic bytes.
+func isGzip(br *bufio.Reader) bool {
+	magic, err := br.Peek(2)
+	return err == nil && magic[0] == 0x1f && magic[1] == 0x8b
 }
 
 // openInDataDir opens a file of the data directory. os.Root refuses any path

@@ -48,6 +48,44 @@ func TestLoad_LogFileMissing(t *testing.T) {
 	}
 }
 
+// TestLoad_CorruptGzipFile loads a corrupt .gz from the data directory: the
+// file is bad, not the server, so the answer is 422, not 500.
+func TestLoad_CorruptGzipFile(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectSQLite)
+	s := newTestServer(t, db, httpapi.Options{})
+	z := gzipped(t, strings.Repeat("2024-10-01 10:00:00 c /a 200 0.1\n", 100))
+	os.WriteFile(filepath.Join(s.dataDir, "truncated.log.gz"), z[:len(z)/2], 0o644)
+	os.WriteFile(filepath.Join(s.dataDir, "garbage.log.gz"), []byte("\x1f\x8bnot gzip at all"), 0o644)
+	for _, name := range []string{"truncated.log.gz", "garbage.log.gz"} {
+		status, body, _ := s.do(t, "POST", "/load?path="+name, nil)
+		if status != 422 || !strings.Contains(body["error"].(string), "gzip") {
+			t.Fatalf("POST /load?path=%s: %d %v, want 422", name, status, body)
+		}
+	}
+}
+
+// TestLoad_GrowingFile loads the server's log file while its last line is
+// being written: that line waits for the next load.
+func TestLoad_GrowingFile(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectSQLite)
+	s := newTestServer(t, db, httpapi.Options{})
+	path := filepath.Join(s.dataDir, "live.log")
+	os.WriteFile(path, []byte("2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 10:00:01 c /a 200 1.2"), 0o644)
+	status, body, _ := s.do(t, "POST", "/load?path=live.log", nil)
+	if status != 200 || body["inserted"] != 1.0 || body["pending_bytes"] != 32.0 {
+		t.Fatalf("load of a growing file: %d %v, want 1 inserted, 32 bytes pending", status, body)
+	}
+	os.WriteFile(path, []byte("2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 10:00:01 c /a 200 1.234\n"), 0o644)
+	status, body, _ = s.do(t, "POST", "/load?path=live.log", nil)
+	if status != 200 || body["inserted"] != 1.0 || body["pending_bytes"] != 0.0 {
+		t.Fatalf("load once the line is complete: %d %v", status, body)
+	}
+	_, body, _ = s.do(t, "GET", "/customers/c/stats/?from=2024-10-01", nil)
+	if st := body["stats"].(map[string]any); st["max_latency"] != 1.234 {
+		t.Fatalf("max_latency=%v, want 1.234 (not the partial 1.2)", st["max_latency"])
+	}
+}
+
 func TestLoad_Path(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		s := newTestServer(t, db, httpapi.Options{})
@@ -131,6 +169,15 @@ func TestLoad_Upload(t *testing.T) {
 				t.Fatalf("part of the refused upload was loaded: %d requests", st.Stats.TotalRequests)
 			}
 		})
+		t.Run("ErrGzipInGzip", func(t *testing.T) {
+			// 190 KB of log in about 100 bytes: one layer is undone under the
+			// limit, the second would not be.
+			nested := gzipped(t, string(gzipped(t, strings.Repeat("2024-10-01 10:00:00 nest /a 200 0.1\n", 5000))))
+			status, body, _ := s.do(t, "POST", "/load", bytes.NewReader(nested))
+			if status != 400 || !strings.Contains(body["error"].(string), "gzip inside gzip") {
+				t.Fatalf("gzip in gzip: %d %v, want 400", status, body)
+			}
+		})
 		t.Run("ErrCorruptGzip", func(t *testing.T) {
 			z := gzipped(t, text)
 			status, body, _ := s.do(t, "POST", "/load", bytes.NewReader(z[:len(z)-6]))
@@ -173,7 +220,9 @@ func TestLoad_Token(t *testing.T) {
 		{"ErrWrongToken", []string{"Authorization", "Bearer wrong"}, 401},
 		{"ErrPrefixOfToken", []string{"Authorization", "Bearer s3cret"}, 401},
 		{"ErrNotBearer", []string{"Authorization", "Basic s3cret-token"}, 401},
+		{"ErrTokenAlone", []string{"Authorization", "s3cret-token"}, 401},
 		{"OK", []string{"Authorization", "Bearer s3cret-token"}, 200},
+		{"OKSchemeCaseInsensitive", []string{"Authorization", "bearer s3cret-token"}, 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, body, header := s.do(t, "POST", "/load", nil, tc.header...)

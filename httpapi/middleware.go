@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"time"
 )
@@ -48,6 +49,40 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			slog.String("remote", r.RemoteAddr),
 		)
 	})
+}
+
+// redirectUncleanPaths answers a path with "//", "." or ".." segments with a
+// JSON redirect to its clean form, before ServeMux would answer with HTML.
+// It looks at the escaped path, so an escaped customer id such as %2E%2E is
+// left alone.
+func redirectUncleanPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.EscapedPath()
+		if clean := cleanPath(p); clean != p && r.Method != http.MethodConnect {
+			if r.URL.RawQuery != "" {
+				clean += "?" + r.URL.RawQuery
+			}
+			w.Header().Set("Location", clean)
+			encode(w, http.StatusPermanentRedirect, errorResponse{Error: "moved to " + clean})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath is path.Clean that keeps a trailing slash, as ServeMux does.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // recoverPanics turns a panic in a handler into a logged 500.

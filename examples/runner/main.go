@@ -44,7 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	dsnFlag := fs.String("dsn", "", "database: sqlite://PATH or mysql://USER[:PASSWORD]@HOST[:PORT]/DBNAME\n(default: $LOGSTATS_DSN, else config.ini's [mysql] section, else "+dsn.Default+")")
 	config := fs.String("config", "config.ini", "config file whose [mysql] section selects MySQL, as in the original app")
 	strict := fs.Bool("strict", false, "stop at the first malformed line (default: report it and go on)")
-	pruneBefore := fs.String("prune-before", "", "after loading, delete the requests and rollups of days before this `YYYY-MM-DD`")
+	complete := fs.Bool("complete", false, "the files are complete: load a last line that has no newline\n(default: leave it for a later run, since the file may still be being written)")
+	pruneBefore := fs.String("prune-before", "", "after loading, delete the requests and rollups of days before this `YYYY-MM-DD`\n(with no FILE, only prune)")
 	batch := fs.Int("batch", logstats.DefaultBatchLines, "lines per transaction")
 	timezone := fs.String("timezone", "UTC", "time zone of the logs' timestamps (an IANA name)")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
@@ -85,8 +86,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if err != nil {
 			return err
 		}
+		in.complete = in.complete || *complete
 		inputs = append(inputs, in)
 	}
+	// On SIGINT, close the inputs too: a load waiting on a read (a quiet
+	// stdin) then stops.
+	stopClosing := context.AfterFunc(ctx, func() {
+		for _, in := range inputs {
+			in.close()
+		}
+	})
+	defer stopClosing()
 
 	d, _, err := dsn.Resolve(*dsnFlag, *config, configSet, getenv)
 	if err != nil {
@@ -120,15 +130,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 // input is a log to load and what the progress bar needs to know of it.
 type input struct {
-	name  string
-	r     *countingReader
-	size  int64 // 0 when unknown (stdin)
-	close func() error
+	name     string
+	r        *countingReader
+	size     int64 // 0 when unknown (stdin)
+	complete bool  // a last line without a newline is a line (stdin, -complete)
+	close    func() error
 }
 
 func openInput(name string, stdin io.Reader) (input, error) {
 	if name == "-" {
-		return input{name: "stdin", r: &countingReader{r: stdin}, close: func() error { return nil }}, nil
+		closeStdin := func() error {
+			if c, ok := stdin.(io.Closer); ok {
+				return c.Close()
+			}
+			return nil
+		}
+		return input{name: "stdin", r: &countingReader{r: stdin}, complete: true, close: closeStdin}, nil
 	}
 	f, err := os.Open(name)
 	if errors.Is(err, os.ErrNotExist) {
@@ -152,7 +169,11 @@ func loadOne(ctx context.Context, ing *logstats.Ingester, in input, showProgress
 		ing.Progress = bar.update
 		defer bar.stop()
 	}
-	res, err := ing.Load(ctx, in.name, in.r)
+	load := ing.LoadGrowing
+	if in.complete {
+		load = ing.Load
+	}
+	res, err := load(ctx, in.name, in.r)
 	if bar != nil {
 		bar.stop()
 	}
@@ -161,6 +182,9 @@ func loadOne(ctx context.Context, ing *logstats.Ingester, in input, showProgress
 	fmt.Fprintf(stdout, "%s: %d lines, %d inserted, %d already loaded, %d malformed in %.3fs (%s lines/s)\n",
 		in.name, res.Lines, res.Inserted, res.SkippedAlreadyLoaded, res.Malformed,
 		elapsed.Seconds(), thousands(int64(float64(newLines)/max(elapsed.Seconds(), 1e-9))))
+	if res.PendingBytes > 0 {
+		fmt.Fprintf(stderr, "%s: the last line (%d bytes) has no newline yet, so it may still be being written; it loads once it ends with one (or run with -complete)\n", in.name, res.PendingBytes)
+	}
 	if len(res.Errors) > 0 {
 		shown := res.Errors[:min(len(res.Errors), maxShownErrors)]
 		fmt.Fprintf(stderr, "%s: malformed lines (first %d of %d):\n", in.name, len(shown), res.Malformed)
@@ -175,7 +199,7 @@ func loadOne(ctx context.Context, ing *logstats.Ingester, in input, showProgress
 		return fmt.Errorf("%s: %w", in.name, err)
 	case errors.Is(err, logstats.ErrMalformedLine):
 		return fmt.Errorf("%s: %v (strict mode: fix the line and run again; what was committed before it stays)", in.name, err)
-	case errors.Is(err, context.Canceled):
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: interrupted; what was committed stays, and running again loads the rest", in.name)
 	}
 	return fmt.Errorf("%s: %w; what was committed stays, and running again loads the rest", in.name, err)

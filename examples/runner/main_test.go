@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/logstats/logstats/internal/testdb"
 )
@@ -78,6 +80,45 @@ func TestRun_Errors(t *testing.T) {
 				t.Fatalf("err=%v, want one containing %q (stderr %s)", err, tc.want, stderr)
 			}
 		})
+	}
+}
+
+func TestRun_LastLineWithoutNewline(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite://" + filepath.Join(dir, "x.db")
+	log := filepath.Join(dir, "live.log")
+	os.WriteFile(log, []byte("2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 10:00:01 c /a 200 0.2"), 0o644)
+	stdout, stderr, err := runner(t, "", "-dsn", dsn, log)
+	if m := summary.FindStringSubmatch(strings.TrimSpace(stdout)); err != nil || m == nil || m[3] != "1" || !strings.Contains(stderr, "no newline yet") {
+		t.Fatalf("growing file: %q %q %v; want 1 inserted and a note on the last line", stdout, stderr, err)
+	}
+	stdout, _, err = runner(t, "", "-dsn", dsn, "-complete", log)
+	if m := summary.FindStringSubmatch(strings.TrimSpace(stdout)); err != nil || m == nil || m[3] != "1" || m[4] != "1" {
+		t.Fatalf("-complete: %q %v; want the last line inserted", stdout, err)
+	}
+}
+
+// TestRun_InterruptWhileReadingStdin interrupts a load waiting on a quiet
+// stdin: the runner closes its input and stops.
+func TestRun_InterruptWhileReadingStdin(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
+		done <- run(ctx, []string{"-dsn", dsn, "-"}, func(string) string { return "" }, pr, io.Discard, io.Discard)
+	}()
+	io.WriteString(pw, "2024-10-01 10:00:00 c /a 200 0.1\n")
+	time.Sleep(100 * time.Millisecond) // the load is now waiting for more
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "interrupted") {
+			t.Fatalf("run=%v, want an interruption", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the runner did not stop")
 	}
 }
 
