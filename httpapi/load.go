@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/logstats/logstats"
 )
 
 func (s *server) handleLoad() http.Handler {
@@ -21,16 +23,11 @@ func (s *server) handleLoad() http.Handler {
 		Line   int    `json:"line"`
 		Reason string `json:"reason"`
 	}
+	// The reply is the LoadResult with a status and the malformed lines.
 	type response struct {
-		Status               string      `json:"status"`
-		Source               string      `json:"source"`
-		Lines                int64       `json:"lines"`
-		Inserted             int64       `json:"inserted"`
-		SkippedAlreadyLoaded int64       `json:"skipped_already_loaded"`
-		Malformed            int64       `json:"malformed"`
-		Blank                int64       `json:"blank"`
-		PendingBytes         int64       `json:"pending_bytes"`
-		Errors               []errorLine `json:"errors"`
+		Status string `json:"status"`
+		*logstats.LoadResult
+		Errors []errorLine `json:"errors"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.ingester == nil {
@@ -60,12 +57,7 @@ func (s *server) handleLoad() http.Handler {
 		}
 		s.logger.Info("loaded", "source", name, "lines", res.Lines, "inserted", res.Inserted,
 			"already_loaded", res.SkippedAlreadyLoaded, "malformed", res.Malformed)
-		resp := response{
-			Status: "done", Source: name, Lines: res.Lines, Inserted: res.Inserted,
-			SkippedAlreadyLoaded: res.SkippedAlreadyLoaded, Malformed: res.Malformed, Blank: res.Blank,
-			PendingBytes: res.PendingBytes,
-			Errors:       make([]errorLine, 0, len(res.Errors)),
-		}
+		resp := response{Status: "done", LoadResult: res, Errors: make([]errorLine, 0, len(res.Errors))}
 		for _, e := range res.Errors {
 			resp.Errors = append(resp.Errors, errorLine{e.Line, e.Reason})
 		}

@@ -41,8 +41,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stderr, "usage: runner [flags] [FILE ...]   (FILE defaults to api_requests.log; - is stdin)")
 		fs.PrintDefaults()
 	}
-	dsnFlag := fs.String("dsn", "", "database: sqlite://PATH or mysql://USER[:PASSWORD]@HOST[:PORT]/DBNAME\n(default: $LOGSTATS_DSN, else config.ini's [mysql] section, else "+dsn.Default+")")
-	config := fs.String("config", "config.ini", "config file whose [mysql] section selects MySQL, as in the original app")
+	dbFlags := dsn.AddFlags(fs)
 	strict := fs.Bool("strict", false, "stop at the first malformed line (default: report it and go on)")
 	complete := fs.Bool("complete", false, "the files are complete: load a last line that has no newline\n(default: leave it for a later run, since the file may still be being written)")
 	pruneBefore := fs.String("prune-before", "", "after loading, delete the requests and rollups of days before this `YYYY-MM-DD`\n(with no FILE, only prune)")
@@ -52,8 +51,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	configSet := false
-	fs.Visit(func(f *flag.Flag) { configSet = configSet || f.Name == "config" })
 	files := fs.Args()
 	var prune logstats.Date
 	if *pruneBefore != "" {
@@ -98,18 +95,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	})
 	defer stopClosing()
 
-	d, _, err := dsn.Resolve(*dsnFlag, *config, configSet, getenv)
-	if err != nil {
-		return err
-	}
-	db, err := dsn.Open(ctx, d)
+	db, _, _, err := dbFlags.Open(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := logstats.Migrate(ctx, db); err != nil {
-		return err
-	}
 	ing := logstats.NewIngester(db)
 	ing.Strict, ing.BatchLines, ing.Location = *strict, *batch, loc
 

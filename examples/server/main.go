@@ -50,8 +50,7 @@ func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dsnFlag := fs.String("dsn", "", "database: sqlite://PATH or mysql://USER[:PASSWORD]@HOST[:PORT]/DBNAME\n(default: $LOGSTATS_DSN, else config.ini's [mysql] section, else "+dsn.Default+")")
-	config := fs.String("config", "config.ini", "config file whose [mysql] section selects MySQL, as in the original app")
+	dbFlags := dsn.AddFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on")
 	logFile := fs.String("log-file", httpapi.DefaultLogFile, "log file that a bare POST /load loads")
 	dataDir := fs.String("data-dir", "", "directory that POST /load?path=NAME may read (default: the log file's folder)")
@@ -66,8 +65,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; logs to load go after -load", fs.Arg(0))
 	}
-	configSet := false
-	fs.Visit(func(f *flag.Flag) { configSet = configSet || f.Name == "config" })
 	if *token == "" {
 		*token = getenv("LOGSTATS_LOAD_TOKEN")
 	}
@@ -77,18 +74,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
-	d, from, err := dsn.Resolve(*dsnFlag, *config, configSet, getenv)
-	if err != nil {
-		return err
-	}
-	db, err := dsn.Open(ctx, d)
+	db, d, from, err := dbFlags.Open(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := logstats.Migrate(ctx, db); err != nil {
-		return err
-	}
 	logger.Info("database ready", "db", d.String(), "from", from)
 
 	ing := logstats.NewIngester(db)

@@ -1,0 +1,46 @@
+package dsn
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+
+	"github.com/logstats/logstats"
+)
+
+// Flags are the database flags the example programs share: -dsn and -config.
+type Flags struct {
+	fs     *flag.FlagSet
+	dsn    *string
+	config *string
+}
+
+// AddFlags defines -dsn and -config on fs.
+func AddFlags(fs *flag.FlagSet) *Flags {
+	return &Flags{
+		fs:     fs,
+		dsn:    fs.String("dsn", "", "database: sqlite://PATH or mysql://USER[:PASSWORD]@HOST[:PORT]/DBNAME\n(default: $LOGSTATS_DSN, else config.ini's [mysql] section, else "+Default+")"),
+		config: fs.String("config", "config.ini", "config file whose [mysql] section selects MySQL, as in the original app"),
+	}
+}
+
+// Open resolves the database from the flags (after fs.Parse), getenv and
+// the config file, opens it and runs the migrations. It returns the DSN and
+// where it came from.
+func (f *Flags) Open(ctx context.Context, getenv func(string) string) (*sql.DB, DSN, string, error) {
+	configSet := false
+	f.fs.Visit(func(fl *flag.Flag) { configSet = configSet || fl.Name == "config" })
+	d, from, err := Resolve(*f.dsn, *f.config, configSet, getenv)
+	if err != nil {
+		return nil, DSN{}, "", err
+	}
+	db, err := Open(ctx, d)
+	if err != nil {
+		return nil, DSN{}, "", err
+	}
+	if err := logstats.Migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, DSN{}, "", err
+	}
+	return db, d, from, nil
+}
