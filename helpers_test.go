@@ -3,9 +3,7 @@ package logstats_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -203,97 +201,13 @@ func statsEqual(a, b logstats.Stats) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-// dbState is everything a load leaves in the database that must not depend on
-// how the load went (batches, interruptions, compaction): the raw rows, every
-// customer's stats per day, and the source ledger.
-type dbState struct {
-	RawRows   int64
-	RawDigest string
-	Stats     string
-	Ledger    string
-}
-
-func snapshot(t testing.TB, db *sql.DB) dbState {
-	t.Helper()
-	ctx := context.Background()
-	var s dbState
-	h := sha256.New()
-	rows, err := db.QueryContext(ctx, `SELECT customer_id, day, source_id, src_offset, ts_us, path, status, latency_us
-		FROM logstats_requests ORDER BY customer_id, day, source_id, src_offset`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var c, day, path []byte
-		var src, off, ts, status, lat int64
-		if err := rows.Scan(&c, &day, &src, &off, &ts, &path, &status, &lat); err != nil {
-			t.Fatal(err)
-		}
-		s.RawRows++
-		fmt.Fprintf(h, "%q %.10s %d %d %d %q %d %d\n", c, day, src, off, ts, path, status, lat)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	s.RawDigest = hex.EncodeToString(h.Sum(nil))
-
-	svc := logstats.NewStatsService(db)
-	customers, err := svc.FindCustomers(ctx, logstats.CustomerFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, c := range customers {
-		st, err := svc.FindStats(ctx, c.ID, logstats.StatsFilter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "%+v\n", *st)
-	}
-	s.Stats = b.String()
-
-	b.Reset()
-	lrows, err := db.QueryContext(ctx, `SELECT source_id, committed_offset, committed_lines, committed_sha256 FROM logstats_sources ORDER BY source_id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lrows.Close()
-	for lrows.Next() {
-		var id, off, lines int64
-		var sum []byte
-		if err := lrows.Scan(&id, &off, &lines, &sum); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "%d %d %d %x\n", id, off, lines, sum)
-	}
-	if err := lrows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	s.Ledger = b.String()
-	return s
-}
-
-func checkSameState(t testing.TB, got, want dbState) {
-	t.Helper()
-	if got.RawRows != want.RawRows || got.RawDigest != want.RawDigest {
-		t.Fatalf("raw rows: %d (digest %s), want %d (%s)", got.RawRows, got.RawDigest[:12], want.RawRows, want.RawDigest[:12])
-	}
-	if got.Stats != want.Stats {
-		t.Fatalf("stats differ:\n%s\nwant\n%s", got.Stats, want.Stats)
-	}
-	if got.Ledger != want.Ledger {
-		t.Fatalf("ledger differs:\n%s\nwant\n%s", got.Ledger, want.Ledger)
-	}
-}
-
 // cleanState loads text in one uninterrupted load into a fresh database of the
 // same dialect and returns the resulting state.
-func cleanState(t testing.TB, d logstats.Dialect, name, text string) dbState {
+func cleanState(t testing.TB, d logstats.Dialect, name, text string) testdb.State {
 	t.Helper()
 	db := testdb.Open(t, d)
 	mustLoad(t, newIngester(db, logstats.DefaultBatchLines), name, text)
-	return snapshot(t, db.DB)
+	return testdb.Snapshot(t, db.DB)
 }
 
 func date(s string) logstats.Date {

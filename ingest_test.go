@@ -27,7 +27,7 @@ func TestIngester_Load(t *testing.T) {
 		if res.Malformed == 0 || len(res.Errors) != int(min(res.Malformed, logstats.DefaultMaxErrors)) {
 			t.Fatalf("malformed=%d, errors=%v: the generator should have made some", res.Malformed, res.Errors)
 		}
-		if st := snapshot(t, db.DB); st.RawRows != int64(len(entries)) {
+		if st := testdb.Snapshot(t, db.DB); st.RawRows != int64(len(entries)) {
 			t.Fatalf("raw rows=%d, want %d", st.RawRows, len(entries))
 		}
 		checkStats(t, db.DB, entries, logstats.Date{}, nil, nil)
@@ -39,7 +39,7 @@ func TestIngester_LoadTwiceAddsNothing(t *testing.T) {
 		text := genLog(t, 2000, 2, 0.01)
 		ing := newIngester(db, 300)
 		first := mustLoad(t, ing, "a.log", text)
-		before := snapshot(t, db.DB)
+		before := testdb.Snapshot(t, db.DB)
 		second := mustLoad(t, ing, "renamed.log", text)
 		if second.Inserted != 0 || second.SkippedAlreadyLoaded != 2000 || second.Lines != 2000 || second.Malformed != 0 {
 			t.Fatalf("second load=%+v, want nothing inserted and 2000 skipped", second)
@@ -47,7 +47,7 @@ func TestIngester_LoadTwiceAddsNothing(t *testing.T) {
 		if first.Inserted == 0 {
 			t.Fatalf("first load inserted nothing")
 		}
-		checkSameState(t, snapshot(t, db.DB), before)
+		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), before)
 	})
 }
 
@@ -85,7 +85,7 @@ func TestIngester_AppendLoadsOnlyNewLines(t *testing.T) {
 				if first.Inserted+second.Inserted != int64(len(parseEntries(t, full))) {
 					t.Fatalf("inserted %d+%d, want %d", first.Inserted, second.Inserted, len(parseEntries(t, full)))
 				}
-				checkSameState(t, snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", full))
+				testdb.CheckSame(t, testdb.Snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", full))
 			})
 		}
 	})
@@ -115,7 +115,7 @@ func TestIngester_ChangedSourceIsRefused(t *testing.T) {
 				db := testdb.Open(t, db.Dialect)
 				ing := newIngester(db, 400)
 				mustLoad(t, ing, "a.log", tc.first)
-				before := snapshot(t, db.DB)
+				before := testdb.Snapshot(t, db.DB)
 				res, err := ing.Load(context.Background(), "a.log", strings.NewReader(tc.second))
 				if !errors.Is(err, logstats.ErrSourceChanged) {
 					t.Fatalf("second load error=%v, want ErrSourceChanged", err)
@@ -123,7 +123,7 @@ func TestIngester_ChangedSourceIsRefused(t *testing.T) {
 				if res.Inserted != 0 {
 					t.Fatalf("second load inserted %d, want 0", res.Inserted)
 				}
-				checkSameState(t, snapshot(t, db.DB), before)
+				testdb.CheckSame(t, testdb.Snapshot(t, db.DB), before)
 			})
 		}
 	})
@@ -173,7 +173,7 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 					t.Fatalf("faulty load error=%v does not say what failed", err)
 				}
 				mustLoad(t, newIngester(db, 400), "a.log", text)
-				checkSameState(t, snapshot(t, db.DB), want)
+				testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
 			})
 		}
 	})
@@ -201,7 +201,7 @@ func TestIngester_CancelThenRerun(t *testing.T) {
 			}
 		}
 		mustLoad(t, newIngester(db, 250), "a.log", text)
-		checkSameState(t, snapshot(t, db.DB), want)
+		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
 	})
 }
 
@@ -241,7 +241,7 @@ func TestIngester_ConcurrentLoads(t *testing.T) {
 			if errs[0] != nil && errs[1] != nil {
 				t.Fatalf("round %d: both loads failed: %v; %v", round, errs[0], errs[1])
 			}
-			checkSameState(t, snapshot(t, db.DB), want)
+			testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
 		}
 	})
 }
@@ -277,7 +277,7 @@ func TestIngester_LoadInProgress(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("first load: %v", err)
 		}
-		checkSameState(t, snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", text))
+		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", text))
 	})
 }
 
@@ -300,7 +300,7 @@ func TestIngester_Strict(t *testing.T) {
 		if res.SkippedAlreadyLoaded != 1000 || res.Inserted != 1000 {
 			t.Fatalf("rerun=%+v, want 1000 skipped, 1000 inserted", res)
 		}
-		checkSameState(t, snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", good))
+		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", good))
 	})
 }
 
@@ -321,7 +321,7 @@ func TestIngester_Gzip(t *testing.T) {
 		if res := mustLoad(t, ing, "a.log", text); res.Inserted != 0 {
 			t.Fatalf("plain load after gzip load inserted %d, want 0", res.Inserted)
 		}
-		checkSameState(t, snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", text))
+		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", text))
 	})
 }
 
@@ -363,7 +363,7 @@ func TestIngester_Prune(t *testing.T) {
 		if res.Requests != wantRequests || res.Days != 7*2 {
 			t.Fatalf("Prune=%+v, want %d requests over 14 customer-days", res, wantRequests)
 		}
-		if st := snapshot(t, db.DB); st.RawRows != int64(len(kept)) {
+		if st := testdb.Snapshot(t, db.DB); st.RawRows != int64(len(kept)) {
 			t.Fatalf("raw rows after prune=%d, want %d", st.RawRows, len(kept))
 		}
 		checkStats(t, db.DB, kept, logstats.Date{}, nil, nil)
@@ -425,7 +425,7 @@ func TestIngester_Compact(t *testing.T) {
 			}
 		}
 		ing.Load(ctx, "a.log", strings.NewReader(text))
-		before := snapshot(t, db.DB)
+		before := testdb.Snapshot(t, db.DB)
 		rowsPerDay := func() (max int) {
 			if err := db.QueryRow(`SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM logstats_rollups GROUP BY customer_id, day) t`).Scan(&max); err != nil {
 				t.Fatal(err)
@@ -441,7 +441,7 @@ func TestIngester_Compact(t *testing.T) {
 		if n := rowsPerDay(); n != 1 {
 			t.Fatalf("after Compact, up to %d rows per day, want 1", n)
 		}
-		checkSameState(t, snapshot(t, db.DB), before)
+		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), before)
 	})
 }
 
@@ -467,7 +467,7 @@ func TestIngester_LastLineWithoutNewline(t *testing.T) {
 				if res := mustLoad(t, ing, "a.log", tc.full); res.Inserted != 1 {
 					t.Fatalf("second load inserted %d, want 1 (the new line)", res.Inserted)
 				}
-				checkSameState(t, snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", tc.full))
+				testdb.CheckSame(t, testdb.Snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", tc.full))
 			})
 		})
 	}
@@ -503,7 +503,7 @@ func TestIngester_LoadGrowing(t *testing.T) {
 		}
 		entries := parseEntries(t, l1+l2+l3)
 		checkStats(t, db.DB, entries, logstats.Date{}, nil, nil)
-		if st := snapshot(t, db.DB); st.RawRows != 3 {
+		if st := testdb.Snapshot(t, db.DB); st.RawRows != 3 {
 			t.Fatalf("%d raw rows, want 3", st.RawRows)
 		}
 	})

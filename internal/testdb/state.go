@@ -1,0 +1,99 @@
+package testdb
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/logstats/logstats"
+)
+
+// State is everything a load leaves in the database that must not depend on
+// how the load went (batches, interruptions, retries, compaction): the raw
+// rows, every customer's stats overall and per day, and the source ledger.
+type State struct {
+	RawRows   int64
+	RawDigest string
+	Stats     string
+	Ledger    string
+}
+
+// Snapshot reads the State of db.
+func Snapshot(tb testing.TB, db *sql.DB) State {
+	tb.Helper()
+	ctx := context.Background()
+	var s State
+	h := sha256.New()
+	rows, err := db.QueryContext(ctx, `SELECT customer_id, day, source_id, src_offset, ts_us, path, status, latency_us
+		FROM logstats_requests ORDER BY customer_id, day, source_id, src_offset`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c, day, path []byte
+		var src, off, ts, status, lat int64
+		if err := rows.Scan(&c, &day, &src, &off, &ts, &path, &status, &lat); err != nil {
+			tb.Fatal(err)
+		}
+		s.RawRows++
+		fmt.Fprintf(h, "%q %.10s %d %d %d %q %d %d\n", c, day, src, off, ts, path, status, lat)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	s.RawDigest = hex.EncodeToString(h.Sum(nil))
+
+	svc := logstats.NewStatsService(db)
+	customers, err := svc.FindCustomers(ctx, logstats.CustomerFilter{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var b strings.Builder
+	for _, c := range customers {
+		st, err := svc.FindStats(ctx, c.ID, logstats.StatsFilter{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%+v\n", *st)
+	}
+	s.Stats = b.String()
+
+	b.Reset()
+	lrows, err := db.QueryContext(ctx, `SELECT source_id, committed_offset, committed_lines, committed_sha256 FROM logstats_sources ORDER BY source_id`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer lrows.Close()
+	for lrows.Next() {
+		var id, off, lines int64
+		var sum []byte
+		if err := lrows.Scan(&id, &off, &lines, &sum); err != nil {
+			tb.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%d %d %d %x\n", id, off, lines, sum)
+	}
+	if err := lrows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	s.Ledger = b.String()
+	return s
+}
+
+// CheckSame fails the test unless got equals want.
+func CheckSame(tb testing.TB, got, want State) {
+	tb.Helper()
+	if got.RawRows != want.RawRows || got.RawDigest != want.RawDigest {
+		tb.Fatalf("raw rows: %d (digest %.12s), want %d (%.12s)", got.RawRows, got.RawDigest, want.RawRows, want.RawDigest)
+	}
+	if got.Stats != want.Stats {
+		tb.Fatalf("stats differ:\n%.2000s\nwant\n%.2000s", got.Stats, want.Stats)
+	}
+	if got.Ledger != want.Ledger {
+		tb.Fatalf("ledger differs:\n%s\nwant\n%s", got.Ledger, want.Ledger)
+	}
+}
