@@ -72,8 +72,9 @@ func (s *server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.Is(err, fs.ErrNotExist):
 		s.writeError(w, r, http.StatusNotFound, err.Error())
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client went away; nobody reads this.
-		s.writeError(w, r, 499, "request cancelled")
+		// The server is shutting down (or the client went away, and nobody
+		// reads this).
+		s.writeError(w, r, http.StatusServiceUnavailable, "the request was cancelled, as the server is shutting down; a load keeps what it committed: run it again to load the rest")
 	case s.databaseDown(r.Context(), err):
 		s.logger.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		s.writeError(w, r, http.StatusServiceUnavailable, "the database is unavailable; try again shortly")

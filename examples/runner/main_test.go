@@ -142,12 +142,8 @@ func TestMain_ExitCodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary; skipped with -short")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "runner")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	dsn := "sqlite://" + filepath.Join(dir, "x.db")
+	bin := buildRunner(t)
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
 	cmd := exec.Command(bin, "-dsn", dsn, sample)
 	if out, err := cmd.CombinedOutput(); err != nil || cmd.ProcessState.ExitCode() != 0 {
 		t.Fatalf("loading the sample: exit %d, %v\n%s", cmd.ProcessState.ExitCode(), err, out)

@@ -36,11 +36,6 @@ func main() {
 	}
 }
 
-// shutdownGrace is how long in-flight requests and loads get to finish after
-// SIGINT or SIGTERM before their contexts are cancelled (loads then roll back
-// their current batch).
-const shutdownGrace = 20 * time.Second
-
 // repeated is a flag that may be given several times.
 type repeated []string
 
@@ -59,6 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	token := fs.String("load-token", "", "token that POST /load requires as 'Authorization: Bearer TOKEN' (default: $LOGSTATS_LOAD_TOKEN)")
 	maxBody := fs.Int64("max-body", httpapi.DefaultMaxBodyBytes, "largest log upload in bytes, after decompression")
 	timezone := fs.String("timezone", "UTC", "time zone of the logs' timestamps (an IANA name)")
+	grace := fs.Duration("shutdown-grace", 20*time.Second, "on SIGINT or SIGTERM, how long requests and loads in flight may take to finish\nbefore they are cancelled (a cancelled load rolls back its current batch)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,13 +124,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "grace", shutdownGrace)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	logger.Info("shutting down", "grace", *grace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
+		// Cancelled loads roll back their current batch and answer 503; give
+		// them a moment to say so before closing what is left.
 		logger.Warn("grace period over; cancelling requests in flight", "err", err)
 		cancelRequests()
-		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			srv.Close()
+		}
 	}
+	logger.Info("stopped")
 	return nil
 }

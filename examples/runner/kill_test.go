@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/logstats/logstats/internal/loggen"
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+// buildRunner builds this program into a temporary directory.
+func buildRunner(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "runner")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// writeLog generates a log of n lines into dir.
+func writeLog(t *testing.T, dir string, n int, seed uint64) string {
+	t.Helper()
+	path := filepath.Join(dir, "big.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := loggen.DefaultConfig()
+	cfg.Lines, cfg.Seed, cfg.MalformedRate = n, seed, 0.001
+	if err := loggen.Write(f, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// killSeed seeds the kill moments; set LOGSTATS_KILL_SEED to replay a run.
+func killSeed() uint64 {
+	if s, err := strconv.ParseUint(os.Getenv("LOGSTATS_KILL_SEED"), 10, 64); err == nil {
+		return s
+	}
+	return uint64(time.Now().UnixNano())
+}
+
+// TestKill9 loads a 500,000-line log with the runner, kills it with SIGKILL
+// at ten random moments, then lets a last run finish: the database must equal
+// that of one uninterrupted load.
+func TestKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 500,000 lines several times; skipped with -short")
+	}
+	const lines, kills = 500_000, 10
+	bin := buildRunner(t)
+	logPath := writeLog(t, t.TempDir(), lines, 99)
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		// The reference: one uninterrupted run, timed to place the kills.
+		ref := testdb.Open(t, db.Dialect)
+		start := time.Now()
+		if out, err := exec.Command(bin, "-dsn", ref.DSN, "-progress", "off", logPath).CombinedOutput(); err != nil {
+			t.Fatalf("clean run: %v\n%s", err, out)
+		}
+		clean := time.Since(start)
+		want := testdb.Snapshot(t, ref.DB)
+
+		seed := killSeed()
+		rng := rand.New(rand.NewPCG(seed, seed))
+		var moments []time.Duration
+		var offsets []int64 // the committed offset after each kill
+		for len(moments) < kills {
+			// Each run gets 2% to 8% of a clean load's time: ten of them stop
+			// at different points well before the end.
+			delay := time.Duration(float64(clean) * (0.02 + 0.06*rng.Float64()))
+			cmd := exec.Command(bin, "-dsn", db.DSN, "-progress", "off", logPath)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(delay)
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+			ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+				t.Fatalf("run %d ended before the kill at %v: %s", len(moments)+1, delay, out.String())
+			}
+			moments = append(moments, delay)
+			offsets = append(offsets, committedOffset(t, db))
+		}
+		// The kills must have cut the load at many points, not all before it
+		// began or after it ended.
+		fi, _ := os.Stat(logPath)
+		distinct := map[int64]bool{}
+		for _, o := range offsets {
+			distinct[o] = true
+		}
+		if offsets[len(offsets)-1] >= fi.Size() || len(distinct) < kills/2 {
+			t.Fatalf("committed offsets after the kills %v (file %d bytes): the kills did not cut the load at enough points", offsets, fi.Size())
+		}
+		if out, err := exec.Command(bin, "-dsn", db.DSN, "-progress", "off", logPath).CombinedOutput(); err != nil {
+			t.Fatalf("last run: %v\n%s", err, out)
+		}
+		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
+		t.Logf("seed %d (LOGSTATS_KILL_SEED to replay): %d lines, clean load %v, SIGKILL after %v, committed offsets then %v of %d; the database equals the clean load's",
+			seed, lines, clean.Round(time.Millisecond), roundAll(moments), offsets, fi.Size())
+	})
+}
+
+// committedOffset reads how far the log's loads have committed.
+func committedOffset(t *testing.T, db *testdb.DB) int64 {
+	t.Helper()
+	var off sql.NullInt64
+	if err := db.QueryRow(`SELECT MAX(committed_offset) FROM logstats_sources`).Scan(&off); err != nil {
+		t.Fatal(err)
+	}
+	return off.Int64
+}
+
+func roundAll(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(time.Millisecond)
+	}
+	return out
+}
