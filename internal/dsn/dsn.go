@@ -82,8 +82,17 @@ func parseMySQL(s string) (*mysql.Config, error) {
 		cfg.Addr = net.JoinHostPort(u.Hostname(), "3306")
 	}
 	cfg.DBName = db
+	// Timeouts, unless the DSN sets them: dialling fails fast when the server
+	// is down, and a connection whose peer stops answering (a network cut
+	// that drops packets) fails instead of hanging a request or a load.
 	if cfg.Timeout == 0 {
-		cfg.Timeout = 5 * time.Second // dial timeout: fail fast when the server is down
+		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = time.Minute
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = time.Minute
 	}
 	return cfg, nil
 }
@@ -136,9 +145,16 @@ func Open(ctx context.Context, d DSN) (*sql.DB, error) {
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
 	case logstats.DialectMySQL:
+		// At most 16 connections a process, so that a few servers and
+		// runners stay well inside MySQL's default max_connections (151);
+		// 8 kept idle for bursts of queries. Connections are replaced after
+		// 30 minutes and dropped after 5 idle ones, well before the server's
+		// wait_timeout or a proxy's idle cut closes them under us; a pooled
+		// connection that died anyway is discarded by database/sql on its
+		// first error, so the pool recovers by itself after an outage.
 		db.SetMaxOpenConns(16)
 		db.SetMaxIdleConns(8)
-		db.SetConnMaxLifetime(30 * time.Minute) // below typical proxy and wait_timeout limits
+		db.SetConnMaxLifetime(30 * time.Minute)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
