@@ -73,6 +73,7 @@ func NewHandler(logger *slog.Logger, db *sql.DB, stats *logstats.StatsService, i
 	s.addRoutes(mux)
 	var h http.Handler = mux
 	h = redirectUncleanPaths(h)
+	h = limitRequestSize(h)
 	h = recoverPanics(logger, h)
 	h = logRequests(logger, h)
 	return h

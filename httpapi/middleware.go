@@ -51,6 +51,35 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
+// Limits of a request's size, below which net/http's own (which answers in
+// plain text) is never reached when the server's MaxHeaderBytes is larger.
+const (
+	maxURLBytes    = 8 << 10
+	maxHeaderBytes = 32 << 10
+)
+
+// limitRequestSize refuses URLs and headers beyond the limits with JSON 414
+// and 431.
+func limitRequestSize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.RequestURI) > maxURLBytes {
+			encode(w, http.StatusRequestURITooLong, errorResponse{Error: "the URL is longer than 8 KiB"})
+			return
+		}
+		n := 0
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4
+			}
+		}
+		if n > maxHeaderBytes {
+			encode(w, http.StatusRequestHeaderFieldsTooLarge, errorResponse{Error: "the request headers are larger than 32 KiB"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // redirectUncleanPaths answers a path with "//", "." or ".." segments with a
 // JSON redirect to its clean form, before ServeMux would answer with HTML.
 // It looks at the escaped path, so an escaped customer id such as %2E%2E is

@@ -22,11 +22,16 @@ import (
 // cancelling the context shuts it down and run must then return nil.
 func startServer(t *testing.T, getenv func(string) string, args ...string) string {
 	t.Helper()
+	return startServerWith(t, getenv, io.Discard, args...)
+}
+
+func startServerWith(t *testing.T, getenv func(string) string, stderr io.Writer, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), getenv, pw, io.Discard)
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), getenv, pw, stderr)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
