@@ -24,6 +24,8 @@ type faultConnector struct {
 	err    error // what the failing operation returns
 	commit bool  // for COMMIT: commit for real, then report err (outcome unknown)
 	fired  bool
+	// queries records the SQL text of every statement and the commits.
+	queries []string
 }
 
 // errInjected is the error of an injected statement failure.
@@ -32,7 +34,8 @@ var errInjected = errors.New("injected failure")
 func (c *faultConnector) check(op string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.fired || !strings.Contains(op, c.match) {
+	c.queries = append(c.queries, op)
+	if c.match == "" || c.fired || !strings.Contains(op, c.match) {
 		return nil
 	}
 	if c.seen++; c.seen <= c.after {

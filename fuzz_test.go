@@ -3,12 +3,15 @@ package logstats_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
+	"context"
 	"errors"
 	"io"
 	"os"
 	"testing"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/testdb"
 )
 
 // addSeeds adds every fixture line and every line of testdata/api_requests.log.
@@ -84,6 +87,50 @@ func FuzzParser(f *testing.F) {
 		}
 		if p.Offset() != int64(len(data)) {
 			t.Fatalf("consumed %d of %d bytes", p.Offset(), len(data))
+		}
+	})
+}
+
+// FuzzLoad loads arbitrary input through the whole load path into SQLite.
+// Any input must either load, or be refused as changed (two inputs can
+// share a first line) or as corrupt gzip; the counts must add up; loading it
+// again must add nothing; and the rollups must agree with the raw rows.
+func FuzzLoad(f *testing.F) {
+	addSeeds(f)
+	f.Add([]byte("2024-10-03 14:22:05 c /a 200 1\n\x00\xff\xfe\n2024-10-03 14:22:05 c /a 500 0.5"))
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write([]byte("2024-10-03 14:22:05 gz /a 200 1\nbad\n"))
+	zw.Close()
+	f.Add(z.Bytes())
+	db := testdb.Open(f, logstats.DialectSQLite)
+	ing := logstats.NewIngester(db.DB)
+	ing.BatchLines = 3
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ctx := context.Background()
+		res, err := ing.Load(ctx, "fuzz", bytes.NewReader(data))
+		if errors.Is(err, logstats.ErrSourceChanged) || errors.Is(err, logstats.ErrCorruptInput) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		if res.Lines != res.SkippedAlreadyLoaded+res.Inserted+res.Malformed+res.Blank {
+			t.Fatalf("counts do not add up: %+v", res)
+		}
+		again, err := ing.Load(ctx, "fuzz", bytes.NewReader(data))
+		if err != nil || again.Inserted != 0 {
+			t.Fatalf("second load of the same input: %+v, %v", again, err)
+		}
+		var raw, rolled int64
+		if err := db.QueryRow(`SELECT COUNT(*) FROM logstats_requests`).Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`SELECT COALESCE(SUM(total), 0) FROM logstats_rollups`).Scan(&rolled); err != nil {
+			t.Fatal(err)
+		}
+		if raw != rolled {
+			t.Fatalf("%d raw rows but rollups count %d", raw, rolled)
 		}
 	})
 }
