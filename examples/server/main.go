@@ -36,6 +36,10 @@ func main() {
 	}
 }
 
+// defaultAddr is loopback only: serving other hosts is a decision to make
+// with -addr (and a -load-token).
+const defaultAddr = "127.0.0.1:8000"
+
 // repeated is a flag that may be given several times.
 type repeated []string
 
@@ -46,7 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dbFlags := dsn.AddFlags(fs)
-	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on")
+	addr := fs.String("addr", defaultAddr, "address to listen on")
 	logFile := fs.String("log-file", httpapi.DefaultLogFile, "log file that a bare POST /load loads")
 	dataDir := fs.String("data-dir", "", "directory that POST /load?path=NAME may read (default: the log file's folder)")
 	var loads repeated

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -192,4 +193,11 @@ func TestRun_SharedSQLiteFile(t *testing.T) {
 		t.Fatalf("server sees %v requests, the loader %d", got, want.Stats.TotalRequests)
 	}
 	t.Logf("%d queries answered during the load", queries)
+}
+
+func TestDefaultAddrIsLoopback(t *testing.T) {
+	host, _, err := net.SplitHostPort(defaultAddr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		t.Fatalf("the default address %s is not loopback", defaultAddr)
+	}
 }
