@@ -26,6 +26,22 @@ type faultConnector struct {
 	fired  bool
 	// queries records the SQL text of every statement and the commits.
 	queries []string
+	// onMatch, when set, is called when the fault fires, before the
+	// operation runs (with err nil, the operation then runs normally).
+	onMatch func()
+	// afterMatch, when set, is called after the operation the fault fired on
+	// has run, before database/sql sees its result.
+	afterMatch func()
+	pending    func()
+}
+
+// takePending returns the afterMatch hook if the fault just fired.
+func (c *faultConnector) takePending() func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.pending
+	c.pending = nil
+	return f
 }
 
 // errInjected is the error of an injected statement failure.
@@ -42,6 +58,10 @@ func (c *faultConnector) check(op string) error {
 		return nil
 	}
 	c.fired = true
+	c.pending = c.afterMatch
+	if c.onMatch != nil {
+		c.onMatch()
+	}
 	return c.err
 }
 
@@ -117,7 +137,11 @@ func (fc *faultConn) ExecContext(ctx context.Context, query string, args []drive
 	if err := fc.check(query); err != nil {
 		return nil, err
 	}
-	return fc.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+	res, err := fc.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+	if after := fc.c.takePending(); after != nil {
+		after()
+	}
+	return res, err
 }
 
 func (fc *faultConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -159,7 +183,11 @@ func (s *faultStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (
 	if err := s.conn.check(s.query); err != nil {
 		return nil, err
 	}
-	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+	res, err := s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+	if after := s.conn.c.takePending(); after != nil {
+		after()
+	}
+	return res, err
 }
 
 func (s *faultStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {

@@ -545,6 +545,11 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 		}
 		groups := groupByDay(b.entries)
 		err := ing.retry(ctx, func() error { return ing.commitBatch(ctx, d, src, b, groups) })
+		if err != nil && ctx.Err() != nil {
+			// Cancelled: the driver may report it as anything ("statement is
+			// closed", "bad connection"); say what happened.
+			return fmt.Errorf("%w (the batch in flight was rolled back: %v)", context.Cause(ctx), err)
+		}
 		if err != nil {
 			return err
 		}

@@ -549,3 +549,35 @@ func (s *readSignaller) Read(p []byte) (int, error) {
 	s.reading <- struct{}{}
 	return s.r.Read(p)
 }
+
+// TestIngester_CancelMidBatch cancels loads while a batch is being written
+// (from the driver, between two statements of the transaction): the error
+// must say the load was cancelled, whatever the driver reports.
+func TestIngester_CancelMidBatch(t *testing.T) {
+	text := genLog(t, 3000, 14, 0)
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		want := cleanState(t, db.Dialect, "a.log", text)
+		for _, stmt := range []string{"UPDATE logstats_sources", "INSERT INTO logstats_requests", "INSERT INTO logstats_rollups"} {
+			db := testdb.Open(t, db.Dialect)
+			ctx, cancel := context.WithCancel(context.Background())
+			fc := &faultConnector{Connector: db.Connector, match: stmt}
+			// Cancel once the statement has run, and give database/sql's
+			// watcher time to roll the transaction back under the load, as a
+			// shutdown does: the next statement then fails with "statement is
+			// closed" or "transaction has already been committed or rolled
+			// back", which says nothing of the cancellation.
+			fc.afterMatch = func() { cancel(); time.Sleep(20 * time.Millisecond) }
+			faulty := openFaulty(fc)
+			ing := logstats.NewIngester(faulty)
+			ing.Dialect, ing.BatchLines = db.Dialect, 1500 // two INSERT statements a batch
+			_, err := ing.Load(ctx, "a.log", strings.NewReader(text))
+			faulty.Close()
+			cancel()
+			if !fc.hasFired() || !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled at %s (fired: %v): error %v, want context.Canceled", stmt, fc.hasFired(), err)
+			}
+			mustLoad(t, newIngester(db, 500), "a.log", text)
+			testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
+		}
+	})
+}

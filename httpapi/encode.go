@@ -71,7 +71,7 @@ func (s *server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 		s.writeError(w, r, http.StatusUnprocessableEntity, "strict load stopped at a malformed line: "+perr.Error())
 	case errors.Is(err, fs.ErrNotExist):
 		s.writeError(w, r, http.StatusNotFound, err.Error())
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+	case r.Context().Err() != nil:
 		// The server is shutting down (or the client went away, and nobody
 		// reads this).
 		s.writeError(w, r, http.StatusServiceUnavailable, "the request was cancelled, as the server is shutting down; a load keeps what it committed: run it again to load the rest")
