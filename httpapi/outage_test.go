@@ -114,7 +114,7 @@ func TestDatabaseOutage(t *testing.T) {
 	const cuts = 5
 	// Bounds: the query timeout, the ping's 2 s and the driver's read timeout
 	// all fall inside it.
-	const bound = 8 * time.Second
+	const bound = 10 * time.Second
 	db := testdb.Open(t, logstats.DialectMySQL)
 	d, err := dsn.Parse(db.DSN + "?readTimeout=3s&timeout=1s")
 	if err != nil {
