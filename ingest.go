@@ -508,11 +508,12 @@ func (ing *Ingester) readBatches(ctx context.Context, p *Parser, head []headLine
 			}
 		}
 	}
-	res.Bytes = lr.consumed
+	end := lr.committable()
+	res.Bytes = end.offset
 	if b.lines == 0 {
 		return nil
 	}
-	return send(lr.consumed, int64(lr.lineNumber), lr.sum())
+	return send(end.offset, int64(end.lines), end.sum)
 }
 
 func (ing *Ingester) maxErrors() int {
@@ -548,7 +549,7 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 		if err != nil && ctx.Err() != nil {
 			// Cancelled: the driver may report it as anything ("statement is
 			// closed", "bad connection"); say what happened.
-			return fmt.Errorf("%w (the batch in flight was rolled back: %v)", context.Cause(ctx), err)
+			return fmt.Errorf("%w (the batch in flight was not confirmed: %v; running the load again continues where it stopped)", context.Cause(ctx), err)
 		}
 		if err != nil {
 			return err
@@ -576,52 +577,55 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 	return nil
 }
 
-// copyCheckLines is how many of a new source's first requests must all be
-// found in one other source for the new one to count as a copy of it.
-const copyCheckLines = 3
+// copySamples is how many of a new source's first requests are looked up in
+// the other sources.
+const copySamples = 16
 
-// checkNotLoadedElsewhere refuses a new source whose first requests were all
-// loaded already from one other source: that is a loaded log with lines cut
-// from its start (its first line, which identifies it, changed), and loading
-// it would count the rest twice. Identical requests in unrelated logs (same
-// second, customer, path, status and latency, three in a row, all from one
+// checkNotLoadedElsewhere refuses a new source when most of its first
+// requests (a sample spread over its first batch) were loaded already from
+// one other source: that is a loaded log with its first line edited or lines
+// cut from its start (so its identity changed), and loading it would count
+// the rest twice. Identical requests in unrelated logs (same microsecond,
+// customer, path, status and latency, for most of a sample, all from one
 // source) do not happen by chance.
 func (ing *Ingester) checkNotLoadedElsewhere(ctx context.Context, src *source, entries []Entry) error {
-	var common map[int64]bool
-	for _, e := range entries[:min(copyCheckLines, len(entries))] {
+	n := min(copySamples, len(entries))
+	found := make(map[int64]int) // other source -> sampled requests it holds
+	for i := range n {
+		e := entries[i*len(entries)/n]
 		rows, err := ing.db.QueryContext(ctx, `SELECT DISTINCT source_id FROM logstats_requests
 			WHERE customer_id = ? AND day = ? AND ts_us = ? AND path = ? AND status = ? AND latency_us = ? AND source_id <> ?`,
 			e.CustomerID, DateOf(e.Time).String(), e.Time.UnixMicro(), e.Path, e.Status, e.Latency.Microseconds(), src.id)
 		if err != nil {
 			return fmt.Errorf("check source %s: %w", src.name, err)
 		}
-		found := make(map[int64]bool)
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
 				return fmt.Errorf("check source %s: %w", src.name, err)
 			}
-			if common == nil || common[id] {
-				found[id] = true
-			}
+			found[id]++
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("check source %s: %w", src.name, err)
 		}
-		if len(found) == 0 {
-			return nil
-		}
-		common = found
 	}
-	for id := range common {
+	need := n
+	if n > 2 {
+		need = (n + 1) / 2
+	}
+	for id, k := range found {
+		if k < need {
+			continue
+		}
 		var other string
 		if err := ing.db.QueryRowContext(ctx, `SELECT name FROM logstats_sources WHERE source_id = ?`, id).Scan(&other); err != nil {
 			other = fmt.Sprintf("source %d", id)
 		}
-		return fmt.Errorf("%w: %s: its first lines were loaded already from %s; it looks like that log with lines cut from its start, and loading it would count them twice. Nothing was loaded",
-			ErrSourceChanged, src.name, other)
+		return fmt.Errorf("%w: %s: %d of %d of its first requests sampled were loaded already from %s; it looks like that log with its first lines edited or cut, and loading it would count them twice. Nothing was loaded",
+			ErrSourceChanged, src.name, k, n, other)
 	}
 	return nil
 }

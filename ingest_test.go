@@ -108,6 +108,8 @@ func TestIngester_ChangedSourceIsRefused(t *testing.T) {
 		// source, is another, but the rest was loaded already.
 		{"ErrFirstLinesCut", text, "# written by loggen\n" + text[lineOffset(text, 4):]},
 		{"ErrFirstLineCut", text, text[lineOffset(text, 2):]},
+		{"ErrFirstLineEdited", text, "# written by loggen\n" + "2024-10-01 00:00:00 cust_1 /x 200 0.1" + text[lineOffset(text, 2)-1:]},
+		{"ErrOriginalAfterCutCopy", text[lineOffset(text, 3):], text},
 	}
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		for _, tc := range cases {
@@ -213,6 +215,7 @@ func TestIngester_ConcurrentLoads(t *testing.T) {
 	entries := parseEntries(t, text)
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		want := cleanState(t, db.Dialect, "a.log", text)
+		refused := 0
 		for round := range 3 {
 			db := testdb.Open(t, db.Dialect)
 			var wg sync.WaitGroup
@@ -241,8 +244,16 @@ func TestIngester_ConcurrentLoads(t *testing.T) {
 			if errs[0] != nil && errs[1] != nil {
 				t.Fatalf("round %d: both loads failed: %v; %v", round, errs[0], errs[1])
 			}
+			if errs[0] != nil || errs[1] != nil {
+				refused++
+			}
 			testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
 		}
+		// Starting together, the loads must have raced for the ledger.
+		if refused == 0 {
+			t.Fatalf("in 3 rounds no load was refused: the compare-and-set was never exercised")
+		}
+		t.Logf("3 rounds of two loads at once: %d with one refused, every line counted once", refused)
 	})
 }
 
@@ -578,6 +589,28 @@ func TestIngester_CancelMidBatch(t *testing.T) {
 			}
 			mustLoad(t, newIngester(db, 500), "a.log", text)
 			testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
+		}
+	})
+}
+
+// TestIngester_LoadGrowing_LongPartialLine leaves an overlong last line that
+// is still being written for later, like a short one: once it ends, it is
+// malformed (too long), and the log goes on loading.
+func TestIngester_LoadGrowing_LongPartialLine(t *testing.T) {
+	const l1, l2 = "2024-10-01 10:00:00 c /a 200 0.1\n", "2024-10-01 10:00:01 c /a 200 0.2\n"
+	long := strings.Repeat("x", logstats.MaxLineBytes+5000)
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		ing := newIngester(db, 10)
+		res, err := ing.LoadGrowing(context.Background(), "live.log", strings.NewReader(l1+long))
+		if err != nil || res.Inserted != 1 || res.Malformed != 0 || res.PendingBytes != int64(len(long)) {
+			t.Fatalf("partial long line: %+v, %v; want 1 inserted, %d pending", res, err, len(long))
+		}
+		res, err = ing.LoadGrowing(context.Background(), "live.log", strings.NewReader(l1+long+"yyyy\n"+l2))
+		if err != nil || res.Inserted != 1 || res.Malformed != 1 || res.PendingBytes != 0 {
+			t.Fatalf("once the line ends: %+v, %v; want it malformed and the next line inserted", res, err)
+		}
+		if res.Errors[0].Line != 2 || !errors.Is(res.Errors[0], logstats.ErrLineTooLong) {
+			t.Fatalf("error %v, want line 2 too long", res.Errors[0])
 		}
 	})
 }

@@ -39,9 +39,29 @@ type lineReader struct {
 	// end of the input is reached.
 	holdPartial bool
 	pending     int
+	// held, when holdPartial left an overlong last line without a newline
+	// partly consumed, is where that line starts: the end of what may be
+	// committed.
+	held *position
 	// ctx, when set, is checked before each read of the input, so that a
 	// cancelled load stops at its next read.
 	ctx context.Context
+}
+
+// position is a point of the stream that a load may commit up to.
+type position struct {
+	offset int64
+	lines  int
+	sum    []byte
+}
+
+// committable returns the end of what may be committed: everything consumed,
+// or, when an overlong last line is held back, the start of that line.
+func (lr *lineReader) committable() position {
+	if lr.held != nil {
+		return *lr.held
+	}
+	return position{lr.consumed, lr.lineNumber, lr.sum()}
 }
 
 // openStream returns r, or a decompressing reader when r starts with the gzip
@@ -217,6 +237,10 @@ func (lr *lineReader) checkLength(line []byte) ([]byte, error) {
 // skipLongLine consumes the rest of an overlong line, up to and including its
 // newline, holding at most one buffer of it.
 func (lr *lineReader) skipLongLine() error {
+	var start *position
+	if lr.holdPartial && lr.hash != nil {
+		start = &position{lr.consumed, lr.lineNumber, lr.sum()}
+	}
 	var length int64
 	for {
 		if i := bytes.IndexByte(lr.buf[lr.start:lr.end], '\n'); i >= 0 {
@@ -230,6 +254,11 @@ func (lr *lineReader) skipLongLine() error {
 		if !lr.fill() {
 			if lr.err != nil {
 				return lr.err
+			}
+			if start != nil {
+				// A last line still being written: not malformed yet.
+				lr.held, lr.pending = start, int(length)
+				return io.EOF
 			}
 			lr.lineNumber++
 			return errLongLine{length}

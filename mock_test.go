@@ -52,12 +52,15 @@ func newMockIngester(t *testing.T) (*logstats.Ingester, sqlmock.Sqlmock) {
 }
 
 // expectNewSource expects the ledger to be read (no row: the source is new)
-// and the source's first request to be looked up in other sources (and not
+// and the source's first requests to be looked up in other sources (and not
 // found).
 func expectNewSource(mock sqlmock.Sqlmock) {
 	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
 		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256"}))
+	// Both requests of the first batch are sampled.
 	mock.ExpectQuery(sqlCopyCheck).WithArgs("c", "2024-10-01", int64(1727776800000000), "/a", 200, 100000, sqlmock.AnyArg()).
+		WillReturnRows(sqlmock.NewRows([]string{"source_id"}))
+	mock.ExpectQuery(sqlCopyCheck).WithArgs("c", "2024-10-01", int64(1727780400000000), "/a", 500, 200000, sqlmock.AnyArg()).
 		WillReturnRows(sqlmock.NewRows([]string{"source_id"}))
 }
 

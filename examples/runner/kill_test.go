@@ -74,17 +74,24 @@ func TestKill9(t *testing.T) {
 		want := testdb.Snapshot(t, ref.DB)
 
 		seed := killSeed()
+		t.Logf("kill seed %d (set LOGSTATS_KILL_SEED to replay)", seed)
 		rng := rand.New(rand.NewPCG(seed, seed))
-		// Each killed run loads in batches of 5,000 lines. It is killed once
-		// it has committed a batch of its own, at a random moment within the
-		// next two batches' time: every kill lands at a new point of the
-		// load, mostly inside a transaction, whatever the machine's speed.
+		// Ten kill points spread over the whole log: each run is killed once
+		// the load has committed past its point, at a random moment within
+		// the next two batches' time (batches of 5,000 lines), so the kills
+		// land all along the load, whatever the machine's speed.
+		fi, _ := os.Stat(logPath)
+		points := make([]int64, kills)
+		span := fi.Size() * 95 / 100 // the last 5% are left for the last run's batches
+		for i := range points {
+			points[i] = span*int64(i)/kills + rng.Int64N(span/kills)
+		}
 		const batch = 5000
 		batchTime := clean / (lines / batch)
 		var moments []time.Duration
 		var offsets []int64 // the committed offset after each kill
-		prev := int64(0)
-		for len(moments) < kills {
+		prev := int64(-1)
+		for _, point := range points {
 			cmd := exec.Command(bin, "-dsn", db.DSN, "-progress", "off", "-batch", strconv.Itoa(batch), logPath)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
@@ -92,10 +99,10 @@ func TestKill9(t *testing.T) {
 				t.Fatal(err)
 			}
 			started := time.Now()
-			for committedOffset(t, db) == prev {
-				if time.Since(started) > time.Minute {
+			for off := committedOffset(t, db); off <= prev || off < point; off = committedOffset(t, db) {
+				if time.Since(started) > 2*time.Minute {
 					cmd.Process.Kill()
-					t.Fatalf("run %d committed nothing in a minute: %s", len(moments)+1, out.String())
+					t.Fatalf("run %d did not reach offset %d in 2 minutes: %s", len(moments)+1, point, out.String())
 				}
 				time.Sleep(2 * time.Millisecond)
 			}
@@ -110,7 +117,6 @@ func TestKill9(t *testing.T) {
 			prev = committedOffset(t, db)
 			offsets = append(offsets, prev)
 		}
-		fi, _ := os.Stat(logPath)
 		if prev >= fi.Size() {
 			t.Fatalf("the killed runs loaded the whole log (offsets %v)", offsets)
 		}
@@ -118,7 +124,7 @@ func TestKill9(t *testing.T) {
 			t.Fatalf("last run: %v\n%s", err, out)
 		}
 		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
-		t.Logf("seed %d (LOGSTATS_KILL_SEED to replay): %d lines, clean load %v, SIGKILL %v after each run's start, committed offsets then %v of %d; the database equals the clean load's",
+		t.Logf("seed %d: %d lines, clean load %v, SIGKILL %v after each run's start, committed offsets then %v of %d; the database equals the clean load's",
 			seed, lines, clean.Round(time.Millisecond), roundAll(moments), offsets, fi.Size())
 	})
 }

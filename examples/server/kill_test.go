@@ -115,6 +115,7 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 				srv := startServerProcess(t, bin, "-dsn", db.DSN, "-log-file", logPath, "-shutdown-grace", tc.grace)
 				type reply struct {
 					status int
+					body   string
 					err    error
 				}
 				replied := make(chan reply, 1)
@@ -124,8 +125,9 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 						replied <- reply{err: err}
 						return
 					}
+					body, _ := io.ReadAll(resp.Body)
 					resp.Body.Close()
-					replied <- reply{status: resp.StatusCode}
+					replied <- reply{status: resp.StatusCode, body: string(body)}
 				}()
 				for deadline := time.Now().Add(30 * time.Second); ledgerOffset(t, db.DB) == 0; time.Sleep(5 * time.Millisecond) {
 					if time.Now().After(deadline) {
@@ -150,7 +152,7 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 						t.Fatalf("load within the grace period: status %d (%v), offset %d of %d\n%s", r.status, r.err, after, fi.Size(), srv.stderr)
 					}
 				} else {
-					if r.status != 503 || after >= fi.Size() || !strings.Contains(srv.stderr.String(), "cancelling requests in flight") {
+					if r.status != 503 || !strings.Contains(r.body, "run it again") || after >= fi.Size() || !strings.Contains(srv.stderr.String(), "cancelling requests in flight") {
 						t.Fatalf("load past the grace period: status %d (%v), offset %d of %d\n%s", r.status, r.err, after, fi.Size(), srv.stderr)
 					}
 				}

@@ -89,10 +89,10 @@ func parseMySQL(s string) (*mysql.Config, error) {
 		cfg.Timeout = 5 * time.Second
 	}
 	if cfg.ReadTimeout == 0 {
-		cfg.ReadTimeout = time.Minute
+		cfg.ReadTimeout = 30 * time.Second
 	}
 	if cfg.WriteTimeout == 0 {
-		cfg.WriteTimeout = time.Minute
+		cfg.WriteTimeout = 30 * time.Second
 	}
 	return cfg, nil
 }
