@@ -2,47 +2,21 @@ package main
 
 import (
 	"bytes"
-	"database/sql"
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/logstats/logstats/internal/loggen"
 	"github.com/logstats/logstats/internal/testdb"
 )
 
-// buildRunner builds this program into a temporary directory.
-func buildRunner(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "runner")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+func buildRunner(t *testing.T) string { return testdb.Build(t, "runner") }
 
-// writeLog generates a log of n lines into dir.
 func writeLog(t *testing.T, dir string, n int, seed uint64) string {
-	t.Helper()
-	path := filepath.Join(dir, "big.log")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := loggen.DefaultConfig()
-	cfg.Lines, cfg.Seed, cfg.MalformedRate = n, seed, 0.001
-	if err := loggen.Write(f, cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testdb.WriteLog(t, dir, n, seed)
 }
 
 // killSeed seeds the kill moments; set LOGSTATS_KILL_SEED to replay a run.
@@ -129,15 +103,7 @@ func TestKill9(t *testing.T) {
 	})
 }
 
-// committedOffset reads how far the log's loads have committed.
-func committedOffset(t *testing.T, db *testdb.DB) int64 {
-	t.Helper()
-	var off sql.NullInt64
-	if err := db.QueryRow(`SELECT MAX(committed_offset) FROM logstats_sources`).Scan(&off); err != nil {
-		t.Fatal(err)
-	}
-	return off.Int64
-}
+func committedOffset(t *testing.T, db *testdb.DB) int64 { return testdb.CommittedOffset(t, db.DB) }
 
 func roundAll(ds []time.Duration) []time.Duration {
 	out := make([]time.Duration, len(ds))

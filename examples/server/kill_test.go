@@ -3,12 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,18 +14,10 @@ import (
 	"time"
 
 	"github.com/logstats/logstats"
-	"github.com/logstats/logstats/internal/loggen"
 	"github.com/logstats/logstats/internal/testdb"
 )
 
-func buildServer(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "server")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+func buildServer(t *testing.T) string { return testdb.Build(t, "server") }
 
 // serverProcess is the server binary running in the background.
 type serverProcess struct {
@@ -58,32 +48,6 @@ func startServerProcess(t *testing.T, bin string, args ...string) *serverProcess
 	return p
 }
 
-// writeBigLog generates a log of n lines as dir/big.log.
-func writeBigLog(t *testing.T, dir string, n int) string {
-	t.Helper()
-	path := filepath.Join(dir, "big.log")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := loggen.DefaultConfig()
-	cfg.Lines = n
-	if err := loggen.Write(f, cfg); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	return path
-}
-
-func ledgerOffset(t *testing.T, db *sql.DB) int64 {
-	t.Helper()
-	var off sql.NullInt64
-	if err := db.QueryRow(`SELECT MAX(committed_offset) FROM logstats_sources`).Scan(&off); err != nil {
-		t.Fatal(err)
-	}
-	return off.Int64
-}
-
 // TestSIGTERMDuringLoad sends SIGTERM to the server while a POST /load runs.
 // With a short grace period the load is cancelled and rolls back its batch;
 // with the default one it finishes. Either way the server exits cleanly, and
@@ -94,7 +58,7 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 	}
 	bin := buildServer(t)
 	dir := t.TempDir()
-	logPath := writeBigLog(t, dir, 300_000)
+	logPath := testdb.WriteLog(t, dir, 300_000, 1)
 	fi, _ := os.Stat(logPath)
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ref := testdb.Open(t, db.Dialect)
@@ -129,7 +93,7 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 					resp.Body.Close()
 					replied <- reply{status: resp.StatusCode, body: string(body)}
 				}()
-				for deadline := time.Now().Add(30 * time.Second); ledgerOffset(t, db.DB) == 0; time.Sleep(5 * time.Millisecond) {
+				for deadline := time.Now().Add(30 * time.Second); testdb.CommittedOffset(t, db.DB) == 0; time.Sleep(5 * time.Millisecond) {
 					if time.Now().After(deadline) {
 						t.Fatalf("the load committed nothing in 30s\n%s", srv.stderr)
 					}
@@ -146,7 +110,7 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 					t.Fatalf("server did not exit after SIGTERM\n%s", srv.stderr)
 				}
 				r := <-replied
-				after := ledgerOffset(t, db.DB)
+				after := testdb.CommittedOffset(t, db.DB)
 				if tc.finishes {
 					if r.status != 200 || after != fi.Size() {
 						t.Fatalf("load within the grace period: status %d (%v), offset %d of %d\n%s", r.status, r.err, after, fi.Size(), srv.stderr)

@@ -1,0 +1,52 @@
+package testdb
+
+import (
+	"database/sql"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/logstats/logstats/internal/loggen"
+)
+
+// Build builds the main package in the current directory into a temporary
+// directory and returns the binary's path.
+func Build(tb testing.TB, name string) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), name)
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// WriteLog generates a log of the seed's shape with n lines (a few in a
+// thousand malformed) as dir/big.log and returns its path.
+func WriteLog(tb testing.TB, dir string, n int, seed uint64) string {
+	tb.Helper()
+	path := filepath.Join(dir, "big.log")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := loggen.DefaultConfig()
+	cfg.Lines, cfg.Seed, cfg.MalformedRate = n, seed, 0.001
+	if err := loggen.Write(f, cfg); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// CommittedOffset returns the largest byte offset any source has committed.
+func CommittedOffset(tb testing.TB, db *sql.DB) int64 {
+	tb.Helper()
+	var off sql.NullInt64
+	if err := db.QueryRow(`SELECT MAX(committed_offset) FROM logstats_sources`).Scan(&off); err != nil {
+		tb.Fatal(err)
+	}
+	return off.Int64
+}
