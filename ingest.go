@@ -160,6 +160,9 @@ func (ing *Ingester) Load(ctx context.Context, name string, r io.Reader) (*LoadR
 
 func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, growing bool) (*LoadResult, error) {
 	res := &LoadResult{Source: name}
+	// The writer cancels ctx when it fails, which stops the reader too.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	d, err := resolveDialect(ing.db, ing.Dialect)
 	if err != nil {
 		return res, err
@@ -171,7 +174,7 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, growing
 	}
 	p.lr.hash = sha256.New()
 	p.lr.holdPartial = growing
-	p.lr.ctx = ctx
+	p.lr.ctx = ctx // the reader stops at its next read once the load is cancelled
 	defer func() { res.PendingBytes = int64(p.lr.pending) }()
 	head, fingerprint, err := readHead(p)
 	if err != nil {
@@ -195,9 +198,6 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, growing
 	res.SkippedAlreadyLoaded = src.lines
 	isNew := !src.exists
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	p.lr.ctx = ctx // the reader stops at its next read once the load is cancelled
 	batches := make(chan *batch, 1)
 	free := make(chan *batch, 2)
 	werr := make(chan error, 1)
@@ -277,33 +277,21 @@ func readHead(p *Parser) ([]headLine, [32]byte, error) {
 	var head []headLine
 	for len(head) < headLines && lr.consumed < headBytes {
 		start := lr.consumed
-		raw, err := lr.readLine()
+		raw, entry, perr, blank, err := p.scan()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		h := headLine{start: start, lineNumber: int64(lr.lineNumber)}
-		switch {
-		case err != nil:
-			perr := p.lineError(err)
-			if !errors.As(perr, &h.err) {
-				return nil, [32]byte{}, perr
-			}
-		default:
-			entry, perr := p.parse(raw)
-			h.sumOpen = lr.sumBeforeNewline()
-			if perr == nil {
-				fp := sha256.Sum256(bytes.TrimSuffix(raw, []byte{'\r'}))
-				h.end, h.sum, h.entry = lr.consumed, lr.sum(), entry
-				return append(head, h), fp, nil
-			}
-			if perr == errBlankLine {
-				h.blank = true
-			} else {
-				perr.Line = lr.lineNumber
-				h.err = perr
-			}
+		if err != nil {
+			return nil, [32]byte{}, err
 		}
+		h := headLine{start: start, lineNumber: int64(lr.lineNumber), err: perr, blank: blank}
+		h.sumOpen = lr.sumBeforeNewline() // before sum, which hashes the newline
 		h.end, h.sum = lr.consumed, lr.sum()
+		if perr == nil && !blank {
+			h.entry = entry
+			fp := sha256.Sum256(bytes.TrimSuffix(raw, []byte{'\r'}))
+			return append(head, h), fp, nil
+		}
 		head = append(head, h)
 	}
 	var fp [32]byte
@@ -472,32 +460,15 @@ func (ing *Ingester) readBatches(ctx context.Context, p *Parser, head []headLine
 	}
 	for {
 		start := lr.consumed
-		raw, err := lr.readLine()
+		_, e, perr, blank, err := p.scan()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			perr := p.lineError(err)
-			var pe *ParseError
-			if !errors.As(perr, &pe) {
-				return perr
-			}
-			if err := add(start, Entry{}, pe, false); err != nil {
-				return err
-			}
-		} else {
-			e, perr := p.parse(raw)
-			if perr != nil && perr != errBlankLine {
-				perr.Line = lr.lineNumber
-			}
-			if perr == errBlankLine {
-				err = add(start, Entry{}, nil, true)
-			} else {
-				err = add(start, e, perr, false)
-			}
-			if err != nil {
-				return err
-			}
+			return err
+		}
+		if err := add(start, e, perr, blank); err != nil {
+			return err
 		}
 		if len(b.entries) >= batchLines {
 			if err := ctx.Err(); err != nil {

@@ -50,20 +50,46 @@ func (p *Parser) Next() (Entry, error) {
 		return Entry{}, err
 	}
 	for {
-		line, err := p.lr.readLine()
-		if err != nil {
-			return Entry{}, p.lineError(err)
-		}
-		e, perr := p.parse(line)
-		if perr == errBlankLine {
+		_, e, perr, blank, err := p.scan()
+		switch {
+		case err != nil:
+			return Entry{}, err
+		case blank:
 			continue
-		}
-		if perr != nil {
-			perr.Line = p.lr.lineNumber
+		case perr != nil:
 			return Entry{}, perr
 		}
 		return e, nil
 	}
+}
+
+// scan reads the next line and returns its text with either its entry or,
+// for a malformed line, a *ParseError carrying its line number; a blank line
+// has neither. err is io.EOF at the end of the input, or a read error. The
+// text is valid until the next read.
+func (p *Parser) scan() (line []byte, e Entry, perr *ParseError, blank bool, err error) {
+	line, err = p.lr.readLine()
+	if err != nil {
+		if long, ok := err.(errLongLine); ok {
+			return nil, Entry{}, &ParseError{
+				Line:   p.lr.lineNumber,
+				Reason: fmt.Sprintf("line is %d bytes long, more than the limit of %d", long.length, MaxLineBytes),
+				Err:    ErrLineTooLong,
+			}, false, nil
+		}
+		if errors.Is(err, io.EOF) {
+			return nil, Entry{}, nil, false, io.EOF
+		}
+		return nil, Entry{}, nil, false, fmt.Errorf("read log: %w", err)
+	}
+	e, perr = p.parse(line)
+	if perr == errBlankLine {
+		return line, Entry{}, nil, true, nil
+	}
+	if perr != nil {
+		perr.Line = p.lr.lineNumber
+	}
+	return line, e, perr, false, nil
 }
 
 // Line returns the number of the line that the last call to Next read.
@@ -92,22 +118,6 @@ func (p *Parser) open() error {
 	}
 	p.lr = newLineReader(r)
 	return nil
-}
-
-// lineError turns a readLine error into what Next returns.
-func (p *Parser) lineError(err error) error {
-	var long errLongLine
-	if errors.As(err, &long) {
-		return &ParseError{
-			Line:   p.lr.lineNumber,
-			Reason: fmt.Sprintf("line is %d bytes long, more than the limit of %d", long.length, MaxLineBytes),
-			Err:    ErrLineTooLong,
-		}
-	}
-	if errors.Is(err, io.EOF) {
-		return io.EOF
-	}
-	return fmt.Errorf("read log: %w", err)
 }
 
 // errBlankLine is what parse returns for a line with nothing but whitespace.
