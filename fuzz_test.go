@@ -123,7 +123,7 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("second load of the same input: %+v, %v", again, err)
 		}
 		var raw, rolled int64
-		if err := db.QueryRow(`SELECT COUNT(*) FROM logstats_requests`).Scan(&raw); err != nil {
+		if err := db.QueryRow(`SELECT COUNT(*) FROM logstats_raw_requests`).Scan(&raw); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.QueryRow(`SELECT COALESCE(SUM(total), 0) FROM logstats_rollups`).Scan(&rolled); err != nil {

@@ -558,30 +558,57 @@ const copySamples = 16
 // cut from its start (so its identity changed), and loading it would count
 // the rest twice. Identical requests in unrelated logs (same microsecond,
 // customer, path, status and latency, for most of a sample, all from one
-// source) do not happen by chance.
+// other log) are not a plausible accident.
+//
+// The sample is taken from the requests of the batch's first customer, so
+// that one query, reading that customer's raw rows once, answers it.
 func (ing *Ingester) checkNotLoadedElsewhere(ctx context.Context, src *source, entries []Entry) error {
-	n := min(copySamples, len(entries))
-	found := make(map[int64]int) // other source -> sampled requests it holds
+	customer := entries[0].CustomerID
+	var same []int
+	for i := range entries {
+		if entries[i].CustomerID == customer {
+			same = append(same, i)
+		}
+	}
+	n := min(copySamples, len(same))
+	type sample struct {
+		ts, lat int64
+		path    string
+		status  int
+	}
+	want := make(map[sample]int, n) // sample -> how many times it was drawn
+	var cond strings.Builder
+	args := []any{customer, src.id}
 	for i := range n {
-		e := entries[i*len(entries)/n]
-		rows, err := ing.db.QueryContext(ctx, `SELECT DISTINCT source_id FROM logstats_requests
-			WHERE customer_id = ? AND day = ? AND ts_us = ? AND path = ? AND status = ? AND latency_us = ? AND source_id <> ?`,
-			e.CustomerID, DateOf(e.Time).String(), e.Time.UnixMicro(), e.Path, e.Status, e.Latency.Microseconds(), src.id)
-		if err != nil {
+		e := entries[same[i*len(same)/n]]
+		s := sample{e.Time.UnixMicro(), e.Latency.Microseconds(), e.Path, e.Status}
+		if want[s]++; want[s] > 1 {
+			continue
+		}
+		if cond.Len() > 0 {
+			cond.WriteString(" OR ")
+		}
+		cond.WriteString("(ts_us = ? AND path = ? AND status = ? AND latency_us = ?)")
+		args = append(args, s.ts, s.path, s.status, s.lat)
+	}
+	rows, err := ing.db.QueryContext(ctx, `SELECT DISTINCT source_id, ts_us, path, status, latency_us FROM logstats_raw_requests
+		WHERE customer_id = ? AND source_id <> ? AND (`+cond.String()+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("check source %s: %w", src.name, err)
+	}
+	found := make(map[int64]int) // other source -> sampled requests it holds
+	for rows.Next() {
+		var id int64
+		var s sample
+		if err := rows.Scan(&id, &s.ts, &s.path, &s.status, &s.lat); err != nil {
+			rows.Close()
 			return fmt.Errorf("check source %s: %w", src.name, err)
 		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("check source %s: %w", src.name, err)
-			}
-			found[id]++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("check source %s: %w", src.name, err)
-		}
+		found[id] += want[s]
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check source %s: %w", src.name, err)
 	}
 	need := n
 	if n > 2 {
@@ -708,23 +735,15 @@ func (ing *Ingester) advanceSource(ctx context.Context, tx *sql.Tx, src *source,
 	return nil
 }
 
-const requestColumns = "customer_id, day, source_id, src_offset, ts_us, path, status, latency_us"
+const requestColumns = "customer_id, source_id, src_offset, ts_us, path, status, latency_us"
 
 // insertRequests writes the raw rows of b with multi-row INSERTs, prepared
 // once per statement size.
 func insertRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, b *batch) error {
-	const cols = 8
-	days := make(map[int64]string)
-	return insertRows(ctx, tx, d, "logstats_requests", requestColumns, cols, maxRequestsPerInsert, len(b.entries), func(i int, args []any) []any {
-		e := b.entries[i]
-		ts := e.Time.UnixMicro()
-		day := floorDiv(e.Time.Unix(), 86400)
-		date, ok := days[day]
-		if !ok {
-			date = dayKey{day: day}.date().String()
-			days[day] = date
-		}
-		return append(args, e.CustomerID, date, sourceID, b.offsets[i], ts, e.Path, e.Status, e.Latency.Microseconds())
+	const cols = 7
+	return insertRows(ctx, tx, d, "logstats_raw_requests", requestColumns, cols, maxRequestsPerInsert, len(b.entries), func(i int, args []any) []any {
+		e := &b.entries[i]
+		return append(args, e.CustomerID, sourceID, b.offsets[i], e.Time.UnixMicro(), e.Path, e.Status, e.Latency.Microseconds())
 	})
 }
 

@@ -6,7 +6,11 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -144,15 +148,15 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 		fault   *faultConnector
 		loadErr bool // whether the faulty load must fail
 	}{
-		{"ErrInsertRequests", &faultConnector{match: "INSERT INTO logstats_requests", after: 4, err: errInjected}, true},
+		{"ErrInsertRequests", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 4, err: errInjected}, true},
 		{"ErrInsertRollups", &faultConnector{match: "INSERT INTO logstats_rollups", after: 3, err: errInjected}, true},
 		{"ErrUpdateSource", &faultConnector{match: "UPDATE logstats_sources", after: 2, err: errInjected}, true},
-		{"ErrFirstBatch", &faultConnector{match: "INSERT INTO logstats_requests", after: 0, err: errInjected}, true},
+		{"ErrFirstBatch", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 0, err: errInjected}, true},
 		{"ClosedConnectionMidBatch", &faultConnector{match: "INSERT INTO logstats_rollups", after: 5, err: driver.ErrBadConn}, true},
 		{"ClosedConnectionAtCommit", &faultConnector{match: "COMMIT", after: 3, err: driver.ErrBadConn}, true},
 		{"CommitOutcomeUnknown", &faultConnector{match: "COMMIT", after: 3, err: errors.New("connection lost after COMMIT was sent"), commit: true}, true},
 		{"OKCompactionFails", &faultConnector{match: "DELETE FROM logstats_rollups", after: 0, err: errInjected}, false},
-		{"OKDeadlockRetried", &faultConnector{match: "INSERT INTO logstats_requests", after: 2, err: deadlock}, false},
+		{"OKDeadlockRetried", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 2, err: deadlock}, false},
 	}
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		want := cleanState(t, db.Dialect, "a.log", text)
@@ -406,9 +410,61 @@ func TestMigrate_Idempotent(t *testing.T) {
 				t.Fatalf("concurrent Migrate: %v", err)
 			}
 		}
+		files, err := filepath.Glob(filepath.Join("migrations", db.Dialect.String(), "*.sql"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no migration files found (%v)", err)
+		}
 		var n int
-		if err := db.QueryRow(`SELECT COUNT(*) FROM logstats_migrations`).Scan(&n); err != nil || n != 1 {
-			t.Fatalf("logstats_migrations has %d rows (%v), want 1", n, err)
+		if err := db.QueryRow(`SELECT COUNT(*) FROM logstats_migrations`).Scan(&n); err != nil || n != len(files) {
+			t.Fatalf("logstats_migrations has %d rows (%v), want %d", n, err, len(files))
+		}
+	})
+}
+
+// TestMigrate_UpgradesRawTable checks migration 2 on a database that 0001
+// made: its raw rows move to logstats_raw_requests and the old table goes.
+func TestMigrate_UpgradesRawTable(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		body, err := os.ReadFile(filepath.Join("migrations", db.Dialect.String(), "0001_init.sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := strings.Index(string(body), "CREATE TABLE IF NOT EXISTS logstats_requests")
+		end := strings.Index(string(body)[start:], ";")
+		for _, stmt := range []string{
+			`DROP TABLE logstats_raw_requests`,
+			string(body)[start : start+end],
+			`INSERT INTO logstats_requests (customer_id, day, source_id, src_offset, ts_us, path, status, latency_us)
+				VALUES ('c', '2024-10-01', 7, 0, 1727740800000000, '/a', 200, 1000), ('c', '2024-10-01', 7, 40, 1727740801000000, '/b', 500, 2000)`,
+			`DELETE FROM logstats_migrations WHERE version = 2`,
+		} {
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		if err := logstats.Migrate(context.Background(), db.DB); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query(`SELECT customer_id, source_id, src_offset, ts_us, path, status, latency_us FROM logstats_raw_requests ORDER BY src_offset`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var c, p string
+			var src, off, ts, status, lat int64
+			if err := rows.Scan(&c, &src, &off, &ts, &p, &status, &lat); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintln(c, src, off, ts, p, status, lat))
+		}
+		want := []string{"c 7 0 1727740800000000 /a 200 1000\n", "c 7 40 1727740801000000 /b 500 2000\n"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("raw rows after upgrade = %q, want %q", got, want)
+		}
+		if _, err := db.Exec(`SELECT 1 FROM logstats_requests`); err == nil {
+			t.Fatal("the old raw table is still there after the upgrade")
 		}
 	})
 }
@@ -568,7 +624,7 @@ func TestIngester_CancelMidBatch(t *testing.T) {
 	text := genLog(t, 3000, 14, 0)
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		want := cleanState(t, db.Dialect, "a.log", text)
-		for _, stmt := range []string{"UPDATE logstats_sources", "INSERT INTO logstats_requests", "INSERT INTO logstats_rollups"} {
+		for _, stmt := range []string{"UPDATE logstats_sources", "INSERT INTO logstats_raw_requests", "INSERT INTO logstats_rollups"} {
 			db := testdb.Open(t, db.Dialect)
 			ctx, cancel := context.WithCancel(context.Background())
 			fc := &faultConnector{Connector: db.Connector, match: stmt}

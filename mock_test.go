@@ -26,9 +26,9 @@ var (
 	sqlInsertSource   = `INSERT INTO logstats_sources\s+\(source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, created_us, updated_us\)\s+VALUES \(\?, \?, \?, \?, \?, \?, \?, \?\)`
 	sqlCountSource    = regexp.QuoteMeta("SELECT COUNT(*) FROM logstats_sources WHERE source_id = ?")
 	sqlUpdateSource   = `UPDATE logstats_sources\s+SET committed_offset = \?, committed_lines = \?, committed_sha256 = \?, name = \?, updated_us = \?\s+WHERE source_id = \? AND committed_offset = \?`
-	sqlInsertRequests = regexp.QuoteMeta("INSERT INTO logstats_requests (customer_id, day, source_id, src_offset, ts_us, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)")
+	sqlInsertRequests = regexp.QuoteMeta("INSERT INTO logstats_raw_requests (customer_id, source_id, src_offset, ts_us, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)")
 	sqlInsertRollups  = regexp.QuoteMeta("INSERT INTO logstats_rollups (customer_id, day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-	sqlCopyCheck      = `SELECT DISTINCT source_id FROM logstats_requests\s+WHERE customer_id = \? AND day = \? AND ts_us = \? AND path = \? AND status = \? AND latency_us = \? AND source_id <> \?`
+	sqlCopyCheck      = `SELECT DISTINCT source_id, ts_us, path, status, latency_us FROM logstats_raw_requests\s+WHERE customer_id = \? AND source_id <> \? AND \(\(ts_us = \? AND path = \? AND status = \? AND latency_us = \?\) OR \(ts_us = \? AND path = \? AND status = \? AND latency_us = \?\)\)`
 	sqlCompactSelect  = `SELECT day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist FROM logstats_rollups\s+WHERE customer_id = \? AND day IN \(\?, \?\)\s+ORDER BY day, source_id, seq`
 )
 
@@ -57,11 +57,11 @@ func newMockIngester(t *testing.T) (*logstats.Ingester, sqlmock.Sqlmock) {
 func expectNewSource(mock sqlmock.Sqlmock) {
 	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
 		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256"}))
-	// Both requests of the first batch are sampled.
-	mock.ExpectQuery(sqlCopyCheck).WithArgs("c", "2024-10-01", int64(1727776800000000), "/a", 200, 100000, sqlmock.AnyArg()).
-		WillReturnRows(sqlmock.NewRows([]string{"source_id"}))
-	mock.ExpectQuery(sqlCopyCheck).WithArgs("c", "2024-10-01", int64(1727780400000000), "/a", 500, 200000, sqlmock.AnyArg()).
-		WillReturnRows(sqlmock.NewRows([]string{"source_id"}))
+	// Both requests of the first batch are sampled, in one query.
+	mock.ExpectQuery(sqlCopyCheck).WithArgs("c", sqlmock.AnyArg(),
+		int64(1727776800000000), "/a", 200, int64(100000),
+		int64(1727780400000000), "/a", 500, int64(200000)).
+		WillReturnRows(sqlmock.NewRows([]string{"source_id", "ts_us", "path", "status", "latency_us"}))
 }
 
 // expectLoadedSource expects the ledger to say that the first line of
@@ -106,8 +106,8 @@ func TestIngester_SQL(t *testing.T) {
 		WithArgs(sqlmock.AnyArg(), mockFingerprint[:], "a.log", line2End, 2, prefixSum(line2End), sqlmock.AnyArg(), sqlmock.AnyArg()).
 		WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectPrepare(sqlInsertRequests).ExpectExec().
-		WithArgs("c", "2024-10-01", sqlmock.AnyArg(), 0, sqlmock.AnyArg(), "/a", 200, 100000,
-			"c", "2024-10-01", sqlmock.AnyArg(), line1End, sqlmock.AnyArg(), "/a", 500, 200000).
+		WithArgs("c", sqlmock.AnyArg(), 0, sqlmock.AnyArg(), "/a", 200, 100000,
+			"c", sqlmock.AnyArg(), line1End, sqlmock.AnyArg(), "/a", 500, 200000).
 		WillReturnResult(sqlmock.NewResult(0, 2))
 	mock.ExpectPrepare(sqlInsertRollups).ExpectExec().
 		WithArgs("c", "2024-10-01", sqlmock.AnyArg(), line2End, 2, 0, 1, 0, 0, 1, 300000, 100000, 200000, mockDist(100000, 200000)).
@@ -120,8 +120,8 @@ func TestIngester_SQL(t *testing.T) {
 	mock.ExpectExec(sqlUpdateSource).
 		WithArgs(len(mockLog), 3, prefixSum(len(mockLog)), "a.log", sqlmock.AnyArg(), sqlmock.AnyArg(), line2End).
 		WillReturnResult(sqlmock.NewResult(0, 1))
-	mock.ExpectPrepare(regexp.QuoteMeta("INSERT INTO logstats_requests (customer_id, day, source_id, src_offset, ts_us, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")).ExpectExec().
-		WithArgs("c", "2024-10-02", sqlmock.AnyArg(), line2End, sqlmock.AnyArg(), "/b", 200, 300000).
+	mock.ExpectPrepare(regexp.QuoteMeta("INSERT INTO logstats_raw_requests (customer_id, source_id, src_offset, ts_us, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?)")).ExpectExec().
+		WithArgs("c", sqlmock.AnyArg(), line2End, sqlmock.AnyArg(), "/b", 200, 300000).
 		WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectPrepare(sqlInsertRollups).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectCommit()

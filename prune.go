@@ -3,6 +3,7 @@ package logstats
 import (
 	"context"
 	"fmt"
+	"math"
 )
 
 // DefaultPruneChunk is how many raw rows one DELETE of Prune removes.
@@ -22,13 +23,10 @@ type PruneResult struct {
 // them.
 func (ing *Ingester) Prune(ctx context.Context, before Date) (*PruneResult, error) {
 	res := &PruneResult{}
-	d, err := resolveDialect(ing.db, ing.Dialect)
-	if err != nil {
-		return res, err
-	}
 	if before.IsZero() {
 		return res, fmt.Errorf("prune: no date given")
 	}
+	beforeUS := before.Time().UnixMicro()
 	for {
 		keys, err := ing.oldDays(ctx, before.String())
 		if err != nil {
@@ -37,8 +35,16 @@ func (ing *Ingester) Prune(ctx context.Context, before Date) (*PruneResult, erro
 		if len(keys) == 0 {
 			return res, nil
 		}
-		for _, k := range keys {
-			if err := ing.pruneDay(ctx, d, k.customer, k.day.Date.String(), res); err != nil {
+		// Raw rows first, customer by customer, then the rollups of the
+		// customer's old days: a day whose rollups are gone has no raw rows
+		// left.
+		for i, k := range keys {
+			if i == 0 || keys[i-1].customer != k.customer {
+				if err := ing.pruneRequests(ctx, k.customer, beforeUS, res); err != nil {
+					return res, fmt.Errorf("prune %s: %w", k.customer, err)
+				}
+			}
+			if err := ing.pruneRollups(ctx, k.customer, k.day.Date.String(), res); err != nil {
 				return res, fmt.Errorf("prune %s %s: %w", k.customer, k.day.Date, err)
 			}
 		}
@@ -69,31 +75,60 @@ func (ing *Ingester) oldDays(ctx context.Context, before string) ([]customerDay,
 	return keys, rows.Err()
 }
 
-// pruneDay deletes one customer's day: raw rows first, in chunks, then the
-// rollups, so that a day whose rollups are gone has no raw rows left.
-func (ing *Ingester) pruneDay(ctx context.Context, d Dialect, customer, day string, res *PruneResult) error {
-	chunk := DefaultPruneChunk
-	query := `DELETE FROM logstats_requests WHERE customer_id = ? AND day = ? LIMIT ?`
-	if d == DialectSQLite {
-		// SQLite has DELETE ... LIMIT only when built with an option.
-		query = `DELETE FROM logstats_requests WHERE (customer_id, day, source_id, src_offset) IN (
-			SELECT customer_id, day, source_id, src_offset FROM logstats_requests
-			WHERE customer_id = ? AND day = ? LIMIT ?)`
-	}
+// pruneRequests deletes a customer's raw rows older than beforeUS. The raw
+// table's key is (customer, source, offset), in which old rows are scattered,
+// so it walks the key with a cursor: each step selects the keys of up to
+// DefaultPruneChunk old rows after the cursor, then deletes them by key range
+// per source, so every statement is bounded and the walk reads each row once.
+func (ing *Ingester) pruneRequests(ctx context.Context, customer string, beforeUS int64, res *PruneResult) error {
+	var curSource, curOffset int64 = math.MinInt64, math.MinInt64
 	for {
-		r, err := ing.db.ExecContext(ctx, query, customer, day, chunk)
+		rows, err := ing.db.QueryContext(ctx, `SELECT source_id, src_offset FROM logstats_raw_requests
+			WHERE customer_id = ? AND (source_id > ? OR (source_id = ? AND src_offset > ?)) AND ts_us < ?
+			ORDER BY source_id, src_offset LIMIT ?`,
+			customer, curSource, curSource, curOffset, beforeUS, DefaultPruneChunk)
 		if err != nil {
 			return err
 		}
-		n, err := r.RowsAffected()
-		if err != nil {
+		type span struct{ source, first, last int64 }
+		var spans []span
+		n := 0
+		for rows.Next() {
+			var src, off int64
+			if err := rows.Scan(&src, &off); err != nil {
+				rows.Close()
+				return err
+			}
+			if len(spans) == 0 || spans[len(spans)-1].source != src {
+				spans = append(spans, span{src, off, off})
+			}
+			spans[len(spans)-1].last = off
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		res.Requests += n
-		if n < int64(chunk) {
-			break
+		for _, sp := range spans {
+			r, err := ing.db.ExecContext(ctx, `DELETE FROM logstats_raw_requests
+				WHERE customer_id = ? AND source_id = ? AND src_offset BETWEEN ? AND ? AND ts_us < ?`,
+				customer, sp.source, sp.first, sp.last, beforeUS)
+			if err != nil {
+				return err
+			}
+			if k, err := r.RowsAffected(); err == nil {
+				res.Requests += k
+			}
+			curSource, curOffset = sp.source, sp.last
+		}
+		if n < DefaultPruneChunk {
+			return nil
 		}
 	}
+}
+
+// pruneRollups deletes the rollups of one customer's day.
+func (ing *Ingester) pruneRollups(ctx context.Context, customer, day string, res *PruneResult) error {
 	r, err := ing.db.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND day = ?`, customer, day)
 	if err != nil {
 		return err
