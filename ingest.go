@@ -14,12 +14,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Defaults of the Ingester's knobs.
 const (
-	DefaultBatchLines   = 20_000
+	DefaultBatchLines   = 100_000
 	DefaultMaxErrors    = 20
 	DefaultCompactEvery = 32
 	DefaultMaxRetries   = 5
@@ -63,10 +64,17 @@ type Ingester struct {
 	Progress func(LoadProgress)
 	// Now returns the current time, for the ledger's timestamps. Default time.Now.
 	Now func() time.Time
+	// BulkLoader, when set, writes raw rows to MySQL with LOAD DATA LOCAL
+	// INFILE instead of multi-row INSERTs (see package
+	// github.com/logstats/logstats/loaddata). If the server refuses it, the
+	// Ingester falls back to INSERTs for the rest of its life. It is not used
+	// on SQLite.
+	BulkLoader BulkLoader
 
-	db      *sql.DB
-	mu      sync.Mutex
-	loading map[int64]bool // sources being loaded through this Ingester
+	db          *sql.DB
+	bulkRefused atomic.Bool // the server refused LOAD DATA once
+	mu          sync.Mutex
+	loading     map[int64]bool // sources being loaded through this Ingester
 }
 
 // NewIngester returns an Ingester that writes to db. It does no I/O; call
@@ -198,8 +206,10 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, growing
 	res.SkippedAlreadyLoaded = src.lines
 	isNew := !src.exists
 
-	batches := make(chan *batch, 1)
-	free := make(chan *batch, 2)
+	// One batch is written while the next is parsed: parsing is faster than
+	// writing, so a queue would only hold memory.
+	batches := make(chan *batch)
+	free := make(chan *batch, 1)
 	werr := make(chan error, 1)
 	go func() {
 		err := ing.writeBatches(ctx, d, src, isNew, batches, free, res)
@@ -684,7 +694,7 @@ func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b 
 	if err := ing.advanceSource(ctx, tx, src, b); err != nil {
 		return err
 	}
-	if err := insertRequests(ctx, tx, d, src.id, b); err != nil {
+	if err := ing.writeRequests(ctx, tx, d, src.id, b); err != nil {
 		return err
 	}
 	if err := insertRollups(ctx, tx, d, src.id, b.endOffset, groups); err != nil {
@@ -736,6 +746,20 @@ func (ing *Ingester) advanceSource(ctx context.Context, tx *sql.Tx, src *source,
 }
 
 const requestColumns = "customer_id, source_id, src_offset, ts_us, path, status, latency_us"
+
+// writeRequests writes the raw rows of b: with the BulkLoader on MySQL, else
+// (or once the server refused it) with multi-row INSERTs.
+func (ing *Ingester) writeRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, b *batch) error {
+	if ing.BulkLoader != nil && d == DialectMySQL && !ing.bulkRefused.Load() && len(b.entries) > 0 {
+		err := loadDataRequests(ctx, tx, ing.BulkLoader, sourceID, b)
+		if err == nil || !loadDataRefused(err) {
+			return err
+		}
+		// A refused statement changed nothing; the transaction goes on.
+		ing.bulkRefused.Store(true)
+	}
+	return insertRequests(ctx, tx, d, sourceID, b)
+}
 
 // insertRequests writes the raw rows of b with multi-row INSERTs, prepared
 // once per statement size.
@@ -980,16 +1004,33 @@ func compactDays(ctx context.Context, db *sql.DB, d Dialect, customer string, da
 	if len(merged) == 0 {
 		return nil
 	}
+	// Delete the merged rows by key, up to perDelete rows a statement, across
+	// days: a statement per day would make compaction cost a round trip per
+	// day.
 	const perDelete = 300
+	var keys []any
+	deleteKeys := func() error {
+		if len(keys) == 0 {
+			return nil
+		}
+		conds := strings.Repeat(" OR (day = ? AND source_id = ? AND seq = ?)", len(keys)/3)[4:]
+		_, err := tx.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND (`+conds+`)`,
+			append([]any{customer}, keys...)...)
+		keys = keys[:0]
+		return err
+	}
 	for _, dr := range merged {
-		for start := 0; start < len(dr.keys); start += 2 * perDelete {
-			chunk := dr.keys[start:min(start+2*perDelete, len(dr.keys))]
-			conds := strings.Repeat(" OR (source_id = ? AND seq = ?)", len(chunk)/2)[4:]
-			if _, err := tx.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND day = ? AND (`+conds+`)`,
-				append([]any{customer, dr.date}, chunk...)...); err != nil {
-				return err
+		for i := 0; i < len(dr.keys); i += 2 {
+			keys = append(keys, dr.date, dr.keys[i], dr.keys[i+1])
+			if len(keys) == 3*perDelete {
+				if err := deleteKeys(); err != nil {
+					return err
+				}
 			}
 		}
+	}
+	if err := deleteKeys(); err != nil {
+		return err
 	}
 	// Insert the merges in statements of at most maxRollupBlob bytes of
 	// distributions (at least one row each).

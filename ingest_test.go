@@ -18,6 +18,7 @@ import (
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/testdb"
+	"github.com/logstats/logstats/loaddata"
 )
 
 func TestIngester_Load(t *testing.T) {
@@ -147,20 +148,33 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 		name    string
 		fault   *faultConnector
 		loadErr bool // whether the faulty load must fail
+		bulk    bool // MySQL only: raw rows go by LOAD DATA
 	}{
-		{"ErrInsertRequests", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 4, err: errInjected}, true},
-		{"ErrInsertRollups", &faultConnector{match: "INSERT INTO logstats_rollups", after: 3, err: errInjected}, true},
-		{"ErrUpdateSource", &faultConnector{match: "UPDATE logstats_sources", after: 2, err: errInjected}, true},
-		{"ErrFirstBatch", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 0, err: errInjected}, true},
-		{"ClosedConnectionMidBatch", &faultConnector{match: "INSERT INTO logstats_rollups", after: 5, err: driver.ErrBadConn}, true},
-		{"ClosedConnectionAtCommit", &faultConnector{match: "COMMIT", after: 3, err: driver.ErrBadConn}, true},
-		{"CommitOutcomeUnknown", &faultConnector{match: "COMMIT", after: 3, err: errors.New("connection lost after COMMIT was sent"), commit: true}, true},
-		{"OKCompactionFails", &faultConnector{match: "DELETE FROM logstats_rollups", after: 0, err: errInjected}, false},
-		{"OKDeadlockRetried", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 2, err: deadlock}, false},
+		{"ErrInsertRequests", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 4, err: errInjected}, true, false},
+		{"ErrInsertRollups", &faultConnector{match: "INSERT INTO logstats_rollups", after: 3, err: errInjected}, true, false},
+		{"ErrUpdateSource", &faultConnector{match: "UPDATE logstats_sources", after: 2, err: errInjected}, true, false},
+		{"ErrFirstBatch", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 0, err: errInjected}, true, false},
+		{"ClosedConnectionMidBatch", &faultConnector{match: "INSERT INTO logstats_rollups", after: 5, err: driver.ErrBadConn}, true, false},
+		{"ClosedConnectionAtCommit", &faultConnector{match: "COMMIT", after: 3, err: driver.ErrBadConn}, true, false},
+		{"CommitOutcomeUnknown", &faultConnector{match: "COMMIT", after: 3, err: errors.New("connection lost after COMMIT was sent"), commit: true}, true, false},
+		{"OKCompactionFails", &faultConnector{match: "DELETE FROM logstats_rollups", after: 0, err: errInjected}, false, false},
+		{"OKDeadlockRetried", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 2, err: deadlock}, false, false},
+		{"ErrLoadData", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 3, err: errInjected}, true, true},
+		{"LoadDataClosedConnection", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 2, err: driver.ErrBadConn}, true, true},
+		{"OKLoadDataDeadlockRetried", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 2, err: deadlock}, false, true},
+		// A server with local_infile off: the load goes on with INSERTs.
+		{"OKLoadDataRefused", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 1,
+			err: errors.New("Error 1148 (42000): The used command is not allowed with this MariaDB version")}, false, true},
 	}
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		want := cleanState(t, db.Dialect, "a.log", text)
 		for _, tc := range cases {
+			if tc.bulk && db.Dialect != logstats.DialectMySQL {
+				continue // LOAD DATA is MySQL's
+			}
+			if tc.bulk && db.Dialect != logstats.DialectMySQL {
+				continue // LOAD DATA is MySQL's
+			}
 			t.Run(tc.name, func(t *testing.T) {
 				db := testdb.Open(t, db.Dialect)
 				fc := &faultConnector{Connector: db.Connector, match: tc.fault.match, after: tc.fault.after, err: tc.fault.err, commit: tc.fault.commit}
@@ -168,6 +182,9 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 				defer faulty.Close()
 				ing := logstats.NewIngester(faulty)
 				ing.Dialect, ing.BatchLines = db.Dialect, 400
+				if tc.bulk {
+					ing.BulkLoader = loaddata.Loader{}
+				}
 				_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text))
 				if !fc.hasFired() {
 					t.Fatalf("the fault never fired")
@@ -667,6 +684,38 @@ func TestIngester_LoadGrowing_LongPartialLine(t *testing.T) {
 		}
 		if res.Errors[0].Line != 2 || !errors.Is(res.Errors[0], logstats.ErrLineTooLong) {
 			t.Fatalf("error %v, want line 2 too long", res.Errors[0])
+		}
+	})
+}
+
+// TestIngester_RawRowsKeepBytes checks that paths holding LOAD DATA's escape
+// and NULL markers are stored as they were written, by both writers.
+func TestIngester_RawRowsKeepBytes(t *testing.T) {
+	paths := []string{`\N`, `\`, `/a\b\\c`, `/x\0y`, `/tab\tnot`, "/nul\x00byte", "/ü"}
+	var text strings.Builder
+	for i, p := range paths {
+		fmt.Fprintf(&text, "2024-10-01 00:00:%02d cust_%d %s 200 0.1\n", i, i, p)
+	}
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		res := mustLoad(t, newIngester(db, 3), "a.log", text.String())
+		if res.Inserted != int64(len(paths)) {
+			t.Fatalf("inserted %d, want %d (errors %v)", res.Inserted, len(paths), res.Errors)
+		}
+		rows, err := db.Query(`SELECT path FROM logstats_raw_requests ORDER BY src_offset`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var p []byte
+			if err := rows.Scan(&p); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, string(p))
+		}
+		if !slices.Equal(got, paths) {
+			t.Fatalf("stored paths %q, want %q", got, paths)
 		}
 	})
 }

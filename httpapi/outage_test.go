@@ -191,7 +191,11 @@ func testOutage(t *testing.T, set outageSettings) {
 		loggen.Write(f, cfg)
 		f.Close()
 	}
-	h := httpapi.NewHandler(nil, viaProxy, logstats.NewStatsService(viaProxy), logstats.NewIngester(viaProxy), httpapi.Options{
+	// Small batches keep a load in flight over several commits, so that a
+	// cut finds one.
+	ing := logstats.NewIngester(viaProxy)
+	ing.BatchLines = 20_000
+	h := httpapi.NewHandler(nil, viaProxy, logstats.NewStatsService(viaProxy), ing, httpapi.Options{
 		LogFile: filepath.Join(dataDir, "api_requests.log"), QueryTimeout: set.queryTimeout,
 	})
 	srv := newHTTPServer(t, h)

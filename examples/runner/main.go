@@ -20,6 +20,7 @@ import (
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/dsn"
+	"github.com/logstats/logstats/loaddata"
 )
 
 func main() {
@@ -103,6 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	defer db.Close()
 	ing := logstats.NewIngester(db)
+	ing.BulkLoader = loaddata.Loader{} // LOAD DATA on MySQL; unused on SQLite
 	ing.Strict, ing.BatchLines, ing.Location = *strict, *batch, loc
 
 	for _, in := range inputs {

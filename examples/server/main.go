@@ -25,6 +25,7 @@ import (
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/httpapi"
 	"github.com/logstats/logstats/internal/dsn"
+	"github.com/logstats/logstats/loaddata"
 )
 
 func main() {
@@ -85,6 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger.Info("database ready", "db", d.String(), "from", from)
 
 	ing := logstats.NewIngester(db)
+	ing.BulkLoader = loaddata.Loader{} // LOAD DATA on MySQL; unused on SQLite
 	ing.Location = loc
 	for _, path := range loads {
 		res, err := ing.LoadFile(ctx, path)
