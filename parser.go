@@ -1,6 +1,7 @@
 package logstats
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -143,24 +144,7 @@ func (p *Parser) parse(line []byte) (Entry, *ParseError) {
 		line = line[:n-1]
 	}
 	var fields [6][]byte
-	n := 0
-	for i := 0; i < len(line); {
-		for i < len(line) && isSep(line[i]) {
-			i++
-		}
-		if i == len(line) {
-			break
-		}
-		j := i
-		for j < len(line) && !isSep(line[j]) {
-			j++
-		}
-		if n < len(fields) {
-			fields[n] = line[i:j]
-		}
-		n++
-		i = j
-	}
+	n := splitFields(line, &fields)
 	if n == 0 {
 		return Entry{}, errBlankLine
 	}
@@ -195,7 +179,15 @@ func (p *Parser) parse(line []byte) (Entry, *ParseError) {
 	if perr != nil {
 		return Entry{}, perr
 	}
-	ts := time.Date(date.Year, date.Month, date.Day, hour, min, sec, nsec, loc)
+	var ts time.Time
+	if loc == time.UTC {
+		// The common case, without time.Date's normalisation and zone
+		// lookup: the fields are already checked.
+		unix := daysSinceEpoch(date)*86400 + int64(hour*3600+min*60+sec)
+		ts = time.Unix(unix, int64(nsec)).UTC()
+	} else {
+		ts = time.Date(date.Year, date.Month, date.Day, hour, min, sec, nsec, loc)
+	}
 	if loc != time.UTC {
 		// Days are UTC days, which must be dates too.
 		if y := ts.UTC().Year(); y < 1 || y > 9999 {
@@ -212,6 +204,56 @@ func (p *Parser) parse(line []byte) (Entry, *ParseError) {
 }
 
 func isSep(c byte) bool { return c == ' ' || c == '\t' }
+
+// splitFields stores the first len(fields) whitespace-separated fields of
+// line in fields and returns how many fields line has.
+func splitFields(line []byte, fields *[6][]byte) int {
+	if bytes.IndexByte(line, '\t') >= 0 {
+		return splitFieldsSlow(line, fields)
+	}
+	// No tabs (the usual case): fields end at spaces, which IndexByte finds
+	// many bytes at a time.
+	n := 0
+	for i := 0; i < len(line); {
+		if line[i] == ' ' {
+			i++
+			continue
+		}
+		j := bytes.IndexByte(line[i:], ' ')
+		if j < 0 {
+			j = len(line)
+		} else {
+			j += i
+		}
+		if n < len(fields) {
+			fields[n] = line[i:j]
+		}
+		n++
+		i = j
+	}
+	return n
+}
+
+// splitFieldsSlow is splitFields for lines holding tabs.
+func splitFieldsSlow(line []byte, fields *[6][]byte) int {
+	n := 0
+	for i := 0; i < len(line); {
+		if isSep(line[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(line) && !isSep(line[j]) {
+			j++
+		}
+		if n < len(fields) {
+			fields[n] = line[i:j]
+		}
+		n++
+		i = j
+	}
+	return n
+}
 
 func fieldError(kind error, format string, value []byte) *ParseError {
 	return &ParseError{Reason: fmt.Sprintf(format, truncateForMessage(string(value))), Err: kind}
@@ -309,6 +351,21 @@ func parseDateBytes(b []byte) (Date, bool) {
 		return Date{}, false
 	}
 	return Date{y, time.Month(m), d}, true
+}
+
+// daysSinceEpoch returns the days from 1970-01-01 to d in the proleptic
+// Gregorian calendar (Howard Hinnant's days_from_civil).
+func daysSinceEpoch(d Date) int64 {
+	y, m := int64(d.Year), int64(d.Month)
+	if m <= 2 {
+		y--
+	}
+	era := y / 400 // y >= 0: years 1-9999
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + int64(d.Day) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
 }
 
 func daysIn(m time.Month, year int) int {
