@@ -51,6 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	batch := fs.Int("batch", logstats.DefaultBatchLines, "lines per transaction")
 	timezone := fs.String("timezone", "UTC", "time zone of the logs' timestamps (an IANA name)")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
+	dryRun := fs.Bool("dry-run", false, "only parse the files, on every core, and report what a load would; touch no database")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,6 +99,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	})
 	defer stopClosing()
 
+	if *dryRun {
+		for _, in := range inputs {
+			if err := checkOne(ctx, in, loc, stdout, stderr); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	db, _, _, err := dbFlags.Open(ctx, getenv)
 	if err != nil {
 		return err
@@ -126,8 +135,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 type input struct {
 	name     string
 	r        *countingReader
-	size     int64 // 0 when unknown (stdin)
-	complete bool  // a last line without a newline is a line (stdin, -complete)
+	file     io.Reader // the open file, or stdin
+	size     int64     // 0 when unknown (stdin)
+	complete bool      // a last line without a newline is a line (stdin, -complete)
 	close    func() error
 }
 
@@ -152,7 +162,33 @@ func openInput(name string, stdin io.Reader) (input, error) {
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		size = fi.Size()
 	}
-	return input{name: name, r: &countingReader{r: f}, size: size, close: f.Close}, nil
+	return input{name: name, r: &countingReader{r: f}, file: f, size: size, close: f.Close}, nil
+}
+
+// checkOne parses in without loading it (-dry-run).
+func checkOne(ctx context.Context, in input, loc *time.Location, stdout, stderr io.Writer) error {
+	start := time.Now()
+	opts := logstats.CheckOptions{Location: loc, MaxErrors: maxShownErrors}
+	var res *logstats.CheckResult
+	var err error
+	if f, ok := in.file.(*os.File); ok && in.size > 0 {
+		res, err = logstats.CheckFile(ctx, f.Name(), opts)
+	} else {
+		res, err = logstats.Check(ctx, in.r, opts)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", in.name, err)
+	}
+	elapsed := time.Since(start)
+	fmt.Fprintf(stdout, "%s: %d lines, %d valid, %d malformed, parsed in %.3fs (%s lines/s); nothing loaded (-dry-run)\n",
+		in.name, res.Lines, res.Requests, res.Malformed, elapsed.Seconds(), thousands(int64(float64(res.Lines)/max(elapsed.Seconds(), 1e-9))))
+	if len(res.Errors) > 0 {
+		fmt.Fprintf(stderr, "%s: malformed lines (first %d of %d):\n", in.name, len(res.Errors), res.Malformed)
+		for _, e := range res.Errors {
+			fmt.Fprintf(stderr, "  %s\n", e)
+		}
+	}
+	return nil
 }
 
 func loadOne(ctx context.Context, ing *logstats.Ingester, in input, showProgress bool, stdout, stderr io.Writer) error {

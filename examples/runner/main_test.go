@@ -159,3 +159,37 @@ func TestMain_ExitCodes(t *testing.T) {
 		t.Fatalf("missing file: stderr %q, want one line", stderr.String())
 	}
 }
+
+// TestRun_DryRun checks that -dry-run reports what a load would (the same
+// lines and malformed lines) and creates no database.
+func TestRun_DryRun(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite://" + filepath.Join(dir, "x.db")
+	loadOut, loadErr, err := runner(t, "", "-dsn", dsn, sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := summary.FindStringSubmatch(strings.TrimSpace(loadOut))
+	dryDSN := "sqlite://" + filepath.Join(dir, "never.db")
+	for _, args := range [][]string{{"-dry-run", "-dsn", dryDSN, sample}, {"-dry-run", "-dsn", dryDSN, "-"}} {
+		stdin := ""
+		if args[len(args)-1] == "-" {
+			b, _ := os.ReadFile(sample)
+			stdin = string(b)
+		}
+		stdout, stderr, err := runner(t, stdin, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		d := regexp.MustCompile(`^\S+: (\d+) lines, (\d+) valid, (\d+) malformed, parsed in .*nothing loaded \(-dry-run\)$`).FindStringSubmatch(strings.TrimSpace(stdout))
+		if d == nil || m == nil || d[1] != m[2] || d[3] != m[5] || d[2] != m[3] {
+			t.Fatalf("%v: dry run says %q, the load said %q", args, stdout, loadOut)
+		}
+		if stderr[strings.Index(stderr, ":"):] != loadErr[strings.Index(loadErr, ":"):] {
+			t.Fatalf("%v: dry run lists\n%s\nthe load listed\n%s", args, stderr, loadErr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "never.db")); !os.IsNotExist(err) {
+		t.Fatalf("-dry-run created the database (%v)", err)
+	}
+}
