@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -51,6 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	batch := fs.Int("batch", logstats.DefaultBatchLines, "lines per transaction")
 	timezone := fs.String("timezone", "UTC", "time zone of the logs' timestamps (an IANA name)")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (for go tool pprof)")
 	dryRun := fs.Bool("dry-run", false, "only parse the files, on every core, and report what a load would; touch no database")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -99,6 +101,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	})
 	defer stopClosing()
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *dryRun {
 		for _, in := range inputs {
 			if err := checkOne(ctx, in, loc, stdout, stderr); err != nil {

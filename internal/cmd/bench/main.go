@@ -1,0 +1,107 @@
+// Command bench measures logstats against reference tools on this machine,
+// side by side in one run, and writes BENCHMARKS.md. Run it through
+// scripts/bench.sh, which builds the binaries it drives and installs the
+// reference tools.
+//
+// Every figure it writes is measured here, in this run: each load and query
+// of logstats is paired with a reference doing the same work on the same
+// input (MariaDB's LOAD DATA, sqlite3's .import, GoAccess, awk, a seed-style
+// query, the server's /health/), and the report gives their ratio.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is what the flags set.
+type config struct {
+	bin        string // directory of the built runner, server and loggen
+	work       string // scratch directory for logs and databases
+	out        string // BENCHMARKS.md path
+	sizes      []int
+	reps       int // repetitions of each measurement on inputs of ≤ 1M lines
+	statsN     int // stats requests per size and backend
+	wrkFor     time.Duration
+	wrkConns   int
+	mysqlUser  string
+	mysqlHost  string
+	mysqlPort  string
+	moduleRoot string
+}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("bench: ")
+	var cfg config
+	sizes := flag.String("sizes", "100000,1000000", "log sizes in lines, comma-separated")
+	flag.StringVar(&cfg.bin, "bin", "", "directory holding the built runner, server and loggen binaries (required)")
+	flag.StringVar(&cfg.work, "work", filepath.Join(os.TempDir(), "logstats-bench"), "scratch directory (logs and databases; 10M lines need about 3 GB)")
+	flag.StringVar(&cfg.out, "out", "BENCHMARKS.md", "report to write")
+	flag.IntVar(&cfg.reps, "reps", 3, "repetitions of each measurement on logs of up to 1M lines (the median is reported); larger logs run once")
+	flag.IntVar(&cfg.statsN, "stats-requests", 200, "stats requests per size, backend and path")
+	flag.DurationVar(&cfg.wrkFor, "wrk-duration", 20*time.Second, "duration of each wrk run")
+	flag.IntVar(&cfg.wrkConns, "wrk-connections", 64, "wrk connections")
+	flag.StringVar(&cfg.mysqlUser, "mysql-user", "root", "MariaDB/MySQL user (password from $MYSQL_PWD)")
+	flag.StringVar(&cfg.mysqlHost, "mysql-host", "127.0.0.1", "MariaDB/MySQL host")
+	flag.StringVar(&cfg.mysqlPort, "mysql-port", "3306", "MariaDB/MySQL port")
+	flag.StringVar(&cfg.moduleRoot, "module", ".", "the logstats module's directory, for go test -bench")
+	flag.Parse()
+	if cfg.bin == "" {
+		log.Fatal("-bin is required; run scripts/bench.sh")
+	}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1000 {
+			log.Fatalf("-sizes: %q is not a size of at least 1000 lines", s)
+		}
+		cfg.sizes = append(cfg.sizes, n)
+	}
+	if err := os.MkdirAll(cfg.work, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := run(ctx, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.out, []byte(rep.markdown()), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("wrote %s", cfg.out)
+}
+
+// run measures every size and returns the report.
+func run(ctx context.Context, cfg config) (*report, error) {
+	b := &bench{cfg: cfg}
+	rep := &report{Started: time.Now().UTC(), Cfg: cfg}
+	var err error
+	if rep.Machine, err = b.machine(ctx); err != nil {
+		return nil, err
+	}
+	log.Printf("machine: %s", rep.Machine.CPU)
+	if rep.ParseBench, err = b.parseBenchmark(ctx); err != nil {
+		return nil, err
+	}
+	for _, n := range cfg.sizes {
+		s, err := b.size(ctx, n)
+		if err != nil {
+			return nil, fmt.Errorf("%d lines: %w", n, err)
+		}
+		rep.Sizes = append(rep.Sizes, s)
+	}
+	if rep.Profiles, err = b.profiles(ctx, rep); err != nil {
+		return nil, err
+	}
+	rep.Elapsed = time.Since(rep.Started)
+	return rep, nil
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// profiles takes a CPU profile of the runner for each kind of target that
+// was missed, on the largest log of at most 1M lines: the load on MySQL, on
+// SQLite, and the dry run.
+func (b *bench) profiles(ctx context.Context, rep *report) ([]profile, error) {
+	missed := make(map[string]bool)
+	for _, t := range rep.targets() {
+		if t.met {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(t.what, "MySQL ingest"):
+			missed["mysql"] = true
+		case strings.HasPrefix(t.what, "SQLite ingest"):
+			missed["sqlite"] = true
+		case strings.HasPrefix(t.what, "parse only"):
+			missed["parse"] = true
+		}
+	}
+	if len(missed) == 0 {
+		return nil, nil
+	}
+	n := b.wrkSize()
+	logPath := filepath.Join(b.cfg.work, fmt.Sprintf("profile-%d.log", n))
+	if _, err := b.run(ctx, b.bin("loggen"), "-lines", strconv.Itoa(n), "-o", logPath); err != nil {
+		return nil, err
+	}
+	defer os.Remove(logPath)
+	prof := filepath.Join(b.cfg.work, "cpu.pprof")
+	sqlitePath := filepath.Join(b.cfg.work, "profile.db")
+	defer removeDB(sqlitePath)
+	var out []profile
+	for _, kind := range []string{"mysql", "sqlite", "parse"} {
+		if !missed[kind] {
+			continue
+		}
+		args := []string{"-progress", "off", "-complete", "-cpuprofile", prof}
+		title := ""
+		switch kind {
+		case "mysql":
+			if err := b.freshMySQL(ctx, "bench_profile"); err != nil {
+				return nil, err
+			}
+			args = append(args, "-dsn", b.mysqlDSN("bench_profile"))
+			title = fmt.Sprintf("Runner loading %s lines into MySQL (the client's CPU only; the server's work is not in it)", count(n))
+		case "sqlite":
+			removeDB(sqlitePath)
+			args = append(args, "-dsn", "sqlite://"+sqlitePath)
+			title = fmt.Sprintf("Runner loading %s lines into SQLite", count(n))
+		case "parse":
+			args = append(args, "-dry-run")
+			title = fmt.Sprintf("Runner -dry-run on %s lines", count(n))
+		}
+		log.Printf("profiling: %s", title)
+		if _, err := b.run(ctx, b.bin("runner"), append(args, logPath)...); err != nil {
+			return nil, err
+		}
+		top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount", "25", b.bin("runner"), prof).Output()
+		if err != nil {
+			return nil, fmt.Errorf("go tool pprof: %v", err)
+		}
+		out = append(out, profile{
+			Title:   title,
+			Command: "runner " + strings.Join(args, " ") + " LOG && go tool pprof -top -nodecount 25 runner " + filepath.Base(prof),
+			Top:     string(top),
+		})
+	}
+	b.sql(ctx, "", "DROP DATABASE IF EXISTS bench_profile")
+	return out, nil
+}
