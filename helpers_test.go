@@ -177,7 +177,11 @@ func checkStats(t testing.TB, db *sql.DB, entries []logstats.Entry, from logstat
 // statsMismatch is checkStats returning what differs, for callers on other
 // goroutines than the test's.
 func statsMismatch(db *sql.DB, entries []logstats.Entry, from logstats.Date, to *logstats.Date, percentiles []logstats.Percentile) error {
-	svc := logstats.NewStatsService(db)
+	return serviceMismatch(logstats.NewStatsService(db), entries, from, to, percentiles)
+}
+
+// serviceMismatch is statsMismatch asking svc.
+func serviceMismatch(svc *logstats.StatsService, entries []logstats.Entry, from logstats.Date, to *logstats.Date, percentiles []logstats.Percentile) error {
 	for _, c := range append(customersOf(entries), "nobody") {
 		got, err := svc.FindStats(context.Background(), c, logstats.StatsFilter{From: from, To: to, Percentiles: percentiles})
 		if err != nil {

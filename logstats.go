@@ -121,7 +121,23 @@ func (d Date) String() string {
 	if d.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	var b [10]byte
+	out, _ := d.AppendText(b[:0])
+	return string(out)
+}
+
+// AppendText appends d as YYYY-MM-DD (nothing for the zero Date), as
+// [encoding.TextAppender] does.
+func (d Date) AppendText(b []byte) ([]byte, error) {
+	if d.IsZero() {
+		return b, nil
+	}
+	if d.Year < 0 || d.Year > 9999 || d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > 31 {
+		return fmt.Appendf(b, "%04d-%02d-%02d", d.Year, d.Month, d.Day), nil
+	}
+	y, m, day := d.Year, int(d.Month), d.Day
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10%10), byte('0'+m%10), '-', byte('0'+day/10%10), byte('0'+day%10)), nil
 }
 
 // IsZero reports whether d is the zero Date.

@@ -48,7 +48,21 @@ func (ing *Ingester) Prune(ctx context.Context, before Date) (*PruneResult, erro
 				return res, fmt.Errorf("prune %s %s: %w", k.customer, k.day.Date, err)
 			}
 		}
+		if err := ing.touchLedger(ctx); err != nil {
+			return res, fmt.Errorf("prune: %w", err)
+		}
 	}
+}
+
+// touchLedger moves every source's updated_us past the latest one, which
+// tells caches of stats (StatsService.CacheFor) that rollups changed.
+func (ing *Ingester) touchLedger(ctx context.Context) error {
+	var latest int64
+	if err := ing.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(updated_us), 0) FROM logstats_sources`).Scan(&latest); err != nil {
+		return err
+	}
+	_, err := ing.db.ExecContext(ctx, `UPDATE logstats_sources SET updated_us = ?`, max(ing.now().UnixMicro(), latest+1))
+	return err
 }
 
 type customerDay struct {

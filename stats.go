@@ -13,9 +13,23 @@ import (
 // StatsService answers statistics queries from the rollups the Ingester
 // maintains. It never reads raw requests: a query reads one rollup row per day
 // in its range (a few more while loads are running), whatever the number of
-// requests. It is safe for concurrent use.
+// requests. It is safe for concurrent use; set its fields before the first
+// query.
 type StatsService struct {
-	db *sql.DB
+	// CacheFor, when positive, keeps answers in memory. A cached answer is
+	// served without asking the database for up to CacheFor after the
+	// service last checked the source ledger; then one small query on the
+	// ledger tells whether any load or Prune committed since, and if so the
+	// cache is dropped. Answers may thus lag a commit by up to CacheFor.
+	// Changes made to the tables by hand are not seen until the next load.
+	// Default 0: no cache.
+	CacheFor time.Duration
+	// CacheEntries bounds the number of cached answers (the cache is
+	// emptied when it is full). Default DefaultCacheEntries.
+	CacheEntries int
+
+	db    *sql.DB
+	cache statsCache
 }
 
 // NewStatsService returns a StatsService that reads from db. It does no I/O.
@@ -89,6 +103,23 @@ func (s *StatsService) FindStats(ctx context.Context, customerID string, f Stats
 	if f.To != nil && !f.From.IsZero() && f.To.Before(f.From) {
 		return nil, fmt.Errorf("%w: to (%s) is before from (%s)", ErrInvalidRange, f.To, f.From)
 	}
+	if s.CacheFor <= 0 {
+		return s.findStats(ctx, customerID, f)
+	}
+	key := cacheKey(customerID, f)
+	st, gen := s.lookup(ctx, key)
+	if st == nil {
+		var err error
+		if st, err = s.findStats(ctx, customerID, f); err != nil {
+			return nil, err
+		}
+		s.store(key, st, gen)
+	}
+	return st.clone(), nil
+}
+
+// findStats is FindStats without the cache.
+func (s *StatsService) findStats(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
 	query := `SELECT day, ` + rollupValueColumns + ` FROM logstats_rollups WHERE customer_id = ?`
 	args := []any{customerID}
 	if !f.From.IsZero() {

@@ -210,3 +210,71 @@ func mustPercentile(t testing.TB, s string) logstats.Percentile {
 	}
 	return p
 }
+
+// TestStatsService_Cache checks that cached answers are answers: served
+// again while nothing was committed, dropped after a load or a prune once
+// CacheFor has passed, and not shared with callers who change them.
+func TestStatsService_Cache(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		entries := randomEntries(rand.New(rand.NewPCG(3, 4)), 900)
+		first, rest := entries[:500], entries[500:]
+		ing := newIngester(db, 200)
+		mustLoad(t, ing, "a.log", formatLog(first))
+		ps := []logstats.Percentile{mustPercentile(t, "90")}
+
+		// Served from memory: rollups deleted by hand (not through a load)
+		// are not seen within CacheFor.
+		sticky := logstats.NewStatsService(db.DB)
+		sticky.CacheFor = time.Hour
+		if err := serviceMismatch(sticky, first, logstats.Date{}, nil, ps); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`DELETE FROM logstats_rollups WHERE customer_id = ?`, first[0].CustomerID); err != nil {
+			t.Fatal(err)
+		}
+		if err := serviceMismatch(sticky, first, logstats.Date{}, nil, ps); err != nil {
+			t.Fatalf("the answer was not cached: %v", err)
+		}
+		got, err := sticky.FindStats(context.Background(), first[0].CustomerID, logstats.StatsFilter{Percentiles: ps})
+		if err != nil || len(got.Daily) == 0 {
+			t.Fatalf("FindStats: %v, %v", got, err)
+		}
+		got.Stats.TotalRequests, got.Daily[0].Stats.Percentiles[0].Latency = -1, -1
+		if err := serviceMismatch(sticky, first, logstats.Date{}, nil, ps); err != nil {
+			t.Fatalf("a caller's change reached the cache: %v", err)
+		}
+
+		// Start again from a database the load made, with a short CacheFor:
+		// loads and prunes show once it has passed.
+		db = testdb.Open(t, db.Dialect)
+		ing = newIngester(db, 200)
+		mustLoad(t, ing, "a.log", formatLog(first))
+		svc := logstats.NewStatsService(db.DB)
+		svc.CacheFor = 20 * time.Millisecond
+		if err := serviceMismatch(svc, first, logstats.Date{}, nil, ps); err != nil {
+			t.Fatal(err)
+		}
+		mustLoad(t, ing, "a.log", formatLog(first)+formatLog(rest))
+		time.Sleep(3 * svc.CacheFor)
+		if err := serviceMismatch(svc, entries, logstats.Date{}, nil, ps); err != nil {
+			t.Fatalf("after a load: %v", err)
+		}
+		before := logstats.Date{Year: 2024, Month: time.October, Day: 3}
+		if _, err := ing.Prune(context.Background(), before); err != nil {
+			t.Fatal(err)
+		}
+		var kept []logstats.Entry
+		for _, e := range entries {
+			if !logstats.DateOf(e.Time).Before(before) {
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) == len(entries) || len(kept) == 0 {
+			t.Fatalf("the prune date keeps %d of %d requests; pick one that splits them", len(kept), len(entries))
+		}
+		time.Sleep(3 * svc.CacheFor)
+		if err := serviceMismatch(svc, kept, logstats.Date{}, nil, ps); err != nil {
+			t.Fatalf("after a prune: %v", err)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -22,10 +23,20 @@ func encode(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		body = []byte(`{"error":"internal error: response could not be encoded"}`)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	writeJSON(w, status, body)
+}
+
+// writeJSON writes body, a JSON document, and a newline.
+// With its Content-Length known, net/http sends the response in one piece
+// rather than in chunks of its 2 KiB buffer.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	body = append(body, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	w.Write(body)
 }
 
 type errorResponse struct {

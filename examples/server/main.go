@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	maxBody := fs.Int64("max-body", httpapi.DefaultMaxBodyBytes, "largest log upload in bytes, after decompression")
 	timezone := fs.String("timezone", "UTC", "time zone of the logs' timestamps (an IANA name)")
 	readHeaderTimeout := fs.Duration("read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
+	cacheFor := fs.Duration("cache-for", time.Second, "how long stats answers are served from memory before the server checks (one small query)\nwhether a load or prune committed since; 0 turns the cache off")
 	grace := fs.Duration("shutdown-grace", 20*time.Second, "on SIGINT or SIGTERM, how long requests and loads in flight may take to finish\nbefore they are cancelled (a cancelled load rolls back its current batch)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -103,7 +104,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *dataDir == "" {
 		*dataDir = filepath.Dir(*logFile)
 	}
-	handler := httpapi.NewHandler(logger, db, logstats.NewStatsService(db), ing, httpapi.Options{
+	stats := logstats.NewStatsService(db)
+	stats.CacheFor = *cacheFor
+	handler := httpapi.NewHandler(logger, db, stats, ing, httpapi.Options{
 		LogFile: *logFile, DataDir: *dataDir, LoadToken: *token, MaxBodyBytes: *maxBody,
 	})
 	// Requests get a base context that outlives shutdown's grace period only

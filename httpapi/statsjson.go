@@ -1,0 +1,202 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/logstats/logstats"
+)
+
+// appendStatsResponse appends the JSON of a stats answer:
+//
+//	{"customer_id": ..., "from_date": "YYYY-MM-DD", "to_date": "YYYY-MM-DD" or null,
+//	 "stats": STATS, "daily": [{"date": "YYYY-MM-DD", STATS fields...}, ...]}
+//
+// where STATS is {"total_requests", "total_successful_requests",
+// "total_failed_requests", "uptime", "average_latency", "median_latency",
+// "p99_latency", "min_latency", "max_latency" (seconds; null without
+// requests), "requests_by_status_class": {"2xx": n, ...} (classes with
+// requests), and, when percentiles were asked for, "latency_percentiles":
+// {"p90": seconds, ...} in the order asked}.
+//
+// It writes the bytes encoding/json writes for that shape (a test holds it
+// to that), without reflection: a stats answer is the hot path of the API,
+// and encoding/json took most of its time.
+func appendStatsResponse(b []byte, st *logstats.CustomerStats, f logstats.StatsFilter) []byte {
+	b = append(b, `{"customer_id":`...)
+	b = appendJSONString(b, st.CustomerID)
+	b = append(b, `,"from_date":"`...)
+	b = appendDate(b, f.From)
+	b = append(b, `","to_date":`...)
+	if f.To != nil {
+		b = append(b, '"')
+		b = appendDate(b, *f.To)
+		b = append(b, '"')
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, `,"stats":{`...)
+	b = appendStatsFields(b, &st.Stats, f.Percentiles)
+	b = append(b, `},"daily":[`...)
+	for i := range st.Daily {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"date":"`...)
+		b = appendDate(b, st.Daily[i].Date)
+		b = append(b, `",`...)
+		b = appendStatsFields(b, &st.Daily[i].Stats, f.Percentiles)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+func appendStatsFields(b []byte, st *logstats.Stats, percentiles []logstats.Percentile) []byte {
+	b = append(b, `"total_requests":`...)
+	b = strconv.AppendInt(b, st.TotalRequests, 10)
+	b = append(b, `,"total_successful_requests":`...)
+	b = strconv.AppendInt(b, st.SuccessfulRequests, 10)
+	b = append(b, `,"total_failed_requests":`...)
+	b = strconv.AppendInt(b, st.FailedRequests, 10)
+	none := st.TotalRequests == 0
+	b = append(b, `,"uptime":`...)
+	if none {
+		b = append(b, "null"...)
+	} else {
+		b = appendUptime(b, st.Uptime)
+	}
+	for _, l := range [...]struct {
+		name string
+		d    time.Duration
+	}{
+		{`,"average_latency":`, st.AverageLatency},
+		{`,"median_latency":`, st.MedianLatency},
+		{`,"p99_latency":`, st.P99Latency},
+		{`,"min_latency":`, st.MinLatency},
+		{`,"max_latency":`, st.MaxLatency},
+	} {
+		b = append(b, l.name...)
+		b = appendSeconds(b, l.d, none)
+	}
+	b = append(b, `,"requests_by_status_class":{`...)
+	first := true
+	for i, n := range st.RequestsByStatusClass {
+		if n == 0 {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"', byte('1'+i), 'x', 'x', '"', ':')
+		b = strconv.AppendInt(b, n, 10)
+	}
+	b = append(b, '}')
+	if len(percentiles) > 0 {
+		b = append(b, `,"latency_percentiles":{`...)
+		for i, p := range percentiles {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, "p"+p.String())
+			b = append(b, ':')
+			b = appendSeconds(b, percentileLatency(st, i), none || i >= len(st.Percentiles))
+		}
+		b = append(b, '}')
+	}
+	return b
+}
+
+func percentileLatency(st *logstats.Stats, i int) time.Duration {
+	if i < len(st.Percentiles) {
+		return st.Percentiles[i].Latency
+	}
+	return 0
+}
+
+// appendSeconds appends a whole number of microseconds as seconds, or null.
+// encoding/json would write float64(µs)/1e6 in its shortest form, which is
+// the exact decimal (0.115, not 0.11499999): the division is correctly
+// rounded, and two decimals of at most 15 significant digits never round to
+// the same float64. So the decimal is written from the integer directly.
+func appendSeconds(b []byte, d time.Duration, null bool) []byte {
+	if null {
+		return append(b, "null"...)
+	}
+	return appendDecimal(b, d.Microseconds(), 6)
+}
+
+// appendUptime appends an uptime, a percentage rounded to 2 decimals, as
+// encoding/json writes it (see appendSeconds).
+func appendUptime(b []byte, u float64) []byte {
+	if u < 0 || u > 100 || math.IsNaN(u) {
+		return appendJSONFloat(b, u)
+	}
+	return appendDecimal(b, int64(math.Round(u*100)), 2)
+}
+
+// appendDecimal appends n / 10^places in its shortest decimal form
+// (trailing zeros of the fraction dropped), for 0 <= n < 10^15.
+func appendDecimal(b []byte, n int64, places int) []byte {
+	if n < 0 || n >= 1e15 {
+		pow := math.Pow10(places)
+		return appendJSONFloat(b, float64(n)/pow)
+	}
+	pow := int64(1)
+	for range places {
+		pow *= 10
+	}
+	b = strconv.AppendInt(b, n/pow, 10)
+	frac := n % pow
+	if frac == 0 {
+		return b
+	}
+	var digits [18]byte
+	for i := places - 1; i >= 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	end := places
+	for digits[end-1] == '0' {
+		end--
+	}
+	return append(append(b, '.'), digits[:end]...)
+}
+
+// appendJSONFloat formats f as encoding/json does.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// 1e-07 becomes 1e-7, as encoding/json writes it.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+func appendDate(b []byte, d logstats.Date) []byte {
+	b, _ = d.AppendText(b)
+	return b
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it (HTML-safe, invalid UTF-8 replaced).
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}

@@ -1,0 +1,168 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/logstats/logstats"
+)
+
+// The shape of a stats answer, for encoding/json: the reference that
+// appendStatsResponse must match byte for byte.
+type refResponse struct {
+	CustomerID string       `json:"customer_id"`
+	FromDate   string       `json:"from_date"`
+	ToDate     *string      `json:"to_date"`
+	Stats      refStatsJSON `json:"stats"`
+	Daily      []refDayJSON `json:"daily"`
+}
+
+type refStatsJSON struct {
+	TotalRequests           int64            `json:"total_requests"`
+	TotalSuccessfulRequests int64            `json:"total_successful_requests"`
+	TotalFailedRequests     int64            `json:"total_failed_requests"`
+	Uptime                  *float64         `json:"uptime"`
+	AverageLatency          *float64         `json:"average_latency"`
+	MedianLatency           *float64         `json:"median_latency"`
+	P99Latency              *float64         `json:"p99_latency"`
+	MinLatency              *float64         `json:"min_latency"`
+	MaxLatency              *float64         `json:"max_latency"`
+	RequestsByStatusClass   map[string]int64 `json:"requests_by_status_class"`
+	LatencyPercentiles      *refPercentiles  `json:"latency_percentiles,omitempty"`
+}
+
+type refDayJSON struct {
+	Date string `json:"date"`
+	refStatsJSON
+}
+
+type refPercentiles struct {
+	names  []logstats.Percentile
+	values []*float64
+}
+
+func (p *refPercentiles) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, name := range p.names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, _ := json.Marshal("p" + name.String())
+		v, _ := json.Marshal(p.values[i])
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	return append(b, '}'), nil
+}
+
+func refSeconds(d time.Duration) *float64 {
+	v := float64(d.Microseconds()) / 1e6
+	return &v
+}
+
+func refStats(st logstats.Stats, ps []logstats.Percentile) refStatsJSON {
+	out := refStatsJSON{
+		TotalRequests:           st.TotalRequests,
+		TotalSuccessfulRequests: st.SuccessfulRequests,
+		TotalFailedRequests:     st.FailedRequests,
+		RequestsByStatusClass:   map[string]int64{},
+	}
+	for i, n := range st.RequestsByStatusClass {
+		if n > 0 {
+			out.RequestsByStatusClass[strconv.Itoa(i+1)+"xx"] = n
+		}
+	}
+	if len(ps) > 0 {
+		out.LatencyPercentiles = &refPercentiles{names: ps, values: make([]*float64, len(ps))}
+	}
+	if st.TotalRequests == 0 {
+		return out
+	}
+	for i := range ps {
+		if i < len(st.Percentiles) {
+			out.LatencyPercentiles.values[i] = refSeconds(st.Percentiles[i].Latency)
+		}
+	}
+	out.Uptime = &st.Uptime
+	out.AverageLatency, out.MedianLatency, out.P99Latency = refSeconds(st.AverageLatency), refSeconds(st.MedianLatency), refSeconds(st.P99Latency)
+	out.MinLatency, out.MaxLatency = refSeconds(st.MinLatency), refSeconds(st.MaxLatency)
+	return out
+}
+
+func randomStats(rng *rand.Rand, ps []logstats.Percentile) logstats.Stats {
+	var st logstats.Stats
+	if rng.IntN(5) == 0 {
+		return st // no requests
+	}
+	latency := func() time.Duration {
+		switch rng.IntN(6) {
+		case 0:
+			return 0
+		case 1:
+			return time.Microsecond * time.Duration(1+rng.IntN(9))
+		case 2:
+			return 24 * time.Hour
+		}
+		return time.Duration(rng.Int64N(int64(24 * time.Hour))).Truncate(time.Microsecond)
+	}
+	for i := range st.RequestsByStatusClass {
+		if rng.IntN(2) == 0 {
+			st.RequestsByStatusClass[i] = rng.Int64N(1 << 40)
+			st.TotalRequests += st.RequestsByStatusClass[i]
+		}
+	}
+	st.TotalRequests++
+	st.SuccessfulRequests = rng.Int64N(st.TotalRequests + 1)
+	st.FailedRequests = st.TotalRequests - st.SuccessfulRequests
+	st.Uptime = float64(rng.IntN(10001)) / 100
+	st.AverageLatency, st.MedianLatency, st.P99Latency, st.MinLatency, st.MaxLatency = latency(), latency(), latency(), latency(), latency()
+	for i := range ps {
+		st.Percentiles = append(st.Percentiles, logstats.PercentileLatency{Percentile: ps[i], Latency: latency()})
+	}
+	return st
+}
+
+// TestAppendStatsResponse holds the hand-written encoder to encoding/json's
+// bytes for the same answer.
+func TestAppendStatsResponse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	customers := []string{"cust_1", "c<&>\"\\é", "\xff\xfe", "日本", "a\u2028b"}
+	p50, _ := logstats.ParsePercentile("50")
+	p999, _ := logstats.ParsePercentile("99.9")
+	p0, _ := logstats.ParsePercentile("0")
+	for i := range 2000 {
+		var ps []logstats.Percentile
+		switch i % 3 {
+		case 1:
+			ps = []logstats.Percentile{p999}
+		case 2:
+			ps = []logstats.Percentile{p50, p0, p999}
+		}
+		f := logstats.StatsFilter{From: logstats.Date{Year: 1 + rng.IntN(9999), Month: time.Month(1 + rng.IntN(12)), Day: 1 + rng.IntN(28)}, Percentiles: ps}
+		if rng.IntN(2) == 0 {
+			to := f.From.AddDays(rng.IntN(400))
+			f.To = &to
+		}
+		st := &logstats.CustomerStats{CustomerID: customers[i%len(customers)], From: f.From, To: f.To, Stats: randomStats(rng, ps)}
+		for d := range rng.IntN(5) {
+			st.Daily = append(st.Daily, logstats.DailyStats{Date: f.From.AddDays(d), Stats: randomStats(rng, ps)})
+		}
+		ref := refResponse{CustomerID: st.CustomerID, FromDate: f.From.String(), Stats: refStats(st.Stats, ps), Daily: []refDayJSON{}}
+		if f.To != nil {
+			to := f.To.String()
+			ref.ToDate = &to
+		}
+		for _, d := range st.Daily {
+			ref.Daily = append(ref.Daily, refDayJSON{Date: d.Date.String(), refStatsJSON: refStats(d.Stats, ps)})
+		}
+		want, err := json.Marshal(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendStatsResponse(nil, st, f); string(got) != string(want) {
+			t.Fatalf("case %d:\ngot  %s\nwant %s", i, got, want)
+		}
+	}
+}
