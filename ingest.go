@@ -525,8 +525,18 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 			}
 			isNew = false
 		}
-		groups := groupByDay(b.entries)
-		err := ing.retry(ctx, func() error { return ing.commitBatch(ctx, d, src, b, groups) })
+		// The rollups are computed while the raw rows are being written
+		// (on the other core), and waited for only when they are needed.
+		groupsc := make(chan map[dayKey]*dayGroup, 1)
+		go func(entries []Entry) { groupsc <- groupByDay(entries) }(b.entries)
+		var groups map[dayKey]*dayGroup
+		getGroups := func() map[dayKey]*dayGroup {
+			if groups == nil {
+				groups = <-groupsc
+			}
+			return groups
+		}
+		err := ing.retry(ctx, func() error { return ing.commitBatch(ctx, d, src, b, getGroups) })
 		if err != nil && ctx.Err() != nil {
 			// Cancelled: the driver may report it as anything ("statement is
 			// closed", "bad connection"); say what happened.
@@ -539,7 +549,7 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 		inserted += int64(len(b.entries))
 		malformed += b.malformed
 		res.Inserted = inserted
-		for _, g := range groups {
+		for _, g := range getGroups() {
 			touched[g.key] = true
 		}
 		if committed++; committed%max(ing.CompactEvery, 1) == 0 {
@@ -685,7 +695,7 @@ func floorDiv(a, b int64) int64 {
 // commitBatch writes one batch: the ledger first (which also takes the row
 // lock that serialises loads of the source), then the raw rows and the rollup
 // rows, then commit.
-func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b *batch, groups map[dayKey]*dayGroup) error {
+func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b *batch, groups func() map[dayKey]*dayGroup) error {
 	tx, err := ing.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin batch: %w", err)
@@ -697,7 +707,7 @@ func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b 
 	if err := ing.writeRequests(ctx, tx, d, src.id, b); err != nil {
 		return err
 	}
-	if err := insertRollups(ctx, tx, d, src.id, b.endOffset, groups); err != nil {
+	if err := insertRollups(ctx, tx, d, src.id, b.endOffset, groups()); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -885,8 +895,9 @@ func (ing *Ingester) compact(ctx context.Context, d Dialect, keys map[dayKey]boo
 // compactDaysPerTx bounds the days one compaction transaction handles.
 const compactDaysPerTx = 400
 
-// compactCustomers compacts the given days of each customer, one transaction
-// per customer (and per compactDaysPerTx days), in a fixed order so that
+// compactCustomers compacts the given days of each customer, in
+// transactions of at most compactDaysPerTx days (several customers share
+// one: a commit costs a log flush on MySQL), in a fixed order so that
 // concurrent compactions lock rows in the same order.
 func (ing *Ingester) compactCustomers(ctx context.Context, d Dialect, days map[string][]string) error {
 	customers := make([]string, 0, len(days))
@@ -894,7 +905,20 @@ func (ing *Ingester) compactCustomers(ctx context.Context, d Dialect, days map[s
 		customers = append(customers, c)
 	}
 	slices.Sort(customers)
+	var group []customerDates
+	var groupDays int
 	var firstErr error
+	flush := func() {
+		if len(group) == 0 {
+			return
+		}
+		g := group
+		err := ing.retry(ctx, func() error { return compactGroup(ctx, ing.db, d, g) })
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("compact %s: %w", g[0].customer, err)
+		}
+		group, groupDays = nil, 0
+	}
 	for _, c := range customers {
 		dates := days[c]
 		slices.Sort(dates)
@@ -903,13 +927,42 @@ func (ing *Ingester) compactCustomers(ctx context.Context, d Dialect, days map[s
 				return ctx.Err()
 			}
 			chunk := dates[start:min(start+compactDaysPerTx, len(dates))]
-			err := ing.retry(ctx, func() error { return compactDays(ctx, ing.db, d, c, chunk) })
-			if err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("compact %s: %w", c, err)
+			if groupDays+len(chunk) > compactDaysPerTx {
+				flush()
 			}
+			group = append(group, customerDates{c, chunk})
+			groupDays += len(chunk)
 		}
 	}
+	flush()
 	return firstErr
+}
+
+// customerDates are days of one customer.
+type customerDates struct {
+	customer string
+	dates    []string
+}
+
+// compactGroup compacts the days of several customers in one transaction.
+func compactGroup(ctx context.Context, db *sql.DB, d Dialect, group []customerDates) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	changed := false
+	for _, cd := range group {
+		c, err := compactDays(ctx, tx, d, cd.customer, cd.dates)
+		if err != nil {
+			return err
+		}
+		changed = changed || c
+	}
+	if !changed {
+		return nil // read only: the deferred rollback ends it
+	}
+	return tx.Commit()
 }
 
 // Compact merges the rollup rows of every (customer, day) that has more than
@@ -943,15 +996,10 @@ func (ing *Ingester) Compact(ctx context.Context) error {
 }
 
 // compactDays replaces the rollup rows of each of a customer's days by their
-// merge, in one transaction. It deletes exactly the rows it read (locked on
-// MySQL, under the write lock on SQLite), so rows that a concurrent load adds
-// are never lost, whatever the isolation level.
-func compactDays(ctx context.Context, db *sql.DB, d Dialect, customer string, dates []string) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+// merge, in tx, and reports whether it changed anything. It deletes exactly
+// the rows it read (locked on MySQL, under the write lock on SQLite), so rows
+// that a concurrent load adds are never lost, whatever the isolation level.
+func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, dates []string) (bool, error) {
 	args := make([]any, 0, len(dates)+1)
 	args = append(args, customer)
 	for _, date := range dates {
@@ -961,7 +1009,7 @@ func compactDays(ctx context.Context, db *sql.DB, d Dialect, customer string, da
 		WHERE customer_id = ? AND day IN (?`+strings.Repeat(", ?", len(dates)-1)+`)
 		ORDER BY day, source_id, seq`+d.forUpdate(), args...)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer rows.Close()
 	type dayRows struct {
@@ -976,7 +1024,7 @@ func compactDays(ctx context.Context, db *sql.DB, d Dialect, customer string, da
 		var sourceID, seq int64
 		var r rollup
 		if err := scanRollup(rows, &r, &day, &sourceID, &seq); err != nil {
-			return err
+			return false, err
 		}
 		date := day.Date.String()
 		if len(all) == 0 || all[len(all)-1].date != date {
@@ -987,7 +1035,7 @@ func compactDays(ctx context.Context, db *sql.DB, d Dialect, customer string, da
 		cur.merged.merge(&r)
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return false, err
 	}
 	rows.Close()
 	var merged []*dayRows
@@ -1002,7 +1050,7 @@ func compactDays(ctx context.Context, db *sql.DB, d Dialect, customer string, da
 		}
 	}
 	if len(merged) == 0 {
-		return nil
+		return false, nil
 	}
 	// Delete the merged rows by key, up to perDelete rows a statement, across
 	// days: a statement per day would make compaction cost a round trip per
@@ -1024,13 +1072,13 @@ func compactDays(ctx context.Context, db *sql.DB, d Dialect, customer string, da
 			keys = append(keys, dr.date, dr.keys[i], dr.keys[i+1])
 			if len(keys) == 3*perDelete {
 				if err := deleteKeys(); err != nil {
-					return err
+					return false, err
 				}
 			}
 		}
 	}
 	if err := deleteKeys(); err != nil {
-		return err
+		return false, err
 	}
 	// Insert the merges in statements of at most maxRollupBlob bytes of
 	// distributions (at least one row each).
@@ -1045,11 +1093,11 @@ func compactDays(ctx context.Context, db *sql.DB, d Dialect, customer string, da
 			return appendRollupArgs(args, customer, group[i].date, 0, 0, &group[i].merged, group[i].blob)
 		})
 		if err != nil {
-			return err
+			return false, err
 		}
 		start = end
 	}
-	return tx.Commit()
+	return true, nil
 }
 
 const rollupValueColumns = "total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist"
