@@ -321,6 +321,7 @@ func (b *bench) goaccess(ctx context.Context, logPath string) (time.Duration, er
 // machineInfo describes where the figures come from.
 type machineInfo struct {
 	CPU, Kernel, Go, MariaDB string
+	Commit                   string // of the logstats checkout measured
 	Cores                    int
 	RAM, BufferPool          int64 // bytes
 	SQLite, GoAccessVersion  string
@@ -329,6 +330,11 @@ type machineInfo struct {
 
 func (b *bench) machine(ctx context.Context) (machineInfo, error) {
 	m := machineInfo{Cores: runtime.NumCPU(), Go: runtime.Version()}
+	cmd := exec.CommandContext(ctx, "git", "describe", "--always", "--dirty")
+	cmd.Dir = b.cfg.moduleRoot
+	if out, err := cmd.Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
+	}
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {

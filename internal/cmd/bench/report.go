@@ -147,6 +147,7 @@ func (r *report) markdown() string {
 	p("| OS | %s |", m.Kernel)
 	p("| MariaDB | %s, InnoDB buffer pool %s, on loopback |", m.MariaDB, mib(m.BufferPool))
 	p("| Go | %s |", m.Go)
+	p("| logstats | commit %s |", m.Commit)
 	p("| References | sqlite3 %s; %s; %s; %s |", m.SQLite, m.GoAccessVersion, m.Awk, m.Wrk)
 	p("")
 	p("## How to rerun")
