@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -52,6 +53,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	batch := fs.Int("batch", logstats.DefaultBatchLines, "lines per transaction")
 	timezone := fs.String("timezone", "UTC", "time zone of the logs' timestamps (an IANA name)")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
+	memLimit := fs.Int("memory-limit", 40, "soft limit of the Go heap in `MiB` (debug.SetMemoryLimit): the garbage collector works\nharder near it, which keeps memory flat whatever the file's size; 0 leaves Go's default\n(or $GOMEMLIMIT, which wins when set and this flag is not)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (for go tool pprof)")
 	dryRun := fs.Bool("dry-run", false, "only parse the files, on every core, and report what a load would; touch no database")
 	if err := fs.Parse(args); err != nil {
@@ -101,6 +103,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	})
 	defer stopClosing()
 
+	memLimitSet := false
+	fs.Visit(func(f *flag.Flag) { memLimitSet = memLimitSet || f.Name == "memory-limit" })
+	if *memLimit > 0 && (memLimitSet || getenv("GOMEMLIMIT") == "") {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(*memLimit) << 20))
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
