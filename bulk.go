@@ -10,8 +10,8 @@ import (
 )
 
 // A BulkLoader runs MySQL's LOAD DATA LOCAL INFILE with the file's content
-// streamed from memory, which loads raw rows about twice as fast as
-// multi-row INSERTs (BENCHMARKS.md). Package
+// streamed from memory, which spares the server parsing a statement and
+// binding parameters for every row. Package
 // github.com/logstats/logstats/loaddata provides one for
 // github.com/go-sql-driver/mysql; logstats itself imports no driver.
 type BulkLoader interface {

@@ -3,8 +3,7 @@
 -- of a few B-tree ends (one per customer) instead of one per (customer, day).
 -- The key still serves exactly-once (a line is its source and byte offset),
 -- pruning (ts_us < the first kept day, within a customer) and sharding
--- (customer first). Measured on 1M lines with LOAD DATA: 4.5 s with the old
--- key, 2.8 s with this one (BENCHMARKS.md).
+-- (customer first).
 --
 -- MySQL commits DDL implicitly, so each statement must be safe to run again
 -- after a crash between any two: the old table is recreated (empty) if a
