@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/logstats/logstats"
@@ -42,11 +41,6 @@ func pingDB(ctx context.Context, db *sql.DB) error {
 	return db.PingContext(ctx)
 }
 
-// responseBuffers recycles the buffers stats answers are encoded into: an
-// answer of 30 days is about 10 KB, and under load their garbage cost more
-// than their encoding.
-var responseBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
-
 // maxPooledResponse is the largest buffer kept for reuse.
 const maxPooledResponse = 256 << 10
 
@@ -72,11 +66,14 @@ func (s *server) handleStats() http.Handler {
 			s.handleError(w, r, err)
 			return
 		}
-		buf := responseBuffers.Get().(*[]byte)
+		buf, _ := s.buffers.Get().(*[]byte)
+		if buf == nil {
+			buf = new([]byte)
+		}
 		*buf = appendStatsResponse((*buf)[:0], st, filter)
 		writeJSON(w, http.StatusOK, *buf)
 		if cap(*buf) <= maxPooledResponse {
-			responseBuffers.Put(buf)
+			s.buffers.Put(buf)
 		}
 	})
 }
