@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // the application chooses the driver
 
@@ -107,4 +108,62 @@ func ExampleIngester_Load() {
 	// requests 3, uptime 66.67%, average 176.667ms, median 130ms, p99 296.6ms
 	// 2024-10-01 2 0
 	// 2024-10-02 1 1
+}
+
+// Check reports what a load would find in a log, and stores nothing:
+// CheckFile does the same for a file, on every core.
+func ExampleCheck() {
+	log := strings.Join([]string{
+		"2024-10-03 14:22:05 cust_17 /api/v1/orders 200 0.120",
+		"2024-10-03 14:22:06 cust_17 /api/v1/orders 5OO 0.080",
+		"",
+		"2024-10-03 14:22:07 cust_9 /health 200 0.001",
+	}, "\n")
+	res, err := logstats.Check(context.Background(), strings.NewReader(log), logstats.CheckOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%d lines, %d valid, %d malformed\n", res.Lines, res.Requests, res.Malformed)
+	for _, e := range res.Errors {
+		fmt.Println(e)
+	}
+	// Output:
+	// 4 lines, 2 valid, 1 malformed
+	// line 2: status "5OO" is not an integer
+}
+
+// With CacheFor set, a StatsService answers repeated questions from memory,
+// and notices a load or prune within CacheFor.
+func ExampleStatsService_cache() {
+	dir, _ := os.MkdirTemp("", "logstats")
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", filepath.Join(dir, "stats.db"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := logstats.Migrate(ctx, db); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := logstats.NewIngester(db).Load(ctx, "a.log", strings.NewReader("2024-10-03 14:22:05 cust_17 /a 200 0.120\n")); err != nil {
+		fmt.Println(err)
+		return
+	}
+	stats := logstats.NewStatsService(db)
+	stats.CacheFor = time.Second
+	for range 2 { // the second answer comes from memory
+		st, err := stats.FindStats(ctx, "cust_17", logstats.StatsFilter{})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(st.Stats.TotalRequests, st.Stats.MedianLatency)
+	}
+	// Output:
+	// 1 120ms
+	// 1 120ms
 }
