@@ -42,26 +42,24 @@ func readLedgerVersion(ctx context.Context, db *sql.DB) (ledgerVersion, error) {
 func (s *StatsService) lookup(ctx context.Context, key string) (*CustomerStats, uint64) {
 	c := &s.cache
 	c.mu.Lock()
-	stale := c.checked.IsZero() || time.Since(c.checked) > s.CacheFor
-	c.mu.Unlock()
-	if stale {
-		v, err := readLedgerVersion(ctx, s.db)
-		c.mu.Lock()
-		if err != nil || v != c.version {
-			// A change, or no way to tell: drop everything.
-			clear(c.entries)
-			c.gen++
-			c.version = v
-		}
-		if err == nil {
-			c.checked = time.Now()
-		} else {
-			c.checked = time.Time{}
-		}
-		c.mu.Unlock()
+	if !c.checked.IsZero() && time.Since(c.checked) <= s.CacheFor {
+		defer c.mu.Unlock()
+		return c.entries[key], c.gen
 	}
+	c.mu.Unlock() // not held during the query
+	v, err := readLedgerVersion(ctx, s.db)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err != nil || v != c.version {
+		// A change, or no way to tell: drop everything.
+		clear(c.entries)
+		c.gen++
+		c.version = v
+	}
+	c.checked = time.Time{}
+	if err == nil {
+		c.checked = time.Now()
+	}
 	return c.entries[key], c.gen
 }
 

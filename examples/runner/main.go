@@ -155,9 +155,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 type input struct {
 	name     string
 	r        *countingReader
-	file     io.Reader // the open file, or stdin
-	size     int64     // 0 when unknown (stdin)
-	complete bool      // a last line without a newline is a line (stdin, -complete)
+	size     int64 // 0 when unknown (stdin)
+	complete bool  // a last line without a newline is a line (stdin, -complete)
 	close    func() error
 }
 
@@ -182,7 +181,7 @@ func openInput(name string, stdin io.Reader) (input, error) {
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		size = fi.Size()
 	}
-	return input{name: name, r: &countingReader{r: f}, file: f, size: size, close: f.Close}, nil
+	return input{name: name, r: &countingReader{r: f}, size: size, close: f.Close}, nil
 }
 
 // checkOne parses in without loading it (-dry-run).
@@ -191,8 +190,8 @@ func checkOne(ctx context.Context, in input, loc *time.Location, stdout, stderr 
 	opts := logstats.CheckOptions{Location: loc, MaxErrors: maxShownErrors}
 	var res *logstats.CheckResult
 	var err error
-	if f, ok := in.file.(*os.File); ok && in.size > 0 {
-		res, err = logstats.CheckFile(ctx, f.Name(), opts)
+	if in.size > 0 { // a regular file, named in.name: parsed on every core
+		res, err = logstats.CheckFile(ctx, in.name, opts)
 	} else {
 		res, err = logstats.Check(ctx, in.r, opts)
 	}

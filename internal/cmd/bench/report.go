@@ -183,8 +183,7 @@ func (r *report) markdown() string {
 	p("| Lines | logstats runner | (a) seed schema | ratio | (b) raw table | ratio | runner peak RSS |")
 	p("|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range r.Sizes {
-		p("| %s | %s | %s | %.2f× | %s | %.2f× | %s |", count(s.Lines), rate(s.MySQLRunner, s.Lines), rate(s.MySQLSeedLoad, s.Lines), ratio(s.MySQLSeedLoad, s.MySQLRunner),
-			rate(s.MySQLRawLoad, s.Lines), ratio(s.MySQLRawLoad, s.MySQLRunner), mb(s.MySQLRunnerRSS))
+		p("%s", ingestRow(s.Lines, s.MySQLRunner, s.MySQLSeedLoad, s.MySQLRawLoad, s.MySQLRunnerRSS))
 	}
 	p("")
 	p("## Ingest into SQLite")
@@ -195,8 +194,7 @@ func (r *report) markdown() string {
 	p("| Lines | logstats runner | sqlite3 .import | ratio | GoAccess | ratio | runner peak RSS |")
 	p("|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range r.Sizes {
-		p("| %s | %s | %s | %.2f× | %s | %.2f× | %s |", count(s.Lines), rate(s.SQLiteRunner, s.Lines), rate(s.SQLiteImport, s.Lines), ratio(s.SQLiteImport, s.SQLiteRunner),
-			rate(s.GoAccess, s.Lines), ratio(s.GoAccess, s.SQLiteRunner), mb(s.SQLiteRunnerRSS))
+		p("%s", ingestRow(s.Lines, s.SQLiteRunner, s.SQLiteImport, s.GoAccess, s.SQLiteRunnerRSS))
 	}
 	p("")
 	p("## Parse only")
@@ -260,6 +258,13 @@ func (r *report) markdown() string {
 		}
 	}
 	return w.String()
+}
+
+// ingestRow is a row of an ingest table: the runner, two references with
+// their ratios, and the runner's peak RSS.
+func ingestRow(lines int, ours, refA, refB time.Duration, rss int64) string {
+	return fmt.Sprintf("| %s | %s | %s | %.2f× | %s | %.2f× | %s |", count(lines), rate(ours, lines),
+		rate(refA, lines), ratio(refA, ours), rate(refB, lines), ratio(refB, ours), mb(rss))
 }
 
 func count(n int) string {
