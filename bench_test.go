@@ -59,27 +59,42 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-// BenchmarkFindStats asks for 30 days of a customer's stats over 100,000
-// loaded requests.
+// BenchmarkFindStats asks for 30 days of a customer's stats: over 100,000
+// requests of 50 customers (about 70 a customer-day), and "dense", over
+// 200,000 requests of one customer (about 6,700 a day, as 10M lines of 50
+// customers would give). The ratio of the two is how the query's cost grows
+// with rows rather than days.
 func BenchmarkFindStats(b *testing.B) {
+	cases := []struct {
+		name             string
+		lines, customers int
+	}{{"100k", 100_000, 50}, {"dense", 200_000, 1}}
 	for _, d := range testdb.Dialects {
-		b.Run(d.String(), func(b *testing.B) {
-			db := testdb.Open(b, d)
-			ing := logstats.NewIngester(db.DB)
-			ing.Dialect = d
-			if _, err := ing.Load(context.Background(), "bench.log", bytes.NewReader(benchLog(b, 100_000, 1))); err != nil {
-				b.Fatal(err)
-			}
-			svc := logstats.NewStatsService(db.DB)
-			p999, _ := logstats.ParsePercentile("99.9")
-			filter := logstats.StatsFilter{From: date("2024-10-01"), To: ptr(date("2024-10-30")), Percentiles: []logstats.Percentile{p999}}
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				st, err := svc.FindStats(context.Background(), fmt.Sprintf("cust_%d", 1+i%50), filter)
-				if err != nil || st.Stats.TotalRequests == 0 {
-					b.Fatalf("FindStats: %+v, %v", st, err)
+		for _, tc := range cases {
+			b.Run(d.String()+"/"+tc.name, func(b *testing.B) {
+				db := testdb.Open(b, d)
+				ing := logstats.NewIngester(db.DB)
+				ing.Dialect, ing.BulkLoader = d, loaddata.Loader{}
+				cfg := loggen.DefaultConfig()
+				cfg.Lines, cfg.Customers = tc.lines, tc.customers
+				var log bytes.Buffer
+				if err := loggen.Write(&log, cfg); err != nil {
+					b.Fatal(err)
 				}
-			}
-		})
+				if _, err := ing.Load(context.Background(), "bench.log", &log); err != nil {
+					b.Fatal(err)
+				}
+				svc := logstats.NewStatsService(db.DB)
+				p999, _ := logstats.ParsePercentile("99.9")
+				filter := logstats.StatsFilter{From: date("2024-10-01"), To: ptr(date("2024-10-30")), Percentiles: []logstats.Percentile{p999}}
+				b.ReportAllocs()
+				for i := 0; b.Loop(); i++ {
+					st, err := svc.FindStats(context.Background(), fmt.Sprintf("cust_%d", 1+i%tc.customers), filter)
+					if err != nil || len(st.Daily) != 30 {
+						b.Fatalf("FindStats: %+v, %v", st, err)
+					}
+				}
+			})
+		}
 	}
 }

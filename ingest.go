@@ -1023,7 +1023,7 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 		var day dayValue
 		var sourceID, seq int64
 		var r rollup
-		if err := scanRollup(rows, &r, &day, &sourceID, &seq); err != nil {
+		if err := scanRollup(rows, &r, nil, &day, &sourceID, &seq); err != nil {
 			return false, err
 		}
 		date := day.Date.String()
@@ -1102,9 +1102,10 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 
 const rollupValueColumns = "total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist"
 
-// scanRollup scans rollupValueColumns, preceded by the columns in pre.
-func scanRollup(rows *sql.Rows, r *rollup, pre ...any) error {
-	var blob []byte
+// scanRollup scans rollupValueColumns, preceded by the columns in pre. The
+// distribution is carved from arena, if not nil (see decodeDistribution).
+func scanRollup(rows *sql.Rows, r *rollup, arena *[]int64, pre ...any) error {
+	var blob sql.RawBytes // decoded before the next Scan, so not copied
 	var sum int64
 	dest := append(pre, &r.total, &r.byClass[0], &r.byClass[1], &r.byClass[2], &r.byClass[3], &r.byClass[4],
 		&sum, &r.minUS, &r.maxUS, &blob)
@@ -1115,7 +1116,7 @@ func scanRollup(rows *sql.Rows, r *rollup, pre ...any) error {
 		return fmt.Errorf("%w: negative total or latency sum", ErrCorruptRollup)
 	}
 	r.sumUS = uint128{lo: uint64(sum)}
-	dist, err := decodeDistribution(blob, r.total)
+	dist, err := decodeDistribution(blob, r.total, arena)
 	if err != nil {
 		return err
 	}

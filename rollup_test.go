@@ -4,13 +4,14 @@ import (
 	"errors"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
 func TestDistribution_RoundTrip(t *testing.T) {
 	h := histogram{0: 3, 1: 1, 1000: 7, 86_400_000_000: 2}
 	d := h.distribution()
-	got, err := decodeDistribution(d.appendBinary(nil), 13)
+	got, err := decodeDistribution(d.appendBinary(nil), 13, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestDecodeDistribution_ErrCorrupt(t *testing.T) {
 		"ErrValueOverflows": {[]byte{1, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1}, 2},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := decodeDistribution(tc.b, tc.total); !errors.Is(err, ErrCorruptRollup) {
+			if _, err := decodeDistribution(tc.b, tc.total, nil); !errors.Is(err, ErrCorruptRollup) {
 				t.Fatalf("err=%v, want ErrCorruptRollup", err)
 			}
 		})
@@ -59,7 +60,8 @@ func TestQuantile_HugeCounts(t *testing.T) {
 			d.values = append(d.values, v)
 			d.counts = append(d.counts, []int64{1, 2, 1 + rng.Int64N(50_000_000_000)}[rng.IntN(3)])
 		}
-		cum := d.cumulative()
+		rd := distribution{values: d.values, counts: slices.Clone(d.counts)}.intoRanked()
+		cum := rd.cum
 		n := cum[len(cum)-1]
 		// A rank just below a bucket boundary, with a fraction of it: q =
 		// (rank + f/1000) / (n-1), so den = (n-1)*1000 and (n-1)*num
@@ -71,12 +73,12 @@ func TestQuantile_HugeCounts(t *testing.T) {
 		if round%2 == 0 { // and a plain percentile with six decimals
 			num, den = uint64(1+rng.Int64N(100_000_000)), 100_000_000
 		}
-		got := d.quantile(cum, n, num, den)
+		got := quantile(rd, n, num, den)
 		want := bigQuantile(d, n, num, den)
 		if got != want {
 			t.Fatalf("round %d: quantile(%d/%d) of %v x %v = %d, want %d", round, num, den, d.values, d.counts, got, want)
 		}
-		if d.valueAt(cum, int64(rank)) != d.valueAt(cum, int64(rank)+1) && round%2 == 1 {
+		if rd.valueAt(rank) != rd.valueAt(rank+1) && round%2 == 1 {
 			interpolated++
 		}
 	}
@@ -88,6 +90,41 @@ func TestQuantile_HugeCounts(t *testing.T) {
 	}
 	if got := roundDiv(1<<62, 10000, 1<<62); got != 10000 {
 		t.Fatalf("roundDiv(2^62 * 10000 / 2^62)=%d, want 10000", got)
+	}
+}
+
+// TestRankedUnion checks that the quantiles of several distributions searched
+// by rank equal those of their merge, for overlapping and disjoint values,
+// single values, huge counts and the extreme percentiles.
+func TestRankedUnion(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 300 {
+		var u rankedUnion
+		var merged distribution
+		for range 1 + rng.IntN(31) {
+			h := histogram{}
+			spread := []int64{1, 5, 1000, 3_000_000, 1 << 40}[rng.IntN(5)]
+			base := rng.Int64N(2_000_000)
+			for range 1 + rng.IntN(200) {
+				h[base+rng.Int64N(spread)] += []int64{1, 1, 7, 1 + rng.Int64N(1<<40)}[rng.IntN(4)]
+			}
+			d := h.distribution()
+			merged = mergeDistributions(merged, distribution{values: slices.Clone(d.values), counts: slices.Clone(d.counts)})
+			u.include(d.intoRanked())
+		}
+		all := merged.intoRanked()
+		n := all.cum[len(all.cum)-1]
+		fracs := [][2]uint64{{1, 2}, {99, 100}, {1, 1}, {1, 1_000_000}, {999, 1000}, {1 + rng.Uint64N(1e8), 1e8}}
+		for _, q := range fracs {
+			if got, want := quantile(u, n, q[0], q[1]), quantile(all, n, q[0], q[1]); got != want {
+				t.Fatalf("round %d: quantile %d/%d over %d parts = %d, merged gives %d", round, q[0], q[1], len(u.parts), got, want)
+			}
+		}
+		for _, i := range []int64{0, n - 1, rng.Int64N(n)} {
+			if got, want := u.valueAt(i), all.valueAt(i); got != want {
+				t.Fatalf("round %d: value at rank %d = %d, merged gives %d", round, i, got, want)
+			}
+		}
 	}
 }
 
@@ -122,7 +159,7 @@ func FuzzDecodeDistribution(f *testing.F) {
 	f.Add(histogram{5: 1, 9: 2}.distribution().appendBinary(nil), int64(3))
 	f.Add([]byte{1, 0}, int64(0))
 	f.Fuzz(func(t *testing.T, b []byte, total int64) {
-		d, err := decodeDistribution(b, total)
+		d, err := decodeDistribution(b, total, nil)
 		if err != nil {
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,8 +29,9 @@ type StatsService struct {
 	// emptied when it is full). Default DefaultCacheEntries.
 	CacheEntries int
 
-	db    *sql.DB
-	cache statsCache
+	db     *sql.DB
+	cache  statsCache
+	arenas sync.Pool // of *[]int64, for decoding distributions
 }
 
 // NewStatsService returns a StatsService that reads from db. It does no I/O.
@@ -137,13 +139,26 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 	}
 	defer rows.Close()
 
+	// The day's distributions live in one pooled buffer: nothing in the
+	// answer points into it.
+	arena, _ := s.arenas.Get().(*[]int64)
+	if arena == nil {
+		arena = new([]int64)
+	}
+	defer func() {
+		if cap(*arena) <= maxPooledArena {
+			*arena = (*arena)[:0]
+			s.arenas.Put(arena)
+		}
+	}()
+
 	out := &CustomerStats{CustomerID: customerID, From: f.From, To: f.To}
 	var days []rollup
 	var dates []Date
 	for rows.Next() {
 		var day dayValue
 		var r rollup
-		if err := scanRollup(rows, &r, &day); err != nil {
+		if err := scanRollup(rows, &r, arena, &day); err != nil {
 			return nil, fmt.Errorf("find stats: %w", err)
 		}
 		if n := len(dates); n > 0 && dates[n-1] == day.Date {
@@ -156,22 +171,31 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 		return nil, fmt.Errorf("find stats: %w", err)
 	}
 
+	// Each day's quantiles come from its own distribution; the range's come
+	// from all of them, searched by rank rather than merged.
 	var total rollup
-	dists := make([]distribution, len(days))
+	union := rankedUnion{parts: make([]rankedDist, 0, len(days))}
 	for i := range days {
-		out.Daily = append(out.Daily, DailyStats{Date: dates[i], Stats: days[i].stats(f.Percentiles)})
-		dists[i] = days[i].dist
-		d := days[i]
+		d := &days[i]
+		rd := d.dist.intoRanked()
+		out.Daily = append(out.Daily, DailyStats{Date: dates[i], Stats: d.stats(rd, f.Percentiles)})
+		if len(rd.values) > 0 {
+			union.include(rd)
+		}
 		d.dist = distribution{}
-		total.merge(&d)
+		total.merge(d)
 	}
-	total.dist = mergeAll(dists)
-	out.Stats = total.stats(f.Percentiles)
+	out.Stats = total.stats(union, f.Percentiles)
 	return out, nil
 }
 
-// stats computes the statistics of r.
-func (r *rollup) stats(percentiles []Percentile) Stats {
+// maxPooledArena is the largest decoding buffer findStats keeps for the next
+// query (in int64s: 8 MiB), so that one query over years of days does not pin
+// its memory.
+const maxPooledArena = 1 << 20
+
+// stats computes the statistics of r, whose latencies are those of dist.
+func (r *rollup) stats(dist ranked, percentiles []Percentile) Stats {
 	st := Stats{
 		TotalRequests:         r.total,
 		SuccessfulRequests:    r.successful(),
@@ -184,11 +208,10 @@ func (r *rollup) stats(percentiles []Percentile) Stats {
 	st.Uptime = float64(roundDiv(uint64(st.SuccessfulRequests), 10000, uint64(r.total))) / 100
 	st.AverageLatency = usDuration(meanUS(r.sumUS, r.total))
 	st.MinLatency, st.MaxLatency = usDuration(r.minUS), usDuration(r.maxUS)
-	cum := r.dist.cumulative()
-	st.MedianLatency = usDuration(r.dist.quantile(cum, r.total, 1, 2))
-	st.P99Latency = usDuration(r.dist.quantile(cum, r.total, 99, 100))
+	st.MedianLatency = usDuration(quantile(dist, r.total, 1, 2))
+	st.P99Latency = usDuration(quantile(dist, r.total, 99, 100))
 	for _, p := range percentiles {
-		st.Percentiles = append(st.Percentiles, PercentileLatency{p, usDuration(r.dist.quantile(cum, r.total, p.num, p.den))})
+		st.Percentiles = append(st.Percentiles, PercentileLatency{p, usDuration(quantile(dist, r.total, p.num, p.den))})
 	}
 	return st
 }
