@@ -9,50 +9,59 @@ import (
 	"github.com/logstats/logstats/internal/testdb"
 )
 
+// errorCase is a request the API must refuse, the status it must get and
+// what its error message must say.
+type errorCase struct {
+	name, method, path string
+	status             int
+	errContains        string
+	allow              string
+}
+
+// errorCases are the refusals TestErrors checks (and TestOpenAPI checks
+// against the OpenAPI document).
+var errorCases = []errorCase{
+	{"ErrFromMissing", "GET", "/customers/cust_1/stats/", 400, "from is required", ""},
+	{"ErrFromEmpty", "GET", "/customers/cust_1/stats/?from=", 400, "from is required", ""},
+	{"ErrFromNotADate", "GET", "/customers/cust_1/stats/?from=yesterday", 400, "YYYY-MM-DD", ""},
+	{"ErrFromImpossible", "GET", "/customers/cust_1/stats/?from=2024-02-30", 400, "real calendar date", ""},
+	{"ErrFromTimestamp", "GET", "/customers/cust_1/stats/?from=2024-10-01T00:00:00Z", 400, "YYYY-MM-DD", ""},
+	{"ErrToImpossible", "GET", "/customers/cust_1/stats/?from=2024-10-01&to=2024-13-01", 400, "to:", ""},
+	{"ErrToBeforeFrom", "GET", "/customers/cust_1/stats/?from=2024-10-02&to=2024-10-01", 400, "is before from", ""},
+	{"ErrPercentileZero", "GET", "/customers/cust_1/stats/?from=2024-10-01&percentiles=0", 400, "percentiles", ""},
+	{"ErrPercentileOver100", "GET", "/customers/cust_1/stats/?from=2024-10-01&percentiles=50,101", 400, "percentiles", ""},
+	{"ErrPercentileWord", "GET", "/customers/cust_1/stats/?from=2024-10-01&percentiles=median", 400, "percentiles", ""},
+	{"ErrTooManyPercentiles", "GET", "/customers/cust_1/stats/?from=2024-10-01&percentiles=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21", 400, "at most 20", ""},
+	{"ErrCustomerTooLong", "GET", "/customers/" + strings.Repeat("c", 129) + "/stats/?from=2024-10-01", 400, "more than the limit of 128", ""},
+	{"ErrCustomerControl", "GET", "/customers/a%1Bb/stats/?from=2024-10-01", 400, "control character", ""},
+	{"ErrCustomerSpace", "GET", "/customers/a%20b/stats/?from=2024-10-01", 400, "whitespace", ""},
+	{"ErrCustomerNotUTF8", "GET", "/customers/a%FFb/stats/?from=2024-10-01", 400, "UTF-8", ""},
+	{"ErrLimitZero", "GET", "/customers/?limit=0", 400, "limit", ""},
+	{"ErrLimitHuge", "GET", "/customers/?limit=99999999999999999999", 400, "limit", ""},
+	{"ErrUnknownRoute", "GET", "/nope", 404, "no route", ""},
+	{"ErrUnknownSubroute", "GET", "/customers/cust_1/other", 404, "no route", ""},
+	{"ErrPostRoot", "POST", "/", 405, "not allowed", "GET, HEAD"},
+	{"ErrPostOpenAPI", "POST", "/openapi.json", 405, "not allowed", "GET, HEAD"},
+	{"ErrPostHealth", "POST", "/health/", 405, "not allowed", "GET, HEAD"},
+	{"ErrDeleteStats", "DELETE", "/customers/cust_1/stats/", 405, "not allowed", "GET, HEAD"},
+	{"ErrPutCustomers", "PUT", "/customers", 405, "not allowed", "GET, HEAD"},
+	{"ErrGetLoad", "GET", "/load", 405, "not allowed", "POST"},
+	{"ErrGetLoadSlash", "GET", "/load/", 405, "not allowed", "POST"},
+	{"ErrPathTraversal", "POST", "/load?path=../secret.log", 400, "inside the server's data directory", ""},
+	{"ErrPathTraversalDeep", "POST", "/load?path=a/../../secret.log", 400, "inside the server's data directory", ""},
+	{"ErrPathAbsolute", "POST", "/load?path=/etc/passwd", 400, "inside the server's data directory", ""},
+	{"ErrPathEmpty", "POST", "/load?path=", 400, "inside the server's data directory", ""},
+	{"ErrPathMissing", "POST", "/load?path=missing.log", 404, "no file missing.log", ""},
+	{"ErrPathDirectory", "POST", "/load?path=.", 400, "not a regular file", ""},
+	{"ErrUncleanPath", "GET", "/health/../ready", 308, "moved to /ready", ""},
+	{"ErrDoubleSlash", "GET", "//customers//cust_1/stats/?from=2024-10-01", 308, "moved to /customers/cust_1/stats/?from=2024-10-01", ""},
+	{"ErrDotSegment", "POST", "/./load", 308, "moved to /load", ""},
+}
+
 // TestErrors sends requests the API must refuse, and checks each gets its
 // 4xx status and a JSON error that says what to do: never a 5xx.
 func TestErrors(t *testing.T) {
-	cases := []struct {
-		name, method, path string
-		status             int
-		errContains        string
-		allow              string
-	}{
-		{"ErrFromMissing", "GET", "/customers/cust_1/stats/", 400, "from is required", ""},
-		{"ErrFromEmpty", "GET", "/customers/cust_1/stats/?from=", 400, "from is required", ""},
-		{"ErrFromNotADate", "GET", "/customers/cust_1/stats/?from=yesterday", 400, "YYYY-MM-DD", ""},
-		{"ErrFromImpossible", "GET", "/customers/cust_1/stats/?from=2024-02-30", 400, "real calendar date", ""},
-		{"ErrFromTimestamp", "GET", "/customers/cust_1/stats/?from=2024-10-01T00:00:00Z", 400, "YYYY-MM-DD", ""},
-		{"ErrToImpossible", "GET", "/customers/cust_1/stats/?from=2024-10-01&to=2024-13-01", 400, "to:", ""},
-		{"ErrToBeforeFrom", "GET", "/customers/cust_1/stats/?from=2024-10-02&to=2024-10-01", 400, "is before from", ""},
-		{"ErrPercentileZero", "GET", "/customers/cust_1/stats/?from=2024-10-01&percentiles=0", 400, "percentiles", ""},
-		{"ErrPercentileOver100", "GET", "/customers/cust_1/stats/?from=2024-10-01&percentiles=50,101", 400, "percentiles", ""},
-		{"ErrPercentileWord", "GET", "/customers/cust_1/stats/?from=2024-10-01&percentiles=median", 400, "percentiles", ""},
-		{"ErrTooManyPercentiles", "GET", "/customers/cust_1/stats/?from=2024-10-01&percentiles=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21", 400, "at most 20", ""},
-		{"ErrCustomerTooLong", "GET", "/customers/" + strings.Repeat("c", 129) + "/stats/?from=2024-10-01", 400, "more than the limit of 128", ""},
-		{"ErrCustomerControl", "GET", "/customers/a%1Bb/stats/?from=2024-10-01", 400, "control character", ""},
-		{"ErrCustomerSpace", "GET", "/customers/a%20b/stats/?from=2024-10-01", 400, "whitespace", ""},
-		{"ErrCustomerNotUTF8", "GET", "/customers/a%FFb/stats/?from=2024-10-01", 400, "UTF-8", ""},
-		{"ErrLimitZero", "GET", "/customers/?limit=0", 400, "limit", ""},
-		{"ErrLimitHuge", "GET", "/customers/?limit=99999999999999999999", 400, "limit", ""},
-		{"ErrUnknownRoute", "GET", "/nope", 404, "no route", ""},
-		{"ErrUnknownSubroute", "GET", "/customers/cust_1/other", 404, "no route", ""},
-		{"ErrRoot", "GET", "/", 404, "no route", ""},
-		{"ErrPostHealth", "POST", "/health/", 405, "not allowed", "GET, HEAD"},
-		{"ErrDeleteStats", "DELETE", "/customers/cust_1/stats/", 405, "not allowed", "GET, HEAD"},
-		{"ErrPutCustomers", "PUT", "/customers", 405, "not allowed", "GET, HEAD"},
-		{"ErrGetLoad", "GET", "/load", 405, "not allowed", "POST"},
-		{"ErrGetLoadSlash", "GET", "/load/", 405, "not allowed", "POST"},
-		{"ErrPathTraversal", "POST", "/load?path=../secret.log", 400, "inside the server's data directory", ""},
-		{"ErrPathTraversalDeep", "POST", "/load?path=a/../../secret.log", 400, "inside the server's data directory", ""},
-		{"ErrPathAbsolute", "POST", "/load?path=/etc/passwd", 400, "inside the server's data directory", ""},
-		{"ErrPathEmpty", "POST", "/load?path=", 400, "inside the server's data directory", ""},
-		{"ErrPathMissing", "POST", "/load?path=missing.log", 404, "no file missing.log", ""},
-		{"ErrPathDirectory", "POST", "/load?path=.", 400, "not a regular file", ""},
-		{"ErrUncleanPath", "GET", "/health/../ready", 308, "moved to /ready", ""},
-		{"ErrDoubleSlash", "GET", "//customers//cust_1/stats/?from=2024-10-01", 308, "moved to /customers/cust_1/stats/?from=2024-10-01", ""},
-		{"ErrDotSegment", "POST", "/./load", 308, "moved to /load", ""},
-	}
+	cases := errorCases
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		s := newTestServer(t, db, httpapi.Options{})
 		s.load(t)

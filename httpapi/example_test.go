@@ -18,7 +18,9 @@ import (
 	"github.com/logstats/logstats/httpapi"
 )
 
-// This example mounts the API under /logstats/ in an existing mux.
+// This example mounts the API, its dashboard and its metrics under
+// /logstats/ in an existing mux. The dashboard finds the API relative to its
+// own address, so it works under any prefix.
 func ExampleNewHandler() {
 	dir, _ := os.MkdirTemp("", "logstats-example")
 	defer os.RemoveAll(dir)
@@ -30,7 +32,7 @@ func ExampleNewHandler() {
 	if err := logstats.Migrate(context.Background(), db); err != nil {
 		log.Fatal(err)
 	}
-	api := httpapi.NewHandler(slog.Default(), db, logstats.NewStatsService(db), logstats.NewIngester(db), httpapi.Options{
+	api := httpapi.NewHandler(slog.New(slog.DiscardHandler), db, logstats.NewStatsService(db), logstats.NewIngester(db), httpapi.Options{
 		LogFile: filepath.Join(dir, "api_requests.log"),
 	})
 
@@ -39,6 +41,14 @@ func ExampleNewHandler() {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
+	for _, path := range []string{"/logstats/", "/logstats/metrics"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		fmt.Println(path, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
 	for _, path := range []string{"/logstats/health/", "/logstats/customers/cust_42/stats/?from=2024-10-01"} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
@@ -49,6 +59,8 @@ func ExampleNewHandler() {
 		fmt.Print(resp.StatusCode, " ", string(body))
 	}
 	// Output:
+	// /logstats/ 200 text/html; charset=utf-8
+	// /logstats/metrics 200 text/plain; version=0.0.4; charset=utf-8; escaping=underscores
 	// 200 {"status":"ok"}
 	// 200 {"customer_id":"cust_42","from_date":"2024-10-01","to_date":null,"stats":{"total_requests":0,"total_successful_requests":0,"total_failed_requests":0,"uptime":null,"average_latency":null,"median_latency":null,"p99_latency":null,"min_latency":null,"max_latency":null,"requests_by_status_class":{}},"daily":[]}
 }

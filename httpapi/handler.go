@@ -1,6 +1,6 @@
-// Package httpapi serves logstats over HTTP: health and readiness checks,
-// per-customer statistics, the customer list and log loading. Every response,
-// errors included, is JSON.
+// Package httpapi serves logstats over HTTP: a dashboard, health and
+// readiness checks, per-customer statistics, the customer list and log
+// loading. Every response but the dashboard's page is JSON, errors included.
 //
 // Mount the handler returned by [NewHandler] on an http.Server of your own (or
 // under a prefix with http.StripPrefix); the server's timeouts and shutdown
@@ -42,6 +42,9 @@ type Options struct {
 	QueryTimeout time.Duration
 	// TempDir is where uploads are spooled before loading. Default os.TempDir().
 	TempDir string
+	// Metrics are served at GET /metrics. Default: NewMetrics(db), of this
+	// handler alone.
+	Metrics *Metrics
 }
 
 // server holds the dependencies of the handlers.
@@ -51,6 +54,8 @@ type server struct {
 	stats    *logstats.StatsService
 	ingester *logstats.Ingester
 	opts     Options
+	// dashboard serves GET /.
+	dashboard http.Handler
 	// buffers recycles the *[]byte that stats answers are encoded into: an
 	// answer of 30 days is about 10 KB, and under load their garbage cost
 	// more than their encoding.
@@ -73,13 +78,26 @@ func NewHandler(logger *slog.Logger, db *sql.DB, stats *logstats.StatsService, i
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(db)
+	}
 	s := &server{logger: logger, db: db, stats: stats, ingester: ingester, opts: opts}
+	if d, err := newDashboard(); err != nil {
+		// Only a broken build gets here (see TestDashboard_Page); the API
+		// still works.
+		logger.Error("dashboard unavailable", "err", err)
+		s.dashboard = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.writeError(w, r, http.StatusInternalServerError, "the dashboard is unavailable in this build; the API works")
+		})
+	} else {
+		s.dashboard = d
+	}
 	mux := http.NewServeMux()
 	s.addRoutes(mux)
 	var h http.Handler = mux
 	h = redirectUncleanPaths(h)
 	h = limitRequestSize(h)
 	h = recoverPanics(logger, h)
-	h = logRequests(logger, h)
+	h = observeRequests(logger, opts.Metrics, h)
 	return h
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/logstats/logstats"
 )
@@ -49,7 +50,9 @@ func (s *server) handleLoad() http.Handler {
 		if growing {
 			load = s.ingester.LoadGrowing
 		}
+		start := time.Now()
 		res, err := load(r.Context(), name, src)
+		s.opts.Metrics.ObserveLoad(res, time.Since(start), err)
 		if err != nil {
 			s.logger.Warn("load failed", "source", name, "inserted", res.Inserted, "err", err)
 			s.handleError(w, r, err)

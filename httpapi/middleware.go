@@ -33,19 +33,25 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// logRequests logs each request once it is answered. It logs the path, never
-// the query string's secrets or headers: the load token stays out of logs.
-func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+// observeRequests logs each request once it is answered, and counts it in
+// metrics. It logs the path, never the query string's secrets or headers: the
+// load token stays out of logs.
+func observeRequests(logger *slog.Logger, metrics *Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK // nothing written: net/http sends 200
+		}
+		elapsed := time.Since(start)
+		metrics.observeRequest(r, rec.status, elapsed)
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("path", sanitize(r.URL.Path)),
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", elapsed),
 			slog.String("remote", r.RemoteAddr),
 		)
 	})

@@ -14,6 +14,10 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	s.route(mux, "/customers", "GET", s.handleCustomers())
 	s.route(mux, "/customers/{id}/stats", "GET", s.handleStats())
 	s.route(mux, "/load", "POST", s.handleLoad())
+	s.route(mux, "/openapi.json", "GET", handleOpenAPI())
+	s.route(mux, "/metrics", "GET", s.opts.Metrics.handler())
+	mux.Handle("GET /{$}", s.dashboard)
+	mux.Handle("/{$}", s.handleMethodNotAllowed("GET, HEAD"))
 	mux.Handle("/", s.handleNotFound())
 }
 
@@ -33,7 +37,7 @@ func (s *server) route(mux *http.ServeMux, path, method string, h http.Handler) 
 
 func (s *server) handleNotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, http.StatusNotFound, "no route "+r.Method+" "+sanitize(r.URL.Path)+"; see GET /health/, /ready, /customers/, /customers/{id}/stats/?from=YYYY-MM-DD, POST /load")
+		s.writeError(w, r, http.StatusNotFound, "no route "+r.Method+" "+sanitize(r.URL.Path)+"; see GET / (the dashboard), /health/, /ready, /customers/, /customers/{id}/stats/?from=YYYY-MM-DD, POST /load, GET /openapi.json, /metrics")
 	})
 }
 

@@ -1,0 +1,322 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/httpapi"
+	"github.com/logstats/logstats/internal/loggen"
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+// findChromium returns the path of a Chromium or Chrome, or "".
+func findChromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestDashboard_Browser drives the dashboard in headless Chromium against a
+// server with 8 customers over 30 days: it picks a customer, changes the
+// range, and checks that the table's numbers are the API's, that the three
+// charts drew pixels, that a phone-width window does not scroll sideways,
+// and that an unknown customer and an empty range say so. Any console error,
+// uncaught exception or failed resource (a CSP violation, say) fails it. The
+// screenshots go to $LOGSTATS_TEST_SCREENSHOT_DIR (docs/ keeps the README's)
+// or the test's temporary directory.
+func TestDashboard_Browser(t *testing.T) {
+	chromium := findChromium()
+	if chromium == "" {
+		if os.Getenv("LOGSTATS_TEST_REQUIRE_BROWSER") == "1" {
+			t.Fatal("no Chromium found, and LOGSTATS_TEST_REQUIRE_BROWSER=1: apt-get install chromium")
+		}
+		t.Skip("no Chromium found: apt-get install chromium to run the browser test (LOGSTATS_TEST_REQUIRE_BROWSER=1 makes this a failure)")
+	}
+	db := testdb.Open(t, logstats.DialectSQLite)
+	ing := logstats.NewIngester(db.DB)
+	cfg := loggen.DefaultConfig()
+	cfg.Lines, cfg.Customers, cfg.MalformedRate = 40_000, 8, 0.001
+	var log bytes.Buffer
+	if err := loggen.Write(&log, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ing.Load(context.Background(), "dashboard.log", &log); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.NewHandler(slog.New(slog.DiscardHandler), db.DB, logstats.NewStatsService(db.DB), ing, httpapi.Options{}))
+	t.Cleanup(srv.Close)
+
+	shots := os.Getenv("LOGSTATS_TEST_SCREENSHOT_DIR")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.WindowSize(1200, 900),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel)
+
+	// Every console error, uncaught exception and browser log error (a
+	// failed resource, a CSP violation) is collected, and fails the test.
+	var mu sync.Mutex
+	var consoleErrors []string
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`true`)); err != nil { // starts the browser
+		t.Fatalf("start %s: %v", chromium, err)
+	}
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				mu.Lock()
+				consoleErrors = append(consoleErrors, m.String())
+				mu.Unlock()
+			}
+		}
+	}()
+	checkConsole := func(t *testing.T, step string) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(consoleErrors) > 0 {
+			t.Fatalf("%s: the browser reported errors:\n%s", step, strings.Join(consoleErrors, "\n"))
+		}
+	}
+	eval := func(t *testing.T, step, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { `+js+`; return true })()`)); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	waitReady := func(t *testing.T, step string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`body[data-state="ready"]`))); err != nil {
+			t.Fatalf("%s: the dashboard never became ready: %v", step, err)
+		}
+		checkConsole(t, step)
+	}
+	// set changes inputs as a person would (value, then a change event) and
+	// waits until the dashboard has drawn the answer.
+	set := func(t *testing.T, step string, pairs ...string) {
+		t.Helper()
+		js := `document.body.dataset.state = "acting"`
+		for i := 0; i+1 < len(pairs); i += 2 {
+			js += fmt.Sprintf(`; { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event("change")); }`, pairs[i], pairs[i+1])
+		}
+		eval(t, step, js)
+		waitReady(t, step)
+	}
+	screenshot := func(t *testing.T, name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(shots, name)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", path)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, "open the dashboard")
+
+	// The default: the first customer, its last 30 days with data.
+	type selection struct{ Customer, From, To string }
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[selection](`({Customer: customer.value, From: from.value, To: to.value})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (selection{"cust_1", "2024-10-01", "2024-10-30"}); state != want {
+		t.Fatalf("default selection %+v, want %+v", state, want)
+	}
+	checkCharts(t, ctx)
+
+	set(t, "pick a customer", "#customer", "cust_3")
+	set(t, "change the range", "#from", "2024-10-08", "#to", "2024-10-21")
+	checkTable(t, ctx, srv.URL, "cust_3", "2024-10-08", "2024-10-21", 14)
+	checkCharts(t, ctx)
+	screenshot(t, "dashboard.png")
+
+	// A phone-width window: nothing wider than the screen but the table,
+	// which scrolls in its own box.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	set(t, "phone width", "#to", "2024-10-20")
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overflow {
+		t.Fatal("at 390 px wide the page scrolls sideways")
+	}
+	checkCharts(t, ctx)
+	screenshot(t, "dashboard-phone.png")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1200, 900)); err != nil {
+		t.Fatal(err)
+	}
+
+	// An empty range and an unknown customer: a message, no chart, no row.
+	set(t, "an empty range", "#from", "2025-01-01", "#to", "2025-01-31")
+	checkEmpty(t, ctx, "No requests of cust_3 from 2025-01-01 to 2025-01-31")
+	set(t, "an unknown customer", "#customer", "nobody")
+	checkEmpty(t, ctx, "No customer nobody has any requests")
+	checkConsole(t, "the end")
+}
+
+// checkTable compares the dashboard's table, row by row and in its total row,
+// with the API's answer for the same customer and range.
+func checkTable(t *testing.T, ctx context.Context, base, customer, from, to string, wantDays int) {
+	t.Helper()
+	cells := func(sel string) [][]string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](`[...document.querySelectorAll("`+sel+`")].map(tr => [...tr.cells].map(td => td.textContent))`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	rows, foot := cells("#days tbody tr"), cells("#days tfoot tr")
+	resp, err := http.Get(base + "/customers/" + customer + "/stats/?from=" + from + "&to=" + to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	type stats struct {
+		Date       string   `json:"date"`
+		Total      int64    `json:"total_requests"`
+		Successful int64    `json:"total_successful_requests"`
+		Failed     int64    `json:"total_failed_requests"`
+		Uptime     *float64 `json:"uptime"`
+		Average    *float64 `json:"average_latency"`
+		Median     *float64 `json:"median_latency"`
+		P99        *float64 `json:"p99_latency"`
+	}
+	var api struct {
+		Stats stats   `json:"stats"`
+		Daily []stats `json:"daily"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&api); err != nil {
+		t.Fatal(err)
+	}
+	if len(api.Daily) != wantDays || len(rows) != wantDays || len(foot) != 1 {
+		t.Fatalf("API has %d days, the table %d rows and %d total rows; want %d days and one total", len(api.Daily), len(rows), len(foot), wantDays)
+	}
+	compare := func(what string, cells []string, s stats, date string) {
+		t.Helper()
+		if len(cells) != 8 || cells[0] != date {
+			t.Fatalf("%s: cells %q, want 8 starting with %q", what, cells, date)
+		}
+		ints := []int64{s.Total, s.Successful, s.Failed}
+		for i, want := range ints {
+			got, err := strconv.ParseInt(strings.ReplaceAll(cells[1+i], ",", ""), 10, 64)
+			if err != nil || got != want {
+				t.Fatalf("%s: column %d shows %q, the API says %d", what, 1+i, cells[1+i], want)
+			}
+		}
+		floats := []struct {
+			v     *float64
+			scale float64
+		}{{s.Uptime, 1}, {s.Average, 1000}, {s.Median, 1000}, {s.P99, 1000}}
+		for i, f := range floats {
+			got, err := strconv.ParseFloat(cells[4+i], 64)
+			if f.v == nil || err != nil || !closeTo(got, *f.v*f.scale) {
+				t.Fatalf("%s: column %d shows %q, the API says %v (x%g)", what, 4+i, cells[4+i], deref(f.v), f.scale)
+			}
+		}
+	}
+	for i, d := range api.Daily {
+		compare("day "+d.Date, rows[i], d, d.Date)
+	}
+	compare("total", foot[0], api.Stats, "Total")
+}
+
+func closeTo(a, b float64) bool {
+	d := a - b
+	return d < 1e-9*max(1, b) && d > -1e-9*max(1, b)
+}
+
+func deref(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
+
+// checkCharts checks that each of the three charts drew on its canvas.
+func checkCharts(t *testing.T, ctx context.Context) {
+	t.Helper()
+	painted, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[...document.querySelectorAll(".chart")].map(el => {
+		const c = el.querySelector("canvas");
+		if (!c || c.width === 0 || c.height === 0) return 0;
+		const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+		let n = 0;
+		for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
+		return n;
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(painted) != 3 {
+		t.Fatalf("%d charts, want 3", len(painted))
+	}
+	for i, n := range painted {
+		if n < 500 {
+			t.Fatalf("chart %d painted %d pixels; it did not draw", i+1, n)
+		}
+	}
+}
+
+// checkEmpty checks the dashboard shows message, no chart and no day.
+func checkEmpty(t *testing.T, ctx context.Context, message string) {
+	t.Helper()
+	type view struct {
+		Message       string
+		ChartsHidden  bool
+		Rows, Canvas  int
+		MessageHidden bool
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[view](`({
+		Message: document.getElementById("message").textContent,
+		MessageHidden: document.getElementById("message").hidden,
+		ChartsHidden: document.getElementById("charts").hidden,
+		Rows: document.querySelectorAll("#days tbody tr").length,
+		Canvas: document.querySelectorAll(".chart canvas").length,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MessageHidden || !strings.Contains(got.Message, message) || !got.ChartsHidden || got.Rows != 0 || got.Canvas != 0 {
+		t.Fatalf("empty answer shown as %+v; want the message %q, no chart and no row", got, message)
+	}
+}

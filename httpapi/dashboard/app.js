@@ -1,0 +1,258 @@
+// The logstats dashboard: pick a customer and a range of UTC days, see the
+// requests, uptime and latency of each day as charts and as a table. It only
+// reads the JSON API, at paths relative to this page, so it works wherever
+// the handler is mounted (http.StripPrefix included).
+"use strict";
+(function () {
+  const DAY = 86400;
+  const base = location.pathname.endsWith("/") ? location.pathname : location.pathname + "/";
+  const $ = (id) => document.getElementById(id);
+  const form = $("controls"), customerIn = $("customer"), fromIn = $("from"), toIn = $("to");
+  const customers = new Map(); // id -> {total_requests, first_day, last_day}
+  let lastDay = null; // the last day with data, of any customer
+  let charts = [];
+  let seq = 0; // the latest query; older answers are dropped
+
+  async function api(path) {
+    const res = await fetch(base + path, { headers: { Accept: "application/json" } });
+    let body = null;
+    try { body = await res.json(); } catch (e) { /* not JSON: reported below */ }
+    if (!res.ok) {
+      throw new Error(body && body.error ? body.error : res.status + " " + res.statusText);
+    }
+    return body;
+  }
+
+  // Dates are "YYYY-MM-DD" strings of UTC days; arithmetic goes through UTC
+  // midnights in seconds.
+  const toSec = (date) => Date.parse(date + "T00:00:00Z") / 1000;
+  const toDate = (sec) => new Date(sec * 1000).toISOString().slice(0, 10);
+  const addDays = (date, n) => toDate(toSec(date) + n * DAY);
+  const today = () => new Date().toISOString().slice(0, 10);
+
+  const fmtInt = (n) => n.toLocaleString("en-US");
+  const fmtMs = (s) => (s == null ? "–" : String(Number((s * 1000).toFixed(3))));
+  const fmtUptime = (u) => (u == null ? "–" : u.toFixed(2));
+
+  function showMessage(text, isError) {
+    const m = $("message");
+    m.textContent = text;
+    m.className = isError ? "error" : "";
+    m.hidden = !text;
+  }
+
+  async function loadCustomers() {
+    let after = null;
+    for (let page = 0; page < 20; page++) {
+      const q = "customers/?limit=1000" + (after == null ? "" : "&after=" + encodeURIComponent(after));
+      const body = await api(q);
+      for (const c of body.customers) {
+        customers.set(c.customer_id, c);
+        if (lastDay == null || c.last_day > lastDay) lastDay = c.last_day;
+      }
+      if (body.next_after == null) break;
+      after = body.next_after;
+    }
+    const list = $("customers");
+    list.replaceChildren(...[...customers.keys()].map((id) => {
+      const o = document.createElement("option");
+      o.value = id;
+      return o;
+    }));
+  }
+
+  // The default range: the last 30 days with data of the customer (or of
+  // anyone, for an unknown customer).
+  function defaultRange(id) {
+    const c = customers.get(id);
+    const end = c ? c.last_day : (lastDay || today());
+    return [addDays(end, -29), end];
+  }
+
+  function readHash() {
+    const p = new URLSearchParams(location.hash.slice(1));
+    return { customer: p.get("customer"), from: p.get("from"), to: p.get("to") };
+  }
+
+  function writeHash() {
+    const p = new URLSearchParams({ customer: customerIn.value, from: fromIn.value, to: toIn.value });
+    history.replaceState(null, "", "#" + p.toString());
+  }
+
+  async function show() {
+    const id = customerIn.value, from = fromIn.value, to = toIn.value;
+    if (!id || !from || !to) return;
+    if (to < from) {
+      showMessage("The range ends (" + to + ") before it starts (" + from + ").", true);
+      return;
+    }
+    writeHash();
+    const mine = ++seq;
+    document.body.dataset.state = "loading";
+    try {
+      const st = await api("customers/" + encodeURIComponent(id) + "/stats/?from=" + from + "&to=" + to);
+      if (mine !== seq) return;
+      render(st);
+      if (st.daily.length === 0) {
+        showMessage(customers.has(id)
+          ? "No requests of " + id + " from " + from + " to " + to + "."
+          : "No customer " + id + " has any requests loaded. Pick one from the list.", false);
+      } else {
+        showMessage("", false);
+      }
+    } catch (e) {
+      if (mine !== seq) return;
+      render(null);
+      showMessage("Could not load the stats: " + e.message, true);
+    }
+    document.body.dataset.state = "ready";
+  }
+
+  function render(st) {
+    const days = st ? st.daily : [];
+    renderSummary(st ? st.stats : null);
+    renderTable(days, st ? st.stats : null);
+    renderCharts(days);
+  }
+
+  function renderSummary(s) {
+    const cards = s == null ? [] : [
+      ["Requests", fmtInt(s.total_requests)],
+      ["Successful", fmtInt(s.total_successful_requests)],
+      ["Failed", fmtInt(s.total_failed_requests)],
+      ["Uptime %", fmtUptime(s.uptime)],
+      ["Average ms", fmtMs(s.average_latency)],
+      ["Median ms", fmtMs(s.median_latency)],
+      ["p99 ms", fmtMs(s.p99_latency)],
+    ];
+    $("summary").replaceChildren(...cards.map(([label, value]) => {
+      const d = document.createElement("div");
+      d.className = "card";
+      const l = document.createElement("div"); l.className = "label"; l.textContent = label;
+      const v = document.createElement("div"); v.className = "value"; v.textContent = value;
+      d.append(l, v);
+      return d;
+    }));
+  }
+
+  function row(cells, tag) {
+    const tr = document.createElement("tr");
+    for (const c of cells) {
+      const td = document.createElement(tag || "td");
+      td.textContent = c;
+      tr.append(td);
+    }
+    return tr;
+  }
+
+  function statCells(s) {
+    return [fmtInt(s.total_requests), fmtInt(s.total_successful_requests), fmtInt(s.total_failed_requests),
+      fmtUptime(s.uptime), fmtMs(s.average_latency), fmtMs(s.median_latency), fmtMs(s.p99_latency)];
+  }
+
+  function renderTable(days, total) {
+    const body = $("days").tBodies[0];
+    body.replaceChildren(...days.map((d) => row([d.date, ...statCells(d)])));
+    $("days").tFoot.replaceChildren(...(total ? [row(["Total", ...statCells(total)])] : []));
+  }
+
+  const utc = (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+
+  function chartOpts(el, series, yRange) {
+    return {
+      width: Math.max(200, el.clientWidth),
+      height: 220,
+      tzDate: utc,
+      legend: { live: true },
+      cursor: { points: { size: 6 } },
+      scales: {
+        x: { time: true, range: (u, min, max) => [min - DAY / 2, max + DAY / 2] },
+        y: yRange ? { range: yRange } : {},
+      },
+      axes: [{ space: 60 }, { size: 56 }],
+      series: [{ label: "Day", value: (u, ts) => (ts == null ? "–" : toDate(ts)) }, ...series],
+    };
+  }
+
+  function renderCharts(days) {
+    for (const c of charts) c.destroy();
+    charts = [];
+    $("charts").hidden = days.length === 0;
+    if (days.length === 0) return;
+    const xs = days.map((d) => toSec(d.date));
+    const ok = days.map((d) => d.total_successful_requests);
+    const failed = days.map((d) => d.total_failed_requests);
+    const total = days.map((d) => d.total_requests);
+    const ms = (key) => days.map((d) => (d[key] == null ? null : d[key] * 1000));
+    const bars = uPlot.paths.bars({ size: [0.7, 48] });
+    const css = getComputedStyle(document.documentElement);
+    const color = (name) => css.getPropertyValue(name).trim();
+
+    // Stacked bars: the failed bar is drawn at the day's total, behind the
+    // successful one, so it shows as the part above.
+    const el1 = $("chart-requests");
+    charts.push(new uPlot(chartOpts(el1, [
+      { label: "Failed", fill: color("--fail"), stroke: color("--fail"), paths: bars, points: { show: false },
+        value: (u, v, si, i) => (i == null ? "–" : fmtInt(failed[i])) },
+      { label: "Successful", fill: color("--ok"), stroke: color("--ok"), paths: bars, points: { show: false },
+        value: (u, v, si, i) => (i == null ? "–" : fmtInt(ok[i])) },
+    ], (u, min, max) => [0, Math.max(1, max)]), [xs, total, ok], el1));
+
+    const el2 = $("chart-uptime");
+    charts.push(new uPlot(chartOpts(el2, [
+      { label: "Uptime %", stroke: color("--ok"), width: 2, value: (u, v) => (v == null ? "–" : v.toFixed(2)) },
+    ], (u, min, max) => [Math.max(0, Math.floor(min - 1)), 100]), [xs, days.map((d) => d.uptime)], el2));
+
+    const el3 = $("chart-latency");
+    const msValue = (u, v) => (v == null ? "–" : String(Number(v.toFixed(3))));
+    charts.push(new uPlot(chartOpts(el3, [
+      { label: "Average", stroke: color("--avg"), width: 2, value: msValue },
+      { label: "Median", stroke: color("--median"), width: 2, value: msValue },
+      { label: "p99", stroke: color("--p99"), width: 2, value: msValue },
+    ], (u, min, max) => [0, Math.max(1, max)]), [xs, ms("average_latency"), ms("median_latency"), ms("p99_latency")], el3));
+  }
+
+  let resizeTimer = 0;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      for (const c of charts) c.setSize({ width: Math.max(200, c.root.parentElement.clientWidth), height: 220 });
+    }, 100);
+  });
+
+  customerIn.addEventListener("change", () => {
+    const [from, to] = defaultRange(customerIn.value);
+    fromIn.value = from;
+    toIn.value = to;
+    show();
+  });
+  fromIn.addEventListener("change", show);
+  toIn.addEventListener("change", show);
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    show();
+  });
+
+  async function start() {
+    try {
+      await loadCustomers();
+    } catch (e) {
+      showMessage("Could not list the customers: " + e.message, true);
+    }
+    const h = readHash();
+    const id = h.customer || (customers.size > 0 ? customers.keys().next().value : "");
+    if (!id) {
+      render(null);
+      showMessage("No data loaded yet: POST a log to /load, or run examples/runner.", false);
+      document.body.dataset.state = "ready";
+      return;
+    }
+    const [from, to] = defaultRange(id);
+    customerIn.value = id;
+    fromIn.value = h.from || from;
+    toIn.value = h.to || to;
+    await show();
+  }
+
+  start();
+})();

@@ -1,0 +1,114 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/logstats/logstats/httpapi"
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+// scrape reads /metrics into a map from series ("name{label="value",...}",
+// labels in the exposition's sorted order) to value.
+func scrape(t *testing.T, s *testServer) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET /metrics: %d %s: %.300s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestMetrics sends known traffic and checks that the request, load and pool
+// metrics count exactly it, and that they move with more traffic.
+func TestMetrics(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		s := newTestServer(t, db, httpapi.Options{})
+		before := scrape(t, s)
+		for _, name := range []string{
+			`logstats_load_lines_total{result="inserted"}`, `logstats_loads_total{outcome="ok"}`,
+			`go_sql_max_open_connections{db_name="logstats"}`, `go_goroutines`,
+		} {
+			if _, ok := before[name]; !ok {
+				t.Errorf("no %s before any traffic", name)
+			}
+		}
+		if before[`logstats_load_lines_total{result="inserted"}`] != 0 {
+			t.Fatal("lines counted before any load")
+		}
+
+		_, load, _ := s.do(t, "POST", "/load", nil)
+		_, upload, _ := s.do(t, "POST", "/load?source=up.log", strings.NewReader("2024-10-03 10:00:00 cust_9 /x 200 0.1\nnot a line\n"))
+		s.do(t, "GET", "/health/", nil)
+		s.do(t, "GET", "/health", nil)
+		s.do(t, "GET", "/customers/cust_1/stats/?from=2024-10-01", nil)
+		s.do(t, "GET", "/customers/other/stats/?from=2024-10-01", nil)
+		s.do(t, "GET", "/customers/cust_1/stats/", nil) // 400
+		s.do(t, "GET", "/no/such/path", nil)
+		s.do(t, "DELETE", "/health/", nil)
+
+		m := scrape(t, s)
+		num := func(v any) float64 { f, _ := v.(float64); return f }
+		want := map[string]float64{
+			`logstats_http_requests_total{code="200",method="GET",route="/health"}`:                               2,
+			`logstats_http_requests_total{code="200",method="GET",route="/customers/{id}/stats"}`:                 2,
+			`logstats_http_requests_total{code="400",method="GET",route="/customers/{id}/stats"}`:                 1,
+			`logstats_http_requests_total{code="404",method="GET",route="unmatched"}`:                             1,
+			`logstats_http_requests_total{code="405",method="DELETE",route="/health"}`:                            1,
+			`logstats_http_requests_total{code="200",method="POST",route="/load"}`:                                2,
+			`logstats_http_request_duration_seconds_count{code="200",method="GET",route="/customers/{id}/stats"}`: 2,
+			`logstats_loads_total{outcome="ok"}`:                                                                  2,
+			`logstats_loads_total{outcome="error"}`:                                                               0,
+			`logstats_load_duration_seconds_count`:                                                                2,
+			`logstats_load_lines_total{result="inserted"}`:                                                        num(load["inserted"]) + num(upload["inserted"]),
+			`logstats_load_lines_total{result="malformed"}`:                                                       num(load["malformed"]) + num(upload["malformed"]),
+		}
+		for series, w := range want {
+			if got, ok := m[series]; !ok || got != w {
+				t.Errorf("%s = %v (present: %v), want %v", series, got, ok, w)
+			}
+		}
+		if num(load["inserted"]) == 0 || num(upload["malformed"]) != 1 {
+			t.Fatalf("the loads did not do what the test needs: %v %v", load, upload)
+		}
+		if m[`go_sql_open_connections{db_name="logstats"}`] < 1 {
+			t.Errorf("no open connection counted in the pool statistics")
+		}
+
+		// More traffic moves the counters, and only the right ones.
+		s.do(t, "GET", "/health/", nil)
+		again := scrape(t, s)
+		if got := again[`logstats_http_requests_total{code="200",method="GET",route="/health"}`]; got != 3 {
+			t.Errorf("health requests after one more: %v, want 3", got)
+		}
+		if got := again[`logstats_http_requests_total{code="200",method="GET",route="/metrics"}`]; got != m[`logstats_http_requests_total{code="200",method="GET",route="/metrics"}`]+1 {
+			t.Errorf("scrapes counted %v, want one more than before", got)
+		}
+	})
+}

@@ -1,0 +1,160 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	legacyrouter "github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/logstats/logstats/httpapi"
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+// apiCase is a request whose response TestOpenAPI checks against the
+// document.
+type apiCase struct {
+	name, method, path string
+	body               string
+	header             []string // name, value, ...
+	status             int
+}
+
+// TestOpenAPI checks that the served document is valid OpenAPI 3.1, that
+// every response of every route (successes, the refusals of TestErrors, 304,
+// 401, 413, 415) matches it, status included, and that every operation it
+// documents was exercised. So the document cannot drift from the code.
+func TestOpenAPI(t *testing.T) {
+	ctx := context.Background()
+	doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPI())
+	if err != nil {
+		t.Fatalf("load openapi.json: %v", err)
+	}
+	if err := doc.Validate(ctx); err != nil {
+		t.Fatalf("openapi.json is not a valid document: %v", err)
+	}
+	if !doc.IsOpenAPI31OrLater() {
+		t.Fatalf("openapi.json declares %q, want 3.1", doc.OpenAPI)
+	}
+	router, err := legacyrouter.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []apiCase{
+		{name: "Dashboard", method: "GET", path: "/", status: 200},
+		{name: "Health", method: "GET", path: "/health/", status: 200},
+		{name: "Ready", method: "GET", path: "/ready", status: 200},
+		{name: "Customers", method: "GET", path: "/customers/", status: 200},
+		{name: "CustomersPage", method: "GET", path: "/customers/?limit=1&after=cust_1", status: 200},
+		{name: "Stats", method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", status: 200},
+		{name: "StatsRange", method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01&to=2024-10-02&percentiles=50,95,99.9", status: 200},
+		{name: "StatsUnknown", method: "GET", path: "/customers/nobody/stats/?from=2024-10-01&percentiles=90", status: 200},
+		{name: "OpenAPI", method: "GET", path: "/openapi.json", status: 200},
+		{name: "Metrics", method: "GET", path: "/metrics", status: 200},
+		{name: "LoadAgain", method: "POST", path: "/load", status: 200},
+		{name: "LoadUpload", method: "POST", path: "/load?source=upload.log", body: "2024-10-03T10:00:00Z cust_9 GET /x 200 0.1\nbad\n", header: []string{"Content-Type", "text/plain"}, status: 200},
+		{name: "LoadBadType", method: "POST", path: "/load?source=x.log", body: "a", header: []string{"Content-Type", "image/png"}, status: 415},
+		{name: "LoadTooLarge", method: "POST", path: "/load?source=big.log", body: strings.Repeat("x", 2048), status: 413},
+	}
+	for _, ec := range errorCases {
+		cases = append(cases, apiCase{name: ec.name, method: ec.method, path: ec.path, status: ec.status})
+	}
+	errorSchema := doc.Components.Schemas["Error"].Value
+
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		s := newTestServer(t, db, httpapi.Options{MaxBodyBytes: 1024})
+		s.load(t)
+		secured := newTestServer(t, db, httpapi.Options{LoadToken: "secret"})
+		covered := map[string]bool{}
+		check := func(t *testing.T, srv *testServer, tc apiCase) *http.Response {
+			t.Helper()
+			req, err := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i+1 < len(tc.header); i += 2 {
+				req.Header.Set(tc.header[i], tc.header[i+1])
+			}
+			client := *srv.Client()
+			client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.status {
+				t.Fatalf("%s %s: status %d, want %d: %s", tc.method, tc.path, resp.StatusCode, tc.status, body)
+			}
+			route, params, err := router.FindRoute(req)
+			if err != nil {
+				// No documented operation: only a refusal may answer, with
+				// the documented error body.
+				if resp.StatusCode != 404 && resp.StatusCode != 405 && resp.StatusCode != 308 {
+					t.Fatalf("%s %s answered %d but the document has no such operation (%v)", tc.method, tc.path, resp.StatusCode, err)
+				}
+				var v any
+				if err := json.Unmarshal(body, &v); err != nil {
+					t.Fatalf("%s %s: body is not JSON: %s", tc.method, tc.path, body)
+				}
+				if err := errorSchema.VisitJSON(v); err != nil {
+					t.Fatalf("%s %s: body does not match the Error schema: %v", tc.method, tc.path, err)
+				}
+				return resp
+			}
+			covered[route.Method+" "+route.Path] = true
+			in := &openapi3filter.ResponseValidationInput{
+				RequestValidationInput: &openapi3filter.RequestValidationInput{
+					Request: req, PathParams: params, Route: route,
+					Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+				},
+				Status:  resp.StatusCode,
+				Header:  resp.Header,
+				Body:    io.NopCloser(bytes.NewReader(body)),
+				Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+			}
+			if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+				in.Options.ExcludeResponseBody = true // a page or metrics, not JSON data
+			}
+			if err := openapi3filter.ValidateResponse(ctx, in); err != nil {
+				t.Fatalf("%s %s: %d response does not match the document: %v\nbody: %.500s", tc.method, tc.path, resp.StatusCode, err, body)
+			}
+			if resp.StatusCode < 300 {
+				// The request itself must be one the document allows.
+				rin := *in.RequestValidationInput
+				rin.Options = &openapi3filter.Options{ExcludeRequestBody: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
+				rin.Request = req.Clone(ctx)
+				if err := openapi3filter.ValidateRequest(ctx, &rin); err != nil {
+					t.Fatalf("%s %s: the document does not allow this request: %v", tc.method, tc.path, err)
+				}
+			}
+			return resp
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) { check(t, s, tc) })
+		}
+		t.Run("NotModified", func(t *testing.T) {
+			first := check(t, s, apiCase{method: "GET", path: "/", status: 200})
+			check(t, s, apiCase{method: "GET", path: "/", header: []string{"If-None-Match", first.Header.Get("ETag")}, status: 304})
+		})
+		t.Run("Unauthorized", func(t *testing.T) {
+			check(t, secured, apiCase{method: "POST", path: "/load", status: 401})
+		})
+		for path, item := range doc.Paths.Map() {
+			for method := range item.Operations() {
+				if !covered[method+" "+path] {
+					t.Errorf("the document's %s %s was never exercised; add a case", method, path)
+				}
+			}
+		}
+	})
+}
