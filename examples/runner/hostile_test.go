@@ -49,19 +49,19 @@ func TestHostileFiles(t *testing.T) {
 			for range 20 << 20 {
 				w.WriteByte(byte(rng.Uint32()))
 			}
-		}), "", regexp.MustCompile(`line \d+: `)},
+		}), "", regexp.MustCompile(`line=\d+ reason=`)},
 		{"one 100 MB line", write("long.log", func(w *bufio.Writer) {
 			chunk := strings.Repeat("x", 1<<20)
 			for range 100 {
 				w.WriteString(chunk)
 			}
 			w.WriteString("\n")
-		}), "1", regexp.MustCompile(`line 1: line is 104857600 bytes long, more than the limit of 65536`)},
+		}), "1", regexp.MustCompile(`line=1 reason="line is 104857600 bytes long, more than the limit of 65536`)},
 		{"only malformed", write("bad.log", func(w *bufio.Writer) {
 			for i := range 200_000 {
 				w.WriteString([]string{"garbage\n", "2024-10-01 10:00:00 c /a 999 0.1\n", "2024-02-30 10:00:00 c /a 200 0.1\n", "\t\n"}[i%4])
 			}
-		}), "200000", regexp.MustCompile(`line 1: expected 6 fields`)},
+		}), "200000", regexp.MustCompile(`line=1 reason="expected 6 fields`)},
 	}
 	for _, f := range files {
 		t.Run(f.name, func(t *testing.T) {
@@ -73,11 +73,11 @@ func TestHostileFiles(t *testing.T) {
 			if err != nil {
 				t.Fatalf("runner: %v\n%s", err, stderr.String())
 			}
-			m := summary.FindStringSubmatch(strings.TrimSpace(stdout.String()))
+			m := summaryLine.FindStringSubmatch(strings.TrimSpace(stdout.String()))
 			if m == nil || m[3] != "0" || (f.wantLines != "" && m[2] != f.wantLines) {
 				t.Fatalf("summary %q: want no request inserted and %s lines", stdout.String(), f.wantLines)
 			}
-			if !f.wantError.MatchString(stderr.String()) || !strings.Contains(stderr.String(), "malformed lines (first") {
+			if !f.wantError.MatchString(stderr.String()) || !malformedRecord.MatchString(stderr.String()) {
 				t.Fatalf("stderr does not list the malformed lines:\n%.2000s", stderr.String())
 			}
 			if rss > maxRSS {

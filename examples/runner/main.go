@@ -3,24 +3,32 @@
 //
 //	go run ./examples/runner testdata/api_requests.log
 //
-// It loads each FILE (default api_requests.log; - is stdin) exactly once:
-// lines loaded before are skipped, so running it again is harmless.
+// It loads each FILE (default api_requests.log; - is stdin; a glob such as
+// 'logs/*.log.gz' is expanded) exactly once: lines loaded before are skipped,
+// so running it again is harmless. It prints a line per file and, for several
+// files, a total; -json prints all of it as one JSON object instead. Logs
+// (malformed lines, warnings; -log-level info for more) go to stderr.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/cli"
 	"github.com/logstats/logstats/internal/dsn"
 	"github.com/logstats/logstats/loaddata"
 )
@@ -36,17 +44,20 @@ func main() {
 	}
 }
 
-// maxShownErrors is how many malformed lines the runner prints per file.
+// maxShownErrors is how many malformed lines the runner reports per file.
 const maxShownErrors = 10
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("runner", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: runner [flags] [FILE ...]   (FILE defaults to api_requests.log; - is stdin)")
+		fmt.Fprintln(stderr, "usage: runner [flags] [FILE|GLOB ...]   (default api_requests.log; - is stdin)")
 		fs.PrintDefaults()
 	}
 	dbFlags := dsn.AddFlags(fs)
+	logFlags := cli.AddLogFlags(fs, "warn")
+	version := cli.AddVersionFlag(fs)
+	jsonOut := fs.Bool("json", false, "print the summary on stdout as one JSON object (files, totals, prune, error)")
 	strict := fs.Bool("strict", false, "stop at the first malformed line (default: report it and go on)")
 	complete := fs.Bool("complete", false, "the files are complete: load a last line that has no newline\n(default: leave it for a later run, since the file may still be being written)")
 	pruneBefore := fs.String("prune-before", "", "after loading, delete the requests and rollups of days before this `YYYY-MM-DD`\n(with no FILE, only prune)")
@@ -59,7 +70,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	files := fs.Args()
+	if *version {
+		fmt.Fprintln(stdout, cli.Version("runner"))
+		return nil
+	}
+	logger, err := logFlags.Logger(stderr)
+	if err != nil {
+		return err
+	}
 	var prune logstats.Date
 	if *pruneBefore != "" {
 		d, err := logstats.ParseDate(*pruneBefore)
@@ -67,7 +85,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("-prune-before: %v", err)
 		}
 		prune = d
-	} else if len(files) == 0 {
+	}
+	files, err := expandArgs(fs.Args())
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 && prune.IsZero() {
 		files = []string{"api_requests.log"}
 	}
 	loc, err := time.LoadLocation(*timezone)
@@ -119,36 +142,165 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if *dryRun {
-		for _, in := range inputs {
-			if err := checkOne(ctx, in, loc, stdout, stderr); err != nil {
-				return err
-			}
+
+	sum := &summary{DryRun: *dryRun, Files: []fileSummary{}}
+	report := func(err error) error {
+		if err != nil {
+			sum.Error = err.Error()
 		}
-		return nil
-	}
-	db, _, _, err := dbFlags.Open(ctx, getenv)
-	if err != nil {
+		sum.Total.LinesPerSecond = int64(float64(sum.Total.Lines-sum.Total.SkippedAlreadyLoaded) / max(sum.Total.Seconds, 1e-9))
+		if *jsonOut {
+			enc := json.NewEncoder(stdout)
+			enc.SetEscapeHTML(false)
+			enc.Encode(sum)
+		} else if len(sum.Files) > 1 {
+			fmt.Fprintln(stdout, sum.Total.text(*dryRun))
+		}
 		return err
 	}
+	text := stdout
+	if *jsonOut {
+		text = io.Discard
+	}
+	if *dryRun {
+		for _, in := range inputs {
+			if err := checkOne(ctx, in, loc, sum, text, logger); err != nil {
+				return report(err)
+			}
+		}
+		return report(nil)
+	}
+	db, d, from, err := dbFlags.Open(ctx, getenv)
+	if err != nil {
+		return report(err)
+	}
 	defer db.Close()
+	logger.Debug("database ready", "db", d.String(), "from", from)
 	ing := logstats.NewIngester(db)
 	ing.BulkLoader = loaddata.Loader{} // LOAD DATA on MySQL; unused on SQLite
 	ing.Strict, ing.BatchLines, ing.Location = *strict, *batch, loc
 
 	for _, in := range inputs {
-		if err := loadOne(ctx, ing, in, showProgress, stdout, stderr); err != nil {
-			return err
+		if err := loadOne(ctx, ing, in, showProgress, sum, text, stderr, logger); err != nil {
+			return report(err)
 		}
 	}
 	if !prune.IsZero() {
 		res, err := ing.Prune(ctx, prune)
 		if err != nil {
-			return err
+			return report(err)
 		}
-		fmt.Fprintf(stdout, "pruned days before %s: %d requests over %d customer-days\n", prune, res.Requests, res.Days)
+		sum.Pruned = &pruneSummary{Before: prune.String(), Requests: res.Requests, Days: res.Days}
+		fmt.Fprintf(text, "pruned days before %s: %d requests over %d customer-days\n", prune, res.Requests, res.Days)
+		logger.Info("pruned", "before", prune.String(), "requests", res.Requests, "days", res.Days)
 	}
-	return nil
+	return report(nil)
+}
+
+// expandArgs expands the arguments that are glob patterns (for shells that
+// do not, or quoted ones), keeping the order and dropping repeats. A pattern
+// that matches nothing is an error, as a missing file is.
+func expandArgs(args []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range args {
+		names := []string{a}
+		if a != "-" && strings.ContainsAny(a, "*?[") {
+			if _, err := os.Stat(a); err != nil { // a file may be named "a[1].log"
+				m, err := filepath.Glob(a)
+				if err != nil {
+					return nil, fmt.Errorf("%s: bad pattern: %v", a, err)
+				}
+				if len(m) == 0 {
+					return nil, fmt.Errorf("%s: the pattern matches no file", a)
+				}
+				names = m
+			}
+		}
+		for _, n := range names {
+			if !seen[n] || n == "-" {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out, nil
+}
+
+// summary is what a run did, printed as JSON with -json.
+type summary struct {
+	DryRun bool          `json:"dry_run"`
+	Files  []fileSummary `json:"files"`
+	Total  totals        `json:"total"`
+	Pruned *pruneSummary `json:"pruned,omitempty"`
+	Error  string        `json:"error,omitempty"`
+}
+
+type fileSummary struct {
+	File                 string      `json:"file"`
+	Lines                int64       `json:"lines"`
+	Valid                *int64      `json:"valid,omitempty"` // -dry-run only
+	Inserted             int64       `json:"inserted"`
+	SkippedAlreadyLoaded int64       `json:"skipped_already_loaded"`
+	Malformed            int64       `json:"malformed"`
+	PendingBytes         int64       `json:"pending_bytes"`
+	Seconds              float64     `json:"seconds"`
+	Errors               []lineError `json:"errors"`
+}
+
+type lineError struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+type totals struct {
+	Files                int     `json:"files"`
+	Lines                int64   `json:"lines"`
+	Inserted             int64   `json:"inserted"`
+	SkippedAlreadyLoaded int64   `json:"skipped_already_loaded"`
+	Malformed            int64   `json:"malformed"`
+	Seconds              float64 `json:"seconds"`
+	LinesPerSecond       int64   `json:"lines_per_second"`
+}
+
+type pruneSummary struct {
+	Before   string `json:"before"`
+	Requests int64  `json:"requests"`
+	Days     int64  `json:"days"`
+}
+
+// add counts f in the totals and the list of files.
+func (s *summary) add(f fileSummary) {
+	s.Files = append(s.Files, f)
+	t := &s.Total
+	t.Files++
+	t.Lines += f.Lines
+	t.Inserted += f.Inserted
+	t.SkippedAlreadyLoaded += f.SkippedAlreadyLoaded
+	t.Malformed += f.Malformed
+	t.Seconds += f.Seconds
+}
+
+func (t totals) text(dryRun bool) string {
+	if dryRun {
+		return fmt.Sprintf("total: %d files, %d lines, %d malformed, parsed in %.3fs (%s lines/s)",
+			t.Files, t.Lines, t.Malformed, t.Seconds, thousands(t.LinesPerSecond))
+	}
+	return fmt.Sprintf("total: %d files, %d lines, %d inserted, %d already loaded, %d malformed in %.3fs (%s lines/s)",
+		t.Files, t.Lines, t.Inserted, t.SkippedAlreadyLoaded, t.Malformed, t.Seconds, thousands(t.LinesPerSecond))
+}
+
+// logMalformed logs the first malformed lines of a file, one record each.
+func logMalformed(logger *slog.Logger, file string, errs []*logstats.ParseError, total int64) []lineError {
+	out := []lineError{}
+	for _, e := range errs[:min(len(errs), maxShownErrors)] {
+		logger.Warn("malformed line", "file", file, "line", e.Line, "reason", e.Reason)
+		out = append(out, lineError{e.Line, e.Reason})
+	}
+	if n := int64(len(out)); total > n {
+		logger.Warn("more malformed lines not shown", "file", file, "shown", n, "malformed", total)
+	}
+	return out
 }
 
 // input is a log to load and what the progress bar needs to know of it.
@@ -185,7 +337,7 @@ func openInput(name string, stdin io.Reader) (input, error) {
 }
 
 // checkOne parses in without loading it (-dry-run).
-func checkOne(ctx context.Context, in input, loc *time.Location, stdout, stderr io.Writer) error {
+func checkOne(ctx context.Context, in input, loc *time.Location, sum *summary, stdout io.Writer, logger *slog.Logger) error {
 	start := time.Now()
 	opts := logstats.CheckOptions{Location: loc, MaxErrors: maxShownErrors}
 	var res *logstats.CheckResult
@@ -201,16 +353,14 @@ func checkOne(ctx context.Context, in input, loc *time.Location, stdout, stderr 
 	elapsed := time.Since(start)
 	fmt.Fprintf(stdout, "%s: %d lines, %d valid, %d malformed, parsed in %.3fs (%s lines/s); nothing loaded (-dry-run)\n",
 		in.name, res.Lines, res.Requests, res.Malformed, elapsed.Seconds(), thousands(int64(float64(res.Lines)/max(elapsed.Seconds(), 1e-9))))
-	if len(res.Errors) > 0 {
-		fmt.Fprintf(stderr, "%s: malformed lines (first %d of %d):\n", in.name, len(res.Errors), res.Malformed)
-		for _, e := range res.Errors {
-			fmt.Fprintf(stderr, "  %s\n", e)
-		}
-	}
+	sum.add(fileSummary{
+		File: in.name, Lines: res.Lines, Valid: &res.Requests, Malformed: res.Malformed, Seconds: elapsed.Seconds(),
+		Errors: logMalformed(logger, in.name, res.Errors, res.Malformed),
+	})
 	return nil
 }
 
-func loadOne(ctx context.Context, ing *logstats.Ingester, in input, showProgress bool, stdout, stderr io.Writer) error {
+func loadOne(ctx context.Context, ing *logstats.Ingester, in input, showProgress bool, sum *summary, stdout, stderr io.Writer, logger *slog.Logger) error {
 	start := time.Now()
 	var bar *progressBar
 	if showProgress {
@@ -222,6 +372,7 @@ func loadOne(ctx context.Context, ing *logstats.Ingester, in input, showProgress
 	if in.complete {
 		load = ing.Load
 	}
+	logger.Debug("loading", "file", in.name, "bytes", in.size)
 	res, err := load(ctx, in.name, in.r)
 	if bar != nil {
 		bar.stop()
@@ -231,16 +382,17 @@ func loadOne(ctx context.Context, ing *logstats.Ingester, in input, showProgress
 	fmt.Fprintf(stdout, "%s: %d lines, %d inserted, %d already loaded, %d malformed in %.3fs (%s lines/s)\n",
 		in.name, res.Lines, res.Inserted, res.SkippedAlreadyLoaded, res.Malformed,
 		elapsed.Seconds(), thousands(int64(float64(newLines)/max(elapsed.Seconds(), 1e-9))))
+	logger.Info("loaded", "file", in.name, "lines", res.Lines, "inserted", res.Inserted,
+		"already_loaded", res.SkippedAlreadyLoaded, "malformed", res.Malformed, "seconds", elapsed.Seconds())
 	if res.PendingBytes > 0 {
-		fmt.Fprintf(stderr, "%s: the last line (%d bytes) has no newline yet, so it may still be being written; it loads once it ends with one (or run with -complete)\n", in.name, res.PendingBytes)
+		logger.Warn("the last line has no newline yet, so it may still be being written; it loads once it ends with one (or run with -complete)",
+			"file", in.name, "bytes", res.PendingBytes)
 	}
-	if len(res.Errors) > 0 {
-		shown := res.Errors[:min(len(res.Errors), maxShownErrors)]
-		fmt.Fprintf(stderr, "%s: malformed lines (first %d of %d):\n", in.name, len(shown), res.Malformed)
-		for _, e := range shown {
-			fmt.Fprintf(stderr, "  %s\n", e)
-		}
-	}
+	sum.add(fileSummary{
+		File: in.name, Lines: res.Lines, Inserted: res.Inserted, SkippedAlreadyLoaded: res.SkippedAlreadyLoaded, Malformed: res.Malformed,
+		PendingBytes: res.PendingBytes, Seconds: elapsed.Seconds(),
+		Errors: logMalformed(logger, in.name, res.Errors, res.Malformed),
+	})
 	switch {
 	case err == nil:
 		return nil

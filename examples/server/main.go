@@ -24,6 +24,7 @@ import (
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/httpapi"
+	"github.com/logstats/logstats/internal/cli"
 	"github.com/logstats/logstats/internal/dsn"
 	"github.com/logstats/logstats/loaddata"
 )
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dbFlags := dsn.AddFlags(fs)
+	logFlags := cli.AddLogFlags(fs, "info")
+	version := cli.AddVersionFlag(fs)
 	addr := fs.String("addr", defaultAddr, "address to listen on")
 	logFile := fs.String("log-file", httpapi.DefaultLogFile, "log file that a bare POST /load loads")
 	dataDir := fs.String("data-dir", "", "directory that POST /load?path=NAME may read (default: the log file's folder)")
@@ -67,6 +70,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *version {
+		fmt.Fprintln(stdout, cli.Version("server"))
+		return nil
+	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; logs to load go after -load", fs.Arg(0))
 	}
@@ -77,7 +84,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("-timezone: %v", err)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger, err := logFlags.Logger(stderr)
+	if err != nil {
+		return err
+	}
 
 	db, d, from, err := dbFlags.Open(ctx, getenv)
 	if err != nil {
@@ -89,8 +99,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ing := logstats.NewIngester(db)
 	ing.BulkLoader = loaddata.Loader{} // LOAD DATA on MySQL; unused on SQLite
 	ing.Location = loc
+	metrics := httpapi.NewMetrics(db)
 	for _, path := range loads {
+		start := time.Now()
 		res, err := ing.LoadFile(ctx, path)
+		metrics.ObserveLoad(res, time.Since(start), err)
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("-load %s: no such file (the sample log is testdata/api_requests.log)", path)
 		}
@@ -107,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	stats := logstats.NewStatsService(db)
 	stats.CacheFor = *cacheFor
 	handler := httpapi.NewHandler(logger, db, stats, ing, httpapi.Options{
-		LogFile: *logFile, DataDir: *dataDir, LoadToken: *token, MaxBodyBytes: *maxBody,
+		LogFile: *logFile, DataDir: *dataDir, LoadToken: *token, MaxBodyBytes: *maxBody, Metrics: metrics,
 	})
 	// Requests get a base context that outlives shutdown's grace period only
 	// if they finish: after it, cancelling it rolls back loads in flight.

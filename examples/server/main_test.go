@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +132,8 @@ func TestRun_Errors(t *testing.T) {
 		{"ErrTimezone", []string{"-dsn", dsn, "-timezone", "Mars/Olympus"}, "-timezone"},
 		{"ErrAddrInUse", []string{"-dsn", dsn, "-addr", "256.0.0.1:99999"}, "listen"},
 		{"ErrArgument", []string{"-dsn", dsn, "extra"}, "unexpected argument"},
+		{"ErrLogLevel", []string{"-dsn", dsn, "-log-level", "chatty"}, "-log-level"},
+		{"ErrLogFormat", []string{"-dsn", dsn, "-log-format", "yaml"}, "-log-format"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(context.Background(), tc.args, noEnv, io.Discard, io.Discard)
@@ -137,6 +141,37 @@ func TestRun_Errors(t *testing.T) {
 				t.Fatalf("run error=%v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestRun_Version(t *testing.T) {
+	var out strings.Builder
+	err := run(context.Background(), []string{"-version"}, func(string) string { return "" }, &out, io.Discard)
+	if err != nil || !regexp.MustCompile(`^server \S+ \(.*go1\.\d+`).MatchString(out.String()) {
+		t.Fatalf("-version: %q, %v", out.String(), err)
+	}
+}
+
+// TestRun_JSONLogs checks that -log-format json writes one JSON record a
+// line, at -log-level and above: the -load summary and each request.
+func TestRun_JSONLogs(t *testing.T) {
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
+	var logs lockedBuffer // kill_test.go
+	addr := startServerWith(t, func(string) string { return "" }, &logs,
+		"-dsn", dsn, "-log-format", "json", "-log-level", "info", "-load", "../../testdata/api_requests.log")
+	if status, _ := getJSON(t, addr+"/health/"); status != 200 {
+		t.Fatalf("health: %d", status)
+	}
+	var msgs []string
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var rec struct{ Level, Msg string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Level == "" || rec.Msg == "" {
+			t.Fatalf("not a JSON log record: %q", line)
+		}
+		msgs = append(msgs, rec.Msg)
+	}
+	if !slices.Contains(msgs, "loaded") || !slices.Contains(msgs, "request") {
+		t.Fatalf("records %q, want a loaded and a request record", msgs)
 	}
 }
 
