@@ -18,6 +18,7 @@ const (
 	DialectMySQL
 )
 
+// String returns the dialect's name: "sqlite" or "mysql".
 func (d Dialect) String() string {
 	switch d {
 	case DialectSQLite:

@@ -95,9 +95,9 @@ func appendSeconds(b []byte, us int64) []byte {
 // Date is a calendar day. In statistics it is always a UTC day.
 // The zero Date means "unset".
 type Date struct {
-	Year  int
-	Month time.Month
-	Day   int
+	Year  int        // the year, such as 2024
+	Month time.Month // January is 1
+	Day   int        // the day of the month, from 1
 }
 
 // ParseDate parses a date in the form YYYY-MM-DD. It returns an error wrapping

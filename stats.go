@@ -54,7 +54,7 @@ type StatsFilter struct {
 // The latency fields and Uptime are only meaningful when TotalRequests > 0;
 // they are zero otherwise.
 type Stats struct {
-	TotalRequests      int64
+	TotalRequests      int64 // all requests
 	SuccessfulRequests int64 // status below 400
 	FailedRequests     int64 // status 400 and above
 	// RequestsByStatusClass counts requests by status class: [0] is 1xx,
@@ -66,35 +66,35 @@ type Stats struct {
 	// AverageLatency, MedianLatency and P99Latency are exact, rounded half
 	// away from zero to whole microseconds. Percentiles interpolate linearly
 	// between closest ranks, as numpy's default and PERCENTILE_CONT do.
-	AverageLatency time.Duration
-	MedianLatency  time.Duration
-	P99Latency     time.Duration
-	MinLatency     time.Duration
-	MaxLatency     time.Duration
+	AverageLatency time.Duration // the mean
+	MedianLatency  time.Duration // the 50th percentile
+	P99Latency     time.Duration // the 99th percentile
+	MinLatency     time.Duration // the smallest latency
+	MaxLatency     time.Duration // the largest latency
 	// Percentiles holds the latencies of StatsFilter.Percentiles, in order.
 	Percentiles []PercentileLatency
 }
 
 // PercentileLatency is the latency at a percentile.
 type PercentileLatency struct {
-	Percentile Percentile
-	Latency    time.Duration
+	Percentile Percentile    // the percentile asked for
+	Latency    time.Duration // its latency, rounded to whole microseconds
 }
 
 // DailyStats are the statistics of one UTC day.
 type DailyStats struct {
-	Date  Date
-	Stats Stats
+	Date  Date  // the UTC day
+	Stats Stats // the day's statistics
 }
 
 // CustomerStats are a customer's statistics over a range of days, overall and
 // per day (days with at least one request, ascending).
 type CustomerStats struct {
-	CustomerID string
-	From       Date
-	To         *Date
-	Stats      Stats
-	Daily      []DailyStats
+	CustomerID string       // the customer asked for
+	From       Date         // the filter's From
+	To         *Date        // the filter's To; nil for no end
+	Stats      Stats        // the statistics of the whole range
+	Daily      []DailyStats // each day with requests, ascending
 }
 
 // FindStats returns the statistics of customerID over the days of f. A
@@ -274,10 +274,10 @@ func (p Percentile) String() string { return p.text }
 
 // Customer is a customer with data.
 type Customer struct {
-	ID            string
-	TotalRequests int64
-	FirstDay      Date
-	LastDay       Date
+	ID            string // the customer id
+	TotalRequests int64  // requests loaded, of all days
+	FirstDay      Date   // the first UTC day with requests
+	LastDay       Date   // the last UTC day with requests
 }
 
 // CustomerFilter pages through customers, in ascending order of ID.
