@@ -61,6 +61,16 @@
     }));
   }
 
+  // busiest returns the customer with the most requests, the one shown
+  // first ("" when there is none).
+  function busiest() {
+    let best = "", most = -1;
+    for (const [id, c] of customers) {
+      if (c.total_requests > most) [best, most] = [id, c.total_requests];
+    }
+    return best;
+  }
+
   // The default range: the last 30 days with data of the customer (or of
   // anyone, for an unknown customer).
   function defaultRange(id) {
@@ -88,6 +98,15 @@
     }
     writeHash();
     const mine = ++seq;
+    if (id === "." || id === "..") {
+      // Browsers resolve these path segments even escaped (%2E%2E), so the
+      // request would reach another route.
+      render(null);
+      showMessage("A browser cannot ask for customer \"" + id + "\": it rewrites that path. " +
+        "Ask the API directly: curl --path-as-is '" + location.origin + base + "customers/" + id + "/stats/?from=" + from + "'", true);
+      document.body.dataset.state = "ready";
+      return;
+    }
     document.body.dataset.state = "loading";
     try {
       const st = await api("customers/" + encodeURIComponent(id) + "/stats/?from=" + from + "&to=" + to);
@@ -240,7 +259,7 @@
       showMessage("Could not list the customers: " + e.message, true);
     }
     const h = readHash();
-    const id = h.customer || (customers.size > 0 ? customers.keys().next().value : "");
+    const id = h.customer || busiest();
     if (!id) {
       render(null);
       showMessage("No data loaded yet: POST a log to /load, or run examples/runner.", false);
