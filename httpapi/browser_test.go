@@ -92,8 +92,9 @@ func TestDashboard_Browser(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`true`)); err != nil { // starts the browser
 		t.Fatalf("start %s: %v", chromium, err)
 	}
+	console := chromedp.Console(ctx) // subscribed from here, before the page loads
 	go func() {
-		for m, err := range chromedp.Console(ctx) {
+		for m, err := range console {
 			if err != nil {
 				return
 			}
@@ -310,26 +311,43 @@ func deref(f *float64) any {
 	return *f
 }
 
-// checkCharts checks that each of the three charts drew on its canvas.
+// checkCharts checks that each chart drew its series: enough pixels of each
+// series' colour (axes and grid lines alone do not count).
 func checkCharts(t *testing.T, ctx context.Context) {
 	t.Helper()
-	painted, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[...document.querySelectorAll(".chart")].map(el => {
-		const c = el.querySelector("canvas");
-		if (!c || c.width === 0 || c.height === 0) return 0;
-		const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-		let n = 0;
-		for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
-		return n;
-	})`))
+	painted, err := chromedp.Run(ctx, chromedp.Evaluate[[][]int](`(() => {
+		const css = getComputedStyle(document.documentElement);
+		const rgb = (name) => {
+			const h = css.getPropertyValue(name).trim();
+			return [1, 3, 5].map(i => parseInt(h.slice(i, i + 2), 16));
+		};
+		const series = {"chart-requests": ["--ok", "--fail"], "chart-uptime": ["--ok"], "chart-latency": ["--avg", "--median", "--p99"]};
+		return Object.entries(series).map(([id, names]) => {
+			const c = document.querySelector("#" + id + " canvas");
+			if (!c || c.width === 0 || c.height === 0) return names.map(() => 0);
+			const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+			return names.map(name => {
+				const [r, g, b] = rgb(name);
+				let n = 0;
+				for (let i = 0; i < px.length; i += 4) {
+					if (px[i + 3] > 200 && Math.abs(px[i] - r) < 12 && Math.abs(px[i + 1] - g) < 12 && Math.abs(px[i + 2] - b) < 12) n++;
+				}
+				return n;
+			});
+		});
+	})()`))
 	if err != nil {
 		t.Fatal(err)
 	}
+	names := [][]string{{"successful bars", "failed bars"}, {"uptime line"}, {"average line", "median line", "p99 line"}}
 	if len(painted) != 3 {
 		t.Fatalf("%d charts, want 3", len(painted))
 	}
-	for i, n := range painted {
-		if n < 500 {
-			t.Fatalf("chart %d painted %d pixels; it did not draw", i+1, n)
+	for i, counts := range painted {
+		for j, n := range counts {
+			if n < 100 {
+				t.Errorf("the %s painted %d pixels of its colour; it did not draw", names[i][j], n)
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -68,8 +69,17 @@ func TestErrors(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				status, body, header := s.do(t, tc.method, tc.path, nil)
-				if status == http.StatusPermanentRedirect && !strings.HasPrefix(body["error"].(string), "moved to "+header.Get("Location")) {
-					t.Fatalf("redirect to %q says %q", header.Get("Location"), body["error"])
+				if status == http.StatusPermanentRedirect {
+					// The Location is relative; resolved against the request,
+					// it is where the message says.
+					loc, err := url.Parse(header.Get("Location"))
+					if err != nil || loc.IsAbs() || strings.HasPrefix(loc.Path, "/") {
+						t.Fatalf("Location %q is not a relative reference (%v)", header.Get("Location"), err)
+					}
+					base := &url.URL{Path: strings.SplitN(tc.path, "?", 2)[0]}
+					if got := base.ResolveReference(loc).RequestURI(); body["error"] != "moved to "+got {
+						t.Fatalf("Location %q leads to %q, the message says %q", header.Get("Location"), got, body["error"])
+					}
 				}
 				msg, _ := body["error"].(string)
 				if status != tc.status || !strings.Contains(msg, tc.errContains) {

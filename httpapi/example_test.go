@@ -1,17 +1,24 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	_ "modernc.org/sqlite"
 
 	"github.com/logstats/logstats"
@@ -63,4 +70,48 @@ func ExampleNewHandler() {
 	// /logstats/metrics 200 text/plain; version=0.0.4; charset=utf-8; escaping=underscores
 	// 200 {"status":"ok"}
 	// 200 {"customer_id":"cust_42","from_date":"2024-10-01","to_date":null,"stats":{"total_requests":0,"total_successful_requests":0,"total_failed_requests":0,"uptime":null,"average_latency":null,"median_latency":null,"p99_latency":null,"min_latency":null,"max_latency":null,"requests_by_status_class":{}},"daily":[]}
+}
+
+// This example shares the handler's metrics with the application: its own
+// collector is served at the same /metrics, and a load made outside
+// POST /load (at start, say) is counted with the others.
+func ExampleNewMetrics() {
+	metrics := httpapi.NewMetrics(nil) // pass the *sql.DB for its pool statistics
+	jobs := prometheus.NewCounter(prometheus.CounterOpts{Name: "myapp_jobs_total", Help: "Jobs run."})
+	metrics.Registry().MustRegister(jobs)
+	jobs.Inc()
+	metrics.ObserveLoad(&logstats.LoadResult{Inserted: 42}, 2*time.Second, nil)
+
+	srv := httptest.NewServer(httpapi.NewHandler(nil, nil, nil, nil, httpapi.Options{Metrics: metrics}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, "myapp_jobs_total") || strings.HasPrefix(line, `logstats_load_lines_total{result="inserted"}`) {
+			fmt.Println(line)
+		}
+	}
+	// Output:
+	// logstats_load_lines_total{result="inserted"} 42
+	// myapp_jobs_total 1
+}
+
+// OpenAPI returns the document that GET /openapi.json serves, for tools that
+// generate clients or check an API gateway's configuration.
+func ExampleOpenAPI() {
+	var doc struct {
+		OpenAPI string                     `json:"openapi"`
+		Paths   map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(httpapi.OpenAPI(), &doc); err != nil {
+		log.Fatal(err)
+	}
+	paths := slices.Sorted(maps.Keys(doc.Paths))
+	fmt.Println(doc.OpenAPI, strings.Join(paths, " "))
+	// Output:
+	// 3.1.0 / /customers/ /customers/{id}/stats/ /health/ /load /metrics /openapi.json /ready
 }

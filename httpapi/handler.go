@@ -1,6 +1,7 @@
 // Package httpapi serves logstats over HTTP: a dashboard, health and
 // readiness checks, per-customer statistics, the customer list and log
-// loading. Every response but the dashboard's page is JSON, errors included.
+// loading. Every response but the dashboard's page and the metrics is JSON,
+// errors included.
 //
 // Mount the handler returned by [NewHandler] on an http.Server of your own (or
 // under a prefix with http.StripPrefix); the server's timeouts and shutdown

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"path"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -89,20 +90,58 @@ func limitRequestSize(next http.Handler) http.Handler {
 // redirectUncleanPaths answers a path with "//", "." or ".." segments with a
 // JSON redirect to its clean form, before ServeMux would answer with HTML.
 // It looks at the escaped path, so an escaped customer id such as %2E%2E is
-// left alone.
+// left alone. The Location is relative, so that it stays under the prefix
+// the handler is mounted at; a path without its leading slash (as
+// http.StripPrefix("/prefix/", ...) leaves) is served as if it had one.
 func redirectUncleanPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.EscapedPath()
+		if p == "" || p[0] != '/' {
+			r2 := new(http.Request)
+			*r2 = *r
+			u := *r.URL
+			u.Path = "/" + u.Path
+			if u.RawPath != "" {
+				u.RawPath = "/" + u.RawPath
+			}
+			r2.URL = &u
+			r, p = r2, "/"+p
+		}
 		if clean := cleanPath(p); clean != p && r.Method != http.MethodConnect {
+			ref := relativeRef(p, clean)
 			if r.URL.RawQuery != "" {
 				clean += "?" + r.URL.RawQuery
+				ref += "?" + r.URL.RawQuery
 			}
-			w.Header().Set("Location", clean)
+			w.Header().Set("Location", ref)
 			encode(w, http.StatusPermanentRedirect, errorResponse{Error: "moved to " + clean})
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// relativeRef returns a relative reference that leads from the path p to the
+// path target (both absolute and escaped) when resolved as RFC 3986 says
+// (dot segments removed, empty ones kept), whatever prefix stands before p in
+// the client's URL.
+func relativeRef(p, target string) string {
+	dir := strings.Split(p[:strings.LastIndexByte(p, '/')], "/")[1:]
+	depth := 0
+	for _, seg := range dir {
+		switch seg {
+		case ".":
+		case "..":
+			depth = max(depth-1, 0)
+		default:
+			depth++
+		}
+	}
+	ref := strings.Repeat("../", depth) + strings.TrimPrefix(target, "/")
+	if first, _, _ := strings.Cut(ref, "/"); ref == "" || strings.Contains(first, ":") {
+		ref = "./" + ref // not empty, and not read as a scheme
+	}
+	return ref
 }
 
 // cleanPath is path.Clean that keeps a trailing slash, as ServeMux does.

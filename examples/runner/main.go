@@ -47,7 +47,7 @@ func main() {
 // maxShownErrors is how many malformed lines the runner reports per file.
 const maxShownErrors = 10
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("runner", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -74,6 +74,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stdout, cli.Version("runner"))
 		return nil
 	}
+	// From here on, every outcome is summarized, as one JSON object with
+	// -json, failures included.
+	sum := &summary{DryRun: *dryRun, Files: []fileSummary{}}
+	defer func() { sum.print(stdout, *jsonOut, err) }()
 	logger, err := logFlags.Logger(stderr)
 	if err != nil {
 		return err
@@ -143,21 +147,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		defer pprof.StopCPUProfile()
 	}
 
-	sum := &summary{DryRun: *dryRun, Files: []fileSummary{}}
-	report := func(err error) error {
-		if err != nil {
-			sum.Error = err.Error()
-		}
-		sum.Total.LinesPerSecond = int64(float64(sum.Total.Lines-sum.Total.SkippedAlreadyLoaded) / max(sum.Total.Seconds, 1e-9))
-		if *jsonOut {
-			enc := json.NewEncoder(stdout)
-			enc.SetEscapeHTML(false)
-			enc.Encode(sum)
-		} else if len(sum.Files) > 1 {
-			fmt.Fprintln(stdout, sum.Total.text(*dryRun))
-		}
-		return err
-	}
 	text := stdout
 	if *jsonOut {
 		text = io.Discard
@@ -165,14 +154,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if *dryRun {
 		for _, in := range inputs {
 			if err := checkOne(ctx, in, loc, sum, text, logger); err != nil {
-				return report(err)
+				return err
 			}
 		}
-		return report(nil)
+		return nil
 	}
 	db, d, from, err := dbFlags.Open(ctx, getenv)
 	if err != nil {
-		return report(err)
+		return err
 	}
 	defer db.Close()
 	logger.Debug("database ready", "db", d.String(), "from", from)
@@ -182,19 +171,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 	for _, in := range inputs {
 		if err := loadOne(ctx, ing, in, showProgress, sum, text, stderr, logger); err != nil {
-			return report(err)
+			return err
 		}
 	}
 	if !prune.IsZero() {
 		res, err := ing.Prune(ctx, prune)
 		if err != nil {
-			return report(err)
+			return err
 		}
 		sum.Pruned = &pruneSummary{Before: prune.String(), Requests: res.Requests, Days: res.Days}
 		fmt.Fprintf(text, "pruned days before %s: %d requests over %d customer-days\n", prune, res.Requests, res.Days)
 		logger.Info("pruned", "before", prune.String(), "requests", res.Requests, "days", res.Days)
 	}
-	return report(nil)
+	return nil
 }
 
 // expandArgs expands the arguments that are glob patterns (for shells that
@@ -269,6 +258,23 @@ type pruneSummary struct {
 	Days     int64  `json:"days"`
 }
 
+// print writes the summary: the total line of several files, or with asJSON
+// the whole summary as one JSON object, err included.
+func (s *summary) print(w io.Writer, asJSON bool, err error) {
+	if err != nil {
+		s.Error = err.Error()
+	}
+	t := &s.Total
+	t.LinesPerSecond = int64(float64(t.Lines-t.SkippedAlreadyLoaded) / max(t.Seconds, 1e-9))
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		enc.Encode(s)
+	} else if len(s.Files) > 1 {
+		fmt.Fprintln(w, t.text(s.DryRun))
+	}
+}
+
 // add counts f in the totals and the list of files.
 func (s *summary) add(f fileSummary) {
 	s.Files = append(s.Files, f)
@@ -330,7 +336,10 @@ func openInput(name string, stdin io.Reader) (input, error) {
 		return input{}, err
 	}
 	var size int64
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return input{}, fmt.Errorf("%s is a directory; pass log files, or a glob that matches only files", name)
+	} else if err == nil && fi.Mode().IsRegular() {
 		size = fi.Size()
 	}
 	return input{name: name, r: &countingReader{r: f}, size: size, close: f.Close}, nil

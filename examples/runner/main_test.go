@@ -157,6 +157,27 @@ func TestRun_GlobsAndJSON(t *testing.T) {
 		t.Fatalf("failed run: err %v, stdout %s", err, stdout)
 	}
 
+	// Failures before any load are summarized too.
+	for _, args := range [][]string{
+		{"-dsn", dsn, "-json", filepath.Join(dir, "missing.log")},
+		{"-dsn", dsn, "-json", filepath.Join(dir, "*.nothing")},
+		{"-dsn", dsn, "-json", "-timezone", "Mars/Olympus", a},
+	} {
+		stdout, _, err := runner(t, "", args...)
+		sum = summary{}
+		if err == nil || json.Unmarshal([]byte(stdout), &sum) != nil || sum.Error != err.Error() || len(sum.Files) != 0 {
+			t.Fatalf("%v: err %v, stdout %q; want the error in one JSON object", args, err, stdout)
+		}
+	}
+
+	// A glob matching a directory is refused before anything loads.
+	if err := os.Mkdir(filepath.Join(dir, "sub.log"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runner(t, "", "-dsn", dsn, filepath.Join(dir, "*.log")); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Fatalf("glob with a directory: %v", err)
+	}
+
 	// A dry run in JSON counts valid lines and lists malformed ones.
 	stdout, _, err = runner(t, "", "-json", "-dry-run", b)
 	sum = summary{}

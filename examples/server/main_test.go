@@ -153,7 +153,8 @@ func TestRun_Version(t *testing.T) {
 }
 
 // TestRun_JSONLogs checks that -log-format json writes one JSON record a
-// line, at -log-level and above: the -load summary and each request.
+// line, at -log-level and above (the -load summary and each request), and
+// that the -load file shows in /metrics.
 func TestRun_JSONLogs(t *testing.T) {
 	dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
 	var logs lockedBuffer // kill_test.go
@@ -172,6 +173,19 @@ func TestRun_JSONLogs(t *testing.T) {
 	}
 	if !slices.Contains(msgs, "loaded") || !slices.Contains(msgs, "request") {
 		t.Fatalf("records %q, want a loaded and a request record", msgs)
+	}
+
+	// The -load file is counted in the metrics, as POST /load would be.
+	resp, err := http.Get(addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metrics, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`logstats_loads_total{outcome="ok"} 1`, `logstats_load_lines_total{result="inserted"} 1989`} {
+		if !strings.Contains(string(metrics), want+"\n") {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }
 

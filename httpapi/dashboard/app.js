@@ -9,7 +9,7 @@
   const $ = (id) => document.getElementById(id);
   const form = $("controls"), customerIn = $("customer"), fromIn = $("from"), toIn = $("to");
   const customers = new Map(); // id -> {total_requests, first_day, last_day}
-  let lastDay = null; // the last day with data, of any customer
+  let lastDay = null; // the last day with data, of the listed customers
   let charts = [];
   let seq = 0; // the latest query; older answers are dropped
 
@@ -41,16 +41,22 @@
     m.hidden = !text;
   }
 
+  // loadCustomers lists the customers for the picker, up to maxListed of
+  // them (any id can still be typed in); it returns whether the list is cut.
+  const maxListed = 50000;
   async function loadCustomers() {
     let after = null;
-    for (let page = 0; page < 20; page++) {
-      const q = "customers/?limit=1000" + (after == null ? "" : "&after=" + encodeURIComponent(after));
+    while (customers.size < maxListed) {
+      const q = "customers/?limit=10000" + (after == null ? "" : "&after=" + encodeURIComponent(after));
       const body = await api(q);
       for (const c of body.customers) {
         customers.set(c.customer_id, c);
         if (lastDay == null || c.last_day > lastDay) lastDay = c.last_day;
       }
-      if (body.next_after == null) break;
+      if (body.next_after == null) {
+        after = null;
+        break;
+      }
       after = body.next_after;
     }
     const list = $("customers");
@@ -59,6 +65,7 @@
       o.value = id;
       return o;
     }));
+    return after != null;
   }
 
   // busiest returns the customer with the most requests, the one shown
@@ -91,13 +98,18 @@
 
   async function show() {
     const id = customerIn.value, from = fromIn.value, to = toIn.value;
-    if (!id || !from || !to) return;
+    const mine = ++seq; // an answer still on its way is now stale
+    if (!id || !from || !to) {
+      document.body.dataset.state = "ready";
+      return;
+    }
     if (to < from) {
+      render(null);
       showMessage("The range ends (" + to + ") before it starts (" + from + ").", true);
+      document.body.dataset.state = "ready";
       return;
     }
     writeHash();
-    const mine = ++seq;
     if (id === "." || id === "..") {
       // Browsers resolve these path segments even escaped (%2E%2E), so the
       // request would reach another route.
@@ -253,8 +265,9 @@
   });
 
   async function start() {
+    let cut = false;
     try {
-      await loadCustomers();
+      cut = await loadCustomers();
     } catch (e) {
       showMessage("Could not list the customers: " + e.message, true);
     }
@@ -271,6 +284,9 @@
     fromIn.value = h.from || from;
     toIn.value = h.to || to;
     await show();
+    if (cut && !$("message").textContent) {
+      showMessage("The list holds the first " + customers.size + " customers by id; type any other id.", false);
+    }
   }
 
   start();
