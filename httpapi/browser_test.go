@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/httpapi"
@@ -137,6 +138,16 @@ func TestDashboard_Browser(t *testing.T) {
 		eval(t, step, js)
 		waitReady(t, step)
 	}
+	// typeInto types over an input's text as a person would, then leaves it
+	// with Tab, which commits the value (a change event).
+	typeInto := func(t *testing.T, step, sel, text string) {
+		t.Helper()
+		eval(t, step, fmt.Sprintf(`document.body.dataset.state = "acting"; document.querySelector(%q).select()`, sel))
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(sel), text+kb.Tab)); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		waitReady(t, step)
+	}
 	screenshot := func(t *testing.T, name string) {
 		t.Helper()
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -167,7 +178,10 @@ func TestDashboard_Browser(t *testing.T) {
 	}
 	checkCharts(t, ctx)
 
-	set(t, "pick a customer", "#customer", "cust_3")
+	typeInto(t, "pick a customer", "#customer", "cust_3")
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash`)); err != nil || got != "#customer=cust_3&from=2024-10-01&to=2024-10-30" {
+		t.Fatalf("after picking cust_3 the address says %q (%v)", got, err)
+	}
 	set(t, "change the range", "#from", "2024-10-08", "#to", "2024-10-21")
 	checkTable(t, ctx, srv.URL, "cust_3", "2024-10-08", "2024-10-21", 14)
 	checkCharts(t, ctx)
