@@ -124,7 +124,9 @@ func redirectUncleanPaths(next http.Handler) http.Handler {
 // relativeRef returns a relative reference that leads from the path p to the
 // path target (both absolute and escaped) when resolved as RFC 3986 says
 // (dot segments removed, empty ones kept), whatever prefix stands before p in
-// the client's URL.
+// the client's URL. When p's ".." segments climb above its root, a client
+// resolving against p leaves the prefix anyway, and target itself is
+// returned.
 func relativeRef(p, target string) string {
 	dir := strings.Split(p[:strings.LastIndexByte(p, '/')], "/")[1:]
 	depth := 0
@@ -132,7 +134,10 @@ func relativeRef(p, target string) string {
 		switch seg {
 		case ".":
 		case "..":
-			depth = max(depth-1, 0)
+			if depth == 0 {
+				return target
+			}
+			depth--
 		default:
 			depth++
 		}

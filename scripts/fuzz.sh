@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz the parser, whole streams and the whole load path, one after the
-# other, and print how many inputs each ran. The durations default to those
+# Fuzz the parser, whole streams, the whole load path and the API's redirect
+# references, one after the other, and print how many inputs each ran. The durations default to those
 # README.md reports; pass others as FUZZ_SHORT (parsers) and FUZZ_LONG (load
 # path), e.g. FUZZ_SHORT=30s FUZZ_LONG=1m scripts/fuzz.sh. A failing input
 # is written to testdata/fuzz/<target>/ by go test, where it then stays as a
@@ -9,9 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 short=${FUZZ_SHORT:-5m}
 long=${FUZZ_LONG:-10m}
-for spec in "FuzzParse $short" "FuzzParser $short" "FuzzSplitFields $short" "FuzzLoad $long"; do
+for spec in "FuzzParse $short ." "FuzzParser $short ." "FuzzSplitFields $short ." "FuzzLoad $long ." "FuzzRelativeRef $short ./httpapi"; do
 	set -- $spec
-	out=$(go test -run '^$' -fuzz "^$1\$" -fuzztime "$2" . 2>&1) || { echo "$out"; echo "fuzz: $1 failed" >&2; exit 1; }
+	out=$(go test -run '^$' -fuzz "^$1\$" -fuzztime "$2" "$3" 2>&1) || { echo "$out"; echo "fuzz: $1 failed" >&2; exit 1; }
 	execs=$(echo "$out" | grep -o 'execs: [0-9]*' | tail -1 | cut -d' ' -f2 || true)
 	echo "$1: $2, $execs executions, no failure"
 done
