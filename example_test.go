@@ -167,3 +167,48 @@ func ExampleStatsService_cache() {
 	// 1 120ms
 	// 1 120ms
 }
+
+// FindStats answers for a customer and a range of UTC days: the range's
+// statistics and each day's, with exact percentiles, extra ones included.
+func ExampleStatsService_FindStats() {
+	dir, _ := os.MkdirTemp("", "logstats")
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", filepath.Join(dir, "stats.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := logstats.Migrate(ctx, db); err != nil {
+		log.Fatal(err)
+	}
+	const logText = "2024-10-01 09:00:00 cust_7 /a 200 0.100\n" +
+		"2024-10-01 09:00:01 cust_7 /a 200 0.200\n" +
+		"2024-10-01 09:00:02 cust_7 /b 404 0.300\n" +
+		"2024-10-02 09:00:00 cust_7 /a 500 1.000\n" +
+		"2024-10-05 09:00:00 cust_7 /a 200 0.050\n" // outside the range below
+	if _, err := logstats.NewIngester(db).Load(ctx, "a.log", strings.NewReader(logText)); err != nil {
+		log.Fatal(err)
+	}
+
+	p90, _ := logstats.ParsePercentile("90")
+	to := logstats.Date{Year: 2024, Month: 10, Day: 3}
+	st, err := logstats.NewStatsService(db).FindStats(ctx, "cust_7", logstats.StatsFilter{
+		From:        logstats.Date{Year: 2024, Month: 10, Day: 1},
+		To:          &to,
+		Percentiles: []logstats.Percentile{p90},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	s := st.Stats
+	fmt.Printf("%s to %s: %d requests, %d failed, uptime %.2f%%, median %v, p90 %v\n",
+		st.From, st.To, s.TotalRequests, s.FailedRequests, s.Uptime, s.MedianLatency, s.Percentiles[0].Latency)
+	for _, d := range st.Daily {
+		fmt.Printf("%s: %d requests, average %v\n", d.Date, d.Stats.TotalRequests, d.Stats.AverageLatency)
+	}
+	// Output:
+	// 2024-10-01 to 2024-10-03: 4 requests, 2 failed, uptime 50.00%, median 250ms, p90 790ms
+	// 2024-10-01: 3 requests, average 200ms
+	// 2024-10-02: 1 requests, average 1s
+}
