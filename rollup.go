@@ -245,8 +245,8 @@ func (r rankedDist) countAtMost(v int64) int64 {
 // rankedUnion is the union of several distributions, searched by rank
 // without merging them: finding a rank costs O(k log m log(max-min)) for k
 // distributions of up to m distinct values, where a merge would cost O(km).
-// So the quantiles of a month of days cost about the same whether each day
-// holds a hundred requests or a million.
+// Finding the range's percentiles thus grows with the days' sizes only
+// logarithmically; reading and decoding the days still grows linearly.
 type rankedUnion struct {
 	parts    []rankedDist
 	min, max int64 // the smallest and largest value of all parts
