@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // Dialect is a SQL dialect that logstats speaks: the few places where MySQL
@@ -95,32 +94,4 @@ func (d Dialect) maxParams() int {
 		return 65535
 	}
 	return 32766
-}
-
-// dayValue scans a day column: a DATE from MySQL arrives as []byte, or as a
-// time.Time when the DSN has parseTime=true; SQLite's is TEXT.
-type dayValue struct{ Date Date }
-
-func (v *dayValue) Scan(src any) error {
-	var s string
-	switch x := src.(type) {
-	case time.Time:
-		v.Date = Date{x.Year(), x.Month(), x.Day()}
-		return nil
-	case []byte:
-		s = string(x)
-	case string:
-		s = x
-	default:
-		return fmt.Errorf("scan day: unsupported type %T", src)
-	}
-	if len(s) > 10 {
-		s = s[:10]
-	}
-	d, err := ParseDate(s)
-	if err != nil {
-		return fmt.Errorf("scan day: %w", err)
-	}
-	v.Date = d
-	return nil
 }

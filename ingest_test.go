@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -372,120 +370,6 @@ func TestIngester_Location(t *testing.T) {
 	})
 }
 
-func TestIngester_Prune(t *testing.T) {
-	text := genLog(t, 3000, 12, 0)
-	entries := parseEntries(t, text)
-	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		ing := newIngester(db, 400)
-		mustLoad(t, ing, "a.log", text)
-		before := date("2024-10-03")
-		var wantRequests int64
-		var kept []logstats.Entry
-		for _, e := range entries {
-			if logstats.DateOf(e.Time).Before(before) {
-				wantRequests++
-			} else {
-				kept = append(kept, e)
-			}
-		}
-		res, err := ing.Prune(context.Background(), before)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Requests != wantRequests || res.Days != 7*2 {
-			t.Fatalf("Prune=%+v, want %d requests over 14 customer-days", res, wantRequests)
-		}
-		if st := testdb.Snapshot(t, db.DB); st.RawRows != int64(len(kept)) {
-			t.Fatalf("raw rows after prune=%d, want %d", st.RawRows, len(kept))
-		}
-		checkStats(t, db.DB, kept, logstats.Date{}, nil, nil)
-		// The ledger is kept: the old file does not bring the pruned days back.
-		if res := mustLoad(t, ing, "a.log", text); res.Inserted != 0 {
-			t.Fatalf("reload after prune inserted %d, want 0", res.Inserted)
-		}
-		if res, err := ing.Prune(context.Background(), before); err != nil || res.Requests != 0 {
-			t.Fatalf("second Prune=%+v, %v, want nothing to do", res, err)
-		}
-	})
-}
-
-func TestMigrate_Idempotent(t *testing.T) {
-	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		var wg sync.WaitGroup
-		errs := make(chan error, 4)
-		for range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs <- logstats.Migrate(context.Background(), db.DB)
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatalf("concurrent Migrate: %v", err)
-			}
-		}
-		files, err := filepath.Glob(filepath.Join("migrations", db.Dialect.String(), "*.sql"))
-		if err != nil || len(files) == 0 {
-			t.Fatalf("no migration files found (%v)", err)
-		}
-		var n int
-		if err := db.QueryRow(`SELECT COUNT(*) FROM logstats_migrations`).Scan(&n); err != nil || n != len(files) {
-			t.Fatalf("logstats_migrations has %d rows (%v), want %d", n, err, len(files))
-		}
-	})
-}
-
-// TestMigrate_UpgradesRawTable checks migration 2 on a database that 0001
-// made: its raw rows move to logstats_raw_requests and the old table goes.
-func TestMigrate_UpgradesRawTable(t *testing.T) {
-	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		body, err := os.ReadFile(filepath.Join("migrations", db.Dialect.String(), "0001_init.sql"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		start := strings.Index(string(body), "CREATE TABLE IF NOT EXISTS logstats_requests")
-		end := strings.Index(string(body)[start:], ";")
-		for _, stmt := range []string{
-			`DROP TABLE logstats_raw_requests`,
-			string(body)[start : start+end],
-			`INSERT INTO logstats_requests (customer_id, day, source_id, src_offset, ts_us, path, status, latency_us)
-				VALUES ('c', '2024-10-01', 7, 0, 1727740800000000, '/a', 200, 1000), ('c', '2024-10-01', 7, 40, 1727740801000000, '/b', 500, 2000)`,
-			`DELETE FROM logstats_migrations WHERE version = 2`,
-		} {
-			if _, err := db.Exec(stmt); err != nil {
-				t.Fatalf("%s: %v", stmt, err)
-			}
-		}
-		if err := logstats.Migrate(context.Background(), db.DB); err != nil {
-			t.Fatal(err)
-		}
-		rows, err := db.Query(`SELECT customer_id, source_id, src_offset, ts_us, path, status, latency_us FROM logstats_raw_requests ORDER BY src_offset`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var got []string
-		for rows.Next() {
-			var c, p string
-			var src, off, ts, status, lat int64
-			if err := rows.Scan(&c, &src, &off, &ts, &p, &status, &lat); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, fmt.Sprintln(c, src, off, ts, p, status, lat))
-		}
-		want := []string{"c 7 0 1727740800000000 /a 200 1000\n", "c 7 40 1727740801000000 /b 500 2000\n"}
-		if !slices.Equal(got, want) {
-			t.Fatalf("raw rows after upgrade = %q, want %q", got, want)
-		}
-		if _, err := db.Exec(`SELECT 1 FROM logstats_requests`); err == nil {
-			t.Fatal("the old raw table is still there after the upgrade")
-		}
-	})
-}
-
 // lineOffset returns the byte offset of the start of line n+1 (after n lines).
 func lineOffset(text string, n int) int {
 	off := 0
@@ -493,40 +377,6 @@ func lineOffset(text string, n int) int {
 		off += strings.IndexByte(text[off:], '\n') + 1
 	}
 	return off
-}
-
-// TestIngester_Compact leaves a load's rollups uncompacted (it is cancelled
-// before its final compaction), then compacts them: one row per day, and the
-// same stats.
-func TestIngester_Compact(t *testing.T) {
-	text := genLog(t, 3000, 13, 0)
-	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		ctx, cancel := context.WithCancel(context.Background())
-		ing := newIngester(db, 300)
-		ing.Progress = func(p logstats.LoadProgress) {
-			if p.Lines >= 2700 {
-				cancel()
-			}
-		}
-		ing.Load(ctx, "a.log", strings.NewReader(text))
-		before := testdb.Snapshot(t, db.DB)
-		rowsPerDay := func() (max int) {
-			if err := db.QueryRow(`SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM logstats_rollups GROUP BY customer_id, day) t`).Scan(&max); err != nil {
-				t.Fatal(err)
-			}
-			return max
-		}
-		if n := rowsPerDay(); n < 5 {
-			t.Fatalf("before Compact, at most %d rows per day; the test needs uncompacted days", n)
-		}
-		if err := newIngester(db, 300).Compact(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if n := rowsPerDay(); n != 1 {
-			t.Fatalf("after Compact, up to %d rows per day, want 1", n)
-		}
-		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), before)
-	})
 }
 
 // TestIngester_LastLineWithoutNewline covers a log whose last line had no

@@ -339,48 +339,6 @@ func digits(b []byte) (int, bool) {
 	return n, true
 }
 
-// parseDateBytes parses YYYY-MM-DD and checks that it is a real calendar date.
-func parseDateBytes(b []byte) (Date, bool) {
-	if len(b) != 10 || b[4] != '-' || b[7] != '-' {
-		return Date{}, false
-	}
-	y, ok1 := digits(b[0:4])
-	m, ok2 := digits(b[5:7])
-	d, ok3 := digits(b[8:10])
-	if !ok1 || !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 || d > daysIn(time.Month(m), y) {
-		return Date{}, false
-	}
-	return Date{y, time.Month(m), d}, true
-}
-
-// daysSinceEpoch returns the days from 1970-01-01 to d in the proleptic
-// Gregorian calendar (Howard Hinnant's days_from_civil).
-func daysSinceEpoch(d Date) int64 {
-	y, m := int64(d.Year), int64(d.Month)
-	if m <= 2 {
-		y--
-	}
-	era := y / 400 // y >= 0: years 1-9999
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + int64(d.Day) - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
-}
-
-func daysIn(m time.Month, year int) int {
-	switch m {
-	case time.February:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case time.April, time.June, time.September, time.November:
-		return 30
-	}
-	return 31
-}
-
 // parseClock parses HH:MM:SS with an optional .fraction (digits beyond
 // nanoseconds are ignored).
 func parseClock(b []byte) (hour, min, sec, nsec int, ok bool) {

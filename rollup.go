@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"time"
 )
 
 // rollup is the aggregate of some requests of one customer on one day: counts,
@@ -328,3 +329,39 @@ func (a uint128) add(b uint128) uint128 {
 func (a uint128) add64(b uint64) uint128 { return a.add(uint128{0, b}) }
 
 func (a uint128) fitsInt64() bool { return a.hi == 0 && a.lo <= 1<<63-1 }
+
+// dayKey identifies the rollup of one customer on one UTC day.
+type dayKey struct {
+	customer string
+	day      int64 // days since 1970-01-01
+}
+
+func (k dayKey) date() Date { return DateOf(time.Unix(k.day*86400, 0)) }
+
+// dayGroup is the rollup of a batch's requests of one customer on one day.
+type dayGroup struct {
+	key  dayKey
+	date string // YYYY-MM-DD
+	hist histogram
+	r    rollup
+}
+
+// groupByDay aggregates entries into one rollup per (customer, UTC day).
+func groupByDay(entries []Entry) map[dayKey]*dayGroup {
+	groups := make(map[dayKey]*dayGroup)
+	for _, e := range entries {
+		k := dayKey{e.CustomerID, floorDiv(e.Time.Unix(), 86400)}
+		g := groups[k]
+		if g == nil {
+			g = &dayGroup{key: k, date: k.date().String(), hist: make(histogram)}
+			groups[k] = g
+		}
+		lat := e.Latency.Microseconds()
+		g.r.add(e.Status, lat)
+		g.hist[lat]++
+	}
+	for _, g := range groups {
+		g.r.dist = g.hist.distribution()
+	}
+	return groups
+}

@@ -1,0 +1,92 @@
+package logstats_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+func TestMigrate_Idempotent(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- logstats.Migrate(context.Background(), db.DB)
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent Migrate: %v", err)
+			}
+		}
+		files, err := filepath.Glob(filepath.Join("migrations", db.Dialect.String(), "*.sql"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no migration files found (%v)", err)
+		}
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM logstats_migrations`).Scan(&n); err != nil || n != len(files) {
+			t.Fatalf("logstats_migrations has %d rows (%v), want %d", n, err, len(files))
+		}
+	})
+}
+
+// TestMigrate_UpgradesRawTable checks migration 2 on a database that 0001
+// made: its raw rows move to logstats_raw_requests and the old table goes.
+func TestMigrate_UpgradesRawTable(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		body, err := os.ReadFile(filepath.Join("migrations", db.Dialect.String(), "0001_init.sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := strings.Index(string(body), "CREATE TABLE IF NOT EXISTS logstats_requests")
+		end := strings.Index(string(body)[start:], ";")
+		for _, stmt := range []string{
+			`DROP TABLE logstats_raw_requests`,
+			string(body)[start : start+end],
+			`INSERT INTO logstats_requests (customer_id, day, source_id, src_offset, ts_us, path, status, latency_us)
+				VALUES ('c', '2024-10-01', 7, 0, 1727740800000000, '/a', 200, 1000), ('c', '2024-10-01', 7, 40, 1727740801000000, '/b', 500, 2000)`,
+			`DELETE FROM logstats_migrations WHERE version = 2`,
+		} {
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		if err := logstats.Migrate(context.Background(), db.DB); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query(`SELECT customer_id, source_id, src_offset, ts_us, path, status, latency_us FROM logstats_raw_requests ORDER BY src_offset`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var c, p string
+			var src, off, ts, status, lat int64
+			if err := rows.Scan(&c, &src, &off, &ts, &p, &status, &lat); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintln(c, src, off, ts, p, status, lat))
+		}
+		want := []string{"c 7 0 1727740800000000 /a 200 1000\n", "c 7 40 1727740801000000 /b 500 2000\n"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("raw rows after upgrade = %q, want %q", got, want)
+		}
+		if _, err := db.Exec(`SELECT 1 FROM logstats_requests`); err == nil {
+			t.Fatal("the old raw table is still there after the upgrade")
+		}
+	})
+}

@@ -1,0 +1,283 @@
+package logstats
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// source is a log being loaded and its ledger row.
+type source struct {
+	id          int64
+	fingerprint [32]byte
+	name        string
+	offset      int64  // committed byte offset
+	lines       int64  // committed lines
+	sum         []byte // SHA-256 of the committed prefix
+	exists      bool   // whether the ledger row exists
+}
+
+// sourceID derives the ledger key from the fingerprint, so that no
+// AUTO_INCREMENT is needed. A collision of 63-bit ids is detected when the
+// stored fingerprint differs.
+func sourceID(fp [32]byte) int64 {
+	return int64(binary.BigEndian.Uint64(fp[:8]) >> 1)
+}
+
+// headLine is a line read before the source was identified.
+type headLine struct {
+	start, end int64 // byte offsets of the line and of the next one
+	lineNumber int64
+	sum        []byte // SHA-256 of the input up to end
+	// sumOpen is the SHA-256 of the input up to end-1, when the line ends in
+	// a newline: what an earlier load committed if the line had none then.
+	sumOpen []byte
+	entry   Entry
+	err     *ParseError // nil for a valid or blank line
+	blank   bool
+}
+
+// readHead reads lines up to and including the first valid one, whose bytes
+// identify the source (headers, comments and blank lines before it do not).
+// Without a valid line in the first headLines lines or headBytes bytes, all
+// that was read identifies it.
+func readHead(p *Parser) ([]headLine, [32]byte, error) {
+	lr := p.lr
+	var head []headLine
+	for len(head) < headLines && lr.consumed < headBytes {
+		start := lr.consumed
+		raw, entry, perr, blank, err := p.scan()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, [32]byte{}, err
+		}
+		h := headLine{start: start, lineNumber: int64(lr.lineNumber), err: perr, blank: blank}
+		h.sumOpen = lr.sumBeforeNewline() // before sum, which hashes the newline
+		h.end, h.sum = lr.consumed, lr.sum()
+		if perr == nil && !blank {
+			h.entry = entry
+			fp := sha256.Sum256(bytes.TrimSuffix(raw, []byte{'\r'}))
+			return append(head, h), fp, nil
+		}
+		head = append(head, h)
+	}
+	var fp [32]byte
+	copy(fp[:], lr.sum())
+	return head, fp, nil
+}
+
+// openSource reads the committed state of src from its ledger row. A new
+// source has none yet: its first batch creates it.
+func (ing *Ingester) openSource(ctx context.Context, src *source) error {
+	var fp []byte
+	err := ing.db.QueryRowContext(ctx,
+		`SELECT fingerprint, committed_offset, committed_lines, committed_sha256 FROM logstats_sources WHERE source_id = ?`,
+		src.id).Scan(&fp, &src.offset, &src.lines, &src.sum)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		empty := sha256.Sum256(nil)
+		src.offset, src.lines, src.sum = 0, 0, empty[:]
+		return nil
+	case err != nil:
+		return fmt.Errorf("read source %s: %w", src.name, err)
+	case !bytes.Equal(fp, src.fingerprint[:]):
+		return fmt.Errorf("source %s: its id %d collides with another source's; report this as a bug", src.name, src.id)
+	}
+	src.exists = true
+	return nil
+}
+
+func truncateName(name string) string {
+	if len(name) > 1024 {
+		return name[:1024]
+	}
+	return name
+}
+
+// skipLoaded moves the reader past the committed prefix of src, checking
+// that the prefix is unchanged, and returns the head lines still to load.
+func skipLoaded(lr *lineReader, head []headLine, src *source) ([]headLine, error) {
+	changed := func(why string) error {
+		return fmt.Errorf("%w: %s: %s; nothing was loaded. If the file was rewritten on purpose, load it under a new first line, or prune and reload",
+			ErrSourceChanged, src.name, why)
+	}
+	if src.offset == 0 {
+		return head, nil
+	}
+	for i, h := range head {
+		switch {
+		case h.end == src.offset:
+			if !bytes.Equal(h.sum, src.sum) {
+				return nil, changed(fmt.Sprintf("its first %d bytes differ from those loaded before", src.offset))
+			}
+			return checkLastLine(lr, head[i+1:], changed)
+		case h.end-1 == src.offset && h.sumOpen != nil:
+			// This line was loaded when it had no newline yet; it has one now.
+			if !bytes.Equal(h.sumOpen, src.sum) {
+				return nil, changed(fmt.Sprintf("its first %d bytes differ from those loaded before", src.offset))
+			}
+			return head[i+1:], nil
+		}
+	}
+	if src.offset < lr.consumed {
+		return nil, changed(fmt.Sprintf("its first %d bytes differ from those loaded before", src.offset))
+	}
+	if _, err := lr.skip(src.offset - lr.consumed); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, changed(fmt.Sprintf("it is shorter (%d bytes) than the %d bytes loaded before", lr.consumed, src.offset))
+		}
+		return nil, fmt.Errorf("read %s: %w", src.name, err)
+	}
+	if !bytes.Equal(lr.sum(), src.sum) {
+		return nil, changed(fmt.Sprintf("its first %d bytes differ from those loaded before", src.offset))
+	}
+	lr.lineNumber = int(src.lines)
+	return checkLastLine(lr, nil, changed)
+}
+
+// checkLastLine handles a committed prefix that ended in a line without a
+// newline: if the input now goes on, that line must have been ended by a
+// newline, not extended.
+func checkLastLine(lr *lineReader, rest []headLine, changed func(string) error) ([]headLine, error) {
+	if lr.lastByte == '\n' || len(rest) > 0 {
+		return rest, nil
+	}
+	b, ok, err := lr.peekByte()
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return nil, nil
+	case b == '\n':
+		lr.consume(1)
+		return nil, nil
+	}
+	return nil, changed("its last loaded line had no newline and has since been extended")
+}
+
+// copySamples is how many of a new source's first requests are looked up in
+// the other sources.
+const copySamples = 16
+
+// checkNotLoadedElsewhere refuses a new source when most of its first
+// requests (a sample spread over its first batch) were loaded already from
+// one other source: that is a loaded log with its first line edited or lines
+// cut from its start (so its identity changed), and loading it would count
+// the rest twice. Identical requests in unrelated logs (same microsecond,
+// customer, path, status and latency, for most of a sample, all from one
+// other log) are not a plausible accident.
+//
+// The sample is taken from the requests of the batch's first customer, so
+// that one query, reading that customer's raw rows once, answers it.
+func (ing *Ingester) checkNotLoadedElsewhere(ctx context.Context, src *source, entries []Entry) error {
+	customer := entries[0].CustomerID
+	var same []int
+	for i := range entries {
+		if entries[i].CustomerID == customer {
+			same = append(same, i)
+		}
+	}
+	n := min(copySamples, len(same))
+	type sample struct {
+		ts, lat int64
+		path    string
+		status  int
+	}
+	want := make(map[sample]int, n) // sample -> how many times it was drawn
+	var cond strings.Builder
+	args := []any{customer, src.id}
+	for i := range n {
+		e := entries[same[i*len(same)/n]]
+		s := sample{e.Time.UnixMicro(), e.Latency.Microseconds(), e.Path, e.Status}
+		if want[s]++; want[s] > 1 {
+			continue
+		}
+		if cond.Len() > 0 {
+			cond.WriteString(" OR ")
+		}
+		cond.WriteString("(ts_us = ? AND path = ? AND status = ? AND latency_us = ?)")
+		args = append(args, s.ts, s.path, s.status, s.lat)
+	}
+	rows, err := ing.db.QueryContext(ctx, `SELECT DISTINCT source_id, ts_us, path, status, latency_us FROM logstats_raw_requests
+		WHERE customer_id = ? AND source_id <> ? AND (`+cond.String()+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("check source %s: %w", src.name, err)
+	}
+	found := make(map[int64]int) // other source -> sampled requests it holds
+	for rows.Next() {
+		var id int64
+		var s sample
+		if err := rows.Scan(&id, &s.ts, &s.path, &s.status, &s.lat); err != nil {
+			rows.Close()
+			return fmt.Errorf("check source %s: %w", src.name, err)
+		}
+		found[id] += want[s]
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check source %s: %w", src.name, err)
+	}
+	need := n
+	if n > 2 {
+		need = (n + 1) / 2
+	}
+	for id, k := range found {
+		if k < need {
+			continue
+		}
+		var other string
+		if err := ing.db.QueryRowContext(ctx, `SELECT name FROM logstats_sources WHERE source_id = ?`, id).Scan(&other); err != nil {
+			other = fmt.Sprintf("source %d", id)
+		}
+		return fmt.Errorf("%w: %s: %d of %d of its first requests sampled were loaded already from %s; it looks like that log with its first lines edited or cut, and loading it would count them twice. Nothing was loaded",
+			ErrSourceChanged, src.name, k, n, other)
+	}
+	return nil
+}
+
+// errSourceMoved says that another load committed first.
+func errSourceMoved(src *source) error {
+	return fmt.Errorf("%w: %s: another load committed these lines first; nothing was counted twice", ErrLoadInProgress, src.name)
+}
+
+// advanceSource moves the ledger of src to the end of b: a compare-and-set
+// on the committed offset, or, for a new source, the INSERT of its row (which
+// fails on the primary key if another load created it first).
+func (ing *Ingester) advanceSource(ctx context.Context, tx *sql.Tx, src *source, b *batch) error {
+	now := ing.now().UnixMicro()
+	if !src.exists {
+		_, err := tx.ExecContext(ctx, `INSERT INTO logstats_sources
+			(source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, created_us, updated_us)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			src.id, src.fingerprint[:], truncateName(src.name), b.endOffset, b.endLines, b.sum, now, now)
+		if err == nil {
+			return nil
+		}
+		var n int
+		if qerr := ing.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM logstats_sources WHERE source_id = ?`, src.id).Scan(&n); qerr == nil && n > 0 {
+			return errSourceMoved(src)
+		}
+		return fmt.Errorf("register source %s: %w", src.name, err)
+	}
+	result, err := tx.ExecContext(ctx, `UPDATE logstats_sources
+		SET committed_offset = ?, committed_lines = ?, committed_sha256 = ?, name = ?, updated_us = ?
+		WHERE source_id = ? AND committed_offset = ?`,
+		b.endOffset, b.endLines, b.sum, truncateName(src.name), now, src.id, src.offset)
+	if err != nil {
+		return fmt.Errorf("update source %s: %w", src.name, err)
+	}
+	if n, err := result.RowsAffected(); err != nil {
+		return fmt.Errorf("update source %s: %w", src.name, err)
+	} else if n != 1 {
+		return errSourceMoved(src)
+	}
+	return nil
+}
