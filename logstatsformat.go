@@ -1,0 +1,248 @@
+package logstats
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+)
+
+func isSep(c byte) bool { return c == ' ' || c == '\t' }
+
+// splitFields stores the first len(fields) whitespace-separated fields of
+// line in fields and returns how many fields line has.
+func splitFields(line []byte, fields *[6][]byte) int {
+	if bytes.IndexByte(line, '\t') >= 0 {
+		return splitFieldsSlow(line, fields)
+	}
+	// No tabs (the usual case): fields end at spaces, which IndexByte finds
+	// many bytes at a time.
+	n := 0
+	for i := 0; i < len(line); {
+		if line[i] == ' ' {
+			i++
+			continue
+		}
+		j := bytes.IndexByte(line[i:], ' ')
+		if j < 0 {
+			j = len(line)
+		} else {
+			j += i
+		}
+		if n < len(fields) {
+			fields[n] = line[i:j]
+		}
+		n++
+		i = j
+	}
+	return n
+}
+
+// splitFieldsSlow is splitFields for lines holding tabs.
+func splitFieldsSlow(line []byte, fields *[6][]byte) int {
+	n := 0
+	for i := 0; i < len(line); {
+		if isSep(line[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(line) && !isSep(line[j]) {
+			j++
+		}
+		if n < len(fields) {
+			fields[n] = line[i:j]
+		}
+		n++
+		i = j
+	}
+	return n
+}
+
+func digit(c byte) (int, bool) { return int(c - '0'), c >= '0' && c <= '9' }
+
+// digits parses b as an unsigned decimal of at most 9 digits.
+func digits(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		d, ok := digit(c)
+		if !ok {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
+}
+
+// parseClock parses HH:MM:SS with an optional .fraction (digits beyond
+// nanoseconds are ignored).
+func parseClock(b []byte) (hour, min, sec, nsec int, ok bool) {
+	if len(b) < 8 || b[2] != ':' || b[5] != ':' {
+		return 0, 0, 0, 0, false
+	}
+	hour, ok1 := digits(b[0:2])
+	min, ok2 := digits(b[3:5])
+	sec, ok3 := digits(b[6:8])
+	if !ok1 || !ok2 || !ok3 || hour > 23 || min > 59 || sec > 59 {
+		return 0, 0, 0, 0, false
+	}
+	if len(b) == 8 {
+		return hour, min, sec, 0, true
+	}
+	frac := b[8:]
+	if frac[0] != '.' || len(frac) == 1 {
+		return 0, 0, 0, 0, false
+	}
+	scale := 100_000_000
+	for _, c := range frac[1:] {
+		d, ok := digit(c)
+		if !ok {
+			return 0, 0, 0, 0, false
+		}
+		nsec += d * scale
+		scale /= 10
+	}
+	return hour, min, sec, nsec, true
+}
+
+func parseStatus(b []byte) (int, *ParseError) {
+	unsigned := b
+	if len(b) > 1 && (b[0] == '-' || b[0] == '+') {
+		unsigned = b[1:]
+	}
+	for _, c := range unsigned {
+		if _, ok := digit(c); !ok {
+			return 0, fieldError(ErrInvalidStatus, "status %q is not an integer", b)
+		}
+	}
+	// Leading zeros are fine; anything that cannot be 100-599 is out of range.
+	for len(unsigned) > 1 && unsigned[0] == '0' {
+		unsigned = unsigned[1:]
+	}
+	n, ok := digits(unsigned)
+	if !ok || len(unsigned) > 3 || b[0] == '-' || n < 100 || n > 599 {
+		return 0, fieldError(ErrInvalidStatus, "status %q is not between 100 and 599", b)
+	}
+	return n, nil
+}
+
+// parseLatency parses a non-negative decimal number of seconds into
+// microseconds, rounding further digits half away from zero.
+func parseLatency(b []byte) (int64, *ParseError) {
+	if len(b) > 0 && b[0] == '-' {
+		return 0, fieldError(ErrInvalidLatency, "latency %q is negative", b)
+	}
+	intPart, frac := b, []byte(nil)
+	for i, c := range b {
+		if c == '.' {
+			intPart, frac = b[:i], b[i+1:]
+			if len(frac) == 0 {
+				return 0, fieldError(ErrInvalidLatency, "latency %q is not a decimal number of seconds", b)
+			}
+			break
+		}
+	}
+	if len(intPart) == 0 {
+		return 0, fieldError(ErrInvalidLatency, "latency %q is not a decimal number of seconds", b)
+	}
+	const maxSeconds = int64(MaxLatency / time.Second)
+	var sec int64
+	for _, c := range intPart {
+		d, ok := digit(c)
+		if !ok {
+			return 0, fieldError(ErrInvalidLatency, "latency %q is not a decimal number of seconds", b)
+		}
+		if sec <= maxSeconds {
+			sec = sec*10 + int64(d)
+		}
+	}
+	var us int64
+	scale := int64(100_000)
+	roundUp := false
+	for i, c := range frac {
+		d, ok := digit(c)
+		if !ok {
+			return 0, fieldError(ErrInvalidLatency, "latency %q is not a decimal number of seconds", b)
+		}
+		switch {
+		case i < 6:
+			us += int64(d) * scale
+			scale /= 10
+		case i == 6:
+			roundUp = d >= 5
+		}
+	}
+	if roundUp {
+		us++
+	}
+	if sec > maxSeconds || sec*1e6+us > maxSeconds*1e6 {
+		return 0, fieldError(ErrInvalidLatency, "latency %q is more than 24 hours", b)
+	}
+	return sec*1e6 + us, nil
+}
+
+func (p *Parser) parse(line []byte) (Entry, *ParseError) {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	var fields [6][]byte
+	n := splitFields(line, &fields)
+	if n == 0 {
+		return Entry{}, errBlankLine
+	}
+	if n != 6 {
+		return Entry{}, &ParseError{Reason: fmt.Sprintf("expected 6 fields (date time customer path status latency), got %d", n), Err: ErrFieldCount}
+	}
+	date, ok := parseDateBytes(fields[0])
+	if !ok {
+		return Entry{}, fieldError(ErrInvalidDate, "date %q is not a real calendar date (want YYYY-MM-DD)", fields[0])
+	}
+	hour, min, sec, nsec, ok := parseClock(fields[1])
+	if !ok {
+		return Entry{}, fieldError(ErrInvalidTime, "time %q is not a valid time of day (want HH:MM:SS or HH:MM:SS.fraction)", fields[1])
+	}
+	loc := p.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	customer := fields[2]
+	if perr := checkCustomer(customer); perr != nil {
+		return Entry{}, perr
+	}
+	path := fields[3]
+	if len(path) > MaxPathBytes {
+		return Entry{}, &ParseError{Reason: fmt.Sprintf("path is %d bytes long, more than the limit of %d", len(path), MaxPathBytes), Err: ErrInvalidPath}
+	}
+	status, perr := parseStatus(fields[4])
+	if perr != nil {
+		return Entry{}, perr
+	}
+	latency, perr := parseLatency(fields[5])
+	if perr != nil {
+		return Entry{}, perr
+	}
+	var ts time.Time
+	if loc == time.UTC {
+		// The common case, without time.Date's normalisation and zone
+		// lookup: the fields are already checked.
+		unix := daysSinceEpoch(date)*86400 + int64(hour*3600+min*60+sec)
+		ts = time.Unix(unix, int64(nsec)).UTC()
+	} else {
+		ts = time.Date(date.Year, date.Month, date.Day, hour, min, sec, nsec, loc)
+	}
+	if loc != time.UTC {
+		// Days are UTC days, which must be dates too.
+		if y := ts.UTC().Year(); y < 1 || y > 9999 {
+			return Entry{}, fieldError(ErrInvalidDate, "date %q falls outside the years 0001-9999 in UTC", fields[0])
+		}
+	}
+	return Entry{
+		Time:       ts,
+		CustomerID: intern(&p.customers, customer),
+		Path:       intern(&p.paths, path),
+		Status:     status,
+		Latency:    time.Duration(latency) * time.Microsecond,
+	}, nil
+}
