@@ -67,8 +67,8 @@ func CheckFile(ctx context.Context, path string, opts CheckOptions) (*CheckResul
 	for i := range parts {
 		wg.Go(func() {
 			// Parts after the first start mid-file: no compression sniffing.
-			p := &Parser{Location: opts.Location, lr: newLineReader(io.NewSectionReader(f, bounds[i], bounds[i+1]-bounds[i]))}
-			parts[i], errs[i] = checkPart(ctx, p, opts.MaxErrors)
+			part := io.NewSectionReader(f, bounds[i], bounds[i+1]-bounds[i])
+			parts[i], errs[i] = checkPart(ctx, part, readOptions{plain: true}, opts.Location, opts.MaxErrors)
 		})
 	}
 	wg.Wait()
@@ -93,14 +93,13 @@ func CheckFile(ctx context.Context, path string, opts CheckOptions) (*CheckResul
 
 // Check is CheckFile for a stream (plain or gzip), which one worker parses.
 func Check(ctx context.Context, r io.Reader, opts CheckOptions) (*CheckResult, error) {
-	p := NewParser(r)
-	if opts.Location != nil {
-		p.Location = opts.Location
+	if opts.Location == nil {
+		opts.Location = time.UTC
 	}
 	if opts.MaxErrors <= 0 {
 		opts.MaxErrors = DefaultMaxErrors
 	}
-	return checkPart(ctx, p, opts.MaxErrors)
+	return checkPart(ctx, r, readOptions{}, opts.Location, opts.MaxErrors)
 }
 
 // splitAtLines returns parts+1 offsets that cut a file of size bytes into
@@ -128,29 +127,32 @@ func splitAtLines(f io.ReaderAt, size int64, parts int) ([]int64, error) {
 	return append(bounds, size), nil
 }
 
-// checkPart parses everything p reads.
-func checkPart(ctx context.Context, p *Parser, maxErrors int) (*CheckResult, error) {
-	if err := p.open(); err != nil {
+// checkPart parses everything r holds.
+func checkPart(ctx context.Context, r io.Reader, opts readOptions, loc *time.Location, maxErrors int) (*CheckResult, error) {
+	opts.ctx = ctx
+	lr, err := openLineReader(r, opts)
+	if err != nil {
 		return nil, err
 	}
-	p.lr.ctx = ctx
+	p := newParser(lr, loc)
 	res := &CheckResult{}
+	var l logLine
 	for {
-		_, _, perr, blank, err := p.scan()
+		err := p.read(&l)
 		switch {
 		case errors.Is(err, io.EOF):
-			res.Lines = int64(p.lr.lineNumber)
+			res.Lines = int64(lr.line())
 			return res, nil
 		case err != nil:
 			if ctx.Err() != nil {
 				return nil, context.Cause(ctx)
 			}
-			return nil, fmt.Errorf("line %d: %w", p.lr.lineNumber+1, err)
-		case blank:
-		case perr != nil:
+			return nil, fmt.Errorf("line %d: %w", lr.line()+1, err)
+		case l.blank:
+		case l.err != nil:
 			res.Malformed++
 			if len(res.Errors) < maxErrors {
-				res.Errors = append(res.Errors, perr)
+				res.Errors = append(res.Errors, l.err)
 			}
 		default:
 			res.Requests++

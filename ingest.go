@@ -2,7 +2,6 @@ package logstats
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -172,20 +171,18 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, growing
 	if err != nil {
 		return res, err
 	}
-	p := NewParser(r)
-	p.Location = ing.Location
-	if err := p.open(); err != nil {
-		return res, err
-	}
-	p.lr.hash = sha256.New()
-	p.lr.holdPartial = growing
-	p.lr.ctx = ctx // the reader stops at its next read once the load is cancelled
-	defer func() { res.PendingBytes = int64(p.lr.pending) }()
-	head, fingerprint, err := readHead(p)
+	// The reader stops at its next read once the load is cancelled.
+	lr, err := openLineReader(r, readOptions{hash: true, holdPartial: growing, ctx: ctx})
 	if err != nil {
 		return res, err
 	}
-	if len(head) == 0 && p.lr.consumed == 0 {
+	p := newParser(lr, ing.Location)
+	defer func() { res.PendingBytes = lr.pendingBytes() }()
+	head, fingerprint, err := readHead(p, lr)
+	if err != nil {
+		return res, err
+	}
+	if len(head) == 0 && lr.offset() == 0 {
 		return res, nil // empty input, or only a line still being written
 	}
 	src := &source{id: sourceID(fingerprint), fingerprint: fingerprint, name: name}
@@ -196,7 +193,7 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, growing
 	if err := ing.openSource(ctx, src); err != nil {
 		return res, err
 	}
-	head, err = skipLoaded(p.lr, head, src)
+	head, err = skipLoaded(lr, head, src)
 	if err != nil {
 		return res, err
 	}
@@ -217,7 +214,7 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, growing
 		}
 		werr <- err
 	}()
-	perr := ing.readBatches(ctx, p, head, src, batches, free, res)
+	perr := ing.readBatches(ctx, p, lr, head, src, batches, free, res)
 	close(batches)
 	if err := <-werr; err != nil {
 		return res, err
@@ -262,8 +259,7 @@ func (b *batch) reset() {
 
 // readBatches parses the input after the committed prefix into batches and
 // sends them to the writer.
-func (ing *Ingester) readBatches(ctx context.Context, p *Parser, head []headLine, src *source, out chan<- *batch, free <-chan *batch, res *LoadResult) error {
-	lr := p.lr
+func (ing *Ingester) readBatches(ctx context.Context, p *Parser, lr *lineReader, head []headLine, src *source, out chan<- *batch, free <-chan *batch, res *LoadResult) error {
 	batchLines := max(ing.BatchLines, 1)
 	b := &batch{}
 	send := func(endOffset, endLines int64, sum []byte) error {
@@ -314,23 +310,24 @@ func (ing *Ingester) readBatches(ctx context.Context, p *Parser, head []headLine
 			}
 		}
 	}
+	var l logLine
 	for {
-		start := lr.consumed
-		_, e, perr, blank, err := p.scan()
+		start := lr.offset()
+		err := p.read(&l)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		if err := add(start, e, perr, blank); err != nil {
+		if err := add(start, l.entry, l.err, l.blank); err != nil {
 			return err
 		}
 		if len(b.entries) >= batchLines {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := send(lr.consumed, int64(lr.lineNumber), lr.sum()); err != nil {
+			if err := send(lr.offset(), int64(lr.line()), lr.sum()); err != nil {
 				return err
 			}
 		}

@@ -15,6 +15,43 @@ const (
 	MaxLatency = 24 * time.Hour
 )
 
+// A lineParser parses one line of one log format: a pure function of the
+// line, without its line ending, never blank (the Parser skips blank lines).
+// It stores the request's fields in f (they may point into line) or returns
+// a *ParseError whose Line the Parser fills in. It must not keep line.
+//
+// A log format is a lineParser: the Parser chooses one from its settings
+// (today always logstatsLine, the format of SPEC §2), and detecting a format
+// means trying several on a log's first lines.
+type lineParser func(line []byte, f *fields) *ParseError
+
+// fields are what a lineParser reads from one line: one request.
+type fields struct {
+	time     time.Time
+	customer []byte // checked with checkCustomer
+	path     []byte // at most MaxPathBytes
+	status   int
+	latency  time.Duration // at most MaxLatency, whole microseconds
+}
+
+// trimCR removes the "\r" of a "\r\n" line ending.
+func trimCR(line []byte) []byte {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		return line[:n-1]
+	}
+	return line
+}
+
+// isBlank reports whether line holds nothing but spaces and tabs.
+func isBlank(line []byte) bool {
+	for _, c := range line {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
 func fieldError(kind error, format string, value []byte) *ParseError {
 	return &ParseError{Reason: fmt.Sprintf(format, truncateForMessage(string(value))), Err: kind}
 }

@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash"
@@ -30,23 +31,67 @@ type lineReader struct {
 	hashed     int   // consumed bytes before buf[hashed] are hashed
 	consumed   int64 // stream offset of buf[start]
 	eof        bool
-	err        error // sticky read error other than io.EOF
-	hash       hash.Hash
-	lastByte   byte // last consumed byte; '\n' at the start
+	err        error     // sticky read error other than io.EOF
+	hash       hash.Hash // nil unless readOptions.hash
+	lastByte   byte      // last consumed byte; '\n' at the start
 	lineNumber int
-	// holdPartial leaves a last line without a newline unread, because the
-	// input may be a file still being written; pending is its length once the
-	// end of the input is reached.
+	// holdPartial is readOptions.holdPartial; pending is the length of the
+	// last line it held back, once the end of the input is reached.
 	holdPartial bool
 	pending     int
 	// held, when holdPartial left an overlong last line without a newline
 	// partly consumed, is where that line starts: the end of what may be
 	// committed.
 	held *position
-	// ctx, when set, is checked before each read of the input, so that a
-	// cancelled load stops at its next read.
-	ctx context.Context
+	ctx  context.Context // nil unless readOptions.ctx
 }
+
+// readOptions are a lineReader's settings, fixed when it is made.
+type readOptions struct {
+	// hash keeps a SHA-256 of exactly the consumed bytes, so that a load can
+	// record one of every prefix it commits.
+	hash bool
+	// holdPartial leaves a last line without a newline unread, because the
+	// input may be a file still being written.
+	holdPartial bool
+	// ctx, when set, is checked before each read of the input, so that a
+	// cancelled load or check stops at its next read.
+	ctx context.Context
+	// plain skips the detection of compressed input, for a part of a file
+	// that starts mid-stream.
+	plain bool
+}
+
+// openLineReader returns a lineReader over r, decompressed if it starts
+// with the gzip magic bytes (unless opts.plain).
+func openLineReader(r io.Reader, opts readOptions) (*lineReader, error) {
+	if !opts.plain {
+		var err error
+		if r, err = openStream(r); err != nil {
+			return nil, fmt.Errorf("open log stream: %w", err)
+		}
+	}
+	lr := &lineReader{r: r, buf: make([]byte, readBufferSize), lastByte: '\n',
+		holdPartial: opts.holdPartial, ctx: opts.ctx}
+	if opts.hash {
+		lr.hash = sha256.New()
+	}
+	return lr, nil
+}
+
+// offset returns the stream offset of what has been consumed.
+func (lr *lineReader) offset() int64 { return lr.consumed }
+
+// line returns the number of the last line read (or skipped).
+func (lr *lineReader) line() int { return lr.lineNumber }
+
+// atLineStart reports whether what has been consumed ends with a newline
+// (or is nothing).
+func (lr *lineReader) atLineStart() bool { return lr.lastByte == '\n' }
+
+// pendingBytes returns the length of a last line that holdPartial left
+// unread at the end of the input.
+func (lr *lineReader) pendingBytes() int64 { return int64(lr.pending) }
 
 // position is a point of the stream that a load may commit up to.
 type position struct {
@@ -100,10 +145,6 @@ func corruptInput(err error) error {
 		return fmt.Errorf("%w: gzip: %v", ErrCorruptInput, err)
 	}
 	return err
-}
-
-func newLineReader(r io.Reader) *lineReader {
-	return &lineReader{r: r, buf: make([]byte, readBufferSize), lastByte: '\n'}
 }
 
 // fill reads more data into the buffer, first moving unread bytes to its front.
@@ -266,26 +307,23 @@ func (lr *lineReader) skipLongLine() error {
 	}
 }
 
-// skip consumes exactly n bytes (hashing them) and returns how many newlines
-// they held. It returns io.ErrUnexpectedEOF if the stream is shorter than n.
-func (lr *lineReader) skip(n int64) (lines int64, err error) {
-	for n > 0 {
+// skipTo consumes the stream up to offset (hashing it), which an earlier
+// load committed as its first lines lines (a last line without a newline
+// counts). It returns io.ErrUnexpectedEOF if the stream ends before offset.
+func (lr *lineReader) skipTo(offset int64, lines int) error {
+	for n := offset - lr.consumed; n > 0; {
 		if lr.start == lr.end && !lr.fill() {
 			if lr.err != nil {
-				return lines, lr.err
+				return lr.err
 			}
-			return lines, io.ErrUnexpectedEOF
+			return io.ErrUnexpectedEOF
 		}
-		k := int64(lr.end - lr.start)
-		if k > n {
-			k = n
-		}
-		lines += int64(bytes.Count(lr.buf[lr.start:lr.start+int(k)], []byte{'\n'}))
+		k := min(int64(lr.end-lr.start), n)
 		lr.consume(int(k))
 		n -= k
 	}
-	lr.lineNumber += int(lines)
-	return lines, nil
+	lr.lineNumber = lines
+	return nil
 }
 
 // peekByte returns the next unread byte without consuming it; ok is false at

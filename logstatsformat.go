@@ -183,45 +183,47 @@ func parseLatency(b []byte) (int64, *ParseError) {
 	return sec*1e6 + us, nil
 }
 
-func (p *Parser) parse(line []byte) (Entry, *ParseError) {
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	var fields [6][]byte
-	n := splitFields(line, &fields)
-	if n == 0 {
-		return Entry{}, errBlankLine
-	}
-	if n != 6 {
-		return Entry{}, &ParseError{Reason: fmt.Sprintf("expected 6 fields (date time customer path status latency), got %d", n), Err: ErrFieldCount}
-	}
-	date, ok := parseDateBytes(fields[0])
-	if !ok {
-		return Entry{}, fieldError(ErrInvalidDate, "date %q is not a real calendar date (want YYYY-MM-DD)", fields[0])
-	}
-	hour, min, sec, nsec, ok := parseClock(fields[1])
-	if !ok {
-		return Entry{}, fieldError(ErrInvalidTime, "time %q is not a valid time of day (want HH:MM:SS or HH:MM:SS.fraction)", fields[1])
-	}
-	loc := p.Location
+// logstatsLine returns the lineParser of the logstats format (SPEC §2),
+// whose timestamps carry no zone and are read in loc (nil means UTC).
+func logstatsLine(loc *time.Location) lineParser {
 	if loc == nil {
 		loc = time.UTC
 	}
-	customer := fields[2]
+	return func(line []byte, f *fields) *ParseError { return parseLogstats(line, loc, f) }
+}
+
+// parseLogstats parses one line of the logstats format:
+//
+//	<date> <time> <customer> <path> <status> <latency seconds>
+func parseLogstats(line []byte, loc *time.Location, f *fields) *ParseError {
+	var field [6][]byte
+	n := splitFields(line, &field)
+	if n != 6 {
+		return &ParseError{Reason: fmt.Sprintf("expected 6 fields (date time customer path status latency), got %d", n), Err: ErrFieldCount}
+	}
+	date, ok := parseDateBytes(field[0])
+	if !ok {
+		return fieldError(ErrInvalidDate, "date %q is not a real calendar date (want YYYY-MM-DD)", field[0])
+	}
+	hour, min, sec, nsec, ok := parseClock(field[1])
+	if !ok {
+		return fieldError(ErrInvalidTime, "time %q is not a valid time of day (want HH:MM:SS or HH:MM:SS.fraction)", field[1])
+	}
+	customer := field[2]
 	if perr := checkCustomer(customer); perr != nil {
-		return Entry{}, perr
+		return perr
 	}
-	path := fields[3]
+	path := field[3]
 	if len(path) > MaxPathBytes {
-		return Entry{}, &ParseError{Reason: fmt.Sprintf("path is %d bytes long, more than the limit of %d", len(path), MaxPathBytes), Err: ErrInvalidPath}
+		return &ParseError{Reason: fmt.Sprintf("path is %d bytes long, more than the limit of %d", len(path), MaxPathBytes), Err: ErrInvalidPath}
 	}
-	status, perr := parseStatus(fields[4])
+	status, perr := parseStatus(field[4])
 	if perr != nil {
-		return Entry{}, perr
+		return perr
 	}
-	latency, perr := parseLatency(fields[5])
+	latency, perr := parseLatency(field[5])
 	if perr != nil {
-		return Entry{}, perr
+		return perr
 	}
 	var ts time.Time
 	if loc == time.UTC {
@@ -231,18 +233,17 @@ func (p *Parser) parse(line []byte) (Entry, *ParseError) {
 		ts = time.Unix(unix, int64(nsec)).UTC()
 	} else {
 		ts = time.Date(date.Year, date.Month, date.Day, hour, min, sec, nsec, loc)
-	}
-	if loc != time.UTC {
 		// Days are UTC days, which must be dates too.
 		if y := ts.UTC().Year(); y < 1 || y > 9999 {
-			return Entry{}, fieldError(ErrInvalidDate, "date %q falls outside the years 0001-9999 in UTC", fields[0])
+			return fieldError(ErrInvalidDate, "date %q falls outside the years 0001-9999 in UTC", field[0])
 		}
 	}
-	return Entry{
-		Time:       ts,
-		CustomerID: intern(&p.customers, customer),
-		Path:       intern(&p.paths, path),
-		Status:     status,
-		Latency:    time.Duration(latency) * time.Microsecond,
-	}, nil
+	*f = fields{
+		time:     ts,
+		customer: customer,
+		path:     path,
+		status:   status,
+		latency:  time.Duration(latency) * time.Microsecond,
+	}
+	return nil
 }

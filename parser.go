@@ -14,14 +14,21 @@ const internLimit = 1 << 14
 // Parser reads log lines from a stream. Input compressed with gzip is detected
 // from its magic bytes and decompressed.
 //
+// A Parser splits the stream into lines (lineReader), hands each non-blank
+// line to a lineParser, the pure parser of one line of its format, and turns
+// what that returns into an Entry.
+//
 // A Parser is not safe for concurrent use.
 type Parser struct {
 	// Location is the time zone of the timestamps in the log, which carry none.
-	// NewParser sets it to time.UTC.
+	// NewParser sets it to time.UTC. Set it before the first Next or Parse.
 	Location *time.Location
 
 	src       io.Reader
+	opts      readOptions
 	lr        *lineReader
+	parseLine lineParser // chosen on first use, from Location
+	fields    fields     // what parseLine read from the current line
 	customers map[string]string
 	paths     map[string]string
 }
@@ -29,6 +36,12 @@ type Parser struct {
 // NewParser returns a Parser that reads from r. It does no I/O until Next.
 func NewParser(r io.Reader) *Parser {
 	return &Parser{Location: time.UTC, src: r}
+}
+
+// newParser returns a Parser over the lines of lr, for a load or a check,
+// which also need lr's offsets and hashes.
+func newParser(lr *lineReader, loc *time.Location) *Parser {
+	return &Parser{Location: loc, lr: lr}
 }
 
 // Next returns the next request. Blank lines are skipped. For a malformed line
@@ -39,47 +52,77 @@ func (p *Parser) Next() (Entry, error) {
 	if err := p.open(); err != nil {
 		return Entry{}, err
 	}
+	var l logLine
 	for {
-		_, e, perr, blank, err := p.scan()
+		err := p.read(&l)
 		switch {
 		case err != nil:
 			return Entry{}, err
-		case blank:
+		case l.blank:
 			continue
-		case perr != nil:
-			return Entry{}, perr
+		case l.err != nil:
+			return Entry{}, l.err
 		}
-		return e, nil
+		return l.entry, nil
 	}
 }
 
-// scan reads the next line and returns its text with either its entry or,
-// for a malformed line, a *ParseError carrying its line number; a blank line
-// has neither. err is io.EOF at the end of the input, or a read error. The
-// text is valid until the next read.
-func (p *Parser) scan() (line []byte, e Entry, perr *ParseError, blank bool, err error) {
-	line, err = p.lr.readLine()
+// A logLine is one line as a Parser read it: a request, a malformed line or
+// a blank one.
+type logLine struct {
+	text  []byte      // without its line ending; valid until the next read
+	entry Entry       // the request, unless err is set or the line is blank
+	err   *ParseError // why the line is malformed, with its line number
+	blank bool        // nothing but spaces and tabs
+}
+
+// read reads the next line into l. err is io.EOF at the end of the input, or
+// a read error; a malformed line is not an error of read.
+func (p *Parser) read(l *logLine) error {
+	*l = logLine{}
+	text, err := p.lr.readLine()
 	if err != nil {
 		if long, ok := err.(errLongLine); ok {
-			return nil, Entry{}, &ParseError{
-				Line:   p.lr.lineNumber,
+			l.err = &ParseError{
+				Line:   p.lr.line(),
 				Reason: fmt.Sprintf("line is %d bytes long, more than the limit of %d", long.length, MaxLineBytes),
 				Err:    ErrLineTooLong,
-			}, false, nil
+			}
+			return nil
 		}
 		if errors.Is(err, io.EOF) {
-			return nil, Entry{}, nil, false, io.EOF
+			return io.EOF
 		}
-		return nil, Entry{}, nil, false, fmt.Errorf("read log: %w", err)
+		return fmt.Errorf("read log: %w", err)
 	}
-	e, perr = p.parse(line)
-	if perr == errBlankLine {
-		return line, Entry{}, nil, true, nil
+	l.text = trimCR(text)
+	if isBlank(l.text) {
+		l.blank = true
+		return nil
 	}
-	if perr != nil {
-		perr.Line = p.lr.lineNumber
+	if l.err = p.parse(l.text, &l.entry); l.err != nil {
+		l.err.Line = p.lr.line()
 	}
-	return line, e, perr, false, nil
+	return nil
+}
+
+// parse parses one non-blank line without its line ending into e.
+func (p *Parser) parse(line []byte, e *Entry) *ParseError {
+	if p.parseLine == nil {
+		p.parseLine = logstatsLine(p.Location)
+	}
+	f := &p.fields // a field, not a local, which the call would make escape
+	if perr := p.parseLine(line, f); perr != nil {
+		return perr
+	}
+	*e = Entry{
+		Time:       f.time,
+		CustomerID: intern(&p.customers, f.customer),
+		Path:       intern(&p.paths, f.path),
+		Status:     f.status,
+		Latency:    f.latency,
+	}
+	return nil
 }
 
 // Line returns the number of the line that the last call to Next read.
@@ -87,7 +130,7 @@ func (p *Parser) Line() int {
 	if p.lr == nil {
 		return 0
 	}
-	return p.lr.lineNumber
+	return p.lr.line()
 }
 
 // Offset returns how many bytes of the (decompressed) input Next has consumed.
@@ -95,34 +138,31 @@ func (p *Parser) Offset() int64 {
 	if p.lr == nil {
 		return 0
 	}
-	return p.lr.consumed
+	return p.lr.offset()
 }
 
 func (p *Parser) open() error {
 	if p.lr != nil {
 		return nil
 	}
-	r, err := openStream(p.src)
+	lr, err := openLineReader(p.src, p.opts)
 	if err != nil {
-		return fmt.Errorf("open log stream: %w", err)
+		return err
 	}
-	p.lr = newLineReader(r)
+	p.lr = lr
 	return nil
 }
-
-// errBlankLine is what parse returns for a line with nothing but whitespace.
-// It never leaves the package.
-var errBlankLine = &ParseError{Reason: "line is blank", Err: ErrFieldCount}
 
 // Parse parses one line, without its newline; a trailing "\r" and leading or
 // trailing spaces and tabs are ignored. Errors are *ParseError values with Line
 // 0; a blank line is an ErrFieldCount error. Parse does not keep line.
 func (p *Parser) Parse(line []byte) (Entry, error) {
-	e, err := p.parse(line)
-	if err == errBlankLine {
-		return Entry{}, &ParseError{Reason: err.Reason, Err: err.Err}
+	line = trimCR(line)
+	if isBlank(line) {
+		return Entry{}, &ParseError{Reason: "line is blank", Err: ErrFieldCount}
 	}
-	if err != nil {
+	var e Entry
+	if err := p.parse(line, &e); err != nil {
 		return Entry{}, err
 	}
 	return e, nil

@@ -47,24 +47,24 @@ type headLine struct {
 // identify the source (headers, comments and blank lines before it do not).
 // Without a valid line in the first headLines lines or headBytes bytes, all
 // that was read identifies it.
-func readHead(p *Parser) ([]headLine, [32]byte, error) {
-	lr := p.lr
+func readHead(p *Parser, lr *lineReader) ([]headLine, [32]byte, error) {
 	var head []headLine
-	for len(head) < headLines && lr.consumed < headBytes {
-		start := lr.consumed
-		raw, entry, perr, blank, err := p.scan()
+	var l logLine
+	for len(head) < headLines && lr.offset() < headBytes {
+		start := lr.offset()
+		err := p.read(&l)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, [32]byte{}, err
 		}
-		h := headLine{start: start, lineNumber: int64(lr.lineNumber), err: perr, blank: blank}
+		h := headLine{start: start, lineNumber: int64(lr.line()), err: l.err, blank: l.blank}
 		h.sumOpen = lr.sumBeforeNewline() // before sum, which hashes the newline
-		h.end, h.sum = lr.consumed, lr.sum()
-		if perr == nil && !blank {
-			h.entry = entry
-			fp := sha256.Sum256(bytes.TrimSuffix(raw, []byte{'\r'}))
+		h.end, h.sum = lr.offset(), lr.sum()
+		if l.err == nil && !l.blank {
+			h.entry = l.entry
+			fp := sha256.Sum256(l.text)
 			return append(head, h), fp, nil
 		}
 		head = append(head, h)
@@ -127,19 +127,18 @@ func skipLoaded(lr *lineReader, head []headLine, src *source) ([]headLine, error
 			return head[i+1:], nil
 		}
 	}
-	if src.offset < lr.consumed {
+	if src.offset < lr.offset() {
 		return nil, changed(fmt.Sprintf("its first %d bytes differ from those loaded before", src.offset))
 	}
-	if _, err := lr.skip(src.offset - lr.consumed); err != nil {
+	if err := lr.skipTo(src.offset, int(src.lines)); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, changed(fmt.Sprintf("it is shorter (%d bytes) than the %d bytes loaded before", lr.consumed, src.offset))
+			return nil, changed(fmt.Sprintf("it is shorter (%d bytes) than the %d bytes loaded before", lr.offset(), src.offset))
 		}
 		return nil, fmt.Errorf("read %s: %w", src.name, err)
 	}
 	if !bytes.Equal(lr.sum(), src.sum) {
 		return nil, changed(fmt.Sprintf("its first %d bytes differ from those loaded before", src.offset))
 	}
-	lr.lineNumber = int(src.lines)
 	return checkLastLine(lr, nil, changed)
 }
 
@@ -147,7 +146,7 @@ func skipLoaded(lr *lineReader, head []headLine, src *source) ([]headLine, error
 // newline: if the input now goes on, that line must have been ended by a
 // newline, not extended.
 func checkLastLine(lr *lineReader, rest []headLine, changed func(string) error) ([]headLine, error) {
-	if lr.lastByte == '\n' || len(rest) > 0 {
+	if lr.atLineStart() || len(rest) > 0 {
 		return rest, nil
 	}
 	b, ok, err := lr.peekByte()
