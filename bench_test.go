@@ -49,7 +49,7 @@ func BenchmarkIngest(b *testing.B) {
 				b.StartTimer()
 				ing := logstats.NewIngester(db.DB)
 				ing.Dialect, ing.BulkLoader = d, loaddata.Loader{}
-				res, err := ing.Load(context.Background(), "bench.log", bytes.NewReader(logs[i%len(logs)]))
+				res, err := ing.Load(context.Background(), "bench.log", bytes.NewReader(logs[i%len(logs)]), logstats.LoadOptions{})
 				if err != nil || res.Inserted != lines {
 					b.Fatalf("load: %+v, %v", res, err)
 				}
@@ -81,7 +81,7 @@ func BenchmarkFindStats(b *testing.B) {
 				if err := loggen.Write(&log, cfg); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := ing.Load(context.Background(), "bench.log", &log); err != nil {
+				if _, err := ing.Load(context.Background(), "bench.log", &log, logstats.LoadOptions{}); err != nil {
 					b.Fatal(err)
 				}
 				svc := logstats.NewStatsService(db.DB)

@@ -17,12 +17,12 @@ func TestIngester_Compact(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ctx, cancel := context.WithCancel(context.Background())
 		ing := newIngester(db, 300)
-		ing.Progress = func(p logstats.LoadProgress) {
+		progress := func(p logstats.LoadProgress) {
 			if p.Lines >= 2700 {
 				cancel()
 			}
 		}
-		ing.Load(ctx, "a.log", strings.NewReader(text))
+		ing.Load(ctx, "a.log", strings.NewReader(text), logstats.LoadOptions{Progress: progress})
 		before := testdb.Snapshot(t, db.DB)
 		rowsPerDay := func() (max int) {
 			if err := db.QueryRow(`SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM logstats_rollups GROUP BY customer_id, day) t`).Scan(&max); err != nil {

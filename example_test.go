@@ -78,14 +78,14 @@ func ExampleIngester_Load() {
 		"2024-10-02 09:30:00 cust_42 /api/v1/resource2 503 0.300\n" +
 		"not a log line\n"
 	ing := logstats.NewIngester(db)
-	res, err := ing.Load(ctx, "api_requests.log", strings.NewReader(logText))
+	res, err := ing.Load(ctx, "api_requests.log", strings.NewReader(logText), logstats.LoadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("inserted %d, malformed %d: %v\n", res.Inserted, res.Malformed, res.Errors[0])
 
 	// Loading the same log again adds nothing.
-	res, _ = ing.Load(ctx, "api_requests.log", strings.NewReader(logText))
+	res, _ = ing.Load(ctx, "api_requests.log", strings.NewReader(logText), logstats.LoadOptions{})
 	fmt.Printf("inserted %d, already loaded %d\n", res.Inserted, res.SkippedAlreadyLoaded)
 
 	p99, _ := logstats.ParsePercentile("99")
@@ -149,7 +149,7 @@ func ExampleStatsService_cache() {
 		fmt.Println(err)
 		return
 	}
-	if _, err := logstats.NewIngester(db).Load(ctx, "a.log", strings.NewReader("2024-10-03 14:22:05 cust_17 /a 200 0.120\n")); err != nil {
+	if _, err := logstats.NewIngester(db).Load(ctx, "a.log", strings.NewReader("2024-10-03 14:22:05 cust_17 /a 200 0.120\n"), logstats.LoadOptions{}); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -187,7 +187,7 @@ func ExampleStatsService_FindStats() {
 		"2024-10-01 09:00:02 cust_7 /b 404 0.300\n" +
 		"2024-10-02 09:00:00 cust_7 /a 500 1.000\n" +
 		"2024-10-05 09:00:00 cust_7 /a 200 0.050\n" // outside the range below
-	if _, err := logstats.NewIngester(db).Load(ctx, "a.log", strings.NewReader(logText)); err != nil {
+	if _, err := logstats.NewIngester(db).Load(ctx, "a.log", strings.NewReader(logText), logstats.LoadOptions{}); err != nil {
 		log.Fatal(err)
 	}
 

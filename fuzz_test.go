@@ -108,7 +108,7 @@ func FuzzLoad(f *testing.F) {
 	ing.BatchLines = 3
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ctx := context.Background()
-		res, err := ing.Load(ctx, "fuzz", bytes.NewReader(data))
+		res, err := ing.Load(ctx, "fuzz", bytes.NewReader(data), logstats.LoadOptions{})
 		if errors.Is(err, logstats.ErrSourceChanged) || errors.Is(err, logstats.ErrCorruptInput) {
 			return
 		}
@@ -118,7 +118,7 @@ func FuzzLoad(f *testing.F) {
 		if res.Lines != res.SkippedAlreadyLoaded+res.Inserted+res.Malformed+res.Blank {
 			t.Fatalf("counts do not add up: %+v", res)
 		}
-		again, err := ing.Load(ctx, "fuzz", bytes.NewReader(data))
+		again, err := ing.Load(ctx, "fuzz", bytes.NewReader(data), logstats.LoadOptions{})
 		if err != nil || again.Inserted != 0 {
 			t.Fatalf("second load of the same input: %+v, %v", again, err)
 		}

@@ -44,7 +44,7 @@ func newIngester(db *testdb.DB, batchLines int) *logstats.Ingester {
 
 func mustLoad(t testing.TB, ing *logstats.Ingester, name, text string) *logstats.LoadResult {
 	t.Helper()
-	res, err := ing.Load(context.Background(), name, strings.NewReader(text))
+	res, err := ing.Load(context.Background(), name, strings.NewReader(text), logstats.LoadOptions{})
 	if err != nil {
 		t.Fatalf("Load(%s): %v", name, err)
 	}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,9 +27,11 @@ const (
 	headBytes = 1 << 20
 )
 
-// Ingester loads logs into the database exactly once. It is safe for
-// concurrent use; concurrent loads of the same source are refused with
-// [ErrLoadInProgress], in this process and across processes.
+// Ingester loads logs into the database exactly once. Its fields are the
+// configuration its loads share: set them before the first load. It is then
+// safe for concurrent use, each load taking its own [LoadOptions];
+// concurrent loads of the same source are refused with [ErrLoadInProgress],
+// in this process and across processes.
 type Ingester struct {
 	// Dialect is the SQL dialect of the database. NewIngester detects it from
 	// the driver; set it when that fails (a wrapped driver, say).
@@ -39,10 +39,6 @@ type Ingester struct {
 	// BatchLines is how many lines each transaction commits. It bounds memory
 	// (about 200 bytes a line) and transaction size. Default DefaultBatchLines.
 	BatchLines int
-	// Strict stops a load at the first malformed line: the batches before the
-	// one holding it are committed, and the load returns its *ParseError.
-	// Default false: malformed lines are counted, reported and skipped.
-	Strict bool
 	// Location is the time zone of the log's timestamps. Default time.UTC.
 	Location *time.Location
 	// MaxErrors is how many malformed lines a LoadResult lists. Default
@@ -55,9 +51,6 @@ type Ingester struct {
 	// MaxRetries is how many times a batch is retried after a deadlock, lock
 	// wait timeout or busy database. Default DefaultMaxRetries.
 	MaxRetries int
-	// Progress, when set, is called after each committed batch, from the
-	// goroutine that writes to the database.
-	Progress func(LoadProgress)
 	// Now returns the current time, for the ledger's timestamps. Default time.Now.
 	Now func() time.Time
 	// BulkLoader, when set, writes raw rows to MySQL with LOAD DATA LOCAL
@@ -90,6 +83,24 @@ func NewIngester(db *sql.DB) *Ingester {
 	}
 }
 
+// LoadOptions are the choices of one load.
+type LoadOptions struct {
+	// Growing says that the input may still be growing, such as a file a
+	// server is writing to: a last line without a newline may be incomplete,
+	// so it is left for a later load (LoadResult.PendingBytes counts it),
+	// which loads it once it ends with a newline. Default false: the input is
+	// complete, such as an upload, and a last line without a newline is a
+	// line.
+	Growing bool
+	// Strict stops the load at the first malformed line: the batches before
+	// the one holding it are committed, and Load returns its *ParseError.
+	// Default false: malformed lines are counted, reported and skipped.
+	Strict bool
+	// Progress, when set, is called after each committed batch, from the
+	// goroutine that writes to the database.
+	Progress func(LoadProgress)
+}
+
 // LoadProgress is reported after each committed batch.
 type LoadProgress struct {
 	Bytes     int64 // bytes of (decompressed) input committed so far
@@ -115,37 +126,19 @@ type LoadResult struct {
 	Blank int64 `json:"blank"`
 	// Bytes is how many bytes of (decompressed) input were read.
 	Bytes int64 `json:"bytes"`
-	// PendingBytes is the length of a last line without a newline that
-	// LoadGrowing left for a later load, since it may not be complete yet.
+	// PendingBytes is the length of a last line without a newline that a
+	// Growing load left for a later load, since it may not be complete yet.
 	PendingBytes int64 `json:"pending_bytes"`
 	// Errors lists the first malformed lines, at most MaxErrors.
 	Errors []*ParseError `json:"-"`
 }
 
-// LoadFile loads the log file at path (plain or gzip) under the name of its
-// base, with LoadGrowing: the file may still be being written.
-func (ing *Ingester) LoadFile(ctx context.Context, path string) (*LoadResult, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return &LoadResult{Source: filepath.Base(path)}, err
-	}
-	defer f.Close()
-	return ing.LoadGrowing(ctx, filepath.Base(path), f)
-}
-
-// LoadGrowing is Load for a log that may still be growing, such as a file a
-// server is writing to: a last line without a newline may be incomplete, so
-// it is left for a later load (LoadResult.PendingBytes counts it), which
-// loads it once it ends with a newline.
-func (ing *Ingester) LoadGrowing(ctx context.Context, name string, r io.Reader) (*LoadResult, error) {
-	return ing.load(ctx, name, r, true)
-}
-
-// Load reads a complete log (plain or gzip) from r, such as an upload, and
-// loads the lines that no earlier load committed; at the end of r, a last line
-// without a newline is a line. name is recorded with the source and reported;
-// the source itself is identified by its first valid line, so the same log
-// loaded under another name, or compressed, is still recognised.
+// Load reads a log (plain or gzip) from r and loads the lines that no earlier
+// load committed. name is recorded with the source and reported; the source
+// itself is identified by its first valid line, so the same log loaded under
+// another name, or compressed, is still recognised. opts says whether r may
+// still be growing, whether a malformed line stops the load, and where
+// progress goes.
 //
 // Each batch of lines is committed in one transaction with the source's new
 // offset, so a load that fails or is cancelled can simply be run again.
@@ -158,11 +151,7 @@ func (ing *Ingester) LoadGrowing(ctx context.Context, name string, r io.Reader) 
 // from its start); ErrLoadInProgress when another load of the same source is
 // running; ErrCorruptInput for a corrupt gzip stream; a *ParseError in strict
 // mode. The LoadResult is never nil and counts what was done before any error.
-func (ing *Ingester) Load(ctx context.Context, name string, r io.Reader) (*LoadResult, error) {
-	return ing.load(ctx, name, r, false)
-}
-
-func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, growing bool) (*LoadResult, error) {
+func (ing *Ingester) Load(ctx context.Context, name string, r io.Reader, opts LoadOptions) (*LoadResult, error) {
 	res := &LoadResult{Source: name}
 	// The writer cancels ctx when it fails, which stops the reader too.
 	ctx, cancel := context.WithCancel(ctx)
@@ -172,7 +161,7 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, growing
 		return res, err
 	}
 	// The reader stops at its next read once the load is cancelled.
-	lr, err := openLineReader(r, readOptions{hash: true, holdPartial: growing, ctx: ctx})
+	lr, err := openLineReader(r, readOptions{hash: true, holdPartial: opts.Growing, ctx: ctx})
 	if err != nil {
 		return res, err
 	}
@@ -206,7 +195,7 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, growing
 	free := make(chan *batch, 1)
 	werr := make(chan error, 1)
 	go func() {
-		err := ing.writeBatches(ctx, d, src, isNew, batches, free, res)
+		err := ing.writeBatches(ctx, d, src, isNew, batches, free, res, opts.Progress)
 		if err != nil {
 			cancel() // stop the reader, then let it finish
 			for range batches {
@@ -214,7 +203,7 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, growing
 		}
 		werr <- err
 	}()
-	perr := ing.readBatches(ctx, p, lr, head, src, batches, free, res)
+	perr := ing.readBatches(ctx, p, lr, head, src, batches, free, res, opts.Strict)
 	close(batches)
 	if err := <-werr; err != nil {
 		return res, err
@@ -259,7 +248,7 @@ func (b *batch) reset() {
 
 // readBatches parses the input after the committed prefix into batches and
 // sends them to the writer.
-func (ing *Ingester) readBatches(ctx context.Context, p *Parser, lr *lineReader, head []headLine, src *source, out chan<- *batch, free <-chan *batch, res *LoadResult) error {
+func (ing *Ingester) readBatches(ctx context.Context, p *Parser, lr *lineReader, head []headLine, src *source, out chan<- *batch, free <-chan *batch, res *LoadResult, strict bool) error {
 	batchLines := max(ing.BatchLines, 1)
 	b := &batch{}
 	send := func(endOffset, endLines int64, sum []byte) error {
@@ -290,7 +279,7 @@ func (ing *Ingester) readBatches(ctx context.Context, p *Parser, lr *lineReader,
 			if len(res.Errors) < ing.maxErrors() {
 				res.Errors = append(res.Errors, perr)
 			}
-			if ing.Strict {
+			if strict {
 				return perr
 			}
 		default:
@@ -357,7 +346,7 @@ func (ing *Ingester) now() time.Time {
 // writeBatches commits batches in order until the channel closes. For a new
 // source, the first batch with requests is first checked against the
 // requests of other sources.
-func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, isNew bool, in <-chan *batch, free chan<- *batch, res *LoadResult) error {
+func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, isNew bool, in <-chan *batch, free chan<- *batch, res *LoadResult, progress func(LoadProgress)) error {
 	touched := make(map[dayKey]bool)
 	committed := 0
 	var inserted, malformed int64
@@ -399,8 +388,8 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 			ing.compact(ctx, d, touched)
 			clear(touched)
 		}
-		if ing.Progress != nil {
-			ing.Progress(LoadProgress{Bytes: b.endOffset, Lines: b.endLines, Inserted: inserted, Malformed: malformed})
+		if progress != nil {
+			progress(LoadProgress{Bytes: b.endOffset, Lines: b.endLines, Inserted: inserted, Malformed: malformed})
 		}
 		select {
 		case free <- b:

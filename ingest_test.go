@@ -121,7 +121,7 @@ func TestIngester_ChangedSourceIsRefused(t *testing.T) {
 				ing := newIngester(db, 400)
 				mustLoad(t, ing, "a.log", tc.first)
 				before := testdb.Snapshot(t, db.DB)
-				res, err := ing.Load(context.Background(), "a.log", strings.NewReader(tc.second))
+				res, err := ing.Load(context.Background(), "a.log", strings.NewReader(tc.second), logstats.LoadOptions{})
 				if !errors.Is(err, logstats.ErrSourceChanged) {
 					t.Fatalf("second load error=%v, want ErrSourceChanged", err)
 				}
@@ -183,7 +183,7 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 				if tc.bulk {
 					ing.BulkLoader = loaddata.Loader{}
 				}
-				_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text))
+				_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
 				if !fc.hasFired() {
 					t.Fatalf("the fault never fired")
 				}
@@ -210,12 +210,12 @@ func TestIngester_CancelThenRerun(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			ing := newIngester(db, 250)
 			batches := 0
-			ing.Progress = func(logstats.LoadProgress) {
+			progress := func(logstats.LoadProgress) {
 				if batches++; batches == stopAfter {
 					cancel()
 				}
 			}
-			_, err := ing.Load(ctx, "a.log", strings.NewReader(text))
+			_, err := ing.Load(ctx, "a.log", strings.NewReader(text), logstats.LoadOptions{Progress: progress})
 			cancel()
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("cancelled load error=%v, want context.Canceled", err)
@@ -246,7 +246,7 @@ func TestIngester_ConcurrentLoads(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start
-					results[i], errs[i] = newIngester(db, 200).Load(context.Background(), "a.log", strings.NewReader(text))
+					results[i], errs[i] = newIngester(db, 200).Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
 				}()
 			}
 			close(start)
@@ -284,7 +284,7 @@ func TestIngester_LoadInProgress(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ing := newIngester(db, 10)
 		committed := make(chan struct{}, 100)
-		ing.Progress = func(logstats.LoadProgress) {
+		progress := func(logstats.LoadProgress) {
 			select {
 			case committed <- struct{}{}:
 			default:
@@ -293,12 +293,12 @@ func TestIngester_LoadInProgress(t *testing.T) {
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {
-			_, err := ing.Load(context.Background(), "a.log", pr)
+			_, err := ing.Load(context.Background(), "a.log", pr, logstats.LoadOptions{Progress: progress})
 			done <- err
 		}()
 		io.WriteString(pw, text[:cut])
 		<-committed // the first load holds the source now
-		_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text))
+		_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
 		if !errors.Is(err, logstats.ErrLoadInProgress) {
 			t.Fatalf("second load error=%v, want ErrLoadInProgress", err)
 		}
@@ -316,8 +316,7 @@ func TestIngester_Strict(t *testing.T) {
 	bad := good[:lineOffset(good, 1499)] + "2024-10-01 12:00:00 cust_1 /a abc 0.1\n" + good[lineOffset(good, 1500):]
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ing := newIngester(db, 500)
-		ing.Strict = true
-		res, err := ing.Load(context.Background(), "a.log", strings.NewReader(bad))
+		res, err := ing.Load(context.Background(), "a.log", strings.NewReader(bad), logstats.LoadOptions{Strict: true})
 		var perr *logstats.ParseError
 		if !errors.As(err, &perr) || perr.Line != 1500 || !errors.Is(err, logstats.ErrInvalidStatus) {
 			t.Fatalf("strict load error=%v, want line 1500: invalid status", err)
@@ -344,7 +343,7 @@ func TestIngester_Gzip(t *testing.T) {
 	zw.Close()
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ing := newIngester(db, 300)
-		res, err := ing.Load(context.Background(), "a.log.gz", bytes.NewReader(zbuf.Bytes()))
+		res, err := ing.Load(context.Background(), "a.log.gz", bytes.NewReader(zbuf.Bytes()), logstats.LoadOptions{})
 		if err != nil || res.Inserted != int64(len(parseEntries(t, text))) {
 			t.Fatalf("gzip load=%+v, %v", res, err)
 		}
@@ -407,9 +406,9 @@ func TestIngester_LastLineWithoutNewline(t *testing.T) {
 	}
 }
 
-// TestIngester_LoadGrowing loads a file while its last line is being written:
+// TestIngester_Growing loads a file while its last line is being written:
 // the partial line is left for the next load, which loads it once complete.
-func TestIngester_LoadGrowing(t *testing.T) {
+func TestIngester_Growing(t *testing.T) {
 	const (
 		l1 = "2024-10-01 10:00:00 c /a 200 0.1\n"
 		l2 = "2024-10-01 10:00:01 c /a 500 1.234\n"
@@ -430,7 +429,7 @@ func TestIngester_LoadGrowing(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ing := newIngester(db, 10)
 		for i, st := range steps {
-			res, err := ing.LoadGrowing(context.Background(), "live.log", strings.NewReader(st.text))
+			res, err := ing.Load(context.Background(), "live.log", strings.NewReader(st.text), logstats.LoadOptions{Growing: true})
 			if err != nil || res.Inserted != st.inserted || res.PendingBytes != st.pending {
 				t.Fatalf("step %d: %+v, %v; want %d inserted, %d pending", i, res, err, st.inserted, st.pending)
 			}
@@ -453,7 +452,7 @@ func TestIngester_CancelWhileReading(t *testing.T) {
 		r := &readSignaller{r: pr, reading: make(chan struct{}, 100)}
 		done := make(chan error, 1)
 		go func() {
-			_, err := newIngester(db, 1000).Load(ctx, "a.log", r)
+			_, err := newIngester(db, 1000).Load(ctx, "a.log", r, logstats.LoadOptions{})
 			done <- err
 		}()
 		io.WriteString(pw, line+line)
@@ -504,7 +503,7 @@ func TestIngester_CancelMidBatch(t *testing.T) {
 			faulty := openFaulty(fc)
 			ing := logstats.NewIngester(faulty)
 			ing.Dialect, ing.BatchLines = db.Dialect, 1500 // two INSERT statements a batch
-			_, err := ing.Load(ctx, "a.log", strings.NewReader(text))
+			_, err := ing.Load(ctx, "a.log", strings.NewReader(text), logstats.LoadOptions{})
 			faulty.Close()
 			cancel()
 			if !fc.hasFired() || !errors.Is(err, context.Canceled) {
@@ -516,19 +515,19 @@ func TestIngester_CancelMidBatch(t *testing.T) {
 	})
 }
 
-// TestIngester_LoadGrowing_LongPartialLine leaves an overlong last line that
+// TestIngester_Growing_LongPartialLine leaves an overlong last line that
 // is still being written for later, like a short one: once it ends, it is
 // malformed (too long), and the log goes on loading.
-func TestIngester_LoadGrowing_LongPartialLine(t *testing.T) {
+func TestIngester_Growing_LongPartialLine(t *testing.T) {
 	const l1, l2 = "2024-10-01 10:00:00 c /a 200 0.1\n", "2024-10-01 10:00:01 c /a 200 0.2\n"
 	long := strings.Repeat("x", logstats.MaxLineBytes+5000)
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ing := newIngester(db, 10)
-		res, err := ing.LoadGrowing(context.Background(), "live.log", strings.NewReader(l1+long))
+		res, err := ing.Load(context.Background(), "live.log", strings.NewReader(l1+long), logstats.LoadOptions{Growing: true})
 		if err != nil || res.Inserted != 1 || res.Malformed != 0 || res.PendingBytes != int64(len(long)) {
 			t.Fatalf("partial long line: %+v, %v; want 1 inserted, %d pending", res, err, len(long))
 		}
-		res, err = ing.LoadGrowing(context.Background(), "live.log", strings.NewReader(l1+long+"yyyy\n"+l2))
+		res, err = ing.Load(context.Background(), "live.log", strings.NewReader(l1+long+"yyyy\n"+l2), logstats.LoadOptions{Growing: true})
 		if err != nil || res.Inserted != 1 || res.Malformed != 1 || res.PendingBytes != 0 {
 			t.Fatalf("once the line ends: %+v, %v; want it malformed and the next line inserted", res, err)
 		}

@@ -135,7 +135,7 @@ func TestIngester_SQL(t *testing.T) {
 		AddRow("2024-10-02", 1, len(mockLog), 1, 0, 1, 0, 0, 0, 300000, 300000, 300000, mockDist(300000)))
 	mock.ExpectRollback()
 
-	res, err := ing.Load(context.Background(), "a.log", strings.NewReader(mockLog))
+	res, err := ing.Load(context.Background(), "a.log", strings.NewReader(mockLog), logstats.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestIngester_SQL_RollbackOnError(t *testing.T) {
 			if !tt.noTx {
 				mock.ExpectRollback()
 			}
-			res, err := ing.Load(context.Background(), "a.log", strings.NewReader(mockLog))
+			res, err := ing.Load(context.Background(), "a.log", strings.NewReader(mockLog), logstats.LoadOptions{})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Load error=%v, want %v", err, tt.wantErr)
 			}

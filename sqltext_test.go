@@ -28,7 +28,7 @@ func TestSQL_NoInputInQueryText(t *testing.T) {
 		ctx := context.Background()
 		ing := logstats.NewIngester(recorded)
 		ing.Dialect, ing.BatchLines = db.Dialect, 1
-		if _, err := ing.Load(ctx, name, strings.NewReader(log)); err != nil {
+		if _, err := ing.Load(ctx, name, strings.NewReader(log), logstats.LoadOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		svc := logstats.NewStatsService(recorded)

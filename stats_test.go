@@ -104,14 +104,16 @@ func TestStats_ExactAtEveryCommit(t *testing.T) {
 		ing.CompactEvery = 1000
 		ps := []logstats.Percentile{mustPercentile(t, "90")}
 		commits := 0
-		ing.Progress = func(p logstats.LoadProgress) {
+		progress := func(p logstats.LoadProgress) {
 			// This runs on the ingester's writer goroutine: report, don't Fatal.
 			commits++
 			if err := statsMismatch(db.DB, entries[:p.Lines], logstats.Date{}, nil, ps); err != nil {
 				t.Errorf("after commit %d (%d lines): %v", commits, p.Lines, err)
 			}
 		}
-		mustLoad(t, ing, "a.log", formatLog(entries))
+		if _, err := ing.Load(context.Background(), "a.log", strings.NewReader(formatLog(entries)), logstats.LoadOptions{Progress: progress}); err != nil {
+			t.Fatal(err)
+		}
 		if commits != 8 {
 			t.Fatalf("%d commits, want 8", commits)
 		}

@@ -25,7 +25,7 @@ func BenchmarkHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := logstats.NewIngester(db.DB).Load(context.Background(), "api_requests.log", f); err != nil {
+	if _, err := logstats.NewIngester(db.DB).Load(context.Background(), "api_requests.log", f, logstats.LoadOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))

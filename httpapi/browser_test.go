@@ -60,11 +60,11 @@ func TestDashboard_Browser(t *testing.T) {
 	if err := loggen.Write(&log, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ing.Load(context.Background(), "dashboard.log", &log); err != nil {
+	if _, err := ing.Load(context.Background(), "dashboard.log", &log, logstats.LoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Customers whose ids need escaping in a path, one of them "..".
-	if _, err := ing.Load(context.Background(), "odd.log", strings.NewReader("2024-10-05 10:00:00 .. /a 503 0.25\n2024-10-05 10:00:00 a/b?#% /a 200 0.5\n")); err != nil {
+	if _, err := ing.Load(context.Background(), "odd.log", strings.NewReader("2024-10-05 10:00:00 .. /a 503 0.25\n2024-10-05 10:00:00 a/b?#% /a 200 0.5\n"), logstats.LoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(httpapi.NewHandler(slog.New(slog.DiscardHandler), db.DB, logstats.NewStatsService(db.DB), ing, httpapi.Options{}))

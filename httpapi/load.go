@@ -46,12 +46,8 @@ func (s *server) handleLoad() http.Handler {
 			return
 		}
 		defer src.Close()
-		load := s.ingester.Load
-		if growing {
-			load = s.ingester.LoadGrowing
-		}
 		start := time.Now()
-		res, err := load(r.Context(), name, src)
+		res, err := s.ingester.Load(r.Context(), name, src, logstats.LoadOptions{Growing: growing})
 		s.opts.Metrics.ObserveLoad(res, time.Since(start), err)
 		if err != nil {
 			s.logger.Warn("load failed", "source", name, "inserted", res.Inserted, "err", err)

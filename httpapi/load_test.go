@@ -251,7 +251,7 @@ func TestLoad_InProgress(t *testing.T) {
 		sample, _ := os.ReadFile(filepath.Join(s.dataDir, "api_requests.log"))
 		committed := make(chan struct{}, 1000)
 		s.ingester.BatchLines = 10
-		s.ingester.Progress = func(logstats.LoadProgress) {
+		progress := func(logstats.LoadProgress) {
 			select {
 			case committed <- struct{}{}:
 			default:
@@ -260,7 +260,7 @@ func TestLoad_InProgress(t *testing.T) {
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {
-			_, err := s.ingester.Load(context.Background(), "held", pr)
+			_, err := s.ingester.Load(context.Background(), "held", pr, logstats.LoadOptions{Progress: progress})
 			done <- err
 		}()
 		pw.Write(sample[:4000])

@@ -288,9 +288,7 @@ func testOutage(t *testing.T, set outageSettings) {
 		if status, body, _ := get("GET", "/customers/cust_1/stats/?from=2024-10-01"); status != 200 {
 			t.Fatalf("after restore %d: stats %d %s", i, status, body)
 		}
-		if _, err := logstats.NewIngester(ref.DB).LoadFile(context.Background(), filepath.Join(dataDir, fmt.Sprintf("big%d.log", i))); err != nil {
-			t.Fatal(err)
-		}
+		testdb.LoadFile(t, ref.DB, filepath.Join(dataDir, fmt.Sprintf("big%d.log", i)))
 		clearStarted(t, db)
 	}
 	testdb.CheckSame(t, testdb.Snapshot(t, db.DB), testdb.Snapshot(t, ref.DB))

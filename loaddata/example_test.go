@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"log"
+	"os"
 
 	_ "github.com/go-sql-driver/mysql"
 
@@ -25,7 +26,12 @@ func ExampleLoader() {
 	}
 	ing := logstats.NewIngester(db)
 	ing.BulkLoader = loaddata.Loader{}
-	res, err := ing.LoadFile(ctx, "api_requests.log")
+	f, err := os.Open("api_requests.log")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	res, err := ing.Load(ctx, "api_requests.log", f, logstats.LoadOptions{Growing: true})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -167,10 +167,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	logger.Debug("database ready", "db", d.String(), "from", from)
 	ing := logstats.NewIngester(db)
 	ing.BulkLoader = loaddata.Loader{} // LOAD DATA on MySQL; unused on SQLite
-	ing.Strict, ing.BatchLines, ing.Location = *strict, *batch, loc
+	ing.BatchLines, ing.Location = *batch, loc
 
 	for _, in := range inputs {
-		if err := loadOne(ctx, ing, in, showProgress, sum, text, stderr, logger); err != nil {
+		if err := loadOne(ctx, ing, in, logstats.LoadOptions{Strict: *strict}, showProgress, sum, text, stderr, logger); err != nil {
 			return err
 		}
 	}
@@ -369,20 +369,17 @@ func checkOne(ctx context.Context, in input, loc *time.Location, sum *summary, s
 	return nil
 }
 
-func loadOne(ctx context.Context, ing *logstats.Ingester, in input, showProgress bool, sum *summary, stdout, stderr io.Writer, logger *slog.Logger) error {
+func loadOne(ctx context.Context, ing *logstats.Ingester, in input, opts logstats.LoadOptions, showProgress bool, sum *summary, stdout, stderr io.Writer, logger *slog.Logger) error {
 	start := time.Now()
 	var bar *progressBar
 	if showProgress {
 		bar = newProgressBar(stderr, in, start)
-		ing.Progress = bar.update
+		opts.Progress = bar.update
 		defer bar.stop()
 	}
-	load := ing.LoadGrowing
-	if in.complete {
-		load = ing.Load
-	}
+	opts.Growing = !in.complete
 	logger.Debug("loading", "file", in.name, "bytes", in.size)
-	res, err := load(ctx, in.name, in.r)
+	res, err := ing.Load(ctx, in.name, in.r, opts)
 	if bar != nil {
 		bar.stop()
 	}

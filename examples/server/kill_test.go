@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/testdb"
 )
 
@@ -62,9 +60,7 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 	fi, _ := os.Stat(logPath)
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ref := testdb.Open(t, db.Dialect)
-		if _, err := logstats.NewIngester(ref.DB).LoadFile(context.Background(), logPath); err != nil {
-			t.Fatal(err)
-		}
+		testdb.LoadFile(t, ref.DB, logPath)
 		want := testdb.Snapshot(t, ref.DB)
 		for _, tc := range []struct {
 			name     string

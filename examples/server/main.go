@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	metrics := httpapi.NewMetrics(db)
 	for _, path := range loads {
 		start := time.Now()
-		res, err := ing.LoadFile(ctx, path)
+		res, err := loadFile(ctx, ing, path)
 		metrics.ObserveLoad(res, time.Since(start), err)
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("-load %s: no such file (the sample log is testdata/api_requests.log)", path)
@@ -166,4 +166,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// loadFile loads the log at path under its base name. The file may still be
+// growing: a last line without a newline waits for a later load.
+func loadFile(ctx context.Context, ing *logstats.Ingester, path string) (*logstats.LoadResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return &logstats.LoadResult{Source: filepath.Base(path)}, err
+	}
+	defer f.Close()
+	return ing.Load(ctx, filepath.Base(path), f, logstats.LoadOptions{Growing: true})
 }

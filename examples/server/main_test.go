@@ -216,7 +216,7 @@ func TestRun_SharedSQLiteFile(t *testing.T) {
 	ing.BatchLines = 1000
 	done := make(chan error, 1)
 	go func() {
-		_, err := ing.Load(context.Background(), "shared.log", strings.NewReader(log.String()))
+		_, err := ing.Load(context.Background(), "shared.log", strings.NewReader(log.String()), logstats.LoadOptions{})
 		done <- err
 	}()
 	queries := 0

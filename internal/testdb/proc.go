@@ -1,12 +1,14 @@
 package testdb
 
 import (
+	"context"
 	"database/sql"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/loggen"
 )
 
@@ -49,4 +51,20 @@ func CommittedOffset(tb testing.TB, db *sql.DB) int64 {
 		tb.Fatal(err)
 	}
 	return off.Int64
+}
+
+// LoadFile loads the log at path into db, as the reference state a test
+// compares with, and fails the test on any error.
+func LoadFile(tb testing.TB, db *sql.DB, path string) *logstats.LoadResult {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	res, err := logstats.NewIngester(db).Load(context.Background(), filepath.Base(path), f, logstats.LoadOptions{Growing: true})
+	if err != nil {
+		tb.Fatalf("load %s: %v", path, err)
+	}
+	return res
 }
