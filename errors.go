@@ -1,22 +1,103 @@
 package logstats
 
 import (
+	"context"
 	"errors"
+	"io/fs"
 	"strconv"
 )
 
+// An ErrorKind says what kind of failure an error is, so that a caller can
+// choose what to do (an HTTP status, an exit code, a retry) without knowing
+// every error. [KindOf] tells the kind of any error.
+type ErrorKind int
+
+// The kinds of errors.
+const (
+	// KindInternal is an unexpected failure, such as a bug or a database
+	// error with no better kind: its details belong in a log.
+	KindInternal ErrorKind = iota
+	// KindInvalid is invalid input from the caller: a date, a date range, a
+	// percentile or a customer id.
+	KindInvalid
+	// KindMalformed is a malformed log line where the caller asked to stop
+	// at one (a strict load): a [*ParseError].
+	KindMalformed
+	// KindCorrupt is input that cannot be read at all, such as a corrupt or
+	// truncated gzip stream.
+	KindCorrupt
+	// KindNotFound is something asked for that does not exist.
+	KindNotFound
+	// KindConflict is another operation on the same thing in progress, or
+	// committed first; retrying does what is left.
+	KindConflict
+	// KindSourceChanged is a source that differs from what was loaded of it
+	// before; nothing was loaded.
+	KindSourceChanged
+	// KindUnavailable is a database that cannot be reached or did not answer
+	// in time; retry later.
+	KindUnavailable
+	// KindCanceled is an operation stopped because its context was
+	// cancelled.
+	KindCanceled
+)
+
+var kindNames = [...]string{"internal", "invalid", "malformed", "corrupt", "not found", "conflict", "source changed", "unavailable", "canceled"}
+
+// String returns the kind's name, such as "source changed".
+func (k ErrorKind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return "ErrorKind(" + strconv.Itoa(int(k)) + ")"
+	}
+	return kindNames[k]
+}
+
+// KindOf returns the kind of err: that of the first error in its chain with
+// a Kind() ErrorKind method (every error of this package has one, and so can
+// the errors of packages built on it); KindNotFound for fs.ErrNotExist;
+// KindCanceled for context.Canceled; KindUnavailable for
+// context.DeadlineExceeded; KindInternal for anything else, nil included.
+func KindOf(err error) ErrorKind {
+	var k interface{ Kind() ErrorKind }
+	switch {
+	case err == nil:
+		return KindInternal
+	case errors.As(err, &k):
+		return k.Kind()
+	case errors.Is(err, fs.ErrNotExist):
+		return KindNotFound
+	case errors.Is(err, context.Canceled):
+		return KindCanceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return KindUnavailable
+	}
+	return KindInternal
+}
+
+// kindError is an error of a kind: the sentinel errors below.
+type kindError struct {
+	kind ErrorKind
+	msg  string
+}
+
+func newError(kind ErrorKind, msg string) error { return &kindError{kind, msg} }
+
+func (e *kindError) Error() string   { return e.msg }
+func (e *kindError) Kind() ErrorKind { return e.kind }
+
 // Kinds of malformed lines. A [*ParseError] wraps exactly one of them, and
-// errors.Is(err, [ErrMalformedLine]) holds for all of them.
+// errors.Is(err, [ErrMalformedLine]) holds for all of them. Outside a
+// ParseError (from ParseDate or ValidCustomerID, say) they are KindInvalid.
 var (
-	ErrMalformedLine   = errors.New("logstats: malformed log line")
-	ErrFieldCount      = errors.New("logstats: wrong number of fields")
-	ErrInvalidDate     = errors.New("logstats: invalid date")
-	ErrInvalidTime     = errors.New("logstats: invalid time of day")
-	ErrInvalidCustomer = errors.New("logstats: invalid customer id")
-	ErrInvalidPath     = errors.New("logstats: invalid path")
-	ErrInvalidStatus   = errors.New("logstats: invalid status")
-	ErrInvalidLatency  = errors.New("logstats: invalid latency")
-	ErrLineTooLong     = errors.New("logstats: line too long")
+	ErrMalformedLine   = newError(KindInvalid, "logstats: malformed log line")
+	ErrFieldCount      = newError(KindInvalid, "logstats: wrong number of fields")
+	ErrInvalidDate     = newError(KindInvalid, "logstats: invalid date")
+	ErrInvalidTime     = newError(KindInvalid, "logstats: invalid time of day")
+	ErrInvalidCustomer = newError(KindInvalid, "logstats: invalid customer id")
+	ErrInvalidPath     = newError(KindInvalid, "logstats: invalid path")
+	ErrInvalidStatus   = newError(KindInvalid, "logstats: invalid status")
+	ErrInvalidLatency  = newError(KindInvalid, "logstats: invalid latency")
+	ErrLineTooLong     = newError(KindInvalid, "logstats: line too long")
 )
 
 // Errors of loading and querying.
@@ -24,23 +105,23 @@ var (
 	// ErrSourceChanged means the part of a source that was loaded before is no
 	// longer the same (the file was edited or truncated). Nothing was loaded; load
 	// the new content as a new file, or prune and reload.
-	ErrSourceChanged = errors.New("logstats: source changed since it was loaded")
+	ErrSourceChanged = newError(KindSourceChanged, "logstats: source changed since it was loaded")
 	// ErrLoadInProgress means another load of the same source is running or
 	// committed first. Nothing was double counted; retrying loads what is left.
-	ErrLoadInProgress = errors.New("logstats: another load of this source is in progress")
+	ErrLoadInProgress = newError(KindConflict, "logstats: another load of this source is in progress")
 	// ErrInvalidRange means a date range whose end is before its start.
-	ErrInvalidRange = errors.New("logstats: invalid date range")
+	ErrInvalidRange = newError(KindInvalid, "logstats: invalid date range")
 	// ErrInvalidPercentile means a percentile outside (0, 100] or with more than
 	// six decimal places.
-	ErrInvalidPercentile = errors.New("logstats: invalid percentile")
+	ErrInvalidPercentile = newError(KindInvalid, "logstats: invalid percentile")
 	// ErrUnknownDialect means the SQL dialect could not be told from the driver;
 	// set the Dialect field.
-	ErrUnknownDialect = errors.New("logstats: unknown SQL dialect")
+	ErrUnknownDialect = newError(KindInternal, "logstats: unknown SQL dialect")
 	// ErrCorruptRollup means a stored latency distribution could not be decoded.
-	ErrCorruptRollup = errors.New("logstats: corrupt rollup")
+	ErrCorruptRollup = newError(KindInternal, "logstats: corrupt rollup")
 	// ErrCorruptInput means compressed input could not be decompressed: a
 	// corrupt or truncated gzip stream.
-	ErrCorruptInput = errors.New("logstats: corrupt compressed input")
+	ErrCorruptInput = newError(KindCorrupt, "logstats: corrupt compressed input")
 )
 
 // ParseError describes a malformed log line.
@@ -63,6 +144,9 @@ func (e *ParseError) Error() string {
 
 // Unwrap returns the kind of error.
 func (e *ParseError) Unwrap() error { return e.Err }
+
+// Kind returns KindMalformed.
+func (e *ParseError) Kind() ErrorKind { return KindMalformed }
 
 // Is reports whether target is ErrMalformedLine, which every ParseError is.
 func (e *ParseError) Is(target error) bool { return target == ErrMalformedLine }

@@ -32,7 +32,7 @@ func (s *server) handleCustomers() http.Handler {
 		if v := q.Get("limit"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > maxCustomerLimit {
-				s.handleError(w, r, clientError(http.StatusBadRequest, "limit must be a whole number from 1 to "+strconv.Itoa(maxCustomerLimit)))
+				s.handleError(w, r, invalid("limit must be a whole number from 1 to "+strconv.Itoa(maxCustomerLimit)))
 				return
 			}
 			filter.Limit = n

@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"net"
 	"net/http"
 	"strconv"
@@ -48,51 +47,92 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, status int, 
 	encode(w, status, errorResponse{Error: msg})
 }
 
-// errClient is an error whose message is meant for the client, with the
-// status to send it with.
-type errClient struct {
+// errHTTP is an error of the HTTP exchange itself (an unsupported media
+// type, say), with the status to send it with; the API's other errors have a
+// logstats.ErrorKind, which chooses their status in kindStatus.
+type errHTTP struct {
 	status int
 	msg    string
 }
 
-func (e *errClient) Error() string { return e.msg }
+func (e *errHTTP) Error() string { return e.msg }
 
-func clientError(status int, msg string) error { return &errClient{status, msg} }
+func httpError(status int, msg string) error { return &errHTTP{status, msg} }
 
-// handleError maps an error to a response: the client's own mistakes and the
-// domain's refusals to 4xx with their message; an unreachable database to 503;
-// anything else to a generic 500, logged with its details.
+// errKind is an error of the API's own with a kind, such as a query
+// parameter that does not parse.
+type errKind struct {
+	kind logstats.ErrorKind
+	msg  string
+}
+
+func (e *errKind) Error() string            { return e.msg }
+func (e *errKind) Kind() logstats.ErrorKind { return e.kind }
+func invalid(msg string) error              { return &errKind{logstats.KindInvalid, msg} }
+func notFound(msg string) error             { return &errKind{logstats.KindNotFound, msg} }
+
+// kindStatus is the one table from error kinds to responses: the status and,
+// where the error's own message is not the whole answer, what to put before
+// it or instead of it.
+var kindStatus = map[logstats.ErrorKind]struct {
+	status  int
+	prefix  string // put before the error's message
+	message string // sent instead of the error's message, which is logged
+}{
+	logstats.KindInvalid:       {status: http.StatusBadRequest},
+	logstats.KindNotFound:      {status: http.StatusNotFound},
+	logstats.KindConflict:      {status: http.StatusConflict},
+	logstats.KindSourceChanged: {status: http.StatusConflict},
+	logstats.KindCorrupt:       {status: http.StatusUnprocessableEntity, prefix: "the log cannot be read: "},
+	logstats.KindMalformed:     {status: http.StatusUnprocessableEntity, prefix: "strict load stopped at a malformed line: "},
+	logstats.KindUnavailable:   {status: http.StatusServiceUnavailable, message: "the database is unavailable; try again shortly"},
+	logstats.KindCanceled: {status: http.StatusServiceUnavailable,
+		message: "the request was cancelled, as the server is shutting down; a load keeps what it committed: run it again to load the rest"},
+	logstats.KindInternal: {status: http.StatusInternalServerError, message: "internal error; the server log has the details"},
+}
+
+// handleError maps an error to a response: errors of the HTTP exchange to
+// their status; others by their kind (kindStatus). An error without a kind
+// is the database's when the request was cancelled (the server is shutting
+// down) or the database is down, and otherwise an internal error: a generic
+// 500, logged with its details.
 func (s *server) handleError(w http.ResponseWriter, r *http.Request, err error) {
-	var ce *errClient
-	var perr *logstats.ParseError
+	var ce *errHTTP
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &ce):
 		s.writeError(w, r, ce.status, ce.msg)
+		return
 	case errors.As(err, &tooBig):
 		s.writeError(w, r, http.StatusRequestEntityTooLarge, "the body is larger than the limit of "+formatBytes(tooBig.Limit)+"; load the file with the runner or ?path= instead")
-	case errors.Is(err, logstats.ErrInvalidRange), errors.Is(err, logstats.ErrInvalidDate),
-		errors.Is(err, logstats.ErrInvalidPercentile), errors.Is(err, logstats.ErrInvalidCustomer) && !errors.As(err, &perr):
-		s.writeError(w, r, http.StatusBadRequest, err.Error())
-	case errors.Is(err, logstats.ErrSourceChanged), errors.Is(err, logstats.ErrLoadInProgress):
-		s.writeError(w, r, http.StatusConflict, err.Error())
-	case errors.Is(err, logstats.ErrCorruptInput):
-		s.writeError(w, r, http.StatusUnprocessableEntity, "the log cannot be read: "+err.Error())
-	case errors.As(err, &perr):
-		s.writeError(w, r, http.StatusUnprocessableEntity, "strict load stopped at a malformed line: "+perr.Error())
-	case errors.Is(err, fs.ErrNotExist):
-		s.writeError(w, r, http.StatusNotFound, err.Error())
-	case r.Context().Err() != nil:
-		// The server is shutting down (or the client went away, and nobody
-		// reads this).
-		s.writeError(w, r, http.StatusServiceUnavailable, "the request was cancelled, as the server is shutting down; a load keeps what it committed: run it again to load the rest")
-	case s.databaseDown(r.Context(), err):
-		s.logger.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
-		s.writeError(w, r, http.StatusServiceUnavailable, "the database is unavailable; try again shortly")
-	default:
-		s.logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-		s.writeError(w, r, http.StatusInternalServerError, "internal error; the server log has the details")
+		return
 	}
+	kind := logstats.KindOf(err)
+	if kind == logstats.KindInternal {
+		switch {
+		case r.Context().Err() != nil:
+			// The client went away (and nobody reads this), or the server
+			// is shutting down.
+			kind = logstats.KindCanceled
+		case s.databaseDown(r.Context(), err):
+			kind = logstats.KindUnavailable
+		}
+	}
+	switch kind {
+	case logstats.KindInternal:
+		s.logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	case logstats.KindUnavailable:
+		s.logger.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	resp, ok := kindStatus[kind]
+	if !ok {
+		resp = kindStatus[logstats.KindInternal]
+	}
+	msg := resp.message
+	if msg == "" {
+		msg = resp.prefix + err.Error()
+	}
+	s.writeError(w, r, resp.status, msg)
 }
 
 // databaseDown reports whether err looks like a lost database, or the

@@ -88,7 +88,7 @@ func (s *server) loadSource(w http.ResponseWriter, r *http.Request) (name string
 	}
 	switch {
 	case hasBody && q.Has("path"):
-		return "", nil, false, clientError(http.StatusBadRequest, "send either a body or ?path=, not both")
+		return "", nil, false, invalid("send either a body or ?path=, not both")
 	case hasBody:
 		name := q.Get("source")
 		if name == "" {
@@ -106,7 +106,7 @@ func (s *server) loadSource(w http.ResponseWriter, r *http.Request) (name string
 	}
 	f, err := os.Open(s.opts.LogFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil, false, clientError(http.StatusNotFound, "the server's log file "+s.opts.LogFile+" does not exist; start the server with -log-file, or send a log as the request body")
+		return "", nil, false, notFound("the server's log file "+s.opts.LogFile+" does not exist; start the server with -log-file, or send a log as the request body")
 	}
 	return filepath.Base(s.opts.LogFile), f, true, err
 }
@@ -134,9 +134,9 @@ func (s *server) body(w http.ResponseWriter, r *http.Request) (io.Reader, bool, 
 		mt, _, err := mime.ParseMediaType(ct)
 		switch {
 		case err != nil:
-			return nil, false, clientError(http.StatusUnsupportedMediaType, "Content-Type "+sanitize(ct)+" cannot be parsed; send the file as the raw body (curl --data-binary @FILE)")
+			return nil, false, httpError(http.StatusUnsupportedMediaType, "Content-Type "+sanitize(ct)+" cannot be parsed; send the file as the raw body (curl --data-binary @FILE)")
 		case !uploadTypes[mt]:
-			return nil, false, clientError(http.StatusUnsupportedMediaType, "Content-Type "+sanitize(mt)+" is not a log; send the file as the raw body (curl --data-binary @FILE) as text/plain, application/gzip or application/octet-stream")
+			return nil, false, httpError(http.StatusUnsupportedMediaType, "Content-Type "+sanitize(mt)+" is not a log; send the file as the raw body (curl --data-binary @FILE) as text/plain, application/gzip or application/octet-stream")
 		}
 	}
 	br := bufio.NewReader(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
@@ -157,14 +157,14 @@ func (s *server) spool(body io.Reader) (*os.File, error) {
 	if isGzip(br) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, clientError(http.StatusBadRequest, "the body looks like gzip but is not valid: "+err.Error())
+			return nil, invalid("the body looks like gzip but is not valid: "+err.Error())
 		}
 		defer zr.Close()
 		// One layer only: the spooled log is loaded as it is, and a second
 		// layer would escape the size limit.
 		zbr := bufio.NewReader(zr)
 		if isGzip(zbr) {
-			return nil, clientError(http.StatusBadRequest, "the body is gzip inside gzip; compress the log once")
+			return nil, invalid("the body is gzip inside gzip; compress the log once")
 		}
 		r = zbr
 	}
@@ -179,7 +179,7 @@ func (s *server) spool(body io.Reader) (*os.File, error) {
 	}
 	var tooBig *http.MaxBytesError
 	if err != nil && !errors.As(err, &tooBig) && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)) {
-		err = clientError(http.StatusBadRequest, "the gzip body is corrupt or truncated: "+err.Error())
+		err = invalid("the gzip body is corrupt or truncated: "+err.Error())
 	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
@@ -200,7 +200,7 @@ func isGzip(br *bufio.Reader) bool {
 // openInDataDir opens a file of the data directory. os.Root refuses any path
 // that leaves the directory, symbolic links included.
 func (s *server) openInDataDir(name string) (*os.File, error) {
-	bad := clientError(http.StatusBadRequest, "path must name a file inside the server's data directory, without .. or a leading /")
+	bad := invalid("path must name a file inside the server's data directory, without .. or a leading /")
 	if name == "" || filepath.IsAbs(name) || strings.HasPrefix(name, "/") || strings.ContainsRune(name, 0) {
 		return nil, bad
 	}
@@ -221,13 +221,13 @@ func (s *server) openInDataDir(name string) (*os.File, error) {
 	f, err := root.Open(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, clientError(http.StatusNotFound, "no file "+sanitize(name)+" in the server's data directory")
+		return nil, notFound("no file "+sanitize(name)+" in the server's data directory")
 	case err != nil:
-		return nil, clientError(http.StatusBadRequest, "cannot open "+sanitize(name)+" in the data directory: it leaves the directory or is not readable")
+		return nil, invalid("cannot open "+sanitize(name)+" in the data directory: it leaves the directory or is not readable")
 	}
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, clientError(http.StatusBadRequest, sanitize(name)+" is not a regular file")
+		return nil, invalid(sanitize(name)+" is not a regular file")
 	}
 	return f, nil
 }

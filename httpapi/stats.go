@@ -51,7 +51,7 @@ func (s *server) handleStats() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		if err := logstats.ValidCustomerID(id); err != nil {
-			s.handleError(w, r, clientError(http.StatusBadRequest, err.Error()))
+			s.handleError(w, r, invalid(err.Error()))
 			return
 		}
 		filter, err := parseStatsQuery(r)
@@ -84,20 +84,20 @@ func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 	q := r.URL.Query()
 	from := q.Get("from")
 	if from == "" {
-		return f, clientError(http.StatusBadRequest, "from is required: ?from=YYYY-MM-DD")
+		return f, invalid("from is required: ?from=YYYY-MM-DD")
 	}
 	d, err := logstats.ParseDate(from)
 	if err != nil {
-		return f, clientError(http.StatusBadRequest, "from: "+err.Error())
+		return f, invalid("from: "+err.Error())
 	}
 	f.From = d
 	if to := q.Get("to"); to != "" {
 		d, err := logstats.ParseDate(to)
 		if err != nil {
-			return f, clientError(http.StatusBadRequest, "to: "+err.Error())
+			return f, invalid("to: "+err.Error())
 		}
 		if d.Before(f.From) {
-			return f, clientError(http.StatusBadRequest, "to ("+d.String()+") is before from ("+f.From.String()+")")
+			return f, invalid("to ("+d.String()+") is before from ("+f.From.String()+")")
 		}
 		f.To = &d
 	}
@@ -106,7 +106,7 @@ func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 		for _, p := range strings.Split(ps, ",") {
 			pc, err := logstats.ParsePercentile(strings.TrimSpace(p))
 			if err != nil {
-				return f, clientError(http.StatusBadRequest, "percentiles: "+err.Error())
+				return f, invalid("percentiles: "+err.Error())
 			}
 			if !seen[pc.String()] {
 				seen[pc.String()] = true
@@ -114,7 +114,7 @@ func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 			}
 		}
 		if len(f.Percentiles) > maxPercentiles {
-			return f, clientError(http.StatusBadRequest, "percentiles: at most "+strconv.Itoa(maxPercentiles)+" at a time")
+			return f, invalid("percentiles: at most "+strconv.Itoa(maxPercentiles)+" at a time")
 		}
 	}
 	return f, nil
