@@ -106,7 +106,7 @@ func (s *server) loadSource(w http.ResponseWriter, r *http.Request) (name string
 	}
 	f, err := os.Open(s.opts.LogFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil, false, notFound("the server's log file "+s.opts.LogFile+" does not exist; start the server with -log-file, or send a log as the request body")
+		return "", nil, false, notFound("the server's log file " + s.opts.LogFile + " does not exist; start the server with -log-file, or send a log as the request body")
 	}
 	return filepath.Base(s.opts.LogFile), f, true, err
 }
@@ -157,7 +157,7 @@ func (s *server) spool(body io.Reader) (*os.File, error) {
 	if isGzip(br) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, invalid("the body looks like gzip but is not valid: "+err.Error())
+			return nil, invalid("the body looks like gzip but is not valid: " + err.Error())
 		}
 		defer zr.Close()
 		// One layer only: the spooled log is loaded as it is, and a second
@@ -179,7 +179,7 @@ func (s *server) spool(body io.Reader) (*os.File, error) {
 	}
 	var tooBig *http.MaxBytesError
 	if err != nil && !errors.As(err, &tooBig) && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)) {
-		err = invalid("the gzip body is corrupt or truncated: "+err.Error())
+		err = invalid("the gzip body is corrupt or truncated: " + err.Error())
 	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
@@ -221,13 +221,13 @@ func (s *server) openInDataDir(name string) (*os.File, error) {
 	f, err := root.Open(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, notFound("no file "+sanitize(name)+" in the server's data directory")
+		return nil, notFound("no file " + sanitize(name) + " in the server's data directory")
 	case err != nil:
-		return nil, invalid("cannot open "+sanitize(name)+" in the data directory: it leaves the directory or is not readable")
+		return nil, invalid("cannot open " + sanitize(name) + " in the data directory: it leaves the directory or is not readable")
 	}
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, invalid(sanitize(name)+" is not a regular file")
+		return nil, invalid(sanitize(name) + " is not a regular file")
 	}
 	return f, nil
 }

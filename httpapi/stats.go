@@ -88,16 +88,16 @@ func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 	}
 	d, err := logstats.ParseDate(from)
 	if err != nil {
-		return f, invalid("from: "+err.Error())
+		return f, invalid("from: " + err.Error())
 	}
 	f.From = d
 	if to := q.Get("to"); to != "" {
 		d, err := logstats.ParseDate(to)
 		if err != nil {
-			return f, invalid("to: "+err.Error())
+			return f, invalid("to: " + err.Error())
 		}
 		if d.Before(f.From) {
-			return f, invalid("to ("+d.String()+") is before from ("+f.From.String()+")")
+			return f, invalid("to (" + d.String() + ") is before from (" + f.From.String() + ")")
 		}
 		f.To = &d
 	}
@@ -106,7 +106,7 @@ func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 		for _, p := range strings.Split(ps, ",") {
 			pc, err := logstats.ParsePercentile(strings.TrimSpace(p))
 			if err != nil {
-				return f, invalid("percentiles: "+err.Error())
+				return f, invalid("percentiles: " + err.Error())
 			}
 			if !seen[pc.String()] {
 				seen[pc.String()] = true
@@ -114,7 +114,7 @@ func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 			}
 		}
 		if len(f.Percentiles) > maxPercentiles {
-			return f, invalid("percentiles: at most "+strconv.Itoa(maxPercentiles)+" at a time")
+			return f, invalid("percentiles: at most " + strconv.Itoa(maxPercentiles) + " at a time")
 		}
 	}
 	return f, nil
