@@ -9,7 +9,6 @@ import (
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/loggen"
 	"github.com/logstats/logstats/internal/testdb"
-	"github.com/logstats/logstats/loaddata"
 )
 
 // benchLog generates n lines of the seed's shape (50 customers, 30 days).
@@ -48,7 +47,7 @@ func BenchmarkIngest(b *testing.B) {
 				}
 				b.StartTimer()
 				ing := logstats.NewIngester(db.DB)
-				ing.Dialect, ing.BulkLoader = d, loaddata.Loader{}
+				ing.Dialect = d
 				res, err := ing.Load(context.Background(), "bench.log", bytes.NewReader(logs[i%len(logs)]), logstats.LoadOptions{})
 				if err != nil || res.Inserted != lines {
 					b.Fatalf("load: %+v, %v", res, err)
@@ -74,7 +73,7 @@ func BenchmarkFindStats(b *testing.B) {
 			b.Run(d.String()+"/"+tc.name, func(b *testing.B) {
 				db := testdb.Open(b, d)
 				ing := logstats.NewIngester(db.DB)
-				ing.Dialect, ing.BulkLoader = d, loaddata.Loader{}
+				ing.Dialect = d
 				cfg := loggen.DefaultConfig()
 				cfg.Lines, cfg.Customers = tc.lines, tc.customers
 				var log bytes.Buffer

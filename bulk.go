@@ -11,13 +11,17 @@ import (
 
 // A BulkLoader runs MySQL's LOAD DATA LOCAL INFILE with the file's content
 // streamed from memory, which spares the server parsing a statement and
-// binding parameters for every row. Package
-// github.com/logstats/logstats/loaddata provides one for
-// github.com/go-sql-driver/mysql; logstats itself imports no driver.
+// binding parameters for every row. The Driver of package
+// github.com/logstats/logstats/mysql is one; logstats itself imports no
+// driver.
 type BulkLoader interface {
 	// LoadData makes r readable by the server as the LOCAL INFILE named
 	// file, executes stmt(file) in tx and returns its result.
 	LoadData(ctx context.Context, tx *sql.Tx, stmt func(file string) string, r io.Reader) (sql.Result, error)
+	// LoadDataRefused reports whether err, from LoadData, says that the
+	// server (or the driver) does not allow LOAD DATA LOCAL; the Ingester
+	// then writes with INSERTs instead.
+	LoadDataRefused(err error) bool
 }
 
 // loadDataRequests writes b's raw rows with LOAD DATA LOCAL INFILE, from
@@ -41,20 +45,6 @@ func loadDataRequests(ctx context.Context, tx *sql.Tx, bl BulkLoader, sourceID i
 		return fmt.Errorf("load data into logstats_raw_requests: %d of %d rows written; the others were there already, which the source's ledger should have prevented", n, len(b.entries))
 	}
 	return nil
-}
-
-// loadDataRefused reports whether err says that the server or the driver
-// does not allow LOAD DATA LOCAL: MySQL's 1148 (command not allowed), 3948
-// and 3950 (local_infile disabled), or a statement the engine does not
-// support (Vitess).
-func loadDataRefused(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"Error 1148", "Error 3948", "Error 3950", "not supported", "not allowed"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // rowStream is an io.Reader of a batch's raw rows in LOAD DATA's default

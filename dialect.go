@@ -28,21 +28,17 @@ func (d Dialect) String() string {
 	return "unknown"
 }
 
-// DetectDialect tells the dialect from the type of db's driver: the drivers of
-// github.com/go-sql-driver/mysql and modernc.org/sqlite (or
-// github.com/mattn/go-sqlite3) are recognised. It does no I/O.
+// DetectDialect returns the dialect of db's driver, when it is a [Driver]
+// (the *sql.DB that package mysql's or sqlite's Open returns). It does no
+// I/O.
 func DetectDialect(db *sql.DB) (Dialect, error) {
 	if db == nil {
 		return DialectUnknown, fmt.Errorf("%w: no database", ErrUnknownDialect)
 	}
-	name := strings.ToLower(fmt.Sprintf("%T", db.Driver()))
-	switch {
-	case strings.Contains(name, "mysql"):
-		return DialectMySQL, nil
-	case strings.Contains(name, "sqlite"):
-		return DialectSQLite, nil
+	if d := driverOf(db); d != nil {
+		return d.Dialect(), nil
 	}
-	return DialectUnknown, fmt.Errorf("%w: driver %s; set the Dialect field to DialectMySQL or DialectSQLite", ErrUnknownDialect, name)
+	return DialectUnknown, fmt.Errorf("%w: driver %T is not a logstats.Driver; open the database with github.com/logstats/logstats/mysql or .../sqlite, or set the Dialect field to DialectMySQL or DialectSQLite", ErrUnknownDialect, db.Driver())
 }
 
 // resolveDialect returns d if it is set, else the dialect detected from db.

@@ -2,7 +2,6 @@ package logstats_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -12,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the application chooses the driver
-
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/sqlite"
 )
 
 func ExampleParseLine() {
@@ -63,7 +61,7 @@ func ExampleParser_Next() {
 func ExampleIngester_Load() {
 	dir, _ := os.MkdirTemp("", "logstats-example")
 	defer os.RemoveAll(dir)
-	db, err := sql.Open("sqlite", filepath.Join(dir, "logstats.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	db, err := sqlite.Open(filepath.Join(dir, "logstats.db"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -138,7 +136,7 @@ func ExampleCheck() {
 func ExampleStatsService_cache() {
 	dir, _ := os.MkdirTemp("", "logstats")
 	defer os.RemoveAll(dir)
-	db, err := sql.Open("sqlite", filepath.Join(dir, "stats.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "stats.db"))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -173,7 +171,7 @@ func ExampleStatsService_cache() {
 func ExampleStatsService_FindStats() {
 	dir, _ := os.MkdirTemp("", "logstats")
 	defer os.RemoveAll(dir)
-	db, err := sql.Open("sqlite", filepath.Join(dir, "stats.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "stats.db"))
 	if err != nil {
 		log.Fatal(err)
 	}

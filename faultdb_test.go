@@ -7,6 +7,11 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/testdb"
 )
 
 // faultConnector wraps a driver.Connector so that a test can make one chosen
@@ -46,6 +51,15 @@ func (c *faultConnector) takePending() func() {
 
 // errInjected is the error of an injected statement failure.
 var errInjected = errors.New("injected failure")
+
+// transientError returns an error of dialect d's driver that a retry cures,
+// as the driver makes it: MySQL's deadlock (1213), SQLite's SQLITE_BUSY.
+func transientError(t *testing.T, d logstats.Dialect) error {
+	if d == logstats.DialectSQLite {
+		return testdb.SQLiteBusy(t)
+	}
+	return &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"}
+}
 
 func (c *faultConnector) check(op string) error {
 	c.mu.Lock()

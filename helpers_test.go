@@ -16,7 +16,6 @@ import (
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/loggen"
 	"github.com/logstats/logstats/internal/testdb"
-	"github.com/logstats/logstats/loaddata"
 )
 
 // genLog returns a generated log of n lines.
@@ -38,7 +37,6 @@ func newIngester(db *testdb.DB, batchLines int) *logstats.Ingester {
 	ing := logstats.NewIngester(db.DB)
 	ing.Dialect = db.Dialect
 	ing.BatchLines = batchLines
-	ing.BulkLoader = loaddata.Loader{} // MySQL loads raw rows with LOAD DATA
 	return ing
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,13 +53,14 @@ type Ingester struct {
 	// Now returns the current time, for the ledger's timestamps. Default time.Now.
 	Now func() time.Time
 	// BulkLoader, when set, writes raw rows to MySQL with LOAD DATA LOCAL
-	// INFILE instead of multi-row INSERTs (see package
-	// github.com/logstats/logstats/loaddata). If the server refuses it, the
-	// Ingester falls back to INSERTs for the rest of its life. It is not used
-	// on SQLite.
+	// INFILE instead of multi-row INSERTs. NewIngester sets it to db's
+	// driver when that is one (package mysql's is); set it to nil for
+	// INSERTs. If the server refuses it, the Ingester falls back to INSERTs
+	// for the rest of its life. It is not used on SQLite.
 	BulkLoader BulkLoader
 
 	db          *sql.DB
+	driver      Driver      // db's driver, or nil when it is not a Driver
 	bulkRefused atomic.Bool // the server refused LOAD DATA once
 	mu          sync.Mutex
 	loading     map[int64]bool // sources being loaded through this Ingester
@@ -70,8 +70,12 @@ type Ingester struct {
 // [Migrate] before the first load.
 func NewIngester(db *sql.DB) *Ingester {
 	d, _ := DetectDialect(db)
+	drv := driverOf(db)
+	bulk, _ := drv.(BulkLoader)
 	return &Ingester{
 		Dialect:      d,
+		BulkLoader:   bulk,
+		driver:       drv,
 		BatchLines:   DefaultBatchLines,
 		Location:     time.UTC,
 		MaxErrors:    DefaultMaxErrors,
@@ -152,6 +156,11 @@ type LoadResult struct {
 // running; ErrCorruptInput for a corrupt gzip stream; a *ParseError in strict
 // mode. The LoadResult is never nil and counts what was done before any error.
 func (ing *Ingester) Load(ctx context.Context, name string, r io.Reader, opts LoadOptions) (*LoadResult, error) {
+	res, err := ing.load(ctx, name, r, opts)
+	return res, classify(ing.driver, err)
+}
+
+func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts LoadOptions) (*LoadResult, error) {
 	res := &LoadResult{Source: name}
 	// The writer cancels ctx when it fails, which stops the reader too.
 	ctx, cancel := context.WithCancel(ctx)
@@ -429,7 +438,7 @@ func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b 
 func (ing *Ingester) writeRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, b *batch) error {
 	if ing.BulkLoader != nil && d == DialectMySQL && !ing.bulkRefused.Load() && len(b.entries) > 0 {
 		err := loadDataRequests(ctx, tx, ing.BulkLoader, sourceID, b)
-		if err == nil || !loadDataRefused(err) {
+		if err == nil || !ing.BulkLoader.LoadDataRefused(err) {
 			return err
 		}
 		// A refused statement changed nothing; the transaction goes on.
@@ -444,7 +453,7 @@ func (ing *Ingester) retry(ctx context.Context, fn func() error) error {
 	delay := 20 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := fn()
-		if err == nil || attempt >= ing.MaxRetries || !isTransient(err) {
+		if err == nil || attempt >= ing.MaxRetries || !transient(ing.driver, err) {
 			return err
 		}
 		select {
@@ -454,17 +463,4 @@ func (ing *Ingester) retry(ctx context.Context, fn func() error) error {
 		}
 		delay *= 2
 	}
-}
-
-// isTransient reports whether err is a lock conflict that a retry can cure.
-// Drivers are matched by their messages, since logstats imports none:
-// MySQL's 1213 (deadlock) and 1205 (lock wait timeout), SQLite's BUSY.
-func isTransient(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"Error 1213", "Error 1205", "SQLITE_BUSY", "database is locked"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
 }

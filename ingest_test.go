@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/testdb"
-	"github.com/logstats/logstats/loaddata"
 )
 
 func TestIngester_Load(t *testing.T) {
@@ -141,7 +141,9 @@ func TestIngester_ChangedSourceIsRefused(t *testing.T) {
 // same database as one uninterrupted load.
 func TestIngester_FailureThenRerun(t *testing.T) {
 	text := genLog(t, 3000, 6, 0.01)
-	deadlock := errors.New("Error 1213 (40001): Deadlock found when trying to get lock; try restarting transaction")
+	// deadlock stands for the dialect's error that a retry cures, made in the
+	// loop below (transientError).
+	deadlock := errors.New("a deadlock or a busy database")
 	cases := []struct {
 		name    string
 		fault   *faultConnector
@@ -162,7 +164,7 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 		{"OKLoadDataDeadlockRetried", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 2, err: deadlock}, false, true},
 		// A server with local_infile off: the load goes on with INSERTs.
 		{"OKLoadDataRefused", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 1,
-			err: errors.New("Error 1148 (42000): The used command is not allowed with this MariaDB version")}, false, true},
+			err: &mysql.MySQLError{Number: 1148, Message: "The used command is not allowed with this MariaDB version"}}, false, true},
 	}
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		want := cleanState(t, db.Dialect, "a.log", text)
@@ -176,12 +178,15 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				db := testdb.Open(t, db.Dialect)
 				fc := &faultConnector{Connector: db.Connector, match: tc.fault.match, after: tc.fault.after, err: tc.fault.err, commit: tc.fault.commit}
+				if fc.err == deadlock {
+					fc.err = transientError(t, db.Dialect)
+				}
 				faulty := openFaulty(fc)
 				defer faulty.Close()
 				ing := logstats.NewIngester(faulty)
 				ing.Dialect, ing.BatchLines = db.Dialect, 400
-				if tc.bulk {
-					ing.BulkLoader = loaddata.Loader{}
+				if !tc.bulk {
+					ing.BulkLoader = nil
 				}
 				_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
 				if !fc.hasFired() {
@@ -192,6 +197,10 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 				}
 				if err != nil && !errors.Is(err, errInjected) && !errors.Is(err, driver.ErrBadConn) && !strings.Contains(err.Error(), "connection lost") {
 					t.Fatalf("faulty load error=%v does not say what failed", err)
+				}
+				// Package mysql tells a lost connection from other failures.
+				if lost := errors.Is(err, driver.ErrBadConn); db.Dialect == logstats.DialectMySQL && lost != (logstats.KindOf(err) == logstats.KindUnavailable) {
+					t.Fatalf("faulty load error=%v is of kind %v", err, logstats.KindOf(err))
 				}
 				mustLoad(t, newIngester(db, 400), "a.log", text)
 				testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
@@ -503,6 +512,7 @@ func TestIngester_CancelMidBatch(t *testing.T) {
 			faulty := openFaulty(fc)
 			ing := logstats.NewIngester(faulty)
 			ing.Dialect, ing.BatchLines = db.Dialect, 1500 // two INSERT statements a batch
+			ing.BulkLoader = nil                           // raw rows by INSERT on MySQL too
 			_, err := ing.Load(ctx, "a.log", strings.NewReader(text), logstats.LoadOptions{})
 			faulty.Close()
 			cancel()

@@ -31,6 +31,10 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 
 // MigrateDialect is [Migrate] with an explicit dialect.
 func MigrateDialect(ctx context.Context, db *sql.DB, d Dialect) error {
+	return classify(driverOf(db), migrate(ctx, db, d))
+}
+
+func migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS logstats_migrations (
 		version    INTEGER NOT NULL PRIMARY KEY,
 		name       VARCHAR(255) NOT NULL,

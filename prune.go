@@ -22,6 +22,11 @@ type PruneResult struct {
 // days it did not finish keep their rollups and running it again finishes
 // them.
 func (ing *Ingester) Prune(ctx context.Context, before Date) (*PruneResult, error) {
+	res, err := ing.prune(ctx, before)
+	return res, classify(ing.driver, err)
+}
+
+func (ing *Ingester) prune(ctx context.Context, before Date) (*PruneResult, error) {
 	res := &PruneResult{}
 	if before.IsZero() {
 		return res, fmt.Errorf("prune: no date given")

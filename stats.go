@@ -30,13 +30,14 @@ type StatsService struct {
 	CacheEntries int
 
 	db     *sql.DB
+	driver Driver // db's driver, or nil when it is not a Driver
 	cache  statsCache
 	arenas sync.Pool // of *[]int64, for decoding distributions
 }
 
 // NewStatsService returns a StatsService that reads from db. It does no I/O.
 func NewStatsService(db *sql.DB) *StatsService {
-	return &StatsService{db: db}
+	return &StatsService{db: db, driver: driverOf(db)}
 }
 
 // StatsFilter selects the days of a stats query.
@@ -102,6 +103,12 @@ type CustomerStats struct {
 // days. It returns an error wrapping ErrInvalidRange when f.To is before
 // f.From.
 func (s *StatsService) FindStats(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
+	st, err := s.findCached(ctx, customerID, f)
+	return st, classify(s.driver, err)
+}
+
+// findCached is FindStats with the cache, when it is on.
+func (s *StatsService) findCached(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
 	if f.To != nil && !f.From.IsZero() && f.To.Before(f.From) {
 		return nil, fmt.Errorf("%w: to (%s) is before from (%s)", ErrInvalidRange, f.To, f.From)
 	}
@@ -290,6 +297,11 @@ type CustomerFilter struct {
 
 // FindCustomers returns the customers with data, ordered by ID.
 func (s *StatsService) FindCustomers(ctx context.Context, f CustomerFilter) ([]Customer, error) {
+	cs, err := s.findCustomers(ctx, f)
+	return cs, classify(s.driver, err)
+}
+
+func (s *StatsService) findCustomers(ctx context.Context, f CustomerFilter) ([]Customer, error) {
 	query := `SELECT customer_id, SUM(total), MIN(day), MAX(day) FROM logstats_rollups`
 	var args []any
 	if f.After != nil {

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,10 +18,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	_ "modernc.org/sqlite"
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/httpapi"
+	"github.com/logstats/logstats/sqlite"
 )
 
 // This example mounts the API, its dashboard and its metrics under
@@ -31,7 +30,7 @@ import (
 func ExampleNewHandler() {
 	dir, _ := os.MkdirTemp("", "logstats-example")
 	defer os.RemoveAll(dir)
-	db, err := sql.Open("sqlite", filepath.Join(dir, "logstats.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	db, err := sqlite.Open(filepath.Join(dir, "logstats.db"))
 	if err != nil {
 		log.Fatal(err)
 	}

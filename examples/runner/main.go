@@ -30,7 +30,6 @@ import (
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/cli"
 	"github.com/logstats/logstats/internal/dsn"
-	"github.com/logstats/logstats/loaddata"
 )
 
 func main() {
@@ -166,7 +165,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	defer db.Close()
 	logger.Debug("database ready", "db", d.String(), "from", from)
 	ing := logstats.NewIngester(db)
-	ing.BulkLoader = loaddata.Loader{} // LOAD DATA on MySQL; unused on SQLite
 	ing.BatchLines, ing.Location = *batch, loc
 
 	for _, in := range inputs {

@@ -26,7 +26,6 @@ import (
 	"github.com/logstats/logstats/httpapi"
 	"github.com/logstats/logstats/internal/cli"
 	"github.com/logstats/logstats/internal/dsn"
-	"github.com/logstats/logstats/loaddata"
 )
 
 func main() {
@@ -97,7 +96,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger.Info("database ready", "db", d.String(), "from", from)
 
 	ing := logstats.NewIngester(db)
-	ing.BulkLoader = loaddata.Loader{} // LOAD DATA on MySQL; unused on SQLite
 	ing.Location = loc
 	metrics := httpapi.NewMetrics(db)
 	for _, path := range loads {

@@ -1,6 +1,6 @@
 // Package dsn turns the DSNs and config.ini files that the example programs
-// accept into open *sql.DB values. It is the one place that imports the
-// database drivers.
+// accept (mysql://, sqlite://, the seed's config.ini) into open *sql.DB
+// values, through packages mysql and sqlite.
 package dsn
 
 import (
@@ -17,10 +17,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-	"modernc.org/sqlite"
+	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/mysql"
+	"github.com/logstats/logstats/sqlite"
 )
 
 // Default is the DSN used when none is given.
@@ -32,7 +33,7 @@ type DSN struct {
 	// Path is the SQLite database file.
 	Path string
 	// MySQL is the MySQL driver configuration.
-	MySQL *mysql.Config
+	MySQL *gomysql.Config
 }
 
 // Parse parses sqlite://PATH (PATH is everything after the prefix, so
@@ -56,7 +57,7 @@ func Parse(s string) (DSN, error) {
 	return DSN{}, fmt.Errorf("dsn %q: want sqlite://PATH or mysql://USER[:PASSWORD]@HOST[:PORT]/DBNAME", Redact(s))
 }
 
-func parseMySQL(s string) (*mysql.Config, error) {
+func parseMySQL(s string) (*gomysql.Config, error) {
 	u, err := url.Parse(s)
 	if err != nil {
 		return nil, fmt.Errorf("dsn %q: %v", Redact(s), err)
@@ -65,10 +66,10 @@ func parseMySQL(s string) (*mysql.Config, error) {
 	if u.User == nil || u.User.Username() == "" || u.Host == "" || db == "" || strings.Contains(db, "/") {
 		return nil, fmt.Errorf("dsn %q: want mysql://USER[:PASSWORD]@HOST[:PORT]/DBNAME", Redact(s))
 	}
-	cfg := mysql.NewConfig()
+	cfg := gomysql.NewConfig()
 	if u.RawQuery != "" {
 		// Let the driver parse and check its own parameters.
-		parsed, err := mysql.ParseDSN("/?" + u.RawQuery)
+		parsed, err := gomysql.ParseDSN("/?" + u.RawQuery)
 		if err != nil {
 			return nil, fmt.Errorf("dsn %q: %v", Redact(s), err)
 		}
@@ -82,18 +83,8 @@ func parseMySQL(s string) (*mysql.Config, error) {
 		cfg.Addr = net.JoinHostPort(u.Hostname(), "3306")
 	}
 	cfg.DBName = db
-	// Timeouts, unless the DSN sets them: dialling fails fast when the server
-	// is down, and a connection whose peer stops answering (a network cut
-	// that drops packets) fails instead of hanging a request or a load.
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 5 * time.Second
-	}
-	if cfg.ReadTimeout == 0 {
-		cfg.ReadTimeout = 30 * time.Second
-	}
-	if cfg.WriteTimeout == 0 {
-		cfg.WriteTimeout = 30 * time.Second
-	}
+	// Package mysql's connector adds its default timeouts where the DSN
+	// sets none.
 	return cfg, nil
 }
 
@@ -117,45 +108,34 @@ func (d DSN) String() string {
 	return fmt.Sprintf("mysql://%s@%s/%s", d.MySQL.User, d.MySQL.Addr, d.MySQL.DBName)
 }
 
-// Connector returns a connector to the database d points to; Open wraps it
-// in a pool.
+// Connector returns a connector to the database d points to, from package
+// mysql or sqlite; Open wraps it in a pool.
 func Connector(d DSN) (driver.Connector, error) {
 	switch d.Dialect {
 	case logstats.DialectSQLite:
-		return sqliteConnector{d.Path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"}, nil
+		return sqlite.NewConnector(d.Path)
 	case logstats.DialectMySQL:
 		return mysql.NewConnector(d.MySQL)
 	}
 	return nil, errors.New("dsn: no dialect")
 }
 
-// Open opens the database d points to, with pool settings chosen for a small
-// server, and checks that it answers. SQLite runs in WAL mode with a busy
-// timeout, set per connection in the DSN, so that a runner and a server can
-// share the file.
+// Open opens the database d points to with package mysql's or sqlite's
+// Open (timeouts, pool limits; WAL and a busy timeout on SQLite, so that a
+// runner and a server can share the file), and checks that it answers.
 func Open(ctx context.Context, d DSN) (*sql.DB, error) {
-	conn, err := Connector(d)
-	if err != nil {
-		return nil, err
-	}
-	db := sql.OpenDB(conn)
+	var db *sql.DB
+	var err error
 	switch d.Dialect {
 	case logstats.DialectSQLite:
-		// One writer at a time anyway; a few readers.
-		db.SetMaxOpenConns(8)
-		db.SetMaxIdleConns(8)
+		db, err = sqlite.Open(d.Path)
 	case logstats.DialectMySQL:
-		// At most 16 connections a process, so that a few servers and
-		// runners stay well inside MySQL's default max_connections (151);
-		// 8 kept idle for bursts of queries. Connections are replaced after
-		// 30 minutes and dropped after 5 idle ones, well before the server's
-		// wait_timeout or a proxy's idle cut closes them under us; a pooled
-		// connection that died anyway is discarded by database/sql on its
-		// first error, so the pool recovers by itself after an outage.
-		db.SetMaxOpenConns(16)
-		db.SetMaxIdleConns(8)
-		db.SetConnMaxLifetime(30 * time.Minute)
-		db.SetConnMaxIdleTime(5 * time.Minute)
+		db, err = mysql.OpenConfig(d.MySQL)
+	default:
+		err = errors.New("dsn: no dialect")
+	}
+	if err != nil {
+		return nil, err
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -169,16 +149,6 @@ func Open(ctx context.Context, d DSN) (*sql.DB, error) {
 	}
 	return db, nil
 }
-
-// sqliteConnector opens modernc.org/sqlite connections without registering
-// anything globally.
-type sqliteConnector struct{ dsn string }
-
-func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) {
-	return (&sqlite.Driver{}).Open(c.dsn)
-}
-
-func (c sqliteConnector) Driver() driver.Driver { return &sqlite.Driver{} }
 
 // FromINI reads the seed's config.ini and returns the mysql:// DSN of its
 // [mysql] section (DATABASE_NAME, USER, PASSWORD, HOST, PORT; keys are

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/dsn"
@@ -30,8 +29,8 @@ func TestParse(t *testing.T) {
 			t.Fatalf("Parse(%q)=%s, want %s", tc.in, d, tc.want)
 		}
 		if d.Dialect == logstats.DialectMySQL {
-			if d.MySQL.Addr != tc.addr || d.MySQL.Timeout != 5*time.Second {
-				t.Fatalf("Parse(%q): addr %s, timeout %v", tc.in, d.MySQL.Addr, d.MySQL.Timeout)
+			if d.MySQL.Addr != tc.addr {
+				t.Fatalf("Parse(%q): addr %s", tc.in, d.MySQL.Addr)
 			}
 		}
 	}

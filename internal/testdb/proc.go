@@ -68,3 +68,38 @@ func LoadFile(tb testing.TB, db *sql.DB, path string) *logstats.LoadResult {
 	}
 	return res
 }
+
+// SQLiteBusy returns a real SQLITE_BUSY error of modernc.org/sqlite,
+// provoked by writing to a database file that another connection holds the
+// write lock on, with no busy timeout: a fault test injects it where a busy
+// database would fail a statement.
+func SQLiteBusy(tb testing.TB) error {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "busy.db")
+	open := func() *sql.DB {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		tb.Cleanup(func() { db.Close() })
+		return db
+	}
+	holder, writer := open(), open()
+	if _, err := holder.Exec("CREATE TABLE t (x INTEGER)"); err != nil {
+		tb.Fatal(err)
+	}
+	tx, err := holder.Begin()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("INSERT INTO t VALUES (1)"); err != nil {
+		tb.Fatal(err)
+	}
+	_, err = writer.Exec("INSERT INTO t VALUES (2)")
+	if err == nil {
+		tb.Fatal("a second writer got the lock; want SQLITE_BUSY")
+	}
+	return err
+}

@@ -1,0 +1,179 @@
+// Package mysql opens MySQL and MariaDB databases for logstats, through
+// github.com/go-sql-driver/mysql, and tells logstats what that driver's
+// errors mean.
+//
+//	db, err := mysql.Open("log_user:pw@tcp(localhost:3306)/log_db")
+//	...
+//	ing := logstats.NewIngester(db) // MySQL dialect, LOAD DATA, retries
+//
+// The *sql.DB that Open returns has a [Driver] as its driver, from which
+// logstats takes the dialect, the classification of errors (a deadlock or a
+// lock wait timeout is retried; a lost connection is [logstats.KindUnavailable])
+// and bulk loading with LOAD DATA LOCAL INFILE, streamed from memory.
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/logstats/logstats"
+)
+
+// Timeouts that Open sets unless the DSN sets them: dialling fails fast when
+// the server is down, and a connection whose peer stops answering (a network
+// cut that drops packets) fails instead of hanging a request or a load.
+const (
+	DialTimeout  = 5 * time.Second
+	ReadTimeout  = 30 * time.Second
+	WriteTimeout = 30 * time.Second
+)
+
+// Open returns a pool of connections to the database dsn names, in the
+// driver's syntax (USER:PASSWORD@tcp(HOST:PORT)/DBNAME?PARAMS), with the
+// timeouts above where dsn sets none and pool limits for a small server. It
+// does no I/O; Ping to check that the database answers.
+func Open(dsn string) (*sql.DB, error) {
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("mysql: %w", err)
+	}
+	return OpenConfig(cfg)
+}
+
+// OpenConfig is Open for a parsed configuration, which it does not modify.
+func OpenConfig(cfg *gomysql.Config) (*sql.DB, error) {
+	c, err := NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(c)
+	// At most 16 connections a process, so that a few servers and runners
+	// stay well inside MySQL's default max_connections (151); 8 kept idle
+	// for bursts of queries. Connections are replaced after 30 minutes and
+	// dropped after 5 idle ones, well before the server's wait_timeout or a
+	// proxy's idle cut closes them under us; a pooled connection that died
+	// anyway is discarded by database/sql on its first error, so the pool
+	// recovers by itself after an outage.
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxLifetime(30 * time.Minute)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return db, nil
+}
+
+// NewConnector returns a connector for cfg (with Open's default timeouts)
+// whose Driver is a [Driver], for sql.OpenDB with pool settings of one's own.
+func NewConnector(cfg *gomysql.Config) (driver.Connector, error) {
+	c, err := gomysql.NewConnector(WithDefaults(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("mysql: %w", err)
+	}
+	return connector{c}, nil
+}
+
+// WithDefaults returns a copy of cfg with the timeouts above where cfg sets
+// none.
+func WithDefaults(cfg *gomysql.Config) *gomysql.Config {
+	cfg = cfg.Clone()
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DialTimeout
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = ReadTimeout
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = WriteTimeout
+	}
+	return cfg
+}
+
+type connector struct{ driver.Connector }
+
+func (connector) Driver() driver.Driver { return Driver{} }
+
+// Driver is go-sql-driver/mysql's driver with what logstats must know of
+// it: it is a [logstats.Driver] and a [logstats.BulkLoader].
+type Driver struct{ gomysql.MySQLDriver }
+
+// Dialect returns logstats.DialectMySQL.
+func (Driver) Dialect() logstats.Dialect { return logstats.DialectMySQL }
+
+// Server error numbers logstats tells apart.
+const (
+	errLockWaitTimeout    = 1205 // ER_LOCK_WAIT_TIMEOUT
+	errDeadlock           = 1213 // ER_LOCK_DEADLOCK
+	errUnknown            = 1105 // ER_UNKNOWN_ERROR, which Vitess uses for what it does not support
+	errNotAllowed         = 1148 // ER_NOT_ALLOWED_COMMAND: LOAD DATA LOCAL disabled
+	errNotSupportedYet    = 1235 // ER_NOT_SUPPORTED_YET
+	errLocalFilesDisabled = 3948 // ER_CLIENT_LOCAL_FILES_DISABLED
+	errInfileCapability   = 3950 // ER_LOAD_INFILE_CAPABILITY_DISABLED
+	errConnRefused        = 2003 // CR_CONN_HOST_ERROR, as a proxy relays it
+	errServerGone         = 2006 // CR_SERVER_GONE_ERROR, as a proxy relays it
+	errServerLost         = 2013 // CR_SERVER_LOST, as a proxy relays it
+)
+
+// number returns the server error number of err, or 0.
+func number(err error) uint16 {
+	var me *gomysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number
+	}
+	return 0
+}
+
+// Transient reports whether err is a deadlock (1213) or a lock wait timeout
+// (1205), which running the transaction again can cure.
+func (Driver) Transient(err error) bool {
+	n := number(err)
+	return n == errDeadlock || n == errLockWaitTimeout
+}
+
+// Unavailable reports whether err says that the server cannot be reached or
+// the connection was lost: the driver's bad or invalid connection, a network
+// error, or the client errors 2003, 2006 and 2013 relayed by a proxy.
+func (Driver) Unavailable(err error) bool {
+	switch number(err) {
+	case errConnRefused, errServerGone, errServerLost:
+		return true
+	}
+	var netErr net.Error
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, gomysql.ErrInvalidConn) ||
+		errors.As(err, &netErr) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// LoadData registers r with the driver under a name unique to this call,
+// executes stmt with that name as the file, and unregisters it. The server
+// must allow LOAD DATA LOCAL (local_infile=ON, MariaDB's default; MySQL 8
+// defaults to OFF); when it does not, the Ingester falls back to INSERTs.
+func (Driver) LoadData(ctx context.Context, tx *sql.Tx, stmt func(file string) string, r io.Reader) (sql.Result, error) {
+	// The driver's registry is process-wide; the reader's address makes the
+	// name unique among the loads in flight.
+	name := fmt.Sprintf("logstats-%p", r)
+	gomysql.RegisterReaderHandler(name, func() io.Reader { return r })
+	defer gomysql.DeregisterReaderHandler(name)
+	return tx.ExecContext(ctx, stmt("Reader::"+name))
+}
+
+// LoadDataRefused reports whether err says that LOAD DATA LOCAL is not
+// allowed: 1148, 3948 or 3950, or a statement the engine does not support
+// (1235, or Vitess's 1105 saying so).
+func (Driver) LoadDataRefused(err error) bool {
+	switch number(err) {
+	case errNotAllowed, errLocalFilesDisabled, errInfileCapability, errNotSupportedYet:
+		return true
+	case errUnknown:
+		msg := err.Error()
+		return strings.Contains(msg, "not supported") || strings.Contains(msg, "not allowed")
+	}
+	return false
+}
