@@ -40,7 +40,7 @@ func BenchmarkHandler(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			stats := logstats.NewStatsService(db.DB)
 			stats.CacheFor = bc.cacheFor
-			h := httpapi.NewHandler(logger, db.DB, stats, logstats.NewIngester(db.DB), httpapi.Options{})
+			h := httpapi.NewHandler(httpapi.Deps{Logger: logger, DB: db.DB, Stats: stats, Loader: logstats.NewIngester(db.DB)}, httpapi.Options{})
 			req := httptest.NewRequest(http.MethodGet, bc.path, nil)
 			b.ReportAllocs()
 			for b.Loop() {

@@ -67,7 +67,7 @@ func TestDashboard_Browser(t *testing.T) {
 	if _, err := ing.Load(context.Background(), "odd.log", strings.NewReader("2024-10-05 10:00:00 .. /a 503 0.25\n2024-10-05 10:00:00 a/b?#% /a 200 0.5\n"), logstats.LoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewHandler(slog.New(slog.DiscardHandler), db.DB, logstats.NewStatsService(db.DB), ing, httpapi.Options{}))
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.DiscardHandler), DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: ing}, httpapi.Options{}))
 	t.Cleanup(srv.Close)
 
 	shots := os.Getenv("LOGSTATS_TEST_SCREENSHOT_DIR")

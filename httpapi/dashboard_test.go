@@ -45,7 +45,7 @@ func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
 // allows exactly its scripts, gzip that decodes to the same page, an ETag
 // that answers 304, and the same page under a prefix.
 func TestDashboard_Page(t *testing.T) {
-	h := httpapi.NewHandler(nil, nil, nil, nil, httpapi.Options{})
+	h := httpapi.NewHandler(httpapi.Deps{}, httpapi.Options{})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 

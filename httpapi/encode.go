@@ -2,13 +2,10 @@ package httpapi
 
 import (
 	"context"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/logstats/logstats"
@@ -114,7 +111,7 @@ func (s *server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 			// The client went away (and nobody reads this), or the server
 			// is shutting down.
 			kind = logstats.KindCanceled
-		case s.databaseDown(r.Context(), err):
+		case s.databaseDown(r.Context()):
 			kind = logstats.KindUnavailable
 		}
 	}
@@ -135,18 +132,11 @@ func (s *server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 	s.writeError(w, r, resp.status, msg)
 }
 
-// databaseDown reports whether err looks like a lost database, or the
-// database does not answer a ping now.
-func (s *server) databaseDown(ctx context.Context, err error) bool {
-	var netErr net.Error
-	if errors.Is(err, driver.ErrBadConn) || errors.As(err, &netErr) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	if s.db == nil {
-		return false
-	}
+// databaseDown reports whether the database does not answer a ping now:
+// what says that an error without a kind (from a driver that does not
+// classify its errors, as package mysql's does) was the database's.
+func (s *server) databaseDown(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	return s.db.PingContext(ctx) != nil
+	return pingDB(ctx, s.db) != nil
 }

@@ -38,7 +38,7 @@ func ExampleNewHandler() {
 	if err := logstats.Migrate(context.Background(), db); err != nil {
 		log.Fatal(err)
 	}
-	api := httpapi.NewHandler(slog.New(slog.DiscardHandler), db, logstats.NewStatsService(db), logstats.NewIngester(db), httpapi.Options{
+	api := httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.DiscardHandler), DB: db, Stats: logstats.NewStatsService(db), Loader: logstats.NewIngester(db)}, httpapi.Options{
 		LogFile: filepath.Join(dir, "api_requests.log"),
 	})
 
@@ -81,7 +81,7 @@ func ExampleNewMetrics() {
 	jobs.Inc()
 	metrics.ObserveLoad(&logstats.LoadResult{Inserted: 42}, 2*time.Second, nil)
 
-	srv := httptest.NewServer(httpapi.NewHandler(nil, nil, nil, nil, httpapi.Options{Metrics: metrics}))
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{}, httpapi.Options{Metrics: metrics}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/metrics")
 	if err != nil {

@@ -9,7 +9,9 @@
 package httpapi
 
 import (
+	"context"
 	"database/sql"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -43,17 +45,48 @@ type Options struct {
 	QueryTimeout time.Duration
 	// TempDir is where uploads are spooled before loading. Default os.TempDir().
 	TempDir string
-	// Metrics are served at GET /metrics. Default: NewMetrics(db), of this
-	// handler alone.
+	// Metrics are served at GET /metrics. Default: NewMetrics of Deps.DB
+	// when it is a *sql.DB (else of none), of this handler alone.
 	Metrics *Metrics
+}
+
+// Stats is what the statistics routes use; *logstats.StatsService is one.
+type Stats interface {
+	FindStats(ctx context.Context, customerID string, f logstats.StatsFilter) (*logstats.CustomerStats, error)
+	FindCustomers(ctx context.Context, f logstats.CustomerFilter) ([]logstats.Customer, error)
+}
+
+// Loader is what POST /load uses; *logstats.Ingester is one.
+type Loader interface {
+	Load(ctx context.Context, name string, r io.Reader, opts logstats.LoadOptions) (*logstats.LoadResult, error)
+}
+
+// Pinger is what /ready uses, and what tells a failing database from other
+// errors; *sql.DB is one.
+type Pinger interface {
+	PingContext(ctx context.Context) error
+}
+
+// Deps are what the handler depends on. Leave a field nil (not a nil
+// pointer in an interface) to go without it.
+type Deps struct {
+	// Logger logs failures and refusals. Default: discard.
+	Logger *slog.Logger
+	// DB is pinged by /ready and when an error without a kind may be the
+	// database's. Nil: always ready.
+	DB Pinger
+	// Stats answers the statistics and customer routes.
+	Stats Stats
+	// Loader serves POST /load. Nil disables loading: /load answers 503.
+	Loader Loader
 }
 
 // server holds the dependencies of the handlers.
 type server struct {
 	logger   *slog.Logger
-	db       *sql.DB
-	stats    *logstats.StatsService
-	ingester *logstats.Ingester
+	db       Pinger
+	stats    Stats
+	ingester Loader
 	opts     Options
 	// dashboard serves GET /.
 	dashboard http.Handler
@@ -63,10 +96,10 @@ type server struct {
 	buffers sync.Pool
 }
 
-// NewHandler returns the API's http.Handler. db is pinged by /ready; stats
-// answers the statistics routes; ingester serves POST /load (nil disables
-// loading: /load answers 503). The handler is safe for concurrent use.
-func NewHandler(logger *slog.Logger, db *sql.DB, stats *logstats.StatsService, ingester *logstats.Ingester, opts Options) http.Handler {
+// NewHandler returns the API's http.Handler over deps. The handler is safe
+// for concurrent use.
+func NewHandler(deps Deps, opts Options) http.Handler {
+	logger := deps.Logger
 	if opts.LogFile == "" {
 		opts.LogFile = DefaultLogFile
 	}
@@ -80,9 +113,10 @@ func NewHandler(logger *slog.Logger, db *sql.DB, stats *logstats.StatsService, i
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Metrics == nil {
+		db, _ := deps.DB.(*sql.DB)
 		opts.Metrics = NewMetrics(db)
 	}
-	s := &server{logger: logger, db: db, stats: stats, ingester: ingester, opts: opts}
+	s := &server{logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, opts: opts}
 	if d, err := newDashboard(); err != nil {
 		// Only a broken build gets here (see TestDashboard_Page); the API
 		// still works.

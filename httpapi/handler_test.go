@@ -47,7 +47,7 @@ func newTestServer(t *testing.T, db *testdb.DB, opts httpapi.Options) *testServe
 	ing := logstats.NewIngester(db.DB)
 	ing.Dialect = db.Dialect
 	logs := &bytes.Buffer{}
-	h := httpapi.NewHandler(slog.New(slog.NewTextHandler(logs, nil)), db.DB, logstats.NewStatsService(db.DB), ing, opts)
+	h := httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil)), DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: ing}, opts)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, db: db, dataDir: dataDir, ingester: ing, logs: logs}

@@ -195,7 +195,7 @@ func testOutage(t *testing.T, set outageSettings) {
 	// cut finds one.
 	ing := logstats.NewIngester(viaProxy)
 	ing.BatchLines = 20_000
-	h := httpapi.NewHandler(nil, viaProxy, logstats.NewStatsService(viaProxy), ing, httpapi.Options{
+	h := httpapi.NewHandler(httpapi.Deps{DB: viaProxy, Stats: logstats.NewStatsService(viaProxy), Loader: ing}, httpapi.Options{
 		LogFile: filepath.Join(dataDir, "api_requests.log"), QueryTimeout: set.queryTimeout,
 	})
 	srv := newHTTPServer(t, h)

@@ -17,7 +17,7 @@ import (
 // that the redirects of unclean paths stay under the prefix.
 func TestMountedUnderPrefix(t *testing.T) {
 	db := testdb.Open(t, logstats.DialectSQLite)
-	h := httpapi.NewHandler(slog.New(slog.DiscardHandler), db.DB, logstats.NewStatsService(db.DB), nil, httpapi.Options{})
+	h := httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.DiscardHandler), DB: db.DB, Stats: logstats.NewStatsService(db.DB)}, httpapi.Options{})
 	mux := http.NewServeMux()
 	mux.Handle("/logstats/", http.StripPrefix("/logstats", h))
 	mux.Handle("/v2/", http.StripPrefix("/v2/", h)) // leaves paths without their leading slash

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,7 +33,7 @@ func (s *server) handleReady() http.Handler {
 	})
 }
 
-func pingDB(ctx context.Context, db *sql.DB) error {
+func pingDB(ctx context.Context, db Pinger) error {
 	if db == nil {
 		return nil
 	}

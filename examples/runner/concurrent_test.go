@@ -44,7 +44,7 @@ func TestConcurrentLoads(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer serverDB.Close()
-			srv := httptest.NewServer(httpapi.NewHandler(nil, serverDB, logstats.NewStatsService(serverDB), logstats.NewIngester(serverDB),
+			srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: serverDB, Stats: logstats.NewStatsService(serverDB), Loader: logstats.NewIngester(serverDB)},
 				httpapi.Options{LogFile: logPath}))
 			defer srv.Close()
 

@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	stats := logstats.NewStatsService(db)
 	stats.CacheFor = *cacheFor
-	handler := httpapi.NewHandler(logger, db, stats, ing, httpapi.Options{
+	handler := httpapi.NewHandler(httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing}, httpapi.Options{
 		LogFile: *logFile, DataDir: *dataDir, LoadToken: *token, MaxBodyBytes: *maxBody, Metrics: metrics,
 	})
 	// Requests get a base context that outlives shutdown's grace period only
