@@ -31,7 +31,10 @@
 // while a query's cost grows with the number of days it covers, not with the number
 // of requests.
 //
-// The subpackage httpapi serves all of this over HTTP.
+// The subpackage httpapi serves all of this over HTTP; the subpackages mysql
+// and sqlite open databases with the settings logstats needs. docs/DESIGN.md
+// in the repository follows a line from the file to the HTTP answer, file by
+// file.
 package logstats
 
 import (
