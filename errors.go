@@ -127,11 +127,11 @@ var (
 // ParseError describes a malformed log line.
 type ParseError struct {
 	// Line is the 1-based line number, or 0 when a single line was parsed on its own.
-	Line int
+	Line int `json:"line"`
 	// Reason says what is wrong, for a person: `status "abc" is not an integer`.
-	Reason string
+	Reason string `json:"reason"`
 	// Err is the kind of error: ErrFieldCount, ErrInvalidStatus, and so on.
-	Err error
+	Err error `json:"-"`
 }
 
 // Error returns "line N: reason", or just the reason when Line is 0.

@@ -113,7 +113,8 @@ type LoadProgress struct {
 	Malformed int64 // malformed lines committed (skipped) by this load so far
 }
 
-// LoadResult says what a load did.
+// LoadResult says what a load did. Its JSON form is the answer of POST /load
+// and a file of the runner's -json summary.
 type LoadResult struct {
 	// Source is the name the source was loaded under.
 	Source string `json:"source"`
@@ -134,7 +135,7 @@ type LoadResult struct {
 	// Growing load left for a later load, since it may not be complete yet.
 	PendingBytes int64 `json:"pending_bytes"`
 	// Errors lists the first malformed lines, at most MaxErrors.
-	Errors []*ParseError `json:"-"`
+	Errors []*ParseError `json:"errors"`
 }
 
 // Load reads a log (plain or gzip) from r and loads the lines that no earlier
@@ -161,7 +162,7 @@ func (ing *Ingester) Load(ctx context.Context, name string, r io.Reader, opts Lo
 }
 
 func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts LoadOptions) (*LoadResult, error) {
-	res := &LoadResult{Source: name}
+	res := &LoadResult{Source: name, Errors: []*ParseError{}}
 	// The writer cancels ctx when it fails, which stops the reader too.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -20,15 +20,11 @@ import (
 )
 
 func (s *server) handleLoad() http.Handler {
-	type errorLine struct {
-		Line   int    `json:"line"`
-		Reason string `json:"reason"`
-	}
-	// The reply is the LoadResult with a status and the malformed lines.
+	// The reply is the LoadResult, in its JSON shape (the runner's too),
+	// with a status.
 	type response struct {
 		Status string `json:"status"`
 		*logstats.LoadResult
-		Errors []errorLine `json:"errors"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.ingester == nil {
@@ -56,11 +52,7 @@ func (s *server) handleLoad() http.Handler {
 		}
 		s.logger.Info("loaded", "source", name, "lines", res.Lines, "inserted", res.Inserted,
 			"already_loaded", res.SkippedAlreadyLoaded, "malformed", res.Malformed)
-		resp := response{Status: "done", LoadResult: res, Errors: make([]errorLine, 0, len(res.Errors))}
-		for _, e := range res.Errors {
-			resp.Errors = append(resp.Errors, errorLine{e.Line, e.Reason})
-		}
-		encode(w, http.StatusOK, resp)
+		encode(w, http.StatusOK, response{Status: "done", LoadResult: res})
 	})
 }
 

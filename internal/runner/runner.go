@@ -1,0 +1,135 @@
+// Package runner is what examples/runner does, apart from its flags: expand
+// globs, open the inputs, load (or, for a dry run, parse) each one exactly
+// once with a progress bar, prune, and summarize the run as text or one JSON
+// object.
+package runner
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/logstats/logstats"
+)
+
+// MaxShownErrors is how many malformed lines a run reports per file.
+const MaxShownErrors = 10
+
+// Config is what a run does: the runner's flags.
+type Config struct {
+	Args        []string // FILE or GLOB arguments; "-" is stdin; none: api_requests.log
+	JSON        bool     // print the summary as one JSON object
+	Strict      bool     // stop at the first malformed line
+	Complete    bool     // the files are complete: a last line without a newline is a line
+	DryRun      bool     // only parse, on every core; touch no database
+	PruneBefore string   // YYYY-MM-DD: after loading, delete the days before it
+	Batch       int      // lines per transaction
+	Timezone    string   // IANA name of the logs' time zone
+	Progress    string   // progress bar on stderr: auto, on or off
+}
+
+// Env is what a run works with.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Logger makes the logger, which fails on a bad log level.
+	Logger func() (*slog.Logger, error)
+	// OpenDB opens the database, once the inputs are open.
+	OpenDB func(ctx context.Context) (*sql.DB, error)
+}
+
+// Run loads (or checks) every input of cfg and prints the summary: a line
+// per file and a total on stdout, or with cfg.JSON one JSON object holding
+// everything, failures included.
+func Run(ctx context.Context, cfg Config, env Env) (err error) {
+	sum := &Summary{DryRun: cfg.DryRun, Files: []FileSummary{}}
+	defer func() { sum.Print(env.Stdout, cfg.JSON, err) }()
+	logger, err := env.Logger()
+	if err != nil {
+		return err
+	}
+	var prune logstats.Date
+	if cfg.PruneBefore != "" {
+		if prune, err = logstats.ParseDate(cfg.PruneBefore); err != nil {
+			return fmt.Errorf("-prune-before: %v", err)
+		}
+	}
+	files, err := ExpandArgs(cfg.Args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 && prune.IsZero() {
+		files = []string{"api_requests.log"}
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return fmt.Errorf("-timezone: %v", err)
+	}
+	if cfg.Progress != "on" && cfg.Progress != "off" && cfg.Progress != "auto" {
+		return fmt.Errorf("-progress: want auto, on or off")
+	}
+	showProgress := cfg.Progress == "on" || cfg.Progress == "auto" && IsTerminal(env.Stderr)
+
+	// Open every file first, so that a typo fails before any work.
+	inputs := make([]*Input, 0, len(files))
+	defer func() {
+		for _, in := range inputs {
+			in.Close()
+		}
+	}()
+	for _, name := range files {
+		in, err := OpenInput(name, env.Stdin)
+		if err != nil {
+			return err
+		}
+		in.Complete = in.Complete || cfg.Complete
+		inputs = append(inputs, in)
+	}
+	// On SIGINT, close the inputs too: a load waiting on a read (a quiet
+	// stdin) then stops.
+	stopClosing := context.AfterFunc(ctx, func() {
+		for _, in := range inputs {
+			in.Close()
+		}
+	})
+	defer stopClosing()
+
+	text := env.Stdout
+	if cfg.JSON {
+		text = io.Discard
+	}
+	if cfg.DryRun {
+		for _, in := range inputs {
+			if err := check(ctx, in, loc, sum, text, logger); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	db, err := env.OpenDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ing := logstats.NewIngester(db)
+	ing.BatchLines, ing.Location = cfg.Batch, loc
+	l := &loader{ing: ing, strict: cfg.Strict, progress: showProgress, sum: sum, stdout: text, stderr: env.Stderr, logger: logger}
+	for _, in := range inputs {
+		if err := l.load(ctx, in); err != nil {
+			return err
+		}
+	}
+	if !prune.IsZero() {
+		res, err := ing.Prune(ctx, prune)
+		if err != nil {
+			return err
+		}
+		sum.Pruned = &PruneSummary{Before: prune.String(), Requests: res.Requests, Days: res.Days}
+		fmt.Fprintf(text, "pruned days before %s: %d requests over %d customer-days\n", prune, res.Requests, res.Days)
+		logger.Info("pruned", "before", prune.String(), "requests", res.Requests, "days", res.Days)
+	}
+	return nil
+}
