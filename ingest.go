@@ -50,6 +50,9 @@ type Ingester struct {
 	// MaxRetries is how many times a batch is retried after a deadlock, lock
 	// wait timeout or busy database. Default DefaultMaxRetries.
 	MaxRetries int
+	// PruneChunk is how many raw rows one DELETE of Prune removes, each in
+	// its own transaction. Default DefaultPruneChunk.
+	PruneChunk int
 	// Now returns the current time, for the ledger's timestamps. Default time.Now.
 	Now func() time.Time
 	// BulkLoader, when set, writes raw rows to MySQL with LOAD DATA LOCAL
@@ -81,6 +84,7 @@ func NewIngester(db *sql.DB) *Ingester {
 		MaxErrors:    DefaultMaxErrors,
 		CompactEvery: DefaultCompactEvery,
 		MaxRetries:   DefaultMaxRetries,
+		PruneChunk:   DefaultPruneChunk,
 		Now:          time.Now,
 		db:           db,
 		loading:      make(map[int64]bool),

@@ -6,7 +6,7 @@ import (
 	"math"
 )
 
-// DefaultPruneChunk is how many raw rows one DELETE of Prune removes.
+// DefaultPruneChunk is the default of Ingester.PruneChunk.
 const DefaultPruneChunk = 5000
 
 // PruneResult says what Prune removed.
@@ -97,15 +97,19 @@ func (ing *Ingester) oldDays(ctx context.Context, before string) ([]customerDay,
 // pruneRequests deletes a customer's raw rows older than beforeUS. The raw
 // table's key is (customer, source, offset), in which old rows are scattered,
 // so it walks the key with a cursor: each step selects the keys of up to
-// DefaultPruneChunk old rows after the cursor, then deletes them by key range
+// PruneChunk old rows after the cursor, then deletes them by key range
 // per source, so every statement is bounded and the walk reads each row once.
 func (ing *Ingester) pruneRequests(ctx context.Context, customer string, beforeUS int64, res *PruneResult) error {
+	chunk := ing.PruneChunk
+	if chunk <= 0 {
+		chunk = DefaultPruneChunk
+	}
 	var curSource, curOffset int64 = math.MinInt64, math.MinInt64
 	for {
 		rows, err := ing.db.QueryContext(ctx, `SELECT source_id, src_offset FROM logstats_raw_requests
 			WHERE customer_id = ? AND (source_id > ? OR (source_id = ? AND src_offset > ?)) AND ts_us < ?
 			ORDER BY source_id, src_offset LIMIT ?`,
-			customer, curSource, curSource, curOffset, beforeUS, DefaultPruneChunk)
+			customer, curSource, curSource, curOffset, beforeUS, chunk)
 		if err != nil {
 			return err
 		}
@@ -140,7 +144,7 @@ func (ing *Ingester) pruneRequests(ctx context.Context, customer string, beforeU
 			}
 			curSource, curOffset = sp.source, sp.last
 		}
-		if n < DefaultPruneChunk {
+		if n < chunk {
 			return nil
 		}
 	}
