@@ -17,6 +17,8 @@ type CheckResult struct {
 	Lines     int64         // lines read, blank and malformed ones included
 	Requests  int64         // valid lines
 	Malformed int64         // malformed lines
+	Blank     int64         // blank lines
+	Bytes     int64         // bytes of (decompressed) input read
 	Errors    []*ParseError // the first malformed lines, at most MaxErrors
 }
 
@@ -87,6 +89,8 @@ func CheckFile(ctx context.Context, path string, opts CheckOptions) (*CheckResul
 		res.Lines += part.Lines
 		res.Requests += part.Requests
 		res.Malformed += part.Malformed
+		res.Blank += part.Blank
+		res.Bytes += part.Bytes
 	}
 	return res, nil
 }
@@ -141,7 +145,7 @@ func checkPart(ctx context.Context, r io.Reader, opts readOptions, loc *time.Loc
 		err := p.read(&l)
 		switch {
 		case errors.Is(err, io.EOF):
-			res.Lines = int64(lr.line())
+			res.Lines, res.Bytes = int64(lr.line()), lr.offset()
 			return res, nil
 		case err != nil:
 			if ctx.Err() != nil {
@@ -149,6 +153,7 @@ func checkPart(ctx context.Context, r io.Reader, opts readOptions, loc *time.Loc
 			}
 			return nil, fmt.Errorf("line %d: %w", lr.line()+1, err)
 		case l.blank:
+			res.Blank++
 		case l.err != nil:
 			res.Malformed++
 			if len(res.Errors) < maxErrors {

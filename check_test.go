@@ -105,14 +105,18 @@ func parseWhole(t *testing.T, text string) *logstats.CheckResult {
 		}
 	}
 	res.Lines = int64(p.Line())
+	res.Blank = res.Lines - res.Requests - res.Malformed // Next skips them
+	res.Bytes = int64(len(text))
 	return res
 }
 
 func checkSameResult(t *testing.T, got, want *logstats.CheckResult) {
 	t.Helper()
-	if got.Lines != want.Lines || got.Requests != want.Requests || got.Malformed != want.Malformed || len(got.Errors) != len(want.Errors) {
-		t.Fatalf("got %d lines, %d requests, %d malformed (%d listed); want %d, %d, %d (%d)",
-			got.Lines, got.Requests, got.Malformed, len(got.Errors), want.Lines, want.Requests, want.Malformed, len(want.Errors))
+	if got.Lines != want.Lines || got.Requests != want.Requests || got.Malformed != want.Malformed || len(got.Errors) != len(want.Errors) ||
+		got.Blank != want.Blank || got.Bytes != want.Bytes {
+		t.Fatalf("got %d lines, %d requests, %d malformed (%d listed), %d blank, %d bytes; want %d, %d, %d (%d), %d, %d",
+			got.Lines, got.Requests, got.Malformed, len(got.Errors), got.Blank, got.Bytes,
+			want.Lines, want.Requests, want.Malformed, len(want.Errors), want.Blank, want.Bytes)
 	}
 	for i := range got.Errors {
 		if got.Errors[i].Error() != want.Errors[i].Error() {

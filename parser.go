@@ -25,7 +25,6 @@ type Parser struct {
 	Location *time.Location
 
 	src       io.Reader
-	opts      readOptions
 	lr        *lineReader
 	parseLine lineParser // chosen on first use, from Location
 	fields    fields     // what parseLine read from the current line
@@ -145,7 +144,7 @@ func (p *Parser) open() error {
 	if p.lr != nil {
 		return nil
 	}
-	lr, err := openLineReader(p.src, p.opts)
+	lr, err := openLineReader(p.src, readOptions{})
 	if err != nil {
 		return err
 	}

@@ -105,13 +105,14 @@ func (s *server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 		return
 	}
 	kind := logstats.KindOf(err)
-	if kind == logstats.KindInternal {
+	if kind == logstats.KindInternal || kind == logstats.KindUnavailable {
 		switch {
 		case r.Context().Err() != nil:
 			// The client went away (and nobody reads this), or the server
-			// is shutting down.
+			// is shutting down: the connection the driver saw fail was
+			// closed by the cancellation.
 			kind = logstats.KindCanceled
-		case s.databaseDown(r.Context()):
+		case kind == logstats.KindInternal && s.databaseDown(r.Context()):
 			kind = logstats.KindUnavailable
 		}
 	}

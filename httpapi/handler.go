@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 
@@ -81,6 +82,12 @@ type Deps struct {
 	Loader Loader
 }
 
+// isNilPointer reports whether v is an interface holding a nil pointer.
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
 // server holds the dependencies of the handlers.
 type server struct {
 	logger   *slog.Logger
@@ -99,6 +106,16 @@ type server struct {
 // NewHandler returns the API's http.Handler over deps. The handler is safe
 // for concurrent use.
 func NewHandler(deps Deps, opts Options) http.Handler {
+	// A nil *sql.DB or *logstats.Ingester means none, as a nil interface does.
+	if isNilPointer(deps.DB) {
+		deps.DB = nil
+	}
+	if isNilPointer(deps.Stats) {
+		deps.Stats = nil
+	}
+	if isNilPointer(deps.Loader) {
+		deps.Loader = nil
+	}
 	logger := deps.Logger
 	if opts.LogFile == "" {
 		opts.LogFile = DefaultLogFile

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,3 +92,40 @@ func TestErrorKinds(t *testing.T) {
 		})
 	}
 }
+
+// TestNilDeps checks that nil pointers in Deps mean "none", as nil
+// interfaces do: always ready, loading disabled.
+func TestNilDeps(t *testing.T) {
+	h := httpapi.NewHandler(httpapi.Deps{DB: (*sql.DB)(nil), Stats: (*logstats.StatsService)(nil), Loader: (*logstats.Ingester)(nil)}, httpapi.Options{})
+	for _, tc := range []struct {
+		method, path string
+		status       int
+	}{{"GET", "/ready", 200}, {"POST", "/load", 503}} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
+		if w.Code != tc.status {
+			t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, w.Code, w.Body, tc.status)
+		}
+	}
+}
+
+// TestErrorKinds_Cancelled checks that a request cancelled under a query
+// gets the cancel message, even when the driver reported the connection it
+// saw closed as a lost database.
+func TestErrorKinds_Cancelled(t *testing.T) {
+	lost := &unavailableErr{}
+	h := httpapi.NewHandler(httpapi.Deps{Stats: fakeStats{lost}}, httpapi.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/customers/cust_1/stats/?from=2024-10-01", nil).WithContext(ctx))
+	if w.Code != 503 || !strings.Contains(w.Body.String(), "cancelled") {
+		t.Fatalf("%d %s, want 503 saying the request was cancelled", w.Code, w.Body)
+	}
+}
+
+// unavailableErr is a driver error that says the connection was lost.
+type unavailableErr struct{}
+
+func (*unavailableErr) Error() string            { return "invalid connection" }
+func (*unavailableErr) Kind() logstats.ErrorKind { return logstats.KindUnavailable }

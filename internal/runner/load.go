@@ -78,7 +78,7 @@ func check(ctx context.Context, in *Input, loc *time.Location, sum *Summary, std
 	elapsed := time.Since(start)
 	fmt.Fprintf(stdout, "%s: %d lines, %d valid, %d malformed, parsed in %.3fs (%s lines/s); nothing loaded (-dry-run)\n",
 		in.Name, res.Lines, res.Requests, res.Malformed, elapsed.Seconds(), thousands(int64(float64(res.Lines)/max(elapsed.Seconds(), 1e-9))))
-	lr := &logstats.LoadResult{Source: in.Name, Lines: res.Lines, Malformed: res.Malformed,
+	lr := &logstats.LoadResult{Source: in.Name, Lines: res.Lines, Malformed: res.Malformed, Blank: res.Blank, Bytes: res.Bytes,
 		Errors: logMalformed(logger, in.Name, res.Errors, res.Malformed)}
 	sum.Add(FileSummary{File: in.Name, LoadResult: lr, Valid: &res.Requests, Seconds: elapsed.Seconds()})
 	return nil

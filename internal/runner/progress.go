@@ -26,7 +26,6 @@ func IsTerminal(w io.Writer) bool {
 // percent and time left (a spinner for stdin).
 type progressBar struct {
 	bar   *progressbar.ProgressBar
-	w     io.Writer
 	in    *Input
 	start time.Time
 	lines atomic.Int64
@@ -40,7 +39,7 @@ func newProgressBar(w io.Writer, in *Input) *progressBar {
 	if size <= 0 {
 		size = -1 // unknown: a spinner
 	}
-	b := &progressBar{w: w, in: in, start: time.Now(), done: make(chan struct{})}
+	b := &progressBar{in: in, start: time.Now(), done: make(chan struct{})}
 	b.bar = progressbar.NewOptions64(size,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(in.Name),
@@ -86,8 +85,7 @@ func (b *progressBar) stop() {
 		b.wg.Wait()
 		b.draw()
 		if b.in.Size > 0 && b.in.read.Load() < b.in.Size {
-			b.bar.Exit()
-			fmt.Fprintln(b.w)
+			b.bar.Exit() // which ends the line too (OptionOnCompletion)
 			return
 		}
 		b.bar.Finish()
