@@ -24,33 +24,34 @@ type BulkLoader interface {
 	LoadDataRefused(err error) bool
 }
 
-// loadDataRequests writes b's raw rows with LOAD DATA LOCAL INFILE, from
+// loadDataRequests writes the raw rows of entries, as insertRequests does, with LOAD DATA LOCAL INFILE, from
 // tab-separated rows generated as the server reads them. LOCAL makes the
 // server skip rows with a duplicate key instead of failing; the ledger's
 // compare-and-set makes that impossible, and the row count is checked so
 // that it cannot go unnoticed.
-func loadDataRequests(ctx context.Context, tx *sql.Tx, bl BulkLoader, sourceID int64, b *batch) error {
+func loadDataRequests(ctx context.Context, tx *sql.Tx, bl BulkLoader, sourceID int64, entries []Entry, offsets []int64) error {
 	stmt := func(file string) string {
 		// The defaults of LOAD DATA: fields end at tabs, lines at newlines,
 		// and backslash escapes.
 		return "LOAD DATA LOCAL INFILE '" + file + "' INTO TABLE logstats_raw_requests CHARACTER SET binary (" + requestColumns + ")"
 	}
-	res, err := bl.LoadData(ctx, tx, stmt, &rowStream{b: b, sourceID: sourceID})
+	res, err := bl.LoadData(ctx, tx, stmt, &rowStream{entries: entries, offsets: offsets, sourceID: sourceID})
 	if err != nil {
 		return fmt.Errorf("load data into logstats_raw_requests: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("load data into logstats_raw_requests: %w", err)
-	} else if n != int64(len(b.entries)) {
-		return fmt.Errorf("load data into logstats_raw_requests: %d of %d rows written; the others were there already, which the source's ledger should have prevented", n, len(b.entries))
+	} else if n != int64(len(entries)) {
+		return fmt.Errorf("load data into logstats_raw_requests: %d of %d rows written; the others were there already, which the source's ledger should have prevented", n, len(entries))
 	}
 	return nil
 }
 
-// rowStream is an io.Reader of a batch's raw rows in LOAD DATA's default
+// rowStream is an io.Reader of raw rows in LOAD DATA's default
 // format, made a chunk at a time so that memory does not grow with the batch.
 type rowStream struct {
-	b        *batch
+	entries  []Entry
+	offsets  []int64
 	sourceID int64
 	next     int    // next entry to format
 	buf      []byte // formatted, not yet read
@@ -60,7 +61,7 @@ const rowStreamChunk = 64 << 10
 
 func (s *rowStream) Read(p []byte) (int, error) {
 	if len(s.buf) == 0 {
-		if s.next == len(s.b.entries) {
+		if s.next == len(s.entries) {
 			return 0, io.EOF
 		}
 		s.fill()
@@ -76,13 +77,13 @@ func (s *rowStream) fill() {
 	if cap(buf) < rowStreamChunk+4096 {
 		buf = make([]byte, 0, rowStreamChunk+4096)
 	}
-	for ; s.next < len(s.b.entries) && len(buf) < rowStreamChunk; s.next++ {
-		e := &s.b.entries[s.next]
+	for ; s.next < len(s.entries) && len(buf) < rowStreamChunk; s.next++ {
+		e := &s.entries[s.next]
 		buf = appendField(buf, e.CustomerID)
 		buf = append(buf, '\t')
 		buf = strconv.AppendInt(buf, s.sourceID, 10)
 		buf = append(buf, '\t')
-		buf = strconv.AppendInt(buf, s.b.offsets[s.next], 10)
+		buf = strconv.AppendInt(buf, s.offsets[s.next], 10)
 		buf = append(buf, '\t')
 		buf = strconv.AppendInt(buf, e.Time.UnixMicro(), 10)
 		buf = append(buf, '\t')

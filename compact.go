@@ -96,7 +96,7 @@ func compactGroup(ctx context.Context, db *sql.DB, d Dialect, group []customerDa
 // one into one. Loads compact the days they touch; Compact is for after loads
 // were interrupted. Queries give the same answers before and after.
 func (ing *Ingester) Compact(ctx context.Context) error {
-	return classify(ing.driver, ing.compactAll(ctx))
+	return classify(ing.Driver, ing.compactAll(ctx))
 }
 
 func (ing *Ingester) compactAll(ctx context.Context) error {

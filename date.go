@@ -157,14 +157,15 @@ func (v *dayValue) Scan(src any) error {
 	case string:
 		s = x
 	default:
-		return fmt.Errorf("scan day: unsupported type %T", src)
+		return fmt.Errorf("%w: day column of type %T", ErrCorruptRollup, src)
 	}
 	if len(s) > 10 {
 		s = s[:10]
 	}
 	d, err := ParseDate(s)
 	if err != nil {
-		return fmt.Errorf("scan day: %w", err)
+		// Stored data, not the caller's input: not KindInvalid.
+		return fmt.Errorf("%w: day column %q: %v", ErrCorruptRollup, s, err)
 	}
 	v.Date = d
 	return nil

@@ -117,7 +117,8 @@ var (
 	// ErrUnknownDialect means the SQL dialect could not be told from the driver;
 	// set the Dialect field.
 	ErrUnknownDialect = newError(KindInternal, "logstats: unknown SQL dialect")
-	// ErrCorruptRollup means a stored latency distribution could not be decoded.
+	// ErrCorruptRollup means a stored rollup row (its day or its latency
+	// distribution) could not be decoded.
 	ErrCorruptRollup = newError(KindInternal, "logstats: corrupt rollup")
 	// ErrCorruptInput means compressed input could not be decompressed: a
 	// corrupt or truncated gzip stream.

@@ -35,6 +35,12 @@ type Ingester struct {
 	// Dialect is the SQL dialect of the database. NewIngester detects it from
 	// the driver; set it when that fails (a wrapped driver, say).
 	Dialect Dialect
+	// Driver tells which errors are lock conflicts worth a retry and which
+	// say the database is unreachable. NewIngester sets it to db's driver
+	// when that is a Driver (package mysql's and sqlite's are); set it for a
+	// *sql.DB opened another way (sql.Open, a tracing wrapper), for example
+	// to mysql.Driver{} or sqlite.Driver{}. When nil, no error is retried.
+	Driver Driver
 	// BatchLines is how many lines each transaction commits. It bounds memory
 	// (about 200 bytes a line) and transaction size. Default DefaultBatchLines.
 	BatchLines int
@@ -63,7 +69,6 @@ type Ingester struct {
 	BulkLoader BulkLoader
 
 	db          *sql.DB
-	driver      Driver      // db's driver, or nil when it is not a Driver
 	bulkRefused atomic.Bool // the server refused LOAD DATA once
 	mu          sync.Mutex
 	loading     map[int64]bool // sources being loaded through this Ingester
@@ -78,7 +83,7 @@ func NewIngester(db *sql.DB) *Ingester {
 	return &Ingester{
 		Dialect:      d,
 		BulkLoader:   bulk,
-		driver:       drv,
+		Driver:       drv,
 		BatchLines:   DefaultBatchLines,
 		Location:     time.UTC,
 		MaxErrors:    DefaultMaxErrors,
@@ -162,7 +167,7 @@ type LoadResult struct {
 // mode. The LoadResult is never nil and counts what was done before any error.
 func (ing *Ingester) Load(ctx context.Context, name string, r io.Reader, opts LoadOptions) (*LoadResult, error) {
 	res, err := ing.load(ctx, name, r, opts)
-	return res, classify(ing.driver, err)
+	return res, classify(ing.Driver, err)
 }
 
 func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts LoadOptions) (*LoadResult, error) {
@@ -442,14 +447,14 @@ func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b 
 // (or once the server refused it) with multi-row INSERTs.
 func (ing *Ingester) writeRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, b *batch) error {
 	if ing.BulkLoader != nil && d == DialectMySQL && !ing.bulkRefused.Load() && len(b.entries) > 0 {
-		err := loadDataRequests(ctx, tx, ing.BulkLoader, sourceID, b)
+		err := loadDataRequests(ctx, tx, ing.BulkLoader, sourceID, b.entries, b.offsets)
 		if err == nil || !ing.BulkLoader.LoadDataRefused(err) {
 			return err
 		}
 		// A refused statement changed nothing; the transaction goes on.
 		ing.bulkRefused.Store(true)
 	}
-	return insertRequests(ctx, tx, d, sourceID, b)
+	return insertRequests(ctx, tx, d, sourceID, b.entries, b.offsets)
 }
 
 // retry runs fn again after errors that a retry can cure: a deadlock, a lock
@@ -458,7 +463,7 @@ func (ing *Ingester) retry(ctx context.Context, fn func() error) error {
 	delay := 20 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := fn()
-		if err == nil || attempt >= ing.MaxRetries || !transient(ing.driver, err) {
+		if err == nil || attempt >= ing.MaxRetries || !transient(ing.Driver, err) {
 			return err
 		}
 		select {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -172,9 +173,6 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 			if tc.bulk && db.Dialect != logstats.DialectMySQL {
 				continue // LOAD DATA is MySQL's
 			}
-			if tc.bulk && db.Dialect != logstats.DialectMySQL {
-				continue // LOAD DATA is MySQL's
-			}
 			t.Run(tc.name, func(t *testing.T) {
 				db := testdb.Open(t, db.Dialect)
 				fc := &faultConnector{Connector: db.Connector, match: tc.fault.match, after: tc.fault.after, err: tc.fault.err, commit: tc.fault.commit}
@@ -208,6 +206,58 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 		}
 	})
 }
+
+// TestIngester_Driver shows what the Driver field is for: a *sql.DB whose
+// driver is not a logstats.Driver (opened with sql.Open, or wrapped for
+// tracing) gets no retries until the field is set.
+func TestIngester_Driver(t *testing.T) {
+	text := genLog(t, 1500, 5, 0)
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		want := cleanState(t, db.Dialect, "a.log", text)
+		drv, ok := db.Connector.Driver().(logstats.Driver)
+		if !ok {
+			t.Fatalf("the test database's driver %T is not a logstats.Driver", db.Connector.Driver())
+		}
+		for _, set := range []bool{false, true} {
+			t.Run(fmt.Sprintf("set=%v", set), func(t *testing.T) {
+				db := testdb.Open(t, db.Dialect)
+				fc := &faultConnector{Connector: db.Connector, match: "INSERT INTO logstats_raw_requests", after: 1, err: transientError(t, db.Dialect)}
+				wrapped := sql.OpenDB(hiddenDriver{fc})
+				defer wrapped.Close()
+				wrapped.SetMaxIdleConns(0)
+				ing := logstats.NewIngester(wrapped)
+				if ing.Driver != nil {
+					t.Fatalf("NewIngester found Driver %T behind a wrapper", ing.Driver)
+				}
+				ing.Dialect, ing.BatchLines, ing.BulkLoader = db.Dialect, 400, nil
+				if set {
+					ing.Driver = drv
+				}
+				_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
+				if !fc.hasFired() {
+					t.Fatalf("the fault never fired")
+				}
+				if set != (err == nil) {
+					t.Fatalf("load with Driver set=%v: error=%v", set, err)
+				}
+				if !set {
+					mustLoad(t, newIngester(db, 400), "a.log", text)
+				}
+				testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
+			})
+		}
+	})
+}
+
+// hiddenDriver wraps a connector so that its driver is a plain
+// driver.Driver, as a tracing wrapper's would be.
+type hiddenDriver struct{ driver.Connector }
+
+func (h hiddenDriver) Driver() driver.Driver { return plainDriver{h.Connector.Driver()} }
+
+type plainDriver struct{ d driver.Driver }
+
+func (p plainDriver) Open(name string) (driver.Conn, error) { return p.d.Open(name) }
 
 // TestIngester_CancelThenRerun cancels loads after each of several batches.
 func TestIngester_CancelThenRerun(t *testing.T) {

@@ -266,6 +266,16 @@ func TestStatsService_SQL(t *testing.T) {
 			t.Fatalf("err=%v, want ErrCorruptRollup", err)
 		}
 	})
+	// A corrupt day column is the database's fault, not the caller's: an
+	// internal error (a 500), not KindInvalid (a 400).
+	t.Run("CorruptDay", func(t *testing.T) {
+		mock.ExpectQuery(query).WillReturnRows(sqlmock.NewRows(cols).
+			AddRow("2024-13-01", 1, 0, 1, 0, 0, 0, 50, 50, 50, []byte{1, 1, 50, 1}))
+		_, err := svc.FindStats(context.Background(), "c", filter)
+		if !errors.Is(err, logstats.ErrCorruptRollup) || logstats.KindOf(err) != logstats.KindInternal {
+			t.Fatalf("err=%v (kind %v), want ErrCorruptRollup of kind internal", err, logstats.KindOf(err))
+		}
+	})
 	t.Run("ErrQuery", func(t *testing.T) {
 		boom := errors.New("boom")
 		mock.ExpectQuery(query).WillReturnError(boom)

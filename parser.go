@@ -21,13 +21,14 @@ const internLimit = 1 << 14
 // A Parser is not safe for concurrent use.
 type Parser struct {
 	// Location is the time zone of the timestamps in the log, which carry none.
-	// NewParser sets it to time.UTC. Set it before the first Next or Parse.
+	// NewParser sets it to time.UTC. A change applies from the next line.
 	Location *time.Location
 
 	src       io.Reader
 	lr        *lineReader
-	parseLine lineParser // chosen on first use, from Location
-	fields    fields     // what parseLine read from the current line
+	parseLine lineParser     // made on first use, and again when Location changes
+	lineLoc   *time.Location // the Location parseLine was made for
+	fields    fields         // what parseLine read from the current line
 	customers map[string]string
 	paths     map[string]string
 }
@@ -107,8 +108,8 @@ func (p *Parser) read(l *logLine) error {
 
 // parse parses one non-blank line without its line ending into e.
 func (p *Parser) parse(line []byte, e *Entry) *ParseError {
-	if p.parseLine == nil {
-		p.parseLine = logstatsLine(p.Location)
+	if p.parseLine == nil || p.lineLoc != p.Location {
+		p.parseLine, p.lineLoc = logstatsLine(p.Location), p.Location
 	}
 	f := &p.fields // a field, not a local, which the call would make escape
 	if perr := p.parseLine(line, f); perr != nil {

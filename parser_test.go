@@ -382,6 +382,11 @@ func TestParser_Location(t *testing.T) {
 	if got, want := logstats.DateOf(e.Time).String(), "2024-10-02"; got != want {
 		t.Fatalf("UTC day=%s, want %s", got, want)
 	}
+	// A change of Location applies from the next line.
+	p.Location = time.UTC
+	if e, err := p.Parse([]byte("2024-10-03 01:00:00 c /a 200 1")); err != nil || !e.Time.Equal(utc("2024-10-03 01:00:00")) {
+		t.Fatalf("after Location=UTC: Time=%v, %v", e.Time, err)
+	}
 	// Days are UTC days, which must be dates of years 0001-9999 too.
 	for _, tc := range []struct {
 		offset int

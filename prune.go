@@ -23,7 +23,7 @@ type PruneResult struct {
 // them.
 func (ing *Ingester) Prune(ctx context.Context, before Date) (*PruneResult, error) {
 	res, err := ing.prune(ctx, before)
-	return res, classify(ing.driver, err)
+	return res, classify(ing.Driver, err)
 }
 
 func (ing *Ingester) prune(ctx context.Context, before Date) (*PruneResult, error) {

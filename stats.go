@@ -28,16 +28,19 @@ type StatsService struct {
 	// CacheEntries bounds the number of cached answers (the cache is
 	// emptied when it is full). Default DefaultCacheEntries.
 	CacheEntries int
+	// Driver tells which errors say the database is unreachable (they get
+	// KindUnavailable). NewStatsService sets it to db's driver when that is
+	// a Driver; set it for a *sql.DB opened another way.
+	Driver Driver
 
 	db     *sql.DB
-	driver Driver // db's driver, or nil when it is not a Driver
 	cache  statsCache
 	arenas sync.Pool // of *[]int64, for decoding distributions
 }
 
 // NewStatsService returns a StatsService that reads from db. It does no I/O.
 func NewStatsService(db *sql.DB) *StatsService {
-	return &StatsService{db: db, driver: driverOf(db)}
+	return &StatsService{db: db, Driver: driverOf(db)}
 }
 
 // StatsFilter selects the days of a stats query.
@@ -104,7 +107,7 @@ type CustomerStats struct {
 // f.From.
 func (s *StatsService) FindStats(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
 	st, err := s.findCached(ctx, customerID, f)
-	return st, classify(s.driver, err)
+	return st, classify(s.Driver, err)
 }
 
 // findCached is FindStats with the cache, when it is on.
@@ -298,7 +301,7 @@ type CustomerFilter struct {
 // FindCustomers returns the customers with data, ordered by ID.
 func (s *StatsService) FindCustomers(ctx context.Context, f CustomerFilter) ([]Customer, error) {
 	cs, err := s.findCustomers(ctx, f)
-	return cs, classify(s.driver, err)
+	return cs, classify(s.Driver, err)
 }
 
 func (s *StatsService) findCustomers(ctx context.Context, f CustomerFilter) ([]Customer, error) {

@@ -13,13 +13,14 @@ import (
 // requestColumns are the columns of logstats_raw_requests, one row a request.
 const requestColumns = "customer_id, source_id, src_offset, ts_us, path, status, latency_us"
 
-// insertRequests writes the raw rows of b with multi-row INSERTs, prepared
-// once per statement size.
-func insertRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, b *batch) error {
+// insertRequests writes the raw rows of entries, read from source sourceID
+// at offsets (one each), with multi-row INSERTs prepared once per statement
+// size.
+func insertRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, entries []Entry, offsets []int64) error {
 	const cols = 7
-	return insertRows(ctx, tx, d, "logstats_raw_requests", requestColumns, cols, maxRequestsPerInsert, len(b.entries), func(i int, args []any) []any {
-		e := &b.entries[i]
-		return append(args, e.CustomerID, sourceID, b.offsets[i], e.Time.UnixMicro(), e.Path, e.Status, e.Latency.Microseconds())
+	return insertRows(ctx, tx, d, "logstats_raw_requests", requestColumns, cols, maxRequestsPerInsert, len(entries), func(i int, args []any) []any {
+		e := &entries[i]
+		return append(args, e.CustomerID, sourceID, offsets[i], e.Time.UnixMicro(), e.Path, e.Status, e.Latency.Microseconds())
 	})
 }
 

@@ -57,7 +57,10 @@ type Stats interface {
 	FindCustomers(ctx context.Context, f logstats.CustomerFilter) ([]logstats.Customer, error)
 }
 
-// Loader is what POST /load uses; *logstats.Ingester is one.
+// Loader is what POST /load uses; *logstats.Ingester is one. Load must
+// return a non-nil result whenever its error is nil, with Errors non-nil
+// (empty when no line was malformed), as *logstats.Ingester does: the
+// handler encodes it as it is.
 type Loader interface {
 	Load(ctx context.Context, name string, r io.Reader, opts logstats.LoadOptions) (*logstats.LoadResult, error)
 }

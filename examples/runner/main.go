@@ -1,5 +1,4 @@
-// Command runner loads log files into the logstats database, as the original
-// app's standalone loader did.
+// Command runner loads log files into the logstats database.
 //
 //	go run ./examples/runner testdata/api_requests.log
 //
@@ -20,7 +19,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"runtime/pprof"
 	"syscall"
 
 	"github.com/logstats/logstats"
@@ -59,7 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&cfg.Timezone, "timezone", "UTC", "time zone of the logs' timestamps (an IANA name)")
 	fs.StringVar(&cfg.Progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
 	memLimit := fs.Int("memory-limit", 40, "soft limit of the Go heap in `MiB` (debug.SetMemoryLimit): the garbage collector works\nharder near it, which keeps memory flat whatever the file's size; 0 leaves Go's default\n(or $GOMEMLIMIT, which wins when set and this flag is not)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (for go tool pprof)")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this `file` (for go tool pprof)")
 	fs.BoolVar(&cfg.DryRun, "dry-run", false, "only parse the files, on every core, and report what a load would; touch no database")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,17 +72,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.Visit(func(f *flag.Flag) { memLimitSet = memLimitSet || f.Name == "memory-limit" })
 	if *memLimit > 0 && (memLimitSet || getenv("GOMEMLIMIT") == "") {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(*memLimit) << 20))
-	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("-cpuprofile: %v", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("-cpuprofile: %v", err)
-		}
-		defer pprof.StopCPUProfile()
 	}
 	var logger *slog.Logger
 	return runner.Run(ctx, cfg, runner.Env{

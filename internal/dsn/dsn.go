@@ -1,5 +1,5 @@
 // Package dsn turns the DSNs and config.ini files that the example programs
-// accept (mysql://, sqlite://, the seed's config.ini) into open *sql.DB
+// accept (mysql://, sqlite://, the Django app's config.ini) into open *sql.DB
 // values, through packages mysql and sqlite.
 package dsn
 
@@ -150,7 +150,7 @@ func Open(ctx context.Context, d DSN) (*sql.DB, error) {
 	return db, nil
 }
 
-// FromINI reads the seed's config.ini and returns the mysql:// DSN of its
+// FromINI reads the Django app's config.ini and returns the mysql:// DSN of its
 // [mysql] section (DATABASE_NAME, USER, PASSWORD, HOST, PORT; keys are
 // case-insensitive), or ok=false when there is no such section.
 func FromINI(r io.Reader) (dsn string, ok bool, err error) {

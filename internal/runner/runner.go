@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/logstats/logstats"
@@ -29,6 +31,7 @@ type Config struct {
 	Batch       int      // lines per transaction
 	Timezone    string   // IANA name of the logs' time zone
 	Progress    string   // progress bar on stderr: auto, on or off
+	CPUProfile  string   // file to write a CPU profile of the run to
 }
 
 // Env is what a run works with.
@@ -50,6 +53,13 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	logger, err := env.Logger()
 	if err != nil {
 		return err
+	}
+	if cfg.CPUProfile != "" {
+		stop, err := startCPUProfile(cfg.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	var prune logstats.Date
 	if cfg.PruneBefore != "" {
@@ -132,4 +142,20 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 		logger.Info("pruned", "before", prune.String(), "requests", res.Requests, "days", res.Days)
 	}
 	return nil
+}
+
+// startCPUProfile starts writing a CPU profile to path; stop ends it.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %v", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -136,6 +136,7 @@ func TestRun(t *testing.T) {
 		{Timezone: "Mars/Olympus", Progress: "off"},
 		{Timezone: "UTC", Progress: "sometimes"},
 		{Timezone: "UTC", Progress: "off", PruneBefore: "yesterday"},
+		{Timezone: "UTC", Progress: "off", CPUProfile: filepath.Join(dir, "no-such-dir", "cpu.pprof")},
 	} {
 		out.Reset()
 		bad.JSON = true

@@ -138,7 +138,7 @@ func (b *bench) size(ctx context.Context, n int) (*sizeResult, error) {
 		return nil, err
 	}
 
-	log.Printf("%d lines: MySQL loads (seed schema, raw table, runner)", n)
+	log.Printf("%d lines: MySQL loads (Django schema, raw table, runner)", n)
 	if res.MySQLSeedLoad, _, err = median(reps, func() (time.Duration, int64, error) {
 		return noRSS(b.loadSeed(ctx, logPath))
 	}); err != nil {

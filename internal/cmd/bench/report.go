@@ -70,7 +70,7 @@ func (r *report) targets() []target {
 			goal = 5
 		}
 		x := ratio(s.MySQLSeedLoad, s.MySQLRunner)
-		ts = append(ts, target{fmt.Sprintf("MySQL ingest vs LOAD DATA into the seed's schema, %s lines", count(n)),
+		ts = append(ts, target{fmt.Sprintf("MySQL ingest vs LOAD DATA into the Django app's schema, %s lines", count(n)),
 			fmt.Sprintf("≥ %.0f×", goal), fmt.Sprintf("%.2f×", x), x >= goal})
 	}
 	for _, s := range r.Sizes {
@@ -103,7 +103,7 @@ func (r *report) targets() []target {
 			for _, path := range []string{"in-process", "HTTP"} {
 				st := s.stat(backend, path)
 				x := ratio(seedStatsAt1M, st.P50)
-				ts = append(ts, target{fmt.Sprintf("stats p50 at 1M rows vs the seed's 0.8 s (quoted), %s %s", backend, path), "≥ 100×", fmt.Sprintf("%.0f×", x), x >= 100})
+				ts = append(ts, target{fmt.Sprintf("stats p50 at 1M rows vs the Django app's 0.8 s (quoted), %s %s", backend, path), "≥ 100×", fmt.Sprintf("%.0f×", x), x >= 100})
 			}
 		}
 	}
@@ -136,7 +136,7 @@ func (r *report) markdown() string {
 	p("Written by `scripts/bench.sh` on %s (the run took %s). Every figure here was measured in that run, on the machine below; each", r.Started.Format("2006-01-02"), r.Elapsed.Round(time.Second))
 	p("ratio compares logstats with a reference that did the same work on the same input in the same run, and says how many times")
 	p("faster logstats was (reference time / logstats time). The one exception is marked *quoted*: the original Django app's stats")
-	p("latency, which cannot run here (no PyPI); the seed's query strategy is measured instead, in Go, on the seed's schema.")
+	p("latency, which cannot run here (no PyPI); the Django app's query strategy is measured instead, in Go, on its schema.")
 	p("")
 	p("## Machine")
 	p("")
@@ -154,7 +154,7 @@ func (r *report) markdown() string {
 	p("")
 	p("```sh")
 	p("scripts/bench.sh          # 100k and 1M lines; writes BENCHMARKS.md")
-	p("scripts/bench.sh --10m    # and 10M lines, as here: about 20 minutes, most of them the seed's LOAD DATA")
+	p("scripts/bench.sh --10m    # and 10M lines, as here: about 20 minutes, most of them LOAD DATA into the Django schema")
 	p("```")
 	p("")
 	p("It needs MariaDB or MySQL on loopback with `local_infile=ON` (user root, or `MYSQL_USER`/`MYSQL_PWD`), and installs")
@@ -177,10 +177,10 @@ func (r *report) markdown() string {
 	p("## Ingest into MySQL")
 	p("")
 	p("End to end: process start to exit, log file to committed raw rows, rollups and ledger. References: `LOAD DATA LOCAL INFILE`")
-	p("of the same file, by the `mariadb` client, into (a) the seed's schema (auto-increment id, index on customer and")
+	p("of the same file, by the `mariadb` client, into (a) the Django app's schema (auto-increment id, index on customer and")
 	p("timestamp) and (b) logstats's raw table, the server parsing the lines and computing the columns, with no rollups or ledger.")
 	p("")
-	p("| Lines | logstats runner | (a) seed schema | ratio | (b) raw table | ratio | runner peak RSS |")
+	p("| Lines | logstats runner | (a) Django schema | ratio | (b) raw table | ratio | runner peak RSS |")
 	p("|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range r.Sizes {
 		p("%s", ingestRow(s.Lines, s.MySQLRunner, s.MySQLSeedLoad, s.MySQLRawLoad, s.MySQLRunnerRSS))
@@ -213,17 +213,17 @@ func (r *report) markdown() string {
 	p("")
 	p("%d requests (after 10 warm-up ones), each a random customer and a 30-day range starting on a random day, the same", r.Cfg.statsN)
 	p("requests for every row; in-process is `StatsService.FindStats`, HTTP is `GET /customers/{id}/stats/` of `examples/server`")
-	p("over loopback, one request at a time. The seed query fetches every matching row from the seed's schema (as the Django")
+	p("over loopback, one request at a time. The Django query fetches every matching row from the Django app's schema (as the Django")
 	p("app did) and computes the statistics in Go; its request counts are checked against logstats's. It is measured up to")
 	p("%s rows only: beyond, each of its requests reads hundreds of thousands of rows from disk.", count(seedQueryMaxRows))
 	p("")
-	p("| Rows | Backend | Path | p50 | p99 | seed query p50 / this p50 |")
+	p("| Rows | Backend | Path | p50 | p99 | Django query p50 / this p50 |")
 	p("|---:|---|---|---:|---:|---:|")
 	for _, s := range r.Sizes {
-		seed := s.stat("MySQL", "seed query")
+		seed := s.stat("MySQL", "Django query")
 		for _, st := range s.Stats {
 			vs := ""
-			if seed != nil && st.Path != "seed query" {
+			if seed != nil && st.Path != "Django query" {
 				vs = fmt.Sprintf("%.0f×", ratio(seed.P50, st.P50))
 			}
 			p("| %s | %s | %s | %s | %s | %s |", count(s.Lines), st.Backend, st.Path, ms(st.P50), ms(st.P99), vs)

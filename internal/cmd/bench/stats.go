@@ -37,7 +37,7 @@ var genStart = logstats.Date{Year: 2024, Month: time.October, Day: 1}
 // statsResult is the latency of one way of answering stats requests.
 type statsResult struct {
 	Backend string // "MySQL" or "SQLite"
-	Path    string // "in-process", "HTTP" or "seed query"
+	Path    string // "in-process", "HTTP" or "Django query"
 	P50     time.Duration
 	P99     time.Duration
 }
@@ -90,7 +90,7 @@ func latencies(reqs []statsRequest, f func(statsRequest) error) (p50, p99 time.D
 func (b *bench) stats(ctx context.Context, lines int, sqlitePath string) ([]statsResult, error) {
 	reqs := requests(b.cfg.statsN)
 	var out []statsResult
-	var want map[statsRequest]int64 // MySQL's totals, which the seed query must match
+	var want map[statsRequest]int64 // MySQL's totals, which the Django query must match
 	for _, backend := range []struct{ name, dsn string }{
 		{"MySQL", b.mysqlDSN("bench_logstats")},
 		{"SQLite", "sqlite://" + sqlitePath},
@@ -153,14 +153,14 @@ func (b *bench) stats(ctx context.Context, lines int, sqlitePath string) ([]stat
 	p50, p99, err := latencies(reqs, func(r statsRequest) error {
 		st, err := seedStats(ctx, db, r)
 		if err == nil && st.total != want[r] {
-			err = fmt.Errorf("%s %s..%s: the seed's rows count %d requests, logstats %d", r.customer, r.from, r.to, st.total, want[r])
+			err = fmt.Errorf("%s %s..%s: the Django schema's rows count %d requests, logstats %d", r.customer, r.from, r.to, st.total, want[r])
 		}
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("seed query: %w", err)
+		return nil, fmt.Errorf("Django query: %w", err)
 	}
-	out = append(out, statsResult{"MySQL", "seed query", p50, p99})
+	out = append(out, statsResult{"MySQL", "Django query", p50, p99})
 	for _, s := range out {
 		log.Printf("%d lines: stats %s %s: p50 %v p99 %v", lines, s.Backend, s.Path, s.P50, s.P99)
 	}
