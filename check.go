@@ -14,20 +14,24 @@ import (
 
 // CheckResult says what parsing a log found, as a load would report it.
 type CheckResult struct {
-	Lines     int64         // lines read, blank and malformed ones included
-	Requests  int64         // valid lines
-	Malformed int64         // malformed lines
-	Blank     int64         // blank lines
-	Bytes     int64         // bytes of (decompressed) input read
-	Errors    []*ParseError // the first malformed lines, at most MaxErrors
+	Lines     int64 // lines read, blank and malformed ones included
+	Requests  int64 // valid lines
+	Malformed int64 // malformed lines
+	Blank     int64 // blank lines
+	// Unattributed counts well-formed lines without a customer.
+	Unattributed int64
+	// Format is the format the lines were read in, as LoadResult.Format.
+	Format string
+	Bytes  int64         // bytes of (decompressed) input read
+	Errors []*ParseError // the first malformed lines, at most MaxErrors
 }
 
 // CheckOptions tune CheckFile. The zero value parses UTC timestamps on every
 // core and lists DefaultMaxErrors malformed lines.
 type CheckOptions struct {
-	Location  *time.Location // time zone of the timestamps; default time.UTC
-	Workers   int            // parsers run at once; default GOMAXPROCS
-	MaxErrors int            // malformed lines listed; default DefaultMaxErrors
+	ParseConfig     // how to read the lines; the zero value detects the format
+	Workers     int // parsers run at once; default GOMAXPROCS
+	MaxErrors   int // malformed lines listed; default DefaultMaxErrors
 }
 
 // CheckFile parses the log at path and stores nothing: a dry run of a load,
@@ -63,14 +67,24 @@ func CheckFile(ctx context.Context, path string, opts CheckOptions) (*CheckResul
 	if err != nil {
 		return nil, err
 	}
+	// An auto format is detected at the first line that fits one, as a
+	// single parser would: parts after that line read the detected format.
+	detected, at, err := detectFormat(io.NewSectionReader(f, 0, fi.Size()), opts.ParseConfig)
+	if err != nil {
+		return nil, err
+	}
 	parts := make([]*CheckResult, len(bounds)-1)
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
 	for i := range parts {
+		cfg := opts.ParseConfig
+		if cfg.Format.IsAuto() && !detected.IsAuto() && bounds[i] > at {
+			cfg.Format = detected
+		}
 		wg.Go(func() {
 			// Parts after the first start mid-file: no compression sniffing.
 			part := io.NewSectionReader(f, bounds[i], bounds[i+1]-bounds[i])
-			parts[i], errs[i] = checkPart(ctx, part, readOptions{plain: true}, opts.Location, opts.MaxErrors)
+			parts[i], errs[i] = checkPart(ctx, part, readOptions{plain: true}, cfg, opts.MaxErrors)
 		})
 	}
 	wg.Wait()
@@ -90,6 +104,10 @@ func CheckFile(ctx context.Context, path string, opts CheckOptions) (*CheckResul
 		res.Requests += part.Requests
 		res.Malformed += part.Malformed
 		res.Blank += part.Blank
+		res.Unattributed += part.Unattributed
+		if res.Format == "" || res.Format == "auto" {
+			res.Format = part.Format
+		}
 		res.Bytes += part.Bytes
 	}
 	return res, nil
@@ -103,7 +121,7 @@ func Check(ctx context.Context, r io.Reader, opts CheckOptions) (*CheckResult, e
 	if opts.MaxErrors <= 0 {
 		opts.MaxErrors = DefaultMaxErrors
 	}
-	return checkPart(ctx, r, readOptions{}, opts.Location, opts.MaxErrors)
+	return checkPart(ctx, r, readOptions{}, opts.ParseConfig, opts.MaxErrors)
 }
 
 // splitAtLines returns parts+1 offsets that cut a file of size bytes into
@@ -132,20 +150,20 @@ func splitAtLines(f io.ReaderAt, size int64, parts int) ([]int64, error) {
 }
 
 // checkPart parses everything r holds.
-func checkPart(ctx context.Context, r io.Reader, opts readOptions, loc *time.Location, maxErrors int) (*CheckResult, error) {
+func checkPart(ctx context.Context, r io.Reader, opts readOptions, cfg ParseConfig, maxErrors int) (*CheckResult, error) {
 	opts.ctx = ctx
 	lr, err := openLineReader(r, opts)
 	if err != nil {
 		return nil, err
 	}
-	p := newParser(lr, loc)
+	p := newParser(lr, cfg)
 	res := &CheckResult{}
 	var l logLine
 	for {
 		err := p.read(&l)
 		switch {
 		case errors.Is(err, io.EOF):
-			res.Lines, res.Bytes = int64(lr.line()), lr.offset()
+			res.Lines, res.Bytes, res.Format = int64(lr.line()), lr.offset(), p.Detected().String()
 			return res, nil
 		case err != nil:
 			if ctx.Err() != nil {
@@ -154,6 +172,8 @@ func checkPart(ctx context.Context, r io.Reader, opts readOptions, loc *time.Loc
 			return nil, fmt.Errorf("line %d: %w", lr.line()+1, err)
 		case l.blank:
 			res.Blank++
+		case l.unattributed:
+			res.Unattributed++
 		case l.err != nil:
 			res.Malformed++
 			if len(res.Errors) < maxErrors {

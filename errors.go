@@ -98,6 +98,25 @@ var (
 	ErrInvalidStatus   = newError(KindInvalid, "logstats: invalid status")
 	ErrInvalidLatency  = newError(KindInvalid, "logstats: invalid latency")
 	ErrLineTooLong     = newError(KindInvalid, "logstats: line too long")
+	// ErrNoFormatFits is the kind of a line that fits none of the built-in
+	// formats, while a Parser detecting the format has found none yet.
+	ErrNoFormatFits = newError(KindInvalid, "logstats: line fits no known format")
+)
+
+// Errors of a Parser's configuration and of telling a log's format.
+var (
+	// ErrUnknownFormat means a format name or format string that ParseFormat
+	// cannot read.
+	ErrUnknownFormat = newError(KindInvalid, "logstats: unknown log format")
+	// ErrInvalidSelector means a customer selector that is malformed or that
+	// the format cannot serve (a field it does not have).
+	ErrInvalidSelector = newError(KindInvalid, "logstats: invalid customer selector")
+	// ErrAmbiguousFormat means a line that two built-in formats read with
+	// different meanings; choose the format.
+	ErrAmbiguousFormat = newError(KindInvalid, "logstats: the log's format cannot be told")
+	// ErrUnattributed means a well-formed line whose customer selector found
+	// no customer (Parser.Parse returns it; Next and loads count such lines).
+	ErrUnattributed = newError(KindInvalid, "logstats: no customer in line")
 )
 
 // Errors of loading and querying.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/testdb"
@@ -36,7 +37,9 @@ func addSeeds(f *testing.F) {
 func FuzzParse(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, line []byte) {
-		e, err := logstats.NewParser(nil).Parse(line)
+		p := logstats.NewParser(nil)
+		p.Format, _ = logstats.ParseFormat("logstats")
+		e, err := p.Parse(line)
 		if err != nil {
 			var perr *logstats.ParseError
 			if !errors.As(err, &perr) || perr.Reason == "" || !errors.Is(err, logstats.ErrMalformedLine) {
@@ -64,6 +67,7 @@ func FuzzParser(f *testing.F) {
 	f.Add([]byte("2024-10-03 14:22:05 c /a 200 1\r\n\n\n2024-10-03 14:22:05 c /a 200 1"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := logstats.NewParser(bytes.NewReader(data))
+		p.Format, _ = logstats.ParseFormat("logstats")
 		last := 0
 		for {
 			_, err := p.Next()
@@ -109,13 +113,13 @@ func FuzzLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ctx := context.Background()
 		res, err := ing.Load(ctx, "fuzz", bytes.NewReader(data), logstats.LoadOptions{})
-		if errors.Is(err, logstats.ErrSourceChanged) || errors.Is(err, logstats.ErrCorruptInput) {
+		if errors.Is(err, logstats.ErrSourceChanged) || errors.Is(err, logstats.ErrCorruptInput) || errors.Is(err, logstats.ErrAmbiguousFormat) {
 			return
 		}
 		if err != nil {
 			t.Fatalf("Load: %v", err)
 		}
-		if res.Lines != res.SkippedAlreadyLoaded+res.Inserted+res.Malformed+res.Blank {
+		if res.Lines != res.SkippedAlreadyLoaded+res.Inserted+res.Malformed+res.Blank+res.Unattributed {
 			t.Fatalf("counts do not add up: %+v", res)
 		}
 		again, err := ing.Load(ctx, "fuzz", bytes.NewReader(data), logstats.LoadOptions{})
@@ -133,4 +137,60 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("%d raw rows but rollups count %d", raw, rolled)
 		}
 	})
+}
+
+// FuzzFormats parses any line in every format, detection included: it
+// either fails with a *ParseError (or has no customer, or, detecting, fits
+// two formats differently), or gives an entry within the limits of SPEC §2.
+// The seeds are every line of format_test.go's tables.
+func FuzzFormats(f *testing.F) {
+	addSeeds(f)
+	for _, tab := range formatTables {
+		for _, tc := range tab.cases {
+			f.Add([]byte(tc.line))
+		}
+	}
+	specs := []string{"auto"}
+	for _, tab := range formatTables {
+		specs = append(specs, tab.format)
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		for _, spec := range specs {
+			format, err := logstats.ParseFormat(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, customer := range []string{"", "path:/v1/customers/{}/", "query:api_key"} {
+				p := logstats.NewParser(nil)
+				p.Format, p.Customer = format, must(logstats.ParseCustomerSelector(customer))
+				e, err := p.Parse(line)
+				var perr *logstats.ParseError
+				switch {
+				case errors.As(err, &perr):
+					if perr.Reason == "" || !errors.Is(err, logstats.ErrMalformedLine) {
+						t.Fatalf("%s: Parse(%q): %v has no reason", spec, line, err)
+					}
+					continue
+				case errors.Is(err, logstats.ErrUnattributed), errors.Is(err, logstats.ErrAmbiguousFormat) && format.IsAuto():
+					continue
+				case errors.Is(err, logstats.ErrInvalidSelector):
+					continue // a format without the default's field: a setting, not a line, is wrong
+				case err != nil:
+					t.Fatalf("%s: Parse(%q): %v", spec, line, err)
+				}
+				if logstats.ValidCustomerID(e.CustomerID) != nil || e.Path == "" || len(e.Path) > logstats.MaxPathBytes ||
+					e.Status < 100 || e.Status > 599 || e.Latency < 0 || e.Latency > logstats.MaxLatency || e.Latency%time.Microsecond != 0 ||
+					e.Time.UTC().Year() < 1 || e.Time.UTC().Year() > 9999 {
+					t.Fatalf("%s: Parse(%q) = %+v, outside the limits", spec, line, e)
+				}
+			}
+		}
+	})
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -44,8 +44,9 @@ type Ingester struct {
 	// BatchLines is how many lines each transaction commits. It bounds memory
 	// (about 200 bytes a line) and transaction size. Default DefaultBatchLines.
 	BatchLines int
-	// Location is the time zone of the log's timestamps. Default time.UTC.
-	Location *time.Location
+	// ParseConfig says how to read the logs: their format (default: detect
+	// it), where the customer is, the zone of timestamps without one.
+	ParseConfig
 	// MaxErrors is how many malformed lines a LoadResult lists. Default
 	// DefaultMaxErrors.
 	MaxErrors int
@@ -85,7 +86,7 @@ func NewIngester(db *sql.DB) *Ingester {
 		BulkLoader:   bulk,
 		Driver:       drv,
 		BatchLines:   DefaultBatchLines,
-		Location:     time.UTC,
+		ParseConfig:  ParseConfig{Location: time.UTC},
 		MaxErrors:    DefaultMaxErrors,
 		CompactEvery: DefaultCompactEvery,
 		MaxRetries:   DefaultMaxRetries,
@@ -112,6 +113,9 @@ type LoadOptions struct {
 	// Progress, when set, is called after each committed batch, from the
 	// goroutine that writes to the database.
 	Progress func(LoadProgress)
+	// Parse, when set, says how to read this load's lines instead of the
+	// Ingester's ParseConfig (an upload in another format, say).
+	Parse *ParseConfig
 }
 
 // LoadProgress is reported after each committed batch.
@@ -138,6 +142,13 @@ type LoadResult struct {
 	Malformed int64 `json:"malformed"`
 	// Blank is how many blank lines were read (and skipped).
 	Blank int64 `json:"blank"`
+	// Unattributed is how many well-formed lines were read whose customer
+	// selector found no customer; they are not loaded (set
+	// ParseConfig.CustomerDefault to load them).
+	Unattributed int64 `json:"unattributed"`
+	// Format is the format the lines were read in: the configured one, or
+	// the one detected ("auto" when no line fitted a format).
+	Format string `json:"format"`
 	// Bytes is how many bytes of (decompressed) input were read.
 	Bytes int64 `json:"bytes"`
 	// PendingBytes is the length of a last line without a newline that a
@@ -184,8 +195,15 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	if err != nil {
 		return res, err
 	}
-	p := newParser(lr, ing.Location)
-	defer func() { res.PendingBytes = lr.pendingBytes() }()
+	cfg := ing.ParseConfig
+	if opts.Parse != nil {
+		cfg = *opts.Parse
+	}
+	if _, err := newLineFormat(cfg); err != nil {
+		return res, err
+	}
+	p := newParser(lr, cfg)
+	defer func() { res.PendingBytes, res.Format = lr.pendingBytes(), p.Detected().String() }()
 	head, fingerprint, err := readHead(p, lr)
 	if err != nil {
 		return res, err
@@ -286,12 +304,14 @@ func (ing *Ingester) readBatches(ctx context.Context, p *Parser, lr *lineReader,
 		return nil
 	}
 	// add records one line; it returns a *ParseError to stop a strict load.
-	add := func(start int64, e Entry, perr *ParseError, blank bool) error {
+	add := func(start int64, e Entry, perr *ParseError, blank, unattributed bool) error {
 		b.lines++
 		res.Lines++
 		switch {
 		case blank:
 			res.Blank++
+		case unattributed:
+			res.Unattributed++
 		case perr != nil:
 			b.malformed++
 			res.Malformed++
@@ -309,7 +329,7 @@ func (ing *Ingester) readBatches(ctx context.Context, p *Parser, lr *lineReader,
 	}
 	res.Lines = src.lines
 	for _, h := range head {
-		if err := add(h.start, h.entry, h.err, h.blank); err != nil {
+		if err := add(h.start, h.entry, h.err, h.blank, h.unattributed); err != nil {
 			return err
 		}
 		if len(b.entries) >= batchLines {
@@ -328,7 +348,7 @@ func (ing *Ingester) readBatches(ctx context.Context, p *Parser, lr *lineReader,
 		if err != nil {
 			return err
 		}
-		if err := add(start, l.entry, l.err, l.blank); err != nil {
+		if err := add(start, l.entry, l.err, l.blank, l.unattributed); err != nil {
 			return err
 		}
 		if len(b.entries) >= batchLines {

@@ -20,16 +20,19 @@ const (
 // It stores the request's fields in f (they may point into line) or returns
 // a *ParseError whose Line the Parser fills in. It must not keep line.
 //
-// A log format is a lineParser: the Parser chooses one from its settings
-// (today always logstatsLine, the format of SPEC §2), and detecting a format
-// means trying several on a log's first lines.
+// A log format is a lineParser: the Parser makes one from its ParseConfig
+// (newLineFormat), and detecting a format means trying the built-ins' on a
+// log's first lines (detect.go).
 type lineParser func(line []byte, f *fields) *ParseError
 
-// fields are what a lineParser reads from one line: one request.
+// fields are what a lineParser reads from one line: one request. The
+// Parser checks the customer and the path and applies the customer selector.
 type fields struct {
 	time     time.Time
-	customer []byte // checked with checkCustomer
-	path     []byte // at most MaxPathBytes
+	customer []byte // the field a customer selector chose, or the format's own
+	method   []byte
+	target   []byte // the request's path, with its query string when the log has one
+	query    []byte // a query-string field of its own, when the format has one
 	status   int
 	latency  time.Duration // at most MaxLatency, whole microseconds
 }

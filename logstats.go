@@ -44,12 +44,16 @@ import (
 
 // Entry is one request read from a log line.
 type Entry struct {
-	// Time is when the request happened, in the Parser's Location.
+	// Time is when the request happened: in the Parser's Location for a
+	// timestamp without a zone, in UTC for one with a zone or an offset.
 	Time time.Time
 	// CustomerID identifies the customer: 1 to 128 bytes of valid UTF-8, no
 	// whitespace or control characters (see ValidCustomerID).
 	CustomerID string
-	// Path is the request path, 1 to 2048 bytes.
+	// Method is the request's method (GET), where the log has it.
+	Method string
+	// Path is the request path, 1 to 2048 bytes, without the query string
+	// unless the Parser keeps it.
 	Path string
 	// Status is the HTTP status code, 100 to 599.
 	Status int

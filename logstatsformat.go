@@ -128,61 +128,6 @@ func parseStatus(b []byte) (int, *ParseError) {
 	return n, nil
 }
 
-// parseLatency parses a non-negative decimal number of seconds into
-// microseconds, rounding further digits half away from zero.
-func parseLatency(b []byte) (int64, *ParseError) {
-	if len(b) > 0 && b[0] == '-' {
-		return 0, fieldError(ErrInvalidLatency, "latency %q is negative", b)
-	}
-	intPart, frac := b, []byte(nil)
-	for i, c := range b {
-		if c == '.' {
-			intPart, frac = b[:i], b[i+1:]
-			if len(frac) == 0 {
-				return 0, fieldError(ErrInvalidLatency, "latency %q is not a decimal number of seconds", b)
-			}
-			break
-		}
-	}
-	if len(intPart) == 0 {
-		return 0, fieldError(ErrInvalidLatency, "latency %q is not a decimal number of seconds", b)
-	}
-	const maxSeconds = int64(MaxLatency / time.Second)
-	var sec int64
-	for _, c := range intPart {
-		d, ok := digit(c)
-		if !ok {
-			return 0, fieldError(ErrInvalidLatency, "latency %q is not a decimal number of seconds", b)
-		}
-		if sec <= maxSeconds {
-			sec = sec*10 + int64(d)
-		}
-	}
-	var us int64
-	scale := int64(100_000)
-	roundUp := false
-	for i, c := range frac {
-		d, ok := digit(c)
-		if !ok {
-			return 0, fieldError(ErrInvalidLatency, "latency %q is not a decimal number of seconds", b)
-		}
-		switch {
-		case i < 6:
-			us += int64(d) * scale
-			scale /= 10
-		case i == 6:
-			roundUp = d >= 5
-		}
-	}
-	if roundUp {
-		us++
-	}
-	if sec > maxSeconds || sec*1e6+us > maxSeconds*1e6 {
-		return 0, fieldError(ErrInvalidLatency, "latency %q is more than 24 hours", b)
-	}
-	return sec*1e6 + us, nil
-}
-
 // logstatsLine returns the lineParser of the logstats format (SPEC §2),
 // whose timestamps carry no zone and are read in loc (nil means UTC).
 func logstatsLine(loc *time.Location) lineParser {
@@ -221,7 +166,7 @@ func parseLogstats(line []byte, loc *time.Location, f *fields) *ParseError {
 	if perr != nil {
 		return perr
 	}
-	latency, perr := parseLatency(field[5])
+	latency, perr := parseLatencyUnit(field[5], unitSeconds)
 	if perr != nil {
 		return perr
 	}
@@ -241,9 +186,9 @@ func parseLogstats(line []byte, loc *time.Location, f *fields) *ParseError {
 	*f = fields{
 		time:     ts,
 		customer: customer,
-		path:     path,
+		target:   path,
 		status:   status,
-		latency:  time.Duration(latency) * time.Microsecond,
+		latency:  latency,
 	}
 	return nil
 }

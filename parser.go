@@ -1,6 +1,7 @@
 package logstats
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,37 +12,83 @@ import (
 // customers or paths costs an allocation per line rather than unbounded memory.
 const internLimit = 1 << 14
 
+// ParseConfig says how to read a log's lines: its format, where its
+// customer is, and the zone of its timestamps. Parser, Ingester and
+// CheckOptions embed one. The zero ParseConfig detects the format and takes
+// the customer from the format's default field.
+type ParseConfig struct {
+	// Format is the log's format; the zero Format detects it from the first
+	// lines that fit a built-in (see ParseFormat).
+	Format Format
+	// Customer says where a line's customer is; the zero selector is the
+	// format's default (see ParseCustomerSelector).
+	Customer CustomerSelector
+	// CustomerDefault, when set, is the customer of the lines whose
+	// selector finds none ("-", empty, absent). When empty, such lines are
+	// unattributed: counted, and not loaded.
+	CustomerDefault string
+	// KeepQuery keeps the query string in the path (default: the path ends
+	// before "?", since query strings multiply distinct paths). The logstats
+	// format's path is always kept as it is written.
+	KeepQuery bool
+	// Location is the time zone of timestamps that carry none (the logstats
+	// format's); timestamps with an offset or a zone are instants. Nil means
+	// time.UTC.
+	Location *time.Location
+}
+
 // Parser reads log lines from a stream. Input compressed with gzip is detected
 // from its magic bytes and decompressed.
 //
 // A Parser splits the stream into lines (lineReader), hands each non-blank
-// line to a lineParser, the pure parser of one line of its format, and turns
-// what that returns into an Entry.
+// line to the lineParser of its format, the pure parser of one line, and
+// turns what that returns into an Entry: the customer as the selector says,
+// the path without its query string.
 //
 // A Parser is not safe for concurrent use.
 type Parser struct {
-	// Location is the time zone of the timestamps in the log, which carry none.
-	// NewParser sets it to time.UTC. A change applies from the next line.
-	Location *time.Location
+	// ParseConfig says how to read the lines. A change applies from the next
+	// line.
+	ParseConfig
 
-	src       io.Reader
-	lr        *lineReader
-	parseLine lineParser     // made on first use, and again when Location changes
-	lineLoc   *time.Location // the Location parseLine was made for
-	fields    fields         // what parseLine read from the current line
-	customers map[string]string
-	paths     map[string]string
+	src          io.Reader
+	lr           *lineReader
+	line         *lineFormat // made on first use, and again when ParseConfig changes
+	lineFor      ParseConfig // the ParseConfig line was made for
+	fields       fields      // what the lineParser read from the current line
+	buf          []byte      // a percent-decoded customer
+	customers    map[string]string
+	paths        map[string]string
+	methods      map[string]string
+	unattributed int64
 }
 
 // NewParser returns a Parser that reads from r. It does no I/O until Next.
 func NewParser(r io.Reader) *Parser {
-	return &Parser{Location: time.UTC, src: r}
+	return &Parser{ParseConfig: ParseConfig{Location: time.UTC}, src: r}
 }
 
 // newParser returns a Parser over the lines of lr, for a load or a check,
 // which also need lr's offsets and hashes.
-func newParser(lr *lineReader, loc *time.Location) *Parser {
-	return &Parser{Location: loc, lr: lr}
+func newParser(lr *lineReader, cfg ParseConfig) *Parser {
+	return &Parser{ParseConfig: cfg, lr: lr}
+}
+
+// Unattributed returns how many well-formed lines Next skipped because their
+// customer selector found no customer (and CustomerDefault is empty).
+func (p *Parser) Unattributed() int64 { return p.unattributed }
+
+// Detected returns the format the Parser reads: the configured one, or the
+// one detected from the lines read so far (the zero Format before any line
+// fitted one).
+func (p *Parser) Detected() Format {
+	if p.line == nil || p.lineFor != p.ParseConfig {
+		if !p.Format.IsAuto() {
+			return p.Format
+		}
+		return Format{}
+	}
+	return p.line.format
 }
 
 // Next returns the next request. Blank lines are skipped. For a malformed line
@@ -60,6 +107,9 @@ func (p *Parser) Next() (Entry, error) {
 			return Entry{}, err
 		case l.blank:
 			continue
+		case l.unattributed:
+			p.unattributed++
+			continue
 		case l.err != nil:
 			return Entry{}, l.err
 		}
@@ -67,17 +117,19 @@ func (p *Parser) Next() (Entry, error) {
 	}
 }
 
-// A logLine is one line as a Parser read it: a request, a malformed line or
-// a blank one.
+// A logLine is one line as a Parser read it: a request, a malformed line, a
+// blank one, or a request without a customer.
 type logLine struct {
-	text  []byte      // without its line ending; valid until the next read
-	entry Entry       // the request, unless err is set or the line is blank
-	err   *ParseError // why the line is malformed, with its line number
-	blank bool        // nothing but spaces and tabs
+	text         []byte      // without its line ending; valid until the next read
+	entry        Entry       // the request, unless err is set or the line is blank or unattributed
+	err          *ParseError // why the line is malformed, with its line number
+	blank        bool        // nothing but spaces and tabs
+	unattributed bool        // well formed, but the customer selector found no customer
 }
 
-// read reads the next line into l. err is io.EOF at the end of the input, or
-// a read error; a malformed line is not an error of read.
+// read reads the next line into l. err is io.EOF at the end of the input, a
+// read error, or a ParseConfig that cannot work; a malformed line is not an
+// error of read.
 func (p *Parser) read(l *logLine) error {
 	*l = logLine{}
 	text, err := p.lr.readLine()
@@ -100,29 +152,100 @@ func (p *Parser) read(l *logLine) error {
 		l.blank = true
 		return nil
 	}
-	if l.err = p.parse(l.text, &l.entry); l.err != nil {
+	if l.unattributed, l.err, err = p.parse(l.text, &l.entry); l.err != nil {
 		l.err.Line = p.lr.line()
 	}
-	return nil
+	return err
 }
 
-// parse parses one non-blank line without its line ending into e.
-func (p *Parser) parse(line []byte, e *Entry) *ParseError {
-	if p.parseLine == nil || p.lineLoc != p.Location {
-		p.parseLine, p.lineLoc = logstatsLine(p.Location), p.Location
+// parse parses one non-blank line without its line ending into e. A line
+// whose customer selector finds none is unattributed (not an error); err is
+// a configuration that cannot work, or a log whose format cannot be told.
+func (p *Parser) parse(line []byte, e *Entry) (unattributed bool, perr *ParseError, err error) {
+	if p.line == nil || p.lineFor != p.ParseConfig {
+		if p.line, err = newLineFormat(p.ParseConfig); err != nil {
+			return false, nil, err
+		}
+		p.lineFor = p.ParseConfig
+	}
+	lf := p.line
+	if lf.parse == nil { // auto, not yet detected
+		if lf, perr, err = p.detect(line); lf == nil {
+			return false, perr, err
+		}
+		p.line = lf
 	}
 	f := &p.fields // a field, not a local, which the call would make escape
-	if perr := p.parseLine(line, f); perr != nil {
-		return perr
+	if perr := lf.parse(line, f); perr != nil {
+		return false, perr, nil
+	}
+	unattributed, perr = p.entry(lf, f, e)
+	return unattributed, perr, nil
+}
+
+// entry turns the fields of a line into e: the customer as lf's selector
+// says, the path without its query string.
+func (p *Parser) entry(lf *lineFormat, f *fields, e *Entry) (unattributed bool, perr *ParseError) {
+	path, query := f.target, f.query
+	if !lf.wholePath {
+		if i := bytes.IndexByte(path, '?'); i >= 0 {
+			if query == nil {
+				query = path[i+1:]
+			}
+			if !p.KeepQuery {
+				path = path[:i]
+			}
+		}
+		if len(query) > 0 && query[0] == '?' {
+			query = query[1:] // Apache's %q
+		}
+	}
+	if len(path) == 0 {
+		return false, &ParseError{Reason: "path is empty", Err: ErrInvalidPath}
+	}
+	if len(path) > MaxPathBytes {
+		return false, &ParseError{Reason: fmt.Sprintf("path is %d bytes long, more than the limit of %d", len(path), MaxPathBytes), Err: ErrInvalidPath}
+	}
+	customer := f.customer
+	switch lf.sel.kind {
+	case selectPath, selectQuery:
+		raw := lf.sel.fromQuery(query)
+		if lf.sel.kind == selectPath {
+			raw = lf.sel.fromPath(path)
+		}
+		var ok bool
+		if p.buf, ok = percentDecode(p.buf[:0], raw); !ok {
+			return false, fieldError(ErrInvalidCustomer, "customer %q has a malformed %%-escape", raw)
+		}
+		customer = p.buf
+	}
+	if len(customer) == 0 || (!lf.wholePath && len(customer) == 1 && customer[0] == '-') {
+		if p.CustomerDefault == "" {
+			return true, nil
+		}
+		customer = nil
+	}
+	var id string
+	if customer == nil {
+		id = p.CustomerDefault
+	} else {
+		// The logstats format checks its own customer field.
+		if lf.sel.kind != selectDefault || !lf.wholePath {
+			if perr := checkCustomer(customer); perr != nil {
+				return false, perr
+			}
+		}
+		id = intern(&p.customers, customer)
 	}
 	*e = Entry{
 		Time:       f.time,
-		CustomerID: intern(&p.customers, f.customer),
-		Path:       intern(&p.paths, f.path),
+		CustomerID: id,
+		Method:     intern(&p.methods, f.method),
+		Path:       intern(&p.paths, path),
 		Status:     f.status,
 		Latency:    f.latency,
 	}
-	return nil
+	return false, nil
 }
 
 // Line returns the number of the line that the last call to Next read.
@@ -162,8 +285,14 @@ func (p *Parser) Parse(line []byte) (Entry, error) {
 		return Entry{}, &ParseError{Reason: "line is blank", Err: ErrFieldCount}
 	}
 	var e Entry
-	if err := p.parse(line, &e); err != nil {
+	unattributed, perr, err := p.parse(line, &e)
+	switch {
+	case err != nil:
 		return Entry{}, err
+	case perr != nil:
+		return Entry{}, perr
+	case unattributed:
+		return Entry{}, fmt.Errorf("%w (selector %q)", ErrUnattributed, p.line.sel.String())
 	}
 	return e, nil
 }
@@ -184,8 +313,10 @@ func intern(table *map[string]string, b []byte) string {
 	return s
 }
 
-// ParseLine parses a single log line in UTC. It is a convenience for
-// NewParser(nil).Parse; use a Parser to read many lines.
+// ParseLine parses a single line of the logstats format, in UTC. Use a
+// Parser to read many lines, or lines of another format.
 func ParseLine(line string) (Entry, error) {
-	return NewParser(nil).Parse([]byte(line))
+	p := NewParser(nil)
+	p.Format = builtinFormats[0]
+	return p.Parse([]byte(line))
 }

@@ -330,19 +330,23 @@ func TestParser_LongLineBoundedMemory(t *testing.T) {
 // TestParser_NoAllocs checks the hot path: once a customer and path have been
 // seen, a valid line costs no allocation.
 func TestParser_NoAllocs(t *testing.T) {
-	p := logstats.NewParser(repeatLines(validFixtureLines(t)))
-	for range 1000 { // warm up the intern tables
-		if _, err := p.Next(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	allocs := testing.AllocsPerRun(10000, func() {
-		if _, err := p.Next(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("Next allocates %v times per valid line, want 0", allocs)
+	for _, name := range logstats.FormatNames() {
+		t.Run(name, func(t *testing.T) {
+			p := newFormatParser(t, formatTable{format: name}, repeatLines(formatLines(t, name)))
+			for range 1000 { // warm up the intern tables
+				if _, err := p.Next(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			allocs := testing.AllocsPerRun(10000, func() {
+				if _, err := p.Next(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 {
+				t.Fatalf("Next allocates %v times per valid line, want 0", allocs)
+			}
+		})
 	}
 }
 
@@ -403,20 +407,50 @@ func TestParser_Location(t *testing.T) {
 	}
 }
 
+// BenchmarkParse parses the valid lines of each built-in format's table
+// over and over: logstats from the parser's fixtures, the others from
+// format_test.go's tables.
 func BenchmarkParse(b *testing.B) {
-	lines := validFixtureLines(b)
-	size := 0
-	for _, l := range lines {
-		size += len(l) + 1
+	for _, name := range logstats.FormatNames() {
+		b.Run(name, func(b *testing.B) {
+			lines := formatLines(b, name)
+			size := 0
+			for _, l := range lines {
+				size += len(l) + 1
+			}
+			p := newFormatParser(b, formatTable{format: name}, repeatLines(lines))
+			b.SetBytes(int64(size / len(lines)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Next(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
-	p := logstats.NewParser(repeatLines(lines))
-	b.SetBytes(int64(size / len(lines)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := p.Next(); err != nil {
-			b.Fatal(err)
+}
+
+// formatLines returns valid lines of the built-in format name, with a
+// customer from the format's default selector.
+func formatLines(tb testing.TB, name string) []string {
+	if name == "logstats" {
+		return validFixtureLines(tb)
+	}
+	var lines []string
+	for _, tab := range formatTables {
+		if tab.format != name || tab.customer != "" {
+			continue
+		}
+		for _, tc := range tab.cases {
+			if tc.err == nil {
+				lines = append(lines, tc.line)
+			}
 		}
 	}
+	if len(lines) == 0 {
+		tb.Fatalf("no valid lines of format %s", name)
+	}
+	return lines
 }
 
 func validFixtureLines(tb testing.TB) []string {

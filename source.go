@@ -37,10 +37,11 @@ type headLine struct {
 	sum        []byte // SHA-256 of the input up to end
 	// sumOpen is the SHA-256 of the input up to end-1, when the line ends in
 	// a newline: what an earlier load committed if the line had none then.
-	sumOpen []byte
-	entry   Entry
-	err     *ParseError // nil for a valid or blank line
-	blank   bool
+	sumOpen      []byte
+	entry        Entry
+	err          *ParseError // nil for a valid, blank or unattributed line
+	blank        bool
+	unattributed bool
 }
 
 // readHead reads lines up to and including the first valid one, whose bytes
@@ -59,10 +60,12 @@ func readHead(p *Parser, lr *lineReader) ([]headLine, [32]byte, error) {
 		if err != nil {
 			return nil, [32]byte{}, err
 		}
-		h := headLine{start: start, lineNumber: int64(lr.line()), err: l.err, blank: l.blank}
+		h := headLine{start: start, lineNumber: int64(lr.line()), err: l.err, blank: l.blank, unattributed: l.unattributed}
 		h.sumOpen = lr.sumBeforeNewline() // before sum, which hashes the newline
 		h.end, h.sum = lr.offset(), lr.sum()
 		if l.err == nil && !l.blank {
+			// An unattributed line is well formed: it identifies the source
+			// as well as any.
 			h.entry = l.entry
 			fp := sha256.Sum256(l.text)
 			return append(head, h), fp, nil

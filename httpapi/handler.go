@@ -49,6 +49,10 @@ type Options struct {
 	// Metrics are served at GET /metrics. Default: NewMetrics of Deps.DB
 	// when it is a *sql.DB (else of none), of this handler alone.
 	Metrics *Metrics
+	// Parse is how the Loader reads logs (the Ingester's ParseConfig): a
+	// POST /load with ?format=, ?customer=, ?customer_default= or
+	// ?keep_query= loads with it changed as they say.
+	Parse logstats.ParseConfig
 }
 
 // Stats is what the statistics routes use; *logstats.StatsService is one.

@@ -42,8 +42,13 @@ func (s *server) handleLoad() http.Handler {
 			return
 		}
 		defer src.Close()
+		parse, err := s.parseConfig(r)
+		if err != nil {
+			s.handleError(w, r, err)
+			return
+		}
 		start := time.Now()
-		res, err := s.ingester.Load(r.Context(), name, src, logstats.LoadOptions{Growing: growing})
+		res, err := s.ingester.Load(r.Context(), name, src, logstats.LoadOptions{Growing: growing, Parse: parse})
 		s.opts.Metrics.ObserveLoad(res, time.Since(start), err)
 		if err != nil {
 			s.logger.Warn("load failed", "source", name, "inserted", res.Inserted, "err", err)
@@ -54,6 +59,46 @@ func (s *server) handleLoad() http.Handler {
 			"already_loaded", res.SkippedAlreadyLoaded, "malformed", res.Malformed)
 		encode(w, http.StatusOK, response{Status: "done", LoadResult: res})
 	})
+}
+
+// parseConfig returns how POST /load must read the log when its query
+// changes the server's ParseConfig, else nil.
+func (s *server) parseConfig(r *http.Request) (*logstats.ParseConfig, error) {
+	q := r.URL.Query()
+	if !q.Has("format") && !q.Has("customer") && !q.Has("customer_default") && !q.Has("keep_query") {
+		return nil, nil
+	}
+	cfg := s.opts.Parse
+	var err error
+	if q.Has("format") {
+		if cfg.Format, err = logstats.ParseFormat(q.Get("format")); err != nil {
+			return nil, invalid("format: " + err.Error())
+		}
+	}
+	if q.Has("customer") {
+		if cfg.Customer, err = logstats.ParseCustomerSelector(q.Get("customer")); err != nil {
+			return nil, invalid("customer: " + err.Error())
+		}
+	}
+	if q.Has("customer_default") {
+		cfg.CustomerDefault = q.Get("customer_default")
+		if cfg.CustomerDefault != "" {
+			if err := logstats.ValidCustomerID(cfg.CustomerDefault); err != nil {
+				return nil, invalid("customer_default: " + err.Error())
+			}
+		}
+	}
+	if q.Has("keep_query") {
+		switch q.Get("keep_query") {
+		case "true", "1", "":
+			cfg.KeepQuery = true
+		case "false", "0":
+			cfg.KeepQuery = false
+		default:
+			return nil, invalid("keep_query: want true or false")
+		}
+	}
+	return &cfg, nil
 }
 
 // authorized checks the bearer token in constant time (hashing first, so

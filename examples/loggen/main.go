@@ -1,7 +1,9 @@
 // Command loggen writes a realistic, deterministic API request log: the same
-// flags always give the same bytes. It made testdata/api_requests.log:
+// flags always give the same bytes. It made the samples in testdata/:
 //
 //	go run ./examples/loggen -lines 2000 -customers 50 -days 14 -malformed 0.005 -o testdata/api_requests.log
+//	go run ./examples/loggen -format nginx -lines 300 -customers 12 -days 3 -malformed 0.01 -o testdata/nginx.log
+//	go run ./examples/loggen -format apache -lines 300 -customers 12 -days 3 -malformed 0.01 -o testdata/apache.log
 package main
 
 import (
@@ -9,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/logstats/logstats/internal/loggen"
@@ -32,6 +35,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", def.Seed, "random seed; the same seed gives the same log")
 	malformed := fs.Float64("malformed", 0, "fraction of malformed lines, 0 to 1")
 	sorted := fs.Bool("sorted", false, "write timestamps in ascending order (default: shuffled)")
+	format := fs.String("format", "logstats", "log format: "+strings.Join(loggen.Formats, ", "))
 	out := fs.String("o", "-", "output file; - is stdout")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -45,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := loggen.Config{
 		Lines: *lines, Customers: *customers, Days: *days, Start: startDay,
-		Seed: *seed, MalformedRate: *malformed, Sorted: *sorted,
+		Seed: *seed, MalformedRate: *malformed, Sorted: *sorted, Format: *format,
 	}
 	w := stdout
 	if *out != "-" {

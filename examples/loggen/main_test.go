@@ -7,19 +7,25 @@ import (
 	"testing"
 )
 
-// TestRun_Sample regenerates testdata/api_requests.log with the flags its
-// doc comment gives: the sample must stay what the generator makes.
+// TestRun_Sample regenerates the samples in testdata/ with the flags the
+// doc comment gives: they must stay what the generator makes.
 func TestRun_Sample(t *testing.T) {
-	var out bytes.Buffer
-	if err := run(strings.Fields("-lines 2000 -customers 50 -days 14 -malformed 0.005"), &out, &out); err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile("../../testdata/api_requests.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(out.Bytes(), want) {
-		t.Fatalf("loggen no longer makes testdata/api_requests.log; regenerate it with the command in the doc comment")
+	for file, flags := range map[string]string{
+		"api_requests.log": "-lines 2000 -customers 50 -days 14 -malformed 0.005",
+		"nginx.log":        "-format nginx -lines 300 -customers 12 -days 3 -malformed 0.01",
+		"apache.log":       "-format apache -lines 300 -customers 12 -days 3 -malformed 0.01",
+	} {
+		var out bytes.Buffer
+		if err := run(strings.Fields(flags), &out, &out); err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile("../../testdata/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out.Bytes(), want) {
+			t.Fatalf("loggen no longer makes testdata/%s; regenerate it with the command in the doc comment", file)
+		}
 	}
 }
 

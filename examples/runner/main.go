@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fs.PrintDefaults()
 	}
 	dbFlags := dsn.AddFlags(fs)
+	parseFlags := cli.AddParseFlags(fs)
 	logFlags := cli.AddLogFlags(fs, "warn")
 	version := cli.AddVersionFlag(fs)
 	var cfg runner.Config
@@ -54,7 +55,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.BoolVar(&cfg.Complete, "complete", false, "the files are complete: load a last line that has no newline\n(default: leave it for a later run, since the file may still be being written)")
 	fs.StringVar(&cfg.PruneBefore, "prune-before", "", "after loading, delete the requests and rollups of days before this `YYYY-MM-DD`\n(with no FILE, only prune)")
 	fs.IntVar(&cfg.Batch, "batch", logstats.DefaultBatchLines, "lines per transaction")
-	fs.StringVar(&cfg.Timezone, "timezone", "UTC", "time zone of the logs' timestamps (an IANA name)")
 	fs.StringVar(&cfg.Progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
 	memLimit := fs.Int("memory-limit", 40, "soft limit of the Go heap in `MiB` (debug.SetMemoryLimit): the garbage collector works\nharder near it, which keeps memory flat whatever the file's size; 0 leaves Go's default\n(or $GOMEMLIMIT, which wins when set and this flag is not)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this `file` (for go tool pprof)")
@@ -80,6 +80,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			var err error
 			logger, err = logFlags.Logger(stderr)
 			return logger, err
+		},
+		Parse: func() (logstats.ParseConfig, error) {
+			ini, err := dbFlags.Section("log")
+			if err != nil {
+				return logstats.ParseConfig{}, err
+			}
+			return parseFlags.Config(getenv, ini)
 		},
 		OpenDB: func(ctx context.Context) (*sql.DB, error) {
 			db, d, from, err := dbFlags.Open(ctx, getenv)

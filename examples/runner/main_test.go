@@ -35,7 +35,7 @@ func withoutTimes(logs string) string {
 	return regexp.MustCompile(`(?m)^time=\S+ |file=\S+ `).ReplaceAllString(logs, "")
 }
 
-var summaryLine = regexp.MustCompile(`^(\S+): (\d+) lines, (\d+) inserted, (\d+) already loaded, (\d+) malformed in \S+ \([\d,]+ lines/s\)$`)
+var summaryLine = regexp.MustCompile(`^(\S+): (\d+) lines, (\d+) inserted, (\d+) already loaded, (\d+) malformed, (\d+) unattributed in \S+ \([\d,]+ lines/s\), format (\S+)$`)
 
 func TestRun(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
@@ -122,7 +122,7 @@ func TestRun_GlobsAndJSON(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	if len(lines) != 4 || !strings.HasPrefix(lines[0], a+": ") || !strings.HasPrefix(lines[1], b+": ") || !strings.HasPrefix(lines[2], c+": ") ||
-		!regexp.MustCompile(`^total: 3 files, 5 lines, 4 inserted, 0 already loaded, 1 malformed in \S+ \([\d,]+ lines/s\)$`).MatchString(lines[3]) {
+		!regexp.MustCompile(`^total: 3 files, 5 lines, 4 inserted, 0 already loaded, 1 malformed, 0 unattributed in \S+ \([\d,]+ lines/s\)$`).MatchString(lines[3]) {
 		t.Fatalf("summary:\n%s", stdout)
 	}
 
@@ -293,7 +293,7 @@ func TestRun_DryRun(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
-		d := regexp.MustCompile(`^\S+: (\d+) lines, (\d+) valid, (\d+) malformed, parsed in .*nothing loaded \(-dry-run\)$`).FindStringSubmatch(strings.TrimSpace(stdout))
+		d := regexp.MustCompile(`^\S+: (\d+) lines, (\d+) valid, (\d+) malformed, \d+ unattributed, parsed in .*nothing loaded \(-dry-run\)$`).FindStringSubmatch(strings.TrimSpace(stdout))
 		if d == nil || m == nil || d[1] != m[2] || d[3] != m[5] || d[2] != m[3] {
 			t.Fatalf("%v: dry run says %q, the load said %q", args, stdout, loadOut)
 		}
@@ -303,5 +303,58 @@ func TestRun_DryRun(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "never.db")); !os.IsNotExist(err) {
 		t.Fatalf("-dry-run created the database (%v)", err)
+	}
+}
+
+// TestRun_Formats loads the nginx sample with its format detected, given by
+// the flag, the environment and config.ini's [log] section, and refuses a
+// bad format or selector before touching the database.
+func TestRun_Formats(t *testing.T) {
+	dir := t.TempDir()
+	ini := filepath.Join(dir, "config.ini")
+	os.WriteFile(ini, []byte("[log]\nformat = apache\n"), 0o644)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string // the format the summary names; "" for an error
+	}{
+		{"detected", nil, nil, "nginx"},
+		{"flag", nil, []string{"-format", "nginx"}, "nginx"},
+		{"env", map[string]string{"LOGSTATS_FORMAT": "nginx"}, nil, "nginx"},
+		{"config", nil, []string{"-config", ini, "-format", "nginx"}, "nginx"},
+		{"configWrong", nil, []string{"-config", ini}, "apache"},
+		{"badFormat", nil, []string{"-format", "ngnix"}, ""},
+		{"badSelector", nil, []string{"-customer", "path:nope"}, ""},
+		{"missingField", nil, []string{"-format", "nginx", "-customer", "http_x_api_key"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
+			var out, errOut bytes.Buffer
+			args := append(append([]string{"-dsn", dsn, "-json"}, tc.args...), "../../testdata/nginx.log")
+			err := run(context.Background(), args, func(k string) string { return tc.env[k] }, strings.NewReader(""), &out, &errOut)
+			var sum struct {
+				Files []struct {
+					Format   string `json:"format"`
+					Inserted int64  `json:"inserted"`
+				} `json:"files"`
+				Error string `json:"error"`
+			}
+			if jerr := json.Unmarshal(out.Bytes(), &sum); jerr != nil {
+				t.Fatalf("%v: %s", jerr, out.String())
+			}
+			if tc.want == "" {
+				if err == nil || sum.Error == "" {
+					t.Fatalf("err %v, summary %s: want an error", err, out.String())
+				}
+				return
+			}
+			if err != nil || len(sum.Files) != 1 || sum.Files[0].Format != tc.want {
+				t.Fatalf("err %v, summary %s: want format %s", err, out.String(), tc.want)
+			}
+			if wantInserted := map[string]int64{"nginx": 299, "apache": 0}[tc.want]; sum.Files[0].Inserted != wantInserted {
+				t.Fatalf("inserted %d, want %d", sum.Files[0].Inserted, wantInserted)
+			}
+		})
 	}
 }

@@ -53,6 +53,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dbFlags := dsn.AddFlags(fs)
+	parseFlags := cli.AddParseFlags(fs)
 	logFlags := cli.AddLogFlags(fs, "info")
 	version := cli.AddVersionFlag(fs)
 	addr := fs.String("addr", defaultAddr, "address to listen on")
@@ -62,7 +63,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.Var(&loads, "load", "load this log `FILE` before serving (may repeat)")
 	token := fs.String("load-token", "", "token that POST /load requires as 'Authorization: Bearer TOKEN' (default: $LOGSTATS_LOAD_TOKEN)")
 	maxBody := fs.Int64("max-body", httpapi.DefaultMaxBodyBytes, "largest log upload in bytes, after decompression")
-	timezone := fs.String("timezone", "UTC", "time zone of the logs' timestamps (an IANA name)")
 	readHeaderTimeout := fs.Duration("read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
 	cacheFor := fs.Duration("cache-for", time.Second, "how long stats answers are served from memory before the server checks (one small query)\nwhether a load or prune committed since; 0 turns the cache off")
 	grace := fs.Duration("shutdown-grace", 20*time.Second, "on SIGINT or SIGTERM, how long requests and loads in flight may take to finish\nbefore they are cancelled (a cancelled load rolls back its current batch)")
@@ -79,9 +79,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *token == "" {
 		*token = getenv("LOGSTATS_LOAD_TOKEN")
 	}
-	loc, err := time.LoadLocation(*timezone)
+	ini, err := dbFlags.Section("log")
 	if err != nil {
-		return fmt.Errorf("-timezone: %v", err)
+		return err
+	}
+	parse, err := parseFlags.Config(getenv, ini)
+	if err != nil {
+		return err
 	}
 	logger, err := logFlags.Logger(stderr)
 	if err != nil {
@@ -96,7 +100,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger.Info("database ready", "db", d.String(), "from", from)
 
 	ing := logstats.NewIngester(db)
-	ing.Location = loc
+	ing.ParseConfig = parse
 	metrics := httpapi.NewMetrics(db)
 	for _, path := range loads {
 		start := time.Now()
@@ -118,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	stats := logstats.NewStatsService(db)
 	stats.CacheFor = *cacheFor
 	handler := httpapi.NewHandler(httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing}, httpapi.Options{
-		LogFile: *logFile, DataDir: *dataDir, LoadToken: *token, MaxBodyBytes: *maxBody, Metrics: metrics,
+		LogFile: *logFile, DataDir: *dataDir, LoadToken: *token, MaxBodyBytes: *maxBody, Metrics: metrics, Parse: parse,
 	})
 	// Requests get a base context that outlives shutdown's grace period only
 	// if they finish: after it, cancelling it rolls back loads in flight.

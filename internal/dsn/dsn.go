@@ -150,11 +150,11 @@ func Open(ctx context.Context, d DSN) (*sql.DB, error) {
 	return db, nil
 }
 
-// FromINI reads the Django app's config.ini and returns the mysql:// DSN of its
-// [mysql] section (DATABASE_NAME, USER, PASSWORD, HOST, PORT; keys are
-// case-insensitive), or ok=false when there is no such section.
-func FromINI(r io.Reader) (dsn string, ok bool, err error) {
-	values := map[string]string{}
+// ReadINI reads an INI file: sections of KEY = VALUE (or KEY: VALUE)
+// lines, with # and ; comments. Section and key names are returned in lower
+// case, since they are case-insensitive.
+func ReadINI(r io.Reader) (map[string]map[string]string, error) {
+	ini := map[string]map[string]string{}
 	section := ""
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
@@ -164,22 +164,38 @@ func FromINI(r io.Reader) (dsn string, ok bool, err error) {
 			continue
 		case line[0] == '[' && line[len(line)-1] == ']':
 			section = strings.ToLower(strings.TrimSpace(line[1 : len(line)-1]))
+			if ini[section] == nil {
+				ini[section] = map[string]string{}
+			}
 			continue
 		}
 		i := strings.IndexAny(line, "=:")
 		if i < 0 {
-			return "", false, fmt.Errorf("config line %d: want KEY = VALUE", n)
+			return nil, fmt.Errorf("config line %d: want KEY = VALUE", n)
 		}
-		if section == "mysql" {
-			ok = true
-			values[strings.ToUpper(strings.TrimSpace(line[:i]))] = strings.TrimSpace(line[i+1:])
+		if ini[section] == nil {
+			ini[section] = map[string]string{}
 		}
+		ini[section][strings.ToLower(strings.TrimSpace(line[:i]))] = strings.TrimSpace(line[i+1:])
 	}
-	if err := sc.Err(); err != nil {
+	return ini, sc.Err()
+}
+
+// FromINI reads the Django app's config.ini and returns the mysql:// DSN of its
+// [mysql] section (DATABASE_NAME, USER, PASSWORD, HOST, PORT; keys are
+// case-insensitive), or ok=false when there is no such section.
+func FromINI(r io.Reader) (dsn string, ok bool, err error) {
+	ini, err := ReadINI(r)
+	if err != nil {
 		return "", false, err
 	}
+	sec, ok := ini["mysql"]
 	if !ok {
 		return "", false, nil
+	}
+	values := map[string]string{}
+	for k, v := range sec {
+		values[strings.ToUpper(k)] = v
 	}
 	for _, k := range []string{"DATABASE_NAME", "USER"} {
 		if values[k] == "" {

@@ -3,7 +3,11 @@ package dsn
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
+	"fmt"
+	"os"
+	"strings"
 
 	"github.com/logstats/logstats"
 )
@@ -43,4 +47,24 @@ func (f *Flags) Open(ctx context.Context, getenv func(string) string) (*sql.DB, 
 		return nil, DSN{}, "", err
 	}
 	return db, d, from, nil
+}
+
+// Section returns the keys of a section of the config file (lower case),
+// or none when the default config.ini does not exist.
+func (f *Flags) Section(name string) (map[string]string, error) {
+	configSet := false
+	f.fs.Visit(func(fl *flag.Flag) { configSet = configSet || fl.Name == "config" })
+	file, err := os.Open(*f.config)
+	if err != nil {
+		if !configSet && errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	defer file.Close()
+	ini, err := ReadINI(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", *f.config, err)
+	}
+	return ini[strings.ToLower(name)], nil
 }

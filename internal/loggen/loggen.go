@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,68 @@ type Config struct {
 	// Sorted writes timestamps in ascending order; by default they are
 	// shuffled within the range, as when logs of several servers are merged.
 	Sorted bool
+	// Format is the log format: "logstats" (the default), "nginx" or
+	// "apache", as logstats.ParseFormat names them. The customer is the
+	// remote user of the nginx and Apache formats.
+	Format string
+}
+
+// Formats are the formats Write can write.
+var Formats = []string{"logstats", "nginx", "apache"}
+
+// A Request is one line's request.
+type Request struct {
+	Time     time.Time // whole seconds
+	Customer string    // "" writes the format's mark of none ("-")
+	Method   string
+	Path     string // with a query string, if any
+	Status   int
+	Latency  time.Duration // whole milliseconds for nginx, microseconds otherwise
+	Addr     string        // the client's address
+	Bytes    int           // the response's size
+}
+
+// Append appends r as a line of format (without its newline).
+func Append(line []byte, format string, r Request) ([]byte, error) {
+	customer := r.Customer
+	if customer == "" {
+		customer = "-"
+	}
+	switch format {
+	case "", "logstats":
+		line = r.Time.UTC().AppendFormat(line, "2006-01-02 15:04:05")
+		line = append(line, ' ')
+		line = append(line, customer...)
+		line = append(line, ' ')
+		line = append(line, r.Path...)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, int64(r.Status), 10)
+		line = append(line, ' ')
+		if r.Latency%time.Millisecond == 0 {
+			return strconv.AppendFloat(line, float64(r.Latency.Milliseconds())/1000, 'f', 3, 64), nil
+		}
+		return strconv.AppendFloat(line, float64(r.Latency.Microseconds())/1e6, 'f', 6, 64), nil
+	case "nginx", "apache":
+		line = append(line, r.Addr...)
+		line = append(line, " - "...)
+		line = append(line, customer...)
+		line = append(line, " ["...)
+		line = r.Time.AppendFormat(line, "02/Jan/2006:15:04:05 -0700")
+		line = append(line, "] \""...)
+		line = append(line, r.Method...)
+		line = append(line, ' ')
+		line = append(line, r.Path...)
+		line = append(line, " HTTP/1.1\" "...)
+		line = strconv.AppendInt(line, int64(r.Status), 10)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, int64(r.Bytes), 10)
+		line = append(line, ` "-" "loggen/1.0 (+https://example.com/bot)" `...)
+		if format == "nginx" {
+			return strconv.AppendFloat(line, r.Latency.Seconds(), 'f', 3, 64), nil
+		}
+		return strconv.AppendInt(line, r.Latency.Microseconds(), 10), nil
+	}
+	return line, fmt.Errorf("loggen: unknown format %q; want one of %v", format, Formats)
 }
 
 // DefaultConfig is the shape of the seed's logs: 50 customers over 30 days.
@@ -37,6 +100,8 @@ func DefaultConfig() Config {
 	}
 }
 
+var methods = []string{"GET", "GET", "GET", "GET", "POST", "POST", "PUT", "DELETE"}
+
 var paths = []string{
 	"/api/v1/resource1", "/api/v1/resource2", "/api/v1/resource3", "/api/v1/resource4",
 	"/api/v1/users", "/api/v1/orders", "/api/v2/search", "/api/v2/reports/daily", "/health",
@@ -46,6 +111,9 @@ var paths = []string{
 func Write(w io.Writer, cfg Config) error {
 	if cfg.Lines < 0 || cfg.Customers < 1 || cfg.Days < 1 || cfg.MalformedRate < 0 || cfg.MalformedRate > 1 {
 		return fmt.Errorf("loggen: want lines >= 0, customers >= 1, days >= 1 and a malformed rate in [0, 1]")
+	}
+	if _, err := Append(nil, cfg.Format, Request{}); err != nil {
+		return err
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
 	start := time.Date(cfg.Start.Year(), cfg.Start.Month(), cfg.Start.Day(), 0, 0, 0, 0, time.UTC).Unix()
@@ -80,19 +148,31 @@ func Write(w io.Writer, cfg Config) error {
 			ts = start + diurnal(rng, span)
 		}
 		c := pick(cum, rng.Float64())
+		r := Request{Time: time.Unix(ts, 0).UTC(), Customer: "cust_" + strconv.Itoa(c+1), Method: "GET"}
+		r.Path = paths[rng.IntN(len(paths))]
+		r.Status = status(rng, errRates[c])
+		r.Latency = time.Duration(math.Round(1000*latency(rng, medians[c]))) * time.Millisecond
+		if logstats := cfg.Format == "" || cfg.Format == "logstats"; !logstats {
+			// Draws the logstats format does not make, so that its logs
+			// stay the same bytes as before the other formats.
+			r.Addr = "10.0." + strconv.Itoa(rng.IntN(256)) + "." + strconv.Itoa(1+rng.IntN(254))
+			r.Method = methods[rng.IntN(len(methods))]
+			r.Bytes = rng.IntN(20000)
+			if rng.IntN(20) == 0 {
+				r.Path += "?page=" + strconv.Itoa(1+rng.IntN(9))
+			}
+		}
 		line = line[:0]
-		line = time.Unix(ts, 0).UTC().AppendFormat(line, "2006-01-02 15:04:05")
-		line = append(line, " cust_"...)
-		line = strconv.AppendInt(line, int64(c+1), 10)
-		line = append(line, ' ')
-		line = append(line, paths[rng.IntN(len(paths))]...)
-		line = append(line, ' ')
-		line = strconv.AppendInt(line, int64(status(rng, errRates[c])), 10)
-		line = append(line, ' ')
-		ms := int64(math.Round(1000 * latency(rng, medians[c])))
-		line = strconv.AppendFloat(line, float64(ms)/1000, 'f', 3, 64)
+		var err error
+		if line, err = Append(line, cfg.Format, r); err != nil {
+			return err
+		}
 		if cfg.MalformedRate > 0 && rng.Float64() < cfg.MalformedRate {
-			line = malform(rng, line)
+			if cfg.Format == "" || cfg.Format == "logstats" {
+				line = malform(rng, line)
+			} else {
+				line = malformCombined(rng, line)
+			}
 		}
 		line = append(line, '\n')
 		if _, err := bw.Write(line); err != nil {
@@ -161,5 +241,20 @@ func malform(rng *rand.Rand, line []byte) []byte {
 		return []byte(s[:20] + "cust_x /api/v1/resource1 200 -0.100")
 	default:
 		return []byte("#" + s)
+	}
+}
+
+// malformCombined damages a line of the nginx or Apache format.
+func malformCombined(rng *rand.Rand, line []byte) []byte {
+	s := string(line)
+	last := strings.LastIndexByte(s, ' ')
+	switch rng.IntN(3) {
+	case 0: // truncated write
+		return []byte(s[:len(s)/2])
+	case 1: // negative latency
+		return []byte(s[:last] + " -1")
+	default: // status replaced by a word
+		i := strings.Index(s, "HTTP/1.1\" ")
+		return []byte(s[:i] + "HTTP/1.1\" OK" + s[i+len("HTTP/1.1\" 200"):])
 	}
 }

@@ -37,11 +37,12 @@ func (l *loader) load(ctx context.Context, in *Input) error {
 	}
 	elapsed := time.Since(start)
 	newLines := res.Lines - res.SkippedAlreadyLoaded
-	fmt.Fprintf(l.stdout, "%s: %d lines, %d inserted, %d already loaded, %d malformed in %.3fs (%s lines/s)\n",
-		in.Name, res.Lines, res.Inserted, res.SkippedAlreadyLoaded, res.Malformed,
-		elapsed.Seconds(), thousands(int64(float64(newLines)/max(elapsed.Seconds(), 1e-9))))
+	fmt.Fprintf(l.stdout, "%s: %d lines, %d inserted, %d already loaded, %d malformed, %d unattributed in %.3fs (%s lines/s), format %s\n",
+		in.Name, res.Lines, res.Inserted, res.SkippedAlreadyLoaded, res.Malformed, res.Unattributed,
+		elapsed.Seconds(), thousands(int64(float64(newLines)/max(elapsed.Seconds(), 1e-9))), res.Format)
 	l.logger.Info("loaded", "file", in.Name, "lines", res.Lines, "inserted", res.Inserted,
-		"already_loaded", res.SkippedAlreadyLoaded, "malformed", res.Malformed, "seconds", elapsed.Seconds())
+		"already_loaded", res.SkippedAlreadyLoaded, "malformed", res.Malformed, "unattributed", res.Unattributed,
+		"format", res.Format, "seconds", elapsed.Seconds())
 	if res.PendingBytes > 0 {
 		l.logger.Warn("the last line has no newline yet, so it may still be being written; it loads once it ends with one (or run with -complete)",
 			"file", in.Name, "bytes", res.PendingBytes)
@@ -62,9 +63,9 @@ func (l *loader) load(ctx context.Context, in *Input) error {
 }
 
 // check parses in without loading it (-dry-run).
-func check(ctx context.Context, in *Input, loc *time.Location, sum *Summary, stdout io.Writer, logger *slog.Logger) error {
+func check(ctx context.Context, in *Input, pc logstats.ParseConfig, sum *Summary, stdout io.Writer, logger *slog.Logger) error {
 	start := time.Now()
-	opts := logstats.CheckOptions{Location: loc, MaxErrors: MaxShownErrors}
+	opts := logstats.CheckOptions{ParseConfig: pc, MaxErrors: MaxShownErrors}
 	var res *logstats.CheckResult
 	var err error
 	if in.Size > 0 { // a regular file, named in.Name: parsed on every core
@@ -76,9 +77,10 @@ func check(ctx context.Context, in *Input, loc *time.Location, sum *Summary, std
 		return fmt.Errorf("%s: %w", in.Name, err)
 	}
 	elapsed := time.Since(start)
-	fmt.Fprintf(stdout, "%s: %d lines, %d valid, %d malformed, parsed in %.3fs (%s lines/s); nothing loaded (-dry-run)\n",
-		in.Name, res.Lines, res.Requests, res.Malformed, elapsed.Seconds(), thousands(int64(float64(res.Lines)/max(elapsed.Seconds(), 1e-9))))
+	fmt.Fprintf(stdout, "%s: %d lines, %d valid, %d malformed, %d unattributed, parsed in %.3fs (%s lines/s), format %s; nothing loaded (-dry-run)\n",
+		in.Name, res.Lines, res.Requests, res.Malformed, res.Unattributed, elapsed.Seconds(), thousands(int64(float64(res.Lines)/max(elapsed.Seconds(), 1e-9))), res.Format)
 	lr := &logstats.LoadResult{Source: in.Name, Lines: res.Lines, Malformed: res.Malformed, Blank: res.Blank, Bytes: res.Bytes,
+		Unattributed: res.Unattributed, Format: res.Format,
 		Errors: logMalformed(logger, in.Name, res.Errors, res.Malformed)}
 	sum.Add(FileSummary{File: in.Name, LoadResult: lr, Valid: &res.Requests, Seconds: elapsed.Seconds()})
 	return nil

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
-	"time"
 
 	"github.com/logstats/logstats"
 )
@@ -29,9 +28,13 @@ type Config struct {
 	DryRun      bool     // only parse, on every core; touch no database
 	PruneBefore string   // YYYY-MM-DD: after loading, delete the days before it
 	Batch       int      // lines per transaction
-	Timezone    string   // IANA name of the logs' time zone
-	Progress    string   // progress bar on stderr: auto, on or off
-	CPUProfile  string   // file to write a CPU profile of the run to
+	Format      string   // the logs' format (logstats.ParseFormat); "" detects it
+	Customer    string   // where the customer is (logstats.ParseCustomerSelector)
+	// CustomerDefault is the customer of lines whose selector finds none.
+	CustomerDefault string
+	KeepQuery       bool   // keep the query string in the path
+	Progress        string // progress bar on stderr: auto, on or off
+	CPUProfile      string // file to write a CPU profile of the run to
 }
 
 // Env is what a run works with.
@@ -40,6 +43,9 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// Logger makes the logger, which fails on a bad log level.
 	Logger func() (*slog.Logger, error)
+	// Parse says how to read the logs (from the flags, the environment
+	// and the config file); nil reads them as the zero ParseConfig does.
+	Parse func() (logstats.ParseConfig, error)
 	// OpenDB opens the database, once the inputs are open.
 	OpenDB func(ctx context.Context) (*sql.DB, error)
 }
@@ -74,9 +80,11 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	if len(files) == 0 && prune.IsZero() {
 		files = []string{"api_requests.log"}
 	}
-	loc, err := time.LoadLocation(cfg.Timezone)
-	if err != nil {
-		return fmt.Errorf("-timezone: %v", err)
+	var pc logstats.ParseConfig
+	if env.Parse != nil {
+		if pc, err = env.Parse(); err != nil {
+			return err
+		}
 	}
 	if cfg.Progress != "on" && cfg.Progress != "off" && cfg.Progress != "auto" {
 		return fmt.Errorf("-progress: want auto, on or off")
@@ -113,7 +121,7 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	}
 	if cfg.DryRun {
 		for _, in := range inputs {
-			if err := check(ctx, in, loc, sum, text, logger); err != nil {
+			if err := check(ctx, in, pc, sum, text, logger); err != nil {
 				return err
 			}
 		}
@@ -125,7 +133,7 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	}
 	defer db.Close()
 	ing := logstats.NewIngester(db)
-	ing.BatchLines, ing.Location = cfg.Batch, loc
+	ing.BatchLines, ing.ParseConfig = cfg.Batch, pc
 	l := &loader{ing: ing, strict: cfg.Strict, progress: showProgress, sum: sum, stdout: text, stderr: env.Stderr, logger: logger}
 	for _, in := range inputs {
 		if err := l.load(ctx, in); err != nil {

@@ -105,7 +105,7 @@ func TestRun(t *testing.T) {
 			},
 		}
 	}
-	cfg := Config{Args: []string{filepath.Join(dir, "*.log")}, Batch: 100, Timezone: "UTC", Progress: "off", Complete: true}
+	cfg := Config{Args: []string{filepath.Join(dir, "*.log")}, Batch: 100, Progress: "off", Complete: true}
 	var out bytes.Buffer
 	if err := Run(context.Background(), cfg, env(&out)); err != nil {
 		t.Fatal(err)
@@ -133,10 +133,9 @@ func TestRun(t *testing.T) {
 		t.Errorf("files[1].errors = %v, want [] (the malformed line was reported by the first run)", second["errors"])
 	}
 	for _, bad := range []Config{
-		{Timezone: "Mars/Olympus", Progress: "off"},
-		{Timezone: "UTC", Progress: "sometimes"},
-		{Timezone: "UTC", Progress: "off", PruneBefore: "yesterday"},
-		{Timezone: "UTC", Progress: "off", CPUProfile: filepath.Join(dir, "no-such-dir", "cpu.pprof")},
+		{Progress: "sometimes"},
+		{Progress: "off", PruneBefore: "yesterday"},
+		{Progress: "off", CPUProfile: filepath.Join(dir, "no-such-dir", "cpu.pprof")},
 	} {
 		out.Reset()
 		bad.JSON = true

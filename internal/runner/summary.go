@@ -33,6 +33,7 @@ type Totals struct {
 	Inserted             int64   `json:"inserted"`
 	SkippedAlreadyLoaded int64   `json:"skipped_already_loaded"`
 	Malformed            int64   `json:"malformed"`
+	Unattributed         int64   `json:"unattributed"`
 	Seconds              float64 `json:"seconds"`
 	LinesPerSecond       int64   `json:"lines_per_second"`
 }
@@ -70,16 +71,17 @@ func (s *Summary) Add(f FileSummary) {
 	t.Inserted += f.Inserted
 	t.SkippedAlreadyLoaded += f.SkippedAlreadyLoaded
 	t.Malformed += f.Malformed
+	t.Unattributed += f.Unattributed
 	t.Seconds += f.Seconds
 }
 
 func (t Totals) text(dryRun bool) string {
 	if dryRun {
-		return fmt.Sprintf("total: %d files, %d lines, %d malformed, parsed in %.3fs (%s lines/s)",
-			t.Files, t.Lines, t.Malformed, t.Seconds, thousands(t.LinesPerSecond))
+		return fmt.Sprintf("total: %d files, %d lines, %d malformed, %d unattributed, parsed in %.3fs (%s lines/s)",
+			t.Files, t.Lines, t.Malformed, t.Unattributed, t.Seconds, thousands(t.LinesPerSecond))
 	}
-	return fmt.Sprintf("total: %d files, %d lines, %d inserted, %d already loaded, %d malformed in %.3fs (%s lines/s)",
-		t.Files, t.Lines, t.Inserted, t.SkippedAlreadyLoaded, t.Malformed, t.Seconds, thousands(t.LinesPerSecond))
+	return fmt.Sprintf("total: %d files, %d lines, %d inserted, %d already loaded, %d malformed, %d unattributed in %.3fs (%s lines/s)",
+		t.Files, t.Lines, t.Inserted, t.SkippedAlreadyLoaded, t.Malformed, t.Unattributed, t.Seconds, thousands(t.LinesPerSecond))
 }
 
 // thousands formats n with thousands separators: 1234567 -> "1,234,567".

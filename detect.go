@@ -1,0 +1,142 @@
+package logstats
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// A lineFormat is a format made ready for a ParseConfig: its lineParser, the
+// customer selector resolved to the format's default when none is given.
+type lineFormat struct {
+	format Format
+	parse  lineParser // nil while an auto format is not yet detected
+	sel    CustomerSelector
+	// wholePath: the logstats format, whose path field is kept as written
+	// and whose customer field is never absent ("-" is a customer).
+	wholePath bool
+	// candidates are, for an auto format, the built-ins that can read the
+	// configured customer selector.
+	candidates []*lineFormat
+}
+
+// newLineFormat makes cfg's format ready to parse lines, or says why cfg
+// cannot work.
+func newLineFormat(cfg ParseConfig) (*lineFormat, error) {
+	if cfg.CustomerDefault != "" {
+		if err := ValidCustomerID(cfg.CustomerDefault); err != nil {
+			return nil, fmt.Errorf("default customer: %w", err)
+		}
+	}
+	if cfg.Format.IsAuto() {
+		lf := &lineFormat{}
+		var why []string
+		for _, f := range builtinFormats {
+			c, err := newLineFormat(ParseConfig{Format: f, Customer: cfg.Customer, Location: cfg.Location})
+			if err != nil {
+				why = append(why, err.Error())
+				continue
+			}
+			lf.candidates = append(lf.candidates, c)
+		}
+		if len(lf.candidates) == 0 {
+			return nil, fmt.Errorf("%w: no built-in format can read customer %q: %s", ErrInvalidSelector, cfg.Customer.String(), strings.Join(why, "; "))
+		}
+		return lf, nil
+	}
+	parse, err := cfg.Format.lineParser(cfg.Customer, cfg.Location)
+	if err != nil {
+		return nil, err
+	}
+	sel := cfg.Customer
+	if sel.IsDefault() {
+		sel = cfg.Format.defaultCustomer()
+	}
+	return &lineFormat{format: cfg.Format, parse: parse, sel: sel, wholePath: cfg.Format.kind == kindLogstats}, nil
+}
+
+// detect chooses the format of an auto Parser from one line: the built-in
+// that reads it, or the first of those that read it the same way. When none
+// reads it, it returns the ParseError to report: that of the one format
+// whose fields the line has (a bad status, say), or one that says no format
+// fits. It returns an error wrapping ErrAmbiguousFormat when two formats
+// read the line with different meanings.
+func (p *Parser) detect(line []byte) (*lineFormat, *ParseError, error) {
+	var chosen *lineFormat
+	var first Entry
+	var near *ParseError // a field's error, of a format whose shape the line has
+	nears := 0
+	for _, c := range p.line.candidates {
+		var f fields
+		var e Entry
+		perr := c.parse(line, &f)
+		if perr == nil {
+			_, perr = p.entry(c, &f, &e)
+		}
+		if perr != nil {
+			if perr.Err != ErrFieldCount {
+				near = perr
+				nears++
+			}
+			continue
+		}
+		if chosen == nil {
+			chosen, first = c, e
+			continue
+		}
+		if !sameEntry(first, e) {
+			return nil, nil, fmt.Errorf("%w: line %d fits the formats %s and %s, which read it differently; choose one with -format", ErrAmbiguousFormat, p.Line(), chosen.format, c.format)
+		}
+	}
+	switch {
+	case chosen != nil:
+		return chosen, nil, nil
+	case nears == 1:
+		return nil, near, nil
+	}
+	return nil, noFormatFits(), nil
+}
+
+func sameEntry(a, b Entry) bool {
+	return a.Time.Equal(b.Time) && a.CustomerID == b.CustomerID && a.Method == b.Method &&
+		a.Path == b.Path && a.Status == b.Status && a.Latency == b.Latency
+}
+
+// noFormatFits is the ParseError of a line that no built-in format reads.
+func noFormatFits() *ParseError {
+	return &ParseError{
+		Reason: fmt.Sprintf("line fits none of the formats %s; choose the format with -format (nginx:FORMAT and apache:FORMAT read any log_format or LogFormat string)", strings.Join(FormatNames(), ", ")),
+		Err:    ErrNoFormatFits,
+	}
+}
+
+// detectFormat reads the first lines of r (up to headLines lines and
+// headBytes bytes) as a Parser of cfg would, and returns the format the
+// Parser detected and the byte offset of the line it detected it at. When
+// cfg's format is not auto, or no line fits a format, it returns cfg's.
+func detectFormat(r io.Reader, cfg ParseConfig) (Format, int64, error) {
+	if !cfg.Format.IsAuto() {
+		return cfg.Format, 0, nil
+	}
+	lr, err := openLineReader(r, readOptions{plain: true})
+	if err != nil {
+		return cfg.Format, 0, err
+	}
+	p := newParser(lr, cfg)
+	var l logLine
+	for lr.line() < headLines && lr.offset() < headBytes {
+		start := lr.offset()
+		err := p.read(&l)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return cfg.Format, 0, err
+		}
+		if f := p.Detected(); !f.IsAuto() {
+			return f, start, nil
+		}
+	}
+	return cfg.Format, 0, nil
+}

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/logstats/logstats"
+)
+
+// ParseFlags are the flags that say how to read logs, which the runner and
+// the server share: -format, -customer, -customer-default, -keep-query and
+// -timezone. Each may also come from the environment (LOGSTATS_FORMAT, ...)
+// or the [log] section of config.ini (format = nginx, ...); a flag wins over
+// the environment, which wins over the file.
+type ParseFlags struct {
+	fs                                          *flag.FlagSet
+	format, customer, customerDefault, timezone *string
+	keepQuery                                   *bool
+}
+
+// parseSettings are the settings of ParseFlags: flag, environment variable
+// and config.ini key.
+var parseSettings = []struct{ flag, env, key string }{
+	{"format", "LOGSTATS_FORMAT", "format"},
+	{"customer", "LOGSTATS_CUSTOMER", "customer"},
+	{"customer-default", "LOGSTATS_CUSTOMER_DEFAULT", "customer_default"},
+	{"keep-query", "LOGSTATS_KEEP_QUERY", "keep_query"},
+	{"timezone", "LOGSTATS_TIMEZONE", "timezone"},
+}
+
+// AddParseFlags defines the ParseFlags on fs.
+func AddParseFlags(fs *flag.FlagSet) *ParseFlags {
+	return &ParseFlags{
+		fs:              fs,
+		format:          fs.String("format", "auto", "the logs' `format`: auto (detect it), logstats, nginx, apache,\nnginx:'LOG_FORMAT' (an nginx log_format string) or apache:'LOGFORMAT' (an Apache LogFormat string)\n(default: $LOGSTATS_FORMAT, else config.ini [log] format, else auto)"),
+		customer:        fs.String("customer", "", "where a line's customer is: a field of the format (remote_user, http_x_api_key, %u,\n%{X-Customer}i), path:PATTERN (path:/v1/customers/{}/) or query:NAME (default: the format's own)"),
+		customerDefault: fs.String("customer-default", "", "load the lines whose customer is missing under this `NAME` (default: count them as\nunattributed and leave them out)"),
+		keepQuery:       fs.Bool("keep-query", false, "keep the query string in the stored path (default: the path ends before '?')"),
+		timezone:        fs.String("timezone", "UTC", "time zone of timestamps that carry none (the logstats format's), an IANA name"),
+	}
+}
+
+// Config returns the ParseConfig the flags, getenv and the config file's
+// [log] section (nil when there is none) say.
+func (f *ParseFlags) Config(getenv func(string) string, ini map[string]string) (logstats.ParseConfig, error) {
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	values := map[string]string{}
+	from := map[string]string{}
+	for _, s := range parseSettings {
+		fl := f.fs.Lookup(s.flag)
+		switch v, inFile := ini[s.key]; {
+		case set[s.flag]:
+			values[s.flag], from[s.flag] = fl.Value.String(), "-"+s.flag
+		case getenv(s.env) != "":
+			values[s.flag], from[s.flag] = getenv(s.env), s.env
+		case inFile:
+			values[s.flag], from[s.flag] = v, "config [log] "+s.key
+		default:
+			values[s.flag], from[s.flag] = fl.DefValue, "-"+s.flag
+		}
+	}
+	var pc logstats.ParseConfig
+	var err error
+	if pc.Format, err = logstats.ParseFormat(values["format"]); err != nil {
+		return pc, fmt.Errorf("%s: %v", from["format"], err)
+	}
+	if pc.Customer, err = logstats.ParseCustomerSelector(values["customer"]); err != nil {
+		return pc, fmt.Errorf("%s: %v", from["customer"], err)
+	}
+	if pc.CustomerDefault = values["customer-default"]; pc.CustomerDefault != "" {
+		if err := logstats.ValidCustomerID(pc.CustomerDefault); err != nil {
+			return pc, fmt.Errorf("%s: %v", from["customer-default"], err)
+		}
+	}
+	if pc.KeepQuery, err = strconv.ParseBool(values["keep-query"]); err != nil {
+		return pc, fmt.Errorf("%s: want true or false", from["keep-query"])
+	}
+	if pc.Location, err = time.LoadLocation(values["timezone"]); err != nil {
+		return pc, fmt.Errorf("%s: %v", from["timezone"], err)
+	}
+	return pc, nil
+}

@@ -1,0 +1,348 @@
+package logstats
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// A template is a compiled format string (nginx's log_format, Apache's
+// LogFormat, Envoy's): literal text and fields, each field ending where the
+// literal after it begins. It parses a line in one pass, with no allocation
+// for a valid line.
+type template struct {
+	head   []byte          // literal before the first field
+	fields []templateField // in the order of the line
+}
+
+// A templateField is one variable of a format string and the literal that
+// follows it ("" when it ends the line).
+type templateField struct {
+	kind fieldKind
+	name string // as the format string spells it: "remote_user", "%{Referer}i"
+	lit  []byte // literal after the field
+	// quoted: the literal starts with a double quote, which the field's
+	// value escapes (as \" in Apache's logs), so an escaped quote is not the
+	// field's end.
+	quoted bool
+	// fraction: a latency in seconds that always has a decimal point (nginx
+	// prints $request_time as 0.123), which tells it from an integer of
+	// another unit when detecting a log's format.
+	fraction bool
+}
+
+// fieldKind is what a template field means to logstats.
+type fieldKind uint8
+
+const (
+	fieldSkip       fieldKind = iota
+	fieldCustomer             // the field the customer selector chose
+	fieldTimeCLF              // 10/Oct/2024:13:55:36 -0700
+	fieldTimeISO              // 2024-10-10T13:55:36-07:00, RFC 3339
+	fieldTimeUnix             // 1728568536.123, Unix seconds
+	fieldRequest              // the request line: GET /path?query HTTP/1.1
+	fieldMethod               // GET
+	fieldURI                  // /path?query
+	fieldPath                 // /path
+	fieldQuery                // query, without "?"
+	fieldStatus               // 200
+	fieldSeconds              // 0.123
+	fieldMillis               // 123
+	fieldMicros               // 123000
+	fieldSecondsSum           // 0.010, 0.020 : 0.030 (nginx's upstream times)
+)
+
+func (k fieldKind) isTime() bool { return k >= fieldTimeCLF && k <= fieldTimeUnix }
+
+func (k fieldKind) isPath() bool { return k == fieldRequest || k == fieldURI || k == fieldPath }
+
+func (k fieldKind) isLatency() bool { return k >= fieldSeconds && k <= fieldSecondsSum }
+
+// templateBuilder assembles a template from a format string's pieces.
+type templateBuilder struct {
+	t   template
+	lit []byte // literal text since the last field
+	err error
+}
+
+func (b *templateBuilder) literal(s string) { b.lit = append(b.lit, s...) }
+
+// literalUntil adds spec[i:] up to the next c (or the end) as literal text
+// and returns where it stopped.
+func (b *templateBuilder) literalUntil(spec string, i int, c byte) int {
+	j := strings.IndexByte(spec[i:], c)
+	if j < 0 {
+		j = len(spec) - i
+	}
+	b.literal(spec[i : i+j])
+	return i + j
+}
+
+func (b *templateBuilder) field(kind fieldKind, name string) {
+	if len(b.t.fields) == 0 {
+		b.t.head = b.lit
+	} else {
+		prev := &b.t.fields[len(b.t.fields)-1]
+		if len(b.lit) == 0 && prev.kind == fieldPath && kind == fieldQuery {
+			// Apache's %U%q: the path, then "?query" or nothing.
+			prev.kind, prev.name = fieldURI, prev.name+name
+			return
+		}
+		if len(b.lit) == 0 && b.err == nil {
+			b.err = fmt.Errorf("%s and %s follow each other with nothing between them, so a line cannot tell where one ends", prev.name, name)
+		}
+		prev.lit = b.lit
+	}
+	b.lit = nil
+	b.t.fields = append(b.t.fields, templateField{kind: kind, name: name})
+}
+
+// build checks the template and returns it. A format needs a time, a path,
+// a status and a latency; when it has several of one, the first is used
+// (for a latency, a field of the request's own time before
+// $upstream_response_time), and the others are skipped.
+func (b *templateBuilder) build() (*template, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	if len(b.t.fields) == 0 {
+		return nil, fmt.Errorf("it has no fields")
+	}
+	last := &b.t.fields[len(b.t.fields)-1]
+	last.lit = bytes.TrimRight(b.lit, " \t")
+	t := &b.t
+	var missing []string
+	keepFirst := func(what string, is func(fieldKind) bool, rank func(fieldKind) int) {
+		best := -1
+		for i, f := range t.fields {
+			if is(f.kind) && (best < 0 || rank(f.kind) < rank(t.fields[best].kind)) {
+				best = i
+			}
+		}
+		if best < 0 {
+			missing = append(missing, what)
+			return
+		}
+		for i := range t.fields {
+			if i != best && is(t.fields[i].kind) {
+				t.fields[i].kind = fieldSkip
+			}
+		}
+	}
+	same := func(fieldKind) int { return 0 }
+	keepFirst("a time", fieldKind.isTime, same)
+	keepFirst("a request path", fieldKind.isPath, same)
+	keepFirst("a status", func(k fieldKind) bool { return k == fieldStatus }, same)
+	keepFirst("a latency", fieldKind.isLatency, func(k fieldKind) int {
+		if k == fieldSecondsSum {
+			return 1
+		}
+		return 0
+	})
+	keepFirst("", func(k fieldKind) bool { return k == fieldMethod }, same)
+	if len(missing) > 0 && missing[len(missing)-1] == "" {
+		missing = missing[:len(missing)-1] // a method is optional
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("it has no %s", strings.Join(missing, ", no "))
+	}
+	for i := range t.fields {
+		f := &t.fields[i]
+		f.quoted = len(f.lit) > 0 && f.lit[0] == '"'
+		// A method field beside a request line: the request line's wins.
+		if f.kind == fieldMethod && t.has(fieldRequest) {
+			f.kind = fieldSkip
+		}
+	}
+	return t, nil
+}
+
+// has reports whether t has a field of kind k.
+func (t *template) has(k fieldKind) bool {
+	for _, f := range t.fields {
+		if f.kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// names lists the names of t's fields, for messages.
+func (t *template) names() string {
+	names := make([]string, len(t.fields))
+	for i, f := range t.fields {
+		names[i] = f.name
+	}
+	return strings.Join(names, " ")
+}
+
+// selectCustomer marks the field that sel names as the customer. Selectors
+// that are not fields (path:, query:) need no field.
+func (t *template) selectCustomer(sel CustomerSelector) error {
+	if sel.kind != selectField {
+		return nil
+	}
+	for i := range t.fields {
+		if sameFieldName(t.fields[i].name, sel.name) {
+			if t.fields[i].kind != fieldSkip {
+				return fmt.Errorf("the customer cannot be its field %s, which logstats reads as something else", t.fields[i].name)
+			}
+			t.fields[i].kind = fieldCustomer
+			return nil
+		}
+	}
+	return fmt.Errorf("it has no field %s for the customer (its fields: %s); add it to the format, or choose path:PATTERN or query:NAME", sel.name, t.names())
+}
+
+// sameFieldName compares a field's name with a selector's: nginx variables
+// exactly, Apache's %{Header}i with the header's name in any case.
+func sameFieldName(field, sel string) bool {
+	if strings.HasPrefix(field, "%{") {
+		return strings.EqualFold(field, sel)
+	}
+	return field == sel
+}
+
+// parse is the template's lineParser.
+func (t *template) parse(line []byte, f *fields) *ParseError {
+	line = bytes.TrimLeft(line, " \t")
+	if !bytes.HasPrefix(line, t.head) {
+		return &ParseError{Reason: fmt.Sprintf("line does not start with %q, as the format does", t.head), Err: ErrFieldCount}
+	}
+	rest := line[len(t.head):]
+	*f = fields{}
+	hasRequest := false
+	for i := range t.fields {
+		tf := &t.fields[i]
+		var v []byte
+		if len(tf.lit) == 0 {
+			v, rest = bytes.TrimRight(rest, " \t"), nil
+		} else {
+			var j int
+			if tf.kind == fieldSecondsSum {
+				j = indexSumEnd(rest, tf.lit)
+			} else {
+				j = indexLiteral(rest, tf.lit, tf.quoted)
+			}
+			if j < 0 {
+				return &ParseError{Reason: fmt.Sprintf("no %q after the field %s: the line does not have the format's fields", tf.lit, tf.name), Err: ErrFieldCount}
+			}
+			v, rest = rest[:j], rest[j+len(tf.lit):]
+		}
+		var perr *ParseError
+		switch tf.kind {
+		case fieldSkip:
+		case fieldCustomer:
+			f.customer = v
+		case fieldTimeCLF:
+			f.time, perr = parseCLFTime(v)
+		case fieldTimeISO:
+			f.time, perr = parseISOTime(v)
+		case fieldTimeUnix:
+			f.time, perr = parseUnixTime(v, 0)
+		case fieldRequest:
+			f.method, f.target, perr = parseRequestLine(v)
+			hasRequest = true
+		case fieldMethod:
+			f.method = v
+		case fieldURI, fieldPath:
+			if !hasRequest {
+				f.target = v
+			}
+		case fieldQuery:
+			f.query = v
+		case fieldStatus:
+			f.status, perr = parseStatus(v)
+		case fieldSeconds:
+			if tf.fraction && bytes.IndexByte(v, '.') < 0 && !(len(v) == 1 && v[0] == '-') {
+				perr = fieldError(ErrInvalidLatency, "latency %q has no decimal point, which the format's seconds always have", v)
+				break
+			}
+			f.latency, perr = parseLatencyUnit(v, unitSeconds)
+		case fieldMillis:
+			f.latency, perr = parseLatencyUnit(v, unitMillis)
+		case fieldMicros:
+			f.latency, perr = parseLatencyUnit(v, unitMicros)
+		case fieldSecondsSum:
+			f.latency, perr = parseLatencySum(v)
+		}
+		if perr != nil {
+			return perr
+		}
+	}
+	if len(bytes.TrimLeft(rest, " \t")) > 0 {
+		return fieldError(ErrFieldCount, "text %q after the format's last field", rest)
+	}
+	return nil
+}
+
+// indexLiteral returns the index of the first lit in b, or -1. When quoted,
+// a quote escaped with a backslash is not lit's start.
+func indexLiteral(b, lit []byte, quoted bool) int {
+	for off := 0; ; {
+		j := bytes.Index(b[off:], lit)
+		if j < 0 {
+			return -1
+		}
+		j += off
+		if !quoted || !escapedAt(b, j) {
+			return j
+		}
+		off = j + 1
+	}
+}
+
+// indexSumEnd is indexLiteral for a list of upstream times, whose ", " and
+// " : " separators are not its end.
+func indexSumEnd(b, lit []byte) int {
+	for off := 0; ; {
+		j := bytes.Index(b[off:], lit)
+		if j < 0 {
+			return -1
+		}
+		j += off
+		inList := j > 0 && (b[j-1] == ',' || b[j-1] == ':') || bytes.HasPrefix(b[j:], []byte(" : "))
+		if !inList {
+			return j
+		}
+		off = j + 1
+	}
+}
+
+// escapedAt reports whether b[j] follows an odd number of backslashes.
+func escapedAt(b []byte, j int) bool {
+	n := 0
+	for k := j - 1; k >= 0 && b[k] == '\\'; k-- {
+		n++
+	}
+	return n%2 == 1
+}
+
+// rootPath is the path of an absolute target without one. It is never written to.
+var rootPath = []byte("/")
+
+// parseRequestLine splits "GET /path?query HTTP/1.1" (the protocol is
+// optional) into its method and target. An absolute target
+// (http://host/path, as a proxy receives it) becomes its path.
+func parseRequestLine(b []byte) (method, target []byte, perr *ParseError) {
+	sp := bytes.IndexByte(b, ' ')
+	if sp <= 0 {
+		return nil, nil, fieldError(ErrInvalidPath, "request %q is not a request line (METHOD /path PROTOCOL)", b)
+	}
+	method, target = b[:sp], b[sp+1:]
+	if sp := bytes.IndexByte(target, ' '); sp >= 0 {
+		target = target[:sp]
+	}
+	if i := bytes.Index(target, []byte("://")); i > 0 && target[0] != '/' {
+		rest := target[i+3:]
+		if j := bytes.IndexByte(rest, '/'); j >= 0 {
+			target = rest[j:]
+		} else {
+			target = rootPath
+		}
+	}
+	if len(target) == 0 {
+		return nil, nil, fieldError(ErrInvalidPath, "request %q has no path", b)
+	}
+	return method, target, nil
+}
