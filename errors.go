@@ -40,9 +40,12 @@ const (
 	// KindCanceled is an operation stopped because its context was
 	// cancelled.
 	KindCanceled
+	// KindWrongFormat is a log that is not in the format it was read in:
+	// none of its first lines is valid.
+	KindWrongFormat
 )
 
-var kindNames = [...]string{"internal", "invalid", "malformed", "corrupt", "not found", "conflict", "source changed", "unavailable", "canceled"}
+var kindNames = [...]string{"internal", "invalid", "malformed", "corrupt", "not found", "conflict", "source changed", "unavailable", "canceled", "wrong format"}
 
 // String returns the kind's name, such as "source changed".
 func (k ErrorKind) String() string {
@@ -125,6 +128,15 @@ var (
 	// longer the same (the file was edited or truncated). Nothing was loaded; load
 	// the new content as a new file, or prune and reload.
 	ErrSourceChanged = newError(KindSourceChanged, "logstats: source changed since it was loaded")
+	// ErrReadingChanged means a load would read a source differently (another
+	// format, customer selector or default customer) than the loads that
+	// committed its lines before, which would count them differently.
+	// Nothing was loaded.
+	ErrReadingChanged = newError(KindConflict, "logstats: source read differently than before")
+	// ErrWrongFormat means a log none of whose first lines (up to 1,000
+	// lines or 1 MiB) is valid in the format it was read in. Nothing was
+	// loaded, nor recorded.
+	ErrWrongFormat = newError(KindWrongFormat, "logstats: log not in the format it was read in")
 	// ErrLoadInProgress means another load of the same source is running or
 	// committed first. Nothing was double counted; retrying loads what is left.
 	ErrLoadInProgress = newError(KindConflict, "logstats: another load of this source is in progress")

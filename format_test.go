@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -359,4 +360,79 @@ func TestFormats_RoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLoad_WrongFormat loads a log in a format it is not in: the load fails
+// naming the format that fits, and records nothing.
+func TestLoad_WrongFormat(t *testing.T) {
+	nginxLog, err := os.ReadFile("testdata/nginx.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		for _, tc := range []struct {
+			format, text, want string
+		}{
+			{"apache", string(nginxLog), "they read as nginx: pass -format nginx"},
+			{"logstats", string(nginxLog[:2000]), "they read as nginx: pass -format nginx"},
+			{"nginx", "2024-10-01 10:00:00 c /a 200 0.1\n", "they read as logstats: pass -format logstats"},
+			{"auto", "garbage\n\nmore garbage\n", "no built-in format reads them either"},
+		} {
+			ing := newIngester(db, 100)
+			ing.Format = must(logstats.ParseFormat(tc.format))
+			res, err := ing.Load(context.Background(), "x.log", strings.NewReader(tc.text), logstats.LoadOptions{})
+			if !errors.Is(err, logstats.ErrWrongFormat) || logstats.KindOf(err) != logstats.KindWrongFormat || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("-format %s: %v, want ErrWrongFormat saying %q", tc.format, err, tc.want)
+			}
+			if res.Inserted != 0 || res.Malformed == 0 || len(res.Errors) == 0 {
+				t.Fatalf("-format %s: result %+v, want malformed lines and none inserted", tc.format, res)
+			}
+		}
+		var n int
+		if err := db.DB.QueryRow(`SELECT COUNT(*) FROM logstats_sources`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d sources recorded (%v), want none", n, err)
+		}
+	})
+}
+
+// TestLoad_ReadingChanged reloads a source with another customer selector,
+// format or default customer: refused, since it would count differently;
+// the same reading, given or detected, goes on.
+func TestLoad_ReadingChanged(t *testing.T) {
+	lines := strings.SplitAfter(string(must(os.ReadFile("testdata/nginx.log"))), "\n")
+	first, all := strings.Join(lines[:100], ""), strings.Join(lines, "")
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		mustLoad(t, newIngester(db, 30), "nginx.log", first)
+		for _, tc := range []struct {
+			format, customer, customerDefault string
+		}{
+			{"nginx", "path:/api/{}/", ""},
+			{"nginx", "", "anonymous"},
+			{`nginx:$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time`, "", ""},
+		} {
+			ing := newIngester(db, 30)
+			ing.Format, ing.Customer, ing.CustomerDefault = must(logstats.ParseFormat(tc.format)), must(logstats.ParseCustomerSelector(tc.customer)), tc.customerDefault
+			_, err := ing.Load(context.Background(), "nginx.log", strings.NewReader(all), logstats.LoadOptions{})
+			if !errors.Is(err, logstats.ErrReadingChanged) || logstats.KindOf(err) != logstats.KindConflict ||
+				!strings.Contains(err.Error(), "was loaded reading format nginx, customer remote_user") || !strings.Contains(err.Error(), "-format 'nginx' -customer 'remote_user'") {
+				t.Fatalf("reload as %+v: %v, want ErrReadingChanged naming the recorded reading and its flags", tc, err)
+			}
+		}
+		ing := newIngester(db, 30)
+		ing.Format, ing.Customer = must(logstats.ParseFormat("nginx")), must(logstats.ParseCustomerSelector("remote_user"))
+		res := mustLoad(t, ing, "nginx.log", all)
+		if res.SkippedAlreadyLoaded != 100 || res.Inserted+res.Malformed != int64(len(lines)-1-100) {
+			t.Fatalf("reload with the same reading: %+v", res)
+		}
+		// A source recorded before formats existed has no row: it was read
+		// in the logstats format.
+		sample := string(must(os.ReadFile("testdata/api_requests.log")))
+		mustLoad(t, newIngester(db, 500), "api.log", sample)
+		if _, err := db.DB.Exec(`DELETE FROM logstats_source_formats WHERE format = 'logstats'`); err != nil {
+			t.Fatal(err)
+		}
+		if res := mustLoad(t, newIngester(db, 500), "api.log", sample); res.SkippedAlreadyLoaded != 2000 || res.Format != "logstats" {
+			t.Fatalf("reload of a source without a recorded format: %+v", res)
+		}
+	})
 }

@@ -113,7 +113,7 @@ func FuzzLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ctx := context.Background()
 		res, err := ing.Load(ctx, "fuzz", bytes.NewReader(data), logstats.LoadOptions{})
-		if errors.Is(err, logstats.ErrSourceChanged) || errors.Is(err, logstats.ErrCorruptInput) || errors.Is(err, logstats.ErrAmbiguousFormat) {
+		if errors.Is(err, logstats.ErrSourceChanged) || errors.Is(err, logstats.ErrCorruptInput) || errors.Is(err, logstats.ErrAmbiguousFormat) || errors.Is(err, logstats.ErrWrongFormat) {
 			return
 		}
 		if err != nil {

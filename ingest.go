@@ -211,7 +211,20 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	if len(head) == 0 && lr.offset() == 0 {
 		return res, nil // empty input, or only a line still being written
 	}
+	if err := wrongFormat(cfg, head); err != nil {
+		for _, h := range head {
+			res.Lines++
+			if h.err != nil {
+				res.Malformed++
+				if len(res.Errors) < ing.maxErrors() {
+					res.Errors = append(res.Errors, h.err)
+				}
+			}
+		}
+		return res, err
+	}
 	src := &source{id: sourceID(fingerprint), fingerprint: fingerprint, name: name}
+	src.reading = readingOf(p, cfg)
 	if !ing.lock(src.id) {
 		return res, fmt.Errorf("%w: %s; retry when it ends (the retry loads only what is left)", ErrLoadInProgress, name)
 	}

@@ -22,7 +22,8 @@ import (
 const mockLog = "2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 11:00:00 c /a 500 0.2\n2024-10-02 09:00:00 c /b 200 0.3\n"
 
 var (
-	sqlReadSource     = regexp.QuoteMeta("SELECT fingerprint, committed_offset, committed_lines, committed_sha256 FROM logstats_sources WHERE source_id = ?")
+	sqlReadSource     = `SELECT s\.fingerprint, s\.committed_offset, s\.committed_lines, s\.committed_sha256, f\.format, f\.customer, f\.customer_default\s+FROM logstats_sources s LEFT JOIN logstats_source_formats f ON f\.source_id = s\.source_id\s+WHERE s\.source_id = \?`
+	sqlInsertFormat   = regexp.QuoteMeta("INSERT INTO logstats_source_formats (source_id, format, customer, customer_default) VALUES (?, ?, ?, ?)")
 	sqlInsertSource   = `INSERT INTO logstats_sources\s+\(source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, created_us, updated_us\)\s+VALUES \(\?, \?, \?, \?, \?, \?, \?, \?\)`
 	sqlCountSource    = regexp.QuoteMeta("SELECT COUNT(*) FROM logstats_sources WHERE source_id = ?")
 	sqlUpdateSource   = `UPDATE logstats_sources\s+SET committed_offset = \?, committed_lines = \?, committed_sha256 = \?, name = \?, updated_us = \?\s+WHERE source_id = \? AND committed_offset = \?`
@@ -56,7 +57,7 @@ func newMockIngester(t *testing.T) (*logstats.Ingester, sqlmock.Sqlmock) {
 // found).
 func expectNewSource(mock sqlmock.Sqlmock) {
 	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
-		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256"}))
+		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default"}))
 	// Both requests of the first batch are sampled, in one query.
 	mock.ExpectQuery(sqlCopyCheck).WithArgs("c", sqlmock.AnyArg(),
 		int64(1727776800000000), "/a", 200, int64(100000),
@@ -68,8 +69,8 @@ func expectNewSource(mock sqlmock.Sqlmock) {
 // mockLog was loaded before.
 func expectLoadedSource(mock sqlmock.Sqlmock) {
 	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
-		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256"}).
-			AddRow(mockFingerprint[:], line1End, 1, prefixSum(line1End)))
+		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default"}).
+			AddRow(mockFingerprint[:], line1End, 1, prefixSum(line1End), "logstats", "", ""))
 }
 
 func rollupRows() *sqlmock.Rows {
@@ -105,6 +106,7 @@ func TestIngester_SQL(t *testing.T) {
 	mock.ExpectExec(sqlInsertSource).
 		WithArgs(sqlmock.AnyArg(), mockFingerprint[:], "a.log", line2End, 2, prefixSum(line2End), sqlmock.AnyArg(), sqlmock.AnyArg()).
 		WillReturnResult(sqlmock.NewResult(0, 1))
+	mock.ExpectExec(sqlInsertFormat).WithArgs(sqlmock.AnyArg(), "logstats", "", "").WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectPrepare(sqlInsertRequests).ExpectExec().
 		WithArgs("c", sqlmock.AnyArg(), 0, sqlmock.AnyArg(), "/a", 200, 100000,
 			"c", sqlmock.AnyArg(), line1End, sqlmock.AnyArg(), "/a", 500, 200000).
@@ -187,25 +189,34 @@ func TestIngester_SQL_RollbackOnError(t *testing.T) {
 			m.ExpectBegin()
 			m.ExpectExec(sqlUpdateSource).WillReturnResult(sqlmock.NewErrorResult(boom))
 		}, boom, false},
+		{"ErrInsertFormat", expectNewSource, func(m sqlmock.Sqlmock) {
+			m.ExpectBegin()
+			m.ExpectExec(sqlInsertSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectExec(sqlInsertFormat).WillReturnError(boom)
+		}, boom, false},
 		{"ErrPrepareRequests", expectNewSource, func(m sqlmock.Sqlmock) {
 			m.ExpectBegin()
 			m.ExpectExec(sqlInsertSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectExec(sqlInsertFormat).WillReturnResult(sqlmock.NewResult(0, 1))
 			m.ExpectPrepare(sqlInsertRequests).WillReturnError(boom)
 		}, boom, false},
 		{"ErrInsertRequests", expectNewSource, func(m sqlmock.Sqlmock) {
 			m.ExpectBegin()
 			m.ExpectExec(sqlInsertSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectExec(sqlInsertFormat).WillReturnResult(sqlmock.NewResult(0, 1))
 			m.ExpectPrepare(sqlInsertRequests).ExpectExec().WillReturnError(boom)
 		}, boom, false},
 		{"ErrInsertRollups", expectNewSource, func(m sqlmock.Sqlmock) {
 			m.ExpectBegin()
 			m.ExpectExec(sqlInsertSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectExec(sqlInsertFormat).WillReturnResult(sqlmock.NewResult(0, 1))
 			m.ExpectPrepare(sqlInsertRequests).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 2))
 			m.ExpectPrepare(sqlInsertRollups).ExpectExec().WillReturnError(boom)
 		}, boom, false},
 		{"ErrCommit", expectNewSource, func(m sqlmock.Sqlmock) {
 			m.ExpectBegin()
 			m.ExpectExec(sqlInsertSource).WillReturnResult(sqlmock.NewResult(0, 1))
+			m.ExpectExec(sqlInsertFormat).WillReturnResult(sqlmock.NewResult(0, 1))
 			insertRest(m)
 			m.ExpectCommit().WillReturnError(driver.ErrBadConn)
 		}, driver.ErrBadConn, true},

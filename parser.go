@@ -74,6 +74,15 @@ func newParser(lr *lineReader, cfg ParseConfig) *Parser {
 	return &Parser{ParseConfig: cfg, lr: lr}
 }
 
+// reading returns how the Parser reads its lines, for the ledger: ok is
+// false while an auto format has detected nothing.
+func (p *Parser) reading() (r sourceReading, ok bool) {
+	if p.line == nil || p.line.parse == nil {
+		return r, false
+	}
+	return sourceReading{format: p.line.format.String(), customer: p.line.sel.String(), customerDefault: p.CustomerDefault}, true
+}
+
 // Unattributed returns how many well-formed lines Next skipped because their
 // customer selector found no customer (and CustomerDefault is empty).
 func (p *Parser) Unattributed() int64 { return p.unattributed }

@@ -17,10 +17,60 @@ type source struct {
 	id          int64
 	fingerprint [32]byte
 	name        string
-	offset      int64  // committed byte offset
-	lines       int64  // committed lines
-	sum         []byte // SHA-256 of the committed prefix
-	exists      bool   // whether the ledger row exists
+	offset      int64         // committed byte offset
+	lines       int64         // committed lines
+	sum         []byte        // SHA-256 of the committed prefix
+	exists      bool          // whether the ledger row exists
+	reading     sourceReading // how this load reads it
+	// recordedAuto: the ledger says "auto", since the loads before saw no
+	// line that told the format (only blank lines); this load records it.
+	recordedAuto bool
+}
+
+// sourceReading is how a source's lines are read, as the ledger records it:
+// what decides what its lines count as.
+type sourceReading struct {
+	format, customer, customerDefault string
+}
+
+// readingOf returns how p reads its lines: as it detected, or, before any
+// line was parsed (a log of blank lines), as cfg says, "auto" for an auto
+// format.
+func readingOf(p *Parser, cfg ParseConfig) sourceReading {
+	if r, ok := p.reading(); ok {
+		return r
+	}
+	r := sourceReading{format: cfg.Format.String(), customer: cfg.Customer.String(), customerDefault: cfg.CustomerDefault}
+	if lf, err := newLineFormat(cfg); err == nil && lf.parse != nil {
+		r.customer = lf.sel.String()
+	}
+	return r
+}
+
+// legacyReading is how a source recorded before formats existed was read.
+var legacyReading = sourceReading{format: "logstats"}
+
+func (r sourceReading) String() string {
+	s := "format " + r.format
+	if r.customer != "" {
+		s += ", customer " + r.customer
+	}
+	if r.customerDefault != "" {
+		s += ", customer default " + r.customerDefault
+	}
+	return s
+}
+
+// flags returns the runner's flags that read a source as r says.
+func (r sourceReading) flags() string {
+	s := "-format '" + r.format + "'"
+	if r.customer != "" {
+		s += " -customer '" + r.customer + "'"
+	}
+	if r.customerDefault != "" {
+		s += " -customer-default '" + r.customerDefault + "'"
+	}
+	return s
 }
 
 // sourceID derives the ledger key from the fingerprint, so that no
@@ -42,7 +92,12 @@ type headLine struct {
 	err          *ParseError // nil for a valid, blank or unattributed line
 	blank        bool
 	unattributed bool
+	text         []byte // a copy of a malformed line, for the first few only
 }
+
+// headTexts is how many malformed head lines keep their text, to tell which
+// format a log that fits none is in.
+const headTexts = 10
 
 // readHead reads lines up to and including the first valid one, whose bytes
 // identify the source (headers, comments and blank lines before it do not).
@@ -61,6 +116,9 @@ func readHead(p *Parser, lr *lineReader) ([]headLine, [32]byte, error) {
 			return nil, [32]byte{}, err
 		}
 		h := headLine{start: start, lineNumber: int64(lr.line()), err: l.err, blank: l.blank, unattributed: l.unattributed}
+		if l.err != nil && len(head) < headTexts {
+			h.text = bytes.Clone(l.text)
+		}
 		h.sumOpen = lr.sumBeforeNewline() // before sum, which hashes the newline
 		h.end, h.sum = lr.offset(), lr.sum()
 		if l.err == nil && !l.blank {
@@ -81,9 +139,12 @@ func readHead(p *Parser, lr *lineReader) ([]headLine, [32]byte, error) {
 // source has none yet: its first batch creates it.
 func (ing *Ingester) openSource(ctx context.Context, src *source) error {
 	var fp []byte
+	var format, customer, customerDefault sql.NullString
 	err := ing.db.QueryRowContext(ctx,
-		`SELECT fingerprint, committed_offset, committed_lines, committed_sha256 FROM logstats_sources WHERE source_id = ?`,
-		src.id).Scan(&fp, &src.offset, &src.lines, &src.sum)
+		`SELECT s.fingerprint, s.committed_offset, s.committed_lines, s.committed_sha256, f.format, f.customer, f.customer_default
+		FROM logstats_sources s LEFT JOIN logstats_source_formats f ON f.source_id = s.source_id
+		WHERE s.source_id = ?`,
+		src.id).Scan(&fp, &src.offset, &src.lines, &src.sum, &format, &customer, &customerDefault)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		empty := sha256.Sum256(nil)
@@ -95,6 +156,15 @@ func (ing *Ingester) openSource(ctx context.Context, src *source) error {
 		return fmt.Errorf("source %s: its id %d collides with another source's; report this as a bug", src.name, src.id)
 	}
 	src.exists = true
+	recorded := legacyReading
+	if format.Valid {
+		recorded = sourceReading{format.String, customer.String, customerDefault.String}
+	}
+	src.recordedAuto = recorded.format == "auto"
+	if recorded != src.reading && !src.recordedAuto && src.reading.format != "auto" {
+		return fmt.Errorf("%w: %s was loaded reading %s; this load reads %s, which would count its lines differently. Load it with %s, or prune and reload",
+			ErrReadingChanged, src.name, recorded, src.reading, recorded.flags())
+	}
 	return nil
 }
 
@@ -261,6 +331,11 @@ func (ing *Ingester) advanceSource(ctx context.Context, tx *sql.Tx, src *source,
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			src.id, src.fingerprint[:], truncateName(src.name), b.endOffset, b.endLines, b.sum, now, now)
 		if err == nil {
+			r := src.reading
+			if _, err := tx.ExecContext(ctx, `INSERT INTO logstats_source_formats (source_id, format, customer, customer_default) VALUES (?, ?, ?, ?)`,
+				src.id, r.format, r.customer, r.customerDefault); err != nil {
+				return fmt.Errorf("register source %s: %w", src.name, err)
+			}
 			return nil
 		}
 		var n int
@@ -268,6 +343,13 @@ func (ing *Ingester) advanceSource(ctx context.Context, tx *sql.Tx, src *source,
 			return errSourceMoved(src)
 		}
 		return fmt.Errorf("register source %s: %w", src.name, err)
+	}
+	if src.recordedAuto && src.reading.format != "auto" {
+		r := src.reading
+		if _, err := tx.ExecContext(ctx, `UPDATE logstats_source_formats SET format = ?, customer = ?, customer_default = ? WHERE source_id = ?`,
+			r.format, r.customer, r.customerDefault, src.id); err != nil {
+			return fmt.Errorf("update source %s: %w", src.name, err)
+		}
 	}
 	result, err := tx.ExecContext(ctx, `UPDATE logstats_sources
 		SET committed_offset = ?, committed_lines = ?, committed_sha256 = ?, name = ?, updated_us = ?
@@ -282,4 +364,64 @@ func (ing *Ingester) advanceSource(ctx context.Context, tx *sql.Tx, src *source,
 		return errSourceMoved(src)
 	}
 	return nil
+}
+
+// wrongFormat returns the error of a load whose head holds no valid line
+// but malformed ones, or nil: naming the format tried and the built-in
+// formats that read the head's lines, if any.
+func wrongFormat(cfg ParseConfig, head []headLine) error {
+	var first *ParseError
+	var texts [][]byte
+	for _, h := range head {
+		switch {
+		case h.err == nil && !h.blank:
+			return nil // a valid or unattributed line
+		case h.err != nil:
+			if first == nil {
+				first = h.err
+			}
+			if h.text != nil {
+				texts = append(texts, h.text)
+			}
+		}
+	}
+	if first == nil {
+		return nil // only blank lines
+	}
+	var fits []string
+	for _, f := range builtinFormats {
+		if f == cfg.Format {
+			continue
+		}
+		try := cfg
+		try.Format = f
+		if _, err := newLineFormat(try); err != nil {
+			try.Customer = CustomerSelector{} // the format's own customer
+		}
+		p := NewParser(nil)
+		p.ParseConfig = try
+		n := 0
+		for _, t := range texts {
+			if _, err := p.Parse(t); err == nil || errors.Is(err, ErrUnattributed) {
+				n++
+			}
+		}
+		if n > 0 && 2*n >= len(texts) {
+			fits = append(fits, f.String())
+		}
+	}
+	what := "the format " + cfg.Format.String()
+	if cfg.Format.IsAuto() {
+		what = "any of the formats " + strings.Join(FormatNames(), ", ")
+	}
+	hint := "no built-in format reads them either: pass -format nginx:'<your log_format>' or -format apache:'<your LogFormat>'"
+	if len(fits) > 0 {
+		hint = "they read as " + strings.Join(fits, " or ") + ": pass -format " + fits[0]
+	}
+	why := " (" + first.Error() + ")"
+	if errors.Is(first, ErrNoFormatFits) {
+		why = ""
+	}
+	return fmt.Errorf("%w: no line of the %d read is valid in %s%s; %s. Nothing was loaded",
+		ErrWrongFormat, len(head), what, why, hint)
 }

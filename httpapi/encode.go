@@ -82,6 +82,7 @@ var kindStatus = map[logstats.ErrorKind]struct {
 	logstats.KindSourceChanged: {status: http.StatusConflict},
 	logstats.KindCorrupt:       {status: http.StatusUnprocessableEntity, prefix: "the log cannot be read: "},
 	logstats.KindMalformed:     {status: http.StatusUnprocessableEntity, prefix: "strict load stopped at a malformed line: "},
+	logstats.KindWrongFormat:   {status: http.StatusUnprocessableEntity},
 	logstats.KindUnavailable:   {status: http.StatusServiceUnavailable, message: "the database is unavailable; try again shortly"},
 	logstats.KindCanceled: {status: http.StatusServiceUnavailable,
 		message: "the request was cancelled, as the server is shutting down; a load keeps what it committed: run it again to load the rest"},

@@ -44,24 +44,31 @@ func TestHostileFiles(t *testing.T) {
 		name, path string
 		wantLines  string
 		wantError  *regexp.Regexp
+		loads      bool // a valid line first: the whole file is read, and the run succeeds
 	}{
 		{"binary", write("binary.bin", func(w *bufio.Writer) {
 			for range 20 << 20 {
 				w.WriteByte(byte(rng.Uint32()))
 			}
-		}), "", regexp.MustCompile(`line=\d+ reason=`)},
+		}), "", regexp.MustCompile(`line=\d+ reason=`), false},
 		{"one 100 MB line", write("long.log", func(w *bufio.Writer) {
 			chunk := strings.Repeat("x", 1<<20)
 			for range 100 {
 				w.WriteString(chunk)
 			}
 			w.WriteString("\n")
-		}), "1", regexp.MustCompile(`line=1 reason="line is 104857600 bytes long, more than the limit of 65536`)},
+		}), "1", regexp.MustCompile(`line=1 reason="line is 104857600 bytes long, more than the limit of 65536`), false},
 		{"only malformed", write("bad.log", func(w *bufio.Writer) {
 			for i := range 200_000 {
 				w.WriteString([]string{"garbage\n", "2024-10-01 10:00:00 c /a 999 0.1\n", "2024-02-30 10:00:00 c /a 200 0.1\n", "\t\n"}[i%4])
 			}
-		}), "200000", regexp.MustCompile(`line=1 reason="expected 6 fields`)},
+		}), "1000", regexp.MustCompile(`line=1 reason="expected 6 fields`), false},
+		{"one valid line, then only malformed", write("mostly-bad.log", func(w *bufio.Writer) {
+			w.WriteString("2024-10-01 10:00:00 c /a 200 0.1\n")
+			for i := range 200_000 {
+				w.WriteString([]string{"garbage\n", "2024-10-01 10:00:00 c /a 999 0.1\n", "2024-02-30 10:00:00 c /a 200 0.1\n", "\t\n"}[i%4])
+			}
+		}), "200001", regexp.MustCompile(`line=2 reason="expected 6 fields`), true},
 	}
 	for _, f := range files {
 		t.Run(f.name, func(t *testing.T) {
@@ -71,12 +78,17 @@ func TestHostileFiles(t *testing.T) {
 			cmd := exec.Command(bin, "-dsn", dsn, "-progress", "off", "-complete", "-format", "logstats", f.path)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			// None of the files has a valid line: each load fails, naming
+			// the format, after reading at most 1,000 lines or 1 MiB.
 			rss, err := runMeasuringRSS(cmd)
-			if err != nil {
-				t.Fatalf("runner: %v\n%s", err, stderr.String())
+			if f.loads && err != nil {
+				t.Fatalf("runner: %v\n%.2000s", err, stderr.String())
+			}
+			if !f.loads && (err == nil || !strings.Contains(stderr.String(), "log not in the format it was read in")) {
+				t.Fatalf("runner: %v, want a wrong-format failure\n%.2000s", err, stderr.String())
 			}
 			m := summaryLine.FindStringSubmatch(strings.TrimSpace(stdout.String()))
-			if m == nil || m[3] != "0" || (f.wantLines != "" && m[2] != f.wantLines) {
+			if wantInserted := map[bool]string{true: "1", false: "0"}[f.loads]; m == nil || m[3] != wantInserted || (f.wantLines != "" && m[2] != f.wantLines) {
 				t.Fatalf("summary %q: want no request inserted and %s lines", stdout.String(), f.wantLines)
 			}
 			if !f.wantError.MatchString(stderr.String()) || !malformedRecord.MatchString(stderr.String()) {

@@ -152,7 +152,7 @@ func TestRun_GlobsAndJSON(t *testing.T) {
 	}
 
 	// A failure still prints the JSON object, with the error.
-	stdout, _, err = runRunner(t, "", "-dsn", dsn, "-json", "-strict", log("bad.log", "bad\n"))
+	stdout, _, err = runRunner(t, "", "-dsn", dsn, "-json", "-strict", log("bad.log", "2024-10-01 10:00:00 c /x 200 0.1\nbad\n"))
 	sum = runner.Summary{}
 	if err == nil || json.Unmarshal([]byte(stdout), &sum) != nil || !strings.Contains(sum.Error, "strict mode") || len(sum.Files) != 1 {
 		t.Fatalf("failed run: err %v, stdout %s", err, stdout)
@@ -323,7 +323,7 @@ func TestRun_Formats(t *testing.T) {
 		{"flag", nil, []string{"-format", "nginx"}, "nginx"},
 		{"env", map[string]string{"LOGSTATS_FORMAT": "nginx"}, nil, "nginx"},
 		{"config", nil, []string{"-config", ini, "-format", "nginx"}, "nginx"},
-		{"configWrong", nil, []string{"-config", ini}, "apache"},
+		{"configWrong", nil, []string{"-config", ini}, ""}, // an nginx log read as apache
 		{"badFormat", nil, []string{"-format", "ngnix"}, ""},
 		{"badSelector", nil, []string{"-customer", "path:nope"}, ""},
 		{"missingField", nil, []string{"-format", "nginx", "-customer", "http_x_api_key"}, ""},
@@ -352,8 +352,8 @@ func TestRun_Formats(t *testing.T) {
 			if err != nil || len(sum.Files) != 1 || sum.Files[0].Format != tc.want {
 				t.Fatalf("err %v, summary %s: want format %s", err, out.String(), tc.want)
 			}
-			if wantInserted := map[string]int64{"nginx": 299, "apache": 0}[tc.want]; sum.Files[0].Inserted != wantInserted {
-				t.Fatalf("inserted %d, want %d", sum.Files[0].Inserted, wantInserted)
+			if sum.Files[0].Inserted != 299 {
+				t.Fatalf("inserted %d, want 299", sum.Files[0].Inserted)
 			}
 		})
 	}

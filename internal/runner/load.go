@@ -52,7 +52,7 @@ func (l *loader) load(ctx context.Context, in *Input) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, logstats.ErrSourceChanged):
+	case errors.Is(err, logstats.ErrSourceChanged), errors.Is(err, logstats.ErrWrongFormat), errors.Is(err, logstats.ErrReadingChanged):
 		return fmt.Errorf("%s: %w", in.Name, err)
 	case errors.Is(err, logstats.ErrMalformedLine):
 		return fmt.Errorf("%s: %v (strict mode: fix the line and run again; what was committed before it stays)", in.Name, err)
