@@ -22,6 +22,10 @@ const (
 	kindLogstats
 	kindNginx  // an nginx log_format string
 	kindApache // an Apache LogFormat string
+	kindEnvoy  // an Envoy access-log format string
+	kindALB    // AWS Application Load Balancer
+	kindCaddy  // Caddy's JSON access log
+	kindJSONL  // JSON lines, keys named by spec (a -fields list)
 )
 
 // The format strings of the built-ins that are format strings (SPEC §9):
@@ -37,6 +41,10 @@ var builtinFormats = [...]Format{
 	{name: "logstats", kind: kindLogstats},
 	{name: "nginx", kind: kindNginx, spec: nginxCombined},
 	{name: "apache", kind: kindApache, spec: apacheCombined},
+	{name: "envoy", kind: kindEnvoy, spec: envoyDefault},
+	{name: "alb", kind: kindALB},
+	{name: "caddy", kind: kindCaddy},
+	{name: "jsonl", kind: kindJSONL},
 }
 
 // FormatNames returns the names of the built-in formats, in the order
@@ -56,7 +64,16 @@ func FormatNames() []string {
 //     combined format followed by $request_time), "apache" (Apache's combined
 //     format followed by %D);
 //   - "nginx:FORMAT": an nginx log_format string, pasted as it is in nginx.conf;
-//   - "apache:FORMAT": an Apache LogFormat string.
+//   - "envoy": Envoy's default access-log format (%DURATION% in milliseconds);
+//   - "alb": AWS Application Load Balancer access logs (the latency is the sum
+//     of the three processing times that are not -1);
+//   - "caddy": Caddy's JSON access log (ts, request.method, request.uri,
+//     status, duration in seconds; the customer is user_id);
+//   - "jsonl": one JSON object a line, with the keys time, customer_id, path,
+//     status, latency (seconds) and method, or those [JSONLines] names;
+//   - "jsonl:FIELDS": jsonl with keys named as JSONLines reads them;
+//   - "apache:FORMAT": an Apache LogFormat string;
+//   - "envoy:FORMAT": an Envoy access-log format string.
 //
 // A format string must hold a time, a request path, a status and a latency;
 // the error of one that does not says which is missing. Errors wrap
@@ -77,13 +94,34 @@ func ParseFormat(s string) (Format, error) {
 		f = Format{name: s, kind: kindNginx, spec: spec}
 	case ok && family == "apache":
 		f = Format{name: s, kind: kindApache, spec: spec}
+	case ok && family == "envoy":
+		f = Format{name: s, kind: kindEnvoy, spec: spec}
+	case ok && family == "jsonl":
+		return JSONLines(spec)
 	default:
-		return Format{}, fmt.Errorf("%w %q: want auto, one of %s, nginx:FORMAT or apache:FORMAT", ErrUnknownFormat, s, strings.Join(FormatNames(), ", "))
+		return Format{}, fmt.Errorf("%w %q: want auto, one of %s, nginx:FORMAT, apache:FORMAT or envoy:FORMAT", ErrUnknownFormat, s, strings.Join(FormatNames(), ", "))
 	}
 	if _, err := f.template(); err != nil {
 		return Format{}, err
 	}
 	return f, nil
+}
+
+// JSONLines returns the jsonl format with its keys named by fields, a
+// comma-separated list of NAME=KEY: time=KEY[:s|ms] (an RFC 3339 string, or
+// a number of Unix seconds or milliseconds), customer=KEY, path=KEY,
+// status=KEY, latency=KEY[:s|ms|us|ns] (default seconds) and method=KEY. A
+// key is a dotted path into nested objects (request.headers.X-Api-Key). The
+// names not given keep their defaults: time, customer_id, path, status,
+// latency, method. Errors wrap ErrUnknownFormat.
+func JSONLines(fields string) (Format, error) {
+	if _, _, err := parseJSONFields(fields); err != nil {
+		return Format{}, fmt.Errorf("%w: jsonl fields %q: %v", ErrUnknownFormat, fields, err)
+	}
+	if fields == "" {
+		return builtinFormats[len(builtinFormats)-1], nil
+	}
+	return Format{name: "jsonl:" + fields, kind: kindJSONL, spec: fields}, nil
 }
 
 // String returns the format's name, as ParseFormat accepts it.
@@ -119,6 +157,10 @@ func (f Format) template() (*template, error) {
 		t, err = compileNginx(f.spec)
 	case kindApache:
 		t, err = compileApache(f.spec)
+	case kindEnvoy:
+		t, err = compileEnvoy(f.spec)
+	case kindALB:
+		t, err = albTemplate()
 	default:
 		return nil, nil
 	}
@@ -128,6 +170,12 @@ func (f Format) template() (*template, error) {
 	return t, nil
 }
 
+// kindName is the name of f's family: "envoy" for envoy and envoy:FORMAT.
+func (f Format) kindName() string {
+	name, _, _ := strings.Cut(f.String(), ":")
+	return name
+}
+
 // defaultCustomer is the customer selector of a format when none is given.
 func (f Format) defaultCustomer() CustomerSelector {
 	switch f.kind {
@@ -135,6 +183,14 @@ func (f Format) defaultCustomer() CustomerSelector {
 		return CustomerSelector{kind: selectField, name: "remote_user"}
 	case kindApache:
 		return CustomerSelector{kind: selectField, name: "%u"}
+	case kindCaddy:
+		return CustomerSelector{kind: selectField, name: "user_id"}
+	case kindJSONL:
+		_, customer, _ := parseJSONFields(f.spec)
+		if customer == "" {
+			customer = "customer_id"
+		}
+		return CustomerSelector{kind: selectField, name: customer}
 	}
 	return CustomerSelector{}
 }
@@ -155,6 +211,21 @@ func (f Format) lineParser(sel CustomerSelector, loc *time.Location) (lineParser
 			return nil, fmt.Errorf("%w: the logstats format has one customer field, its third; -customer %q needs another format (use path: or query:, or leave -customer out)", ErrInvalidSelector, sel.String())
 		}
 		return logstatsLine(loc), nil
+	case kindCaddy, kindJSONL:
+		keys := caddyFields
+		if f.kind == kindJSONL {
+			keys, _, _ = parseJSONFields(f.spec)
+		}
+		j := &jsonLine{keys: keys}
+		if sel.kind == selectField {
+			j.customer = sel.name
+		}
+		return j.parse, nil
+	case kindEnvoy, kindALB:
+		if sel.IsDefault() {
+			return nil, fmt.Errorf("%w: the %s format has no customer field; say where the customer is, such as -customer path:/v1/customers/{}/ or -customer query:api_key", ErrInvalidSelector, f.kindName())
+		}
+		fallthrough
 	case kindNginx, kindApache:
 		t, err := f.template()
 		if err != nil {

@@ -39,7 +39,7 @@ type formatTable struct {
 
 // at is a UTC time with microseconds: "2024-10-10 20:55:36.123".
 func at(s string) time.Time {
-	t, err := time.Parse("2006-01-02 15:04:05.999999", s)
+	t, err := time.Parse("2006-01-02 15:04:05.999999999", s)
 	if err != nil {
 		panic(err)
 	}
@@ -112,6 +112,61 @@ var formatTables = []formatTable{
 		{name: "PathAndQuery", line: `[10/Oct/2024:13:55:36 +0000] bob GET /a?api_key=1 200 15`,
 			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "bob", Method: "GET", Path: "/a", Status: 200, Latency: us(15)}},
 	}},
+	{format: "envoy", customer: "path:/api/v1/customers/{}/", cases: []formatCase{
+		{name: "Default", line: `[2016-04-15T20:17:00.310Z] "POST /api/v1/customers/acme/locations?x=1 HTTP/2" 204 - 154 0 226 100 "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80"`,
+			want: logstats.Entry{Time: at("2016-04-15 20:17:00.31"), CustomerID: "acme", Method: "POST", Path: "/api/v1/customers/acme/locations", Status: 204, Latency: ms(226)}},
+		{name: "Flags", line: `[2024-10-10T13:55:36.000Z] "GET /api/v1/customers/b2 HTTP/1.1" 503 UF,URX 0 91 5 - "-" "curl/8.5.0" "id-1" "api" "10.1.0.9:8080"`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "b2", Method: "GET", Path: "/api/v1/customers/b2", Status: 503, Latency: ms(5)}},
+		{name: "ErrNoResponse", line: `[2024-10-10T13:55:36.000Z] "GET /api/v1/customers/b2 HTTP/1.1" 0 DC 0 0 5 - "-" "curl/8.5.0" "id-1" "api" "-"`, err: logstats.ErrInvalidStatus},
+		{name: "OtherPath", line: `[2024-10-10T13:55:36.000Z] "GET /healthz HTTP/1.1" 200 - 0 2 0 - "-" "kube-probe" "id-2" "api" "-"`, err: logstats.ErrUnattributed},
+	}},
+	{format: "envoy", customer: "REQ(x-api-key)", cases: []formatCase{
+		{name: "ErrNoHeaderInDefault", line: `[2024-10-10T13:55:36.000Z] "GET /a HTTP/1.1" 200 - 0 2 0 - "-" "-" "-" "-" "-"`, err: logstats.ErrInvalidSelector},
+	}},
+	{format: `envoy:[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %DURATION% "%REQ(X-API-KEY)%"\n`, customer: "REQ(X-Api-Key)", cases: []formatCase{
+		{name: "HeaderCustomer", line: `[2024-10-10T13:55:36.123Z] "PUT /v2/x HTTP/1.1" 200 17 "k-1"`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36.123"), CustomerID: "k-1", Method: "PUT", Path: "/v2/x", Status: 200, Latency: ms(17)}},
+	}},
+	{format: "alb", customer: "query:api_key", cases: []formatCase{
+		{name: "HTTP", line: `http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/v1/customers/c9/x?api_key=k1 HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2018-07-02T22:22:48.364000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-"`,
+			want: logstats.Entry{Time: at("2018-07-02 22:23:00.186641"), CustomerID: "k1", Method: "GET", Path: "/v1/customers/c9/x", Status: 200, Latency: ms(1)}},
+		{name: "H2Sum", line: `h2 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 10.0.1.252:48160 10.0.0.66:9000 0.000123 0.0025 0.000004 201 201 5 257 "POST https://10.0.2.105:773/v1/o?api_key=k2 HTTP/2.0" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337327-72bd00b0343d75b906739c42" "-" "-" 1 2018-07-02T22:22:48.364000Z "redirect" "https://example.com:80/" "-" "10.0.0.66:9000" "201" "-" "-"`,
+			want: logstats.Entry{Time: at("2018-07-02 22:23:00.186641"), CustomerID: "k2", Method: "POST", Path: "/v1/o", Status: 201, Latency: us(2627)}},
+		{name: "NotDispatched", line: `http 2024-10-10T13:55:36.000000Z app/lb/1 1.2.3.4:5 - -1 -1 -1 460 - 34 0 "GET http://a.example.com:80/x?api_key=k3 HTTP/1.1" "curl" - - - "Root=1" "-" "-" 0 2024-10-10T13:55:36.000000Z "-" "-" "-" "-" "-" "-" "-"`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "k3", Method: "GET", Path: "/x", Status: 460}},
+		{name: "ErrLatency", line: `http 2024-10-10T13:55:36.000000Z app/lb/1 1.2.3.4:5 - x -1 -1 200 - 34 0 "GET http://a.example.com:80/x?api_key=k3 HTTP/1.1" "curl"`, err: logstats.ErrInvalidLatency},
+		{name: "ErrTruncated", line: `http 2024-10-10T13:55:36.000000Z app/lb/1 1.2.3.4:5 - 0.1 0.1 0.1 200 - 34 0 "GET http://a.example.com:80/x?api_key=k3 HTTP/1.1`, err: logstats.ErrFieldCount},
+	}},
+	{format: "caddy", cases: []formatCase{
+		{name: "Access", line: `{"level":"info","ts":1646861401.5241024,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"127.0.0.1","remote_port":"41342","client_ip":"127.0.0.1","proto":"HTTP/2.0","method":"GET","host":"localhost","uri":"/v1/orders?page=2","headers":{"User-Agent":["curl/7.82.0"],"Accept":["*/*"],"Accept-Encoding":["gzip, deflate, br"]},"tls":{"resumed":false,"version":772,"cipher_suite":4865,"proto":"h2","server_name":"example.com"}},"bytes_read":0,"user_id":"alice","duration":0.000929675,"size":10900,"status":200,"resp_headers":{"Server":["Caddy"],"Content-Type":["text/html; charset=utf-8"]}}`,
+			want: logstats.Entry{Time: at("2022-03-09 21:30:01.5241024"), CustomerID: "alice", Method: "GET", Path: "/v1/orders", Status: 200, Latency: us(930)}},
+		{name: "NoUser", line: `{"level":"info","ts":1646861401,"request":{"method":"GET","uri":"/"},"user_id":"","duration":0.5,"status":404}`, err: logstats.ErrUnattributed},
+		{name: "Escapes", line: `{"ts":1646861401,"request":{"method":"POST","uri":"/caf\u00e9/\"q\""},"user_id":"b\u00f6b","duration":1.5e-05,"status":201}`,
+			want: logstats.Entry{Time: at("2022-03-09 21:30:01"), CustomerID: "böb", Method: "POST", Path: `/café/"q"`, Status: 201, Latency: us(15)}},
+		{name: "ErrNoStatus", line: `{"ts":1646861401,"request":{"method":"GET","uri":"/"},"user_id":"a","duration":0.5}`, err: logstats.ErrFieldCount, reason: `line has no "status"`},
+		{name: "ErrNotJSON", line: `{"ts":1646861401,"request":{"method":"GET","uri":"/"`, err: logstats.ErrFieldCount, reason: "not valid JSON"},
+		{name: "ErrTime", line: `{"ts":"yesterday","request":{"method":"GET","uri":"/"},"user_id":"a","duration":0.5,"status":200}`, err: logstats.ErrInvalidTime},
+	}},
+	{format: "caddy", customer: "request.headers.X-Api-Key", cases: []formatCase{
+		{name: "HeaderCustomer", line: `{"ts":1646861401.25,"request":{"method":"GET","uri":"/a","headers":{"X-Api-Key":["k9"]}},"duration":0.25,"status":200}`,
+			want: logstats.Entry{Time: at("2022-03-09 21:30:01.25"), CustomerID: "k9", Method: "GET", Path: "/a", Status: 200, Latency: ms(250)}},
+	}},
+	{format: "jsonl", cases: []formatCase{
+		{name: "Defaults", line: `{"time":"2024-10-10T13:55:36.5+02:00","customer_id":"c1","method":"GET","path":"/x?y=1","status":200,"latency":0.1234567}`,
+			want: logstats.Entry{Time: at("2024-10-10 11:55:36.5"), CustomerID: "c1", Method: "GET", Path: "/x", Status: 200, Latency: us(123457)}},
+		{name: "UnixAndStringStatus", line: ` {"time":1728568536,"customer_id":"c1","path":"/x","status":"503","latency":2}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "c1", Path: "/x", Status: 503, Latency: 2 * time.Second}},
+		{name: "NoCustomer", line: `{"time":1728568536,"path":"/x","status":200,"latency":2}`, err: logstats.ErrUnattributed},
+		{name: "NullCustomer", line: `{"time":1728568536,"customer_id":null,"path":"/x","status":200,"latency":2}`, err: logstats.ErrUnattributed},
+		{name: "ErrNotObject", line: `[1,2,3]`, err: logstats.ErrFieldCount},
+		{name: "ErrLatency", line: `{"time":1728568536,"customer_id":"c","path":"/x","status":200,"latency":"fast"}`, err: logstats.ErrInvalidLatency},
+	}},
+	{format: "jsonl:time=@timestamp:ms,customer=user.id,path=http.path,status=http.status,latency=took:us", cases: []formatCase{
+		{name: "Fields", line: `{"@timestamp":1728568536250,"user":{"id":"u-7","name":"x"},"http.path":"/v1/a","http":{"status":204},"took":1500}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36.25"), CustomerID: "u-7", Path: "/v1/a", Status: 204, Latency: us(1500)}},
+		{name: "CustomerNumber", line: `{"@timestamp":1728568536250,"user":{"id":42},"http.path":"/v1/a","http":{"status":204},"took":1}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36.25"), CustomerID: "42", Path: "/v1/a", Status: 204, Latency: us(1)}},
+	}},
 	{format: "logstats", cases: []formatCase{
 		{name: "Logstats", line: `2024-10-10 13:55:36 cust_1 /a?b=1 200 0.25`,
 			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "cust_1", Path: "/a?b=1", Status: 200, Latency: ms(250)}},
@@ -137,6 +192,12 @@ func newFormatParser(t testing.TB, tab formatTable, r io.Reader) *logstats.Parse
 }
 
 func checkCase(t *testing.T, tc formatCase, e logstats.Entry, err error, line int) {
+	if tc.err == logstats.ErrInvalidSelector {
+		if !errors.Is(err, tc.err) {
+			t.Fatalf("%s: error %v, want %v", tc.line, err, tc.err)
+		}
+		return
+	}
 	t.Helper()
 	if tc.err == nil {
 		if err != nil {
@@ -338,7 +399,8 @@ func TestFormats_RoundTrip(t *testing.T) {
 					Addr:     "192.0.2." + strconv.Itoa(rng.IntN(256)),
 					Bytes:    rng.IntN(1 << 20),
 				}
-				if name == "nginx" {
+				switch name {
+				case "nginx", "envoy", "alb":
 					r.Latency = r.Latency.Truncate(time.Millisecond)
 				}
 				if name != "logstats" && i%3 == 0 {
@@ -353,7 +415,11 @@ func TestFormats_RoundTrip(t *testing.T) {
 					want.Method = ""
 				}
 				for _, spec := range []string{name, "auto"} {
-					p := newFormatParser(t, formatTable{format: spec}, nil)
+					tab := formatTable{format: spec}
+					if name == "envoy" || name == "alb" {
+						tab.customer = "query:api_key" // as loggen writes them
+					}
+					p := newFormatParser(t, tab, nil)
 					e, err := p.Parse(line)
 					checkCase(t, formatCase{line: string(line), want: want}, e, err, 0)
 				}
@@ -435,4 +501,21 @@ func TestLoad_ReadingChanged(t *testing.T) {
 			t.Fatalf("reload of a source without a recorded format: %+v", res)
 		}
 	})
+}
+
+// TestLoad_WrongFormatNamesEnvoy: a log of a format without a customer field
+// is named, with what it needs.
+func TestLoad_WrongFormatNamesEnvoy(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectSQLite)
+	line := formatTables[0].cases[0].line
+	for _, tab := range formatTables {
+		if tab.format == "envoy" {
+			line = tab.cases[0].line
+			break
+		}
+	}
+	_, err := newIngester(db, 10).Load(context.Background(), "e.log", strings.NewReader(line+"\n"), logstats.LoadOptions{})
+	if !errors.Is(err, logstats.ErrWrongFormat) || !strings.Contains(err.Error(), "pass -format envoy with -customer path:PATTERN or query:NAME") {
+		t.Fatalf("auto load of an Envoy log without -customer: %v", err)
+	}
 }

@@ -34,16 +34,30 @@ func (u latencyUnit) String() string {
 // microseconds, rounding the digits beyond them half away from zero, exactly
 // (no floating point): 0.1234567 seconds is 123457 µs, 1500 ns is 2 µs.
 func parseLatencyUnit(b []byte, u latencyUnit) (time.Duration, *ParseError) {
+	return parseLatencyNumber(b, u, false)
+}
+
+// parseLatencyNumber is parseLatencyUnit that, when exp is set, also reads
+// an exponent, as JSON writers print small numbers: 1.5e-05.
+func parseLatencyNumber(b []byte, u latencyUnit, exp bool) (time.Duration, *ParseError) {
 	if len(b) > 1 && b[0] == '-' {
 		return 0, fieldError(ErrInvalidLatency, "latency %q is negative", b)
 	}
-	intPart, frac := b, []byte(nil)
-	if i := bytes.IndexByte(b, '.'); i >= 0 {
-		intPart, frac = b[:i], b[i+1:]
+	mantissa, shift := b, 0
+	if i := bytes.IndexAny(b, "eE"); exp && i >= 0 {
+		e, bad := parseExponent(b[i+1:])
+		if bad || i == 0 {
+			return 0, notDecimal(b, u)
+		}
+		mantissa, shift = b[:i], e
+	}
+	intPart, frac := mantissa, []byte(nil)
+	if i := bytes.IndexByte(mantissa, '.'); i >= 0 {
+		intPart, frac = mantissa[:i], mantissa[i+1:]
 		if len(frac) == 0 {
 			return 0, notDecimal(b, u)
 		}
-		if u <= unitMicros {
+		if u <= unitMicros && shift == 0 {
 			return 0, &ParseError{Reason: fmt.Sprintf("latency %q is not a whole number of %s", truncateForMessage(string(b)), u), Err: ErrInvalidLatency}
 		}
 	}
@@ -54,7 +68,7 @@ func parseLatencyUnit(b []byte, u latencyUnit) (time.Duration, *ParseError) {
 	// The digits of intPart then frac, with the decimal point moved u places
 	// to the right: those before it are whole microseconds, the first after
 	// it rounds.
-	point := len(intPart) + int(u)
+	point := len(intPart) + int(u) + shift
 	var us int64
 	round := false
 	for i, n := 0, len(intPart)+len(frac); i < n; i++ {
@@ -87,6 +101,26 @@ func parseLatencyUnit(b []byte, u latencyUnit) (time.Duration, *ParseError) {
 		return 0, fieldError(ErrInvalidLatency, "latency %q is more than 24 hours", b)
 	}
 	return time.Duration(us) * time.Microsecond, nil
+}
+
+// parseExponent parses the exponent of a number, [+-]digits, at most 3;
+// bad reports a malformed one.
+func parseExponent(b []byte) (n int, bad bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		neg, b = b[0] == '-', b[1:]
+	}
+	if len(b) == 0 || len(b) > 3 {
+		return 0, true
+	}
+	n, ok := digits(b)
+	if !ok {
+		return 0, true
+	}
+	if neg {
+		n = -n
+	}
+	return n, false
 }
 
 func notDecimal(b []byte, u latencyUnit) *ParseError {

@@ -332,7 +332,8 @@ func TestParser_LongLineBoundedMemory(t *testing.T) {
 func TestParser_NoAllocs(t *testing.T) {
 	for _, name := range logstats.FormatNames() {
 		t.Run(name, func(t *testing.T) {
-			p := newFormatParser(t, formatTable{format: name}, repeatLines(formatLines(t, name)))
+			tab, lines := formatLines(t, name)
+			p := newFormatParser(t, tab, repeatLines(lines))
 			for range 1000 { // warm up the intern tables
 				if _, err := p.Next(); err != nil {
 					t.Fatal(err)
@@ -413,12 +414,12 @@ func TestParser_Location(t *testing.T) {
 func BenchmarkParse(b *testing.B) {
 	for _, name := range logstats.FormatNames() {
 		b.Run(name, func(b *testing.B) {
-			lines := formatLines(b, name)
+			tab, lines := formatLines(b, name)
 			size := 0
 			for _, l := range lines {
 				size += len(l) + 1
 			}
-			p := newFormatParser(b, formatTable{format: name}, repeatLines(lines))
+			p := newFormatParser(b, tab, repeatLines(lines))
 			b.SetBytes(int64(size / len(lines)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -430,27 +431,26 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
-// formatLines returns valid lines of the built-in format name, with a
-// customer from the format's default selector.
-func formatLines(tb testing.TB, name string) []string {
+// formatLines returns the first table of the built-in format name and its
+// valid lines (for logstats, the parser's fixtures).
+func formatLines(tb testing.TB, name string) (formatTable, []string) {
 	if name == "logstats" {
-		return validFixtureLines(tb)
+		return formatTable{format: name}, validFixtureLines(tb)
 	}
-	var lines []string
 	for _, tab := range formatTables {
-		if tab.format != name || tab.customer != "" {
+		if tab.format != name {
 			continue
 		}
+		var lines []string
 		for _, tc := range tab.cases {
 			if tc.err == nil {
 				lines = append(lines, tc.line)
 			}
 		}
+		return tab, lines
 	}
-	if len(lines) == 0 {
-		tb.Fatalf("no valid lines of format %s", name)
-	}
-	return lines
+	tb.Fatalf("no table of format %s", name)
+	return formatTable{}, nil
 }
 
 func validFixtureLines(tb testing.TB) []string {

@@ -398,6 +398,9 @@ func wrongFormat(cfg ParseConfig, head []headLine) error {
 		if _, err := newLineFormat(try); err != nil {
 			try.Customer = CustomerSelector{} // the format's own customer
 		}
+		if _, err := newLineFormat(try); err != nil {
+			try.Customer = CustomerSelector{kind: selectPath, name: "/{}"} // envoy, alb: any path
+		}
 		p := NewParser(nil)
 		p.ParseConfig = try
 		n := 0
@@ -417,6 +420,9 @@ func wrongFormat(cfg ParseConfig, head []headLine) error {
 	hint := "no built-in format reads them either: pass -format nginx:'<your log_format>' or -format apache:'<your LogFormat>'"
 	if len(fits) > 0 {
 		hint = "they read as " + strings.Join(fits, " or ") + ": pass -format " + fits[0]
+		if f, _ := ParseFormat(fits[0]); f.defaultCustomer().IsDefault() && f.kind != kindLogstats && cfg.Customer.IsDefault() {
+			hint += " with -customer path:PATTERN or query:NAME (it has no customer field)"
+		}
 	}
 	why := " (" + first.Error() + ")"
 	if errors.Is(first, ErrNoFormatFits) {

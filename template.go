@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // A template is a compiled format string (nginx's log_format, Apache's
@@ -13,6 +14,9 @@ import (
 type template struct {
 	head   []byte          // literal before the first field
 	fields []templateField // in the order of the line
+	// trailing: the line may go on after the last field's literal (fields
+	// the format does not read, as in ALB's logs).
+	trailing bool
 }
 
 // A templateField is one variable of a format string and the literal that
@@ -35,28 +39,29 @@ type templateField struct {
 type fieldKind uint8
 
 const (
-	fieldSkip       fieldKind = iota
-	fieldCustomer             // the field the customer selector chose
-	fieldTimeCLF              // 10/Oct/2024:13:55:36 -0700
-	fieldTimeISO              // 2024-10-10T13:55:36-07:00, RFC 3339
-	fieldTimeUnix             // 1728568536.123, Unix seconds
-	fieldRequest              // the request line: GET /path?query HTTP/1.1
-	fieldMethod               // GET
-	fieldURI                  // /path?query
-	fieldPath                 // /path
-	fieldQuery                // query, without "?"
-	fieldStatus               // 200
-	fieldSeconds              // 0.123
-	fieldMillis               // 123
-	fieldMicros               // 123000
-	fieldSecondsSum           // 0.010, 0.020 : 0.030 (nginx's upstream times)
+	fieldSkip        fieldKind = iota
+	fieldCustomer              // the field the customer selector chose
+	fieldTimeCLF               // 10/Oct/2024:13:55:36 -0700
+	fieldTimeISO               // 2024-10-10T13:55:36-07:00, RFC 3339
+	fieldTimeUnix              // 1728568536.123, Unix seconds
+	fieldRequest               // the request line: GET /path?query HTTP/1.1
+	fieldMethod                // GET
+	fieldURI                   // /path?query
+	fieldPath                  // /path
+	fieldQuery                 // query, without "?"
+	fieldStatus                // 200
+	fieldSeconds               // 0.123
+	fieldMillis                // 123
+	fieldMicros                // 123000
+	fieldSecondsSum            // 0.010, 0.020 : 0.030 (nginx's upstream times)
+	fieldSecondsPart           // one of several times in seconds that add up to the latency; -1 is none
 )
 
 func (k fieldKind) isTime() bool { return k >= fieldTimeCLF && k <= fieldTimeUnix }
 
 func (k fieldKind) isPath() bool { return k == fieldRequest || k == fieldURI || k == fieldPath }
 
-func (k fieldKind) isLatency() bool { return k >= fieldSeconds && k <= fieldSecondsSum }
+func (k fieldKind) isLatency() bool { return k >= fieldSeconds && k <= fieldSecondsPart }
 
 // templateBuilder assembles a template from a format string's pieces.
 type templateBuilder struct {
@@ -133,12 +138,21 @@ func (b *templateBuilder) build() (*template, error) {
 	keepFirst("a time", fieldKind.isTime, same)
 	keepFirst("a request path", fieldKind.isPath, same)
 	keepFirst("a status", func(k fieldKind) bool { return k == fieldStatus }, same)
-	keepFirst("a latency", fieldKind.isLatency, func(k fieldKind) int {
-		if k == fieldSecondsSum {
-			return 1
+	if t.has(fieldSecondsPart) {
+		// The parts add up: none is dropped, and no other latency counts.
+		for i := range t.fields {
+			if k := t.fields[i].kind; k.isLatency() && k != fieldSecondsPart {
+				t.fields[i].kind = fieldSkip
+			}
 		}
-		return 0
-	})
+	} else {
+		keepFirst("a latency", fieldKind.isLatency, func(k fieldKind) int {
+			if k == fieldSecondsSum {
+				return 1
+			}
+			return 0
+		})
+	}
 	keepFirst("", func(k fieldKind) bool { return k == fieldMethod }, same)
 	if len(missing) > 0 && missing[len(missing)-1] == "" {
 		missing = missing[:len(missing)-1] // a method is optional
@@ -195,9 +209,10 @@ func (t *template) selectCustomer(sel CustomerSelector) error {
 }
 
 // sameFieldName compares a field's name with a selector's: nginx variables
-// exactly, Apache's %{Header}i with the header's name in any case.
+// exactly, Apache's %{Header}i and Envoy's REQ(Header) with the header's
+// name in any case.
 func sameFieldName(field, sel string) bool {
-	if strings.HasPrefix(field, "%{") {
+	if strings.HasPrefix(field, "%{") || strings.HasPrefix(strings.ToUpper(field), "REQ(") {
 		return strings.EqualFold(field, sel)
 	}
 	return field == sel
@@ -265,12 +280,21 @@ func (t *template) parse(line []byte, f *fields) *ParseError {
 			f.latency, perr = parseLatencyUnit(v, unitMicros)
 		case fieldSecondsSum:
 			f.latency, perr = parseLatencySum(v)
+		case fieldSecondsPart:
+			if len(v) == 2 && v[0] == '-' && v[1] == '1' {
+				break // not dispatched, or no response
+			}
+			var d time.Duration
+			d, perr = parseLatencyUnit(v, unitSeconds)
+			if f.latency += d; perr == nil && f.latency > MaxLatency {
+				perr = fieldError(ErrInvalidLatency, "processing times up to %q add up to more than 24 hours", v)
+			}
 		}
 		if perr != nil {
 			return perr
 		}
 	}
-	if len(bytes.TrimLeft(rest, " \t")) > 0 {
+	if !t.trailing && len(bytes.TrimLeft(rest, " \t")) > 0 {
 		return fieldError(ErrFieldCount, "text %q after the format's last field", rest)
 	}
 	return nil

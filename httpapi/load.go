@@ -65,7 +65,7 @@ func (s *server) handleLoad() http.Handler {
 // changes the server's ParseConfig, else nil.
 func (s *server) parseConfig(r *http.Request) (*logstats.ParseConfig, error) {
 	q := r.URL.Query()
-	if !q.Has("format") && !q.Has("customer") && !q.Has("customer_default") && !q.Has("keep_query") {
+	if !q.Has("format") && !q.Has("fields") && !q.Has("customer") && !q.Has("customer_default") && !q.Has("keep_query") {
 		return nil, nil
 	}
 	cfg := s.opts.Parse
@@ -73,6 +73,11 @@ func (s *server) parseConfig(r *http.Request) (*logstats.ParseConfig, error) {
 	if q.Has("format") {
 		if cfg.Format, err = logstats.ParseFormat(q.Get("format")); err != nil {
 			return nil, invalid("format: " + err.Error())
+		}
+	}
+	if q.Has("fields") {
+		if cfg.Format, err = logstats.JSONLines(q.Get("fields")); err != nil {
+			return nil, invalid("fields: " + err.Error())
 		}
 	}
 	if q.Has("customer") {

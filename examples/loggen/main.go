@@ -2,8 +2,10 @@
 // flags always give the same bytes. It made the samples in testdata/:
 //
 //	go run ./examples/loggen -lines 2000 -customers 50 -days 14 -malformed 0.005 -o testdata/api_requests.log
-//	go run ./examples/loggen -format nginx -lines 300 -customers 12 -days 3 -malformed 0.01 -o testdata/nginx.log
-//	go run ./examples/loggen -format apache -lines 300 -customers 12 -days 3 -malformed 0.01 -o testdata/apache.log
+//	seed=2; for f in nginx apache envoy alb caddy jsonl; do
+//	  go run ./examples/loggen -format $f -lines 300 -customers 12 -days 3 -malformed 0.01 -seed $seed -o testdata/$f.log
+//	  seed=$((seed+1))
+//	done
 package main
 
 import (

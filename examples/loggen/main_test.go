@@ -12,8 +12,12 @@ import (
 func TestRun_Sample(t *testing.T) {
 	for file, flags := range map[string]string{
 		"api_requests.log": "-lines 2000 -customers 50 -days 14 -malformed 0.005",
-		"nginx.log":        "-format nginx -lines 300 -customers 12 -days 3 -malformed 0.01",
-		"apache.log":       "-format apache -lines 300 -customers 12 -days 3 -malformed 0.01",
+		"nginx.log":        "-format nginx -lines 300 -customers 12 -days 3 -malformed 0.01 -seed 2",
+		"apache.log":       "-format apache -lines 300 -customers 12 -days 3 -malformed 0.01 -seed 3",
+		"envoy.log":        "-format envoy -lines 300 -customers 12 -days 3 -malformed 0.01 -seed 4",
+		"alb.log":          "-format alb -lines 300 -customers 12 -days 3 -malformed 0.01 -seed 5",
+		"caddy.log":        "-format caddy -lines 300 -customers 12 -days 3 -malformed 0.01 -seed 6",
+		"jsonl.log":        "-format jsonl -lines 300 -customers 12 -days 3 -malformed 0.01 -seed 7",
 	} {
 		var out bytes.Buffer
 		if err := run(strings.Fields(flags), &out, &out); err != nil {

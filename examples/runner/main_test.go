@@ -318,25 +318,37 @@ func TestRun_Formats(t *testing.T) {
 		env  map[string]string
 		args []string
 		want string // the format the summary names; "" for an error
+		file string // default testdata/nginx.log
 	}{
-		{"detected", nil, nil, "nginx"},
-		{"flag", nil, []string{"-format", "nginx"}, "nginx"},
-		{"env", map[string]string{"LOGSTATS_FORMAT": "nginx"}, nil, "nginx"},
-		{"config", nil, []string{"-config", ini, "-format", "nginx"}, "nginx"},
-		{"configWrong", nil, []string{"-config", ini}, ""}, // an nginx log read as apache
-		{"badFormat", nil, []string{"-format", "ngnix"}, ""},
-		{"badSelector", nil, []string{"-customer", "path:nope"}, ""},
-		{"missingField", nil, []string{"-format", "nginx", "-customer", "http_x_api_key"}, ""},
+		{"jsonlFields", nil, []string{"-fields", "customer=customer_id,latency=latency:s"}, "jsonl:customer=customer_id,latency=latency:s", "jsonl.log"},
+		{"envoyNeedsCustomer", nil, []string{"-format", "envoy"}, "", "envoy.log"},
+		{"envoy", map[string]string{"LOGSTATS_CUSTOMER": "query:api_key"}, []string{"-format", "envoy"}, "envoy", "envoy.log"},
+		{"albDetected", nil, []string{"-customer", "query:api_key"}, "alb", "alb.log"},
+		{"caddyDetected", nil, nil, "caddy", "caddy.log"},
+		{"detected", nil, nil, "nginx", ""},
+		{"flag", nil, []string{"-format", "nginx"}, "nginx", ""},
+		{"env", map[string]string{"LOGSTATS_FORMAT": "nginx"}, nil, "nginx", ""},
+		{"config", nil, []string{"-config", ini, "-format", "nginx"}, "nginx", ""},
+		{"configWrong", nil, []string{"-config", ini}, "", ""}, // an nginx log read as apache
+		{"badFormat", nil, []string{"-format", "ngnix"}, "", ""},
+		{"fieldsNotJSON", nil, []string{"-format", "nginx", "-fields", "time=ts"}, "", ""},
+		{"badSelector", nil, []string{"-customer", "path:nope"}, "", ""},
+		{"missingField", nil, []string{"-format", "nginx", "-customer", "http_x_api_key"}, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
 			var out, errOut bytes.Buffer
-			args := append(append([]string{"-dsn", dsn, "-json"}, tc.args...), "../../testdata/nginx.log")
+			if tc.file == "" {
+				tc.file = "nginx.log"
+			}
+			args := append(append([]string{"-dsn", dsn, "-json"}, tc.args...), "../../testdata/"+tc.file)
 			err := run(context.Background(), args, func(k string) string { return tc.env[k] }, strings.NewReader(""), &out, &errOut)
 			var sum struct {
 				Files []struct {
-					Format   string `json:"format"`
-					Inserted int64  `json:"inserted"`
+					Format    string `json:"format"`
+					Lines     int64  `json:"lines"`
+					Inserted  int64  `json:"inserted"`
+					Malformed int64  `json:"malformed"`
 				} `json:"files"`
 				Error string `json:"error"`
 			}
@@ -352,8 +364,8 @@ func TestRun_Formats(t *testing.T) {
 			if err != nil || len(sum.Files) != 1 || sum.Files[0].Format != tc.want {
 				t.Fatalf("err %v, summary %s: want format %s", err, out.String(), tc.want)
 			}
-			if sum.Files[0].Inserted != 299 {
-				t.Fatalf("inserted %d, want 299", sum.Files[0].Inserted)
+			if f := sum.Files[0]; f.Lines != 300 || f.Malformed > 5 || f.Inserted != f.Lines-f.Malformed {
+				t.Fatalf("%+v: want all 300 lines but a few malformed ones inserted", f)
 			}
 		})
 	}

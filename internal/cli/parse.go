@@ -15,15 +15,16 @@ import (
 // or the [log] section of config.ini (format = nginx, ...); a flag wins over
 // the environment, which wins over the file.
 type ParseFlags struct {
-	fs                                          *flag.FlagSet
-	format, customer, customerDefault, timezone *string
-	keepQuery                                   *bool
+	fs                                                  *flag.FlagSet
+	format, fields, customer, customerDefault, timezone *string
+	keepQuery                                           *bool
 }
 
 // parseSettings are the settings of ParseFlags: flag, environment variable
 // and config.ini key.
 var parseSettings = []struct{ flag, env, key string }{
 	{"format", "LOGSTATS_FORMAT", "format"},
+	{"fields", "LOGSTATS_FIELDS", "fields"},
 	{"customer", "LOGSTATS_CUSTOMER", "customer"},
 	{"customer-default", "LOGSTATS_CUSTOMER_DEFAULT", "customer_default"},
 	{"keep-query", "LOGSTATS_KEEP_QUERY", "keep_query"},
@@ -34,8 +35,9 @@ var parseSettings = []struct{ flag, env, key string }{
 func AddParseFlags(fs *flag.FlagSet) *ParseFlags {
 	return &ParseFlags{
 		fs:              fs,
-		format:          fs.String("format", "auto", "the logs' `format`: auto (detect it), logstats, nginx, apache,\nnginx:'LOG_FORMAT' (an nginx log_format string) or apache:'LOGFORMAT' (an Apache LogFormat string)\n(default: $LOGSTATS_FORMAT, else config.ini [log] format, else auto)"),
-		customer:        fs.String("customer", "", "where a line's customer is: a field of the format (remote_user, http_x_api_key, %u,\n%{X-Customer}i), path:PATTERN (path:/v1/customers/{}/) or query:NAME (default: the format's own)"),
+		format:          fs.String("format", "auto", "the logs' `format`: auto (detect it), logstats, nginx, apache,\nenvoy, alb, caddy, jsonl (see -fields), nginx:'LOG_FORMAT' (an nginx log_format\nstring), apache:'LOGFORMAT' (an Apache LogFormat string) or envoy:'FORMAT'\n(default: $LOGSTATS_FORMAT, else config.ini [log] format, else auto)"),
+		fields:          fs.String("fields", "", "the keys of a jsonl log: time=KEY[:s|ms],customer=KEY,path=KEY,status=KEY,latency=KEY[:s|ms|us|ns],method=KEY\n(dotted keys reach nested objects; default time, customer_id, path, status, latency, method)"),
+		customer:        fs.String("customer", "", "where a line's customer is: a field of the format (remote_user, http_x_api_key, %u,\n%{X-Customer}i, REQ(X-Api-Key), a JSON key), path:PATTERN (path:/v1/customers/{}/) or query:NAME\n(default: the format's own; envoy and alb have none, so it is required there)"),
 		customerDefault: fs.String("customer-default", "", "load the lines whose customer is missing under this `NAME` (default: count them as\nunattributed and leave them out)"),
 		keepQuery:       fs.Bool("keep-query", false, "keep the query string in the stored path (default: the path ends before '?')"),
 		timezone:        fs.String("timezone", "UTC", "time zone of timestamps that carry none (the logstats format's), an IANA name"),
@@ -66,6 +68,14 @@ func (f *ParseFlags) Config(getenv func(string) string, ini map[string]string) (
 	var err error
 	if pc.Format, err = logstats.ParseFormat(values["format"]); err != nil {
 		return pc, fmt.Errorf("%s: %v", from["format"], err)
+	}
+	if fields := values["fields"]; fields != "" {
+		if !pc.Format.IsAuto() && pc.Format.String() != "jsonl" {
+			return pc, fmt.Errorf("%s: -fields names the keys of a jsonl log, not of format %s", from["fields"], pc.Format)
+		}
+		if pc.Format, err = logstats.JSONLines(fields); err != nil {
+			return pc, fmt.Errorf("%s: %v", from["fields"], err)
+		}
 	}
 	if pc.Customer, err = logstats.ParseCustomerSelector(values["customer"]); err != nil {
 		return pc, fmt.Errorf("%s: %v", from["customer"], err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,8 +32,10 @@ type Config struct {
 	Format string
 }
 
-// Formats are the formats Write can write.
-var Formats = []string{"logstats", "nginx", "apache"}
+// Formats are the formats Write can write. In the envoy and alb formats,
+// which have no customer field, the customer is the query parameter
+// api_key.
+var Formats = []string{"logstats", "nginx", "apache", "envoy", "alb", "caddy", "jsonl"}
 
 // A Request is one line's request.
 type Request struct {
@@ -85,6 +88,76 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 			return strconv.AppendFloat(line, r.Latency.Seconds(), 'f', 3, 64), nil
 		}
 		return strconv.AppendInt(line, r.Latency.Microseconds(), 10), nil
+	case "envoy":
+		line = append(line, '[')
+		line = r.Time.UTC().AppendFormat(line, "2006-01-02T15:04:05.000Z")
+		line = append(line, "] \""...)
+		line = append(line, r.Method...)
+		line = append(line, ' ')
+		line = appendWithKey(line, r.Path, r.Customer)
+		line = append(line, " HTTP/1.1\" "...)
+		line = strconv.AppendInt(line, int64(r.Status), 10)
+		line = append(line, " - 0 "...)
+		line = strconv.AppendInt(line, int64(r.Bytes), 10)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, r.Latency.Milliseconds(), 10)
+		line = append(line, ` - "`...)
+		line = append(line, r.Addr...)
+		return append(line, `" "loggen/1.0" "5f2c-77a1" "api.example.com" "10.0.0.1:8080"`...), nil
+	case "alb":
+		line = append(line, "https "...)
+		line = r.Time.UTC().AppendFormat(line, "2006-01-02T15:04:05.000000Z")
+		line = append(line, " app/api-lb/50dc6c495c0c9188 "...)
+		line = append(line, r.Addr...)
+		line = append(line, ":41000 10.0.0.1:80 0.000 "...)
+		line = strconv.AppendFloat(line, r.Latency.Seconds(), 'f', 3, 64)
+		line = append(line, " 0.000 "...)
+		line = strconv.AppendInt(line, int64(r.Status), 10)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, int64(r.Status), 10)
+		line = append(line, " 120 "...)
+		line = strconv.AppendInt(line, int64(r.Bytes), 10)
+		line = append(line, " \""...)
+		line = append(line, r.Method...)
+		line = append(line, " https://api.example.com:443"...)
+		line = appendWithKey(line, r.Path, r.Customer)
+		line = append(line, ` HTTP/1.1" "loggen/1.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/api/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "api.example.com" "-" 0 `...)
+		line = r.Time.UTC().AppendFormat(line, "2006-01-02T15:04:05.000000Z")
+		return append(line, ` "forward" "-" "-" "10.0.0.1:80" "200" "-" "-"`...), nil
+	case "caddy":
+		line = append(line, `{"level":"info","ts":`...)
+		line = strconv.AppendInt(line, r.Time.Unix(), 10)
+		line = append(line, `,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":`...)
+		line = appendJSONString(line, r.Addr)
+		line = append(line, `,"proto":"HTTP/1.1","method":`...)
+		line = appendJSONString(line, r.Method)
+		line = append(line, `,"host":"api.example.com","uri":`...)
+		line = appendJSONString(line, r.Path)
+		line = append(line, `,"headers":{"User-Agent":["loggen/1.0"]}},"bytes_read":0,"user_id":`...)
+		line = appendJSONString(line, r.Customer)
+		line = append(line, `,"duration":`...)
+		line = strconv.AppendFloat(line, r.Latency.Seconds(), 'f', -1, 64)
+		line = append(line, `,"size":`...)
+		line = strconv.AppendInt(line, int64(r.Bytes), 10)
+		line = append(line, `,"status":`...)
+		line = strconv.AppendInt(line, int64(r.Status), 10)
+		return append(line, '}'), nil
+	case "jsonl":
+		line = append(line, `{"time":`...)
+		line = appendJSONString(line, r.Time.UTC().Format(time.RFC3339Nano))
+		if r.Customer != "" {
+			line = append(line, `,"customer_id":`...)
+			line = appendJSONString(line, r.Customer)
+		}
+		line = append(line, `,"method":`...)
+		line = appendJSONString(line, r.Method)
+		line = append(line, `,"path":`...)
+		line = appendJSONString(line, r.Path)
+		line = append(line, `,"status":`...)
+		line = strconv.AppendInt(line, int64(r.Status), 10)
+		line = append(line, `,"latency":`...)
+		line = strconv.AppendFloat(line, r.Latency.Seconds(), 'f', -1, 64)
+		return append(line, '}'), nil
 	}
 	return line, fmt.Errorf("loggen: unknown format %q; want one of %v", format, Formats)
 }
@@ -168,10 +241,13 @@ func Write(w io.Writer, cfg Config) error {
 			return err
 		}
 		if cfg.MalformedRate > 0 && rng.Float64() < cfg.MalformedRate {
-			if cfg.Format == "" || cfg.Format == "logstats" {
+			switch cfg.Format {
+			case "", "logstats":
 				line = malform(rng, line)
-			} else {
+			case "nginx", "apache", "envoy":
 				line = malformCombined(rng, line)
+			default: // a write truncated before the fields logstats reads end
+				line = line[:len(line)/4]
 			}
 		}
 		line = append(line, '\n')
@@ -180,6 +256,37 @@ func Write(w io.Writer, cfg Config) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// appendWithKey appends path with the customer as its api_key parameter.
+func appendWithKey(line []byte, path, customer string) []byte {
+	line = append(line, path...)
+	if customer == "" {
+		return line
+	}
+	if strings.IndexByte(path, '?') >= 0 {
+		line = append(line, '&')
+	} else {
+		line = append(line, '?')
+	}
+	line = append(line, "api_key="...)
+	return append(line, url.QueryEscape(customer)...)
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(line []byte, s string) []byte {
+	line = append(line, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			line = append(line, '\\', c)
+		case c < 0x20:
+			line = append(line, fmt.Sprintf("\\u%04x", c)...)
+		default:
+			line = append(line, c)
+		}
+	}
+	return append(line, '"')
 }
 
 // diurnal returns a second within span, busier in the (UTC) daytime.
@@ -244,7 +351,7 @@ func malform(rng *rand.Rand, line []byte) []byte {
 	}
 }
 
-// malformCombined damages a line of the nginx or Apache format.
+// malformCombined damages a line of the nginx, Apache or Envoy format.
 func malformCombined(rng *rand.Rand, line []byte) []byte {
 	s := string(line)
 	last := strings.LastIndexByte(s, ' ')
