@@ -21,14 +21,27 @@ import (
 // genLog returns a generated log of n lines.
 func genLog(t testing.TB, n int, seed uint64, malformedRate float64) string {
 	t.Helper()
+	return genLogFormat(t, "logstats", n, seed, malformedRate)
+}
+
+// genLogFormat is genLog in one of loggen's formats.
+func genLogFormat(t testing.TB, format string, n int, seed uint64, malformedRate float64) string {
+	t.Helper()
 	cfg := loggen.DefaultConfig()
-	cfg.Lines, cfg.Seed, cfg.MalformedRate = n, seed, malformedRate
+	cfg.Lines, cfg.Seed, cfg.MalformedRate, cfg.Format = n, seed, malformedRate, format
 	cfg.Customers, cfg.Days = 7, 5
 	var buf bytes.Buffer
 	if err := loggen.Write(&buf, cfg); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()
+}
+
+// forEachFormat runs fn once for each of the suite's formats.
+func forEachFormat(t *testing.T, fn func(t *testing.T, format string)) {
+	for _, format := range suiteFormats {
+		t.Run(format, func(t *testing.T) { fn(t, format) })
+	}
 }
 
 // newIngester returns an Ingester for db with small batches, so that tests

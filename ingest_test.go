@@ -21,37 +21,41 @@ import (
 )
 
 func TestIngester_Load(t *testing.T) {
-	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		text := genLog(t, 3000, 1, 0.01)
-		entries := parseEntries(t, text)
-		res := mustLoad(t, newIngester(db, 500), "a.log", text)
-		if res.Lines != 3000 || res.Inserted != int64(len(entries)) || res.Malformed != 3000-int64(len(entries)) || res.SkippedAlreadyLoaded != 0 {
-			t.Fatalf("result=%+v, want 3000 lines, %d inserted", res, len(entries))
-		}
-		if res.Malformed == 0 || len(res.Errors) != int(min(res.Malformed, logstats.DefaultMaxErrors)) {
-			t.Fatalf("malformed=%d, errors=%v: the generator should have made some", res.Malformed, res.Errors)
-		}
-		if st := testdb.Snapshot(t, db.DB); st.RawRows != int64(len(entries)) {
-			t.Fatalf("raw rows=%d, want %d", st.RawRows, len(entries))
-		}
-		checkStats(t, db.DB, entries, logstats.Date{}, nil, nil)
+	forEachFormat(t, func(t *testing.T, format string) {
+		testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+			text := genLogFormat(t, format, 3000, 1, 0.01)
+			entries := parseEntries(t, text)
+			res := mustLoad(t, newIngester(db, 500), "a.log", text)
+			if res.Lines != 3000 || res.Inserted != int64(len(entries)) || res.Malformed != 3000-int64(len(entries)) || res.SkippedAlreadyLoaded != 0 {
+				t.Fatalf("result=%+v, want 3000 lines, %d inserted", res, len(entries))
+			}
+			if res.Malformed == 0 || len(res.Errors) != int(min(res.Malformed, logstats.DefaultMaxErrors)) {
+				t.Fatalf("malformed=%d, errors=%v: the generator should have made some", res.Malformed, res.Errors)
+			}
+			if st := testdb.Snapshot(t, db.DB); st.RawRows != int64(len(entries)) {
+				t.Fatalf("raw rows=%d, want %d", st.RawRows, len(entries))
+			}
+			checkStats(t, db.DB, entries, logstats.Date{}, nil, nil)
+		})
 	})
 }
 
 func TestIngester_LoadTwiceAddsNothing(t *testing.T) {
-	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		text := genLog(t, 2000, 2, 0.01)
-		ing := newIngester(db, 300)
-		first := mustLoad(t, ing, "a.log", text)
-		before := testdb.Snapshot(t, db.DB)
-		second := mustLoad(t, ing, "renamed.log", text)
-		if second.Inserted != 0 || second.SkippedAlreadyLoaded != 2000 || second.Lines != 2000 || second.Malformed != 0 {
-			t.Fatalf("second load=%+v, want nothing inserted and 2000 skipped", second)
-		}
-		if first.Inserted == 0 {
-			t.Fatalf("first load inserted nothing")
-		}
-		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), before)
+	forEachFormat(t, func(t *testing.T, format string) {
+		testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+			text := genLogFormat(t, format, 2000, 2, 0.01)
+			ing := newIngester(db, 300)
+			first := mustLoad(t, ing, "a.log", text)
+			before := testdb.Snapshot(t, db.DB)
+			second := mustLoad(t, ing, "renamed.log", text)
+			if second.Inserted != 0 || second.SkippedAlreadyLoaded != 2000 || second.Lines != 2000 || second.Malformed != 0 {
+				t.Fatalf("second load=%+v, want nothing inserted and 2000 skipped", second)
+			}
+			if first.Inserted == 0 {
+				t.Fatalf("first load inserted nothing")
+			}
+			testdb.CheckSame(t, testdb.Snapshot(t, db.DB), before)
+		})
 	})
 }
 
@@ -67,31 +71,33 @@ func TestIngester_Empty(t *testing.T) {
 }
 
 func TestIngester_AppendLoadsOnlyNewLines(t *testing.T) {
-	full := genLog(t, 2500, 4, 0.01)
-	cut := lineOffset(full, 2000)
-	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		for _, tc := range []struct {
-			name  string
-			first string
-		}{
-			{"OK", full[:cut]},
-			{"OKLastLineWithoutNewline", full[:cut-1]},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				db := testdb.Open(t, db.Dialect)
-				ing := newIngester(db, 700)
-				first := mustLoad(t, ing, "a.log", tc.first)
-				second := mustLoad(t, ing, "a.log", full)
-				newEntries := int64(len(parseEntries(t, full)) - len(parseEntries(t, full[:cut])))
-				if second.Inserted != newEntries || second.SkippedAlreadyLoaded != 2000 || second.Lines != 2500 {
-					t.Fatalf("second load=%+v, want %d inserted, 2000 skipped, 2500 lines", second, newEntries)
-				}
-				if first.Inserted+second.Inserted != int64(len(parseEntries(t, full))) {
-					t.Fatalf("inserted %d+%d, want %d", first.Inserted, second.Inserted, len(parseEntries(t, full)))
-				}
-				testdb.CheckSame(t, testdb.Snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", full))
-			})
-		}
+	forEachFormat(t, func(t *testing.T, format string) {
+		full := genLogFormat(t, format, 2500, 4, 0.01)
+		cut := lineOffset(full, 2000)
+		testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+			for _, tc := range []struct {
+				name  string
+				first string
+			}{
+				{"OK", full[:cut]},
+				{"OKLastLineWithoutNewline", full[:cut-1]},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					db := testdb.Open(t, db.Dialect)
+					ing := newIngester(db, 700)
+					first := mustLoad(t, ing, "a.log", tc.first)
+					second := mustLoad(t, ing, "a.log", full)
+					newEntries := int64(len(parseEntries(t, full)) - len(parseEntries(t, full[:cut])))
+					if second.Inserted != newEntries || second.SkippedAlreadyLoaded != 2000 || second.Lines != 2500 {
+						t.Fatalf("second load=%+v, want %d inserted, 2000 skipped, 2500 lines", second, newEntries)
+					}
+					if first.Inserted+second.Inserted != int64(len(parseEntries(t, full))) {
+						t.Fatalf("inserted %d+%d, want %d", first.Inserted, second.Inserted, len(parseEntries(t, full)))
+					}
+					testdb.CheckSame(t, testdb.Snapshot(t, db.DB), cleanState(t, db.Dialect, "a.log", full))
+				})
+			}
+		})
 	})
 }
 
@@ -141,69 +147,71 @@ func TestIngester_ChangedSourceIsRefused(t *testing.T) {
 // deadlock. Running the load again on a healthy connection must end with the
 // same database as one uninterrupted load.
 func TestIngester_FailureThenRerun(t *testing.T) {
-	text := genLog(t, 3000, 6, 0.01)
-	// deadlock stands for the dialect's error that a retry cures, made in the
-	// loop below (transientError).
-	deadlock := errors.New("a deadlock or a busy database")
-	cases := []struct {
-		name    string
-		fault   *faultConnector
-		loadErr bool // whether the faulty load must fail
-		bulk    bool // MySQL only: raw rows go by LOAD DATA
-	}{
-		{"ErrInsertRequests", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 4, err: errInjected}, true, false},
-		{"ErrInsertRollups", &faultConnector{match: "INSERT INTO logstats_rollups", after: 3, err: errInjected}, true, false},
-		{"ErrUpdateSource", &faultConnector{match: "UPDATE logstats_sources", after: 2, err: errInjected}, true, false},
-		{"ErrFirstBatch", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 0, err: errInjected}, true, false},
-		{"ClosedConnectionMidBatch", &faultConnector{match: "INSERT INTO logstats_rollups", after: 5, err: driver.ErrBadConn}, true, false},
-		{"ClosedConnectionAtCommit", &faultConnector{match: "COMMIT", after: 3, err: driver.ErrBadConn}, true, false},
-		{"CommitOutcomeUnknown", &faultConnector{match: "COMMIT", after: 3, err: errors.New("connection lost after COMMIT was sent"), commit: true}, true, false},
-		{"OKCompactionFails", &faultConnector{match: "DELETE FROM logstats_rollups", after: 0, err: errInjected}, false, false},
-		{"OKDeadlockRetried", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 2, err: deadlock}, false, false},
-		{"ErrLoadData", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 3, err: errInjected}, true, true},
-		{"LoadDataClosedConnection", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 2, err: driver.ErrBadConn}, true, true},
-		{"OKLoadDataDeadlockRetried", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 2, err: deadlock}, false, true},
-		// A server with local_infile off: the load goes on with INSERTs.
-		{"OKLoadDataRefused", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 1,
-			err: &mysql.MySQLError{Number: 1148, Message: "The used command is not allowed with this MariaDB version"}}, false, true},
-	}
-	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		want := cleanState(t, db.Dialect, "a.log", text)
-		for _, tc := range cases {
-			if tc.bulk && db.Dialect != logstats.DialectMySQL {
-				continue // LOAD DATA is MySQL's
-			}
-			t.Run(tc.name, func(t *testing.T) {
-				db := testdb.Open(t, db.Dialect)
-				fc := &faultConnector{Connector: db.Connector, match: tc.fault.match, after: tc.fault.after, err: tc.fault.err, commit: tc.fault.commit}
-				if fc.err == deadlock {
-					fc.err = transientError(t, db.Dialect)
-				}
-				faulty := openFaulty(fc)
-				defer faulty.Close()
-				ing := logstats.NewIngester(faulty)
-				ing.Dialect, ing.BatchLines = db.Dialect, 400
-				if !tc.bulk {
-					ing.BulkLoader = nil
-				}
-				_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
-				if !fc.hasFired() {
-					t.Fatalf("the fault never fired")
-				}
-				if (err != nil) != tc.loadErr {
-					t.Fatalf("faulty load error=%v, want error: %v", err, tc.loadErr)
-				}
-				if err != nil && !errors.Is(err, errInjected) && !errors.Is(err, driver.ErrBadConn) && !strings.Contains(err.Error(), "connection lost") {
-					t.Fatalf("faulty load error=%v does not say what failed", err)
-				}
-				// Package mysql tells a lost connection from other failures.
-				if lost := errors.Is(err, driver.ErrBadConn); db.Dialect == logstats.DialectMySQL && lost != (logstats.KindOf(err) == logstats.KindUnavailable) {
-					t.Fatalf("faulty load error=%v is of kind %v", err, logstats.KindOf(err))
-				}
-				mustLoad(t, newIngester(db, 400), "a.log", text)
-				testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
-			})
+	forEachFormat(t, func(t *testing.T, format string) {
+		text := genLogFormat(t, format, 3000, 6, 0.01)
+		// deadlock stands for the dialect's error that a retry cures, made in the
+		// loop below (transientError).
+		deadlock := errors.New("a deadlock or a busy database")
+		cases := []struct {
+			name    string
+			fault   *faultConnector
+			loadErr bool // whether the faulty load must fail
+			bulk    bool // MySQL only: raw rows go by LOAD DATA
+		}{
+			{"ErrInsertRequests", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 4, err: errInjected}, true, false},
+			{"ErrInsertRollups", &faultConnector{match: "INSERT INTO logstats_rollups", after: 3, err: errInjected}, true, false},
+			{"ErrUpdateSource", &faultConnector{match: "UPDATE logstats_sources", after: 2, err: errInjected}, true, false},
+			{"ErrFirstBatch", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 0, err: errInjected}, true, false},
+			{"ClosedConnectionMidBatch", &faultConnector{match: "INSERT INTO logstats_rollups", after: 5, err: driver.ErrBadConn}, true, false},
+			{"ClosedConnectionAtCommit", &faultConnector{match: "COMMIT", after: 3, err: driver.ErrBadConn}, true, false},
+			{"CommitOutcomeUnknown", &faultConnector{match: "COMMIT", after: 3, err: errors.New("connection lost after COMMIT was sent"), commit: true}, true, false},
+			{"OKCompactionFails", &faultConnector{match: "DELETE FROM logstats_rollups", after: 0, err: errInjected}, false, false},
+			{"OKDeadlockRetried", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 2, err: deadlock}, false, false},
+			{"ErrLoadData", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 3, err: errInjected}, true, true},
+			{"LoadDataClosedConnection", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 2, err: driver.ErrBadConn}, true, true},
+			{"OKLoadDataDeadlockRetried", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 2, err: deadlock}, false, true},
+			// A server with local_infile off: the load goes on with INSERTs.
+			{"OKLoadDataRefused", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 1,
+				err: &mysql.MySQLError{Number: 1148, Message: "The used command is not allowed with this MariaDB version"}}, false, true},
 		}
+		testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+			want := cleanState(t, db.Dialect, "a.log", text)
+			for _, tc := range cases {
+				if tc.bulk && db.Dialect != logstats.DialectMySQL {
+					continue // LOAD DATA is MySQL's
+				}
+				t.Run(tc.name, func(t *testing.T) {
+					db := testdb.Open(t, db.Dialect)
+					fc := &faultConnector{Connector: db.Connector, match: tc.fault.match, after: tc.fault.after, err: tc.fault.err, commit: tc.fault.commit}
+					if fc.err == deadlock {
+						fc.err = transientError(t, db.Dialect)
+					}
+					faulty := openFaulty(fc)
+					defer faulty.Close()
+					ing := logstats.NewIngester(faulty)
+					ing.Dialect, ing.BatchLines = db.Dialect, 400
+					if !tc.bulk {
+						ing.BulkLoader = nil
+					}
+					_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
+					if !fc.hasFired() {
+						t.Fatalf("the fault never fired")
+					}
+					if (err != nil) != tc.loadErr {
+						t.Fatalf("faulty load error=%v, want error: %v", err, tc.loadErr)
+					}
+					if err != nil && !errors.Is(err, errInjected) && !errors.Is(err, driver.ErrBadConn) && !strings.Contains(err.Error(), "connection lost") {
+						t.Fatalf("faulty load error=%v does not say what failed", err)
+					}
+					// Package mysql tells a lost connection from other failures.
+					if lost := errors.Is(err, driver.ErrBadConn); db.Dialect == logstats.DialectMySQL && lost != (logstats.KindOf(err) == logstats.KindUnavailable) {
+						t.Fatalf("faulty load error=%v is of kind %v", err, logstats.KindOf(err))
+					}
+					mustLoad(t, newIngester(db, 400), "a.log", text)
+					testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
+				})
+			}
+		})
 	})
 }
 
@@ -261,27 +269,29 @@ func (p plainDriver) Open(name string) (driver.Conn, error) { return p.d.Open(na
 
 // TestIngester_CancelThenRerun cancels loads after each of several batches.
 func TestIngester_CancelThenRerun(t *testing.T) {
-	text := genLog(t, 3000, 7, 0.01)
-	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		want := cleanState(t, db.Dialect, "a.log", text)
-		db = testdb.Open(t, db.Dialect)
-		for stopAfter := 1; stopAfter <= 5; stopAfter += 2 {
-			ctx, cancel := context.WithCancel(context.Background())
-			ing := newIngester(db, 250)
-			batches := 0
-			progress := func(logstats.LoadProgress) {
-				if batches++; batches == stopAfter {
-					cancel()
+	forEachFormat(t, func(t *testing.T, format string) {
+		text := genLogFormat(t, format, 3000, 7, 0.01)
+		testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+			want := cleanState(t, db.Dialect, "a.log", text)
+			db = testdb.Open(t, db.Dialect)
+			for stopAfter := 1; stopAfter <= 5; stopAfter += 2 {
+				ctx, cancel := context.WithCancel(context.Background())
+				ing := newIngester(db, 250)
+				batches := 0
+				progress := func(logstats.LoadProgress) {
+					if batches++; batches == stopAfter {
+						cancel()
+					}
+				}
+				_, err := ing.Load(ctx, "a.log", strings.NewReader(text), logstats.LoadOptions{Progress: progress})
+				cancel()
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("cancelled load error=%v, want context.Canceled", err)
 				}
 			}
-			_, err := ing.Load(ctx, "a.log", strings.NewReader(text), logstats.LoadOptions{Progress: progress})
-			cancel()
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("cancelled load error=%v, want context.Canceled", err)
-			}
-		}
-		mustLoad(t, newIngester(db, 250), "a.log", text)
-		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
+			mustLoad(t, newIngester(db, 250), "a.log", text)
+			testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
+		})
 	})
 }
 
@@ -289,49 +299,51 @@ func TestIngester_CancelThenRerun(t *testing.T) {
 // different Ingesters (as two processes would): the ledger's compare-and-set
 // lets exactly one commit each batch, and the other is told so.
 func TestIngester_ConcurrentLoads(t *testing.T) {
-	text := genLog(t, 4000, 8, 0.01)
-	entries := parseEntries(t, text)
-	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		want := cleanState(t, db.Dialect, "a.log", text)
-		refused := 0
-		for round := range 3 {
-			db := testdb.Open(t, db.Dialect)
-			var wg sync.WaitGroup
-			results := make([]*logstats.LoadResult, 2)
-			errs := make([]error, 2)
-			start := make(chan struct{})
-			for i := range 2 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					results[i], errs[i] = newIngester(db, 200).Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
-				}()
-			}
-			close(start)
-			wg.Wait()
-			inserted := results[0].Inserted + results[1].Inserted
-			if inserted != int64(len(entries)) {
-				t.Fatalf("round %d: inserted %d+%d, want %d in all", round, results[0].Inserted, results[1].Inserted, len(entries))
-			}
-			for i, err := range errs {
-				if err != nil && !errors.Is(err, logstats.ErrLoadInProgress) {
-					t.Fatalf("round %d: load %d error=%v, want nil or ErrLoadInProgress", round, i, err)
+	forEachFormat(t, func(t *testing.T, format string) {
+		text := genLogFormat(t, format, 4000, 8, 0.01)
+		entries := parseEntries(t, text)
+		testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+			want := cleanState(t, db.Dialect, "a.log", text)
+			refused := 0
+			for round := range 3 {
+				db := testdb.Open(t, db.Dialect)
+				var wg sync.WaitGroup
+				results := make([]*logstats.LoadResult, 2)
+				errs := make([]error, 2)
+				start := make(chan struct{})
+				for i := range 2 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						results[i], errs[i] = newIngester(db, 200).Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
+					}()
 				}
+				close(start)
+				wg.Wait()
+				inserted := results[0].Inserted + results[1].Inserted
+				if inserted != int64(len(entries)) {
+					t.Fatalf("round %d: inserted %d+%d, want %d in all", round, results[0].Inserted, results[1].Inserted, len(entries))
+				}
+				for i, err := range errs {
+					if err != nil && !errors.Is(err, logstats.ErrLoadInProgress) {
+						t.Fatalf("round %d: load %d error=%v, want nil or ErrLoadInProgress", round, i, err)
+					}
+				}
+				if errs[0] != nil && errs[1] != nil {
+					t.Fatalf("round %d: both loads failed: %v; %v", round, errs[0], errs[1])
+				}
+				if errs[0] != nil || errs[1] != nil {
+					refused++
+				}
+				testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
 			}
-			if errs[0] != nil && errs[1] != nil {
-				t.Fatalf("round %d: both loads failed: %v; %v", round, errs[0], errs[1])
+			// Starting together, the loads must have raced for the ledger.
+			if refused == 0 {
+				t.Fatalf("in 3 rounds no load was refused: the compare-and-set was never exercised")
 			}
-			if errs[0] != nil || errs[1] != nil {
-				refused++
-			}
-			testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
-		}
-		// Starting together, the loads must have raced for the ledger.
-		if refused == 0 {
-			t.Fatalf("in 3 rounds no load was refused: the compare-and-set was never exercised")
-		}
-		t.Logf("3 rounds of two loads at once: %d with one refused, every line counted once", refused)
+			t.Logf("3 rounds of two loads at once: %d with one refused, every line counted once", refused)
+		})
 	})
 }
 

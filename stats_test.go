@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/loggen"
 	"github.com/logstats/logstats/internal/testdb"
 )
 
@@ -57,6 +58,37 @@ func formatLog(entries []logstats.Entry) string {
 	return b.String()
 }
 
+// suiteFormats are the formats the exactness and exactly-once suites run
+// over: the original one, a text format with zones and ms latencies, and
+// JSON.
+var suiteFormats = []string{"logstats", "nginx", "jsonl"}
+
+// formatLogAs renders entries as a log of format, and returns them as the
+// format keeps them: nginx's timestamps have whole seconds and its latencies
+// whole milliseconds.
+func formatLogAs(t testing.TB, format string, entries []logstats.Entry) (string, []logstats.Entry) {
+	t.Helper()
+	if format == "logstats" {
+		return formatLog(entries), entries
+	}
+	kept := make([]logstats.Entry, len(entries))
+	var b []byte
+	for i, e := range entries {
+		if format == "nginx" {
+			e.Time, e.Latency = e.Time.Truncate(time.Second), e.Latency.Truncate(time.Millisecond)
+		}
+		e.Method = "GET"
+		kept[i] = e
+		var err error
+		b, err = loggen.Append(b, format, loggen.Request{Time: e.Time, Customer: e.CustomerID, Method: e.Method, Path: e.Path, Status: e.Status, Latency: e.Latency, Addr: "192.0.2.1", Bytes: 512})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = append(b, '\n')
+	}
+	return string(b), kept
+}
+
 var testPercentiles = []string{"0.1", "1", "25", "33.333333", "50", "75", "90", "95", "99", "99.9", "99.99", "100"}
 
 // TestStats_MatchesNaive is a property test: for random data sets of many
@@ -69,11 +101,15 @@ func TestStats_MatchesNaive(t *testing.T) {
 		for i, n := range sizes {
 			for shapeRound := range 2 {
 				seed := uint64(i*10 + shapeRound)
-				t.Run(fmt.Sprintf("n=%d/seed=%d", n, seed), func(t *testing.T) {
+				// Each format in turn, detected: the log is the same.
+				format := suiteFormats[(i+shapeRound)%len(suiteFormats)]
+				t.Run(fmt.Sprintf("n=%d/seed=%d/%s", n, seed, format), func(t *testing.T) {
 					rng := rand.New(rand.NewPCG(seed, 42))
 					db := testdb.Open(t, db.Dialect)
-					entries := randomEntries(rng, n)
-					mustLoad(t, newIngester(db, 1+rng.IntN(n+1)), "a.log", formatLog(entries))
+					text, entries := formatLogAs(t, format, randomEntries(rng, n))
+					if res := mustLoad(t, newIngester(db, 1+rng.IntN(n+1)), "a.log", text); res.Format != format {
+						t.Fatalf("detected format %s, want %s", res.Format, format)
+					}
 					var ps []logstats.Percentile
 					for _, s := range testPercentiles {
 						if rng.IntN(3) == 0 {
@@ -99,26 +135,34 @@ func TestStats_MatchesNaive(t *testing.T) {
 // a load, while days still have one rollup row per batch that touched them.
 func TestStats_ExactAtEveryCommit(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		entries := randomEntries(rand.New(rand.NewPCG(7, 7)), 1200)
-		ing := newIngester(db, 150)
-		ing.CompactEvery = 1000
-		ps := []logstats.Percentile{mustPercentile(t, "90")}
-		commits := 0
-		progress := func(p logstats.LoadProgress) {
-			// This runs on the ingester's writer goroutine: report, don't Fatal.
-			commits++
-			if err := statsMismatch(db.DB, entries[:p.Lines], logstats.Date{}, nil, ps); err != nil {
-				t.Errorf("after commit %d (%d lines): %v", commits, p.Lines, err)
-			}
+		for _, format := range suiteFormats {
+			t.Run(format, func(t *testing.T) {
+				exactAtEveryCommit(t, testdb.Open(t, db.Dialect), format)
+			})
 		}
-		if _, err := ing.Load(context.Background(), "a.log", strings.NewReader(formatLog(entries)), logstats.LoadOptions{Progress: progress}); err != nil {
-			t.Fatal(err)
-		}
-		if commits != 8 {
-			t.Fatalf("%d commits, want 8", commits)
-		}
-		checkStats(t, db.DB, entries, logstats.Date{}, nil, ps)
 	})
+}
+
+func exactAtEveryCommit(t *testing.T, db *testdb.DB, format string) {
+	text, entries := formatLogAs(t, format, randomEntries(rand.New(rand.NewPCG(7, 7)), 1200))
+	ing := newIngester(db, 150)
+	ing.CompactEvery = 1000
+	ps := []logstats.Percentile{mustPercentile(t, "90")}
+	commits := 0
+	progress := func(p logstats.LoadProgress) {
+		// This runs on the ingester's writer goroutine: report, don't Fatal.
+		commits++
+		if err := statsMismatch(db.DB, entries[:p.Lines], logstats.Date{}, nil, ps); err != nil {
+			t.Errorf("after commit %d (%d lines): %v", commits, p.Lines, err)
+		}
+	}
+	if _, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{Progress: progress}); err != nil {
+		t.Fatal(err)
+	}
+	if commits != 8 {
+		t.Fatalf("%d commits, want 8", commits)
+	}
+	checkStats(t, db.DB, entries, logstats.Date{}, nil, ps)
 }
 
 func TestStatsService_FindStats(t *testing.T) {
