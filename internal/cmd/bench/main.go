@@ -92,6 +92,12 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	if rep.ParseBench, err = b.parseBenchmark(ctx); err != nil {
 		return nil, err
 	}
+	if rep.Formats, err = b.formatBenchmarks(ctx); err != nil {
+		return nil, err
+	}
+	if rep.Nginx, err = b.nginx(ctx, b.wrkSize()); err != nil {
+		return nil, err
+	}
 	for _, n := range cfg.sizes {
 		s, err := b.size(ctx, n)
 		if err != nil {

@@ -13,6 +13,8 @@ type report struct {
 	Cfg        config
 	Machine    machineInfo
 	ParseBench parseBenchResult
+	Formats    []formatBench
+	Nginx      *nginxResult
 	Sizes      []*sizeResult
 	Profiles   []profile
 }
@@ -88,6 +90,15 @@ func (r *report) targets() []target {
 		ts = append(ts, target{fmt.Sprintf("parse only (runner -dry-run) vs awk, %s lines", count(s.Lines)), "≥ 4×", fmt.Sprintf("%.2f×", x), x >= 4})
 	}
 	ts = append(ts, target{"allocations per valid line (BenchmarkParse)", "0", fmt.Sprint(r.ParseBench.AllocsPerOp), r.ParseBench.AllocsPerOp == 0})
+	for _, f := range r.Formats {
+		ts = append(ts, target{fmt.Sprintf("allocations per valid line, format %s (BenchmarkParse/%s)", f.Format, f.Format), "0", fmt.Sprint(f.AllocsPerOp), f.AllocsPerOp == 0})
+	}
+	if g := r.Nginx; g != nil {
+		x := ratio(g.GoAccess, g.DryRun1)
+		ts = append(ts, target{fmt.Sprintf("nginx log, parse only on one core (runner -dry-run) vs GoAccess, %s lines", count(g.Lines)), "≥ 10×", fmt.Sprintf("%.2f×", x), x >= 10})
+		y := ratio(g.GoAccess, g.SQLite)
+		ts = append(ts, target{fmt.Sprintf("nginx log, SQLite load vs GoAccess, %s lines", count(g.Lines)), "≥ 2×", fmt.Sprintf("%.2f×", y), y >= 2})
+	}
 	if small, large := r.smallest(), r.largest(); small != large {
 		for _, backend := range []string{"MySQL", "SQLite"} {
 			for _, path := range []string{"in-process", "HTTP"} {
@@ -209,6 +220,37 @@ func (r *report) markdown() string {
 		p("| %s | %s | %s | %.2f× |", count(s.Lines), rate(s.DryRun, s.Lines), rate(s.Awk, s.Lines), ratio(s.Awk, s.DryRun))
 	}
 	p("")
+	if len(r.Formats) > 0 {
+		p("## Parse speed per format")
+		p("")
+		p("`BenchmarkParse/<format>` (one core, one Parser) over the valid lines of each format's test table (`format_test.go`;")
+		p("logstats: the parser's fixtures), median of three runs.")
+		p("")
+		p("| Format | ns a line | MB/s | allocations a line |")
+		p("|---|---:|---:|---:|")
+		for _, f := range r.Formats {
+			p("| %s | %.0f | %.0f | %d |", f.Format, f.NsPerLine, f.MBPerSecond, f.AllocsPerOp)
+		}
+		p("")
+	}
+	if g := r.Nginx; g != nil {
+		p("## nginx logs against GoAccess")
+		p("")
+		p("One nginx log of %s lines (%s, `examples/loggen -format nginx`: combined with `$request_time`). %s builds its", count(g.Lines), mb(g.Bytes/1024), r.Machine.GoAccessVersion)
+		p("JSON report with `--log-format='%%h %%^[%%d:%%t %%^] \"%%r\" %%s %%b \"%%R\" \"%%u\" %%T'` (COMBINED with the trailing request time),")
+		p("on one core as it runs by default; `runner -dry-run` parses every line as a load would, on one core (`GOMAXPROCS=1`) and")
+		p("on all; the load goes into a new SQLite database. Whole processes, the median of the runs (%d up to 1M lines, else 1).", r.Cfg.reps)
+		p("")
+		p("| | time | GoAccess / this |")
+		p("|---|---:|---:|")
+		p("| GoAccess report | %s | |", rate(g.GoAccess, g.Lines))
+		p("| runner -dry-run, one core | %s | %.2f× |", rate(g.DryRun1, g.Lines), ratio(g.GoAccess, g.DryRun1))
+		p("| runner -dry-run, all cores | %s | %.2f× |", rate(g.DryRun, g.Lines), ratio(g.GoAccess, g.DryRun))
+		p("| runner load into SQLite | %s | %.2f× |", rate(g.SQLite, g.Lines), ratio(g.GoAccess, g.SQLite))
+		p("")
+		p("GoAccess reports averages and maxima of the request time; logstats keeps the exact distribution per customer and day.")
+		p("")
+	}
 	p("## Stats queries")
 	p("")
 	p("%d requests (after 10 warm-up ones), each a random customer and a 30-day range starting on a random day, the same", r.Cfg.statsN)
