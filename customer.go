@@ -14,6 +14,9 @@ type CustomerSelector struct {
 	name string // the field, the path pattern or the query parameter
 }
 
+// maxSelectorBytes bounds a selector, as the ledger records it.
+const maxSelectorBytes = 1024
+
 type selectorKind uint8
 
 const (
@@ -40,6 +43,9 @@ const (
 func ParseCustomerSelector(s string) (CustomerSelector, error) {
 	if s == "" {
 		return CustomerSelector{}, nil
+	}
+	if len(s) > maxSelectorBytes {
+		return CustomerSelector{}, fmt.Errorf("%w: the selector is %d bytes long, more than the limit of %d", ErrInvalidSelector, len(s), maxSelectorBytes)
 	}
 	if rest, ok := strings.CutPrefix(s, "path:"); ok {
 		if !strings.HasPrefix(rest, "/") || strings.Count(rest, "{}") != 1 {

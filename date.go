@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Date is a calendar day. In statistics it is always a UTC day.
+// Date is a calendar day. In statistics it is a day of the database's day zone
+// (see DayZone), UTC unless one was recorded.
 // The zero Date means "unset".
 type Date struct {
 	Year  int        // the year, such as 2024
@@ -21,6 +22,24 @@ func ParseDate(s string) (Date, error) {
 		return Date{}, fmt.Errorf("%w: %q (want YYYY-MM-DD, a real calendar date)", ErrInvalidDate, truncateForMessage(s))
 	}
 	return d, nil
+}
+
+// DateIn returns the calendar day of t in loc (nil: UTC).
+func DateIn(t time.Time, loc *time.Location) Date {
+	if loc != nil && loc != time.UTC {
+		t = t.In(loc)
+	} else {
+		t = t.UTC()
+	}
+	return Date{t.Year(), t.Month(), t.Day()}
+}
+
+// dayStart returns the first instant of day d in loc.
+func dayStart(d Date, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
 }
 
 // DateOf returns the UTC calendar day of t.

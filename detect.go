@@ -57,21 +57,26 @@ func newLineFormat(cfg ParseConfig) (*lineFormat, error) {
 }
 
 // detect chooses the format of an auto Parser from one line: the built-in
-// that reads it, or the first of those that read it the same way. When none
-// reads it, it returns the ParseError to report: that of the one format
+// that reads it, or the first of those that read it the same way, or the
+// one whose shape the line has when its customer or path is invalid. When
+// none reads it, it returns the ParseError to report: that of the one format
 // whose fields the line has (a bad status, say), or one that says no format
 // fits. It returns an error wrapping ErrAmbiguousFormat when two formats
 // read the line with different meanings.
 func (p *Parser) detect(line []byte) (*lineFormat, *ParseError, error) {
-	var chosen *lineFormat
+	var chosen, shapeOnly *lineFormat
 	var first Entry
 	var near *ParseError // a field's error, of a format whose shape the line has
-	nears := 0
+	nears, shapes := 0, 0
 	for _, c := range p.line.candidates {
 		var f fields
 		var e Entry
 		perr := c.parse(line, &f)
 		if perr == nil {
+			shapes++
+			if shapeOnly == nil {
+				shapeOnly = c
+			}
 			_, perr = p.entry(c, &f, &e)
 		}
 		if perr != nil {
@@ -92,6 +97,10 @@ func (p *Parser) detect(line []byte) (*lineFormat, *ParseError, error) {
 	switch {
 	case chosen != nil:
 		return chosen, nil, nil
+	case shapes == 1:
+		// One format has the line's shape, but not a valid customer or path
+		// in it: that format it is, and the line is malformed in it.
+		return shapeOnly, nil, nil
 	case nears == 1:
 		return nil, near, nil
 	}

@@ -31,6 +31,9 @@ func compileEnvoy(spec string) (*template, error) {
 			b.literal("%")
 			continue
 		}
+		if strings.HasPrefix(name, "START_TIME(") {
+			return nil, fmt.Errorf("%%START_TIME%% with a format is not read; log %%START_TIME%% (RFC 3339, the default)")
+		}
 		b.field(envoyCommand(name), name)
 	}
 	return b.build()
@@ -38,6 +41,10 @@ func compileEnvoy(spec string) (*template, error) {
 
 // envoyCommand returns what the Envoy command name means to logstats.
 func envoyCommand(name string) fieldKind {
+	// %REQ(X):N% truncates the value to N bytes: the same field.
+	if i := strings.LastIndexByte(name, ':'); i > 0 && strings.HasSuffix(name[:i], ")") {
+		name = name[:i]
+	}
 	switch strings.ToUpper(name) {
 	case "START_TIME":
 		return fieldTimeISO

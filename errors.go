@@ -137,6 +137,11 @@ var (
 	// lines or 1 MiB) is valid in the format it was read in. Nothing was
 	// loaded, nor recorded.
 	ErrWrongFormat = newError(KindWrongFormat, "logstats: log not in the format it was read in")
+	// ErrDayZoneChanged means a day zone other than the one the database
+	// cuts its days in (see SetDayZone).
+	ErrDayZoneChanged = newError(KindConflict, "logstats: the database cuts its days in another zone")
+	// ErrInvalidDayZone means a day zone that cannot be used.
+	ErrInvalidDayZone = newError(KindInvalid, "logstats: invalid day zone")
 	// ErrLoadInProgress means another load of the same source is running or
 	// committed first. Nothing was double counted; retrying loads what is left.
 	ErrLoadInProgress = newError(KindConflict, "logstats: another load of this source is in progress")

@@ -35,6 +35,9 @@ const (
 	apacheCombined = `%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D`
 )
 
+// maxFormatBytes bounds a format's name, as the ledger records it.
+const maxFormatBytes = 4096
+
 // builtinFormats lists the built-in formats in the order auto-detection
 // tries them.
 var builtinFormats = [...]Format{
@@ -86,6 +89,9 @@ func ParseFormat(s string) (Format, error) {
 		if s == f.name {
 			return f, nil
 		}
+	}
+	if len(s) > maxFormatBytes {
+		return Format{}, fmt.Errorf("%w: the format is %d bytes long, more than the limit of %d", ErrUnknownFormat, len(s), maxFormatBytes)
 	}
 	family, spec, ok := strings.Cut(s, ":")
 	var f Format

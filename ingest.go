@@ -214,6 +214,9 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	if err := wrongFormat(cfg, head); err != nil {
 		for _, h := range head {
 			res.Lines++
+			if h.blank {
+				res.Blank++
+			}
 			if h.err != nil {
 				res.Malformed++
 				if len(res.Errors) < ing.maxErrors() {
@@ -230,6 +233,9 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	}
 	defer ing.unlock(src.id)
 	if err := ing.openSource(ctx, src); err != nil {
+		return res, err
+	}
+	if src.dayZone, _, err = recordedDayZone(ctx, ing.db); err != nil {
 		return res, err
 	}
 	head, err = skipLoaded(lr, head, src)
@@ -412,7 +418,7 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 		// The rollups are computed while the raw rows are being written
 		// (on the other core), and waited for only when they are needed.
 		groupsc := make(chan map[dayKey]*dayGroup, 1)
-		go func(entries []Entry) { groupsc <- groupByDay(entries) }(b.entries)
+		go func(entries []Entry) { groupsc <- groupByDay(entries, src.dayZone) }(b.entries)
 		var groups map[dayKey]*dayGroup
 		getGroups := func() map[dayKey]*dayGroup {
 			if groups == nil {

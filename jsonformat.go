@@ -9,7 +9,8 @@ import (
 
 // jsonFields says which keys of a JSON line hold a request's fields. A key
 // is a dotted path: "request.uri" is the key uri of the object under
-// request (a key that itself holds dots, "http.status", is found too).
+// request. A key that itself holds dots ("http.status") is found too, unless
+// an object under its first part ("http") comes before it.
 type jsonFields struct {
 	time, method, path, status, latency string
 	timeUnit, latencyUnit               latencyUnit
@@ -85,6 +86,11 @@ func (j *jsonLine) parse(line []byte, f *fields) *ParseError {
 	line = line[skipSpace(line, 0):]
 	if len(line) == 0 || line[0] != '{' {
 		return &ParseError{Reason: "line is not a JSON object", Err: ErrFieldCount}
+	}
+	// The whole line must be one object: cut or followed by more, it is
+	// malformed, whatever keys it has.
+	if end, ok := skipValue(line, 0); !ok || skipSpace(line, end) != len(line) {
+		return &ParseError{Reason: "line is not one whole JSON object (cut short, or followed by more text)", Err: ErrFieldCount}
 	}
 	*f = fields{}
 	var perr *ParseError

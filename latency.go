@@ -57,7 +57,8 @@ func parseLatencyNumber(b []byte, u latencyUnit, exp bool) (time.Duration, *Pars
 		if len(frac) == 0 {
 			return 0, notDecimal(b, u)
 		}
-		if u <= unitMicros && shift == 0 {
+		// Whole units only; a JSON writer may add ".0" to a whole number.
+		if u <= unitMicros && shift == 0 && (!exp || len(bytes.TrimRight(frac, "0")) > 0) {
 			return 0, &ParseError{Reason: fmt.Sprintf("latency %q is not a whole number of %s", truncateForMessage(string(b)), u), Err: ErrInvalidLatency}
 		}
 	}

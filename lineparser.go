@@ -55,6 +55,27 @@ func isBlank(line []byte) bool {
 	return true
 }
 
+// checkPath checks a request path: 1 to MaxPathBytes bytes and, when
+// token is set, without whitespace or control characters (JSON strings could
+// hold anything; the logstats format's path field is taken as written).
+func checkPath(b []byte, token bool) *ParseError {
+	if len(b) == 0 {
+		return &ParseError{Reason: "path is empty", Err: ErrInvalidPath}
+	}
+	if len(b) > MaxPathBytes {
+		return &ParseError{Reason: fmt.Sprintf("path is %d bytes long, more than the limit of %d", len(b), MaxPathBytes), Err: ErrInvalidPath}
+	}
+	if !token {
+		return nil
+	}
+	for _, c := range b {
+		if c <= ' ' || c == 0x7f {
+			return fieldError(ErrInvalidPath, "path %q contains whitespace or a control character", b)
+		}
+	}
+	return nil
+}
+
 func fieldError(kind error, format string, value []byte) *ParseError {
 	return &ParseError{Reason: fmt.Sprintf(format, truncateForMessage(string(value))), Err: kind}
 }

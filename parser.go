@@ -61,6 +61,7 @@ type Parser struct {
 	paths        map[string]string
 	methods      map[string]string
 	unattributed int64
+	shaped       bool // the last line parsed had the format's shape
 }
 
 // NewParser returns a Parser that reads from r. It does no I/O until Next.
@@ -134,6 +135,10 @@ type logLine struct {
 	err          *ParseError // why the line is malformed, with its line number
 	blank        bool        // nothing but spaces and tabs
 	unattributed bool        // well formed, but the customer selector found no customer
+	// shaped: the format's line parser read the line, although its
+	// customer or path may be invalid. Such a line identifies a source as
+	// well as a valid one: its bytes do not depend on the customer selector.
+	shaped bool
 }
 
 // read reads the next line into l. err is io.EOF at the end of the input, a
@@ -161,9 +166,11 @@ func (p *Parser) read(l *logLine) error {
 		l.blank = true
 		return nil
 	}
+	p.shaped = false
 	if l.unattributed, l.err, err = p.parse(l.text, &l.entry); l.err != nil {
 		l.err.Line = p.lr.line()
 	}
+	l.shaped = p.shaped
 	return err
 }
 
@@ -188,6 +195,7 @@ func (p *Parser) parse(line []byte, e *Entry) (unattributed bool, perr *ParseErr
 	if perr := lf.parse(line, f); perr != nil {
 		return false, perr, nil
 	}
+	p.shaped = true
 	unattributed, perr = p.entry(lf, f, e)
 	return unattributed, perr, nil
 }
@@ -195,25 +203,23 @@ func (p *Parser) parse(line []byte, e *Entry) (unattributed bool, perr *ParseErr
 // entry turns the fields of a line into e: the customer as lf's selector
 // says, the path without its query string.
 func (p *Parser) entry(lf *lineFormat, f *fields, e *Entry) (unattributed bool, perr *ParseError) {
-	path, query := f.target, f.query
-	if !lf.wholePath {
-		if i := bytes.IndexByte(path, '?'); i >= 0 {
-			if query == nil {
-				query = path[i+1:]
-			}
-			if !p.KeepQuery {
-				path = path[:i]
-			}
+	// The selectors see the path without its query and the query apart,
+	// whatever is stored; the logstats format stores its path as written.
+	stored, path, query := f.target, f.target, f.query
+	if i := bytes.IndexByte(path, '?'); i >= 0 {
+		if query == nil {
+			query = path[i+1:]
 		}
-		if len(query) > 0 && query[0] == '?' {
-			query = query[1:] // Apache's %q
-		}
+		path = path[:i]
 	}
-	if len(path) == 0 {
-		return false, &ParseError{Reason: "path is empty", Err: ErrInvalidPath}
+	if len(query) > 0 && query[0] == '?' {
+		query = query[1:] // Apache's %q
 	}
-	if len(path) > MaxPathBytes {
-		return false, &ParseError{Reason: fmt.Sprintf("path is %d bytes long, more than the limit of %d", len(path), MaxPathBytes), Err: ErrInvalidPath}
+	if !lf.wholePath && !p.KeepQuery {
+		stored = path
+	}
+	if perr := checkPath(stored, !lf.wholePath); perr != nil {
+		return false, perr
 	}
 	customer := f.customer
 	switch lf.sel.kind {
@@ -228,32 +234,27 @@ func (p *Parser) entry(lf *lineFormat, f *fields, e *Entry) (unattributed bool, 
 		}
 		customer = p.buf
 	}
+	*e = Entry{
+		Time:    f.time,
+		Method:  intern(&p.methods, f.method),
+		Path:    intern(&p.paths, stored),
+		Status:  f.status,
+		Latency: f.latency,
+	}
 	if len(customer) == 0 || (!lf.wholePath && len(customer) == 1 && customer[0] == '-') {
 		if p.CustomerDefault == "" {
-			return true, nil
+			return true, nil // e has every field but the customer
 		}
-		customer = nil
+		e.CustomerID = p.CustomerDefault
+		return false, nil
 	}
-	var id string
-	if customer == nil {
-		id = p.CustomerDefault
-	} else {
-		// The logstats format checks its own customer field.
-		if lf.sel.kind != selectDefault || !lf.wholePath {
-			if perr := checkCustomer(customer); perr != nil {
-				return false, perr
-			}
+	// The logstats format checks its own customer field.
+	if lf.sel.kind != selectDefault || !lf.wholePath {
+		if perr := checkCustomer(customer); perr != nil {
+			return false, perr
 		}
-		id = intern(&p.customers, customer)
 	}
-	*e = Entry{
-		Time:       f.time,
-		CustomerID: id,
-		Method:     intern(&p.methods, f.method),
-		Path:       intern(&p.paths, path),
-		Status:     f.status,
-		Latency:    f.latency,
-	}
+	e.CustomerID = intern(&p.customers, customer)
 	return false, nil
 }
 

@@ -15,7 +15,8 @@ type PruneResult struct {
 	Requests int64 // raw requests removed
 }
 
-// Prune deletes the raw requests and rollups of the UTC days before before.
+// Prune deletes the raw requests and rollups of the days before before, in
+// the database's day zone.
 // It keeps the source ledger, so reloading an old file does not bring the
 // pruned days back. It deletes in small statements, each its own
 // transaction, so it never holds locks for long; if it stops half-way, the
@@ -31,7 +32,11 @@ func (ing *Ingester) prune(ctx context.Context, before Date) (*PruneResult, erro
 	if before.IsZero() {
 		return res, fmt.Errorf("prune: no date given")
 	}
-	beforeUS := before.Time().UnixMicro()
+	zone, _, err := recordedDayZone(ctx, ing.db)
+	if err != nil {
+		return res, fmt.Errorf("prune: %w", err)
+	}
+	beforeUS := dayStart(before, zone).UnixMicro()
 	for {
 		keys, err := ing.oldDays(ctx, before.String())
 		if err != nil {

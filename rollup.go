@@ -330,10 +330,10 @@ func (a uint128) add64(b uint64) uint128 { return a.add(uint128{0, b}) }
 
 func (a uint128) fitsInt64() bool { return a.hi == 0 && a.lo <= 1<<63-1 }
 
-// dayKey identifies the rollup of one customer on one UTC day.
+// dayKey identifies the rollup of one customer on one day of the day zone.
 type dayKey struct {
 	customer string
-	day      int64 // days since 1970-01-01
+	day      int64 // days since 1970-01-01, of the day zone's calendar
 }
 
 func (k dayKey) date() Date { return DateOf(time.Unix(k.day*86400, 0)) }
@@ -346,11 +346,18 @@ type dayGroup struct {
 	r    rollup
 }
 
-// groupByDay aggregates entries into one rollup per (customer, UTC day).
-func groupByDay(entries []Entry) map[dayKey]*dayGroup {
+// groupByDay aggregates entries into one rollup per customer and day of
+// zone (nil: UTC).
+func groupByDay(entries []Entry, zone *time.Location) map[dayKey]*dayGroup {
 	groups := make(map[dayKey]*dayGroup)
+	utc := zone == nil || zone == time.UTC
 	for _, e := range entries {
-		k := dayKey{e.CustomerID, floorDiv(e.Time.Unix(), 86400)}
+		unix := e.Time.Unix()
+		if !utc {
+			_, offset := e.Time.In(zone).Zone()
+			unix += int64(offset)
+		}
+		k := dayKey{e.CustomerID, floorDiv(unix, 86400)}
 		g := groups[k]
 		if g == nil {
 			g = &dayGroup{key: k, date: k.date().String(), hist: make(histogram)}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // source is a log being loaded and its ledger row.
@@ -17,11 +18,12 @@ type source struct {
 	id          int64
 	fingerprint [32]byte
 	name        string
-	offset      int64         // committed byte offset
-	lines       int64         // committed lines
-	sum         []byte        // SHA-256 of the committed prefix
-	exists      bool          // whether the ledger row exists
-	reading     sourceReading // how this load reads it
+	offset      int64          // committed byte offset
+	lines       int64          // committed lines
+	sum         []byte         // SHA-256 of the committed prefix
+	exists      bool           // whether the ledger row exists
+	reading     sourceReading  // how this load reads it
+	dayZone     *time.Location // the database's day zone, which cuts the rollups' days
 	// recordedAuto: the ledger says "auto", since the loads before saw no
 	// line that told the format (only blank lines); this load records it.
 	recordedAuto bool
@@ -61,16 +63,22 @@ func (r sourceReading) String() string {
 	return s
 }
 
-// flags returns the runner's flags that read a source as r says.
+// flags returns the runner's flags that read a source as r says, quoted
+// for a POSIX shell.
 func (r sourceReading) flags() string {
-	s := "-format '" + r.format + "'"
+	s := "-format " + shellQuote(r.format)
 	if r.customer != "" {
-		s += " -customer '" + r.customer + "'"
+		s += " -customer " + shellQuote(r.customer)
 	}
 	if r.customerDefault != "" {
-		s += " -customer-default '" + r.customerDefault + "'"
+		s += " -customer-default " + shellQuote(r.customerDefault)
 	}
 	return s
+}
+
+// shellQuote quotes s for a POSIX shell: 'it'\”s'.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // sourceID derives the ledger key from the fingerprint, so that no
@@ -92,6 +100,7 @@ type headLine struct {
 	err          *ParseError // nil for a valid, blank or unattributed line
 	blank        bool
 	unattributed bool
+	shaped       bool   // of the format's shape, though maybe malformed (logLine.shaped)
 	text         []byte // a copy of a malformed line, for the first few only
 }
 
@@ -106,6 +115,7 @@ const headTexts = 10
 func readHead(p *Parser, lr *lineReader) ([]headLine, [32]byte, error) {
 	var head []headLine
 	var l logLine
+	texts := 0 // malformed lines whose text is kept
 	for len(head) < headLines && lr.offset() < headBytes {
 		start := lr.offset()
 		err := p.read(&l)
@@ -115,15 +125,19 @@ func readHead(p *Parser, lr *lineReader) ([]headLine, [32]byte, error) {
 		if err != nil {
 			return nil, [32]byte{}, err
 		}
-		h := headLine{start: start, lineNumber: int64(lr.line()), err: l.err, blank: l.blank, unattributed: l.unattributed}
-		if l.err != nil && len(head) < headTexts {
+		h := headLine{start: start, lineNumber: int64(lr.line()), err: l.err, blank: l.blank, unattributed: l.unattributed, shaped: l.shaped}
+		if l.err != nil && texts < headTexts {
 			h.text = bytes.Clone(l.text)
+			texts++
 		}
 		h.sumOpen = lr.sumBeforeNewline() // before sum, which hashes the newline
 		h.end, h.sum = lr.offset(), lr.sum()
-		if l.err == nil && !l.blank {
-			// An unattributed line is well formed: it identifies the source
-			// as well as any.
+		if !l.blank && (l.err == nil || l.shaped) {
+			// A line of the format's shape identifies the source, whatever
+			// the customer selector finds in it (nothing: an unattributed
+			// line; an invalid customer: a malformed one), so that a load
+			// with another selector finds the same source, and its recorded
+			// reading.
 			h.entry = l.entry
 			fp := sha256.Sum256(l.text)
 			return append(head, h), fp, nil
@@ -162,7 +176,7 @@ func (ing *Ingester) openSource(ctx context.Context, src *source) error {
 	}
 	src.recordedAuto = recorded.format == "auto"
 	if recorded != src.reading && !src.recordedAuto && src.reading.format != "auto" {
-		return fmt.Errorf("%w: %s was loaded reading %s; this load reads %s, which would count its lines differently. Load it with %s, or prune and reload",
+		return fmt.Errorf("%w: %s was loaded reading %s; this load reads %s, which would count its lines differently. Load it with %s",
 			ErrReadingChanged, src.name, recorded, src.reading, recorded.flags())
 	}
 	return nil
@@ -374,8 +388,8 @@ func wrongFormat(cfg ParseConfig, head []headLine) error {
 	var texts [][]byte
 	for _, h := range head {
 		switch {
-		case h.err == nil && !h.blank:
-			return nil // a valid or unattributed line
+		case h.err == nil && !h.blank, h.shaped:
+			return nil // a valid or unattributed line, or one of the format's shape
 		case h.err != nil:
 			if first == nil {
 				first = h.err

@@ -28,6 +28,10 @@ type StatsService struct {
 	// CacheEntries bounds the number of cached answers (the cache is
 	// emptied when it is full). Default DefaultCacheEntries.
 	CacheEntries int
+	// DayZone is the zone the database cuts its days in, as DayZone reads it,
+	// which answers name. NewStatsService sets it to UTC; set it when the
+	// database records another.
+	DayZone *time.Location
 	// Driver tells which errors say the database is unreachable (they get
 	// KindUnavailable). NewStatsService sets it to db's driver when that is
 	// a Driver; set it for a *sql.DB opened another way.
@@ -40,14 +44,14 @@ type StatsService struct {
 
 // NewStatsService returns a StatsService that reads from db. It does no I/O.
 func NewStatsService(db *sql.DB) *StatsService {
-	return &StatsService{db: db, Driver: driverOf(db)}
+	return &StatsService{db: db, Driver: driverOf(db), DayZone: time.UTC}
 }
 
 // StatsFilter selects the days of a stats query.
 type StatsFilter struct {
-	// From is the first UTC day; the zero Date means from the first day with data.
+	// From is the first day (of the day zone); the zero Date means from the first day with data.
 	From Date
-	// To is the last UTC day, inclusive; nil means no end.
+	// To is the last day (of the day zone), inclusive; nil means no end.
 	To *Date
 	// Percentiles are extra latency percentiles to compute, beyond the median
 	// and p99.
@@ -85,9 +89,9 @@ type PercentileLatency struct {
 	Latency    time.Duration // its latency, rounded to whole microseconds
 }
 
-// DailyStats are the statistics of one UTC day.
+// DailyStats are the statistics of one day of the day zone.
 type DailyStats struct {
-	Date  Date  // the UTC day
+	Date  Date  // the day, of the day zone
 	Stats Stats // the day's statistics
 }
 
@@ -95,6 +99,7 @@ type DailyStats struct {
 // per day (days with at least one request, ascending).
 type CustomerStats struct {
 	CustomerID string       // the customer asked for
+	DayZone    string       // the zone the days are cut in (StatsService.DayZone)
 	From       Date         // the filter's From
 	To         *Date        // the filter's To; nil for no end
 	Stats      Stats        // the statistics of the whole range
@@ -162,7 +167,7 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 		}
 	}()
 
-	out := &CustomerStats{CustomerID: customerID, From: f.From, To: f.To}
+	out := &CustomerStats{CustomerID: customerID, DayZone: s.DayZone.String(), From: f.From, To: f.To}
 	var days []rollup
 	var dates []Date
 	for rows.Next() {
@@ -286,8 +291,8 @@ func (p Percentile) String() string { return p.text }
 type Customer struct {
 	ID            string // the customer id
 	TotalRequests int64  // requests loaded, of all days
-	FirstDay      Date   // the first UTC day with requests
-	LastDay       Date   // the last UTC day with requests
+	FirstDay      Date   // the first day with requests
+	LastDay       Date   // the last day with requests
 }
 
 // CustomerFilter pages through customers, in ascending order of ID.

@@ -29,6 +29,8 @@ type templateField struct {
 	// value escapes (as \" in Apache's logs), so an escaped quote is not the
 	// field's end.
 	quoted bool
+	// merged: a path field and the query fields after it, read as one.
+	merged bool
 	// fraction: a latency in seconds that always has a decimal point (nginx
 	// prints $request_time as 0.123), which tells it from an integer of
 	// another unit when detecting a log's format.
@@ -88,9 +90,10 @@ func (b *templateBuilder) field(kind fieldKind, name string) {
 		b.t.head = b.lit
 	} else {
 		prev := &b.t.fields[len(b.t.fields)-1]
-		if len(b.lit) == 0 && prev.kind == fieldPath && kind == fieldQuery {
-			// Apache's %U%q: the path, then "?query" or nothing.
-			prev.kind, prev.name = fieldURI, prev.name+name
+		if len(b.lit) == 0 && (prev.kind == fieldPath || prev.kind == fieldURI && prev.merged) && (kind == fieldQuery || name == "is_args") {
+			// Apache's %U%q and nginx's $uri$is_args$args: the path, then
+			// "?query" or nothing, which is one request target.
+			prev.kind, prev.name, prev.merged = fieldURI, prev.name+name, true
 			return
 		}
 		if len(b.lit) == 0 && b.err == nil {
@@ -135,9 +138,9 @@ func (b *templateBuilder) build() (*template, error) {
 		}
 	}
 	same := func(fieldKind) int { return 0 }
-	keepFirst("a time", fieldKind.isTime, same)
-	keepFirst("a request path", fieldKind.isPath, same)
-	keepFirst("a status", func(k fieldKind) bool { return k == fieldStatus }, same)
+	keepFirst("time", fieldKind.isTime, same)
+	keepFirst("request path", fieldKind.isPath, same)
+	keepFirst("status", func(k fieldKind) bool { return k == fieldStatus }, same)
 	if t.has(fieldSecondsPart) {
 		// The parts add up: none is dropped, and no other latency counts.
 		for i := range t.fields {
@@ -146,7 +149,7 @@ func (b *templateBuilder) build() (*template, error) {
 			}
 		}
 	} else {
-		keepFirst("a latency", fieldKind.isLatency, func(k fieldKind) int {
+		keepFirst("latency", fieldKind.isLatency, func(k fieldKind) int {
 			if k == fieldSecondsSum {
 				return 1
 			}
@@ -158,7 +161,7 @@ func (b *templateBuilder) build() (*template, error) {
 		missing = missing[:len(missing)-1] // a method is optional
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("it has no %s", strings.Join(missing, ", no "))
+		return nil, fmt.Errorf("it has no %s", strings.Join(missing, ", nor "))
 	}
 	for i := range t.fields {
 		f := &t.fields[i]
@@ -254,7 +257,7 @@ func (t *template) parse(line []byte, f *fields) *ParseError {
 		case fieldTimeISO:
 			f.time, perr = parseISOTime(v)
 		case fieldTimeUnix:
-			f.time, perr = parseUnixTime(v, 0)
+			f.time, perr = parseUnixTime(v, unitSeconds)
 		case fieldRequest:
 			f.method, f.target, perr = parseRequestLine(v)
 			hasRequest = true

@@ -53,6 +53,15 @@ func TestDashboard_Browser(t *testing.T) {
 		t.Skip("no Chromium found: apt-get install chromium to run the browser test (LOGSTATS_TEST_REQUIRE_BROWSER=1 makes this a failure)")
 	}
 	db := testdb.Open(t, logstats.DialectSQLite)
+	// A day zone of its own, in which the days are cut and which the page
+	// must name.
+	zone, err := time.LoadLocation("America/Argentina/Buenos_Aires")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := logstats.SetDayZone(context.Background(), db.DB, zone); err != nil {
+		t.Fatal(err)
+	}
 	ing := logstats.NewIngester(db.DB)
 	cfg := loggen.DefaultConfig()
 	cfg.Lines, cfg.Customers, cfg.MalformedRate = 40_000, 8, 0.001
@@ -67,7 +76,9 @@ func TestDashboard_Browser(t *testing.T) {
 	if _, err := ing.Load(context.Background(), "odd.log", strings.NewReader("2024-10-05 10:00:00 .. /a 503 0.25\n2024-10-05 10:00:00 a/b?#% /a 200 0.5\n"), logstats.LoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.DiscardHandler), DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: ing}, httpapi.Options{}))
+	stats := logstats.NewStatsService(db.DB)
+	stats.DayZone = zone
+	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.DiscardHandler), DB: db.DB, Stats: stats, Loader: ing}, httpapi.Options{}))
 	t.Cleanup(srv.Close)
 
 	shots := os.Getenv("LOGSTATS_TEST_SCREENSHOT_DIR")
@@ -177,6 +188,9 @@ func TestDashboard_Browser(t *testing.T) {
 		t.Fatalf("default selection %+v, want %+v", state, want)
 	}
 	checkCharts(t, ctx)
+	if zone, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("day-zone").textContent`)); err != nil || zone != "America/Argentina/Buenos_Aires" {
+		t.Fatalf("the page names the day zone %q (%v), want the answers' America/Argentina/Buenos_Aires", zone, err)
+	}
 
 	typeInto(t, "pick a customer", "#customer", "cust_3")
 	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash`)); err != nil || got != "#customer=cust_3&from=2024-10-01&to=2024-10-30" {

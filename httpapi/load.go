@@ -76,6 +76,9 @@ func (s *server) parseConfig(r *http.Request) (*logstats.ParseConfig, error) {
 		}
 	}
 	if q.Has("fields") {
+		if q.Has("format") && !cfg.Format.IsAuto() && cfg.Format.String() != "jsonl" {
+			return nil, invalid("fields names the keys of a jsonl log, not of format " + cfg.Format.String())
+		}
 		if cfg.Format, err = logstats.JSONLines(q.Get("fields")); err != nil {
 			return nil, invalid("fields: " + err.Error())
 		}

@@ -11,7 +11,7 @@ import (
 
 // appendStatsResponse appends the JSON of a stats answer:
 //
-//	{"customer_id": ..., "from_date": "YYYY-MM-DD", "to_date": "YYYY-MM-DD" or null,
+//	{"customer_id": ..., "day_zone": "UTC", "from_date": "YYYY-MM-DD", "to_date": "YYYY-MM-DD" or null,
 //	 "stats": STATS, "daily": [{"date": "YYYY-MM-DD", STATS fields...}, ...]}
 //
 // where STATS is {"total_requests", "total_successful_requests",
@@ -27,6 +27,8 @@ import (
 func appendStatsResponse(b []byte, st *logstats.CustomerStats, f logstats.StatsFilter) []byte {
 	b = append(b, `{"customer_id":`...)
 	b = appendJSONString(b, st.CustomerID)
+	b = append(b, `,"day_zone":`...)
+	b = appendJSONString(b, st.DayZone)
 	b = append(b, `,"from_date":"`...)
 	b = appendDate(b, f.From)
 	b = append(b, `","to_date":`...)

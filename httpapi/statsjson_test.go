@@ -14,6 +14,7 @@ import (
 // appendStatsResponse must match byte for byte.
 type refResponse struct {
 	CustomerID string       `json:"customer_id"`
+	DayZone    string       `json:"day_zone"`
 	FromDate   string       `json:"from_date"`
 	ToDate     *string      `json:"to_date"`
 	Stats      refStatsJSON `json:"stats"`
@@ -145,11 +146,12 @@ func TestAppendStatsResponse(t *testing.T) {
 			to := f.From.AddDays(rng.IntN(400))
 			f.To = &to
 		}
-		st := &logstats.CustomerStats{CustomerID: customers[i%len(customers)], From: f.From, To: f.To, Stats: randomStats(rng, ps)}
+		zone := []string{"UTC", "Europe/Paris", "America/Argentina/Buenos_Aires"}[i%3]
+		st := &logstats.CustomerStats{CustomerID: customers[i%len(customers)], DayZone: zone, From: f.From, To: f.To, Stats: randomStats(rng, ps)}
 		for d := range rng.IntN(5) {
 			st.Daily = append(st.Daily, logstats.DailyStats{Date: f.From.AddDays(d), Stats: randomStats(rng, ps)})
 		}
-		ref := refResponse{CustomerID: st.CustomerID, FromDate: f.From.String(), Stats: refStats(st.Stats, ps), Daily: []refDayJSON{}}
+		ref := refResponse{CustomerID: st.CustomerID, DayZone: zone, FromDate: f.From.String(), Stats: refStats(st.Stats, ps), Daily: []refDayJSON{}}
 		if f.To != nil {
 			to := f.To.String()
 			ref.ToDate = &to

@@ -370,3 +370,21 @@ func TestRun_Formats(t *testing.T) {
 		})
 	}
 }
+
+// TestRun_DayZone: -day-zone is recorded by the first run and enforced after.
+func TestRun_DayZone(t *testing.T) {
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
+	if _, stderr, err := runRunner(t, "", "-dsn", dsn, "-day-zone", "Europe/Paris", "-complete", "../../testdata/jsonl.log"); err != nil {
+		t.Fatalf("first run: %v\n%s", err, stderr)
+	}
+	if _, _, err := runRunner(t, "", "-dsn", dsn, "../../testdata/jsonl.log"); err != nil {
+		t.Fatalf("a run without -day-zone: %v", err)
+	}
+	_, _, err := runRunner(t, "", "-dsn", dsn, "-day-zone", "UTC", "../../testdata/jsonl.log")
+	if err == nil || !strings.Contains(err.Error(), "cuts its days in Europe/Paris") {
+		t.Fatalf("another -day-zone: %v, want a refusal naming Europe/Paris", err)
+	}
+	if _, _, err := runRunner(t, "", "-dsn", dsn, "-day-zone", "Mars/Olympus", "../../testdata/jsonl.log"); err == nil {
+		t.Fatalf("an unknown -day-zone was accepted")
+	}
+}

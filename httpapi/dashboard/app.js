@@ -1,4 +1,5 @@
-// The logstats dashboard: pick a customer and a range of UTC days, see the
+// The logstats dashboard: pick a customer and a range of days (of the
+// database's day zone, which answers name), see the
 // requests, uptime and latency of each day as charts and as a table. It only
 // reads the JSON API, at paths relative to this page, so it works wherever
 // the handler is mounted (http.StripPrefix included).
@@ -23,8 +24,8 @@
     return body;
   }
 
-  // Dates are "YYYY-MM-DD" strings of UTC days; arithmetic goes through UTC
-  // midnights in seconds.
+  // Dates are "YYYY-MM-DD" calendar days (of the day zone); arithmetic goes
+  // through their UTC midnights in seconds, which is calendar arithmetic.
   const toSec = (date) => Date.parse(date + "T00:00:00Z") / 1000;
   const toDate = (sec) => new Date(sec * 1000).toISOString().slice(0, 10);
   const addDays = (date, n) => toDate(toSec(date) + n * DAY);
@@ -141,6 +142,7 @@
 
   function render(st) {
     const days = st ? st.daily : [];
+    if (st && st.day_zone) document.getElementById("day-zone").textContent = st.day_zone;
     renderSummary(st ? st.stats : null);
     renderTable(days, st ? st.stats : null);
     renderCharts(days);

@@ -8,23 +8,26 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/logstats/logstats"
 )
 
 // Flags are the database flags the example programs share: -dsn and -config.
 type Flags struct {
-	fs     *flag.FlagSet
-	dsn    *string
-	config *string
+	fs      *flag.FlagSet
+	dsn     *string
+	config  *string
+	dayZone *string
 }
 
 // AddFlags defines -dsn and -config on fs.
 func AddFlags(fs *flag.FlagSet) *Flags {
 	return &Flags{
-		fs:     fs,
-		dsn:    fs.String("dsn", "", "database: sqlite://PATH or mysql://USER[:PASSWORD]@HOST[:PORT]/DBNAME\n(default: $LOGSTATS_DSN, else config.ini's [mysql] section, else "+Default+")"),
-		config: fs.String("config", "config.ini", "config file whose [mysql] section selects MySQL, as in the original app"),
+		fs:      fs,
+		dsn:     fs.String("dsn", "", "database: sqlite://PATH or mysql://USER[:PASSWORD]@HOST[:PORT]/DBNAME\n(default: $LOGSTATS_DSN, else config.ini's [mysql] section, else "+Default+")"),
+		config:  fs.String("config", "config.ini", "config file whose [mysql] section selects MySQL, as in the original app"),
+		dayZone: fs.String("day-zone", "", "the `zone` (an IANA name) in which a new database cuts its days, recorded in it and used by\nevery later process (default: $LOGSTATS_DAY_ZONE, else the recorded one, else UTC); another one is refused"),
 	}
 }
 
@@ -45,6 +48,20 @@ func (f *Flags) Open(ctx context.Context, getenv func(string) string) (*sql.DB, 
 	if err := logstats.Migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, DSN{}, "", err
+	}
+	zone := *f.dayZone
+	if zone == "" {
+		zone = getenv("LOGSTATS_DAY_ZONE")
+	}
+	if zone != "" {
+		loc, err := time.LoadLocation(zone)
+		if err == nil {
+			err = logstats.SetDayZone(ctx, db, loc)
+		}
+		if err != nil {
+			db.Close()
+			return nil, DSN{}, "", fmt.Errorf("-day-zone: %w", err)
+		}
 	}
 	return db, d, from, nil
 }
