@@ -44,12 +44,14 @@ func parseLatencyNumber(b []byte, u latencyUnit, exp bool) (time.Duration, *Pars
 		return 0, fieldError(ErrInvalidLatency, "latency %q is negative", b)
 	}
 	mantissa, shift := b, 0
-	if i := bytes.IndexAny(b, "eE"); exp && i >= 0 {
-		e, bad := parseExponent(b[i+1:])
-		if bad || i == 0 {
-			return 0, notDecimal(b, u)
+	if exp {
+		if i := bytes.IndexAny(b, "eE"); i >= 0 {
+			e, bad := parseExponent(b[i+1:])
+			if bad || i == 0 {
+				return 0, notDecimal(b, u)
+			}
+			mantissa, shift = b[:i], e
 		}
-		mantissa, shift = b[:i], e
 	}
 	intPart, frac := mantissa, []byte(nil)
 	if i := bytes.IndexByte(mantissa, '.'); i >= 0 {

@@ -62,6 +62,9 @@ type Parser struct {
 	methods      map[string]string
 	unattributed int64
 	shaped       bool // the last line parsed had the format's shape
+	// fixed: the ParseConfig does not change (a load's or a check's
+	// Parser), so it need not be compared with lineFor at every line.
+	fixed bool
 }
 
 // NewParser returns a Parser that reads from r. It does no I/O until Next.
@@ -72,7 +75,7 @@ func NewParser(r io.Reader) *Parser {
 // newParser returns a Parser over the lines of lr, for a load or a check,
 // which also need lr's offsets and hashes.
 func newParser(lr *lineReader, cfg ParseConfig) *Parser {
-	return &Parser{ParseConfig: cfg, lr: lr}
+	return &Parser{ParseConfig: cfg, lr: lr, fixed: true}
 }
 
 // reading returns how the Parser reads its lines, for the ledger: ok is
@@ -178,7 +181,7 @@ func (p *Parser) read(l *logLine) error {
 // whose customer selector finds none is unattributed (not an error); err is
 // a configuration that cannot work, or a log whose format cannot be told.
 func (p *Parser) parse(line []byte, e *Entry) (unattributed bool, perr *ParseError, err error) {
-	if p.line == nil || p.lineFor != p.ParseConfig {
+	if p.line == nil || !p.fixed && p.lineFor != p.ParseConfig {
 		if p.line, err = newLineFormat(p.ParseConfig); err != nil {
 			return false, nil, err
 		}
@@ -206,17 +209,19 @@ func (p *Parser) entry(lf *lineFormat, f *fields, e *Entry) (unattributed bool, 
 	// The selectors see the path without its query and the query apart,
 	// whatever is stored; the logstats format stores its path as written.
 	stored, path, query := f.target, f.target, f.query
-	if i := bytes.IndexByte(path, '?'); i >= 0 {
-		if query == nil {
-			query = path[i+1:]
+	if lf.sel.kind == selectPath || lf.sel.kind == selectQuery || !lf.wholePath {
+		if i := bytes.IndexByte(path, '?'); i >= 0 {
+			if query == nil {
+				query = path[i+1:]
+			}
+			path = path[:i]
 		}
-		path = path[:i]
-	}
-	if len(query) > 0 && query[0] == '?' {
-		query = query[1:] // Apache's %q
-	}
-	if !lf.wholePath && !p.KeepQuery {
-		stored = path
+		if len(query) > 0 && query[0] == '?' {
+			query = query[1:] // Apache's %q
+		}
+		if !lf.wholePath && !p.KeepQuery {
+			stored = path
+		}
 	}
 	if perr := checkPath(stored, !lf.wholePath); perr != nil {
 		return false, perr
@@ -236,10 +241,12 @@ func (p *Parser) entry(lf *lineFormat, f *fields, e *Entry) (unattributed bool, 
 	}
 	*e = Entry{
 		Time:    f.time,
-		Method:  intern(&p.methods, f.method),
 		Path:    intern(&p.paths, stored),
 		Status:  f.status,
 		Latency: f.latency,
+	}
+	if len(f.method) > 0 {
+		e.Method = intern(&p.methods, f.method)
 	}
 	if len(customer) == 0 || (!lf.wholePath && len(customer) == 1 && customer[0] == '-') {
 		if p.CustomerDefault == "" {

@@ -165,7 +165,7 @@ func (r *report) markdown() string {
 	p("")
 	p("```sh")
 	p("scripts/bench.sh          # 100k and 1M lines; writes BENCHMARKS.md")
-	p("scripts/bench.sh --10m    # and 10M lines, as here: about 20 minutes, most of them LOAD DATA into the Django schema")
+	p("scripts/bench.sh --10m    # and 10M lines, as here: about half an hour, most of it LOAD DATA into the Django schema")
 	p("```")
 	p("")
 	p("It needs MariaDB or MySQL on loopback with `local_infile=ON` (user root, or `MYSQL_USER`/`MYSQL_PWD`), and installs")
