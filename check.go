@@ -156,7 +156,10 @@ func checkPart(ctx context.Context, r io.Reader, opts readOptions, cfg ParseConf
 	if err != nil {
 		return nil, err
 	}
-	p := newParser(lr, cfg)
+	p, err := newParser(lr, cfg)
+	if err != nil {
+		return nil, err
+	}
 	res := &CheckResult{}
 	var l logLine
 	for {

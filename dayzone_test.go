@@ -16,10 +16,7 @@ import (
 // changes have 23 and 25 hours, so a request every hour gives them 23 and 25
 // requests; Prune removes the days before a date of that zone.
 func TestDayZone_DST(t *testing.T) {
-	paris, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		t.Fatal(err) // Go's own zoneinfo.zip is the fallback: this should not happen
-	}
+	paris := loadZone(t, "Europe/Paris")
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ctx := context.Background()
 		if err := logstats.SetDayZone(ctx, db.DB, paris); err != nil {
@@ -66,10 +63,7 @@ func TestDayZone_DST(t *testing.T) {
 
 // TestSetDayZone: the zone is chosen before the first load and kept.
 func TestSetDayZone(t *testing.T) {
-	paris, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		t.Fatal(err) // Go's own zoneinfo.zip is the fallback: this should not happen
-	}
+	paris := loadZone(t, "Europe/Paris")
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ctx := context.Background()
 		fresh := testdb.Open(t, db.Dialect)
@@ -95,4 +89,15 @@ func TestSetDayZone(t *testing.T) {
 			t.Fatalf("Local: %v, want ErrInvalidDayZone", err)
 		}
 	})
+}
+
+// loadZone loads an IANA zone; Go's own zoneinfo.zip is the fallback when
+// the system has none, so it fails only on a broken installation.
+func loadZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }

@@ -132,7 +132,10 @@ func detectFormat(r io.Reader, cfg ParseConfig) (Format, int64, error) {
 	if err != nil {
 		return cfg.Format, 0, err
 	}
-	p := newParser(lr, cfg)
+	p, err := newParser(lr, cfg)
+	if err != nil {
+		return cfg.Format, 0, err
+	}
 	var l logLine
 	for lr.line() < headLines && lr.offset() < headBytes {
 		start := lr.offset()

@@ -199,10 +199,10 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	if opts.Parse != nil {
 		cfg = *opts.Parse
 	}
-	if _, err := newLineFormat(cfg); err != nil {
+	p, err := newParser(lr, cfg)
+	if err != nil {
 		return res, err
 	}
-	p := newParser(lr, cfg)
 	defer func() { res.PendingBytes, res.Format = lr.pendingBytes(), p.Detected().String() }()
 	head, fingerprint, err := readHead(p, lr)
 	if err != nil {
@@ -227,7 +227,7 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 		return res, err
 	}
 	src := &source{id: sourceID(fingerprint), fingerprint: fingerprint, name: name}
-	src.reading = readingOf(p, cfg)
+	src.reading = p.reading()
 	if !ing.lock(src.id) {
 		return res, fmt.Errorf("%w: %s; retry when it ends (the retry loads only what is left)", ErrLoadInProgress, name)
 	}

@@ -73,18 +73,24 @@ func NewParser(r io.Reader) *Parser {
 }
 
 // newParser returns a Parser over the lines of lr, for a load or a check,
-// which also need lr's offsets and hashes.
-func newParser(lr *lineReader, cfg ParseConfig) *Parser {
-	return &Parser{ParseConfig: cfg, lr: lr, fixed: true}
+// which also need lr's offsets and hashes. Its ParseConfig is fixed, and made
+// ready here: an error says why cfg cannot work, before any line is read.
+func newParser(lr *lineReader, cfg ParseConfig) (*Parser, error) {
+	lf, err := newLineFormat(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Parser{ParseConfig: cfg, lr: lr, fixed: true, line: lf, lineFor: cfg}, nil
 }
 
-// reading returns how the Parser reads its lines, for the ledger: ok is
-// false while an auto format has detected nothing.
-func (p *Parser) reading() (r sourceReading, ok bool) {
+// reading returns how the Parser reads its lines, for the ledger: the
+// format "auto" while an auto format has detected nothing (a log of blank
+// lines).
+func (p *Parser) reading() sourceReading {
 	if p.line == nil || p.line.parse == nil {
-		return r, false
+		return sourceReading{format: "auto", customer: p.Customer.String(), customerDefault: p.CustomerDefault}
 	}
-	return sourceReading{format: p.line.format.String(), customer: p.line.sel.String(), customerDefault: p.CustomerDefault}, true
+	return sourceReading{format: p.line.format.String(), customer: p.line.sel.String(), customerDefault: p.CustomerDefault}
 }
 
 // Unattributed returns how many well-formed lines Next skipped because their

@@ -35,20 +35,6 @@ type sourceReading struct {
 	format, customer, customerDefault string
 }
 
-// readingOf returns how p reads its lines: as it detected, or, before any
-// line was parsed (a log of blank lines), as cfg says, "auto" for an auto
-// format.
-func readingOf(p *Parser, cfg ParseConfig) sourceReading {
-	if r, ok := p.reading(); ok {
-		return r
-	}
-	r := sourceReading{format: cfg.Format.String(), customer: cfg.Customer.String(), customerDefault: cfg.CustomerDefault}
-	if lf, err := newLineFormat(cfg); err == nil && lf.parse != nil {
-		r.customer = lf.sel.String()
-	}
-	return r
-}
-
 // legacyReading is how a source recorded before formats existed was read.
 var legacyReading = sourceReading{format: "logstats"}
 

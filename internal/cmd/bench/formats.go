@@ -30,17 +30,13 @@ type nginxResult struct {
 // nginx measures logstats and GoAccess on an nginx log of n lines.
 func (b *bench) nginx(ctx context.Context, n int) (*nginxResult, error) {
 	res := &nginxResult{Lines: n}
-	logPath := filepath.Join(b.cfg.work, fmt.Sprintf("nginx-%d.log", n))
-	defer os.Remove(logPath)
-	log.Printf("nginx, %d lines: generating %s", n, logPath)
-	if _, err := b.run(ctx, b.bin("loggen"), "-format", "nginx", "-lines", strconv.Itoa(n), "-o", logPath); err != nil {
+	logPath, size, err := b.generate(ctx, "nginx", n)
+	if err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(logPath); err == nil {
-		res.Bytes = fi.Size()
-	}
+	defer os.Remove(logPath)
+	res.Bytes = size
 	reps := b.reps(n)
-	var err error
 	log.Printf("nginx, %d lines: parse only (runner -dry-run on one core and on all), GoAccess, SQLite load", n)
 	if res.DryRun1, _, err = median(reps, func() (time.Duration, int64, error) {
 		return noRSS(b.shell(ctx, fmt.Sprintf("GOMAXPROCS=1 %q -dry-run -format nginx %q", b.bin("runner"), logPath)))

@@ -89,9 +89,6 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		return nil, err
 	}
 	log.Printf("machine: %s", rep.Machine.CPU)
-	if rep.ParseBench, err = b.parseBenchmark(ctx); err != nil {
-		return nil, err
-	}
 	if rep.Formats, err = b.formatBenchmarks(ctx); err != nil {
 		return nil, err
 	}

@@ -112,19 +112,30 @@ func median(reps int, f func() (time.Duration, int64, error)) (time.Duration, in
 
 func noRSS(d time.Duration, err error) (time.Duration, int64, error) { return d, 0, err }
 
+// generate writes a log of n lines of format with loggen, and returns its
+// path and size.
+func (b *bench) generate(ctx context.Context, format string, n int) (string, int64, error) {
+	path := filepath.Join(b.cfg.work, fmt.Sprintf("%s-%d.log", format, n))
+	log.Printf("%d lines: generating %s", n, path)
+	if _, err := b.run(ctx, b.bin("loggen"), "-format", format, "-lines", strconv.Itoa(n), "-o", path); err != nil {
+		return "", 0, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", 0, err
+	}
+	return path, fi.Size(), nil
+}
+
 // size measures everything on a log of n lines.
 func (b *bench) size(ctx context.Context, n int) (*sizeResult, error) {
 	res := &sizeResult{Lines: n}
-	logPath := filepath.Join(b.cfg.work, fmt.Sprintf("%d.log", n))
-	log.Printf("%d lines: generating %s", n, logPath)
-	if _, err := b.run(ctx, b.bin("loggen"), "-lines", strconv.Itoa(n), "-o", logPath); err != nil {
+	logPath, size, err := b.generate(ctx, "logstats", n)
+	if err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(logPath); err == nil {
-		res.Bytes = fi.Size()
-	}
+	res.Bytes = size
 	reps := b.reps(n)
-	var err error
 
 	log.Printf("%d lines: parse only (runner -dry-run, awk)", n)
 	if res.DryRun, _, err = median(reps, func() (time.Duration, int64, error) {
@@ -377,37 +388,4 @@ func (b *bench) machine(ctx context.Context) (machineInfo, error) {
 	m.Awk, _, _ = strings.Cut(version("awk", "--version"), ",")
 	m.Wrk = strings.Join(strings.Fields(version("wrk", "-v"))[:min(2, len(strings.Fields(version("wrk", "-v"))))], " ")
 	return m, nil
-}
-
-// parseBenchResult is BenchmarkParse's figures.
-type parseBenchResult struct {
-	NsPerLine   float64
-	AllocsPerOp int
-	BytesPerOp  int
-}
-
-// parseBenchmark runs BenchmarkParse (one core, one Parser).
-func (b *bench) parseBenchmark(ctx context.Context) (parseBenchResult, error) {
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^BenchmarkParse$/^logstats$", "-benchmem", "-benchtime", "2s", "-count", "3", ".")
-	cmd.Dir = b.cfg.moduleRoot
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return parseBenchResult{}, fmt.Errorf("go test -bench BenchmarkParse: %v\n%s", err, out)
-	}
-	re := regexp.MustCompile(`BenchmarkParse\S*\s+\d+\s+([\d.]+) ns/op.*?(\d+) B/op\s+(\d+) allocs/op`)
-	var ns []float64
-	var r parseBenchResult
-	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
-		v, _ := strconv.ParseFloat(m[1], 64)
-		ns = append(ns, v)
-		bytes, _ := strconv.Atoi(m[2])
-		allocs, _ := strconv.Atoi(m[3])
-		r.BytesPerOp, r.AllocsPerOp = max(r.BytesPerOp, bytes), max(r.AllocsPerOp, allocs)
-	}
-	if len(ns) == 0 {
-		return r, fmt.Errorf("no BenchmarkParse result in:\n%s", out)
-	}
-	slices.Sort(ns)
-	r.NsPerLine = ns[len(ns)/2]
-	return r, nil
 }

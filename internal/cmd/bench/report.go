@@ -8,15 +8,14 @@ import (
 
 // report is everything one run measured.
 type report struct {
-	Started    time.Time
-	Elapsed    time.Duration
-	Cfg        config
-	Machine    machineInfo
-	ParseBench parseBenchResult
-	Formats    []formatBench
-	Nginx      *nginxResult
-	Sizes      []*sizeResult
-	Profiles   []profile
+	Started  time.Time
+	Elapsed  time.Duration
+	Cfg      config
+	Machine  machineInfo
+	Formats  []formatBench
+	Nginx    *nginxResult
+	Sizes    []*sizeResult
+	Profiles []profile
 }
 
 // profile is the top of a CPU profile, taken where a target was missed.
@@ -89,7 +88,6 @@ func (r *report) targets() []target {
 		x := ratio(s.Awk, s.DryRun)
 		ts = append(ts, target{fmt.Sprintf("parse only (runner -dry-run) vs awk, %s lines", count(s.Lines)), "≥ 4×", fmt.Sprintf("%.2f×", x), x >= 4})
 	}
-	ts = append(ts, target{"allocations per valid line (BenchmarkParse)", "0", fmt.Sprint(r.ParseBench.AllocsPerOp), r.ParseBench.AllocsPerOp == 0})
 	for _, f := range r.Formats {
 		ts = append(ts, target{fmt.Sprintf("allocations per valid line, format %s (BenchmarkParse/%s)", f.Format, f.Format), "0", fmt.Sprint(f.AllocsPerOp), f.AllocsPerOp == 0})
 	}
@@ -211,8 +209,7 @@ func (r *report) markdown() string {
 	p("## Parse only")
 	p("")
 	p("`runner -dry-run` (every check a load makes, the file cut at line boundaries over every core) against `awk '{n+=$6}'`, both")
-	p("whole processes. `BenchmarkParse` (one core, one Parser): %.0f ns a line, %d allocations and %d bytes allocated a line.",
-		r.ParseBench.NsPerLine, r.ParseBench.AllocsPerOp, r.ParseBench.BytesPerOp)
+	p("whole processes. One core and one Parser (`BenchmarkParse/<format>`) are in the next section.")
 	p("")
 	p("| Lines | runner -dry-run | awk | ratio |")
 	p("|---:|---:|---:|---:|")
