@@ -87,6 +87,8 @@ func (s *rowStream) fill() {
 		buf = append(buf, '\t')
 		buf = strconv.AppendInt(buf, e.Time.UnixMicro(), 10)
 		buf = append(buf, '\t')
+		buf = append(buf, e.Method...) // a token: nothing to escape
+		buf = append(buf, '\t')
 		buf = appendField(buf, e.Path)
 		buf = append(buf, '\t')
 		buf = strconv.AppendInt(buf, int64(e.Status), 10)

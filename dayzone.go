@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -89,4 +90,24 @@ func hasData(ctx context.Context, db *sql.DB) bool {
 	var n int
 	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM logstats_sources LIMIT 1) s`).Scan(&n)
 	return err == nil && n > 0
+}
+
+// dayZoneCache holds a database's day zone once it can no longer change.
+type dayZoneCache struct{ loc atomic.Pointer[time.Location] }
+
+// get returns db's day zone, from the cache once it is final: recorded, or
+// UTC for a database that holds data without recording one (SetDayZone
+// accepts no other then).
+func (c *dayZoneCache) get(ctx context.Context, db *sql.DB) (*time.Location, error) {
+	if loc := c.loc.Load(); loc != nil {
+		return loc, nil
+	}
+	loc, ok, err := recordedDayZone(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if ok || hasData(ctx, db) {
+		c.loc.Store(loc)
+	}
+	return loc, nil
 }

@@ -19,6 +19,12 @@ func TestDayZone_DST(t *testing.T) {
 	paris := loadZone(t, "Europe/Paris")
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ctx := context.Background()
+		// A service made before the zone is chosen (a server started on
+		// an empty database) answers in the zone chosen later.
+		stats := logstats.NewStatsService(db.DB)
+		if st, err := stats.FindStats(ctx, "c", logstats.StatsFilter{}); err != nil || st.DayZone != "UTC" {
+			t.Fatalf("stats before a day zone is chosen: %+v, %v; want UTC", st, err)
+		}
 		if err := logstats.SetDayZone(ctx, db.DB, paris); err != nil {
 			t.Fatal(err)
 		}
@@ -35,8 +41,6 @@ func TestDayZone_DST(t *testing.T) {
 			}
 		}
 		mustLoad(t, newIngester(db, 40), "dst.log", log.String())
-		stats := logstats.NewStatsService(db.DB)
-		stats.DayZone = paris
 		for day, want := range map[string]int64{"2024-03-30": 24, "2024-03-31": 23, "2024-04-01": 24, "2024-10-26": 24, "2024-10-27": 25, "2024-10-28": 24} {
 			d := date(day)
 			st, err := stats.FindStats(ctx, "c", logstats.StatsFilter{From: d, To: &d})

@@ -1,6 +1,7 @@
 package logstats
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -90,4 +91,18 @@ func (d Dialect) maxParams() int {
 		return 65535
 	}
 	return 32766
+}
+
+// columnExists reports whether table has a column named column.
+func (d Dialect) columnExists(ctx context.Context, tx *sql.Tx, table, column string) (bool, error) {
+	query := `SELECT COUNT(*) FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?`
+	if d == DialectSQLite {
+		query = `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, query, table, column).Scan(&n); err != nil {
+		return false, fmt.Errorf("look for column %s.%s: %w", table, column, err)
+	}
+	return n > 0, nil
 }

@@ -98,6 +98,7 @@ var (
 	ErrInvalidTime     = newError(KindInvalid, "logstats: invalid time of day")
 	ErrInvalidCustomer = newError(KindInvalid, "logstats: invalid customer id")
 	ErrInvalidPath     = newError(KindInvalid, "logstats: invalid path")
+	ErrInvalidMethod   = newError(KindInvalid, "logstats: invalid request method")
 	ErrInvalidStatus   = newError(KindInvalid, "logstats: invalid status")
 	ErrInvalidLatency  = newError(KindInvalid, "logstats: invalid latency")
 	ErrLineTooLong     = newError(KindInvalid, "logstats: line too long")
@@ -119,6 +120,8 @@ var (
 	ErrAmbiguousFormat = newError(KindInvalid, "logstats: the log's format cannot be told")
 	// ErrUnattributed means a well-formed line whose customer selector found
 	// no customer (Parser.Parse returns it; Next and loads count such lines).
+	// Its kind is KindInvalid, as for a malformed line: only Parse, given one
+	// line, returns it, and it is that line that cannot be used as it is.
 	ErrUnattributed = newError(KindInvalid, "logstats: no customer in line")
 )
 

@@ -244,3 +244,43 @@ func (f Format) lineParser(sel CustomerSelector, loc *time.Location) (lineParser
 	}
 	return nil, fmt.Errorf("%w: no line parser for format %s", ErrUnknownFormat, f.String())
 }
+
+// signature describes how f reads a line with the customer selector sel, so
+// that two spellings of one reading compare equal: the built-in nginx and
+// nginx: with the same log_format pasted, a log_format with its "log_format
+// NAME" and ";" or without, the customer's field spelt as the format
+// spells it or not. Two readings with the same signature count every line
+// the same.
+func (f Format) signature(sel CustomerSelector) (string, error) {
+	if sel.IsDefault() {
+		sel = f.defaultCustomer()
+	}
+	var b strings.Builder
+	switch f.kind {
+	case kindNginx, kindApache, kindEnvoy, kindALB:
+		t, err := f.template()
+		if err != nil {
+			return "", err
+		}
+		if err := t.selectCustomer(sel); err != nil {
+			return "", err
+		}
+		// The family matters too: each unquotes its fields its own way.
+		fmt.Fprintf(&b, "%d %q %t", f.kind, t.head, t.trailing)
+		for _, tf := range t.fields {
+			fmt.Fprintf(&b, " %d/%t/%t/%q", tf.kind, tf.merged, tf.fraction, tf.lit)
+		}
+		if sel.kind != selectField {
+			b.WriteString(" " + sel.String())
+		}
+	case kindJSONL:
+		keys, _, err := parseJSONFields(f.spec)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "%d %+v %s", f.kind, keys, sel.String())
+	default:
+		fmt.Fprintf(&b, "%d %s", f.kind, sel.String())
+	}
+	return b.String(), nil
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,6 +59,7 @@ var formatTables = []formatTable{
 			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "c", Method: "GET", Path: "/v2/x", Status: 404}},
 		{name: "EscapedQuoteInAgent", line: `10.0.0.1 - c [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 500 9 "-" "evil\x22 agent" 12.5`,
 			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "c", Method: "GET", Path: "/a", Status: 500, Latency: ms(12500)}},
+		{name: "ErrMethodNotToken", line: `10.0.0.1 - c [10/Oct/2024:13:55:36 +0000] "G\x01T /a HTTP/1.1" 400 0 "-" "-" 0.000`, err: logstats.ErrInvalidMethod, reason: "not an HTTP token"},
 		{name: "ExactMicroseconds", line: `10.0.0.1 - c [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-" 0.1234567`,
 			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "c", Method: "GET", Path: "/a", Status: 200, Latency: us(123457)}},
 		{name: "NoUser", line: `10.0.0.1 - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-" 0.001`, err: logstats.ErrUnattributed},
@@ -177,6 +179,10 @@ var formatTables = []formatTable{
 		{name: "ErrTrailing", line: `{"time":1728568536,"customer_id":"c","path":"/x","status":200,"latency":2} garbage`, err: logstats.ErrFieldCount, reason: "not one whole JSON object"},
 		{name: "ErrPathSpace", line: `{"time":1728568536,"customer_id":"c","path":"/a b","status":200,"latency":2}`, err: logstats.ErrInvalidPath, reason: "whitespace"},
 		{name: "ErrLatency", line: `{"time":1728568536,"customer_id":"c","path":"/x","status":200,"latency":"fast"}`, err: logstats.ErrInvalidLatency},
+		{name: "DashMethodIsNone", line: `{"time":1728568536,"customer_id":"c","method":"-","path":"/x","status":200,"latency":2}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "c", Path: "/x", Status: 200, Latency: 2 * time.Second}},
+		{name: "ErrMethodSpace", line: `{"time":1728568536,"customer_id":"c","method":"GE T","path":"/x","status":200,"latency":2}`, err: logstats.ErrInvalidMethod, reason: "not an HTTP token"},
+		{name: "ErrMethodLong", line: `{"time":1728568536,"customer_id":"c","method":"` + strings.Repeat("M", 33) + `","path":"/x","status":200,"latency":2}`, err: logstats.ErrInvalidMethod, reason: "more than the limit of 32"},
 	}},
 	{format: "jsonl:time=@timestamp:ms,customer=user.id,path=http.path,status=http.status,latency=took:us", cases: []formatCase{
 		{name: "WholeFloatMicros", line: `{"@timestamp":1728568536250,"user":{"id":"u-7"},"http.path":"/v1/a","http":{"status":204},"took":1500.0}`,
@@ -361,12 +367,13 @@ func TestCustomerDefault(t *testing.T) {
 // format, and checks what the load reports and what the stats count.
 func TestLoad_Formats(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		for _, name := range []string{"nginx", "apache"} {
+		for _, name := range []string{"nginx", "apache", "jsonl"} {
 			t.Run(name, func(t *testing.T) {
 				db := testdb.Open(t, db.Dialect)
 				var text strings.Builder
 				var valid, unattributed, malformed int64
 				perCustomer := map[string]int64{}
+				var wantRaw []string // customer, method and path of each request
 				for _, tab := range formatTables {
 					if tab.format != name || tab.customer != "" {
 						continue
@@ -377,6 +384,7 @@ func TestLoad_Formats(t *testing.T) {
 						case nil:
 							valid++
 							perCustomer[tc.want.CustomerID]++
+							wantRaw = append(wantRaw, fmt.Sprintf("%s %q %s", tc.want.CustomerID, tc.want.Method, tc.want.Path))
 						case logstats.ErrUnattributed:
 							unattributed++
 						default:
@@ -394,6 +402,27 @@ func TestLoad_Formats(t *testing.T) {
 					if err != nil || st.Stats.TotalRequests != n {
 						t.Fatalf("stats of %s: %+v, %v; want %d requests", customer, st, err, n)
 					}
+				}
+				var gotRaw []string
+				rows, err := db.Query(`SELECT customer_id, method, path FROM logstats_raw_requests`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var c, m, p string
+					if err := rows.Scan(&c, &m, &p); err != nil {
+						t.Fatal(err)
+					}
+					gotRaw = append(gotRaw, fmt.Sprintf("%s %q %s", c, m, p))
+				}
+				if err := rows.Err(); err != nil {
+					t.Fatal(err)
+				}
+				slices.Sort(gotRaw)
+				slices.Sort(wantRaw)
+				if !slices.Equal(gotRaw, wantRaw) {
+					t.Fatalf("raw requests (customer, method, path):\n%s\nwant\n%s", strings.Join(gotRaw, "\n"), strings.Join(wantRaw, "\n"))
 				}
 			})
 		}
@@ -494,7 +523,7 @@ func TestLoad_ReadingChanged(t *testing.T) {
 		}{
 			{"nginx", "path:/api/{}/", ""},
 			{"nginx", "", "anonymous"},
-			{`nginx:$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time`, "", ""},
+			{`nginx:$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $upstream_response_time`, "", ""},
 		} {
 			ing := newIngester(db, 30)
 			ing.Format, ing.Customer, ing.CustomerDefault = must(logstats.ParseFormat(tc.format)), must(logstats.ParseCustomerSelector(tc.customer)), tc.customerDefault
@@ -504,11 +533,25 @@ func TestLoad_ReadingChanged(t *testing.T) {
 				t.Fatalf("reload as %+v: %v, want ErrReadingChanged naming the recorded reading and its flags", tc, err)
 			}
 		}
-		ing := newIngester(db, 30)
-		ing.Format, ing.Customer = must(logstats.ParseFormat("nginx")), must(logstats.ParseCustomerSelector("remote_user"))
-		res := mustLoad(t, ing, "nginx.log", all)
-		if res.SkippedAlreadyLoaded != 100 || res.Inserted+res.Malformed != int64(len(lines)-1-100) {
-			t.Fatalf("reload with the same reading: %+v", res)
+		// Other spellings of the same reading load: the built-in's format
+		// string pasted (bare, or as nginx.conf has it), the default
+		// customer named.
+		for i, tc := range []struct{ format, customer string }{
+			{"nginx", "remote_user"},
+			{`nginx:$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time`, ""},
+			{`nginx:log_format timed '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time';`, "remote_user"},
+		} {
+			ing := newIngester(db, 30)
+			ing.Format, ing.Customer = must(logstats.ParseFormat(tc.format)), must(logstats.ParseCustomerSelector(tc.customer))
+			res, err := ing.Load(context.Background(), "nginx.log", strings.NewReader(all), logstats.LoadOptions{})
+			switch {
+			case err != nil:
+				t.Fatalf("reload as %+v, the same reading: %v", tc, err)
+			case i == 0 && (res.SkippedAlreadyLoaded != 100 || res.Inserted+res.Malformed != int64(len(lines)-1-100)):
+				t.Fatalf("reload with the same reading: %+v", res)
+			case i > 0 && res.Inserted != 0:
+				t.Fatalf("reload as %+v after the whole log was loaded: %+v", tc, res)
+			}
 		}
 		// A source recorded before formats existed has no row: it was read
 		// in the logstats format.

@@ -2,6 +2,7 @@ package logstats
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -11,6 +12,8 @@ import (
 const (
 	MaxCustomerIDBytes = 128
 	MaxPathBytes       = 2048
+	// MaxMethodBytes is the longest request method a line may carry.
+	MaxMethodBytes = 32
 	// MaxLatency is the largest latency a line may carry.
 	MaxLatency = 24 * time.Hour
 )
@@ -74,6 +77,29 @@ func checkPath(b []byte, token bool) *ParseError {
 		}
 	}
 	return nil
+}
+
+// checkMethod checks a request method: 1 to MaxMethodBytes bytes of the
+// characters an HTTP token may hold (RFC 9110's tchar).
+func checkMethod(b []byte) *ParseError {
+	if len(b) > MaxMethodBytes {
+		return &ParseError{Reason: fmt.Sprintf("method is %d bytes long, more than the limit of %d", len(b), MaxMethodBytes), Err: ErrInvalidMethod}
+	}
+	for _, c := range b {
+		if !isTokenChar(c) {
+			return fieldError(ErrInvalidMethod, "method %q is not an HTTP token", b)
+		}
+	}
+	return nil
+}
+
+// isTokenChar reports whether c may appear in an HTTP token.
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return c < 0x80 && strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 func fieldError(kind error, format string, value []byte) *ParseError {

@@ -82,6 +82,15 @@ func migrateFile(ctx context.Context, db *sql.DB, d Dialect, name string) error 
 	}
 	defer tx.Rollback()
 	for _, stmt := range splitStatements(string(body)) {
+		if table, column, ok := addedColumn(stmt); ok {
+			exists, err := d.columnExists(ctx, tx, table, column)
+			if err != nil {
+				return err
+			}
+			if exists {
+				continue // added by a run that did not get to record it
+			}
+		}
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return err
 		}
@@ -92,6 +101,19 @@ func migrateFile(ctx context.Context, db *sql.DB, d Dialect, name string) error 
 		return err
 	}
 	return tx.Commit()
+}
+
+// addedColumn returns the table and column of a statement ALTER TABLE t ADD
+// COLUMN c ..., which neither dialect can make conditional the same way
+// (MySQL has no ADD COLUMN IF NOT EXISTS), so Migrate checks for the column
+// itself.
+func addedColumn(stmt string) (table, column string, ok bool) {
+	f := strings.Fields(stmt)
+	if len(f) < 6 || !strings.EqualFold(f[0], "ALTER") || !strings.EqualFold(f[1], "TABLE") ||
+		!strings.EqualFold(f[3], "ADD") || !strings.EqualFold(f[4], "COLUMN") {
+		return "", "", false
+	}
+	return f[2], f[5], true
 }
 
 // splitStatements splits a migration file at semicolons that end a line, and

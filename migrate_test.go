@@ -58,7 +58,7 @@ func TestMigrate_UpgradesRawTable(t *testing.T) {
 			string(body)[start : start+end],
 			`INSERT INTO logstats_requests (customer_id, day, source_id, src_offset, ts_us, path, status, latency_us)
 				VALUES ('c', '2024-10-01', 7, 0, 1727740800000000, '/a', 200, 1000), ('c', '2024-10-01', 7, 40, 1727740801000000, '/b', 500, 2000)`,
-			`DELETE FROM logstats_migrations WHERE version = 2`,
+			`DELETE FROM logstats_migrations WHERE version IN (2, 5)`,
 		} {
 			if _, err := db.Exec(stmt); err != nil {
 				t.Fatalf("%s: %v", stmt, err)
@@ -67,26 +67,64 @@ func TestMigrate_UpgradesRawTable(t *testing.T) {
 		if err := logstats.Migrate(context.Background(), db.DB); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := db.Query(`SELECT customer_id, source_id, src_offset, ts_us, path, status, latency_us FROM logstats_raw_requests ORDER BY src_offset`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var got []string
-		for rows.Next() {
-			var c, p string
-			var src, off, ts, status, lat int64
-			if err := rows.Scan(&c, &src, &off, &ts, &p, &status, &lat); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, fmt.Sprintln(c, src, off, ts, p, status, lat))
-		}
-		want := []string{"c 7 0 1727740800000000 /a 200 1000\n", "c 7 40 1727740801000000 /b 500 2000\n"}
-		if !slices.Equal(got, want) {
+		want := []string{"c 7 0 1727740800000000 \"\" /a 200 1000\n", "c 7 40 1727740801000000 \"\" /b 500 2000\n"}
+		if got := rawRows(t, db); !slices.Equal(got, want) {
 			t.Fatalf("raw rows after upgrade = %q, want %q", got, want)
 		}
 		if _, err := db.Exec(`SELECT 1 FROM logstats_requests`); err == nil {
 			t.Fatal("the old raw table is still there after the upgrade")
 		}
 	})
+}
+
+// TestMigrate_AddsMethodOnce checks migration 5, which adds a column: on a
+// database whose raw rows predate it they get an empty method, and running it
+// again after a crash that added the column but did not record the migration
+// (MySQL commits DDL at once) succeeds.
+func TestMigrate_AddsMethodOnce(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		for _, stmt := range []string{
+			`INSERT INTO logstats_raw_requests (customer_id, source_id, src_offset, ts_us, path, status, latency_us)
+				VALUES ('c', 7, 0, 1727740800000000, '/a', 200, 1000)`,
+			`DELETE FROM logstats_migrations WHERE version = 5`,
+		} {
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		if err := logstats.Migrate(context.Background(), db.DB); err != nil {
+			t.Fatalf("Migrate with migration 5 applied but not recorded: %v", err)
+		}
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM logstats_migrations WHERE version = 5`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("migration 5 recorded %d times (%v), want once", n, err)
+		}
+		want := []string{"c 7 0 1727740800000000 \"\" /a 200 1000\n"}
+		if got := rawRows(t, db); !slices.Equal(got, want) {
+			t.Fatalf("raw rows = %q, want %q", got, want)
+		}
+	})
+}
+
+// rawRows returns the raw requests of db, one line each, in offset order.
+func rawRows(t *testing.T, db *testdb.DB) []string {
+	t.Helper()
+	rows, err := db.Query(`SELECT customer_id, source_id, src_offset, ts_us, method, path, status, latency_us FROM logstats_raw_requests ORDER BY src_offset`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var c, m, p string
+		var src, off, ts, status, lat int64
+		if err := rows.Scan(&c, &src, &off, &ts, &m, &p, &status, &lat); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %d %d %d %q %s %d %d\n", c, src, off, ts, m, p, status, lat))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

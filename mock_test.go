@@ -28,7 +28,7 @@ var (
 	sqlInsertSource   = `INSERT INTO logstats_sources\s+\(source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, created_us, updated_us\)\s+VALUES \(\?, \?, \?, \?, \?, \?, \?, \?\)`
 	sqlCountSource    = regexp.QuoteMeta("SELECT COUNT(*) FROM logstats_sources WHERE source_id = ?")
 	sqlUpdateSource   = `UPDATE logstats_sources\s+SET committed_offset = \?, committed_lines = \?, committed_sha256 = \?, name = \?, updated_us = \?\s+WHERE source_id = \? AND committed_offset = \?`
-	sqlInsertRequests = regexp.QuoteMeta("INSERT INTO logstats_raw_requests (customer_id, source_id, src_offset, ts_us, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)")
+	sqlInsertRequests = regexp.QuoteMeta("INSERT INTO logstats_raw_requests (customer_id, source_id, src_offset, ts_us, method, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)")
 	sqlInsertRollups  = regexp.QuoteMeta("INSERT INTO logstats_rollups (customer_id, day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	sqlCopyCheck      = `SELECT DISTINCT source_id, ts_us, path, status, latency_us FROM logstats_raw_requests\s+WHERE customer_id = \? AND source_id <> \? AND \(\(ts_us = \? AND path = \? AND status = \? AND latency_us = \?\) OR \(ts_us = \? AND path = \? AND status = \? AND latency_us = \?\)\)`
 	sqlCompactSelect  = `SELECT day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist FROM logstats_rollups\s+WHERE customer_id = \? AND day IN \(\?, \?\)\s+ORDER BY day, source_id, seq`
@@ -111,8 +111,8 @@ func TestIngester_SQL(t *testing.T) {
 		WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectExec(sqlInsertFormat).WithArgs(sqlmock.AnyArg(), "logstats", "", "").WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectPrepare(sqlInsertRequests).ExpectExec().
-		WithArgs("c", sqlmock.AnyArg(), 0, sqlmock.AnyArg(), "/a", 200, 100000,
-			"c", sqlmock.AnyArg(), line1End, sqlmock.AnyArg(), "/a", 500, 200000).
+		WithArgs("c", sqlmock.AnyArg(), 0, sqlmock.AnyArg(), "", "/a", 200, 100000,
+			"c", sqlmock.AnyArg(), line1End, sqlmock.AnyArg(), "", "/a", 500, 200000).
 		WillReturnResult(sqlmock.NewResult(0, 2))
 	mock.ExpectPrepare(sqlInsertRollups).ExpectExec().
 		WithArgs("c", "2024-10-01", sqlmock.AnyArg(), line2End, 2, 0, 1, 0, 0, 1, 300000, 100000, 200000, mockDist(100000, 200000)).
@@ -125,8 +125,8 @@ func TestIngester_SQL(t *testing.T) {
 	mock.ExpectExec(sqlUpdateSource).
 		WithArgs(len(mockLog), 3, prefixSum(len(mockLog)), "a.log", sqlmock.AnyArg(), sqlmock.AnyArg(), line2End).
 		WillReturnResult(sqlmock.NewResult(0, 1))
-	mock.ExpectPrepare(regexp.QuoteMeta("INSERT INTO logstats_raw_requests (customer_id, source_id, src_offset, ts_us, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?)")).ExpectExec().
-		WithArgs("c", sqlmock.AnyArg(), line2End, sqlmock.AnyArg(), "/b", 200, 300000).
+	mock.ExpectPrepare(regexp.QuoteMeta("INSERT INTO logstats_raw_requests (customer_id, source_id, src_offset, ts_us, method, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")).ExpectExec().
+		WithArgs("c", sqlmock.AnyArg(), line2End, sqlmock.AnyArg(), "", "/b", 200, 300000).
 		WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectPrepare(sqlInsertRollups).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectCommit()
@@ -260,6 +260,9 @@ func TestStatsService_SQL(t *testing.T) {
 	filter := logstats.StatsFilter{From: date("2024-10-01"), To: ptr(date("2024-10-31"))}
 
 	t.Run("OK", func(t *testing.T) {
+		// The first answer reads the day zone, which, recorded, is kept
+		// for the answers after.
+		mock.ExpectQuery(sqlDayZone).WillReturnRows(sqlmock.NewRows([]string{"value"}).AddRow("UTC"))
 		// One day in two rollup rows (before compaction): latencies {30, 100}
 		// and {50} microseconds.
 		mock.ExpectQuery(query).WithArgs("c", "2024-10-01", "2024-10-31").WillReturnRows(sqlmock.NewRows(cols).
@@ -269,7 +272,7 @@ func TestStatsService_SQL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Stats.TotalRequests != 3 || st.Stats.MedianLatency != us(50) || st.Stats.AverageLatency != us(60) || len(st.Daily) != 1 || st.Stats.Uptime != 66.67 {
+		if st.Stats.TotalRequests != 3 || st.Stats.MedianLatency != us(50) || st.Stats.AverageLatency != us(60) || len(st.Daily) != 1 || st.Stats.Uptime != 66.67 || st.DayZone != "UTC" {
 			t.Fatalf("FindStats=%+v", st)
 		}
 	})

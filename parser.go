@@ -251,7 +251,10 @@ func (p *Parser) entry(lf *lineFormat, f *fields, e *Entry) (unattributed bool, 
 		Status:  f.status,
 		Latency: f.latency,
 	}
-	if len(f.method) > 0 {
+	if len(f.method) > 0 && !(len(f.method) == 1 && f.method[0] == '-') {
+		if perr := checkMethod(f.method); perr != nil {
+			return false, perr
+		}
 		e.Method = intern(&p.methods, f.method)
 	}
 	if len(customer) == 0 || (!lf.wholePath && len(customer) == 1 && customer[0] == '-') {

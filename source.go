@@ -49,6 +49,33 @@ func (r sourceReading) String() string {
 	return s
 }
 
+// same reports whether r and o read every line the same way, however they
+// spell their format and customer selector.
+func (r sourceReading) same(o sourceReading) bool {
+	if r == o {
+		return true
+	}
+	if r.customerDefault != o.customerDefault {
+		return false
+	}
+	rs, err1 := r.signature()
+	os, err2 := o.signature()
+	return err1 == nil && err2 == nil && rs == os
+}
+
+// signature is the signature of r's format with r's customer selector.
+func (r sourceReading) signature() (string, error) {
+	f, err := ParseFormat(r.format)
+	if err != nil {
+		return "", err
+	}
+	sel, err := ParseCustomerSelector(r.customer)
+	if err != nil {
+		return "", err
+	}
+	return f.signature(sel)
+}
+
 // flags returns the runner's flags that read a source as r says, quoted
 // for a POSIX shell.
 func (r sourceReading) flags() string {
@@ -161,7 +188,7 @@ func (ing *Ingester) openSource(ctx context.Context, src *source) error {
 		recorded = sourceReading{format.String, customer.String, customerDefault.String}
 	}
 	src.recordedAuto = recorded.format == "auto"
-	if recorded != src.reading && !src.recordedAuto && src.reading.format != "auto" {
+	if !src.recordedAuto && src.reading.format != "auto" && !recorded.same(src.reading) {
 		return fmt.Errorf("%w: %s was loaded reading %s; this load reads %s, which would count its lines differently. Load it with %s",
 			ErrReadingChanged, src.name, recorded, src.reading, recorded.flags())
 	}

@@ -28,9 +28,10 @@ type StatsService struct {
 	// CacheEntries bounds the number of cached answers (the cache is
 	// emptied when it is full). Default DefaultCacheEntries.
 	CacheEntries int
-	// DayZone is the zone the database cuts its days in, as DayZone reads it,
-	// which answers name. NewStatsService sets it to UTC; set it when the
-	// database records another.
+	// DayZone, when set, is the zone answers name as the one their days are
+	// in. When nil (as NewStatsService leaves it), each answer names the
+	// database's (see DayZone), read once the database has one for good: it
+	// records one, or holds data and so keeps UTC.
 	DayZone *time.Location
 	// Driver tells which errors say the database is unreachable (they get
 	// KindUnavailable). NewStatsService sets it to db's driver when that is
@@ -38,13 +39,14 @@ type StatsService struct {
 	Driver Driver
 
 	db     *sql.DB
+	zone   dayZoneCache
 	cache  statsCache
 	arenas sync.Pool // of *[]int64, for decoding distributions
 }
 
 // NewStatsService returns a StatsService that reads from db. It does no I/O.
 func NewStatsService(db *sql.DB) *StatsService {
-	return &StatsService{db: db, Driver: driverOf(db), DayZone: time.UTC}
+	return &StatsService{db: db, Driver: driverOf(db)}
 }
 
 // StatsFilter selects the days of a stats query.
@@ -137,6 +139,13 @@ func (s *StatsService) findCached(ctx context.Context, customerID string, f Stat
 
 // findStats is FindStats without the cache.
 func (s *StatsService) findStats(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
+	zone := s.DayZone
+	if zone == nil {
+		var err error
+		if zone, err = s.zone.get(ctx, s.db); err != nil {
+			return nil, fmt.Errorf("find stats: %w", err)
+		}
+	}
 	query := `SELECT day, ` + rollupValueColumns + ` FROM logstats_rollups WHERE customer_id = ?`
 	args := []any{customerID}
 	if !f.From.IsZero() {
@@ -167,7 +176,7 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 		}
 	}()
 
-	out := &CustomerStats{CustomerID: customerID, DayZone: s.DayZone.String(), From: f.From, To: f.To}
+	out := &CustomerStats{CustomerID: customerID, DayZone: zone.String(), From: f.From, To: f.To}
 	var days []rollup
 	var dates []Date
 	for rows.Next() {

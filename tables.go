@@ -11,16 +11,16 @@ import (
 // are created by the migrations in migrations/.
 
 // requestColumns are the columns of logstats_raw_requests, one row a request.
-const requestColumns = "customer_id, source_id, src_offset, ts_us, path, status, latency_us"
+const requestColumns = "customer_id, source_id, src_offset, ts_us, method, path, status, latency_us"
 
 // insertRequests writes the raw rows of entries, read from source sourceID
 // at offsets (one each), with multi-row INSERTs prepared once per statement
 // size.
 func insertRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, entries []Entry, offsets []int64) error {
-	const cols = 7
+	const cols = 8
 	return insertRows(ctx, tx, d, "logstats_raw_requests", requestColumns, cols, maxRequestsPerInsert, len(entries), func(i int, args []any) []any {
 		e := &entries[i]
-		return append(args, e.CustomerID, sourceID, offsets[i], e.Time.UnixMicro(), e.Path, e.Status, e.Latency.Microseconds())
+		return append(args, e.CustomerID, sourceID, offsets[i], e.Time.UnixMicro(), e.Method, e.Path, e.Status, e.Latency.Microseconds())
 	})
 }
 

@@ -121,9 +121,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	stats := logstats.NewStatsService(db)
 	stats.CacheFor = *cacheFor
-	if stats.DayZone, err = logstats.DayZone(ctx, db); err != nil {
-		return err
-	}
 	handler := httpapi.NewHandler(httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing}, httpapi.Options{
 		LogFile: *logFile, DataDir: *dataDir, LoadToken: *token, MaxBodyBytes: *maxBody, Metrics: metrics, Parse: parse,
 	})

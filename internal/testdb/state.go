@@ -28,20 +28,20 @@ func Snapshot(tb testing.TB, db *sql.DB) State {
 	ctx := context.Background()
 	var s State
 	h := sha256.New()
-	rows, err := db.QueryContext(ctx, `SELECT customer_id, source_id, src_offset, ts_us, path, status, latency_us
+	rows, err := db.QueryContext(ctx, `SELECT customer_id, source_id, src_offset, ts_us, method, path, status, latency_us
 		FROM logstats_raw_requests ORDER BY customer_id, source_id, src_offset`)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var c, path []byte
+		var c, method, path []byte
 		var src, off, ts, status, lat int64
-		if err := rows.Scan(&c, &src, &off, &ts, &path, &status, &lat); err != nil {
+		if err := rows.Scan(&c, &src, &off, &ts, &method, &path, &status, &lat); err != nil {
 			tb.Fatal(err)
 		}
 		s.RawRows++
-		fmt.Fprintf(h, "%q %d %d %d %q %d %d\n", c, src, off, ts, path, status, lat)
+		fmt.Fprintf(h, "%q %d %d %d %q %q %d %d\n", c, src, off, ts, method, path, status, lat)
 	}
 	if err := rows.Err(); err != nil {
 		tb.Fatal(err)
