@@ -34,9 +34,26 @@ func TestKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 500,000 lines several times; skipped with -short")
 	}
-	const lines, kills = 500_000, 10
+	kill9(t, "logstats", 500_000, 10)
+}
+
+// TestKill9_Formats is TestKill9 on logs of other formats, detected by the
+// runner (no -format): 200,000 lines, ten kills each.
+func TestKill9_Formats(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 200,000 lines several times per format; skipped with -short")
+	}
+	for _, format := range []string{"nginx", "jsonl"} {
+		t.Run(format, func(t *testing.T) { kill9(t, format, 200_000, 10) })
+	}
+}
+
+// kill9 writes a log of lines lines in format, kills the runner loading it
+// kills times, then checks that a last run leaves the database a clean
+// load leaves.
+func kill9(t *testing.T, format string, lines, kills int) {
 	bin := buildRunner(t)
-	logPath := writeLog(t, t.TempDir(), lines, 99)
+	logPath := testdb.WriteLogAs(t, t.TempDir(), format, lines, 99)
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		// The reference: one uninterrupted run, timed to place the kills.
 		ref := testdb.Open(t, db.Dialect)
@@ -50,7 +67,7 @@ func TestKill9(t *testing.T) {
 		seed := killSeed()
 		t.Logf("kill seed %d (set LOGSTATS_KILL_SEED to replay)", seed)
 		rng := rand.New(rand.NewPCG(seed, seed))
-		// Ten kill points spread over the whole log: each run is killed once
+		// The kill points spread over the whole log: each run is killed once
 		// the load has committed past its point, at a random moment within
 		// the next two batches' time (batches of 5,000 lines), so the kills
 		// land all along the load, whatever the machine's speed.
@@ -58,10 +75,10 @@ func TestKill9(t *testing.T) {
 		points := make([]int64, kills)
 		span := fi.Size() * 95 / 100 // the last 5% are left for the last run's batches
 		for i := range points {
-			points[i] = span*int64(i)/kills + rng.Int64N(span/kills)
+			points[i] = span*int64(i)/int64(kills) + rng.Int64N(span/int64(kills))
 		}
 		const batch = 5000
-		batchTime := clean / (lines / batch)
+		batchTime := clean / time.Duration(lines/batch)
 		var moments []time.Duration
 		var offsets []int64 // the committed offset after each kill
 		prev := int64(-1)
@@ -98,8 +115,8 @@ func TestKill9(t *testing.T) {
 			t.Fatalf("last run: %v\n%s", err, out)
 		}
 		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
-		t.Logf("seed %d: %d lines, clean load %v, SIGKILL %v after each run's start, committed offsets then %v of %d; the database equals the clean load's",
-			seed, lines, clean.Round(time.Millisecond), roundAll(moments), offsets, fi.Size())
+		t.Logf("seed %d: %d %s lines, clean load %v, SIGKILL %v after each run's start, committed offsets then %v of %d; the database equals the clean load's",
+			seed, lines, format, clean.Round(time.Millisecond), roundAll(moments), offsets, fi.Size())
 	})
 }
 

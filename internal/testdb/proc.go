@@ -27,13 +27,20 @@ func Build(tb testing.TB, name string) string {
 // thousand malformed) as dir/big.log and returns its path.
 func WriteLog(tb testing.TB, dir string, n int, seed uint64) string {
 	tb.Helper()
+	return WriteLogAs(tb, dir, "logstats", n, seed)
+}
+
+// WriteLogAs is WriteLog in a format of examples/loggen ("nginx", "jsonl",
+// ...), written to dir/big.log.
+func WriteLogAs(tb testing.TB, dir, format string, n int, seed uint64) string {
+	tb.Helper()
 	path := filepath.Join(dir, "big.log")
 	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	cfg := loggen.DefaultConfig()
-	cfg.Lines, cfg.Seed, cfg.MalformedRate = n, seed, 0.001
+	cfg.Lines, cfg.Seed, cfg.MalformedRate, cfg.Format = n, seed, 0.001, format
 	if err := loggen.Write(f, cfg); err != nil {
 		tb.Fatal(err)
 	}
