@@ -145,6 +145,10 @@ var (
 	ErrDayZoneChanged = newError(KindConflict, "logstats: the database cuts its days in another zone")
 	// ErrInvalidDayZone means a day zone that cannot be used.
 	ErrInvalidDayZone = newError(KindInvalid, "logstats: invalid day zone")
+	// ErrCheckpointStale means a load given a Checkpoint (LoadOptions.From)
+	// found the source's ledger elsewhere: another load moved it since.
+	// Nothing was loaded; load the whole input instead.
+	ErrCheckpointStale = newError(KindConflict, "logstats: the checkpoint is no longer where the source stands")
 	// ErrLoadInProgress means another load of the same source is running or
 	// committed first. Nothing was double counted; retrying loads what is left.
 	ErrLoadInProgress = newError(KindConflict, "logstats: another load of this source is in progress")

@@ -1,6 +1,7 @@
 package logstats
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -116,6 +117,12 @@ type LoadOptions struct {
 	// Parse, when set, says how to read this load's lines instead of the
 	// Ingester's ParseConfig (an upload in another format, say).
 	Parse *ParseConfig
+	// From, when set, is the Checkpoint of an earlier load of the same
+	// source, and the input starts at its Offset: the load goes on from
+	// there, in the format read then, without reading the bytes before.
+	// If the source's ledger has moved since (another load went on), Load
+	// fails with ErrCheckpointStale and loads nothing.
+	From *Checkpoint
 }
 
 // LoadProgress is reported after each committed batch.
@@ -156,6 +163,11 @@ type LoadResult struct {
 	PendingBytes int64 `json:"pending_bytes"`
 	// Errors lists the first malformed lines, at most MaxErrors.
 	Errors []*ParseError `json:"errors"`
+	// Checkpoint, after a load that succeeded on a plain input, is where
+	// it stopped, for the next load of the input to go on from
+	// (LoadOptions.From); nil when there is none (a compressed input, an
+	// error, nothing loaded yet).
+	Checkpoint *Checkpoint `json:"-"`
 }
 
 // Load reads a log (plain or gzip) from r and loads the lines that no earlier
@@ -191,7 +203,7 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 		return res, err
 	}
 	// The reader stops at its next read once the load is cancelled.
-	lr, err := openLineReader(r, readOptions{hash: true, holdPartial: opts.Growing, ctx: ctx})
+	lr, err := openLineReader(r, readOptions{hash: true, holdPartial: opts.Growing, ctx: ctx, plain: opts.From != nil})
 	if err != nil {
 		return res, err
 	}
@@ -199,34 +211,45 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	if opts.Parse != nil {
 		cfg = *opts.Parse
 	}
+	var head []headLine
+	var src *source
+	if opts.From != nil {
+		if err := lr.resume(opts.From); err != nil {
+			return res, err
+		}
+		cfg.Format = opts.From.format
+		src = &source{id: opts.From.source, fingerprint: opts.From.fingerprint, name: name}
+	}
 	p, err := newParser(lr, cfg)
 	if err != nil {
 		return res, err
 	}
 	defer func() { res.PendingBytes, res.Format = lr.pendingBytes(), p.Detected().String() }()
-	head, fingerprint, err := readHead(p, lr)
-	if err != nil {
-		return res, err
-	}
-	if len(head) == 0 && lr.offset() == 0 {
-		return res, nil // empty input, or only a line still being written
-	}
-	if err := wrongFormat(cfg, head); err != nil {
-		for _, h := range head {
-			res.Lines++
-			if h.blank {
-				res.Blank++
-			}
-			if h.err != nil {
-				res.Malformed++
-				if len(res.Errors) < ing.maxErrors() {
-					res.Errors = append(res.Errors, h.err)
+	if src == nil {
+		var fingerprint [32]byte
+		if head, fingerprint, err = readHead(p, lr); err != nil {
+			return res, err
+		}
+		if len(head) == 0 && lr.offset() == 0 {
+			return res, nil // empty input, or only a line still being written
+		}
+		if err := wrongFormat(cfg, head); err != nil {
+			for _, h := range head {
+				res.Lines++
+				if h.blank {
+					res.Blank++
+				}
+				if h.err != nil {
+					res.Malformed++
+					if len(res.Errors) < ing.maxErrors() {
+						res.Errors = append(res.Errors, h.err)
+					}
 				}
 			}
+			return res, err
 		}
-		return res, err
+		src = &source{id: sourceID(fingerprint), fingerprint: fingerprint, name: name}
 	}
-	src := &source{id: sourceID(fingerprint), fingerprint: fingerprint, name: name}
 	src.reading = p.reading()
 	if !ing.lock(src.id) {
 		return res, fmt.Errorf("%w: %s; retry when it ends (the retry loads only what is left)", ErrLoadInProgress, name)
@@ -238,8 +261,12 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	if src.dayZone, _, err = recordedDayZone(ctx, ing.db); err != nil {
 		return res, err
 	}
-	head, err = skipLoaded(lr, head, src)
-	if err != nil {
+	if opts.From != nil {
+		if !src.exists || src.offset != opts.From.Offset || !bytes.Equal(src.sum, opts.From.sum) {
+			return res, fmt.Errorf("%w: %s: committed up to byte %d, not %d, since another load went on; load the whole file",
+				ErrCheckpointStale, name, src.offset, opts.From.Offset)
+		}
+	} else if head, err = skipLoaded(lr, head, src); err != nil {
 		return res, err
 	}
 	res.SkippedAlreadyLoaded = src.lines
@@ -267,6 +294,7 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	if perr != nil {
 		return res, perr
 	}
+	res.Checkpoint = lr.checkpoint(src, p.Detected())
 	return res, nil
 }
 

@@ -44,6 +44,9 @@ type lineReader struct {
 	// committed.
 	held *position
 	ctx  context.Context // nil unless readOptions.ctx
+	// compressed: the input was gzip, so its offsets are not those of the
+	// file it came from.
+	compressed bool
 }
 
 // readOptions are a lineReader's settings, fixed when it is made.
@@ -65,14 +68,16 @@ type readOptions struct {
 // openLineReader returns a lineReader over r, decompressed if it starts
 // with the gzip magic bytes (unless opts.plain).
 func openLineReader(r io.Reader, opts readOptions) (*lineReader, error) {
+	compressed := false
 	if !opts.plain {
 		var err error
 		if r, err = openStream(r); err != nil {
 			return nil, fmt.Errorf("open log stream: %w", err)
 		}
+		_, compressed = r.(gzipReader)
 	}
 	lr := &lineReader{r: r, buf: make([]byte, readBufferSize), lastByte: '\n',
-		holdPartial: opts.holdPartial, ctx: opts.ctx}
+		holdPartial: opts.holdPartial, ctx: opts.ctx, compressed: compressed}
 	if opts.hash {
 		lr.hash = sha256.New()
 	}
