@@ -458,3 +458,17 @@ func wrongFormat(cfg ParseConfig, head []headLine) error {
 	return fmt.Errorf("%w: no line of the %d read is valid in %s%s; %s. Nothing was loaded",
 		ErrWrongFormat, len(head), what, why, hint)
 }
+
+// Committed returns how far the ledger says source (a Checkpoint's Source)
+// is loaded: its committed byte offset and lines; 0, 0 for a source never
+// loaded.
+func (ing *Ingester) Committed(ctx context.Context, source int64) (offset, lines int64, err error) {
+	err = ing.db.QueryRowContext(ctx, `SELECT committed_offset, committed_lines FROM logstats_sources WHERE source_id = ?`, source).Scan(&offset, &lines)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, classify(ing.Driver, fmt.Errorf("read source %d: %w", source, err))
+	}
+	return offset, lines, nil
+}

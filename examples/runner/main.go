@@ -7,6 +7,11 @@
 // so running it again is harmless. It prints a line per file and, for several
 // files, a total; -json prints all of it as one JSON object instead. Logs
 // (malformed lines, warnings; -log-level info for more) go to stderr.
+//
+// With -follow it keeps running, loading every line appended to the files
+// that match its arguments, across rotations, until SIGINT or SIGTERM:
+//
+//	go run ./examples/runner -follow '/var/log/nginx/access.log*'
 package main
 
 import (
@@ -43,6 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: runner [flags] [FILE|GLOB ...]   (default api_requests.log; - is stdin)")
+		fmt.Fprintln(stderr, "       runner [flags] -follow FILE|GLOB ...")
 		fs.PrintDefaults()
 	}
 	dbFlags := dsn.AddFlags(fs)
@@ -58,6 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&cfg.Progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
 	memLimit := fs.Int("memory-limit", 40, "soft limit of the Go heap in `MiB` (debug.SetMemoryLimit): the garbage collector works\nharder near it, which keeps memory flat whatever the file's size; 0 leaves Go's default\n(or $GOMEMLIMIT, which wins when set and this flag is not)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this `file` (for go tool pprof)")
+	fs.BoolVar(&cfg.Follow, "follow", false, "keep running: load the files that match the FILE and GLOB arguments, then every line\nappended to them, across rotations (cover the rotated names: 'logs/access.log*'),\nuntil SIGINT or SIGTERM, which commits what was read and exits 0")
 	fs.BoolVar(&cfg.DryRun, "dry-run", false, "only parse the files, on every core, and report what a load would; touch no database")
 	if err := fs.Parse(args); err != nil {
 		return err

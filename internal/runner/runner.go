@@ -35,6 +35,9 @@ type Config struct {
 	KeepQuery       bool   // keep the query string in the path
 	Progress        string // progress bar on stderr: auto, on or off
 	CPUProfile      string // file to write a CPU profile of the run to
+	// Follow keeps running: Args are the files (globs) to follow, loaded
+	// as they grow and rotate, until ctx is done.
+	Follow bool
 }
 
 // Env is what a run works with.
@@ -73,18 +76,25 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 			return fmt.Errorf("-prune-before: %v", err)
 		}
 	}
+	var pc logstats.ParseConfig
+	if env.Parse != nil {
+		if pc, err = env.Parse(); err != nil {
+			return err
+		}
+	}
+	text := env.Stdout
+	if cfg.JSON {
+		text = io.Discard
+	}
+	if cfg.Follow {
+		return runFollow(ctx, cfg, env, pc, sum, text, logger)
+	}
 	files, err := ExpandArgs(cfg.Args)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 && prune.IsZero() {
 		files = []string{"api_requests.log"}
-	}
-	var pc logstats.ParseConfig
-	if env.Parse != nil {
-		if pc, err = env.Parse(); err != nil {
-			return err
-		}
 	}
 	if cfg.Progress != "on" && cfg.Progress != "off" && cfg.Progress != "auto" {
 		return fmt.Errorf("-progress: want auto, on or off")
@@ -115,10 +125,6 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	})
 	defer stopClosing()
 
-	text := env.Stdout
-	if cfg.JSON {
-		text = io.Discard
-	}
 	if cfg.DryRun {
 		for _, in := range inputs {
 			if err := check(ctx, in, pc, sum, text, logger); err != nil {
@@ -127,13 +133,11 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 		}
 		return nil
 	}
-	db, err := env.OpenDB(ctx)
+	ing, closeDB, err := openIngester(ctx, cfg, env, pc)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	ing := logstats.NewIngester(db)
-	ing.BatchLines, ing.ParseConfig = cfg.Batch, pc
+	defer closeDB()
 	l := &loader{ing: ing, strict: cfg.Strict, progress: showProgress, sum: sum, stdout: text, stderr: env.Stderr, logger: logger}
 	for _, in := range inputs {
 		if err := l.load(ctx, in); err != nil {
@@ -150,6 +154,18 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 		logger.Info("pruned", "before", prune.String(), "requests", res.Requests, "days", res.Days)
 	}
 	return nil
+}
+
+// openIngester opens the database and returns an Ingester of it, set as
+// cfg and pc say, and the function that closes the database.
+func openIngester(ctx context.Context, cfg Config, env Env, pc logstats.ParseConfig) (*logstats.Ingester, func() error, error) {
+	db, err := env.OpenDB(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ing := logstats.NewIngester(db)
+	ing.BatchLines, ing.ParseConfig = cfg.Batch, pc
+	return ing, db.Close, nil
 }
 
 // startCPUProfile starts writing a CPU profile to path; stop ends it.

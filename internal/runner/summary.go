@@ -14,7 +14,9 @@ type Summary struct {
 	Files  []FileSummary `json:"files"`
 	Total  Totals        `json:"total"`
 	Pruned *PruneSummary `json:"pruned,omitempty"`
-	Error  string        `json:"error,omitempty"`
+	// Follow is what -follow did.
+	Follow *FollowSummary `json:"follow,omitempty"`
+	Error  string         `json:"error,omitempty"`
 }
 
 // FileSummary is what a run did with one file: the load result, in the JSON

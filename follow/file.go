@@ -1,0 +1,342 @@
+package follow
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/logstats/logstats"
+)
+
+// tracked is a file the Follower knows: one inode, whatever its name now.
+type tracked struct {
+	id     fileID
+	path   string // its name at the last scan that found it
+	opened time.Time
+	file   *os.File // nil while closed (idle, or not openable)
+	gzip   bool     // compressed: loaded whole, once per size
+
+	cp      *logstats.Checkpoint // where the next round goes on from; nil: load it whole
+	source  int64                // the source its lines are in, once known
+	size    int64                // its size at the last round
+	loaded  int64                // size it had when last loaded without error
+	pending int64                // a last line without a newline, waiting for it
+	head    []byte               // its first bytes, to notice a rewrite
+	tail    []byte               // the bytes before cp.Offset, to notice a rewrite
+
+	grew    time.Time // when it last grew
+	behind  time.Time // since when it has bytes not committed; zero: none
+	gone    bool      // no longer matched by the globs
+	err     error     // the last load's error that waits for the file to change
+	lastErr error     // the last load's error, cleared by a load that succeeds
+	// What Status shows, set by publish under the Follower's lock.
+	pub       FileStatus
+	pubBehind time.Time
+
+	lines      int64
+	inserted   int64
+	malformed  int64
+	unattached int64
+}
+
+// edgeBytes is how much of a file's start and of the bytes before its
+// checkpoint a round compares, to notice a file rewritten in place.
+const edgeBytes = 256
+
+// scan matches the globs and starts tracking new files. It returns the
+// sizes of the files found, by id.
+func (f *Follower) scan() map[fileID]int64 {
+	seen := make(map[fileID]int64)
+	var paths []string
+	for _, g := range f.Globs {
+		m, _ := filepath.Glob(g) // patterns were checked by Run
+		paths = append(paths, m...)
+	}
+	slices.Sort(paths)
+	paths = slices.Compact(paths)
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		id := idOf(p, fi)
+		if _, dup := seen[id]; dup {
+			continue // a hard link, or two globs
+		}
+		seen[id] = fi.Size()
+		f.mu.Lock()
+		t := f.files[id]
+		if t != nil && t.file == nil && !t.sameFile(p) {
+			// Its inode was freed and given to another file (a closed file
+			// deleted, another created): that file is new to us.
+			f.log().Info("inode reused", "file", p)
+			t = nil
+		}
+		if t == nil {
+			t = &tracked{id: id, path: p, opened: f.now(), gzip: isGzip(p)}
+			f.files[id] = t
+		} else if t.path != p {
+			f.log().Info("rotated", "from", t.path, "to", p)
+			t.path = p
+		}
+		t.gone = false
+		f.mu.Unlock()
+	}
+	f.mu.Lock()
+	for id, t := range f.files {
+		if _, ok := seen[id]; !ok && !t.gone {
+			t.gone = true
+			f.log().Info("no longer matched", "file", t.path)
+		}
+	}
+	f.mu.Unlock()
+	return seen
+}
+
+// sameFile reports whether the file at p, which has t's inode, still
+// starts with the bytes t started with: a file t no longer holds open may
+// have been deleted, and its inode reused.
+func (t *tracked) sameFile(p string) bool {
+	if t.head == nil {
+		return true // nothing read yet to compare with
+	}
+	file, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer file.Close()
+	return bytes.Equal(readAt(file, 0, int64(len(t.head))), t.head)
+}
+
+// isGzip reports whether the file at p starts with gzip's magic bytes.
+func isGzip(p string) bool {
+	file, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer file.Close()
+	var magic [2]byte
+	_, err = io.ReadFull(file, magic[:])
+	return err == nil && magic[0] == 0x1f && magic[1] == 0x8b
+}
+
+// advance loads what t gained since the last round.
+func (f *Follower) advance(ctx context.Context, t *tracked, scanned int64) {
+	now := f.now()
+	if t.file == nil {
+		switch {
+		case t.gone:
+			f.forget(t)
+			return
+		case t.err != nil && scanned == t.size,
+			t.gzip && scanned == t.loaded,
+			t.cp != nil && scanned == t.size && t.size == t.cp.Offset+t.pending:
+			return // closed, and unchanged since
+		}
+		file, err := os.Open(t.path)
+		if err != nil {
+			f.fail(t, err)
+			return
+		}
+		if fi, err := file.Stat(); err != nil || idOf(t.path, fi) != t.id {
+			file.Close() // replaced since the scan; the next scan finds it
+			return
+		}
+		t.file = file
+	}
+	fi, err := t.file.Stat()
+	if err != nil {
+		f.fail(t, err)
+		return
+	}
+	size, prev := fi.Size(), t.size
+	if size != prev {
+		t.grew, t.err = now, nil
+	}
+	t.size = size
+	if t.err != nil {
+		return // tried and failed; wait for a change
+	}
+	if t.gzip {
+		if size != t.loaded {
+			f.load(ctx, t, nil)
+		}
+		f.closeIdle(t, now)
+		return
+	}
+	if t.cp != nil && (size < t.cp.Offset || !f.unchanged(t)) {
+		f.truncated(t, size, prev)
+	}
+	committed := int64(0)
+	if t.cp != nil {
+		committed = t.cp.Offset
+	}
+	if size > committed+t.pending || t.cp == nil && size != t.loaded {
+		if t.behind.IsZero() {
+			t.behind = now
+		}
+		f.load(ctx, t, t.cp)
+	}
+	if t.cp != nil && t.size <= t.cp.Offset+t.pending {
+		t.behind = time.Time{}
+	}
+	f.closeIdle(t, now)
+}
+
+// load runs one Load of t: from cp, or, when cp is nil, of the whole file.
+func (f *Follower) load(ctx context.Context, t *tracked, cp *logstats.Checkpoint) {
+	start := int64(0)
+	if cp != nil {
+		start = cp.Offset
+	}
+	if _, err := t.file.Seek(start, io.SeekStart); err != nil {
+		f.fail(t, err)
+		return
+	}
+	res, err := f.Ingester.Load(ctx, t.path, t.file, logstats.LoadOptions{Growing: !t.gzip, From: cp})
+	if errors.Is(err, logstats.ErrCheckpointStale) {
+		// Another load went on with this source (a rotated copy of it, or
+		// another process): load the whole file, which skips what is in.
+		t.cp = nil
+		f.load(ctx, t, nil)
+		return
+	}
+	f.count(t, res)
+	if res != nil {
+		for _, e := range res.Errors {
+			f.log().Warn("malformed line", "file", t.path, "line", e.Line, "reason", e.Reason)
+		}
+		if n := int64(len(res.Errors)); res.Malformed > n {
+			f.log().Warn("more malformed lines not shown", "file", t.path, "shown", n, "malformed", res.Malformed)
+		}
+	}
+	if t.head == nil || t.gzip {
+		t.head = readAt(t.file, 0, edgeBytes)
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			f.fail(t, err)
+		}
+		return
+	}
+	t.loaded, t.pending, t.cp, t.lastErr = t.size, res.PendingBytes, res.Checkpoint, nil
+	if t.cp != nil {
+		t.source = t.cp.Source()
+		t.head = readAt(t.file, 0, min(edgeBytes, t.cp.Offset))
+		t.tail = readAt(t.file, max(0, t.cp.Offset-edgeBytes), min(edgeBytes, t.cp.Offset))
+	}
+}
+
+// count adds a load's figures to t's and to the totals.
+func (f *Follower) count(t *tracked, res *logstats.LoadResult) {
+	if res == nil {
+		return
+	}
+	fresh := res.Lines - res.SkippedAlreadyLoaded
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t.lines += fresh
+	t.inserted += res.Inserted
+	t.malformed += res.Malformed
+	t.unattached += res.Unattributed
+	f.total.Lines += fresh
+	f.total.Inserted += res.Inserted
+	f.total.Malformed += res.Malformed
+	f.total.Unattributed += res.Unattributed
+}
+
+// unchanged reports whether t's first bytes and those before its checkpoint
+// are still those it read: a file truncated and written again past the
+// checkpoint between two rounds is not the same file any more.
+func (f *Follower) unchanged(t *tracked) bool {
+	n := int64(len(t.tail))
+	return bytes.Equal(readAt(t.file, 0, int64(len(t.head))), t.head) &&
+		bytes.Equal(readAt(t.file, t.cp.Offset-n, n), t.tail)
+}
+
+// truncated handles t cut shorter than its checkpoint (copytruncate, or a
+// rewrite): what it now holds is a new source, loaded whole. The bytes it
+// had beyond its checkpoint, if any, are now only in a rotated copy; they
+// are lost unless a copy brings its source that far.
+func (f *Follower) truncated(t *tracked, size, prev int64) {
+	f.log().Info("truncated", "file", t.path, "size", size, "committed", t.cp.Offset)
+	if prev > t.cp.Offset {
+		f.mu.Lock()
+		f.losses = append(f.losses, &loss{source: t.source, from: t.cp.Offset, upTo: prev, file: t.path, since: f.now()})
+		f.mu.Unlock()
+	}
+	t.cp, t.loaded, t.pending, t.head, t.tail = nil, 0, 0, nil, nil
+}
+
+// goneGrace is how long a file no longer matched by the globs (deleted, or
+// renamed away) stays open once read to its end: a writer may still be
+// writing to it until it reopens its log.
+const goneGrace = 5 * time.Second
+
+// closeIdle closes t when it has not grown for IdleClose; a compressed file
+// at once; a file no longer matched after goneGrace, and forgets it.
+func (f *Follower) closeIdle(t *tracked, now time.Time) {
+	if t.file == nil || !t.behind.IsZero() {
+		return
+	}
+	idle := now.Sub(t.grew)
+	switch {
+	case t.gone && idle >= goneGrace:
+		f.forget(t)
+	case t.gzip || idle >= durationOr(f.IdleClose, DefaultIdleClose):
+		t.file.Close()
+		t.file = nil
+	}
+}
+
+// forget stops tracking t.
+func (f *Follower) forget(t *tracked) {
+	if t.file != nil {
+		t.file.Close()
+		t.file = nil
+	}
+	f.mu.Lock()
+	delete(f.files, t.id)
+	f.mu.Unlock()
+}
+
+// fail records a load's error. An error that waiting can cure (the
+// database unreachable, another load of the source) is tried again at the
+// next round; any other waits for the file to change.
+func (f *Follower) fail(t *tracked, err error) {
+	f.log().Warn("cannot load", "file", t.path, "err", err)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t.lastErr = err
+	switch logstats.KindOf(err) {
+	case logstats.KindUnavailable, logstats.KindConflict:
+		return
+	}
+	t.err = err
+}
+
+func (f *Follower) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, t := range f.files {
+		if t.file != nil {
+			t.file.Close()
+			t.file = nil
+		}
+	}
+}
+
+// readAt returns up to n bytes of file at off.
+func readAt(file *os.File, off, n int64) []byte {
+	if n <= 0 || off < 0 {
+		return nil
+	}
+	b := make([]byte, n)
+	k, _ := file.ReadAt(b, off)
+	return b[:k]
+}

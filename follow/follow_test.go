@@ -1,0 +1,140 @@
+package follow_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/follow"
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+// startFollower runs a Follower of globs on db until the test ends; set, when
+// not nil, changes its settings first.
+func startFollower(t *testing.T, db *testdb.DB, set func(*follow.Follower), globs ...string) *follow.Follower {
+	t.Helper()
+	ing := logstats.NewIngester(db.DB)
+	ing.Dialect = db.Dialect
+	ing.BatchLines = 500
+	f := &follow.Follower{Ingester: ing, Globs: globs, Interval: 50 * time.Millisecond, MinRound: 10 * time.Millisecond}
+	if set != nil {
+		set(f)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := f.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return f
+}
+
+// waitSame waits until db holds what following w must leave.
+func waitSame(t *testing.T, f *follow.Follower, db *testdb.DB, w *testdb.RotatingLog, what string) {
+	t.Helper()
+	testdb.WaitSame(t, db.DB, w.Reference(t, db.Dialect), 20*time.Second, func() string {
+		files, total := f.Status()
+		return fmt.Sprintf("%s: follower status %+v, totals %+v", what, files, total)
+	})
+}
+
+// TestFollow_Rotations follows access.log* while it grows, with lines
+// still being written at each check, through every rotation logrotate
+// makes (rename and create, copytruncate, delayed compression of the
+// copies): after each step the database equals a load of every line
+// written, each once.
+func TestFollow_Rotations(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		dir := t.TempDir()
+		w := testdb.NewRotatingLog(t, dir, "access.log")
+		w.Write(300)
+		f := startFollower(t, db, nil, filepath.Join(dir, "access.log*"))
+		steps := []struct {
+			name string
+			do   func()
+		}{
+			{"grown", func() { w.Write(200) }},
+			{"partial line", func() { w.Write(50); w.WritePartial() }},
+			{"partial line finished", func() { w.Write(10) }},
+			{"rename and create", func() { w.Write(5); w.Rotate(testdb.RenameCreate); w.Write(100) }},
+			{"rename with a partial line finished after", func() { w.WritePartial(); w.Rotate(testdb.RenameCreate); w.Write(40) }},
+			{"copytruncate", func() { w.Write(70); w.Rotate(testdb.CopyTruncate); w.Write(30) }},
+			{"copytruncate of unread lines", func() { w.Write(90); w.Rotate(testdb.CopyTruncate) }},
+			{"grown after", func() { w.Write(25) }},
+			{"three rotations at once", func() {
+				w.Rotate(testdb.RenameCreate)
+				w.Write(10)
+				w.Rotate(testdb.CopyTruncate)
+				w.Write(10)
+				w.Rotate(testdb.RenameCreate)
+				w.Write(10)
+			}},
+		}
+		waitSame(t, f, db, w, "start")
+		for _, s := range steps {
+			s.do()
+			waitSame(t, f, db, w, s.name)
+		}
+		files, total := f.Status()
+		if total.LostBytes != 0 || total.Inserted == 0 {
+			t.Fatalf("totals %+v, want requests and nothing lost", total)
+		}
+		for _, s := range files {
+			if s.Error != "" {
+				t.Fatalf("file %s: %s", s.Path, s.Error)
+			}
+		}
+		t.Logf("%d lines over %d generations; totals %+v", w.Lines(), len(w.Generations()), total)
+	})
+}
+
+// TestFollow_Lost: a copytruncate whose copy the globs do not match loses
+// what the Follower had not committed (here a line still without its
+// newline), and the Follower counts its bytes.
+func TestFollow_Lost(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectSQLite)
+	dir := t.TempDir()
+	w := testdb.NewRotatingLog(t, dir, "access.log")
+	w.Write(100)
+	w.WritePartial()
+	f := startFollower(t, db, func(f *follow.Follower) { f.LossGrace = 100 * time.Millisecond }, filepath.Join(dir, "access.log"))
+	waitSame(t, f, db, w, "start")
+	partial := int64(len(w.Line(100)) / 2)
+	waitFor(t, "the partial line seen", func() bool {
+		files, _ := f.Status()
+		return len(files) == 1 && files[0].LagBytes == partial
+	})
+	b, err := os.ReadFile(w.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "elsewhere.1"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(w.Path(), 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the loss counted", func() bool {
+		_, total := f.Status()
+		return total.LostBytes == partial
+	})
+}
+
+// waitFor waits until cond holds, or fails after a while.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}
