@@ -190,15 +190,30 @@ func (f *Follower) advance(ctx context.Context, t *tracked, scanned int64) {
 
 // load runs one Load of t: from cp, or, when cp is nil, of the whole file.
 func (f *Follower) load(ctx context.Context, t *tracked, cp *logstats.Checkpoint) {
-	start := int64(0)
+	start, seek := int64(0), int64(0)
+	var in io.Reader = t.file
 	if cp != nil {
-		start = cp.Offset
+		// Read from the bytes before the checkpoint, which must not have
+		// changed.
+		start, seek = cp.Offset, cp.Offset-int64(len(t.tail))
+		in = &tailCheck{r: t.file, want: t.tail}
 	}
-	if _, err := t.file.Seek(start, io.SeekStart); err != nil {
+	if _, err := t.file.Seek(seek, io.SeekStart); err != nil {
 		f.fail(t, err)
 		return
 	}
-	res, err := f.Ingester.Load(ctx, t.path, t.file, logstats.LoadOptions{Growing: !t.gzip, From: cp})
+	if f.ring == nil {
+		f.ring = make([]byte, recordBytes)
+	}
+	rec := newRecorder(in, start, f.ring)
+	res, err := f.Ingester.Load(ctx, t.path, rec, logstats.LoadOptions{Growing: !t.gzip, From: cp})
+	f.log().Debug("loaded", "file", t.path, "from", start, "resumed", cp != nil, "size", t.size,
+		"lines", res.Lines, "inserted", res.Inserted, "pending", res.PendingBytes, "err", err)
+	if errors.Is(err, errRewritten) {
+		f.truncated(t, t.size, t.size)
+		f.load(ctx, t, nil)
+		return
+	}
 	if errors.Is(err, logstats.ErrCheckpointStale) {
 		// Another load went on with this source (a rotated copy of it, or
 		// another process): load the whole file, which skips what is in.
@@ -215,8 +230,11 @@ func (f *Follower) load(ctx context.Context, t *tracked, cp *logstats.Checkpoint
 			f.log().Warn("more malformed lines not shown", "file", t.path, "shown", n, "malformed", res.Malformed)
 		}
 	}
-	if t.head == nil || t.gzip {
-		t.head = readAt(t.file, 0, edgeBytes)
+	// The bytes that tell this file from a rotation's new content are taken
+	// from what the load read, not read again: by now the file may have
+	// been truncated and written again.
+	if start == 0 {
+		t.head = rec.head
 	}
 	if err != nil {
 		if ctx.Err() == nil {
@@ -224,11 +242,22 @@ func (f *Follower) load(ctx context.Context, t *tracked, cp *logstats.Checkpoint
 		}
 		return
 	}
-	t.loaded, t.pending, t.cp, t.lastErr = t.size, res.PendingBytes, res.Checkpoint, nil
+	t.loaded, t.pending, t.lastErr = t.size, res.PendingBytes, nil
+	next := res.Checkpoint
+	if next != nil {
+		from := max(0, next.Offset-edgeBytes)
+		if tail, ok := rec.span(from, next.Offset); ok {
+			t.tail = tail
+		} else if cp == nil || next.Offset != cp.Offset {
+			next = nil // cannot tell a rewrite from growth: load it whole next time
+		}
+	}
+	t.cp = next
 	if t.cp != nil {
 		t.source = t.cp.Source()
-		t.head = readAt(t.file, 0, min(edgeBytes, t.cp.Offset))
-		t.tail = readAt(t.file, max(0, t.cp.Offset-edgeBytes), min(edgeBytes, t.cp.Offset))
+		if int64(len(t.head)) > t.cp.Offset {
+			t.head = t.head[:t.cp.Offset]
+		}
 	}
 }
 

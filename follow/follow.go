@@ -65,6 +65,7 @@ type Follower struct {
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 
+	ring   []byte // the recorder's buffer, shared by the rounds' loads
 	mu     sync.Mutex
 	files  map[fileID]*tracked
 	losses []*loss

@@ -3,6 +3,7 @@ package follow_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -22,6 +23,9 @@ func startFollower(t *testing.T, db *testdb.DB, set func(*follow.Follower), glob
 	ing.Dialect = db.Dialect
 	ing.BatchLines = 500
 	f := &follow.Follower{Ingester: ing, Globs: globs, Interval: 50 * time.Millisecond, MinRound: 10 * time.Millisecond}
+	if os.Getenv("LOGSTATS_TEST_FOLLOW_LOG") != "" {
+		f.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	if set != nil {
 		set(f)
 	}

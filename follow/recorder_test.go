@@ -1,0 +1,64 @@
+package follow
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// TestRecorder reads a stream through a recorder in small pieces and checks
+// what it kept: the first bytes, and any span of the last recordBytes.
+func TestRecorder(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), recordBytes/8) // twice the ring
+	for _, start := range []int64{0, 100} {
+		rec := newRecorder(iotest.OneByteReader(bytes.NewReader(data[start:])), start, make([]byte, recordBytes))
+		if _, err := io.Copy(io.Discard, iotest.HalfReader(rec)); err != nil {
+			t.Fatal(err)
+		}
+		end := int64(len(data))
+		if start == 0 && !bytes.Equal(rec.head, data[:edgeBytes]) {
+			t.Fatalf("head = %q", rec.head)
+		}
+		if start > 0 && rec.head != nil {
+			t.Fatalf("a recorder from offset %d kept a head", start)
+		}
+		for _, c := range []struct {
+			from, to int64
+			ok       bool
+		}{
+			{end - edgeBytes, end, true},
+			{end - recordBytes, end, true},
+			{end - recordBytes - 1, end, false},
+			{end - 10, end + 1, false},
+			{1000, 1256, false},
+		} {
+			got, ok := rec.span(c.from, c.to)
+			if ok != c.ok || ok && !bytes.Equal(got, data[c.from:c.to]) {
+				t.Fatalf("start %d: span(%d, %d) = %d bytes, %v; want %v", start, c.from, c.to, len(got), ok, c.ok)
+			}
+		}
+	}
+}
+
+// TestTailCheck: a read from before a checkpoint passes the bytes after it
+// when those before are unchanged, and fails with errRewritten otherwise.
+func TestTailCheck(t *testing.T) {
+	for _, c := range []struct {
+		file, want string
+		out        string
+		err        error
+	}{
+		{"tail|new lines", "tail|", "new lines", nil},
+		{"tail|", "tail|", "", nil},
+		{"TAIL|new lines", "tail|", "", errRewritten},
+		{"ta", "tail|", "", errRewritten},
+	} {
+		got, err := io.ReadAll(&tailCheck{r: strings.NewReader(c.file), want: []byte(c.want)})
+		if string(got) != c.out || !errors.Is(err, c.err) {
+			t.Fatalf("file %q, want %q: read %q, %v; want %q, %v", c.file, c.want, got, err, c.out, c.err)
+		}
+	}
+}
