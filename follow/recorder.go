@@ -22,7 +22,7 @@ type recorder struct {
 	head []byte // the file's first edgeBytes, when the load started at 0
 	// fromStart: the load started at 0, so head is being recorded.
 	fromStart bool
-	ring []byte // len recordBytes; byte at offset o is ring[o%recordBytes]
+	ring      []byte // len recordBytes; byte at offset o is ring[o%recordBytes]
 }
 
 func newRecorder(r io.Reader, start int64, ring []byte) *recorder {

@@ -87,6 +87,10 @@ type Deps struct {
 	Stats Stats
 	// Loader serves POST /load. Nil disables loading: /load answers 503.
 	Loader Loader
+	// Watcher, when set, is the follower of the server's logs: /ready
+	// waits for its first round and lists its files (register it with
+	// Metrics.Watch for /metrics too).
+	Watcher Watcher
 }
 
 // isNilPointer reports whether v is an interface holding a nil pointer.
@@ -101,6 +105,7 @@ type server struct {
 	db       Pinger
 	stats    Stats
 	ingester Loader
+	watcher  Watcher
 	opts     Options
 	// dashboard serves GET /.
 	dashboard http.Handler
@@ -123,6 +128,9 @@ func NewHandler(deps Deps, opts Options) http.Handler {
 	if isNilPointer(deps.Loader) {
 		deps.Loader = nil
 	}
+	if isNilPointer(deps.Watcher) {
+		deps.Watcher = nil
+	}
 	logger := deps.Logger
 	if opts.LogFile == "" {
 		opts.LogFile = DefaultLogFile
@@ -140,7 +148,7 @@ func NewHandler(deps Deps, opts Options) http.Handler {
 		db, _ := deps.DB.(*sql.DB)
 		opts.Metrics = NewMetrics(db)
 	}
-	s := &server{logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, opts: opts}
+	s := &server{logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, watcher: deps.Watcher, opts: opts}
 	if d, err := newDashboard(); err != nil {
 		// Only a broken build gets here (see TestDashboard_Page); the API
 		// still works.

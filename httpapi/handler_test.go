@@ -33,6 +33,12 @@ type testServer struct {
 
 func newTestServer(t *testing.T, db *testdb.DB, opts httpapi.Options) *testServer {
 	t.Helper()
+	return newWatchingServer(t, db, opts, nil)
+}
+
+// newWatchingServer is newTestServer with w as the follower of its logs.
+func newWatchingServer(t *testing.T, db *testdb.DB, opts httpapi.Options, w httpapi.Watcher) *testServer {
+	t.Helper()
 	dataDir := t.TempDir()
 	sample, err := os.ReadFile("../testdata/api_requests.log")
 	if err != nil {
@@ -47,7 +53,7 @@ func newTestServer(t *testing.T, db *testdb.DB, opts httpapi.Options) *testServe
 	ing := logstats.NewIngester(db.DB)
 	ing.Dialect = db.Dialect
 	logs := &bytes.Buffer{}
-	h := httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil)), DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: ing}, opts)
+	h := httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil)), DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: ing, Watcher: w}, opts)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, db: db, dataDir: dataDir, ingester: ing, logs: logs}

@@ -14,6 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	legacyrouter "github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/logstats/logstats/follow"
 	"github.com/logstats/logstats/httpapi"
 	"github.com/logstats/logstats/internal/testdb"
 )
@@ -172,6 +173,14 @@ func TestOpenAPI(t *testing.T) {
 		t.Run("Unauthorized", func(t *testing.T) {
 			check(t, secured, apiCase{method: "POST", path: "/load", status: 401})
 		})
+		t.Run("ReadyWatching", func(t *testing.T) {
+			files := []follow.FileStatus{
+				{Path: "/var/log/access.log", Size: 900, Committed: 870, LagBytes: 30, LagSeconds: 0.2, Lines: 12, Inserted: 11, Malformed: 1},
+				{Path: "/var/log/access.log.2.gz", Size: 300, Committed: 300, Compressed: true, Error: "logstats: source changed"},
+			}
+			check(t, newWatchingServer(t, db, httpapi.Options{}, fakeWatcher{files, 1}), apiCase{method: "GET", path: "/ready", status: 200})
+			check(t, newWatchingServer(t, db, httpapi.Options{}, fakeWatcher{files, 0}), apiCase{method: "GET", path: "/ready", status: 503})
+		})
 		for path, item := range doc.Paths.Map() {
 			for method := range item.Operations() {
 				if !covered[method+" "+path] {
@@ -180,4 +189,14 @@ func TestOpenAPI(t *testing.T) {
 			}
 		}
 	})
+}
+
+// fakeWatcher is a Watcher with fixed files, after rounds rounds.
+type fakeWatcher struct {
+	files  []follow.FileStatus
+	rounds int64
+}
+
+func (w fakeWatcher) Status() ([]follow.FileStatus, follow.Totals) {
+	return w.files, follow.Totals{Rounds: w.rounds}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/follow"
 )
 
 func handleHealth() http.Handler {
@@ -20,6 +21,8 @@ func (s *server) handleReady() http.Handler {
 	type response struct {
 		Status string `json:"status"`
 		Error  string `json:"error,omitempty"`
+		// Watched lists the followed files, when the server follows logs.
+		Watched []follow.FileStatus `json:"watched,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -29,7 +32,18 @@ func (s *server) handleReady() http.Handler {
 			encode(w, http.StatusServiceUnavailable, response{Status: "unavailable", Error: "the database does not answer a ping"})
 			return
 		}
-		encode(w, http.StatusOK, response{Status: "ok"})
+		res := response{Status: "ok"}
+		if s.watcher != nil {
+			files, totals := s.watcher.Status()
+			res.Watched = files
+			if totals.Rounds == 0 {
+				// The first round loads what the files hold already.
+				res.Status, res.Error = "starting", "loading the watched logs for the first time"
+				encode(w, http.StatusServiceUnavailable, res)
+				return
+			}
+		}
+		encode(w, http.StatusOK, res)
 	})
 }
 

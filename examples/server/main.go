@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/follow"
 	"github.com/logstats/logstats/httpapi"
 	"github.com/logstats/logstats/internal/cli"
 	"github.com/logstats/logstats/internal/dsn"
@@ -59,8 +60,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	addr := fs.String("addr", defaultAddr, "address to listen on")
 	logFile := fs.String("log-file", httpapi.DefaultLogFile, "log file that a bare POST /load loads")
 	dataDir := fs.String("data-dir", "", "directory that POST /load?path=NAME may read (default: the log file's folder)")
-	var loads repeated
+	var loads, watches repeated
 	fs.Var(&loads, "load", "load this log `FILE` before serving (may repeat)")
+	fs.Var(&watches, "watch", "follow the log files that match this `GLOB` while serving: load them, then every line\nappended, across rotations (may repeat; cover rotated names: 'logs/access.log*';\ndefault: $LOGSTATS_WATCH or config.ini [log] watch, comma-separated)")
 	token := fs.String("load-token", "", "token that POST /load requires as 'Authorization: Bearer TOKEN' (default: $LOGSTATS_LOAD_TOKEN)")
 	maxBody := fs.Int64("max-body", httpapi.DefaultMaxBodyBytes, "largest log upload in bytes, after decompression")
 	readHeaderTimeout := fs.Duration("read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
@@ -121,7 +123,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	stats := logstats.NewStatsService(db)
 	stats.CacheFor = *cacheFor
-	handler := httpapi.NewHandler(httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing}, httpapi.Options{
+	deps := httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing}
+	globs := watchGlobs(watches, getenv, ini)
+	for _, g := range globs {
+		if _, err := filepath.Match(g, ""); err != nil {
+			return fmt.Errorf("-watch %q: %v", g, err)
+		}
+	}
+	if len(globs) > 0 {
+		f := &follow.Follower{Ingester: ing, Globs: globs, Logger: logger}
+		deps.Watcher = f
+		metrics.Watch(f)
+		done := make(chan error, 1)
+		go func() { done <- f.Run(ctx) }()
+		// After serving stops, the follower commits what it read (Run
+		// returns once ctx is done and its round in flight is in).
+		defer func() {
+			if err := <-done; err != nil {
+				logger.Error("watch", "err", err)
+			}
+		}()
+		logger.Info("watching", "globs", globs)
+	}
+	handler := httpapi.NewHandler(deps, httpapi.Options{
 		LogFile: *logFile, DataDir: *dataDir, LoadToken: *token, MaxBodyBytes: *maxBody, Metrics: metrics, Parse: parse,
 	})
 	// Requests get a base context that outlives shutdown's grace period only
@@ -145,6 +169,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintf(stdout, "logstats: serving on http://%s (database %s)\n", ln.Addr(), d)
 	return cli.Serve(ctx, srv, ln, *grace, cancelRequests, logger)
+}
+
+// watchGlobs returns the globs to follow: the -watch flags, else
+// $LOGSTATS_WATCH, else config.ini's [log] watch, comma-separated.
+func watchGlobs(flags []string, getenv func(string) string, ini map[string]string) []string {
+	if len(flags) > 0 {
+		return flags
+	}
+	list := getenv("LOGSTATS_WATCH")
+	if list == "" {
+		list = ini["watch"]
+	}
+	var globs []string
+	for _, g := range strings.Split(list, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			globs = append(globs, g)
+		}
+	}
+	return globs
 }
 
 // loadFile loads the log at path under its base name. The file may still be
