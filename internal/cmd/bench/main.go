@@ -36,6 +36,7 @@ type config struct {
 	mysqlHost  string
 	mysqlPort  string
 	moduleRoot string
+	visibleFor time.Duration // how long the visibility measurement writes
 }
 
 func main() {
@@ -54,6 +55,8 @@ func main() {
 	flag.StringVar(&cfg.mysqlHost, "mysql-host", "127.0.0.1", "MariaDB/MySQL host")
 	flag.StringVar(&cfg.mysqlPort, "mysql-port", "3306", "MariaDB/MySQL port")
 	flag.StringVar(&cfg.moduleRoot, "module", ".", "the logstats module's directory, for go test -bench")
+	flag.DurationVar(&cfg.visibleFor, "visibility-duration", 30*time.Second, "how long the visibility measurement writes to a followed log, per backend")
+	onlyVisibility := flag.Bool("only-visibility", false, "only measure how soon a followed line is visible, and print it (no report)")
 	flag.Parse()
 	if cfg.bin == "" {
 		log.Fatal("-bin is required; run scripts/bench.sh")
@@ -70,6 +73,18 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *onlyVisibility {
+		b := &bench{cfg: cfg}
+		for _, backend := range []string{"sqlite", "mysql"} {
+			v, err := b.visibility(ctx, backend, cfg.visibleFor)
+			if err != nil {
+				log.Fatal(err)
+			}
+			log.Printf("%s: %d probes over %.0f s at %d lines/s: p50 %v, p95 %v, max %v, %d never seen",
+				backend, v.Probes, v.Seconds, v.LinesPerS, v.P50, v.P95, v.Max, v.Unseen)
+		}
+		return
+	}
 	rep, err := run(ctx, cfg)
 	if err != nil {
 		log.Fatal(err)
@@ -94,6 +109,14 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	}
 	if rep.Nginx, err = b.nginx(ctx, b.wrkSize()); err != nil {
 		return nil, err
+	}
+	for _, backend := range []string{"SQLite", "MySQL"} {
+		v, err := b.visibility(ctx, strings.ToLower(backend), cfg.visibleFor)
+		if err != nil {
+			return nil, err
+		}
+		v.Backend = backend
+		rep.Visible = append(rep.Visible, v)
 	}
 	for _, n := range cfg.sizes {
 		s, err := b.size(ctx, n)

@@ -14,6 +14,7 @@ type report struct {
 	Machine  machineInfo
 	Formats  []formatBench
 	Nginx    *nginxResult
+	Visible  []*visibilityResult
 	Sizes    []*sizeResult
 	Profiles []profile
 }
@@ -96,6 +97,10 @@ func (r *report) targets() []target {
 		ts = append(ts, target{fmt.Sprintf("nginx log, parse only on one core (runner -dry-run) vs GoAccess, %s lines", count(g.Lines)), "≥ 10×", fmt.Sprintf("%.2f×", x), x >= 10})
 		y := ratio(g.GoAccess, g.SQLite)
 		ts = append(ts, target{fmt.Sprintf("nginx log, SQLite load vs GoAccess, %s lines", count(g.Lines)), "≥ 2×", fmt.Sprintf("%.2f×", y), y >= 2})
+	}
+	for _, v := range r.Visible {
+		ts = append(ts, target{fmt.Sprintf("a line written to a followed log, visible in its stats, p95, %s, at %s lines/s", v.Backend, count(v.LinesPerS)),
+			"≤ 2 s", fmt.Sprintf("%.0f ms", float64(v.P95)/float64(time.Millisecond)), v.P95 <= 2*time.Second && v.Unseen == 0})
 	}
 	if small, large := r.smallest(), r.largest(); small != large {
 		for _, backend := range []string{"MySQL", "SQLite"} {
@@ -246,6 +251,21 @@ func (r *report) markdown() string {
 		p("| runner load into SQLite | %s | %.2f× |", rate(g.SQLite, g.Lines), ratio(g.GoAccess, g.SQLite))
 		p("")
 		p("GoAccess reports averages and maxima of the request time; logstats keeps the exact distribution per customer and day.")
+		p("")
+	}
+	if len(r.Visible) > 0 {
+		p("## Following a log: how soon a line is visible")
+		p("")
+		p("`runner -follow` on a log that a writer appends %s lines a second to (a write every 10 ms); every 100 ms one of", count(visibilityRate))
+		p("the lines is a probe, of a customer of its own, and a poller calls `StatsService.FindStats` for each probe not yet")
+		p("seen, every %v: the time from the probe's write to the first answer that counts it.", r.Visible[0].Resolution)
+		p("")
+		p("| Backend | written for | probes | p50 | p95 | max | never seen |")
+		p("|---|---:|---:|---:|---:|---:|---:|")
+		for _, v := range r.Visible {
+			p("| %s | %.0f s | %d | %.0f ms | %.0f ms | %.0f ms | %d |", v.Backend, v.Seconds, v.Probes,
+				float64(v.P50)/float64(time.Millisecond), float64(v.P95)/float64(time.Millisecond), float64(v.Max)/float64(time.Millisecond), v.Unseen)
+		}
 		p("")
 	}
 	p("## Stats queries")
