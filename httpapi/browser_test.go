@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/follow"
 	"github.com/logstats/logstats/httpapi"
 	"github.com/logstats/logstats/internal/loggen"
 	"github.com/logstats/logstats/internal/testdb"
@@ -231,7 +232,68 @@ func TestDashboard_Browser(t *testing.T) {
 	checkEmpty(t, ctx, `A browser cannot ask for customer ".."`)
 	set(t, "an unknown customer", "#customer", "nobody")
 	checkEmpty(t, ctx, "No customer nobody has any requests")
+
+	// Live: a range that includes today (of the day zone) refreshes by
+	// itself. A line written to a log that a Follower follows shows on the
+	// page without a reload.
+	logPath := filepath.Join(t.TempDir(), "live.log")
+	line := func() string {
+		return time.Now().UTC().Format("2006-01-02 15:04:05.000") + " cust_live /v1/live 200 0.042\n"
+	}
+	if err := os.WriteFile(logPath, []byte(line()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	followCtx, stopFollow := context.WithCancel(context.Background())
+	followed := make(chan error, 1)
+	go func() {
+		f := &follow.Follower{Ingester: ing, Globs: []string{logPath}, Interval: 200 * time.Millisecond, MinRound: 50 * time.Millisecond}
+		followed <- f.Run(followCtx)
+	}()
+	t.Cleanup(func() { stopFollow(); <-followed })
+	todayBA := time.Now().In(zone).Format(time.DateOnly)
+	yesterdayBA := time.Now().In(zone).AddDate(0, 0, -1).Format(time.DateOnly)
+	waitFor(t, "the follower's first line", func() bool {
+		st, err := stats.FindStats(context.Background(), "cust_live", logstats.StatsFilter{})
+		return err == nil && st.Stats.TotalRequests == 1
+	})
+	// The list of customers is read once, at the page's start: this id is
+	// typed, as any unlisted one may be.
+	set(t, "a range that includes today", "#customer", "cust_live", "#from", yesterdayBA, "#to", todayBA)
+	total := func() string {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#days tfoot tr td:nth-child(2)") || {}).textContent || ""`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := total(); got != "1" {
+		t.Fatalf("cust_live's total on the page is %q, want 1", got)
+	}
+	eval(t, "mark the page", `window.notReloaded = true`)
+	f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(line()); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	waitFor(t, "the new line on the page", func() bool { return total() == "2" })
+	updated, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.notReloaded === true ? document.getElementById("updated").textContent : "reloaded"`))
+	if err != nil || !strings.HasPrefix(updated, "updated ") || !strings.HasSuffix(updated, " s ago · live") {
+		t.Fatalf("after the refresh the page says %q (%v), want \"updated N s ago · live\", and no reload", updated, err)
+	}
 	checkConsole(t, "the end")
+}
+
+// waitFor waits until cond holds, for up to 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
 }
 
 // busiestCustomer asks the API for the customer with the most requests.

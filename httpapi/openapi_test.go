@@ -170,6 +170,15 @@ func TestOpenAPI(t *testing.T) {
 			first := check(t, s, apiCase{method: "GET", path: "/", status: 200})
 			check(t, s, apiCase{method: "GET", path: "/", header: []string{"If-None-Match", first.Header.Get("ETag")}, status: 304})
 		})
+		t.Run("StatsNotModified", func(t *testing.T) {
+			first := check(t, s, apiCase{method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", status: 200})
+			etag := first.Header.Get("ETag")
+			if etag == "" {
+				t.Fatal("a stats answer without an ETag")
+			}
+			check(t, s, apiCase{method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", header: []string{"If-None-Match", etag}, status: 304})
+			check(t, s, apiCase{method: "GET", path: "/customers/cust_1/stats/?from=2024-10-02", header: []string{"If-None-Match", etag}, status: 200})
+		})
 		t.Run("Unauthorized", func(t *testing.T) {
 			check(t, secured, apiCase{method: "POST", path: "/load", status: 401})
 		})

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"hash/fnv"
 	"net/http"
 	"strconv"
 	"strings"
@@ -84,7 +85,17 @@ func (s *server) handleStats() http.Handler {
 			buf = new([]byte)
 		}
 		*buf = appendStatsResponse((*buf)[:0], st, filter)
-		writeJSON(w, http.StatusOK, *buf)
+		// An ETag of the answer lets a client (the dashboard, refreshing a
+		// range that includes today) ask again for little: 304 until a
+		// load changes the numbers.
+		etag := bodyETag(*buf)
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Cache-Control", "no-cache")
+		if etagMatches(r.Header.Get("If-None-Match"), etag) {
+			w.WriteHeader(http.StatusNotModified)
+		} else {
+			writeJSON(w, http.StatusOK, *buf)
+		}
 		if cap(*buf) <= maxPooledResponse {
 			s.buffers.Put(buf)
 		}
@@ -131,4 +142,22 @@ func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 		}
 	}
 	return f, nil
+}
+
+// bodyETag is a strong ETag of a response body.
+func bodyETag(body []byte) string {
+	h := fnv.New64a()
+	h.Write(body)
+	return `"` + strconv.FormatUint(h.Sum64(), 36) + `"`
+}
+
+// etagMatches reports whether an If-None-Match header names etag (or is *).
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
 }

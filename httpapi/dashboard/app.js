@@ -14,8 +14,14 @@
   let charts = [];
   let seq = 0; // the latest query; older answers are dropped
 
-  async function api(path) {
-    const res = await fetch(base + path, { headers: { Accept: "application/json" } });
+  // api fetches a JSON answer. With etag, it asks for it only if it
+  // changed: the answer is then null when it did not (a 304).
+  async function api(path, etag, meta) {
+    const headers = { Accept: "application/json" };
+    if (etag) headers["If-None-Match"] = etag;
+    const res = await fetch(base + path, { headers, cache: "no-store" });
+    if (meta) meta.etag = res.headers.get("ETag");
+    if (res.status === 304) return null;
     let body = null;
     try { body = await res.json(); } catch (e) { /* not JSON: reported below */ }
     if (!res.ok) {
@@ -97,6 +103,57 @@
     history.replaceState(null, "", "#" + p.toString());
   }
 
+  // live is what the page shows, for refreshing it: a range that includes
+  // today (of the day zone) is asked for again every few seconds, with the
+  // answer's ETag, and redrawn when the numbers changed.
+  const live = { path: null, etag: null, zone: "UTC", updated: 0, busy: false };
+  const refreshEvery = 2000;
+
+  // todayIn is today's date in zone.
+  function todayIn(zone) {
+    try {
+      return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+    } catch (e) {
+      return today();
+    }
+  }
+
+  const isLive = () => live.path != null && fromIn.value <= todayIn(live.zone) && todayIn(live.zone) <= toIn.value;
+
+  function showUpdated() {
+    const el = $("updated");
+    if (!live.updated) {
+      el.textContent = "";
+      return;
+    }
+    const ago = Math.max(0, Math.round((Date.now() - live.updated) / 1000));
+    el.textContent = "updated " + ago + " s ago" + (isLive() ? " · live" : "");
+    el.dataset.live = isLive() ? "on" : "off";
+  }
+
+  async function refresh() {
+    if (live.busy || document.hidden || !isLive()) return;
+    live.busy = true;
+    const path = live.path, mine = seq, meta = {};
+    try {
+      const st = await api(path, live.etag, meta);
+      if (mine !== seq || path !== live.path) return; // the user asked for something else meanwhile
+      live.updated = Date.now();
+      if (st) {
+        live.etag = meta.etag;
+        render(st);
+        showMessage("", false);
+      }
+    } catch (e) {
+      // Kept quiet: the last numbers stay, and "updated" says how old they are.
+    } finally {
+      live.busy = false;
+      showUpdated();
+    }
+  }
+  setInterval(refresh, refreshEvery);
+  setInterval(showUpdated, 1000);
+
   async function show() {
     const id = customerIn.value, from = fromIn.value, to = toIn.value;
     const mine = ++seq; // an answer still on its way is now stale
@@ -122,8 +179,12 @@
     }
     document.body.dataset.state = "loading";
     try {
-      const st = await api("customers/" + encodeURIComponent(id) + "/stats/?from=" + from + "&to=" + to);
+      const path = "customers/" + encodeURIComponent(id) + "/stats/?from=" + from + "&to=" + to;
+      const meta = {};
+      const st = await api(path, null, meta);
       if (mine !== seq) return;
+      Object.assign(live, { path, etag: meta.etag, zone: st.day_zone || "UTC", updated: Date.now() });
+      showUpdated();
       render(st);
       if (st.daily.length === 0) {
         showMessage(customers.has(id)
@@ -134,6 +195,7 @@
       }
     } catch (e) {
       if (mine !== seq) return;
+      live.path = null;
       render(null);
       showMessage("Could not load the stats: " + e.message, true);
     }
