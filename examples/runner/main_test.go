@@ -87,6 +87,12 @@ func TestRun_Errors(t *testing.T) {
 		{"ErrGlobBad", []string{"-dsn", dsn, filepath.Join(dir, "[.log")}, "bad pattern"},
 		{"ErrLogLevel", []string{"-dsn", dsn, "-log-level", "loud", sample}, "-log-level"},
 		{"ErrLogFormat", []string{"-dsn", dsn, "-log-format", "xml", sample}, "-log-format"},
+		{"ErrFollowNothing", []string{"-dsn", dsn, "-follow"}, "-follow: name the files to follow"},
+		{"ErrFollowStdin", []string{"-dsn", dsn, "-follow", "-"}, "-follow reads files, not stdin"},
+		{"ErrFollowDryRun", []string{"-dsn", dsn, "-follow", "-dry-run", sample}, "-follow and -dry-run do not go together"},
+		{"ErrFollowPrune", []string{"-dsn", dsn, "-follow", "-prune-before", "2024-10-01", sample}, "-follow and -prune-before"},
+		{"ErrFollowComplete", []string{"-dsn", dsn, "-follow", "-complete", sample}, "-follow and -complete"},
+		{"ErrFollowBadGlob", []string{"-dsn", dsn, "-follow", filepath.Join(dir, "[.log")}, "syntax error in pattern"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, err := runRunner(t, "", tc.args...)
