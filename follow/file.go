@@ -29,11 +29,13 @@ type tracked struct {
 	head    []byte               // its first bytes, to notice a rewrite
 	tail    []byte               // the bytes before cp.Offset, to notice a rewrite
 
-	grew    time.Time // when it last grew
-	behind  time.Time // since when it has bytes not committed; zero: none
-	gone    bool      // no longer matched by the globs
-	err     error     // the last load's error that waits for the file to change
-	lastErr error     // the last load's error, cleared by a load that succeeds
+	grew    time.Time     // when it last grew
+	behind  time.Time     // since when it has bytes not committed; zero: none
+	gone    bool          // no longer matched by the globs
+	err     error         // the last load's error that waits for the file to change
+	lastErr error         // the last load's error, cleared by a load that succeeds
+	retryAt time.Time     // after another error, when to try again
+	backoff time.Duration // the wait before that retry
 	// What Status shows, set by publish under the Follower's lock.
 	pub       FileStatus
 	pubBehind time.Time
@@ -74,7 +76,10 @@ func (f *Follower) scan() map[fileID]int64 {
 		if t != nil && t.file == nil && !t.sameFile(p) {
 			// Its inode was freed and given to another file (a closed file
 			// deleted, another created): that file is new to us.
-			f.log().Info("inode reused", "file", p)
+			f.log().Info("a new file with a known inode", "file", p)
+			if t.cp != nil {
+				f.truncatedLocked(t, t.size)
+			}
 			t = nil
 		}
 		if t == nil {
@@ -120,9 +125,13 @@ func isGzip(p string) bool {
 		return false
 	}
 	defer file.Close()
-	var magic [2]byte
-	_, err = io.ReadFull(file, magic[:])
-	return err == nil && magic[0] == 0x1f && magic[1] == 0x8b
+	return sniffGzip(file)
+}
+
+// sniffGzip reports whether file starts with gzip's magic bytes.
+func sniffGzip(file *os.File) bool {
+	magic := readAt(file, 0, 2)
+	return len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b
 }
 
 // advance loads what t gained since the last round.
@@ -159,8 +168,13 @@ func (f *Follower) advance(ctx context.Context, t *tracked, scanned int64) {
 		t.grew, t.err = now, nil
 	}
 	t.size = size
-	if t.err != nil {
-		return // tried and failed; wait for a change
+	if t.err != nil || now.Before(t.retryAt) {
+		f.closeIdle(t, now) // failed: wait for a change, or for the retry
+		return
+	}
+	if t.loaded == 0 && t.cp == nil && !t.gzip {
+		// Seen empty (a compressed copy being written, say): sniff again.
+		t.gzip = sniffGzip(t.file)
 	}
 	if t.gzip {
 		if size != t.loaded {
@@ -182,7 +196,9 @@ func (f *Follower) advance(ctx context.Context, t *tracked, scanned int64) {
 		}
 		f.load(ctx, t, t.cp)
 	}
-	if t.cp != nil && t.size <= t.cp.Offset+t.pending {
+	if t.cp != nil && t.size <= t.cp.Offset+t.pending || t.cp == nil && t.size == t.loaded && t.lastErr == nil {
+		// Caught up, or loaded without a checkpoint to go on from (nothing
+		// but blank lines yet, say): nothing waits.
 		t.behind = time.Time{}
 	}
 	f.closeIdle(t, now)
@@ -242,13 +258,18 @@ func (f *Follower) load(ctx context.Context, t *tracked, cp *logstats.Checkpoint
 		}
 		return
 	}
-	t.loaded, t.pending, t.lastErr = t.size, res.PendingBytes, nil
+	t.loaded, t.pending, t.lastErr, t.backoff, t.retryAt = t.size, res.PendingBytes, nil, 0, time.Time{}
 	next := res.Checkpoint
 	if next != nil {
 		from := max(0, next.Offset-edgeBytes)
 		if tail, ok := rec.span(from, next.Offset); ok {
 			t.tail = tail
-		} else if cp == nil || next.Offset != cp.Offset {
+		} else if added, ok := rec.span(start, next.Offset); ok && cp != nil {
+			// Fewer new bytes than a tail: the old tail (which the load
+			// checked) and what it read after it.
+			tail := append(append([]byte(nil), t.tail...), added...)
+			t.tail = tail[max(0, len(tail)-edgeBytes):]
+		} else {
 			next = nil // cannot tell a rewrite from growth: load it whole next time
 		}
 	}
@@ -302,6 +323,15 @@ func (f *Follower) truncated(t *tracked, size, prev int64) {
 	t.cp, t.loaded, t.pending, t.head, t.tail = nil, 0, 0, nil, nil
 }
 
+// truncatedLocked records, with the Follower's lock held, that the file t
+// was (its inode now another file's) may have had bytes beyond its
+// checkpoint, up to size, that were never committed.
+func (f *Follower) truncatedLocked(t *tracked, size int64) {
+	if size > t.cp.Offset {
+		f.losses = append(f.losses, &loss{source: t.source, from: t.cp.Offset, upTo: size, file: t.path, since: f.now()})
+	}
+}
+
 // goneGrace is how long a file no longer matched by the globs (deleted, or
 // renamed away) stays open once read to its end: a writer may still be
 // writing to it until it reopens its log.
@@ -310,7 +340,7 @@ const goneGrace = 5 * time.Second
 // closeIdle closes t when it has not grown for IdleClose; a compressed file
 // at once; a file no longer matched after goneGrace, and forgets it.
 func (f *Follower) closeIdle(t *tracked, now time.Time) {
-	if t.file == nil || !t.behind.IsZero() {
+	if t.file == nil || !t.behind.IsZero() && t.err == nil {
 		return
 	}
 	idle := now.Sub(t.grew)
@@ -334,19 +364,34 @@ func (f *Follower) forget(t *tracked) {
 	f.mu.Unlock()
 }
 
-// fail records a load's error. An error that waiting can cure (the
-// database unreachable, another load of the source) is tried again at the
-// next round; any other waits for the file to change.
+// fail records a load's error. One that only a change of the file can
+// cure (it was edited, it is in another format, it would be read another
+// way) waits for the file to change; any other (the database unreachable or
+// busy, a file that cannot be opened) is tried again after a backoff that
+// doubles from 1 s to 1 min.
 func (f *Follower) fail(t *tracked, err error) {
 	f.log().Warn("cannot load", "file", t.path, "err", err)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t.lastErr = err
-	switch logstats.KindOf(err) {
-	case logstats.KindUnavailable, logstats.KindConflict:
+	if permanent(err) {
+		t.err = err
 		return
 	}
-	t.err = err
+	t.backoff = min(max(2*t.backoff, time.Second), time.Minute)
+	t.retryAt = f.now().Add(t.backoff)
+}
+
+// permanent reports whether err needs the file to change before a load of
+// it can succeed.
+func permanent(err error) bool {
+	for _, e := range []error{logstats.ErrSourceChanged, logstats.ErrWrongFormat, logstats.ErrReadingChanged,
+		logstats.ErrDayZoneChanged, logstats.ErrCorruptInput, logstats.ErrUnknownFormat, logstats.ErrInvalidSelector} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *Follower) closeAll() {

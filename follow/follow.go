@@ -120,7 +120,7 @@ func (f *Follower) Run(ctx context.Context) error {
 	minRound := durationOr(f.MinRound, DefaultMinRound)
 	for {
 		started := f.now()
-		f.round(loadCtx)
+		f.round(ctx, loadCtx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -139,8 +139,9 @@ func (f *Follower) Run(ctx context.Context) error {
 	}
 }
 
-// round finds the files and loads what each gained.
-func (f *Follower) round(ctx context.Context) {
+// round finds the files and loads what each gained, with loads in loadCtx;
+// once stop is done it starts no other file's load.
+func (f *Follower) round(stop, ctx context.Context) {
 	seen := f.scan()
 	f.mu.Lock()
 	list := make([]*tracked, 0, len(f.files))
@@ -148,11 +149,11 @@ func (f *Follower) round(ctx context.Context) {
 		list = append(list, t)
 	}
 	f.mu.Unlock()
-	// Oldest first: a rotated copy before the file that replaced it, so
-	// that lines are committed in the order they were written.
+	// In the order they were first seen (the order does not matter to
+	// exactly-once: the ledger decides what each load adds).
 	slices.SortFunc(list, func(a, b *tracked) int { return a.opened.Compare(b.opened) })
 	for _, t := range list {
-		if ctx.Err() != nil {
+		if stop.Err() != nil || ctx.Err() != nil {
 			return
 		}
 		f.advance(ctx, t, seen[t.id])

@@ -1,11 +1,13 @@
 package follow_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -141,4 +143,51 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("gave up waiting for %s", what)
 		}
 	}
+}
+
+// TestFollow_TwoFiles: two logs growing a few lines at a time, each round
+// resumed from its checkpoint; neither is ever taken for rewritten (which
+// would reload it whole) because of the other's bytes.
+func TestFollow_TwoFiles(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectSQLite)
+	dir := t.TempDir()
+	a, b := testdb.NewRotatingLog(t, dir, "a.log"), testdb.NewRotatingLog(t, dir, "b.log")
+	b.Skip(1_000_000)
+	a.Write(2000)
+	b.Write(2000)
+	var logs syncBuffer
+	f := startFollower(t, db, func(f *follow.Follower) {
+		f.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	}, filepath.Join(dir, "*.log"))
+	for i := range 20 {
+		a.Write(1 + i%3)
+		b.Write(2)
+		time.Sleep(30 * time.Millisecond)
+	}
+	want := func(w *testdb.RotatingLog) int64 { return int64(w.Lines()) }
+	waitFor(t, "both logs loaded", func() bool {
+		_, total := f.Status()
+		return total.Inserted == want(a)+want(b)-1_000_000
+	})
+	if n := strings.Count(logs.String(), "truncated"); n > 0 {
+		t.Fatalf("%d rounds took a growing file for a rewritten one:\n%s", n, logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger written from another goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -17,16 +17,17 @@ const recordBytes = 512 << 10
 // again from the file after the load, they could already be a rotation's
 // new content.
 type recorder struct {
-	r    io.Reader
-	off  int64  // file offset of the next byte
-	head []byte // the file's first edgeBytes, when the load started at 0
+	r     io.Reader
+	off   int64  // file offset of the next byte
+	begin int64  // file offset of the first byte recorded
+	head  []byte // the file's first edgeBytes, when the load started at 0
 	// fromStart: the load started at 0, so head is being recorded.
 	fromStart bool
 	ring      []byte // len recordBytes; byte at offset o is ring[o%recordBytes]
 }
 
 func newRecorder(r io.Reader, start int64, ring []byte) *recorder {
-	return &recorder{r: r, off: start, ring: ring, fromStart: start == 0}
+	return &recorder{r: r, off: start, begin: start, ring: ring, fromStart: start == 0}
 }
 
 func (c *recorder) Read(p []byte) (int, error) {
@@ -51,7 +52,7 @@ func (c *recorder) Read(p []byte) (int, error) {
 // span returns a copy of the bytes read at [from, to), or false when they
 // were not all read, or no longer kept.
 func (c *recorder) span(from, to int64) ([]byte, bool) {
-	if from < 0 || to > c.off || to-from > int64(len(c.ring)) || from < c.off-int64(len(c.ring)) {
+	if from < c.begin || to > c.off || to-from > int64(len(c.ring)) || from < c.off-int64(len(c.ring)) {
 		return nil, false
 	}
 	out := make([]byte, 0, to-from)

@@ -43,6 +43,10 @@ func NewRotatingLog(tb testing.TB, dir, name string) *RotatingLog {
 	return w
 }
 
+// Skip numbers the lines from n on, so that two RotatingLogs write
+// different lines (call it before the first Write).
+func (w *RotatingLog) Skip(n int) { w.next += n }
+
 // Path is the live file's path.
 func (w *RotatingLog) Path() string { return filepath.Join(w.Dir, w.Name) }
 
