@@ -212,7 +212,7 @@ func (f *Follower) load(ctx context.Context, t *tracked, cp *logstats.Checkpoint
 		// Read from the bytes before the checkpoint, which must not have
 		// changed.
 		start, seek = cp.Offset, cp.Offset-int64(len(t.tail))
-		in = &tailCheck{r: t.file, want: t.tail}
+		in = &tailCheck{r: t.file, want: t.tail, buf: &f.checkBuf}
 	}
 	if _, err := t.file.Seek(seek, io.SeekStart); err != nil {
 		f.fail(t, err)

@@ -65,11 +65,12 @@ type Follower struct {
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 
-	ring   []byte // the recorder's buffer, shared by the rounds' loads
-	mu     sync.Mutex
-	files  map[fileID]*tracked
-	losses []*loss
-	total  Totals
+	ring     []byte // the recorder's buffer, shared by the rounds' loads
+	checkBuf []byte // the tail check's first read, shared likewise
+	mu       sync.Mutex
+	files    map[fileID]*tracked
+	losses   []*loss
+	total    Totals
 }
 
 // Totals counts what a Follower did since it started.

@@ -78,13 +78,24 @@ type tailCheck struct {
 	r       io.Reader
 	want    []byte
 	checked bool
+	// buf, when big enough, is used for the first read (a Follower keeps
+	// one for its rounds' loads).
+	buf *[]byte
 }
 
 func (c *tailCheck) Read(p []byte) (int, error) {
 	if c.checked {
 		return c.r.Read(p)
 	}
-	buf := make([]byte, len(c.want)+len(p))
+	var buf []byte
+	if c.buf != nil && cap(*c.buf) >= len(c.want)+len(p) {
+		buf = (*c.buf)[:len(c.want)+len(p)]
+	} else {
+		buf = make([]byte, len(c.want)+len(p))
+		if c.buf != nil {
+			*c.buf = buf
+		}
+	}
 	n, err := c.r.Read(buf)
 	if n < len(c.want) {
 		if err == nil || errors.Is(err, io.EOF) {
