@@ -58,9 +58,9 @@ func (r sourceReading) same(o sourceReading) bool {
 	if r.customerDefault != o.customerDefault {
 		return false
 	}
-	rs, err1 := r.signature()
-	os, err2 := o.signature()
-	return err1 == nil && err2 == nil && rs == os
+	mine, err1 := r.signature()
+	theirs, err2 := o.signature()
+	return err1 == nil && err2 == nil && mine == theirs
 }
 
 // signature is the signature of r's format with r's customer selector.

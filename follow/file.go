@@ -78,7 +78,7 @@ func (f *Follower) scan() map[fileID]int64 {
 			// deleted, another created): that file is new to us.
 			f.log().Info("a new file with a known inode", "file", p)
 			if t.cp != nil {
-				f.truncatedLocked(t, t.size)
+				f.mayHaveLostLocked(t, t.size)
 			}
 			t = nil
 		}
@@ -315,18 +315,16 @@ func (f *Follower) unchanged(t *tracked) bool {
 // are lost unless a copy brings its source that far.
 func (f *Follower) truncated(t *tracked, size, prev int64) {
 	f.log().Info("truncated", "file", t.path, "size", size, "committed", t.cp.Offset)
-	if prev > t.cp.Offset {
-		f.mu.Lock()
-		f.losses = append(f.losses, &loss{source: t.source, from: t.cp.Offset, upTo: prev, file: t.path, since: f.now()})
-		f.mu.Unlock()
-	}
+	f.mu.Lock()
+	f.mayHaveLostLocked(t, prev)
+	f.mu.Unlock()
 	t.cp, t.loaded, t.pending, t.head, t.tail = nil, 0, 0, nil, nil
 }
 
-// truncatedLocked records, with the Follower's lock held, that the file t
-// was (its inode now another file's) may have had bytes beyond its
-// checkpoint, up to size, that were never committed.
-func (f *Follower) truncatedLocked(t *tracked, size int64) {
+// mayHaveLostLocked records, with the Follower's lock held, that t's bytes
+// from its checkpoint up to size were seen but not committed, and are no
+// longer in t: a loss, unless a rotated copy brings them.
+func (f *Follower) mayHaveLostLocked(t *tracked, size int64) {
 	if size > t.cp.Offset {
 		f.losses = append(f.losses, &loss{source: t.source, from: t.cp.Offset, upTo: size, file: t.path, since: f.now()})
 	}

@@ -94,10 +94,8 @@ func (f *Follower) Run(ctx context.Context) error {
 	if f.Ingester == nil {
 		return errors.New("follow: no Ingester")
 	}
-	for _, g := range f.Globs {
-		if _, err := filepath.Match(g, ""); err != nil {
-			return fmt.Errorf("follow: glob %q: %w", g, err)
-		}
+	if err := CheckGlobs(f.Globs); err != nil {
+		return err
 	}
 	f.mu.Lock()
 	if f.files == nil {
@@ -138,6 +136,17 @@ func (f *Follower) Run(ctx context.Context) error {
 		case <-time.After(interval):
 		}
 	}
+}
+
+// CheckGlobs returns an error naming the first malformed pattern of globs,
+// which Run refuses; call it to refuse them before starting.
+func CheckGlobs(globs []string) error {
+	for _, g := range globs {
+		if _, err := filepath.Match(g, ""); err != nil {
+			return fmt.Errorf("follow: glob %q: %w", g, err)
+		}
+	}
+	return nil
 }
 
 // round finds the files and loads what each gained, with loads in loadCtx;

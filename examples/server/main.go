@@ -125,10 +125,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	stats.CacheFor = *cacheFor
 	deps := httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing}
 	globs := watchGlobs(watches, getenv, ini)
-	for _, g := range globs {
-		if _, err := filepath.Match(g, ""); err != nil {
-			return fmt.Errorf("-watch %q: %v", g, err)
-		}
+	if err := follow.CheckGlobs(globs); err != nil {
+		return fmt.Errorf("-watch: %w", err)
 	}
 	if len(globs) > 0 {
 		f := &follow.Follower{Ingester: ing, Globs: globs, Logger: logger}

@@ -134,6 +134,7 @@ func TestRun_Errors(t *testing.T) {
 		{"ErrArgument", []string{"-dsn", dsn, "extra"}, "unexpected argument"},
 		{"ErrLogLevel", []string{"-dsn", dsn, "-log-level", "chatty"}, "-log-level"},
 		{"ErrLogFormat", []string{"-dsn", dsn, "-log-format", "yaml"}, "-log-format"},
+		{"ErrWatchGlob", []string{"-dsn", dsn, "-watch", "logs/[.log"}, "-watch: follow: glob"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(context.Background(), tc.args, noEnv, io.Discard, io.Discard)

@@ -35,6 +35,9 @@ func runFollow(ctx context.Context, cfg Config, env Env, pc logstats.ParseConfig
 			return fmt.Errorf("-follow reads files, not stdin: write the stream to a file and follow that")
 		}
 	}
+	if err := follow.CheckGlobs(cfg.Args); err != nil {
+		return err
+	}
 	ing, closeDB, err := openIngester(ctx, cfg, env, pc)
 	if err != nil {
 		return err

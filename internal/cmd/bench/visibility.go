@@ -119,17 +119,19 @@ func (b *bench) visibility(ctx context.Context, backend string, d time.Duration)
 	start := time.Now()
 	var buf []byte
 	n, probe := 0, 0
-	for next := start; time.Since(start) < d; next = next.Add(tick) {
+	for ticks, next := 0, start; time.Since(start) < d; ticks, next = ticks+1, next.Add(tick) {
 		time.Sleep(time.Until(next))
 		buf = buf[:0]
 		var probeID string
+		if ticks%10 == 0 { // every 100 ms, the tick's last line
+			probeID = fmt.Sprintf("probe_%d", probe)
+			probe++
+		}
 		for i := 0; i < perTick; i++ {
 			ts := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Millisecond)
 			customer := fmt.Sprintf("cust_%d", n%50)
-			if i == perTick-1 && n%(visibilityRate/10) == perTick-1 { // every 100 ms
-				probeID = fmt.Sprintf("probe_%d", probe)
+			if i == perTick-1 && probeID != "" {
 				customer = probeID
-				probe++
 			}
 			buf = fmt.Appendf(buf, "%s %s /v1/items/%d %d 0.%03d\n", ts.Format("2006-01-02 15:04:05.000"), customer, n%100, 200+(n%7)/6*300, n%1000)
 			n++
