@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding"
+	"errors"
 	"fmt"
+	"io"
 )
 
 // A Checkpoint is where a load of a plain (uncompressed) input stopped, with
@@ -32,6 +34,22 @@ type Checkpoint struct {
 // every file that holds the source's lines (a log renamed, or copied by a
 // rotation).
 func (c *Checkpoint) Source() int64 { return c.source }
+
+// IsPrefixOf reports whether r starts with the bytes before c.Offset, as
+// the load that returned c read them (compared by their SHA-256). It reads
+// c.Offset bytes of r; an r shorter than that is not. A follower uses it to
+// tell a rotated copy that stops before what was loaded of its source from
+// a file edited since.
+func (c *Checkpoint) IsPrefixOf(r io.Reader) (bool, error) {
+	h := sha256.New()
+	if _, err := io.CopyN(h, r, c.Offset); err != nil {
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	return bytes.Equal(h.Sum(nil), c.sum), nil
+}
 
 // checkpoint returns where lr stands, for the source src read in format,
 // or nil when no load can go on from there: the input was compressed, an

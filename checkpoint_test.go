@@ -85,3 +85,35 @@ func TestLoad_CheckpointNone(t *testing.T) {
 		t.Fatalf("gzip load: %+v, %v; want requests and no checkpoint", res, err)
 	}
 }
+
+// TestCheckpoint_IsPrefixOf: a checkpoint recognises the bytes it was taken
+// after, and nothing else: not a shorter input, not one edited before its
+// offset; what follows the offset does not matter.
+func TestCheckpoint_IsPrefixOf(t *testing.T) {
+	text := string(must(os.ReadFile("testdata/nginx.log")))
+	half := strings.LastIndexByte(text[:len(text)/2], '\n') + 1
+	db := testdb.Open(t, logstats.DialectSQLite)
+	res := mustLoad(t, newIngester(db, 50), "access.log", text[:half])
+	cp := res.Checkpoint
+	if cp == nil || cp.Offset != int64(half) {
+		t.Fatalf("checkpoint %+v, want one at byte %d", cp, half)
+	}
+	edited := []byte(text)
+	edited[half-2] ^= 1
+	for _, c := range []struct {
+		name  string
+		input string
+		want  bool
+	}{
+		{"the same bytes", text[:half], true},
+		{"grown since", text, true},
+		{"shorter", text[:half-1], false},
+		{"edited before the offset", string(edited), false},
+		{"empty", "", false},
+	} {
+		got, err := cp.IsPrefixOf(strings.NewReader(c.input))
+		if err != nil || got != c.want {
+			t.Errorf("%s: IsPrefixOf = %v, %v; want %v", c.name, got, err, c.want)
+		}
+	}
+}

@@ -28,6 +28,8 @@ type tracked struct {
 	pending int64                // a last line without a newline, waiting for it
 	head    []byte               // its first bytes, to notice a rewrite
 	tail    []byte               // the bytes before cp.Offset, to notice a rewrite
+	marks   []mark               // its recent checkpoints, to recognise its copies
+	copyOf  string               // a rotated copy of this file, whose loads went further
 
 	grew    time.Time     // when it last grew
 	behind  time.Time     // since when it has bytes not committed; zero: none
@@ -144,6 +146,7 @@ func (f *Follower) advance(ctx context.Context, t *tracked, scanned int64) {
 			return
 		case t.err != nil && scanned == t.size,
 			t.gzip && scanned == t.loaded,
+			t.copyOf != "" && scanned == t.loaded,
 			t.cp != nil && scanned == t.size && t.size == t.cp.Offset+t.pending:
 			return // closed, and unchanged since
 		}
@@ -165,7 +168,7 @@ func (f *Follower) advance(ctx context.Context, t *tracked, scanned int64) {
 	}
 	size, prev := fi.Size(), t.size
 	if size != prev {
-		t.grew, t.err = now, nil
+		t.grew, t.err, t.copyOf = now, nil, ""
 	}
 	t.size = size
 	if t.err != nil || now.Before(t.retryAt) {
@@ -237,7 +240,7 @@ func (f *Follower) load(ctx context.Context, t *tracked, cp *logstats.Checkpoint
 		f.load(ctx, t, nil)
 		return
 	}
-	f.count(t, res)
+	f.count(t, res, err)
 	if res != nil {
 		for _, e := range res.Errors {
 			f.log().Warn("malformed line", "file", t.path, "line", e.Line, "reason", e.Reason)
@@ -253,14 +256,23 @@ func (f *Follower) load(ctx context.Context, t *tracked, cp *logstats.Checkpoint
 		t.head = rec.head
 	}
 	if err != nil {
-		if ctx.Err() == nil {
-			f.fail(t, err)
+		if ctx.Err() != nil {
+			return
 		}
+		if cp == nil && errors.Is(err, logstats.ErrSourceChanged) {
+			if of, ok := f.copyOf(t); ok {
+				f.log().Info("a rotated copy of lines already loaded", "file", t.path, "copy of", of, "size", t.size)
+				t.copyOf, t.loaded, t.pending, t.lastErr, t.backoff, t.retryAt = of, t.size, 0, nil, 0, time.Time{}
+				return
+			}
+		}
+		f.fail(t, err)
 		return
 	}
 	t.loaded, t.pending, t.lastErr, t.backoff, t.retryAt = t.size, res.PendingBytes, nil, 0, time.Time{}
 	next := res.Checkpoint
 	if next != nil {
+		f.addMark(t, next)
 		from := max(0, next.Offset-edgeBytes)
 		if tail, ok := rec.span(from, next.Offset); ok {
 			t.tail = tail
@@ -282,14 +294,23 @@ func (f *Follower) load(ctx context.Context, t *tracked, cp *logstats.Checkpoint
 	}
 }
 
-// count adds a load's figures to t's and to the totals.
-func (f *Follower) count(t *tracked, res *logstats.LoadResult) {
+// count adds a load's figures to t's and to the totals. Of a load that
+// failed, only the requests its committed batches inserted count, as lines
+// too: the next load reads the rest again (and skips those).
+func (f *Follower) count(t *tracked, res *logstats.LoadResult, err error) {
 	if res == nil {
 		return
 	}
-	fresh := res.Lines - res.SkippedAlreadyLoaded
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err != nil {
+		t.lines += res.Inserted
+		t.inserted += res.Inserted
+		f.total.Lines += res.Inserted
+		f.total.Inserted += res.Inserted
+		return
+	}
+	fresh := res.Lines - res.SkippedAlreadyLoaded
 	t.lines += fresh
 	t.inserted += res.Inserted
 	t.malformed += res.Malformed
@@ -318,6 +339,7 @@ func (f *Follower) truncated(t *tracked, size, prev int64) {
 	f.mu.Lock()
 	f.mayHaveLostLocked(t, prev)
 	f.mu.Unlock()
+	f.rememberCut(t)
 	t.cp, t.loaded, t.pending, t.head, t.tail = nil, 0, 0, nil, nil
 }
 
@@ -353,6 +375,7 @@ func (f *Follower) closeIdle(t *tracked, now time.Time) {
 
 // forget stops tracking t.
 func (f *Follower) forget(t *tracked) {
+	f.rememberCut(t)
 	if t.file != nil {
 		t.file.Close()
 		t.file = nil

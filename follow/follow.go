@@ -70,6 +70,8 @@ type Follower struct {
 	mu       sync.Mutex
 	files    map[fileID]*tracked
 	losses   []*loss
+	cuts     []*cut      // files truncated lately, to recognise their copies
+	copies   []knownCopy // files recognised as copies
 	total    Totals
 }
 

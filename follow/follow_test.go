@@ -1,7 +1,6 @@
 package follow_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -76,6 +75,14 @@ func TestFollow_Rotations(t *testing.T) {
 			{"copytruncate", func() { w.Write(70); w.Rotate(testdb.CopyTruncate); w.Write(30) }},
 			{"copytruncate of unread lines", func() { w.Write(90); w.Rotate(testdb.CopyTruncate) }},
 			{"grown after", func() { w.Write(25) }},
+			{"copytruncate with lines loaded between the copy and the truncation", func() {
+				w.Write(40)
+				w.RotateCopyTruncate(func() {
+					w.Write(20)
+					waitSame(t, f, db, w, "lines written after the copy")
+				})
+				w.Write(10)
+			}},
 			{"three rotations at once", func() {
 				w.Rotate(testdb.RenameCreate)
 				w.Write(10)
@@ -94,10 +101,20 @@ func TestFollow_Rotations(t *testing.T) {
 		if total.LostBytes != 0 || total.Inserted == 0 {
 			t.Fatalf("totals %+v, want requests and nothing lost", total)
 		}
+		copies := 0
 		for _, s := range files {
 			if s.Error != "" {
 				t.Fatalf("file %s: %s", s.Path, s.Error)
 			}
+			if s.CopyOf != "" {
+				copies++
+				if s.LagBytes != 0 || s.Committed != s.Size {
+					t.Errorf("file %s, a copy: %+v, want nothing waiting", s.Path, s)
+				}
+			}
+		}
+		if copies == 0 {
+			t.Errorf("no file shown as a copy (of the copytruncate with lines between): %+v", files)
 		}
 		t.Logf("%d lines over %d generations; totals %+v", w.Lines(), len(w.Generations()), total)
 	})
@@ -135,6 +152,62 @@ func TestFollow_Lost(t *testing.T) {
 	})
 }
 
+// TestFollow_ShorterFiles: a file shorter than what is loaded of its source
+// is a rotated copy only when it holds the bytes the Follower loaded: an
+// edited copy, and the followed file cut short in place, stay errors; a
+// true copy is shown as one.
+func TestFollow_ShorterFiles(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectSQLite)
+	dir := t.TempDir()
+	w := testdb.NewRotatingLog(t, dir, "access.log")
+	f := startFollower(t, db, nil, filepath.Join(dir, "access.log*"))
+	w.Write(50)
+	waitSame(t, f, db, w, "50 lines")
+	w.Write(50)
+	waitSame(t, f, db, w, "100 lines")
+	lines := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			b.WriteString(w.Line(i))
+		}
+		return b.String()
+	}
+	status := func(name string) (follow.FileStatus, bool) {
+		files, _ := f.Status()
+		for _, s := range files {
+			if filepath.Base(s.Path) == name {
+				return s, true
+			}
+		}
+		return follow.FileStatus{}, false
+	}
+	edited := strings.Replace(lines(60), w.Line(30), strings.Replace(w.Line(30), "/r/30 ", "/r/3x ", 1), 1)
+	if err := os.WriteFile(filepath.Join(dir, "access.log.1"), []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the edited copy refused", func() bool {
+		s, ok := status("access.log.1")
+		return ok && strings.Contains(s.Error, "shorter") && s.CopyOf == ""
+	})
+	if err := os.Truncate(w.Path(), int64(len(lines(70)))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the file cut short in place refused", func() bool {
+		s, ok := status("access.log")
+		return ok && strings.Contains(s.Error, "shorter") && s.CopyOf == ""
+	})
+	if err := os.WriteFile(filepath.Join(dir, "access.log.2"), []byte(lines(80)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the true copy shown as one", func() bool {
+		s, ok := status("access.log.2")
+		return ok && s.Error == "" && s.CopyOf == w.Path() && s.Committed == s.Size
+	})
+	if _, total := f.Status(); total.Inserted != 100 {
+		t.Fatalf("totals %+v, want the 100 lines once", total)
+	}
+}
+
 // waitFor waits until cond holds, or fails after a while.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -155,7 +228,7 @@ func TestFollow_TwoFiles(t *testing.T) {
 	b.Skip(1_000_000)
 	a.Write(2000)
 	b.Write(2000)
-	var logs syncBuffer
+	var logs testdb.SyncBuffer
 	f := startFollower(t, db, func(f *follow.Follower) {
 		f.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	}, filepath.Join(dir, "*.log"))
@@ -172,22 +245,4 @@ func TestFollow_TwoFiles(t *testing.T) {
 	if n := strings.Count(logs.String(), "truncated"); n > 0 {
 		t.Fatalf("%d rounds took a growing file for a rewritten one:\n%s", n, logs.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer for a logger written from another goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -22,6 +22,10 @@ type FileStatus struct {
 	Malformed    int64   `json:"malformed"`
 	Unattributed int64   `json:"unattributed"`
 	Compressed   bool    `json:"compressed,omitempty"`
+	// CopyOf, when set, names the file this one is a rotated copy of
+	// (copytruncate): it stops before what was loaded from that file, so
+	// it adds nothing.
+	CopyOf string `json:"copy_of,omitempty"`
 	// Error is the last load's error, until a load of the file succeeds.
 	Error string `json:"error,omitempty"`
 }
@@ -47,11 +51,11 @@ func (f *Follower) Status() ([]FileStatus, Totals) {
 // publish makes t's state, which only the round's goroutine changes, what
 // Status shows.
 func (f *Follower) publish(t *tracked) {
-	s := FileStatus{Path: t.path, Size: t.size, Compressed: t.gzip}
+	s := FileStatus{Path: t.path, Size: t.size, Compressed: t.gzip, CopyOf: t.copyOf}
 	switch {
 	case t.cp != nil:
 		s.Committed = t.cp.Offset
-	case t.gzip && t.lastErr == nil:
+	case t.copyOf != "", t.gzip && t.lastErr == nil:
 		s.Committed = t.loaded
 	}
 	if !t.gzip {

@@ -185,6 +185,7 @@ func TestOpenAPI(t *testing.T) {
 		t.Run("ReadyWatching", func(t *testing.T) {
 			files := []follow.FileStatus{
 				{Path: "/var/log/access.log", Size: 900, Committed: 870, LagBytes: 30, LagSeconds: 0.2, Lines: 12, Inserted: 11, Malformed: 1},
+				{Path: "/var/log/access.log.1", Size: 800, Committed: 800, CopyOf: "/var/log/access.log"},
 				{Path: "/var/log/access.log.2.gz", Size: 300, Committed: 300, Compressed: true, Error: "logstats: source changed"},
 			}
 			check(t, newWatchingServer(t, db, httpapi.Options{}, fakeWatcher{files, 1}), apiCase{method: "GET", path: "/ready", status: 200})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/runner"
 	"github.com/logstats/logstats/internal/testdb"
 )
@@ -92,4 +93,71 @@ func TestFollow_Kill9(t *testing.T) {
 		t.Logf("seed %d: %d lines in %d generations (%d rename-and-create, %d copytruncate rotations, %d lines left without their newline for a while), %d kills; the database equals a load of every line written",
 			seed, w.Lines(), len(w.Generations()), rotations[testdb.RenameCreate], rotations[testdb.CopyTruncate], partials, killed)
 	})
+}
+
+// TestFollow_Memory follows a log that starts at 1,200,000 lines (about
+// 73 MB) and then grows by 20,000 lines a second for 10 s, renamed and
+// created every 2 s, with batches of 10,000 lines: the follower's peak
+// resident memory must stay below the first file's size, bounded by the
+// batch (SQLite, whose page cache is in the process too).
+func TestFollow_Memory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("follows a 73 MB log that grows for 10 s; skipped with -short")
+	}
+	const maxRSS = 56 << 20
+	bin := buildRunner(t)
+	db := testdb.Open(t, logstats.DialectSQLite)
+	dir := t.TempDir()
+	w := testdb.NewRotatingLog(t, dir, "access.log")
+	w.Write(1_200_000)
+	cmd := exec.Command(bin, "-dsn", db.DSN, "-batch", "10000", "-json", "-follow", filepath.Join(dir, "access.log*"))
+	var out testdb.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		rss int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rss, err := waitMeasuringRSS(cmd)
+		done <- result{rss, err}
+	}()
+	start := time.Now()
+	for i := 0; time.Since(start) < 10*time.Second; i++ {
+		w.Write(200)
+		if i%200 == 199 {
+			w.Rotate(testdb.RenameCreate)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Exactness is TestFollow_Kill9's; here, every line in once.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var n int
+		if err := db.DB.QueryRow("SELECT COUNT(*) FROM logstats_raw_requests").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == w.Lines() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests loaded, want %d\n%s", n, w.Lines(), out.String())
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("the follower, stopped with SIGTERM: %v\n%s", r.err, out.String())
+	}
+	var size int64
+	for _, g := range w.Generations() {
+		size += int64(len(g))
+	}
+	if r.rss > maxRSS {
+		t.Fatalf("peak RSS %d MiB, want at most %d MiB (%d lines, %d MB in %d files)", r.rss>>20, maxRSS>>20, w.Lines(), size>>20, len(w.Generations()))
+	}
+	t.Logf("%d lines, %d MB in %d files, followed for %s: peak RSS %d MiB (bound %d MiB)",
+		w.Lines(), size>>20, len(w.Generations()), time.Since(start).Round(time.Second), r.rss>>20, maxRSS>>20)
 }

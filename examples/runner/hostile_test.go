@@ -103,13 +103,19 @@ func TestHostileFiles(t *testing.T) {
 	}
 }
 
-// runMeasuringRSS runs cmd and returns its peak resident memory, sampled
-// from /proc/PID/status (VmHWM) until it exits. The child's rusage would not
-// do: Linux carries the forking test process's own peak across exec.
+// runMeasuringRSS runs cmd and returns its peak resident memory.
 func runMeasuringRSS(cmd *exec.Cmd) (int64, error) {
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
+	return waitMeasuringRSS(cmd)
+}
+
+// waitMeasuringRSS waits for cmd, started, and returns its peak resident
+// memory, sampled from /proc/PID/status (VmHWM) until it exits. The child's
+// rusage would not do: Linux carries the forking test process's own peak
+// across exec.
+func waitMeasuringRSS(cmd *exec.Cmd) (int64, error) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)

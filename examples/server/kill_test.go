@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,7 +20,7 @@ func buildServer(t *testing.T) string { return testdb.Build(t, "server") }
 type serverProcess struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *lockedBuffer
+	stderr *testdb.SyncBuffer
 }
 
 func startServerProcess(t *testing.T, bin string, args ...string) *serverProcess {
@@ -31,7 +30,7 @@ func startServerProcess(t *testing.T, bin string, args ...string) *serverProcess
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &serverProcess{cmd: cmd, stderr: &lockedBuffer{}}
+	p := &serverProcess{cmd: cmd, stderr: &testdb.SyncBuffer{}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -129,22 +128,4 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 			})
 		}
 	})
-}
-
-// lockedBuffer is a bytes.Buffer safe for a process's writes and the test's reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

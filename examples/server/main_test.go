@@ -158,7 +158,7 @@ func TestRun_Version(t *testing.T) {
 // that the -load file shows in /metrics.
 func TestRun_JSONLogs(t *testing.T) {
 	dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
-	var logs lockedBuffer // kill_test.go
+	var logs testdb.SyncBuffer
 	addr := startServerWith(t, func(string) string { return "" }, &logs,
 		"-dsn", dsn, "-log-format", "json", "-log-level", "info", "-load", "../../testdata/api_requests.log")
 	if status, _ := getJSON(t, addr+"/health/"); status != 200 {

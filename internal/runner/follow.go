@@ -53,6 +53,9 @@ func runFollow(ctx context.Context, cfg Config, env Env, pc logstats.ParseConfig
 		line := fmt.Sprintf("%s: %s lines, %s inserted, %s malformed, %s unattributed, %s of %s bytes committed",
 			s.Path, thousands(s.Lines), thousands(s.Inserted), thousands(s.Malformed), thousands(s.Unattributed),
 			thousands(s.Committed), thousands(s.Size))
+		if s.CopyOf != "" {
+			line += "; a rotated copy of " + s.CopyOf + ", whose lines were loaded from it"
+		}
 		if s.Error != "" {
 			line += "; error: " + s.Error
 		}

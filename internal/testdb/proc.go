@@ -1,11 +1,13 @@
 package testdb
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/logstats/logstats"
@@ -109,4 +111,23 @@ func SQLiteBusy(tb testing.TB) error {
 		tb.Fatal("a second writer got the lock; want SQLITE_BUSY")
 	}
 	return err
+}
+
+// A SyncBuffer is a bytes.Buffer that a process's output, or a logger in
+// another goroutine, can write to while the test reads it.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

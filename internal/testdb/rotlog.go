@@ -122,6 +122,20 @@ const (
 // renamed file open; the other rotations need every line finished.
 func (w *RotatingLog) Rotate(how Rotation) {
 	w.tb.Helper()
+	w.rotate(how, nil)
+}
+
+// RotateCopyTruncate rotates as Rotate(CopyTruncate) does, and calls
+// between after the copy, before the truncation: the lines it writes are in
+// the live file only, where a follower must read them before they are
+// truncated away.
+func (w *RotatingLog) RotateCopyTruncate(between func()) {
+	w.tb.Helper()
+	w.rotate(CopyTruncate, between)
+}
+
+func (w *RotatingLog) rotate(how Rotation, between func()) {
+	w.tb.Helper()
 	if w.held != "" && (how != RenameCreate || w.heldIn != w.Name) {
 		w.tb.Fatal("RotatingLog: this rotation needs every line finished")
 	}
@@ -153,6 +167,9 @@ func (w *RotatingLog) Rotate(how Rotation) {
 		}
 		if err := os.WriteFile(first, b, 0o644); err != nil {
 			w.tb.Fatal(err)
+		}
+		if between != nil {
+			between()
 		}
 		if err := os.Truncate(live, 0); err != nil {
 			w.tb.Fatal(err)
