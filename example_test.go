@@ -210,3 +210,40 @@ func ExampleStatsService_FindStats() {
 	// 2024-10-01: 3 requests, average 200ms
 	// 2024-10-02: 1 requests, average 1s
 }
+
+// Verify checks a database after a crash, a restore or a migration: each
+// source's raw requests against its ledger, each customer-day's rollup
+// against its raw requests.
+func ExampleVerify() {
+	dir, _ := os.MkdirTemp("", "logstats-example")
+	defer os.RemoveAll(dir)
+	db, err := sqlite.Open(filepath.Join(dir, "logstats.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := logstats.Migrate(ctx, db); err != nil {
+		log.Fatal(err)
+	}
+	const logText = "2024-10-01 10:00:00 cust_42 /a 200 0.100\n2024-10-02 09:30:00 cust_42 /b 503 0.300\n"
+	if _, err := logstats.NewIngester(db).Load(ctx, "api_requests.log", strings.NewReader(logText), logstats.LoadOptions{}); err != nil {
+		log.Fatal(err)
+	}
+	rep, err := logstats.Verify(ctx, db, logstats.VerifyOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(rep.OK(), rep.Sources, rep.Requests, rep.Days)
+
+	// A request lost behind the ledger's back.
+	db.Exec(`DELETE FROM logstats_raw_requests WHERE path = '/b'`)
+	rep, _ = logstats.Verify(ctx, db, logstats.VerifyOptions{})
+	for _, d := range rep.Discrepancies {
+		fmt.Println(d)
+	}
+	// Output:
+	// true 1 2 2
+	// rollup of cust_42 on 2024-10-02: expected no requests (recomputed from the raw requests), found 1 requests (0/0/0/0/1 by class), latency sum 300000us min 300000us max 300000us, 1 distinct latencies
+	// source api_requests.log (id 338986570975949018): expected 2 raw requests (2 committed, 0 pruned), found 1
+}

@@ -25,9 +25,9 @@ var (
 	sqlReadSource     = `SELECT s\.fingerprint, s\.committed_offset, s\.committed_lines, s\.committed_sha256, f\.format, f\.customer, f\.customer_default\s+FROM logstats_sources s LEFT JOIN logstats_source_formats f ON f\.source_id = s\.source_id\s+WHERE s\.source_id = \?`
 	sqlDayZone        = regexp.QuoteMeta("SELECT value FROM logstats_settings WHERE name = 'day_zone'")
 	sqlInsertFormat   = regexp.QuoteMeta("INSERT INTO logstats_source_formats (source_id, format, customer, customer_default) VALUES (?, ?, ?, ?)")
-	sqlInsertSource   = `INSERT INTO logstats_sources\s+\(source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, created_us, updated_us\)\s+VALUES \(\?, \?, \?, \?, \?, \?, \?, \?\)`
+	sqlInsertSource   = `INSERT INTO logstats_sources\s+\(source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, committed_requests, created_us, updated_us\)\s+VALUES \(\?, \?, \?, \?, \?, \?, \?, \?, \?\)`
 	sqlCountSource    = regexp.QuoteMeta("SELECT COUNT(*) FROM logstats_sources WHERE source_id = ?")
-	sqlUpdateSource   = `UPDATE logstats_sources\s+SET committed_offset = \?, committed_lines = \?, committed_sha256 = \?, name = \?, updated_us = \?\s+WHERE source_id = \? AND committed_offset = \?`
+	sqlUpdateSource   = `UPDATE logstats_sources\s+SET committed_offset = \?, committed_lines = \?, committed_sha256 = \?, name = \?, updated_us = \?,\s+committed_requests = CASE WHEN committed_requests < 0 THEN committed_requests ELSE committed_requests \+ \? END\s+WHERE source_id = \? AND committed_offset = \?`
 	sqlInsertRequests = regexp.QuoteMeta("INSERT INTO logstats_raw_requests (customer_id, source_id, src_offset, ts_us, method, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)")
 	sqlInsertRollups  = regexp.QuoteMeta("INSERT INTO logstats_rollups (customer_id, day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	sqlCopyCheck      = `SELECT DISTINCT source_id, ts_us, path, status, latency_us FROM logstats_raw_requests\s+WHERE customer_id = \? AND source_id <> \? AND \(\(ts_us = \? AND path = \? AND status = \? AND latency_us = \?\) OR \(ts_us = \? AND path = \? AND status = \? AND latency_us = \?\)\)`
@@ -107,7 +107,7 @@ func TestIngester_SQL(t *testing.T) {
 	// in the batch's transaction.
 	mock.ExpectBegin()
 	mock.ExpectExec(sqlInsertSource).
-		WithArgs(sqlmock.AnyArg(), mockFingerprint[:], "a.log", line2End, 2, prefixSum(line2End), sqlmock.AnyArg(), sqlmock.AnyArg()).
+		WithArgs(sqlmock.AnyArg(), mockFingerprint[:], "a.log", line2End, 2, prefixSum(line2End), 2, sqlmock.AnyArg(), sqlmock.AnyArg()).
 		WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectExec(sqlInsertFormat).WithArgs(sqlmock.AnyArg(), "logstats", "", "").WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectPrepare(sqlInsertRequests).ExpectExec().
@@ -123,7 +123,7 @@ func TestIngester_SQL(t *testing.T) {
 	// with batch 1's offset.
 	mock.ExpectBegin()
 	mock.ExpectExec(sqlUpdateSource).
-		WithArgs(len(mockLog), 3, prefixSum(len(mockLog)), "a.log", sqlmock.AnyArg(), sqlmock.AnyArg(), line2End).
+		WithArgs(len(mockLog), 3, prefixSum(len(mockLog)), "a.log", sqlmock.AnyArg(), 1, sqlmock.AnyArg(), line2End).
 		WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectPrepare(regexp.QuoteMeta("INSERT INTO logstats_raw_requests (customer_id, source_id, src_offset, ts_us, method, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")).ExpectExec().
 		WithArgs("c", sqlmock.AnyArg(), line2End, sqlmock.AnyArg(), "", "/b", 200, 300000).
@@ -185,7 +185,7 @@ func TestIngester_SQL_RollbackOnError(t *testing.T) {
 		}, boom, false},
 		{"ErrSourceMoved", expectLoadedSource, func(m sqlmock.Sqlmock) {
 			m.ExpectBegin()
-			m.ExpectExec(sqlUpdateSource).WithArgs(len(mockLog), 3, prefixSum(len(mockLog)), "a.log", sqlmock.AnyArg(), sqlmock.AnyArg(), line1End).
+			m.ExpectExec(sqlUpdateSource).WithArgs(len(mockLog), 3, prefixSum(len(mockLog)), "a.log", sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), line1End).
 				WillReturnResult(sqlmock.NewResult(0, 0))
 		}, logstats.ErrLoadInProgress, false},
 		{"ErrRowsAffected", expectLoadedSource, func(m sqlmock.Sqlmock) {

@@ -138,15 +138,11 @@ func (ing *Ingester) pruneRequests(ctx context.Context, customer string, beforeU
 			return err
 		}
 		for _, sp := range spans {
-			r, err := ing.db.ExecContext(ctx, `DELETE FROM logstats_raw_requests
-				WHERE customer_id = ? AND source_id = ? AND src_offset BETWEEN ? AND ? AND ts_us < ?`,
-				customer, sp.source, sp.first, sp.last, beforeUS)
+			k, err := ing.pruneSpan(ctx, customer, sp.source, sp.first, sp.last, beforeUS)
 			if err != nil {
 				return err
 			}
-			if k, err := r.RowsAffected(); err == nil {
-				res.Requests += k
-			}
+			res.Requests += k
 			curSource, curOffset = sp.source, sp.last
 		}
 		if n < chunk {
@@ -156,6 +152,32 @@ func (ing *Ingester) pruneRequests(ctx context.Context, customer string, beforeU
 }
 
 // pruneRollups deletes the rollups of one customer's day.
+// pruneSpan deletes the raw requests of customer from source at offsets
+// first to last, before beforeUS, and counts them in the source's ledger
+// row, in one transaction: Verify expects a source's raw requests to be
+// those committed less those pruned.
+func (ing *Ingester) pruneSpan(ctx context.Context, customer string, source, first, last, beforeUS int64) (int64, error) {
+	tx, err := ing.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	r, err := tx.ExecContext(ctx, `DELETE FROM logstats_raw_requests
+		WHERE customer_id = ? AND source_id = ? AND src_offset BETWEEN ? AND ? AND ts_us < ?`,
+		customer, source, first, last, beforeUS)
+	if err != nil {
+		return 0, err
+	}
+	k, err := r.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE logstats_sources SET pruned_requests = pruned_requests + ? WHERE source_id = ?`, k, source); err != nil {
+		return 0, err
+	}
+	return k, tx.Commit()
+}
+
 func (ing *Ingester) pruneRollups(ctx context.Context, customer, day string, res *PruneResult) error {
 	r, err := ing.db.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND day = ?`, customer, day)
 	if err != nil {

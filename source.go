@@ -354,9 +354,9 @@ func (ing *Ingester) advanceSource(ctx context.Context, tx *sql.Tx, src *source,
 	now := ing.now().UnixMicro()
 	if !src.exists {
 		_, err := tx.ExecContext(ctx, `INSERT INTO logstats_sources
-			(source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, created_us, updated_us)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			src.id, src.fingerprint[:], truncateName(src.name), b.endOffset, b.endLines, b.sum, now, now)
+			(source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, committed_requests, created_us, updated_us)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			src.id, src.fingerprint[:], truncateName(src.name), b.endOffset, b.endLines, b.sum, len(b.entries), now, now)
 		if err == nil {
 			r := src.reading
 			if _, err := tx.ExecContext(ctx, `INSERT INTO logstats_source_formats (source_id, format, customer, customer_default) VALUES (?, ?, ?, ?)`,
@@ -379,9 +379,10 @@ func (ing *Ingester) advanceSource(ctx context.Context, tx *sql.Tx, src *source,
 		}
 	}
 	result, err := tx.ExecContext(ctx, `UPDATE logstats_sources
-		SET committed_offset = ?, committed_lines = ?, committed_sha256 = ?, name = ?, updated_us = ?
+		SET committed_offset = ?, committed_lines = ?, committed_sha256 = ?, name = ?, updated_us = ?,
+			committed_requests = CASE WHEN committed_requests < 0 THEN committed_requests ELSE committed_requests + ? END
 		WHERE source_id = ? AND committed_offset = ?`,
-		b.endOffset, b.endLines, b.sum, truncateName(src.name), now, src.id, src.offset)
+		b.endOffset, b.endLines, b.sum, truncateName(src.name), now, len(b.entries), src.id, src.offset)
 	if err != nil {
 		return fmt.Errorf("update source %s: %w", src.name, err)
 	}

@@ -26,8 +26,8 @@ import (
 // to its end, are not checked: at most what one round read.
 
 // copyMemory is how long the checkpoints a file's loads committed are kept
-// to recognise its copies by (its last one is kept as long as the file is
-// remembered); maxMarks bounds how many, per file; maxCuts how many files
+// to recognise its copies by (with the newest older one, which a copy of a
+// log quiet for a while needs); maxMarks bounds how many, per file; maxCuts how many files
 // are remembered once truncated or no longer followed; maxCopies how many
 // copies.
 const (
@@ -70,10 +70,11 @@ func (f *Follower) addMark(t *tracked, cp *logstats.Checkpoint) {
 }
 
 // fresh returns the marks of ms made within copyMemory of now, and the
-// last one whatever its age.
+// newest one older than that (a copy of a log quiet for a while stops
+// after it).
 func fresh(ms []mark, now time.Time) []mark {
 	i := 0
-	for i < len(ms)-1 && now.Sub(ms[i].at) > copyMemory {
+	for i < len(ms)-1 && now.Sub(ms[i+1].at) > copyMemory {
 		i++
 	}
 	return ms[i:]
@@ -113,7 +114,9 @@ func (f *Follower) copyOf(t *tracked) (string, bool) {
 	}
 	for i := len(f.cuts) - 1; of == "" && i >= 0; i-- {
 		// Not t's own: a file cut short in place was edited, not copied.
-		if f.cuts[i].id != t.id && f.prefixOf(t, c, f.cuts[i].head, f.cuts[i].marks) {
+		// And only a file loaded past t's end.
+		ms := f.cuts[i].marks
+		if f.cuts[i].id != t.id && ms[len(ms)-1].cp.Offset > c.size && f.prefixOf(t, c, f.cuts[i].head, ms) {
 			of = f.cuts[i].path
 		}
 	}
@@ -130,7 +133,10 @@ func (f *Follower) copyOf(t *tracked) (string, bool) {
 // prefixOf reports whether t, whose content is c, starts with head and
 // with the bytes before the last of marks that is within it.
 func (f *Follower) prefixOf(t *tracked, c content, head []byte, marks []mark) bool {
-	if len(head) < len(c.head) || !bytes.Equal(head[:len(c.head)], c.head) {
+	// A file first loaded while short keeps a short head: compare what
+	// both have (IsPrefixOf checks the rest).
+	n := min(len(head), len(c.head))
+	if n == 0 || !bytes.Equal(head[:n], c.head[:n]) {
 		return false
 	}
 	var best *logstats.Checkpoint

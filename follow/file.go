@@ -193,7 +193,7 @@ func (f *Follower) advance(ctx context.Context, t *tracked, scanned int64) {
 	if t.cp != nil {
 		committed = t.cp.Offset
 	}
-	if size > committed+t.pending || t.cp == nil && size != t.loaded {
+	if t.copyOf == "" && (size > committed+t.pending || t.cp == nil && size != t.loaded) {
 		if t.behind.IsZero() {
 			t.behind = now
 		}
@@ -296,7 +296,8 @@ func (f *Follower) load(ctx context.Context, t *tracked, cp *logstats.Checkpoint
 
 // count adds a load's figures to t's and to the totals. Of a load that
 // failed, only the requests its committed batches inserted count, as lines
-// too: the next load reads the rest again (and skips those).
+// too: the next load skips what those batches committed, so their malformed
+// and unattributed lines are not counted (the counts run low, never high).
 func (f *Follower) count(t *tracked, res *logstats.LoadResult, err error) {
 	if res == nil {
 		return

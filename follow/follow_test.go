@@ -208,6 +208,42 @@ func TestFollow_ShorterFiles(t *testing.T) {
 	}
 }
 
+// TestFollow_CopyOfShortStart: a copytruncate copy shorter than the ledger
+// of a log first loaded while it was a single line (so with a short head)
+// is recognised as a copy, and loaded once only.
+func TestFollow_CopyOfShortStart(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectSQLite)
+	dir := t.TempDir()
+	w := testdb.NewRotatingLog(t, dir, "access.log")
+	var logs testdb.SyncBuffer
+	f := startFollower(t, db, func(f *follow.Follower) {
+		f.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	}, filepath.Join(dir, "access.log*"))
+	for _, n := range []int{1, 50, 40} {
+		w.Write(n)
+		waitSame(t, f, db, w, fmt.Sprintf("%d lines more", n))
+	}
+	w.RotateCopyTruncate(func() {
+		w.Write(20)
+		waitSame(t, f, db, w, "lines written after the copy")
+	})
+	w.Write(5)
+	waitSame(t, f, db, w, "after the rotation")
+	waitFor(t, "the copy shown as one", func() bool {
+		files, _ := f.Status()
+		for _, s := range files {
+			if filepath.Base(s.Path) == "access.log.1" {
+				return s.Error == "" && s.CopyOf != ""
+			}
+		}
+		return false
+	})
+	time.Sleep(200 * time.Millisecond) // rounds every 50 ms
+	if n := strings.Count(logs.String(), "a rotated copy of lines already loaded"); n != 1 {
+		t.Fatalf("the copy was recognised %d times, want once (not reloaded each round):\n%s", n, logs.String())
+	}
+}
+
 // waitFor waits until cond holds, or fails after a while.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()

@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: runner [flags] [FILE|GLOB ...]   (default api_requests.log; - is stdin)")
 		fmt.Fprintln(stderr, "       runner [flags] -follow FILE|GLOB ...")
+		fmt.Fprintln(stderr, "       runner [flags] -verify")
 		fs.PrintDefaults()
 	}
 	dbFlags := dsn.AddFlags(fs)
@@ -65,6 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	memLimit := fs.Int("memory-limit", 40, "soft limit of the Go heap in `MiB` (debug.SetMemoryLimit): the garbage collector works\nharder near it, which keeps memory flat whatever the file's size; 0 leaves Go's default\n(or $GOMEMLIMIT, which wins when set and this flag is not)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this `file` (for go tool pprof)")
 	fs.BoolVar(&cfg.Follow, "follow", false, "keep running: load the files that match the FILE and GLOB arguments, then every line\nappended to them, across rotations (cover the rotated names: 'logs/access.log*'),\nuntil SIGINT or SIGTERM, which commits what was read and exits 0")
+	fs.BoolVar(&cfg.Verify, "verify", false, "check the database instead of loading: each source's raw requests against its ledger,\neach customer-day's rollup against its raw requests, no XA transaction in doubt;\nprints each discrepancy and exits 1 if there is any")
 	fs.BoolVar(&cfg.DryRun, "dry-run", false, "only parse the files, on every core, and report what a load would; touch no database")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -38,6 +38,8 @@ type Config struct {
 	// Follow keeps running: Args are the files (globs) to follow, loaded
 	// as they grow and rotate, until ctx is done.
 	Follow bool
+	// Verify checks the database (logstats.Verify) instead of loading.
+	Verify bool
 }
 
 // Env is what a run works with.
@@ -85,6 +87,9 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	text := env.Stdout
 	if cfg.JSON {
 		text = io.Discard
+	}
+	if cfg.Verify {
+		return runVerify(ctx, cfg, env, sum, text)
 	}
 	if cfg.Follow {
 		return runFollow(ctx, cfg, env, pc, sum, text, logger)

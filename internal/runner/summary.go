@@ -16,7 +16,9 @@ type Summary struct {
 	Pruned *PruneSummary `json:"pruned,omitempty"`
 	// Follow is what -follow did.
 	Follow *FollowSummary `json:"follow,omitempty"`
-	Error  string         `json:"error,omitempty"`
+	// Verify is what -verify found.
+	Verify *logstats.VerifyReport `json:"verify,omitempty"`
+	Error  string                 `json:"error,omitempty"`
 }
 
 // FileSummary is what a run did with one file: the load result, in the JSON

@@ -126,9 +126,10 @@ func (w *RotatingLog) Rotate(how Rotation) {
 }
 
 // RotateCopyTruncate rotates as Rotate(CopyTruncate) does, and calls
-// between after the copy, before the truncation: the lines it writes are in
-// the live file only, where a follower must read them before they are
-// truncated away.
+// between once the live file is read for the copy, before the copy is
+// written and the live file truncated: the lines it writes are in the live
+// file only, where a follower must read them before they are truncated
+// away.
 func (w *RotatingLog) RotateCopyTruncate(between func()) {
 	w.tb.Helper()
 	w.rotate(CopyTruncate, between)
@@ -165,11 +166,11 @@ func (w *RotatingLog) rotate(how Rotation, between func()) {
 		if err != nil {
 			w.tb.Fatal(err)
 		}
-		if err := os.WriteFile(first, b, 0o644); err != nil {
-			w.tb.Fatal(err)
-		}
 		if between != nil {
 			between()
+		}
+		if err := os.WriteFile(first, b, 0o644); err != nil {
+			w.tb.Fatal(err)
 		}
 		if err := os.Truncate(live, 0); err != nil {
 			w.tb.Fatal(err)

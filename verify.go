@@ -1,0 +1,400 @@
+package logstats
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// DefaultVerifyBatch is how many raw requests Verify reads a query.
+const DefaultVerifyBatch = 10_000
+
+// VerifyOptions are Verify's settings.
+type VerifyOptions struct {
+	// Dialect is db's dialect; DialectUnknown detects it (see
+	// DetectDialect).
+	Dialect Dialect
+	// Batch is how many raw requests a query reads. Default
+	// DefaultVerifyBatch.
+	Batch int
+}
+
+// A VerifyReport is what Verify found.
+type VerifyReport struct {
+	// Sources is how many sources the ledger has; Uncounted how many of
+	// them were loaded before their requests were counted (migration 0006),
+	// so that only their offsets could be checked.
+	Sources   int64 `json:"sources"`
+	Uncounted int64 `json:"sources_uncounted"`
+	// Requests is how many raw requests were read; Days how many
+	// customer-days' rollups were compared with them.
+	Requests int64 `json:"requests"`
+	Days     int64 `json:"customer_days"`
+	// Discrepancies lists what is not consistent, in the order found.
+	Discrepancies []Discrepancy `json:"discrepancies"`
+}
+
+// OK reports whether Verify found nothing wrong.
+func (r *VerifyReport) OK() bool { return len(r.Discrepancies) == 0 }
+
+// A Discrepancy is one thing Verify found inconsistent: a source whose raw
+// requests are not what its ledger row says, a customer-day whose rollup is
+// not the recomputation of its raw requests, or a transaction in doubt.
+type Discrepancy struct {
+	// Kind is "source", "rollup" or "in-doubt".
+	Kind string `json:"kind"`
+	// The source (Kind "source"), or the customer and day (Kind "rollup"),
+	// or the XA transaction's id (Kind "in-doubt").
+	SourceID int64  `json:"source_id,omitempty"`
+	Source   string `json:"source,omitempty"`
+	Customer string `json:"customer,omitempty"`
+	Day      string `json:"day,omitempty"`
+	XID      string `json:"xid,omitempty"`
+	// Expected and Found say what differs.
+	Expected string `json:"expected"`
+	Found    string `json:"found"`
+}
+
+func (d Discrepancy) String() string {
+	switch d.Kind {
+	case "source":
+		return fmt.Sprintf("source %s (id %d): expected %s, found %s", d.Source, d.SourceID, d.Expected, d.Found)
+	case "rollup":
+		return fmt.Sprintf("rollup of %s on %s: expected %s (recomputed from the raw requests), found %s", d.Customer, d.Day, d.Expected, d.Found)
+	}
+	return fmt.Sprintf("%s %s: expected %s, found %s", d.Kind, d.XID, d.Expected, d.Found)
+}
+
+// Verify checks that db is consistent: every source's raw requests are
+// those its ledger row counts (committed, less pruned) and lie before its
+// committed offset; every customer-day's rollup equals its recomputation
+// from the raw requests; no XA transaction is in doubt (MySQL). It is what
+// to run after a crash, a restore or a migration. It reads the raw
+// requests in batches of opts.Batch, a customer at a time (its days'
+// distributions are held while it is read), and changes nothing. An error
+// means it could not check; discrepancies are in the report.
+func Verify(ctx context.Context, db *sql.DB, opts VerifyOptions) (*VerifyReport, error) {
+	rep, err := verify(ctx, db, opts)
+	return rep, classify(driverOf(db), err)
+}
+
+// ledgerRow is a source as Verify compares it.
+type ledgerRow struct {
+	name              string
+	offset, requests  int64 // requests: -1 when not counted
+	pruned            int64
+	found, lastOffset int64 // what the raw requests hold
+}
+
+func verify(ctx context.Context, db *sql.DB, opts VerifyOptions) (*VerifyReport, error) {
+	d, err := resolveDialect(db, opts.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	batch := opts.Batch
+	if batch <= 0 {
+		batch = DefaultVerifyBatch
+	}
+	zone, _, err := recordedDayZone(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	rep := &VerifyReport{Discrepancies: []Discrepancy{}}
+	sources, err := readLedger(ctx, db, rep)
+	if err != nil {
+		return nil, err
+	}
+	v := &verifier{db: db, zone: zone, rep: rep, sources: sources, seen: map[string]bool{}}
+	if err := v.scanRequests(ctx, batch); err != nil {
+		return nil, fmt.Errorf("verify: read the raw requests: %w", err)
+	}
+	if err := v.rollupsWithoutRequests(ctx); err != nil {
+		return nil, fmt.Errorf("verify: read the rollups: %w", err)
+	}
+	ids := make([]int64, 0, len(sources))
+	for id := range sources {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		s := sources[id]
+		add := func(expected, found string) {
+			rep.Discrepancies = append(rep.Discrepancies, Discrepancy{Kind: "source", SourceID: id, Source: s.name, Expected: expected, Found: found})
+		}
+		if s.requests >= 0 && s.found != s.requests-s.pruned {
+			add(fmt.Sprintf("%d raw requests (%d committed, %d pruned)", s.requests-s.pruned, s.requests, s.pruned), fmt.Sprintf("%d", s.found))
+		}
+		if s.found > 0 && s.lastOffset >= s.offset {
+			add(fmt.Sprintf("raw requests before the committed offset %d", s.offset), fmt.Sprintf("one at offset %d", s.lastOffset))
+		}
+	}
+	if d == DialectMySQL {
+		if err := inDoubt(ctx, db, rep); err != nil {
+			return nil, fmt.Errorf("verify: XA RECOVER: %w", err)
+		}
+	}
+	return rep, nil
+}
+
+// readLedger reads the sources' ledger rows.
+func readLedger(ctx context.Context, db *sql.DB, rep *VerifyReport) (map[int64]*ledgerRow, error) {
+	rows, err := db.QueryContext(ctx, `SELECT source_id, name, committed_offset, committed_requests, pruned_requests FROM logstats_sources`)
+	if err != nil {
+		return nil, fmt.Errorf("verify: read the ledger (has Migrate run?): %w", err)
+	}
+	defer rows.Close()
+	sources := make(map[int64]*ledgerRow)
+	for rows.Next() {
+		var id int64
+		s := &ledgerRow{}
+		if err := rows.Scan(&id, &s.name, &s.offset, &s.requests, &s.pruned); err != nil {
+			return nil, fmt.Errorf("verify: read the ledger: %w", err)
+		}
+		sources[id] = s
+		rep.Sources++
+		if s.requests < 0 {
+			rep.Uncounted++
+		}
+	}
+	return sources, rows.Err()
+}
+
+// A verifier reads the raw requests in key order (customer, source, offset)
+// and compares each customer's days with its rollups.
+type verifier struct {
+	db      *sql.DB
+	zone    *time.Location
+	rep     *VerifyReport
+	sources map[int64]*ledgerRow
+	seen    map[string]bool // customers with raw requests
+	// The customer being read, and its days recomputed.
+	customer string
+	days     map[int64]*dayGroup
+}
+
+func (v *verifier) scanRequests(ctx context.Context, batch int) error {
+	var lastCustomer string
+	var lastSource, lastOffset int64 = -1 << 63, -1 << 63
+	first := true
+	for {
+		var rows *sql.Rows
+		var err error
+		const cols = `SELECT customer_id, source_id, src_offset, ts_us, status, latency_us FROM logstats_raw_requests`
+		if first {
+			rows, err = v.db.QueryContext(ctx, cols+` ORDER BY customer_id, source_id, src_offset LIMIT ?`, batch)
+		} else {
+			rows, err = v.db.QueryContext(ctx, cols+`
+				WHERE customer_id > ? OR (customer_id = ? AND (source_id > ? OR (source_id = ? AND src_offset > ?)))
+				ORDER BY customer_id, source_id, src_offset LIMIT ?`,
+				lastCustomer, lastCustomer, lastSource, lastSource, lastOffset, batch)
+		}
+		if err != nil {
+			return err
+		}
+		n := 0
+		for rows.Next() {
+			var customer string
+			var source, offset, ts, latency int64
+			var status int
+			if err := rows.Scan(&customer, &source, &offset, &ts, &status, &latency); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+			if first || customer != lastCustomer {
+				if err := v.finishCustomer(ctx); err != nil {
+					rows.Close()
+					return err
+				}
+				v.customer, v.days, v.seen[customer] = customer, make(map[int64]*dayGroup), true
+			}
+			first, lastCustomer, lastSource, lastOffset = false, customer, source, offset
+			v.add(source, offset, ts, status, latency)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if n < batch {
+			return v.finishCustomer(ctx)
+		}
+	}
+}
+
+// add counts one raw request.
+func (v *verifier) add(source, offset, ts int64, status int, latency int64) {
+	v.rep.Requests++
+	s := v.sources[source]
+	if s == nil {
+		s = &ledgerRow{name: "(not in the ledger)", offset: 0, requests: 0}
+		v.sources[source] = s
+	}
+	s.found++
+	s.lastOffset = max(s.lastOffset, offset)
+	unix := floorDiv(ts, 1_000_000)
+	if v.zone != nil && v.zone != time.UTC {
+		_, off := time.Unix(unix, 0).In(v.zone).Zone()
+		unix += int64(off)
+	}
+	day := floorDiv(unix, 86400)
+	g := v.days[day]
+	if g == nil {
+		g = &dayGroup{key: dayKey{v.customer, day}, hist: make(histogram)}
+		v.days[day] = g
+	}
+	if status < 100 || status > 599 {
+		status = 100 // counted as 1xx here; the rollup cannot hold it, so they differ
+	}
+	g.r.add(status, latency)
+	g.hist[latency]++
+}
+
+// finishCustomer compares the days recomputed of the customer just read
+// with its rollups.
+func (v *verifier) finishCustomer(ctx context.Context) error {
+	if v.days == nil {
+		return nil
+	}
+	stored, unreadable, err := v.storedDays(ctx, v.customer)
+	if err != nil {
+		return err
+	}
+	keys := make([]int64, 0, len(v.days))
+	for k := range v.days {
+		keys = append(keys, k)
+	}
+	for k := range stored {
+		if v.days[k] == nil {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v.rep.Days++
+		var want rollup
+		if g := v.days[k]; g != nil {
+			want = g.r
+			want.dist = g.hist.distribution()
+		}
+		got := stored[k]
+		if got == nil {
+			got = &rollup{}
+		}
+		found := got.describe()
+		if err := unreadable[k]; err != nil {
+			found = "a rollup row that cannot be read: " + err.Error()
+		} else if want.equal(got) {
+			continue
+		}
+		v.rep.Discrepancies = append(v.rep.Discrepancies, Discrepancy{Kind: "rollup", Customer: v.customer,
+			Day: dayKey{v.customer, k}.date().String(), Expected: want.describe(), Found: found})
+	}
+	v.days = nil
+	return nil
+}
+
+// storedDays reads and merges the rollups of customer, by day; a day with
+// a row that cannot be decoded is in unreadable, with the error.
+func (v *verifier) storedDays(ctx context.Context, customer string) (days map[int64]*rollup, unreadable map[int64]error, err error) {
+	rows, err := v.db.QueryContext(ctx, `SELECT day, `+rollupValueColumns+` FROM logstats_rollups WHERE customer_id = ?`, customer)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	days, unreadable = make(map[int64]*rollup), make(map[int64]error)
+	for rows.Next() {
+		var day dayValue
+		var r rollup
+		err := scanRollup(rows, &r, nil, &day)
+		if err != nil && !errors.Is(err, ErrCorruptRollup) {
+			return nil, nil, err
+		}
+		k := daysSinceEpoch(day.Date)
+		if days[k] == nil {
+			days[k] = &rollup{}
+		}
+		if err != nil {
+			unreadable[k] = err
+			continue
+		}
+		days[k].merge(&r)
+	}
+	return days, unreadable, rows.Err()
+}
+
+// rollupsWithoutRequests compares the rollups of customers that have no raw
+// request left (a customer whose raw requests were all lost, or a prune
+// that stopped between them and their rollups) with nothing.
+func (v *verifier) rollupsWithoutRequests(ctx context.Context) error {
+	after := ""
+	for {
+		rows, err := v.db.QueryContext(ctx, `SELECT DISTINCT customer_id FROM logstats_rollups WHERE customer_id > ? ORDER BY customer_id LIMIT 1000`, after)
+		if err != nil {
+			return err
+		}
+		var customers []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return err
+			}
+			customers = append(customers, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, c := range customers {
+			if !v.seen[c] {
+				v.customer, v.days = c, map[int64]*dayGroup{}
+				if err := v.finishCustomer(ctx); err != nil {
+					return err
+				}
+			}
+		}
+		if len(customers) < 1000 {
+			return nil
+		}
+		after = customers[len(customers)-1]
+	}
+}
+
+// inDoubt lists the XA transactions the server holds prepared.
+func inDoubt(ctx context.Context, db *sql.DB, rep *VerifyReport) error {
+	rows, err := db.QueryContext(ctx, `XA RECOVER`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var format, gtridLen, bqualLen int64
+		var data []byte
+		if err := rows.Scan(&format, &gtridLen, &bqualLen, &data); err != nil {
+			return err
+		}
+		rep.Discrepancies = append(rep.Discrepancies, Discrepancy{Kind: "in-doubt", XID: strconv.Quote(string(data)),
+			Expected: "no prepared XA transaction", Found: "prepared, neither committed nor rolled back (XA COMMIT or XA ROLLBACK it, as its coordinator decided)"})
+	}
+	return rows.Err()
+}
+
+// equal reports whether r and o count the same requests.
+func (r *rollup) equal(o *rollup) bool {
+	return r.total == o.total && r.byClass == o.byClass && r.sumUS == o.sumUS &&
+		(r.total == 0 || r.minUS == o.minUS && r.maxUS == o.maxUS) &&
+		slices.Equal(r.dist.values, o.dist.values) && slices.Equal(r.dist.counts, o.dist.counts)
+}
+
+// describe says what r counts, for a report.
+func (r *rollup) describe() string {
+	if r.total == 0 {
+		return "no requests"
+	}
+	return fmt.Sprintf("%d requests (%d/%d/%d/%d/%d by class), latency sum %dus min %dus max %dus, %d distinct latencies",
+		r.total, r.byClass[0], r.byClass[1], r.byClass[2], r.byClass[3], r.byClass[4], r.sumUS.lo, r.minUS, r.maxUS, r.dist.len())
+}

@@ -1,0 +1,145 @@
+package logstats_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/testdb"
+)
+
+// TestVerify loads a log of several customers and days (with malformed
+// lines, in batches, compacted), and then corrupts the database one way at
+// a time: Verify must find a consistent database consistent, and name each
+// corruption (which source, or which customer and day).
+func TestVerify(t *testing.T) {
+	text := genLog(t, 3000, 11, 0.01)
+	const somePruned = "2024-10-03"
+	cases := []struct {
+		name    string
+		corrupt []string // statements run after the load
+		prune   bool
+		// want are substrings of the discrepancies, in order, with {n} for
+		// the requests loaded; none: consistent.
+		want []string
+	}{
+		{name: "consistent"},
+		{name: "pruned", prune: true},
+		{name: "a raw request lost",
+			corrupt: []string{`DELETE FROM logstats_raw_requests WHERE src_offset = (SELECT MIN(src_offset) FROM logstats_raw_requests WHERE src_offset > 0)`},
+			want:    []string{"kind=rollup", "kind=source expected={n} raw requests ({n} committed, 0 pruned) found={n-1}"}},
+		{name: "the ledger ahead of the raw requests",
+			corrupt: []string{`UPDATE logstats_sources SET committed_requests = committed_requests + 449`},
+			want:    []string{"kind=source expected={n+449} raw requests ({n+449} committed, 0 pruned) found={n}"}},
+		{name: "a rollup's count changed",
+			corrupt: []string{`UPDATE logstats_rollups SET c5xx = c5xx + 1, total = total + 1 WHERE customer_id = 'cust_1' AND day = '2024-10-02'`},
+			want:    []string{"kind=rollup customer=cust_1 day=2024-10-02"}},
+		{name: "a rollup's distribution changed",
+			corrupt: []string{`UPDATE logstats_rollups SET latency_sum_us = latency_sum_us + 1 WHERE customer_id = 'cust_2' AND day = '2024-10-01'`},
+			want:    []string{"kind=rollup customer=cust_2 day=2024-10-01"}},
+		{name: "a rollup without raw requests",
+			corrupt: []string{`INSERT INTO logstats_rollups SELECT 'ghost', day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist FROM logstats_rollups WHERE customer_id = 'cust_1' AND day = '2024-10-02'`},
+			want:    []string{"kind=rollup customer=ghost day=2024-10-02 expected=no requests found="}},
+		{name: "a raw request after the committed offset",
+			corrupt: []string{`UPDATE logstats_raw_requests SET src_offset = 1000000000 WHERE src_offset = (SELECT MAX(src_offset) FROM logstats_raw_requests)`},
+			want:    []string{"kind=source expected=raw requests before the committed offset"}},
+		{name: "a source loaded before requests were counted",
+			corrupt: []string{`UPDATE logstats_sources SET committed_requests = -1`}},
+	}
+	testdb.ForEach(t, func(t *testing.T, base *testdb.DB) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				ctx := context.Background()
+				db := testdb.Open(t, base.Dialect)
+				ing := newIngester(db, 500)
+				loaded := mustLoad(t, ing, "access.log", text).Inserted
+				if c.prune {
+					res, err := ing.Prune(ctx, date(somePruned))
+					if err != nil || res.Requests == 0 {
+						t.Fatalf("prune: %+v, %v", res, err)
+					}
+				}
+				for _, stmt := range c.corrupt {
+					if _, err := db.DB.ExecContext(ctx, stmt); err != nil {
+						t.Fatalf("%s: %v", stmt, err)
+					}
+				}
+				rep, err := logstats.Verify(ctx, db.DB, logstats.VerifyOptions{Dialect: db.Dialect, Batch: 700})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, d := range rep.Discrepancies {
+					got = append(got, describe(d))
+				}
+				if len(got) != len(c.want) {
+					t.Fatalf("discrepancies:\n%s\nwant %d, matching %q", strings.Join(got, "\n"), len(c.want), c.want)
+				}
+				n := loaded
+				fill := strings.NewReplacer("{n}", fmt.Sprint(n), "{n-1}", fmt.Sprint(n-1), "{n+449}", fmt.Sprint(n+449))
+				for i, w := range c.want {
+					if w = fill.Replace(w); !strings.Contains(got[i], w) {
+						t.Errorf("discrepancy %d: %s\nwant it to contain %q", i, got[i], w)
+					}
+				}
+				if rep.OK() != (len(c.want) == 0) || rep.Sources != 1 || rep.Days == 0 {
+					t.Errorf("report %+v", rep)
+				}
+				wantUncounted := int64(0)
+				if len(c.corrupt) > 0 && strings.Contains(c.corrupt[0], "= -1") {
+					wantUncounted = 1
+				}
+				if rep.Uncounted != wantUncounted {
+					t.Errorf("%d sources uncounted, want %d", rep.Uncounted, wantUncounted)
+				}
+				if !c.prune && len(c.want) == 0 && rep.Requests != n {
+					t.Errorf("%d requests read, want %d", rep.Requests, n)
+				}
+			})
+		}
+	})
+}
+
+// describe puts a discrepancy's fields in one line for the cases to match.
+func describe(d logstats.Discrepancy) string {
+	var b strings.Builder
+	b.WriteString("kind=" + d.Kind)
+	if d.Customer != "" {
+		b.WriteString(" customer=" + d.Customer + " day=" + d.Day)
+	}
+	b.WriteString(" expected=" + d.Expected + " found=" + d.Found)
+	return b.String()
+}
+
+// TestVerify_InDoubt: an XA transaction left prepared on MySQL is reported.
+func TestVerify_InDoubt(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectMySQL)
+	ctx := context.Background()
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{`XA START 'logstats-verify-test'`, `INSERT INTO logstats_settings (name, value) VALUES ('verify-test', 'x')`,
+		`XA END 'logstats-verify-test'`, `XA PREPARE 'logstats-verify-test'`} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	t.Cleanup(func() {
+		conn.ExecContext(ctx, `XA ROLLBACK 'logstats-verify-test'`)
+		conn.Close()
+	})
+	rep, err := logstats.Verify(ctx, db.DB, logstats.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range rep.Discrepancies {
+		found = found || d.Kind == "in-doubt" && strings.Contains(d.XID, "logstats-verify-test")
+	}
+	if !found {
+		t.Fatalf("discrepancies %+v, want the prepared XA transaction", rep.Discrepancies)
+	}
+}
