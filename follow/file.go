@@ -224,11 +224,19 @@ func (f *Follower) load(ctx context.Context, t *tracked, cp *logstats.Checkpoint
 	if f.ring == nil {
 		f.ring = make([]byte, recordBytes)
 	}
-	rec := newRecorder(in, start, f.ring)
+	rec := newRecorder(in, start, f.ring, t.file, t.head)
 	res, err := f.Ingester.Load(ctx, t.path, rec, logstats.LoadOptions{Growing: !t.gzip, From: cp})
 	f.log().Debug("loaded", "file", t.path, "from", start, "resumed", cp != nil, "size", t.size,
 		"lines", res.Lines, "inserted", res.Inserted, "pending", res.PendingBytes, "err", err)
 	if errors.Is(err, errRewritten) {
+		f.count(t, res, err)
+		if cp == nil && t.cp == nil {
+			// Rewritten while read from its start: what the load committed
+			// was read before (the check follows each read); the next round
+			// loads what it holds now.
+			t.head, t.tail, t.loaded = nil, nil, 0
+			return
+		}
 		f.truncated(t, t.size, t.size)
 		f.load(ctx, t, nil)
 		return

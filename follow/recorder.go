@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 )
 
 // recordBytes is how many of the last bytes a load read a recorder keeps:
@@ -24,10 +25,17 @@ type recorder struct {
 	// fromStart: the load started at 0, so head is being recorded.
 	fromStart bool
 	ring      []byte // len recordBytes; byte at offset o is ring[o%recordBytes]
+	// file, when set, is the file r reads; after each read the recorder
+	// checks that it still starts with head (known, for a load that starts
+	// further on), so that bytes read from a file truncated and written
+	// again meanwhile are never taken for its own.
+	file  *os.File
+	known []byte
+	check [edgeBytes]byte
 }
 
-func newRecorder(r io.Reader, start int64, ring []byte) *recorder {
-	return &recorder{r: r, off: start, begin: start, ring: ring, fromStart: start == 0}
+func newRecorder(r io.Reader, start int64, ring []byte, file *os.File, known []byte) *recorder {
+	return &recorder{r: r, off: start, begin: start, ring: ring, fromStart: start == 0, file: file, known: known}
 }
 
 func (c *recorder) Read(p []byte) (int, error) {
@@ -36,6 +44,11 @@ func (c *recorder) Read(p []byte) (int, error) {
 	if c.fromStart && c.off < edgeBytes {
 		k := min(int64(len(b)), edgeBytes-c.off)
 		c.head = append(c.head, b[:k]...)
+	}
+	if n > 0 && c.rewritten() {
+		// Read after the check, the bytes would have come from the file's
+		// old content: the file was truncated (and written again) since.
+		return 0, errRewritten
 	}
 	if len(b) > len(c.ring) {
 		c.off += int64(len(b) - len(c.ring))
@@ -47,6 +60,20 @@ func (c *recorder) Read(p []byte) (int, error) {
 		b, c.off = b[k:], c.off+int64(k)
 	}
 	return n, err
+}
+
+// rewritten reports whether the file no longer starts with the bytes it
+// started with when it was read.
+func (c *recorder) rewritten() bool {
+	want := c.known
+	if c.fromStart {
+		want = c.head
+	}
+	if c.file == nil || len(want) == 0 {
+		return false
+	}
+	k, _ := c.file.ReadAt(c.check[:len(want)], 0)
+	return !bytes.Equal(c.check[:k], want)
 }
 
 // span returns a copy of the bytes read at [from, to), or false when they

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -14,7 +15,7 @@ import (
 func TestRecorder(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), recordBytes/8) // twice the ring
 	for _, start := range []int64{0, 100} {
-		rec := newRecorder(iotest.OneByteReader(bytes.NewReader(data[start:])), start, make([]byte, recordBytes))
+		rec := newRecorder(iotest.OneByteReader(bytes.NewReader(data[start:])), start, make([]byte, recordBytes), nil, nil)
 		if _, err := io.Copy(io.Discard, iotest.HalfReader(rec)); err != nil {
 			t.Fatal(err)
 		}
@@ -60,6 +61,42 @@ func TestTailCheck(t *testing.T) {
 		got, err := io.ReadAll(&tailCheck{r: strings.NewReader(c.file), want: []byte(c.want), buf: &buf})
 		if string(got) != c.out || !errors.Is(err, c.err) {
 			t.Fatalf("file %q, want %q: read %q, %v; want %q, %v", c.file, c.want, got, err, c.out, c.err)
+		}
+	}
+}
+
+// TestRecorder_RewrittenWhileRead: a file truncated and written again while
+// a load reads it (copytruncate, then new lines) fails the next read with
+// errRewritten instead of handing over the new content's bytes at the old
+// offsets, from its start and from a checkpoint alike.
+func TestRecorder_RewrittenWhileRead(t *testing.T) {
+	old := strings.Repeat("old line of the first generation\n", 20)
+	fresh := strings.Repeat("new line\n", 200)
+	for _, start := range []int64{0, 100} {
+		path := t.TempDir() + "/access.log"
+		if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		file, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		file.Seek(start, io.SeekStart)
+		var known []byte
+		if start > 0 {
+			known = []byte(old[:edgeBytes])
+		}
+		rec := newRecorder(file, start, make([]byte, recordBytes), file, known)
+		p := make([]byte, 64)
+		if n, err := rec.Read(p); err != nil || string(p[:n]) != old[start:start+64] {
+			t.Fatalf("start %d: first read %q, %v", start, p[:n], err)
+		}
+		if err := os.WriteFile(path, []byte(fresh), 0o644); err != nil { // truncates, then writes
+			t.Fatal(err)
+		}
+		if n, err := rec.Read(p); !errors.Is(err, errRewritten) {
+			t.Fatalf("start %d: read after the rewrite: %q, %v; want errRewritten", start, p[:n], err)
 		}
 	}
 }
