@@ -150,6 +150,7 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 		blob   []byte // merged.dist encoded
 	}
 	var all []*dayRows
+	byDate := make(map[string]*dayRows)
 	for rows.Next() {
 		var day dayValue
 		var sourceID, seq int64
@@ -157,11 +158,15 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 		if err := scanRollup(rows, &r, nil, &day, &sourceID, &seq); err != nil {
 			return false, err
 		}
+		// By date, not by run: through a Spider head a day's rows can come
+		// apart (see findStats).
 		date := day.Date.String()
-		if len(all) == 0 || all[len(all)-1].date != date {
-			all = append(all, &dayRows{date: date})
+		cur := byDate[date]
+		if cur == nil {
+			cur = &dayRows{date: date}
+			byDate[date] = cur
+			all = append(all, cur)
 		}
-		cur := all[len(all)-1]
 		cur.keys = append(cur.keys, sourceID, seq)
 		cur.merged.merge(&r)
 	}

@@ -70,7 +70,7 @@ func TestSetDayZone(t *testing.T) {
 	paris := loadZone(t, "Europe/Paris")
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ctx := context.Background()
-		fresh := testdb.Open(t, db.Dialect)
+		fresh := db.Fresh(t)
 		if err := logstats.SetDayZone(ctx, fresh.DB, paris); err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestSetDayZone(t *testing.T) {
 		if err := logstats.SetDayZone(ctx, db.DB, time.UTC); err != nil {
 			t.Fatalf("UTC after data in UTC days: %v", err)
 		}
-		if err := logstats.SetDayZone(ctx, testdb.Open(t, db.Dialect).DB, time.Local); !errors.Is(err, logstats.ErrInvalidDayZone) {
+		if err := logstats.SetDayZone(ctx, db.Fresh(t).DB, time.Local); !errors.Is(err, logstats.ErrInvalidDayZone) {
 			t.Fatalf("Local: %v, want ErrInvalidDayZone", err)
 		}
 	})

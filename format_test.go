@@ -369,7 +369,7 @@ func TestLoad_Formats(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		for _, name := range []string{"nginx", "apache", "jsonl"} {
 			t.Run(name, func(t *testing.T) {
-				db := testdb.Open(t, db.Dialect)
+				db := db.Fresh(t)
 				var text strings.Builder
 				var valid, unattributed, malformed int64
 				perCustomer := map[string]int64{}

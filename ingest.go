@@ -72,6 +72,7 @@ type Ingester struct {
 
 	db          *sql.DB
 	bulkRefused atomic.Bool // the server refused LOAD DATA once
+	spider      spiderState
 	mu          sync.Mutex
 	loading     map[int64]bool // sources being loaded through this Ingester
 }
@@ -200,6 +201,9 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	defer cancel()
 	d, err := resolveDialect(ing.db, ing.Dialect)
 	if err != nil {
+		return res, err
+	}
+	if _, err := ing.checkHead(ctx, d); err != nil {
 		return res, err
 	}
 	// The reader stops at its next read once the load is cancelled.
@@ -513,7 +517,8 @@ func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b 
 // writeRequests writes the raw rows of b: with the BulkLoader on MySQL, else
 // (or once the server refused it) with multi-row INSERTs.
 func (ing *Ingester) writeRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, b *batch) error {
-	if ing.BulkLoader != nil && d == DialectMySQL && !ing.bulkRefused.Load() && len(b.entries) > 0 {
+	// Through a Spider head, LOAD DATA becomes one INSERT a row.
+	if ing.BulkLoader != nil && d == DialectMySQL && !ing.bulkRefused.Load() && !ing.onHead() && len(b.entries) > 0 {
 		err := loadDataRequests(ctx, tx, ing.BulkLoader, sourceID, b.entries, b.offsets)
 		if err == nil || !ing.BulkLoader.LoadDataRefused(err) {
 			return err

@@ -83,7 +83,7 @@ func TestIngester_AppendLoadsOnlyNewLines(t *testing.T) {
 				{"OKLastLineWithoutNewline", full[:cut-1]},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					db := testdb.Open(t, db.Dialect)
+					db := db.Fresh(t)
 					ing := newIngester(db, 700)
 					first := mustLoad(t, ing, "a.log", tc.first)
 					second := mustLoad(t, ing, "a.log", full)
@@ -124,7 +124,7 @@ func TestIngester_ChangedSourceIsRefused(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				db := testdb.Open(t, db.Dialect)
+				db := db.Fresh(t)
 				ing := newIngester(db, 400)
 				mustLoad(t, ing, "a.log", tc.first)
 				before := testdb.Snapshot(t, db.DB)
@@ -181,7 +181,7 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 					continue // LOAD DATA is MySQL's
 				}
 				t.Run(tc.name, func(t *testing.T) {
-					db := testdb.Open(t, db.Dialect)
+					db := db.Fresh(t)
 					fc := &faultConnector{Connector: db.Connector, match: tc.fault.match, after: tc.fault.after, err: tc.fault.err, commit: tc.fault.commit}
 					if fc.err == deadlock {
 						fc.err = transientError(t, db.Dialect)
@@ -194,6 +194,15 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 						ing.BulkLoader = nil
 					}
 					_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
+					if tc.bulk && db.Backend == "spider" {
+						// No LOAD DATA through a Spider head, where it becomes
+						// one INSERT a row: the fault has nothing to hit.
+						if fc.hasFired() || err != nil {
+							t.Fatalf("through a Spider head: LOAD DATA used: %v; load error %v", fc.hasFired(), err)
+						}
+						testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
+						return
+					}
 					if !fc.hasFired() {
 						t.Fatalf("the fault never fired")
 					}
@@ -228,7 +237,7 @@ func TestIngester_Driver(t *testing.T) {
 		}
 		for _, set := range []bool{false, true} {
 			t.Run(fmt.Sprintf("set=%v", set), func(t *testing.T) {
-				db := testdb.Open(t, db.Dialect)
+				db := db.Fresh(t)
 				fc := &faultConnector{Connector: db.Connector, match: "INSERT INTO logstats_raw_requests", after: 1, err: transientError(t, db.Dialect)}
 				wrapped := sql.OpenDB(hiddenDriver{fc})
 				defer wrapped.Close()
@@ -273,7 +282,7 @@ func TestIngester_CancelThenRerun(t *testing.T) {
 		text := genLogFormat(t, format, 3000, 7, 0.01)
 		testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 			want := cleanState(t, db.Dialect, "a.log", text)
-			db = testdb.Open(t, db.Dialect)
+			db = db.Fresh(t)
 			for stopAfter := 1; stopAfter <= 5; stopAfter += 2 {
 				ctx, cancel := context.WithCancel(context.Background())
 				ing := newIngester(db, 250)
@@ -306,7 +315,7 @@ func TestIngester_ConcurrentLoads(t *testing.T) {
 			want := cleanState(t, db.Dialect, "a.log", text)
 			refused := 0
 			for round := range 3 {
-				db := testdb.Open(t, db.Dialect)
+				db := db.Fresh(t)
 				var wg sync.WaitGroup
 				results := make([]*logstats.LoadResult, 2)
 				errs := make([]error, 2)
@@ -562,7 +571,7 @@ func TestIngester_CancelMidBatch(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		want := cleanState(t, db.Dialect, "a.log", text)
 		for _, stmt := range []string{"UPDATE logstats_sources", "INSERT INTO logstats_raw_requests", "INSERT INTO logstats_rollups"} {
-			db := testdb.Open(t, db.Dialect)
+			db := db.Fresh(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			fc := &faultConnector{Connector: db.Connector, match: stmt}
 			// Cancel once the statement has run, and give database/sql's

@@ -255,7 +255,7 @@ func TestStatsService_SQL(t *testing.T) {
 	}
 	defer db.Close()
 	cols := []string{"day", "total", "c1xx", "c2xx", "c3xx", "c4xx", "c5xx", "latency_sum_us", "latency_min_us", "latency_max_us", "latency_dist"}
-	query := regexp.QuoteMeta("SELECT day, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist FROM logstats_rollups WHERE customer_id = ? AND day >= ? AND day <= ? ORDER BY day")
+	query := regexp.QuoteMeta("SELECT day, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist FROM logstats_rollups WHERE customer_id = ? AND day >= ? AND day <= ? ORDER BY day, source_id, seq")
 	svc := logstats.NewStatsService(db)
 	filter := logstats.StatsFilter{From: date("2024-10-01"), To: ptr(date("2024-10-31"))}
 
@@ -273,6 +273,22 @@ func TestStatsService_SQL(t *testing.T) {
 			t.Fatal(err)
 		}
 		if st.Stats.TotalRequests != 3 || st.Stats.MedianLatency != us(50) || st.Stats.AverageLatency != us(60) || len(st.Daily) != 1 || st.Stats.Uptime != 66.67 || st.DayZone != "UTC" {
+			t.Fatalf("FindStats=%+v", st)
+		}
+	})
+	// Rows of a day apart, out of the order asked for (as a Spider head
+	// returned them): merged by day all the same.
+	t.Run("OutOfOrder", func(t *testing.T) {
+		mock.ExpectQuery(query).WithArgs("c", "2024-10-01", "2024-10-31").WillReturnRows(sqlmock.NewRows(cols).
+			AddRow("2024-10-02", 1, 0, 1, 0, 0, 0, 50, 50, 50, []byte{1, 1, 50, 1}).
+			AddRow("2024-10-01", 2, 0, 1, 0, 0, 1, 130, 30, 100, []byte{1, 2, 30, 1, 70, 1}).
+			AddRow("2024-10-02", 1, 0, 0, 0, 0, 1, 70, 70, 70, []byte{1, 1, 70, 1}))
+		st, err := svc.FindStats(context.Background(), "c", filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Daily) != 2 || st.Daily[0].Date != date("2024-10-01") || st.Daily[1].Date != date("2024-10-02") ||
+			st.Daily[1].Stats.TotalRequests != 2 || st.Daily[1].Stats.MinLatency != us(50) || st.Daily[1].Stats.MaxLatency != us(70) || st.Stats.TotalRequests != 4 {
 			t.Fatalf("FindStats=%+v", st)
 		}
 	})

@@ -81,9 +81,12 @@ type customerDay struct {
 }
 
 // oldDays returns up to 500 (customer, day) keys of rollups before before.
+// A GROUP BY with a count, not a DISTINCT: through a Spider head, a
+// DISTINCT read as a loose index scan over the partitions returns the
+// first partition's keys only (MariaDB 10.11).
 func (ing *Ingester) oldDays(ctx context.Context, before string) ([]customerDay, error) {
-	rows, err := ing.db.QueryContext(ctx, `SELECT DISTINCT customer_id, day FROM logstats_rollups
-		WHERE day < ? ORDER BY customer_id, day LIMIT 500`, before)
+	rows, err := ing.db.QueryContext(ctx, `SELECT customer_id, day, COUNT(*) FROM logstats_rollups
+		WHERE day < ? GROUP BY customer_id, day ORDER BY customer_id, day LIMIT 500`, before)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +94,8 @@ func (ing *Ingester) oldDays(ctx context.Context, before string) ([]customerDay,
 	var keys []customerDay
 	for rows.Next() {
 		var k customerDay
-		if err := rows.Scan(&k.customer, &k.day); err != nil {
+		var n int64
+		if err := rows.Scan(&k.customer, &k.day, &n); err != nil {
 			return nil, err
 		}
 		keys = append(keys, k)
@@ -162,14 +166,17 @@ func (ing *Ingester) pruneSpan(ctx context.Context, customer string, source, fir
 		return 0, err
 	}
 	defer tx.Rollback()
-	r, err := tx.ExecContext(ctx, `DELETE FROM logstats_raw_requests
-		WHERE customer_id = ? AND source_id = ? AND src_offset BETWEEN ? AND ? AND ts_us < ?`,
-		customer, source, first, last, beforeUS)
-	if err != nil {
+	// Counted, not taken from the DELETE's rows affected: through a Spider
+	// head a DELETE reports 0 (MariaDB 10.11). The rows are locked until
+	// the commit, so the count is what the DELETE removes.
+	const where = `WHERE customer_id = ? AND source_id = ? AND src_offset BETWEEN ? AND ? AND ts_us < ?`
+	var k int64
+	d, _ := resolveDialect(ing.db, ing.Dialect)
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM logstats_raw_requests `+where+d.forUpdate(),
+		customer, source, first, last, beforeUS).Scan(&k); err != nil {
 		return 0, err
 	}
-	k, err := r.RowsAffected()
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM logstats_raw_requests `+where, customer, source, first, last, beforeUS); err != nil {
 		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE logstats_sources SET pruned_requests = pruned_requests + ? WHERE source_id = ?`, k, source); err != nil {
@@ -179,11 +186,16 @@ func (ing *Ingester) pruneSpan(ctx context.Context, customer string, source, fir
 }
 
 func (ing *Ingester) pruneRollups(ctx context.Context, customer, day string, res *PruneResult) error {
-	r, err := ing.db.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND day = ?`, customer, day)
-	if err != nil {
+	// Counted before (see pruneSpan): oldDays found the day, but another
+	// prune may have removed it since.
+	var n int64
+	if err := ing.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM logstats_rollups WHERE customer_id = ? AND day = ?`, customer, day).Scan(&n); err != nil {
 		return err
 	}
-	if n, err := r.RowsAffected(); err == nil && n > 0 {
+	if _, err := ing.db.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND day = ?`, customer, day); err != nil {
+		return err
+	}
+	if n > 0 {
 		res.Days++
 	}
 	return nil

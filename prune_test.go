@@ -21,7 +21,7 @@ func TestIngester_Prune(t *testing.T) {
 // pruneOnce loads text into a fresh database and prunes it with PruneChunk
 // chunk, checking what is deleted, what is kept and that a reload adds nothing.
 func pruneOnce(t *testing.T, db *testdb.DB, text string, entries []logstats.Entry, chunk int) {
-	db = testdb.Open(t, db.Dialect)
+	db = db.Fresh(t)
 	ing := newIngester(db, 400)
 	ing.PruneChunk = chunk
 	mustLoad(t, ing, "a.log", text)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -156,7 +157,10 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 		query += ` AND day <= ?`
 		args = append(args, f.To.String())
 	}
-	query += ` ORDER BY day`
+	// The whole key: through a Spider head, an order with ties (by day
+	// alone) came back with a day's rows apart (MariaDB 10.11), and the
+	// rows are merged by day whatever their order anyway.
+	query += ` ORDER BY day, source_id, seq`
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find stats: %w", err)
@@ -179,6 +183,7 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 	out := &CustomerStats{CustomerID: customerID, DayZone: zone.String(), From: f.From, To: f.To}
 	var days []rollup
 	var dates []Date
+	sorted := true
 	for rows.Next() {
 		var day dayValue
 		var r rollup
@@ -189,10 +194,14 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 			days[n-1].merge(&r) // several rows of one day, before compaction
 			continue
 		}
+		sorted = sorted && (len(dates) == 0 || dates[len(dates)-1].Before(day.Date))
 		days, dates = append(days, r), append(dates, day.Date)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("find stats: %w", err)
+	}
+	if !sorted {
+		days, dates = mergeByDate(days, dates)
 	}
 
 	// Each day's quantiles come from its own distribution; the range's come
@@ -349,4 +358,24 @@ func (s *StatsService) findCustomers(ctx context.Context, f CustomerFilter) ([]C
 		return nil, fmt.Errorf("find customers: %w", err)
 	}
 	return out, nil
+}
+
+// mergeByDate merges the rollups of equal dates and sorts them by date,
+// for rows that did not come in the order asked for.
+func mergeByDate(days []rollup, dates []Date) ([]rollup, []Date) {
+	idx := make([]int, len(days))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return dates[a].Compare(dates[b]) })
+	var outDays []rollup
+	var outDates []Date
+	for _, i := range idx {
+		if n := len(outDates); n > 0 && outDates[n-1] == dates[i] {
+			outDays[n-1].merge(&days[i])
+			continue
+		}
+		outDays, outDates = append(outDays, days[i]), append(outDates, dates[i])
+	}
+	return outDays, outDates
 }

@@ -105,7 +105,7 @@ func TestStats_MatchesNaive(t *testing.T) {
 				format := suiteFormats[(i+shapeRound)%len(suiteFormats)]
 				t.Run(fmt.Sprintf("n=%d/seed=%d/%s", n, seed, format), func(t *testing.T) {
 					rng := rand.New(rand.NewPCG(seed, 42))
-					db := testdb.Open(t, db.Dialect)
+					db := db.Fresh(t)
 					text, entries := formatLogAs(t, format, randomEntries(rng, n))
 					if res := mustLoad(t, newIngester(db, 1+rng.IntN(n+1)), "a.log", text); res.Format != format {
 						t.Fatalf("detected format %s, want %s", res.Format, format)
@@ -137,7 +137,7 @@ func TestStats_ExactAtEveryCommit(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		for _, format := range suiteFormats {
 			t.Run(format, func(t *testing.T) {
-				exactAtEveryCommit(t, testdb.Open(t, db.Dialect), format)
+				exactAtEveryCommit(t, db.Fresh(t), format)
 			})
 		}
 	})
@@ -292,7 +292,7 @@ func TestStatsService_Cache(t *testing.T) {
 
 		// Start again from a database the load made, with a short CacheFor:
 		// loads and prunes show once it has passed.
-		db = testdb.Open(t, db.Dialect)
+		db = db.Fresh(t)
 		ing = newIngester(db, 200)
 		mustLoad(t, ing, "a.log", formatLog(first))
 		svc := logstats.NewStatsService(db.DB)

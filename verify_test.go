@@ -52,7 +52,7 @@ func TestVerify(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				ctx := context.Background()
-				db := testdb.Open(t, base.Dialect)
+				db := testdb.OpenBackend(t, base.Backend)
 				ing := newIngester(db, 500)
 				loaded := mustLoad(t, ing, "access.log", text).Inserted
 				if c.prune {

@@ -110,16 +110,22 @@ func (Driver) Dialect() logstats.Dialect { return logstats.DialectMySQL }
 
 // Server error numbers logstats tells apart.
 const (
-	errLockWaitTimeout    = 1205 // ER_LOCK_WAIT_TIMEOUT
-	errDeadlock           = 1213 // ER_LOCK_DEADLOCK
-	errUnknown            = 1105 // ER_UNKNOWN_ERROR, which Vitess uses for what it does not support
-	errNotAllowed         = 1148 // ER_NOT_ALLOWED_COMMAND: LOAD DATA LOCAL disabled
-	errNotSupportedYet    = 1235 // ER_NOT_SUPPORTED_YET
-	errLocalFilesDisabled = 3948 // ER_CLIENT_LOCAL_FILES_DISABLED
-	errInfileCapability   = 3950 // ER_LOAD_INFILE_CAPABILITY_DISABLED
-	errConnRefused        = 2003 // CR_CONN_HOST_ERROR, as a proxy relays it
-	errServerGone         = 2006 // CR_SERVER_GONE_ERROR, as a proxy relays it
-	errServerLost         = 2013 // CR_SERVER_LOST, as a proxy relays it
+	errLockWaitTimeout    = 1205  // ER_LOCK_WAIT_TIMEOUT
+	errDeadlock           = 1213  // ER_LOCK_DEADLOCK
+	errUnknown            = 1105  // ER_UNKNOWN_ERROR, which Vitess uses for what it does not support
+	errNotAllowed         = 1148  // ER_NOT_ALLOWED_COMMAND: LOAD DATA LOCAL disabled
+	errNotSupportedYet    = 1235  // ER_NOT_SUPPORTED_YET
+	errLocalFilesDisabled = 3948  // ER_CLIENT_LOCAL_FILES_DISABLED
+	errInfileCapability   = 3950  // ER_LOAD_INFILE_CAPABILITY_DISABLED
+	errForeignSource      = 1429  // ER_CONNECT_TO_FOREIGN_DATA_SOURCE: a Spider head cannot reach a shard
+	errNetReadError       = 1158  // ER_NET_READ_ERROR: a Spider head lost a shard mid-statement
+	errNetReadInterrupted = 1159  // ER_NET_READ_INTERRUPTED
+	errNetWriteError      = 1160  // ER_NET_ERROR_ON_WRITE
+	errNetWriteInterrupt  = 1161  // ER_NET_WRITE_INTERRUPTED
+	errSpiderGoneAway     = 12701 // Spider: the remote server has gone away
+	errConnRefused        = 2003  // CR_CONN_HOST_ERROR, as a proxy relays it
+	errServerGone         = 2006  // CR_SERVER_GONE_ERROR, as a proxy relays it
+	errServerLost         = 2013  // CR_SERVER_LOST, as a proxy relays it
 )
 
 // number returns the server error number of err, or 0.
@@ -140,10 +146,13 @@ func (Driver) Transient(err error) bool {
 
 // Unavailable reports whether err says that the server cannot be reached or
 // the connection was lost: the driver's bad or invalid connection, a network
-// error, or the client errors 2003, 2006 and 2013 relayed by a proxy.
+// error, the client errors 2003, 2006 and 2013 relayed by a proxy, or a
+// Spider head's errors for a shard it cannot reach or lost (1429, 1158 to
+// 1161, 12701): "shard unavailable".
 func (Driver) Unavailable(err error) bool {
 	switch number(err) {
-	case errConnRefused, errServerGone, errServerLost:
+	case errConnRefused, errServerGone, errServerLost,
+		errForeignSource, errNetReadError, errNetReadInterrupted, errNetWriteError, errNetWriteInterrupt, errSpiderGoneAway:
 		return true
 	}
 	var netErr net.Error
@@ -176,4 +185,36 @@ func (Driver) LoadDataRefused(err error) bool {
 		return strings.Contains(msg, "not supported") || strings.Contains(msg, "not allowed")
 	}
 	return false
+}
+
+// Shard opens the MariaDB server dsn names (in the driver's syntax) as a
+// shard of a Spider head, for logstats.MigrateSharded: its database, and
+// the host, port, user, password and database the head reaches it with.
+// The host must be one the head can reach, and the shards' hosts distinct.
+func Shard(dsn string) (logstats.Shard, error) {
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		return logstats.Shard{}, fmt.Errorf("mysql: shard: %w", err)
+	}
+	return ShardConfig(cfg)
+}
+
+// ShardConfig is Shard for a parsed configuration, which must be TCP.
+func ShardConfig(cfg *gomysql.Config) (logstats.Shard, error) {
+	if cfg.Net != "tcp" {
+		return logstats.Shard{}, fmt.Errorf("mysql: shard %s: a Spider head reaches its shards over TCP; give the shard's host and port", cfg.Addr)
+	}
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return logstats.Shard{}, fmt.Errorf("mysql: shard %s: %w", cfg.Addr, err)
+	}
+	p, err := net.LookupPort("tcp", port)
+	if err != nil {
+		return logstats.Shard{}, fmt.Errorf("mysql: shard %s: %w", cfg.Addr, err)
+	}
+	db, err := OpenConfig(cfg)
+	if err != nil {
+		return logstats.Shard{}, err
+	}
+	return logstats.Shard{DB: db, Host: host, Port: p, User: cfg.User, Password: cfg.Passwd, Database: cfg.DBName}, nil
 }

@@ -34,7 +34,7 @@ func TestConcurrentLoads(t *testing.T) {
 		testdb.LoadFile(t, ref.DB, logPath)
 		want := testdb.Snapshot(t, ref.DB)
 		for round := range 2 {
-			db := testdb.Open(t, db.Dialect)
+			db := db.Fresh(t)
 			d, err := dsn.Parse(db.DSN)
 			if err != nil {
 				t.Fatal(err)

@@ -114,6 +114,10 @@ func kill9(t *testing.T, format string, lines, kills int) {
 		if out, err := exec.Command(bin, "-dsn", db.DSN, "-progress", "off", logPath).CombinedOutput(); err != nil {
 			t.Fatalf("last run: %v\n%s", err, out)
 		}
+		// What a user runs after a crash.
+		if out, err := exec.Command(bin, "-dsn", db.DSN, "-verify").CombinedOutput(); err != nil {
+			t.Errorf("runner -verify after the kills: %v\n%.3000s", err, out)
+		}
 		testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
 		t.Logf("seed %d: %d %s lines, clean load %v, SIGKILL %v after each run's start, committed offsets then %v of %d; the database equals the clean load's",
 			seed, lines, format, clean.Round(time.Millisecond), roundAll(moments), offsets, fi.Size())

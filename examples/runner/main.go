@@ -53,6 +53,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fs.PrintDefaults()
 	}
 	dbFlags := dsn.AddFlags(fs)
+	dbFlags.AddShardsFlag()
 	parseFlags := cli.AddParseFlags(fs)
 	logFlags := cli.AddLogFlags(fs, "warn")
 	version := cli.AddVersionFlag(fs)

@@ -70,7 +70,7 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 			{"FinishInGrace", "60s", true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				db := testdb.Open(t, db.Dialect)
+				db := db.Fresh(t)
 				srv := startServerProcess(t, bin, "-dsn", db.DSN, "-log-file", logPath, "-shutdown-grace", tc.grace)
 				type reply struct {
 					status int

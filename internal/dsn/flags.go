@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/mysql"
 )
 
 // Flags are the database flags the example programs share: -dsn and -config.
@@ -19,6 +20,13 @@ type Flags struct {
 	dsn     *string
 	config  *string
 	dayZone *string
+	shards  *string // nil unless AddShardsFlag
+}
+
+// AddShardsFlag defines -shards on fs, for f.Open: with it, the database
+// (-dsn) is a MariaDB Spider head, provisioned over the shards named.
+func (f *Flags) AddShardsFlag() {
+	f.shards = f.fs.String("shards", "", "provision -dsn as a MariaDB Spider head over these shards: comma-separated\nmysql://USER[:PASSWORD]@HOST:PORT/DBNAME, each on its own host (later runs need only -dsn)")
 }
 
 // AddFlags defines -dsn and -config on fs.
@@ -44,6 +52,12 @@ func (f *Flags) Open(ctx context.Context, getenv func(string) string) (*sql.DB, 
 	db, err := Open(ctx, d)
 	if err != nil {
 		return nil, DSN{}, "", err
+	}
+	if f.shards != nil && *f.shards != "" {
+		if err := migrateSharded(ctx, db, d, *f.shards); err != nil {
+			db.Close()
+			return nil, DSN{}, "", err
+		}
 	}
 	if err := logstats.Migrate(ctx, db); err != nil {
 		db.Close()
@@ -84,4 +98,33 @@ func (f *Flags) Section(name string) (map[string]string, error) {
 		return nil, fmt.Errorf("%s: %w", *f.config, err)
 	}
 	return ini[strings.ToLower(name)], nil
+}
+
+// migrateSharded provisions head, which d points to, over the shards in
+// list (comma-separated mysql:// DSNs).
+func migrateSharded(ctx context.Context, head *sql.DB, d DSN, list string) error {
+	if d.Dialect != logstats.DialectMySQL {
+		return fmt.Errorf("-shards: the head (-dsn) must be a MariaDB server with the Spider engine, not %s", d.Dialect)
+	}
+	var shards []logstats.Shard
+	defer func() {
+		for _, s := range shards {
+			s.DB.Close()
+		}
+	}()
+	for _, item := range strings.Split(list, ",") {
+		sd, err := Parse(strings.TrimSpace(item))
+		if err != nil || sd.Dialect != logstats.DialectMySQL {
+			return fmt.Errorf("-shards: %q: want mysql://USER[:PASSWORD]@HOST:PORT/DBNAME (%v)", Redact(item), err)
+		}
+		s, err := mysql.ShardConfig(sd.MySQL)
+		if err != nil {
+			return fmt.Errorf("-shards: %w", err)
+		}
+		shards = append(shards, s)
+		if err := s.DB.PingContext(ctx); err != nil {
+			return fmt.Errorf("-shards: cannot reach the shard at %s (database %q): %w", sd.MySQL.Addr, sd.MySQL.DBName, err)
+		}
+	}
+	return logstats.MigrateSharded(ctx, head, shards)
 }

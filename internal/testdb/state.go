@@ -91,7 +91,12 @@ func CheckSame(tb testing.TB, got, want State) {
 		tb.Fatalf("raw rows: %d (digest %.12s), want %d (%.12s)", got.RawRows, got.RawDigest, want.RawRows, want.RawDigest)
 	}
 	if got.Stats != want.Stats {
-		tb.Fatalf("stats differ:\n%.2000s\nwant\n%.2000s", got.Stats, want.Stats)
+		i := 0
+		for i < len(got.Stats) && i < len(want.Stats) && got.Stats[i] == want.Stats[i] {
+			i++
+		}
+		from := max(0, i-600)
+		tb.Fatalf("stats differ at byte %d:\n…%.1200s\nwant\n…%.1200s", i, got.Stats[from:], want.Stats[from:])
 	}
 	if got.Ledger != want.Ledger {
 		tb.Fatalf("ledger differs:\n%s\nwant\n%s", got.Ledger, want.Ledger)

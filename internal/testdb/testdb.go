@@ -5,6 +5,12 @@
 // a user that may create databases) or, when a Docker engine answers, from a
 // container started with testcontainers-go. Otherwise the MySQL subtests skip
 // with a message, or fail when LOGSTATS_TEST_REQUIRE_MYSQL=1.
+//
+// A third backend, "spider", is a MariaDB Spider head over shards, from the
+// cluster.env that scripts/spider.sh writes (LOGSTATS_TEST_SPIDER_ENV): each
+// test database is created on the head and on every shard and provisioned
+// with logstats.MigrateSharded. Without it the spider subtests skip, or fail
+// when LOGSTATS_TEST_REQUIRE_SPIDER=1.
 package testdb
 
 import (
@@ -32,6 +38,9 @@ import (
 const (
 	EnvMySQLDSN     = "LOGSTATS_TEST_MYSQL_DSN"
 	EnvRequireMySQL = "LOGSTATS_TEST_REQUIRE_MYSQL"
+	// EnvSpider is the path of a cluster.env of scripts/spider.sh.
+	EnvSpider        = "LOGSTATS_TEST_SPIDER_ENV"
+	EnvRequireSpider = "LOGSTATS_TEST_REQUIRE_SPIDER"
 )
 
 // DB is a fresh, migrated test database.
@@ -43,20 +52,41 @@ type DB struct {
 	Connector driver.Connector
 	// DSN is the database in the form the example programs take.
 	DSN string
+	// Backend is "sqlite", "mysql" or "spider" (a Spider head, of dialect
+	// MySQL).
+	Backend string
 }
 
-// Dialects are the backends every behaviour test runs on.
+// Dialects are the dialects of the backends.
 var Dialects = []logstats.Dialect{logstats.DialectSQLite, logstats.DialectMySQL}
 
-// ForEach runs fn in a subtest per backend ("sqlite", "mysql"), each with a
-// fresh database.
+// Backends are the backends every behaviour test runs on.
+var Backends = []string{"sqlite", "mysql", "spider"}
+
+// ForEach runs fn in a subtest per backend ("sqlite", "mysql", "spider"),
+// each with a fresh database.
 func ForEach(t *testing.T, fn func(t *testing.T, db *DB)) {
 	t.Helper()
-	for _, d := range Dialects {
-		t.Run(d.String(), func(t *testing.T) {
-			fn(t, Open(t, d))
+	for _, b := range Backends {
+		t.Run(b, func(t *testing.T) {
+			fn(t, OpenBackend(t, b))
 		})
 	}
+}
+
+// OpenBackend is Open for a backend of Backends.
+func OpenBackend(tb testing.TB, backend string) *DB {
+	tb.Helper()
+	switch backend {
+	case "sqlite":
+		return Open(tb, logstats.DialectSQLite)
+	case "mysql":
+		return Open(tb, logstats.DialectMySQL)
+	case "spider":
+		return openSpider(tb)
+	}
+	tb.Fatalf("testdb: unknown backend %q", backend)
+	return nil
 }
 
 // Open returns a fresh, migrated database of dialect d, removed when the test
@@ -96,16 +126,13 @@ func openSQLite(tb testing.TB) *DB {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &DB{DB: db, Dialect: logstats.DialectSQLite, Connector: conn, DSN: "sqlite://" + path}
+	return &DB{DB: db, Dialect: logstats.DialectSQLite, Connector: conn, DSN: "sqlite://" + path, Backend: "sqlite"}
 }
 
 func openMySQL(tb testing.TB) *DB {
 	server, err := mysqlServer()
 	if err != nil {
-		if os.Getenv(EnvRequireMySQL) == "1" {
-			tb.Fatalf("MySQL is required (%s=1) but not available: %v", EnvRequireMySQL, err)
-		}
-		tb.Skipf("skipping MySQL: %v. Set %s=mysql://root@127.0.0.1:3306/test to run these tests against a server", err, EnvMySQLDSN)
+		unavailable(tb, "MySQL", EnvRequireMySQL, err, fmt.Sprintf("Set %s=mysql://root@127.0.0.1:3306/test to run these tests against a server", EnvMySQLDSN))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -141,7 +168,7 @@ func openMySQL(tb testing.TB) *DB {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &DB{DB: db, Dialect: logstats.DialectMySQL, Connector: conn, DSN: mysqlURL(cfg)}
+	return &DB{DB: db, Dialect: logstats.DialectMySQL, Connector: conn, DSN: mysqlURL(cfg), Backend: "mysql"}
 }
 
 func mysqlURL(cfg *mysql.Config) string {
@@ -202,4 +229,20 @@ func startContainer() (d dsn.DSN, err error) {
 		return dsn.DSN{}, fmt.Errorf("MySQL container address: %w", err)
 	}
 	return dsn.Parse("mysql://root:test@" + endpoint + "/test")
+}
+
+// Fresh returns another fresh database of db's backend.
+func (db *DB) Fresh(tb testing.TB) *DB {
+	tb.Helper()
+	return OpenBackend(tb, db.Backend)
+}
+
+// unavailable skips the test for want of a backend, saying how to get it,
+// or fails it when the variable require is 1.
+func unavailable(tb testing.TB, backend, require string, err error, hint string) {
+	tb.Helper()
+	if os.Getenv(require) == "1" {
+		tb.Fatalf("%s is required (%s=1) but not available: %v", backend, require, err)
+	}
+	tb.Skipf("skipping %s: %v. %s", backend, err, hint)
 }

@@ -1,0 +1,120 @@
+package testdb
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/dsn"
+	"github.com/logstats/logstats/mysql"
+)
+
+// spiderCluster reads the head's and the shards' DSNs from the cluster.env
+// that EnvSpider names.
+func spiderCluster() (head dsn.DSN, shards []dsn.DSN, err error) {
+	path := os.Getenv(EnvSpider)
+	if path == "" {
+		return dsn.DSN{}, nil, fmt.Errorf("%s is not set", EnvSpider)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return dsn.DSN{}, nil, fmt.Errorf("%s: %w", EnvSpider, err)
+	}
+	defer f.Close()
+	vars := make(map[string]string)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			vars[k] = v
+		}
+	}
+	if head, err = dsn.Parse(vars["HEAD_DSN"]); err != nil {
+		return dsn.DSN{}, nil, fmt.Errorf("%s: HEAD_DSN: %w", path, err)
+	}
+	for _, s := range strings.Split(vars["SHARD_DSNS"], ",") {
+		d, err := dsn.Parse(s)
+		if err != nil {
+			return dsn.DSN{}, nil, fmt.Errorf("%s: SHARD_DSNS: %w", path, err)
+		}
+		shards = append(shards, d)
+	}
+	return head, shards, nil
+}
+
+// openSpider creates a database of a fresh name on the head and on every
+// shard, provisions it with MigrateSharded, and returns the head's.
+func openSpider(tb testing.TB) *DB {
+	tb.Helper()
+	head, shards, err := spiderCluster()
+	if err != nil {
+		unavailable(tb, "the Spider cluster", EnvRequireSpider, err, fmt.Sprintf("Start one with scripts/spider.sh start DIR and set %s=DIR/cluster.env", EnvSpider))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name := "ls_" + randomHex(6)
+	all := append([]dsn.DSN{head}, shards...)
+	for _, server := range all {
+		admin, err := dsn.Open(ctx, server)
+		if err != nil {
+			tb.Fatalf("open the Spider cluster: %v", err)
+		}
+		_, err = admin.ExecContext(ctx, "CREATE DATABASE "+name)
+		admin.Close()
+		if err != nil {
+			tb.Fatalf("create test database on %s: %v", server.MySQL.Addr, err)
+		}
+	}
+	tb.Cleanup(func() {
+		for i, server := range all {
+			admin, err := dsn.Open(context.Background(), server)
+			if err != nil {
+				tb.Logf("drop test database %s on %s: %v", name, server.MySQL.Addr, err)
+				continue
+			}
+			if i == 0 {
+				for n := range shards {
+					admin.Exec(fmt.Sprintf("DROP SERVER IF EXISTS %s_shard%d", name, n+1))
+				}
+			}
+			if _, err := admin.Exec("DROP DATABASE " + name); err != nil {
+				tb.Logf("drop test database %s on %s: %v", name, server.MySQL.Addr, err)
+			}
+			admin.Close()
+		}
+	})
+	var list []logstats.Shard
+	for _, s := range shards {
+		cfg := s.MySQL.Clone()
+		cfg.DBName = name
+		sh, err := mysql.ShardConfig(cfg)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer sh.DB.Close()
+		list = append(list, sh)
+	}
+	cfg := head.MySQL.Clone()
+	cfg.DBName = name
+	d := dsn.DSN{Dialect: logstats.DialectMySQL, MySQL: cfg}
+	db, err := dsn.Open(ctx, d)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if err := logstats.MigrateSharded(ctx, db, list); err != nil {
+		tb.Fatalf("provision the Spider head: %v", err)
+	}
+	if err := logstats.Migrate(ctx, db); err != nil {
+		tb.Fatalf("migrate the Spider head: %v", err)
+	}
+	conn, err := dsn.Connector(d)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &DB{DB: db, Dialect: logstats.DialectMySQL, Connector: conn, DSN: mysqlURL(cfg), Backend: "spider"}
+}
