@@ -46,18 +46,21 @@ func spiderCluster() (head dsn.DSN, shards []dsn.DSN, err error) {
 	return head, shards, nil
 }
 
-// openSpider creates a database of a fresh name on the head and on every
-// shard, provisions it with MigrateSharded, and returns the head's.
-func openSpider(tb testing.TB) *DB {
+// SpiderParts creates a database of a fresh name on the head and on every
+// shard of the cluster EnvSpider names, dropped when the test ends, and
+// returns them unprovisioned: the head's, and the shards as
+// MigrateSharded takes them. It skips the test without a cluster (or
+// fails it, with EnvRequireSpider=1).
+func SpiderParts(tb testing.TB) (head *DB, shards []logstats.Shard) {
 	tb.Helper()
-	head, shards, err := spiderCluster()
+	headDSN, shardDSNs, err := spiderCluster()
 	if err != nil {
 		unavailable(tb, "the Spider cluster", EnvRequireSpider, err, fmt.Sprintf("Start one with scripts/spider.sh start DIR and set %s=DIR/cluster.env", EnvSpider))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	name := "ls_" + randomHex(6)
-	all := append([]dsn.DSN{head}, shards...)
+	all := append([]dsn.DSN{headDSN}, shardDSNs...)
 	for _, server := range all {
 		admin, err := dsn.Open(ctx, server)
 		if err != nil {
@@ -77,7 +80,7 @@ func openSpider(tb testing.TB) *DB {
 				continue
 			}
 			if i == 0 {
-				for n := range shards {
+				for n := range shardDSNs {
 					admin.Exec(fmt.Sprintf("DROP SERVER IF EXISTS %s_shard%d", name, n+1))
 				}
 			}
@@ -87,18 +90,17 @@ func openSpider(tb testing.TB) *DB {
 			admin.Close()
 		}
 	})
-	var list []logstats.Shard
-	for _, s := range shards {
+	for _, s := range shardDSNs {
 		cfg := s.MySQL.Clone()
 		cfg.DBName = name
 		sh, err := mysql.ShardConfig(cfg)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		defer sh.DB.Close()
-		list = append(list, sh)
+		tb.Cleanup(func() { sh.DB.Close() })
+		shards = append(shards, sh)
 	}
-	cfg := head.MySQL.Clone()
+	cfg := headDSN.MySQL.Clone()
 	cfg.DBName = name
 	d := dsn.DSN{Dialect: logstats.DialectMySQL, MySQL: cfg}
 	db, err := dsn.Open(ctx, d)
@@ -106,15 +108,26 @@ func openSpider(tb testing.TB) *DB {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	if err := logstats.MigrateSharded(ctx, db, list); err != nil {
-		tb.Fatalf("provision the Spider head: %v", err)
-	}
-	if err := logstats.Migrate(ctx, db); err != nil {
-		tb.Fatalf("migrate the Spider head: %v", err)
-	}
 	conn, err := dsn.Connector(d)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &DB{DB: db, Dialect: logstats.DialectMySQL, Connector: conn, DSN: mysqlURL(cfg), Backend: "spider"}
+	return &DB{DB: db, Dialect: logstats.DialectMySQL, Connector: conn, DSN: mysqlURL(cfg), Backend: "spider"}, shards
+}
+
+// openSpider returns a fresh database on the head, provisioned over the
+// shards with MigrateSharded.
+func openSpider(tb testing.TB) *DB {
+	tb.Helper()
+	head, shards := SpiderParts(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := logstats.MigrateSharded(ctx, head.DB, shards); err != nil {
+		tb.Fatalf("provision the Spider head: %v", err)
+	}
+	// What every later process does: finds every migration applied.
+	if err := logstats.Migrate(ctx, head.DB); err != nil {
+		tb.Fatalf("migrate the Spider head: %v", err)
+	}
+	return head
 }

@@ -89,7 +89,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile(cfg.out, []byte(rep.markdown()), 0o644); err != nil {
+	// Sections other scripts write (scripts/bench-spider.sh) are kept.
+	old, _ := os.ReadFile(cfg.out)
+	if err := os.WriteFile(cfg.out, []byte(rep.markdown()+keptSections(string(old))), 0o644); err != nil {
 		log.Fatal(err)
 	}
 	log.Printf("wrote %s", cfg.out)

@@ -365,3 +365,28 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Micros
 func mb(kib int64) string       { return fmt.Sprintf("%.1f MB", float64(kib)*1024/1e6) }
 func mib(b int64) string        { return fmt.Sprintf("%d MiB", b>>20) }
 func gib(b int64) string        { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) }
+
+// keptSectionPrefix starts the headings of sections that other scripts
+// write into BENCHMARKS.md, which a run of this one keeps.
+const keptSectionPrefix = "## Scaling out"
+
+// keptSections returns the kept sections of an earlier report, each up to
+// the next heading of its level.
+func keptSections(old string) string {
+	var out strings.Builder
+	for {
+		i := strings.Index(old, "\n"+keptSectionPrefix)
+		if i < 0 {
+			return out.String()
+		}
+		rest := old[i+1:]
+		end := strings.Index(rest[2:], "\n## ")
+		if end < 0 {
+			end = len(rest)
+		} else {
+			end += 3
+		}
+		out.WriteString("\n" + strings.TrimRight(rest[:end], "\n") + "\n")
+		old = rest[end:]
+	}
+}
