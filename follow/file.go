@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -151,6 +152,9 @@ func (f *Follower) advance(ctx context.Context, t *tracked, scanned int64) {
 			return // closed, and unchanged since
 		}
 		file, err := os.Open(t.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return // renamed or deleted since the scan; the next scan finds it, or finds it gone
+		}
 		if err != nil {
 			f.fail(t, err)
 			return
