@@ -47,8 +47,9 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 		return fmt.Errorf("migrate: no migrations for dialect %s", d)
 	}
 	slices.Sort(names)
+	head := d == DialectMySQL && isSpiderHead(ctx, db)
 	for _, name := range names {
-		if err := migrateFile(ctx, db, d, name); err != nil {
+		if err := migrateFile(ctx, db, d, name, head); err != nil {
 			return fmt.Errorf("migrate: %s: %w", path.Base(name), err)
 		}
 	}
@@ -59,7 +60,11 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 // DDL implicitly, so the statements use IF NOT EXISTS and the version row is
 // inserted ignoring duplicates: running a migration twice, or from two
 // processes at once, is harmless.
-func migrateFile(ctx context.Context, db *sql.DB, d Dialect, name string) error {
+//
+// On a Spider head (head) a migration not yet recorded is refused: through
+// the head its DDL would change the links, not the shards' tables, and
+// recording it would make the first shard skip it.
+func migrateFile(ctx context.Context, db *sql.DB, d Dialect, name string, head bool) error {
 	base := path.Base(name)
 	version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 	if err != nil {
@@ -71,6 +76,9 @@ func migrateFile(ctx context.Context, db *sql.DB, d Dialect, name string) error 
 	}
 	if n > 0 {
 		return nil
+	}
+	if head {
+		return fmt.Errorf("%w: this Spider head's shards lack migration %s: run MigrateSharded (runner -dsn HEAD -shards ...) to migrate them", ErrSpiderSetup, base)
 	}
 	body, err := migrationFS.ReadFile(name)
 	if err != nil {

@@ -32,6 +32,14 @@ func (ing *Ingester) prune(ctx context.Context, before Date) (*PruneResult, erro
 	if before.IsZero() {
 		return res, fmt.Errorf("prune: no date given")
 	}
+	d, err := resolveDialect(ing.db, ing.Dialect)
+	if err != nil {
+		return res, fmt.Errorf("prune: %w", err)
+	}
+	// Through a Spider head, only with atomic commits across shards.
+	if _, err := ing.checkHead(ctx, d); err != nil {
+		return res, fmt.Errorf("prune: %w", err)
+	}
 	zone, _, err := recordedDayZone(ctx, ing.db)
 	if err != nil {
 		return res, fmt.Errorf("prune: %w", err)
@@ -171,7 +179,10 @@ func (ing *Ingester) pruneSpan(ctx context.Context, customer string, source, fir
 	// the commit, so the count is what the DELETE removes.
 	const where = `WHERE customer_id = ? AND source_id = ? AND src_offset BETWEEN ? AND ? AND ts_us < ?`
 	var k int64
-	d, _ := resolveDialect(ing.db, ing.Dialect)
+	d, err := resolveDialect(ing.db, ing.Dialect)
+	if err != nil {
+		return 0, err
+	}
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM logstats_raw_requests `+where+d.forUpdate(),
 		customer, source, first, last, beforeUS).Scan(&k); err != nil {
 		return 0, err
@@ -186,13 +197,25 @@ func (ing *Ingester) pruneSpan(ctx context.Context, customer string, source, fir
 }
 
 func (ing *Ingester) pruneRollups(ctx context.Context, customer, day string, res *PruneResult) error {
-	// Counted before (see pruneSpan): oldDays found the day, but another
-	// prune may have removed it since.
-	var n int64
-	if err := ing.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM logstats_rollups WHERE customer_id = ? AND day = ?`, customer, day).Scan(&n); err != nil {
+	// Counted, locked, in the DELETE's transaction (see pruneSpan): another
+	// prune may have removed the day since oldDays found it.
+	d, err := resolveDialect(ing.db, ing.Dialect)
+	if err != nil {
 		return err
 	}
-	if _, err := ing.db.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND day = ?`, customer, day); err != nil {
+	tx, err := ing.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM logstats_rollups WHERE customer_id = ? AND day = ?`+d.forUpdate(), customer, day).Scan(&n); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND day = ?`, customer, day); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	if n > 0 {

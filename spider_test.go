@@ -45,6 +45,22 @@ func TestMigrateSharded(t *testing.T) {
 		if err != nil || !rep.OK() || rep.Requests != 3000 {
 			t.Fatalf("Verify: %+v, %v", rep, err)
 		}
+		// The shards in another order would point the links elsewhere (the
+		// ledger at an empty shard), and fewer would lose a partition.
+		swapped := []logstats.Shard{shards[1], shards[0], shards[2]}
+		for _, other := range [][]logstats.Shard{swapped, shards[:2]} {
+			if err := logstats.MigrateSharded(ctx, head.DB, other); !errors.Is(err, logstats.ErrSpiderSetup) {
+				t.Errorf("MigrateSharded over other shards: %v, want ErrSpiderSetup", err)
+			}
+		}
+		// A migration the shards lack is refused through the head, which
+		// would change the links and record it on the first shard only.
+		if _, err := head.DB.Exec(`DELETE FROM logstats_migrations WHERE version = 6`); err != nil {
+			t.Fatal(err)
+		}
+		if err := logstats.Migrate(ctx, head.DB); !errors.Is(err, logstats.ErrSpiderSetup) {
+			t.Fatalf("Migrate on a head with a migration missing: %v, want ErrSpiderSetup", err)
+		}
 	})
 	t.Run("SameHost", func(t *testing.T) {
 		head, shards := testdb.SpiderParts(t)
@@ -101,5 +117,49 @@ func TestIngester_SpiderUnsafe(t *testing.T) {
 	}
 	if err := mock.ExpectationsWereMet(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMigrateSharded_HeadRefused: a head without the Spider engine, with
+// it disabled, or with spider_internal_xa off is refused before anything
+// is created on it or on the shards (mocks: the cluster's head has the
+// engine and the setting on, and they are global to it).
+func TestMigrateSharded_HeadRefused(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		support *sqlmock.Rows
+		xa      *sqlmock.Rows
+	}{
+		{"NoEngine", sqlmock.NewRows([]string{"support"}), nil},
+		{"EngineDisabled", sqlmock.NewRows([]string{"support"}).AddRow("NO"), nil},
+		{"InternalXAOff", sqlmock.NewRows([]string{"support"}).AddRow("YES"), sqlmock.NewRows([]string{"xa"}).AddRow(0)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			head, mock, err := sqlmock.New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer head.Close()
+			shard, shardMock, err := sqlmock.New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer shard.Close()
+			mock.ExpectQuery(`SELECT SUPPORT FROM information_schema.ENGINES`).WillReturnRows(c.support)
+			if c.xa != nil {
+				mock.ExpectQuery(`SELECT @@spider_internal_xa`).WillReturnRows(c.xa)
+			}
+			shards := []logstats.Shard{{DB: shard, Host: "127.0.0.2", Port: 3308, User: "u", Database: "d"}}
+			err = logstats.MigrateSharded(context.Background(), head, shards)
+			if !errors.Is(err, logstats.ErrSpiderUnsafe) {
+				t.Fatalf("err = %v, want ErrSpiderUnsafe", err)
+			}
+			for _, m := range []sqlmock.Sqlmock{mock, shardMock} {
+				if err := m.ExpectationsWereMet(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Logf("refused: %v", err)
+		})
 	}
 }

@@ -136,6 +136,11 @@ func verify(ctx context.Context, db *sql.DB, opts VerifyOptions) (*VerifyReport,
 		if err := inDoubt(ctx, db, rep); err != nil {
 			return nil, fmt.Errorf("verify: XA RECOVER: %w", err)
 		}
+		if isSpiderHead(ctx, db) {
+			if err := inDoubtOnShards(ctx, db, rep); err != nil {
+				return nil, fmt.Errorf("verify: the shards' XA transactions: %w", err)
+			}
+		}
 	}
 	return rep, nil
 }
@@ -392,6 +397,66 @@ func inDoubt(ctx context.Context, db *sql.DB, rep *VerifyReport) error {
 			Expected: "no prepared XA transaction", Found: "prepared, neither committed nor rolled back (XA COMMIT or XA ROLLBACK it, as its coordinator decided)"})
 	}
 	return rows.Err()
+}
+
+// inDoubtOnShards lists the XA branches each shard of a Spider head holds
+// prepared (XA RECOVER on the shard, through the head), and the
+// transactions the head decided to commit but has not finished.
+func inDoubtOnShards(ctx context.Context, db *sql.DB, rep *VerifyReport) error {
+	var name string
+	if err := db.QueryRowContext(ctx, `SELECT DATABASE()`).Scan(&name); err != nil {
+		return err
+	}
+	servers, err := serverDefinitions(ctx, db, name)
+	if err != nil {
+		return err
+	}
+	conn, err := db.Conn(ctx) // one session: its temporary table
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS logstats_xa_recover
+		(formatID INT, gtrid_length INT, bqual_length INT, data VARBINARY(128))`); err != nil {
+		return err
+	}
+	for _, s := range servers {
+		if _, err := conn.ExecContext(ctx, `DELETE FROM logstats_xa_recover`); err != nil {
+			return err
+		}
+		var ok sql.NullInt64
+		if err := conn.QueryRowContext(ctx, `SELECT spider_direct_sql('XA RECOVER', 'logstats_xa_recover', ?)`, `srv "`+s.name+`"`).Scan(&ok); err != nil {
+			return fmt.Errorf("XA RECOVER on %s (%s:%d): %w", s.name, s.host, s.port, err)
+		}
+		rows, err := conn.QueryContext(ctx, `SELECT formatID, data FROM logstats_xa_recover`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var f int
+			var data []byte
+			if err := rows.Scan(&f, &data); err != nil {
+				rows.Close()
+				return err
+			}
+			rep.Discrepancies = append(rep.Discrepancies, Discrepancy{Kind: "in-doubt", XID: fmt.Sprintf("%s on %s (%s:%d), format %d", strconv.Quote(string(data)), s.name, s.host, s.port, f),
+				Expected: "no prepared XA branch on the shard",
+				Found:    "prepared: a load in flight, or one a shard's death left; a load through the head completes those its head decided to commit"})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	var decided int
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM mysql.spider_xa WHERE status = 'COMMIT'`).Scan(&decided); err != nil {
+		return err
+	}
+	if decided > 0 {
+		rep.Discrepancies = append(rep.Discrepancies, Discrepancy{Kind: "in-doubt", XID: "mysql.spider_xa on the head",
+			Expected: "no transaction decided and unfinished", Found: fmt.Sprintf("%d decided to commit and not finished on every shard; the next load through the head finishes them", decided)})
+	}
+	return nil
 }
 
 // equal reports whether r and o count the same requests.

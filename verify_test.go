@@ -2,6 +2,7 @@ package logstats_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -117,20 +118,7 @@ func describe(d logstats.Discrepancy) string {
 func TestVerify_InDoubt(t *testing.T) {
 	db := testdb.Open(t, logstats.DialectMySQL)
 	ctx := context.Background()
-	conn, err := db.DB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{`XA START 'logstats-verify-test'`, `INSERT INTO logstats_settings (name, value) VALUES ('verify-test', 'x')`,
-		`XA END 'logstats-verify-test'`, `XA PREPARE 'logstats-verify-test'`} {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	t.Cleanup(func() {
-		conn.ExecContext(ctx, `XA ROLLBACK 'logstats-verify-test'`)
-		conn.Close()
-	})
+	prepareXA(t, db.DB, "logstats-verify-test")
 	rep, err := logstats.Verify(ctx, db.DB, logstats.VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -142,4 +130,47 @@ func TestVerify_InDoubt(t *testing.T) {
 	if !found {
 		t.Fatalf("discrepancies %+v, want the prepared XA transaction", rep.Discrepancies)
 	}
+}
+
+// TestVerify_InDoubtOnShard: an XA branch left prepared on a shard of a
+// Spider head is reported by Verify through the head.
+func TestVerify_InDoubtOnShard(t *testing.T) {
+	head, shards := testdb.SpiderParts(t)
+	ctx := context.Background()
+	if err := logstats.MigrateSharded(ctx, head.DB, shards); err != nil {
+		t.Fatal(err)
+	}
+	prepareXA(t, shards[1].DB, "logstats-verify-shard")
+	rep, err := logstats.Verify(ctx, head.DB, logstats.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range rep.Discrepancies {
+		found = found || d.Kind == "in-doubt" && strings.Contains(d.XID, "logstats-verify-shard") && strings.Contains(d.XID, "_shard2")
+	}
+	if !found {
+		t.Fatalf("discrepancies %+v, want the branch prepared on shard 2", rep.Discrepancies)
+	}
+}
+
+// prepareXA leaves an XA transaction named xid prepared on db until the
+// test ends, as a process that died between XA PREPARE and XA COMMIT does.
+func prepareXA(t *testing.T, db *sql.DB, xid string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{"XA START '" + xid + "'", `INSERT INTO logstats_settings (name, value) VALUES ('verify-test', 'x')`,
+		"XA END '" + xid + "'", "XA PREPARE '" + xid + "'"} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	t.Cleanup(func() {
+		conn.ExecContext(ctx, "XA ROLLBACK '"+xid+"'")
+		conn.Close()
+	})
 }

@@ -123,6 +123,7 @@ const (
 	errNetWriteError      = 1160  // ER_NET_ERROR_ON_WRITE
 	errNetWriteInterrupt  = 1161  // ER_NET_WRITE_INTERRUPTED
 	errSpiderGoneAway     = 12701 // Spider: the remote server has gone away
+	errSpiderXIDExists    = 12605 // Spider: "This xid already exists": the head reused the id of a transaction a dead shard made it abandon
 	errConnRefused        = 2003  // CR_CONN_HOST_ERROR, as a proxy relays it
 	errServerGone         = 2006  // CR_SERVER_GONE_ERROR, as a proxy relays it
 	errServerLost         = 2013  // CR_SERVER_LOST, as a proxy relays it
@@ -137,11 +138,14 @@ func number(err error) uint16 {
 	return 0
 }
 
-// Transient reports whether err is a deadlock (1213) or a lock wait timeout
-// (1205), which running the transaction again can cure.
+// Transient reports whether err is a deadlock (1213), a lock wait timeout
+// (1205), or a Spider head's "This xid already exists" (12605: the head
+// gave a new transaction the XA id of one it abandoned when a shard died,
+// and gives the next one another), which running the transaction again
+// can cure.
 func (Driver) Transient(err error) bool {
 	n := number(err)
-	return n == errDeadlock || n == errLockWaitTimeout
+	return n == errDeadlock || n == errLockWaitTimeout || n == errSpiderXIDExists
 }
 
 // Unavailable reports whether err says that the server cannot be reached or

@@ -40,6 +40,7 @@ func TestDriver_Classify(t *testing.T) {
 		{"InvalidConn", gomysql.ErrInvalidConn, false, true, false},
 		{"NetError", &net.OpError{Op: "read", Net: "tcp", Err: errors.New("i/o timeout")}, false, true, false},
 		{"Refused", fmt.Errorf("dial: %w", syscall.ECONNREFUSED), false, true, false},
+		{"SpiderXIDReused", serverError(12605), true, false, false},
 		{"SpiderShardUnreachable", serverError(1429), false, true, false},
 		{"SpiderShardLostReading", serverError(1158), false, true, false},
 		{"SpiderShardLostWriting", serverError(1160), false, true, false},

@@ -9,6 +9,7 @@
 # It starts a cluster with scripts/spider.sh in a temporary directory (and
 # stops it), so ports 3307-3310 must be free. Prints a Markdown table.
 set -euo pipefail
+shopt -s inherit_errexit # set -e inside $(...) too
 cd "$(dirname "$0")/.."
 
 lines=500000 customers=1000 reps=3 batch=100000
@@ -37,7 +38,7 @@ sql() { mariadb --no-defaults -uroot -h"$1" -P"$2" -N -e "$3"; }
 load() {
 	local dsn=$1
 	shift
-	"$work/runner" -dsn "$dsn" "$@" -prune-before 1970-01-01 -progress off >/dev/null
+	"$work/runner" -dsn "$dsn" "$@" -prune-before 1970-01-01 -progress off >/dev/null || return 1
 	"$work/runner" -dsn "$dsn" -batch "$batch" -progress off -json "$work/access.log" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["seconds"])'
 }

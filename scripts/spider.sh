@@ -29,6 +29,7 @@ usage() {
 }
 [ $# -ge 2 ] || usage
 cmd=$1
+case $cmd in start | stop | kill-shard | start-shard) ;; *) usage ;; esac
 dir=$(mkdir -p "$2" && cd "$2" && pwd)
 env_file=$dir/cluster.env
 shards=3
@@ -82,7 +83,7 @@ wait_member() {
 	sock=$dir/$name/mysqld.sock
 	for _ in $(seq 120); do
 		mariadb-admin --no-defaults --socket="$sock" --user=root ping >/dev/null 2>&1 && break
-		kill -0 "$pid" 2>/dev/null || { tail -20 "$dir/$name/error.log" >&2; echo "spider.sh: $name exited" >&2; exit 1; }
+		kill -0 "$pid" 2>/dev/null || { tail -20 "$dir/$name/error.log" >&2 || true; echo "spider.sh: $name exited" >&2; exit 1; }
 		sleep 0.25
 	done
 	mariadb --no-defaults --socket="$sock" --user=root -e "
@@ -121,16 +122,26 @@ load_env() {
 	. "$env_file"
 }
 
-# stop_pid PID SIGNAL: signal PID and wait until it is gone.
-stop_pid() {
-	local pid=$1 sig=$2
+# is_member PID M: whether PID is still member M's mariadbd (and not a
+# process that got its PID since).
+is_member() {
+	local pid=$1
+	[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] &&
+		tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qx -- "--datadir=$dir/$(name_of "$2")/data"
+}
+
+# stop_member PID M SIGNAL: signal member M, if PID is still it, and wait
+# until it is gone; returns 1 if it does not stop.
+stop_member() {
+	local pid=$1 m=$2 sig=$3
+	is_member "$pid" "$m" || return 0
 	kill -"$sig" "$pid" 2>/dev/null || return 0
 	for _ in $(seq 240); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.25
 	done
-	echo "spider.sh: process $pid did not stop" >&2
-	exit 1
+	echo "spider.sh: $(name_of "$m") (PID $pid) did not stop" >&2
+	return 1
 }
 
 case $cmd in
@@ -139,9 +150,11 @@ start)
 	need_packages
 	if [ -f "$env_file" ]; then
 		load_env
-		for pid in $HEAD_PID $SHARD_1_PID $SHARD_2_PID $SHARD_3_PID; do
-			if kill -0 "$pid" 2>/dev/null; then
-				echo "spider.sh: the cluster in $dir is running (PID $pid); stop it first" >&2
+		for m in head 1 2 3; do
+			v=SHARD_${m}_PID
+			[ "$m" = head ] && v=HEAD_PID
+			if is_member "${!v}" "$m"; then
+				echo "spider.sh: the cluster in $dir is running ($(name_of "$m"), PID ${!v}); stop it first" >&2
 				exit 1
 			fi
 		done
@@ -171,9 +184,13 @@ start)
 stop)
 	[ $# -eq 2 ] || usage
 	load_env
-	for pid in $HEAD_PID $SHARD_1_PID $SHARD_2_PID $SHARD_3_PID; do
-		stop_pid "$pid" TERM
+	failed=0
+	stop_member "$HEAD_PID" head TERM || failed=1
+	for n in $(seq $shards); do
+		v=SHARD_${n}_PID
+		stop_member "${!v}" "$n" TERM || failed=1
 	done
+	exit $failed
 	;;
 kill-shard | start-shard)
 	[ $# -eq 3 ] || usage
@@ -182,14 +199,17 @@ kill-shard | start-shard)
 	load_env
 	v="SHARD_${n}_PID"
 	if [ "$cmd" = kill-shard ]; then
-		stop_pid "${!v}" KILL
+		is_member "${!v}" "$n" || { echo "spider.sh: shard $n is not running" >&2; exit 1; }
+		stop_member "${!v}" "$n" KILL
 	else
-		if kill -0 "${!v}" 2>/dev/null; then
+		if is_member "${!v}" "$n"; then
 			echo "spider.sh: shard $n is running (PID ${!v})" >&2
 			exit 1
 		fi
-		declare "SHARD_${n}_PID=$(start_member "$n")"
-		wait_member "$n" "${!v}"
+		pid=$(start_member "$n")
+		[ -n "$pid" ] || exit 1
+		declare "SHARD_${n}_PID=$pid"
+		wait_member "$n" "$pid"
 		write_env
 	fi
 	;;

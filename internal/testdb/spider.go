@@ -14,16 +14,16 @@ import (
 	"github.com/logstats/logstats/mysql"
 )
 
-// spiderCluster reads the head's and the shards' DSNs from the cluster.env
-// that EnvSpider names.
-func spiderCluster() (head dsn.DSN, shards []dsn.DSN, err error) {
+// SpiderEnv returns the variables of the cluster.env that EnvSpider names
+// (HEAD_DSN, SHARD_<n>_HOST, ...; see scripts/spider.sh).
+func SpiderEnv() (map[string]string, error) {
 	path := os.Getenv(EnvSpider)
 	if path == "" {
-		return dsn.DSN{}, nil, fmt.Errorf("%s is not set", EnvSpider)
+		return nil, fmt.Errorf("%s is not set", EnvSpider)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return dsn.DSN{}, nil, fmt.Errorf("%s: %w", EnvSpider, err)
+		return nil, fmt.Errorf("%s: %w", EnvSpider, err)
 	}
 	defer f.Close()
 	vars := make(map[string]string)
@@ -33,6 +33,17 @@ func spiderCluster() (head dsn.DSN, shards []dsn.DSN, err error) {
 			vars[k] = v
 		}
 	}
+	return vars, sc.Err()
+}
+
+// spiderCluster reads the head's and the shards' DSNs from the cluster.env
+// that EnvSpider names.
+func spiderCluster() (head dsn.DSN, shards []dsn.DSN, err error) {
+	vars, err := SpiderEnv()
+	if err != nil {
+		return dsn.DSN{}, nil, err
+	}
+	path := os.Getenv(EnvSpider)
 	if head, err = dsn.Parse(vars["HEAD_DSN"]); err != nil {
 		return dsn.DSN{}, nil, fmt.Errorf("%s: HEAD_DSN: %w", path, err)
 	}

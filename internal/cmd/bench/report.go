@@ -382,11 +382,12 @@ func keptSections(old string) string {
 		rest := old[i+1:]
 		end := strings.Index(rest[2:], "\n## ")
 		if end < 0 {
-			end = len(rest)
+			end = len(rest) + 1 // past the end, so that old is empty after
+			rest += "\n"
 		} else {
 			end += 3
 		}
 		out.WriteString("\n" + strings.TrimRight(rest[:end], "\n") + "\n")
-		old = rest[end:]
+		old = rest[end-1:] // from the newline before the next heading
 	}
 }

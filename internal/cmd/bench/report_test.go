@@ -10,6 +10,10 @@ func TestKeptSections(t *testing.T) {
 	if got := keptSections(old); got != want {
 		t.Fatalf("keptSections = %q, want %q", got, want)
 	}
+	two := "# B\n\n## Scaling out: a\n\nx\n\n## Scaling out: b\n\ny\n\n## Profiles\n"
+	if got, want := keptSections(two), "\n## Scaling out: a\n\nx\n\n## Scaling out: b\n\ny\n"; got != want {
+		t.Fatalf("keptSections of two adjacent = %q, want %q", got, want)
+	}
 	if got := keptSections("# Benchmarks\n\n## Ingest\n"); got != "" {
 		t.Fatalf("keptSections of a report without one = %q", got)
 	}
