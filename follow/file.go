@@ -87,6 +87,11 @@ func (f *Follower) scan() map[fileID]int64 {
 		}
 		if t == nil {
 			t = &tracked{id: id, path: p, opened: f.now(), gzip: isGzip(p)}
+			// Shown until its first round publishes it: nothing committed.
+			t.pub = FileStatus{Path: p, Size: fi.Size(), Compressed: t.gzip}
+			if !t.gzip {
+				t.pub.LagBytes = fi.Size()
+			}
 			f.files[id] = t
 		} else if t.path != p {
 			f.log().Info("rotated", "from", t.path, "to", p)
