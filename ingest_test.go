@@ -332,7 +332,7 @@ func TestIngester_ConcurrentLoads(t *testing.T) {
 				wg.Wait()
 				inserted := results[0].Inserted + results[1].Inserted
 				if inserted != int64(len(entries)) {
-					t.Fatalf("round %d: inserted %d+%d, want %d in all", round, results[0].Inserted, results[1].Inserted, len(entries))
+					t.Fatalf("round %d: inserted %d+%d, want %d in all (errors: %v; %v)", round, results[0].Inserted, results[1].Inserted, len(entries), errs[0], errs[1])
 				}
 				for i, err := range errs {
 					if err != nil && !errors.Is(err, logstats.ErrLoadInProgress) {

@@ -1,11 +1,13 @@
 package logstats
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -152,12 +154,15 @@ func checkSpiderHead(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
-	var xa int
-	if err := db.QueryRowContext(ctx, `SELECT @@spider_internal_xa`).Scan(&xa); err != nil {
+	var xa, idType int
+	if err := db.QueryRowContext(ctx, `SELECT @@spider_internal_xa, @@spider_internal_xa_id_type`).Scan(&xa, &idType); err != nil {
 		return err
 	}
 	if xa != 1 {
 		return fmt.Errorf("%w: spider_internal_xa is OFF, so a shard that dies while a batch commits can keep half of it (and the ledger the other half): set spider_internal_xa=ON in the head's configuration (or start it with --spider-internal-xa=ON)", ErrSpiderUnsafe)
+	}
+	if idType != 1 {
+		return fmt.Errorf("%w: spider_internal_xa_id_type is %d, so a session's XA transactions all have one id, and a transaction a dead shard left cannot be told from the session's next one: set spider_internal_xa_id_type=1 in the head's configuration (or start it with --spider-internal-xa-id-type=1)", ErrSpiderUnsafe, idType)
 	}
 	return nil
 }
@@ -362,143 +367,175 @@ func checkShardHosts(ctx context.Context, db *sql.DB) error {
 }
 
 // resolveInDoubt settles what a shard that died during a batch's
-// two-phase commit left in the head's XA record (mysql.spider_xa):
-//   - a transaction the head decided to commit (status COMMIT) but could not
-//     finish on a dead shard: that shard comes back with its branch prepared,
-//     its rows invisible and locked. It runs XA COMMIT on every member,
-//     through the head (spider_direct_sql); a member without the branch
-//     (committed already) answers NULL. Committing is right whatever else
-//     happens: the head had decided.
-//   - a transaction abandoned before that decision (status NOT YET) and
-//     prepared on no member any more: its record is forgotten, as the head
-//     gives its XA id to a later transaction, which would fail with "This
-//     xid already exists" (12605).
+// two-phase commit left in the head's XA record (mysql.spider_xa). Spider
+// writes a transaction's record in its COMMIT statement, as NOT YET, then
+// prepares every member, marks it COMMIT, commits every member and deletes
+// it; a member that dies on the way leaves the record behind:
+//   - COMMIT: the head decided to commit, but a dead member comes back with
+//     its branch prepared, its rows invisible and locked. It runs XA COMMIT
+//     on every member, through the head (spider_direct_sql); a member
+//     without the branch (committed already) answers XAER_NOTA.
+//   - NOT YET: abandoned before that decision, so the transaction failed
+//     for its client, and any member that holds its branch prepared rolls
+//     it back (XA ROLLBACK, presumed abort).
 //
-// A NOT YET transaction still prepared on a member is left alone: it may
-// be in flight. It returns how many records it settled.
+// Either way the record is then forgotten. A record is settled only once
+// the head session that wrote it has left that COMMIT statement: it is
+// gone, or idle, or it is this one (spider_internal_xa_id_type=1 makes the
+// session's thread id and the query id the XA id, so a record is never
+// confused with the session's next transaction). A record of a session the
+// user cannot see (no PROCESS privilege) is left alone; Verify reports it.
+// It returns how many records it settled.
 func resolveInDoubt(ctx context.Context, db *sql.DB) (int, error) {
-	conn, err := db.Conn(ctx) // one session: its temporary table
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer conn.Close()
-	rows, err := conn.QueryContext(ctx, `SELECT x.format_id, x.gtrid_length, x.bqual_length, x.data, x.status, m.host, m.port, m.username, m.password
-		FROM mysql.spider_xa x JOIN mysql.spider_xa_member m
-			ON m.format_id = x.format_id AND m.gtrid_length = x.gtrid_length AND m.bqual_length = x.bqual_length AND m.data = x.data`)
-	if err != nil {
-		return 0, fmt.Errorf("%w: read the head's XA record (mysql.spider_xa) to settle transactions a dead shard left: %v; grant the user SELECT and DELETE on mysql.spider_xa and mysql.spider_xa_member", ErrSpiderUnsafe, err)
-	}
-	type member struct {
-		format, glen, blen           int
-		data                         []byte
-		status, host, port, user, pw string
-	}
-	var members []member
-	for rows.Next() {
-		var m member
-		if err := rows.Scan(&m.format, &m.glen, &m.blen, &m.data, &m.status, &m.host, &m.port, &m.user, &m.pw); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		if m.glen < 1 || m.blen < 0 || m.glen+m.blen > len(m.data) {
-			rows.Close()
-			return 0, fmt.Errorf("%w: mysql.spider_xa holds a malformed XA id", ErrSpiderUnsafe)
-		}
-		m.data = m.data[:m.glen+m.blen]
-		members = append(members, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	records, err := xaRecords(ctx, conn)
+	if err != nil || len(records) == 0 {
 		return 0, err
 	}
-	if len(members) == 0 {
-		return 0, nil
-	}
-	params := func(m member) string {
-		return fmt.Sprintf(`host "%s", port "%s", user "%s", password "%s"`, spiderParam(m.host), spiderParam(m.port), spiderParam(m.user), spiderParam(m.pw))
-	}
-	// What each member holds prepared, by XA id.
-	prepared := make(map[string]map[string]bool)
-	preparedOn := func(m member) (map[string]bool, error) {
-		key := m.host + ":" + m.port
-		if p, ok := prepared[key]; ok {
-			return p, nil
-		}
-		if _, err := conn.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS logstats_xa_recover
-			(formatID INT, gtrid_length INT, bqual_length INT, data VARBINARY(128))`); err != nil {
-			return nil, err
-		}
-		if _, err := conn.ExecContext(ctx, `DELETE FROM logstats_xa_recover`); err != nil {
-			return nil, err
-		}
-		var ok sql.NullInt64
-		if err := conn.QueryRowContext(ctx, `SELECT spider_direct_sql('XA RECOVER', 'logstats_xa_recover', ?)`, params(m)).Scan(&ok); err != nil {
-			return nil, fmt.Errorf("XA RECOVER on the shard at %s: %w", key, err)
-		}
-		p := make(map[string]bool)
-		rows, err := conn.QueryContext(ctx, `SELECT formatID, data FROM logstats_xa_recover`)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var f int
-			var data []byte
-			if err := rows.Scan(&f, &data); err != nil {
-				return nil, err
-			}
-			p[fmt.Sprintf("%d:%x", f, data)] = true
-		}
-		prepared[key] = p
-		return p, rows.Err()
-	}
-	byXID := make(map[string][]member)
-	var order []string
-	for _, m := range members {
-		id := fmt.Sprintf("%d:%x", m.format, m.data)
-		if byXID[id] == nil {
-			order = append(order, id)
-		}
-		byXID[id] = append(byXID[id], m)
+	done, err := sessionsDone(ctx, conn)
+	if err != nil {
+		return 0, err
 	}
 	settled := 0
-	for _, id := range order {
-		ms := byXID[id]
-		xid := fmt.Sprintf("0x%x,0x%x,%d", ms[0].data[:ms[0].glen], ms[0].data[ms[0].glen:], ms[0].format)
-		if ms[0].status == "COMMIT" {
-			for _, m := range ms {
-				var res sql.NullInt64
-				if err := conn.QueryRowContext(ctx, `SELECT spider_direct_sql(?, '', ?)`, "XA COMMIT "+xid, params(m)).Scan(&res); err != nil {
-					return settled, fmt.Errorf("XA COMMIT %s on the shard at %s:%s, which the head decided to commit: %w", xid, m.host, m.port, err)
-				}
-				if !res.Valid {
-					if err := onlyUnknownXID(ctx, conn); err != nil {
-						return settled, fmt.Errorf("XA COMMIT %s on the shard at %s:%s, which the head decided to commit: %w", xid, m.host, m.port, err)
-					}
-				}
+	for _, r := range records {
+		if !done(r.thread) {
+			continue // in its COMMIT statement still
+		}
+		verb := "XA ROLLBACK"
+		if r.status == "COMMIT" {
+			verb = "XA COMMIT"
+		}
+		for _, m := range r.members {
+			var res sql.NullInt64
+			params := fmt.Sprintf(`host "%s", port "%s", user "%s", password "%s"`,
+				spiderParam(m.host), spiderParam(m.port), spiderParam(m.user), spiderParam(m.password))
+			err := conn.QueryRowContext(ctx, `SELECT spider_direct_sql(?, '', ?)`, verb+" "+r.xid(), params).Scan(&res)
+			if err == nil && !res.Valid {
+				err = onlyUnknownXID(ctx, conn)
 			}
-		} else {
-			live := false
-			for _, m := range ms {
-				p, err := preparedOn(m)
-				if err != nil {
-					return settled, err
-				}
-				live = live || p[id]
-			}
-			if live {
-				continue
+			if err != nil {
+				return settled, fmt.Errorf("%s %s on the shard at %s:%s (the head's record says %s): %w", verb, r.xid(), m.host, m.port, r.status, err)
 			}
 		}
 		for _, table := range []string{"mysql.spider_xa_member", "mysql.spider_xa"} {
 			if _, err := conn.ExecContext(ctx, `DELETE FROM `+table+` WHERE format_id = ? AND gtrid_length = ? AND bqual_length = ? AND LEFT(data, ?) = ?`,
-				ms[0].format, ms[0].glen, ms[0].blen, len(ms[0].data), ms[0].data); err != nil {
-				return settled, fmt.Errorf("forget the settled XA transaction %s: %w", xid, err)
+				r.format, len(r.gtrid), len(r.bqual), len(r.gtrid)+len(r.bqual), append(slices.Clip(r.gtrid), r.bqual...)); err != nil {
+				return settled, fmt.Errorf("forget the settled XA transaction %s: %w", r.xid(), err)
 			}
 		}
 		settled++
 	}
 	return settled, nil
+}
+
+// An xaRecord is a transaction in the head's mysql.spider_xa, with its
+// members from mysql.spider_xa_member.
+type xaRecord struct {
+	format       int
+	gtrid, bqual []byte
+	status       string
+	thread       int64 // the head session that wrote it; -1: unknown
+	members      []xaMember
+}
+
+type xaMember struct{ host, port, user, password string }
+
+// xid is the record's XA id as XA COMMIT and XA ROLLBACK take it.
+func (r *xaRecord) xid() string {
+	return fmt.Sprintf("0x%x,0x%x,%d", r.gtrid, r.bqual, r.format)
+}
+
+// xaRecords reads the head's XA record.
+func xaRecords(ctx context.Context, conn *sql.Conn) ([]*xaRecord, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT x.format_id, x.gtrid_length, x.bqual_length, x.data, x.status, m.host, m.port, m.username, m.password
+		FROM mysql.spider_xa x JOIN mysql.spider_xa_member m
+			ON m.format_id = x.format_id AND m.gtrid_length = x.gtrid_length AND m.bqual_length = x.bqual_length AND m.data = x.data
+		ORDER BY x.data`)
+	if err != nil {
+		return nil, fmt.Errorf("%w: read the head's XA record (mysql.spider_xa) to settle transactions a dead shard left: %v; grant the user SELECT and DELETE on mysql.spider_xa and mysql.spider_xa_member", ErrSpiderUnsafe, err)
+	}
+	defer rows.Close()
+	var out []*xaRecord
+	for rows.Next() {
+		var r xaRecord
+		var glen, blen int
+		var data []byte
+		var m xaMember
+		if err := rows.Scan(&r.format, &glen, &blen, &data, &r.status, &m.host, &m.port, &m.user, &m.password); err != nil {
+			return nil, err
+		}
+		if glen < 1 || blen < 0 || glen+blen > len(data) {
+			return nil, fmt.Errorf("%w: mysql.spider_xa holds a malformed XA id", ErrSpiderUnsafe)
+		}
+		r.gtrid, r.bqual = data[:glen:glen], data[glen:glen+blen]
+		if last := len(out) - 1; last >= 0 && out[last].format == r.format && bytes.Equal(out[last].gtrid, r.gtrid) && bytes.Equal(out[last].bqual, r.bqual) {
+			out[last].members = append(out[last].members, m)
+			continue
+		}
+		r.thread = xaThread(r.gtrid)
+		r.members = []xaMember{m}
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}
+
+// xaThread returns the head session that Spider named a transaction after:
+// its gtrid is the session's thread id in hex, followed with
+// spider_internal_xa_id_type=1 by 16 hex digits of a query id. It returns
+// -1 for a gtrid of another shape.
+func xaThread(gtrid []byte) int64 {
+	hex := string(gtrid)
+	if len(hex) > 16 {
+		hex = hex[:len(hex)-16]
+	}
+	id, err := strconv.ParseInt(hex, 16, 64)
+	if err != nil {
+		return -1
+	}
+	return id
+}
+
+// sessionsDone returns whether a head session is outside any statement:
+// gone, idle, or conn's own. A session this user cannot see (only a user
+// with the PROCESS privilege sees every session) counts as busy.
+func sessionsDone(ctx context.Context, conn *sql.Conn) (func(thread int64) bool, error) {
+	var own int64
+	var seeAll bool
+	if err := conn.QueryRowContext(ctx, `SELECT CONNECTION_ID(), EXISTS(SELECT 1 FROM information_schema.USER_PRIVILEGES
+		WHERE PRIVILEGE_TYPE = 'PROCESS' AND GRANTEE = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), ''''))`).Scan(&own, &seeAll); err != nil {
+		return nil, err
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT ID, COMMAND FROM information_schema.PROCESSLIST`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	command := make(map[int64]string)
+	for rows.Next() {
+		var id int64
+		var cmd string
+		if err := rows.Scan(&id, &cmd); err != nil {
+			return nil, err
+		}
+		command[id] = cmd
+	}
+	return func(thread int64) bool {
+		cmd, alive := command[thread]
+		switch {
+		case thread < 0:
+			return false
+		case thread == own:
+			return true
+		case alive:
+			return cmd == "Sleep"
+		default:
+			return seeAll
+		}
+	}, rows.Err()
 }
 
 // onlyUnknownXID returns nil when the warnings of conn's last statement, a

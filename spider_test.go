@@ -2,7 +2,10 @@ package logstats_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +13,7 @@ import (
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/testdb"
+	"github.com/logstats/logstats/mysql"
 )
 
 // TestMigrateSharded provisions a Spider head over the cluster's shards:
@@ -108,7 +112,7 @@ func TestIngester_SpiderUnsafe(t *testing.T) {
 	defer db.Close()
 	mock.ExpectQuery(`SELECT COALESCE\(ENGINE, ''\) FROM information_schema.TABLES`).WillReturnRows(sqlmock.NewRows([]string{"engine"}).AddRow("SPIDER"))
 	mock.ExpectQuery(`SELECT SUPPORT FROM information_schema.ENGINES`).WillReturnRows(sqlmock.NewRows([]string{"support"}).AddRow("YES"))
-	mock.ExpectQuery(`SELECT @@spider_internal_xa`).WillReturnRows(sqlmock.NewRows([]string{"xa"}).AddRow(0))
+	mock.ExpectQuery(`SELECT @@spider_internal_xa`).WillReturnRows(sqlmock.NewRows([]string{"xa", "id_type"}).AddRow(0, 1))
 	ing := logstats.NewIngester(db)
 	ing.Dialect = logstats.DialectMySQL
 	_, err = ing.Load(context.Background(), "a.log", strings.NewReader("2024-10-01 10:00:00 c /a 200 0.1\n"), logstats.LoadOptions{})
@@ -121,7 +125,8 @@ func TestIngester_SpiderUnsafe(t *testing.T) {
 }
 
 // TestMigrateSharded_HeadRefused: a head without the Spider engine, with
-// it disabled, or with spider_internal_xa off is refused before anything
+// it disabled, with spider_internal_xa off, or with one XA id per session
+// (spider_internal_xa_id_type=0) is refused before anything
 // is created on it or on the shards (mocks: the cluster's head has the
 // engine and the setting on, and they are global to it).
 func TestMigrateSharded_HeadRefused(t *testing.T) {
@@ -132,7 +137,8 @@ func TestMigrateSharded_HeadRefused(t *testing.T) {
 	}{
 		{"NoEngine", sqlmock.NewRows([]string{"support"}), nil},
 		{"EngineDisabled", sqlmock.NewRows([]string{"support"}).AddRow("NO"), nil},
-		{"InternalXAOff", sqlmock.NewRows([]string{"support"}).AddRow("YES"), sqlmock.NewRows([]string{"xa"}).AddRow(0)},
+		{"InternalXAOff", sqlmock.NewRows([]string{"support"}).AddRow("YES"), sqlmock.NewRows([]string{"xa", "id_type"}).AddRow(0, 1)},
+		{"OneXAIDPerSession", sqlmock.NewRows([]string{"support"}).AddRow("YES"), sqlmock.NewRows([]string{"xa", "id_type"}).AddRow(1, 0)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			head, mock, err := sqlmock.New()
@@ -162,4 +168,140 @@ func TestMigrateSharded_HeadRefused(t *testing.T) {
 			t.Logf("refused: %v", err)
 		})
 	}
+}
+
+// TestSpider_SettlesOnlyAbandoned: a load through a head settles the XA
+// transactions of the head's record whose session has left its COMMIT
+// statement, as the record says (a COMMIT committed on its members, a NOT
+// YET rolled back), and leaves alone one whose session is still in a
+// statement: it may be a commit in flight, and forgetting its record would
+// break it. The records are made by hand, with branches prepared on shard 1
+// for two of them.
+func TestSpider_SettlesOnlyAbandoned(t *testing.T) {
+	db := testdb.OpenBackend(t, "spider")
+	vars, err := testdb.SpiderEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	shard := openShard(t, vars, "1", db)
+	if _, err := shard.Exec(`CREATE TABLE xa_probe (v INT PRIMARY KEY) ENGINE=InnoDB`); err != nil {
+		t.Fatal(err)
+	}
+
+	// A session of the head that is in a statement while the load settles.
+	busy, err := db.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	var busyID int64
+	if err := busy.QueryRowContext(ctx, `SELECT CONNECTION_ID()`).Scan(&busyID); err != nil {
+		t.Fatal(err)
+	}
+	sleeping := make(chan error, 1)
+	go func() { _, err := busy.ExecContext(ctx, `SELECT SLEEP(3)`); sleeping <- err }()
+
+	// Spider's XA ids: the head session's thread id and a query id in hex,
+	// then the head's server id.
+	gone := busyID + 1_000_000
+	xids := map[string]string{
+		"committed":  fmt.Sprintf("%x%016x", gone, 1),
+		"rolledBack": fmt.Sprintf("%x%016x", gone, 2),
+		"inFlight":   fmt.Sprintf("%x%016x", busyID, 3),
+	}
+	// The first two have a branch prepared on shard 1 (from a connection
+	// closed after its XA PREPARE, as a dead head's would be).
+	for name, v := range map[string]int{"committed": 1, "rolledBack": 2} {
+		s, err := mysql.Shard(fmt.Sprintf("root@tcp(%s:%s)/%s", vars["SHARD_1_HOST"], vars["SHARD_1_PORT"], databaseName(t, db.DB)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := s.DB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xid := fmt.Sprintf("'%s','1',1", xids[name])
+		for _, stmt := range []string{"XA START " + xid, fmt.Sprintf("INSERT INTO xa_probe VALUES (%d)", v), "XA END " + xid, "XA PREPARE " + xid} {
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		conn.Close()
+		s.DB.Close()
+	}
+	for name, status := range map[string]string{"committed": "COMMIT", "rolledBack": "NOT YET", "inFlight": "NOT YET"} {
+		gtrid := xids[name]
+		if _, err := db.DB.Exec(`INSERT INTO mysql.spider_xa (format_id, gtrid_length, bqual_length, data, status) VALUES (1, ?, 1, ?, ?)`,
+			len(gtrid), gtrid+"1", status); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.DB.Exec(`INSERT INTO mysql.spider_xa_member (format_id, gtrid_length, bqual_length, data, scheme, host, port, socket, username, password)
+			VALUES (1, ?, 1, ?, 'mysql', ?, ?, '', 'root', '')`, len(gtrid), gtrid+"1", vars["SHARD_1_HOST"], vars["SHARD_1_PORT"]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, table := range []string{"mysql.spider_xa", "mysql.spider_xa_member"} {
+			db.DB.Exec(`DELETE FROM `+table+` WHERE data LIKE ?`, xids["inFlight"]+"%")
+		}
+	})
+
+	mustLoad(t, newIngester(db, 100), "a.log", genLog(t, 50, 3, 0))
+
+	left := map[string]bool{}
+	rows, err := db.DB.Query(`SELECT LEFT(data, gtrid_length) FROM mysql.spider_xa`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var gtrid string
+		if err := rows.Scan(&gtrid); err != nil {
+			t.Fatal(err)
+		}
+		left[gtrid] = true
+	}
+	rows.Close()
+	if left[xids["committed"]] || left[xids["rolledBack"]] || !left[xids["inFlight"]] {
+		t.Fatalf("the head's XA record after the load holds %v; want only %s, the transaction whose session is busy", left, xids["inFlight"])
+	}
+	var probe []int
+	rows, err = shard.Query(`SELECT v FROM xa_probe ORDER BY v`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v int
+		rows.Scan(&v)
+		probe = append(probe, v)
+	}
+	rows.Close()
+	if !slices.Equal(probe, []int{1}) {
+		t.Fatalf("shard 1 holds %v of the branches' rows, want [1]: the COMMIT committed, the NOT YET rolled back", probe)
+	}
+	var prepared int
+	rows, err = shard.Query(`XA RECOVER`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		prepared++
+	}
+	rows.Close()
+	if prepared != 0 {
+		t.Fatalf("shard 1 still holds %d prepared branches", prepared)
+	}
+	if err := <-sleeping; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// databaseName returns the name of db's database.
+func databaseName(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	var name string
+	if err := db.QueryRow(`SELECT DATABASE()`).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A MariaDB Spider cluster on this machine, from Debian's packages: three
 # shards on distinct loopback addresses (Spider's XA tells its members
-# apart by host, not port) and a head with the Spider engine and
-# spider_internal_xa=ON.
+# apart by host, not port) and a head with the Spider engine,
+# spider_internal_xa=ON and spider_internal_xa_id_type=1 (each transaction
+# its own XA id).
 #
 #   scripts/spider.sh start DIR        start (creating them the first time)
 #                                      the shards 127.0.0.1:3307,
@@ -65,7 +66,7 @@ start_member() {
 	fi
 	local extra=()
 	if [ "$m" = head ]; then
-		extra=(--plugin-load-add=ha_spider --spider-internal-xa=ON)
+		extra=(--plugin-load-add=ha_spider --spider-internal-xa=ON --spider-internal-xa-id-type=1)
 	fi
 	mariadbd --no-defaults --user="$(id -un)" --datadir="$data" \
 		--socket="$dir/$name/mysqld.sock" --pid-file="$dir/$name/mysqld.pid" \
