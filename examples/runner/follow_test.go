@@ -95,21 +95,22 @@ func TestFollow_Kill9(t *testing.T) {
 	})
 }
 
-// TestFollow_Memory follows a log that starts at 1,200,000 lines (about
-// 73 MB) and then grows by 20,000 lines a second for 10 s, renamed and
+// TestFollow_Memory follows a log that starts at 1,500,000 lines (about
+// 72 MiB) and then grows by 20,000 lines a second for 10 s, renamed and
 // created every 2 s, with batches of 10,000 lines: the follower's peak
-// resident memory must stay below the first file's size, bounded by the
-// batch (SQLite, whose page cache is in the process too).
+// resident memory must stay within 64 MiB (SPEC §10's bound for the
+// runner), below the first file's size: bounded by the batch, not the file
+// (SQLite, whose page cache is in the process too).
 func TestFollow_Memory(t *testing.T) {
 	if testing.Short() {
-		t.Skip("follows a 73 MB log that grows for 10 s; skipped with -short")
+		t.Skip("follows a 72 MiB log that grows for 10 s; skipped with -short")
 	}
-	const maxRSS = 56 << 20
+	const maxRSS = 64 << 20
 	bin := buildRunner(t)
 	db := testdb.Open(t, logstats.DialectSQLite)
 	dir := t.TempDir()
 	w := testdb.NewRotatingLog(t, dir, "access.log")
-	w.Write(1_200_000)
+	w.Write(1_500_000)
 	cmd := exec.Command(bin, "-dsn", db.DSN, "-batch", "10000", "-json", "-follow", filepath.Join(dir, "access.log*"))
 	var out testdb.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -156,8 +157,8 @@ func TestFollow_Memory(t *testing.T) {
 		size += int64(len(g))
 	}
 	if r.rss > maxRSS {
-		t.Fatalf("peak RSS %d MiB, want at most %d MiB (%d lines, %d MB in %d files)", r.rss>>20, maxRSS>>20, w.Lines(), size>>20, len(w.Generations()))
+		t.Fatalf("peak RSS %d MiB, want at most %d MiB (%d lines, %d MiB in %d files)", r.rss>>20, maxRSS>>20, w.Lines(), size>>20, len(w.Generations()))
 	}
-	t.Logf("%d lines, %d MB in %d files, followed for %s: peak RSS %d MiB (bound %d MiB)",
+	t.Logf("%d lines, %d MiB in %d files, followed for %s: peak RSS %d MiB (bound %d MiB)",
 		w.Lines(), size>>20, len(w.Generations()), time.Since(start).Round(time.Second), r.rss>>20, maxRSS>>20)
 }
