@@ -243,6 +243,13 @@ func sameShards(ctx context.Context, head *sql.DB, headDB string, shards []Shard
 	return nil
 }
 
+// A queryer is a *sql.DB or a *sql.Conn.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 // A serverDefinition is a shard as the head's mysql.servers has it.
 type serverDefinition struct {
 	name, host, db string
@@ -251,7 +258,7 @@ type serverDefinition struct {
 
 // serverDefinitions returns the head's server definitions of headDB's
 // shards (<db>_shard<n>), in shard order.
-func serverDefinitions(ctx context.Context, db *sql.DB, headDB string) ([]serverDefinition, error) {
+func serverDefinitions(ctx context.Context, db queryer, headDB string) ([]serverDefinition, error) {
 	rows, err := db.QueryContext(ctx, `SELECT Server_name, Host, Port, Db FROM mysql.servers`)
 	if err != nil {
 		return nil, err
@@ -385,7 +392,11 @@ func checkShardHosts(ctx context.Context, db *sql.DB) error {
 // session's thread id and the query id the XA id, so a record is never
 // confused with the session's next transaction). A record of a session the
 // user cannot see (no PROCESS privilege) is left alone; Verify reports it.
-// It returns how many records it settled.
+//
+// Then it rolls back the branches of this head's transactions that a shard
+// holds prepared and the record does not know (rollBackOrphans): the head
+// forgot them without deciding to commit. It returns how many transactions
+// it settled.
 func resolveInDoubt(ctx context.Context, db *sql.DB) (int, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -393,8 +404,21 @@ func resolveInDoubt(ctx context.Context, db *sql.DB) (int, error) {
 	}
 	defer conn.Close()
 	records, err := xaRecords(ctx, conn)
-	if err != nil || len(records) == 0 {
+	if err != nil {
 		return 0, err
+	}
+	settled, err := settleRecords(ctx, conn, records)
+	if err != nil {
+		return settled, err
+	}
+	orphans, err := rollBackOrphans(ctx, conn)
+	return settled + orphans, err
+}
+
+// settleRecords settles the records whose session is done.
+func settleRecords(ctx context.Context, conn *sql.Conn, records []*xaRecord) (int, error) {
+	if len(records) == 0 {
+		return 0, nil
 	}
 	done, err := sessionsDone(ctx, conn)
 	if err != nil {
@@ -536,6 +560,128 @@ func sessionsDone(ctx context.Context, conn *sql.Conn) (func(thread int64) bool,
 			return seeAll
 		}
 	}, rows.Err()
+}
+
+// rollBackOrphans rolls back, with XA ROLLBACK on their shard, the
+// branches that a shard holds prepared, that this head named (Spider's
+// shape: format 1, the head's server id as bqual) and that its record does
+// not know. Spider writes the record before the first XA PREPARE and
+// forgets it only once every member committed, or when it gives a
+// transaction up before deciding to commit (a member died in XA PREPARE):
+// a branch prepared with no record is one it gave up (presumed abort). A
+// branch seen so is checked twice, the record read in between, so that a
+// commit in flight, whose record appears before its branches are prepared
+// and goes after they are committed, is never taken for one. It returns
+// how many transactions it rolled back.
+func rollBackOrphans(ctx context.Context, conn *sql.Conn) (int, error) {
+	var serverID int64
+	if err := conn.QueryRowContext(ctx, `SELECT @@server_id`).Scan(&serverID); err != nil {
+		return 0, err
+	}
+	bqual := []byte(strconv.FormatInt(serverID, 16))
+	candidates := func() (map[string]preparedBranch, error) {
+		branches, err := preparedOnShards(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		records, err := xaRecords(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		known := make(map[string]bool, len(records))
+		for _, r := range records {
+			known[string(r.gtrid)] = true
+		}
+		out := make(map[string]preparedBranch)
+		for _, b := range branches {
+			if b.format == 1 && bytes.Equal(b.bqual, bqual) && !known[string(b.gtrid)] {
+				out[b.shard.name+" "+string(b.gtrid)] = b
+			}
+		}
+		return out, nil
+	}
+	first, err := candidates()
+	if err != nil || len(first) == 0 {
+		return 0, err
+	}
+	again, err := candidates()
+	if err != nil {
+		return 0, err
+	}
+	rolledBack := make(map[string]bool)
+	for key, b := range again {
+		if _, seen := first[key]; !seen {
+			continue
+		}
+		x := xaRecord{format: b.format, gtrid: b.gtrid, bqual: b.bqual}
+		var res sql.NullInt64
+		err := conn.QueryRowContext(ctx, `SELECT spider_direct_sql(?, '', ?)`, "XA ROLLBACK "+x.xid(), `srv "`+b.shard.name+`"`).Scan(&res)
+		if err == nil && !res.Valid {
+			err = onlyUnknownXID(ctx, conn)
+		}
+		if err != nil {
+			return len(rolledBack), fmt.Errorf("XA ROLLBACK %s on %s (%s:%d), prepared there and unknown to the head's record: %w", x.xid(), b.shard.name, b.shard.host, b.shard.port, err)
+		}
+		rolledBack[string(b.gtrid)] = true
+	}
+	return len(rolledBack), nil
+}
+
+// A preparedBranch is an XA branch a shard holds prepared.
+type preparedBranch struct {
+	shard        serverDefinition
+	format       int
+	gtrid, bqual []byte
+}
+
+// preparedOnShards runs XA RECOVER on every shard of the head's database,
+// through the head (spider_direct_sql into a temporary table of conn's).
+func preparedOnShards(ctx context.Context, conn *sql.Conn) ([]preparedBranch, error) {
+	var name string
+	if err := conn.QueryRowContext(ctx, `SELECT DATABASE()`).Scan(&name); err != nil {
+		return nil, err
+	}
+	servers, err := serverDefinitions(ctx, conn, name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS logstats_xa_recover
+		(formatID INT, gtrid_length INT, bqual_length INT, data VARBINARY(128))`); err != nil {
+		return nil, err
+	}
+	var out []preparedBranch
+	for _, s := range servers {
+		if _, err := conn.ExecContext(ctx, `DELETE FROM logstats_xa_recover`); err != nil {
+			return nil, err
+		}
+		var ok sql.NullInt64
+		if err := conn.QueryRowContext(ctx, `SELECT spider_direct_sql('XA RECOVER', 'logstats_xa_recover', ?)`, `srv "`+s.name+`"`).Scan(&ok); err != nil {
+			return nil, fmt.Errorf("XA RECOVER on %s (%s:%d): %w", s.name, s.host, s.port, err)
+		}
+		rows, err := conn.QueryContext(ctx, `SELECT formatID, gtrid_length, bqual_length, data FROM logstats_xa_recover`)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var b preparedBranch
+			var glen, blen int
+			var data []byte
+			if err := rows.Scan(&b.format, &glen, &blen, &data); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if glen < 0 || blen < 0 || glen+blen > len(data) {
+				glen, blen = len(data), 0
+			}
+			b.shard, b.gtrid, b.bqual = s, data[:glen:glen], data[glen:glen+blen]
+			out = append(out, b)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // onlyUnknownXID returns nil when the warnings of conn's last statement, a

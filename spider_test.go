@@ -175,8 +175,9 @@ func TestMigrateSharded_HeadRefused(t *testing.T) {
 // statement, as the record says (a COMMIT committed on its members, a NOT
 // YET rolled back), and leaves alone one whose session is still in a
 // statement: it may be a commit in flight, and forgetting its record would
-// break it. The records are made by hand, with branches prepared on shard 1
-// for two of them.
+// break it. It rolls back a branch of the head's that a shard holds
+// prepared and the record does not know, and leaves another application's
+// alone. The records are made by hand, with branches prepared on shard 1.
 func TestSpider_SettlesOnlyAbandoned(t *testing.T) {
 	db := testdb.OpenBackend(t, "spider")
 	vars, err := testdb.SpiderEnv()
@@ -211,33 +212,34 @@ func TestSpider_SettlesOnlyAbandoned(t *testing.T) {
 		"inFlight":   fmt.Sprintf("%x%016x", busyID, 3),
 	}
 	// The first two have a branch prepared on shard 1 (from a connection
-	// closed after its XA PREPARE, as a dead head's would be).
-	for name, v := range map[string]int{"committed": 1, "rolledBack": 2} {
-		s, err := mysql.Shard(fmt.Sprintf("root@tcp(%s:%s)/%s", vars["SHARD_1_HOST"], vars["SHARD_1_PORT"], databaseName(t, db.DB)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := s.DB.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		xid := fmt.Sprintf("'%s','1',1", xids[name])
-		for _, stmt := range []string{"XA START " + xid, fmt.Sprintf("INSERT INTO xa_probe VALUES (%d)", v), "XA END " + xid, "XA PREPARE " + xid} {
-			if _, err := conn.ExecContext(ctx, stmt); err != nil {
-				t.Fatalf("%s: %v", stmt, err)
-			}
-		}
-		conn.Close()
-		s.DB.Close()
+	// closed after its XA PREPARE, as a dead head's would be), and so has
+	// an orphan, a transaction of this head that its record does not know
+	// (given up before the decision to commit), and a foreign transaction,
+	// not of Spider's making, which no load may touch.
+	var serverID int64
+	if err := db.DB.QueryRow(`SELECT @@server_id`).Scan(&serverID); err != nil {
+		t.Fatal(err)
+	}
+	head := fmt.Sprintf("%x", serverID)
+	orphan := fmt.Sprintf("%x%016x", gone, 4)
+	for v, xid := range map[int]string{
+		1: fmt.Sprintf("'%s','%s',1", xids["committed"], head),
+		2: fmt.Sprintf("'%s','%s',1", xids["rolledBack"], head),
+		4: fmt.Sprintf("'%s','%s',1", orphan, head),
+		5: "'another application','x',1",
+	} {
+		prepareBranch(t, vars, databaseName(t, db.DB), xid, v)
+		// Should the test fail, no branch may stay to lock its database.
+		t.Cleanup(func() { shard.Exec(`XA ROLLBACK ` + xid) })
 	}
 	for name, status := range map[string]string{"committed": "COMMIT", "rolledBack": "NOT YET", "inFlight": "NOT YET"} {
 		gtrid := xids[name]
-		if _, err := db.DB.Exec(`INSERT INTO mysql.spider_xa (format_id, gtrid_length, bqual_length, data, status) VALUES (1, ?, 1, ?, ?)`,
-			len(gtrid), gtrid+"1", status); err != nil {
+		if _, err := db.DB.Exec(`INSERT INTO mysql.spider_xa (format_id, gtrid_length, bqual_length, data, status) VALUES (1, ?, ?, ?, ?)`,
+			len(gtrid), len(head), gtrid+head, status); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.DB.Exec(`INSERT INTO mysql.spider_xa_member (format_id, gtrid_length, bqual_length, data, scheme, host, port, socket, username, password)
-			VALUES (1, ?, 1, ?, 'mysql', ?, ?, '', 'root', '')`, len(gtrid), gtrid+"1", vars["SHARD_1_HOST"], vars["SHARD_1_PORT"]); err != nil {
+			VALUES (1, ?, ?, ?, 'mysql', ?, ?, '', 'root', '')`, len(gtrid), len(head), gtrid+head, vars["SHARD_1_HOST"], vars["SHARD_1_PORT"]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -277,19 +279,24 @@ func TestSpider_SettlesOnlyAbandoned(t *testing.T) {
 	}
 	rows.Close()
 	if !slices.Equal(probe, []int{1}) {
-		t.Fatalf("shard 1 holds %v of the branches' rows, want [1]: the COMMIT committed, the NOT YET rolled back", probe)
+		t.Fatalf("shard 1 holds %v of the branches' rows, want [1]: the COMMIT committed, the NOT YET and the orphan rolled back, the foreign one still prepared", probe)
 	}
-	var prepared int
+	var prepared []string
 	rows, err = shard.Query(`XA RECOVER`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for rows.Next() {
-		prepared++
+		var f, g, b int
+		var data string
+		if err := rows.Scan(&f, &g, &b, &data); err != nil {
+			t.Fatal(err)
+		}
+		prepared = append(prepared, data)
 	}
 	rows.Close()
-	if prepared != 0 {
-		t.Fatalf("shard 1 still holds %d prepared branches", prepared)
+	if !slices.Equal(prepared, []string{"another applicationx"}) {
+		t.Fatalf("shard 1 holds %q prepared, want only the foreign transaction", prepared)
 	}
 	if err := <-sleeping; err != nil {
 		t.Fatal(err)
@@ -304,4 +311,26 @@ func databaseName(t *testing.T, db *sql.DB) string {
 		t.Fatal(err)
 	}
 	return name
+}
+
+// prepareBranch prepares, on shard 1's database name, an XA transaction
+// xid that inserts v into xa_probe, from a connection it then closes (as a
+// dead coordinator's would be).
+func prepareBranch(t *testing.T, vars map[string]string, name, xid string, v int) {
+	t.Helper()
+	s, err := mysql.Shard(fmt.Sprintf("root@tcp(%s:%s)/%s", vars["SHARD_1_HOST"], vars["SHARD_1_PORT"], name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.DB.Close()
+	conn, err := s.DB.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, stmt := range []string{"XA START " + xid, fmt.Sprintf("INSERT INTO xa_probe VALUES (%d)", v), "XA END " + xid, "XA PREPARE " + xid} {
+		if _, err := conn.ExecContext(context.Background(), stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
 }

@@ -403,50 +403,20 @@ func inDoubt(ctx context.Context, db *sql.DB, rep *VerifyReport) error {
 // prepared (XA RECOVER on the shard, through the head), and the
 // transactions the head decided to commit but has not finished.
 func inDoubtOnShards(ctx context.Context, db *sql.DB, rep *VerifyReport) error {
-	var name string
-	if err := db.QueryRowContext(ctx, `SELECT DATABASE()`).Scan(&name); err != nil {
-		return err
-	}
-	servers, err := serverDefinitions(ctx, db, name)
-	if err != nil {
-		return err
-	}
 	conn, err := db.Conn(ctx) // one session: its temporary table
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS logstats_xa_recover
-		(formatID INT, gtrid_length INT, bqual_length INT, data VARBINARY(128))`); err != nil {
+	branches, err := preparedOnShards(ctx, conn)
+	if err != nil {
 		return err
 	}
-	for _, s := range servers {
-		if _, err := conn.ExecContext(ctx, `DELETE FROM logstats_xa_recover`); err != nil {
-			return err
-		}
-		var ok sql.NullInt64
-		if err := conn.QueryRowContext(ctx, `SELECT spider_direct_sql('XA RECOVER', 'logstats_xa_recover', ?)`, `srv "`+s.name+`"`).Scan(&ok); err != nil {
-			return fmt.Errorf("XA RECOVER on %s (%s:%d): %w", s.name, s.host, s.port, err)
-		}
-		rows, err := conn.QueryContext(ctx, `SELECT formatID, data FROM logstats_xa_recover`)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var f int
-			var data []byte
-			if err := rows.Scan(&f, &data); err != nil {
-				rows.Close()
-				return err
-			}
-			rep.Discrepancies = append(rep.Discrepancies, Discrepancy{Kind: "in-doubt", XID: fmt.Sprintf("%s on %s (%s:%d), format %d", strconv.Quote(string(data)), s.name, s.host, s.port, f),
-				Expected: "no prepared XA branch on the shard",
-				Found:    "prepared: a load in flight, or one a shard's death left; a load through the head completes those its head decided to commit"})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+	for _, b := range branches {
+		s := b.shard
+		rep.Discrepancies = append(rep.Discrepancies, Discrepancy{Kind: "in-doubt", XID: fmt.Sprintf("%s on %s (%s:%d), format %d", strconv.Quote(string(b.gtrid)+string(b.bqual)), s.name, s.host, s.port, b.format),
+			Expected: "no prepared XA branch on the shard",
+			Found:    "prepared: a load in flight, or one a shard's death left; a load through the head completes those its head decided to commit and rolls back those it gave up"})
 	}
 	var decided int
 	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM mysql.spider_xa WHERE status = 'COMMIT'`).Scan(&decided); err != nil {
