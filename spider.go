@@ -336,10 +336,11 @@ func (ing *Ingester) checkHead(ctx context.Context, d Dialect) (isHead bool, err
 	if err := checkSpiderHead(ctx, ing.db); err != nil {
 		return true, err
 	}
-	if err := checkShardHosts(ctx, ing.db); err != nil {
+	servers, err := checkShardHosts(ctx, ing.db)
+	if err != nil {
 		return true, err
 	}
-	_, err = resolveInDoubt(ctx, ing.db)
+	_, err = resolveInDoubt(ctx, ing.db, servers)
 	return true, err
 }
 
@@ -351,26 +352,33 @@ func (ing *Ingester) onHead() bool {
 	return ing.spider.isHead
 }
 
-// checkShardHosts returns ErrSpiderUnsafe when two of the head's server
-// definitions for this database (MigrateSharded's) have the same host.
-func checkShardHosts(ctx context.Context, db *sql.DB) error {
-	var name string
-	if err := db.QueryRowContext(ctx, `SELECT DATABASE()`).Scan(&name); err != nil {
-		return err
-	}
-	servers, err := serverDefinitions(ctx, db, name)
+// checkShardHosts returns the head's server definitions for this
+// database (MigrateSharded's), or ErrSpiderUnsafe when two of them have
+// the same host.
+func checkShardHosts(ctx context.Context, db *sql.DB) ([]serverDefinition, error) {
+	servers, err := headServers(ctx, db)
 	if err != nil {
-		return fmt.Errorf("%w: read the head's server definitions (mysql.servers): %v; grant the user SELECT on mysql.servers", ErrSpiderUnsafe, err)
+		return nil, fmt.Errorf("%w: read the head's server definitions (mysql.servers): %v; grant the user SELECT on mysql.servers", ErrSpiderUnsafe, err)
 	}
 	seen := make(map[string]string)
 	for _, s := range servers {
 		if other, dup := seen[s.host]; dup {
-			return fmt.Errorf("%w: the shards %s and %s are both on host %s; Spider's XA tells shards apart by host, not port: give each its own address and provision a new database over them",
+			return nil, fmt.Errorf("%w: the shards %s and %s are both on host %s; Spider's XA tells shards apart by host, not port: give each its own address and provision a new database over them",
 				ErrSpiderUnsafe, other, s.name, s.host)
 		}
 		seen[s.host] = s.name
 	}
-	return nil
+	return servers, nil
+}
+
+// headServers returns the head's server definitions of the shards of db's
+// database.
+func headServers(ctx context.Context, db queryer) ([]serverDefinition, error) {
+	var name string
+	if err := db.QueryRowContext(ctx, `SELECT DATABASE()`).Scan(&name); err != nil {
+		return nil, err
+	}
+	return serverDefinitions(ctx, db, name)
 }
 
 // resolveInDoubt settles what a shard that died during a batch's
@@ -397,7 +405,7 @@ func checkShardHosts(ctx context.Context, db *sql.DB) error {
 // holds prepared and the record does not know (rollBackOrphans): the head
 // forgot them without deciding to commit. It returns how many transactions
 // it settled.
-func resolveInDoubt(ctx context.Context, db *sql.DB) (int, error) {
+func resolveInDoubt(ctx context.Context, db *sql.DB, servers []serverDefinition) (int, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return 0, err
@@ -411,7 +419,7 @@ func resolveInDoubt(ctx context.Context, db *sql.DB) (int, error) {
 	if err != nil {
 		return settled, err
 	}
-	orphans, err := rollBackOrphans(ctx, conn)
+	orphans, err := rollBackOrphans(ctx, conn, servers)
 	return settled + orphans, err
 }
 
@@ -434,14 +442,9 @@ func settleRecords(ctx context.Context, conn *sql.Conn, records []*xaRecord) (in
 			verb = "XA COMMIT"
 		}
 		for _, m := range r.members {
-			var res sql.NullInt64
 			params := fmt.Sprintf(`host "%s", port "%s", user "%s", password "%s"`,
 				spiderParam(m.host), spiderParam(m.port), spiderParam(m.user), spiderParam(m.password))
-			err := conn.QueryRowContext(ctx, `SELECT spider_direct_sql(?, '', ?)`, verb+" "+r.xid(), params).Scan(&res)
-			if err == nil && !res.Valid {
-				err = onlyUnknownXID(ctx, conn)
-			}
-			if err != nil {
+			if err := endOnShard(ctx, conn, verb+" "+r.xid(), params); err != nil {
 				return settled, fmt.Errorf("%s %s on the shard at %s:%s (the head's record says %s): %w", verb, r.xid(), m.host, m.port, r.status, err)
 			}
 		}
@@ -469,8 +472,25 @@ type xaRecord struct {
 type xaMember struct{ host, port, user, password string }
 
 // xid is the record's XA id as XA COMMIT and XA ROLLBACK take it.
-func (r *xaRecord) xid() string {
-	return fmt.Sprintf("0x%x,0x%x,%d", r.gtrid, r.bqual, r.format)
+func (r *xaRecord) xid() string { return formatXID(r.format, r.gtrid, r.bqual) }
+
+// formatXID writes an XA id as XA COMMIT and XA ROLLBACK take it.
+func formatXID(format int, gtrid, bqual []byte) string {
+	return fmt.Sprintf("0x%x,0x%x,%d", gtrid, bqual, format)
+}
+
+// endOnShard runs stmt, an XA COMMIT or XA ROLLBACK, on the shard that
+// params name (spider_direct_sql's connection parameters), through the
+// head; a shard without the branch (ended already) is no error.
+func endOnShard(ctx context.Context, conn *sql.Conn, stmt, params string) error {
+	var res sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT spider_direct_sql(?, '', ?)`, stmt, params).Scan(&res); err != nil {
+		return err
+	}
+	if !res.Valid {
+		return onlyUnknownXID(ctx, conn)
+	}
+	return nil
 }
 
 // xaRecords reads the head's XA record.
@@ -569,58 +589,52 @@ func sessionsDone(ctx context.Context, conn *sql.Conn) (func(thread int64) bool,
 // forgets it only once every member committed, or when it gives a
 // transaction up before deciding to commit (a member died in XA PREPARE):
 // a branch prepared with no record is one it gave up (presumed abort). A
-// branch seen so is checked twice, the record read in between, so that a
-// commit in flight, whose record appears before its branches are prepared
-// and goes after they are committed, is never taken for one. It returns
-// how many transactions it rolled back.
-func rollBackOrphans(ctx context.Context, conn *sql.Conn) (int, error) {
+// branch counts as one only when it is prepared in two reads of the shards
+// with the read of the record between them, so that a commit in flight,
+// whose record appears before its branches are prepared and goes after
+// they are committed, is never taken for one. It returns how many
+// transactions it rolled back.
+func rollBackOrphans(ctx context.Context, conn *sql.Conn, servers []serverDefinition) (int, error) {
+	branches, err := preparedOnShards(ctx, conn, servers)
+	if err != nil || len(branches) == 0 {
+		return 0, err
+	}
+	records, err := xaRecords(ctx, conn)
+	if err != nil {
+		return 0, err
+	}
+	known := make(map[string]bool, len(records))
+	for _, r := range records {
+		known[string(r.gtrid)] = true
+	}
 	var serverID int64
 	if err := conn.QueryRowContext(ctx, `SELECT @@server_id`).Scan(&serverID); err != nil {
 		return 0, err
 	}
-	bqual := []byte(strconv.FormatInt(serverID, 16))
-	candidates := func() (map[string]preparedBranch, error) {
-		branches, err := preparedOnShards(ctx, conn)
-		if err != nil {
-			return nil, err
+	ours := []byte(strconv.FormatInt(serverID, 16))
+	key := func(b preparedBranch) string { return b.shard.name + " " + formatXID(b.format, b.gtrid, b.bqual) }
+	orphan := make(map[string]bool)
+	for _, b := range branches {
+		if b.format == 1 && bytes.Equal(b.bqual, ours) && !known[string(b.gtrid)] {
+			orphan[key(b)] = true
 		}
-		records, err := xaRecords(ctx, conn)
-		if err != nil {
-			return nil, err
-		}
-		known := make(map[string]bool, len(records))
-		for _, r := range records {
-			known[string(r.gtrid)] = true
-		}
-		out := make(map[string]preparedBranch)
-		for _, b := range branches {
-			if b.format == 1 && bytes.Equal(b.bqual, bqual) && !known[string(b.gtrid)] {
-				out[b.shard.name+" "+string(b.gtrid)] = b
-			}
-		}
-		return out, nil
 	}
-	first, err := candidates()
-	if err != nil || len(first) == 0 {
-		return 0, err
+	if len(orphan) == 0 {
+		return 0, nil
 	}
-	again, err := candidates()
+	// Prepared before the record was read and still after: given up.
+	again, err := preparedOnShards(ctx, conn, servers)
 	if err != nil {
 		return 0, err
 	}
-	rolledBack := make(map[string]bool)
-	for key, b := range again {
-		if _, seen := first[key]; !seen {
+	rolledBack := make(map[string]bool) // by gtrid: a transaction may have a branch on several shards
+	for _, b := range again {
+		if !orphan[key(b)] {
 			continue
 		}
-		x := xaRecord{format: b.format, gtrid: b.gtrid, bqual: b.bqual}
-		var res sql.NullInt64
-		err := conn.QueryRowContext(ctx, `SELECT spider_direct_sql(?, '', ?)`, "XA ROLLBACK "+x.xid(), `srv "`+b.shard.name+`"`).Scan(&res)
-		if err == nil && !res.Valid {
-			err = onlyUnknownXID(ctx, conn)
-		}
-		if err != nil {
-			return len(rolledBack), fmt.Errorf("XA ROLLBACK %s on %s (%s:%d), prepared there and unknown to the head's record: %w", x.xid(), b.shard.name, b.shard.host, b.shard.port, err)
+		xid := formatXID(b.format, b.gtrid, b.bqual)
+		if err := endOnShard(ctx, conn, "XA ROLLBACK "+xid, `srv "`+b.shard.name+`"`); err != nil {
+			return len(rolledBack), fmt.Errorf("XA ROLLBACK %s on %s (%s:%d), prepared there and unknown to the head's record: %w", xid, b.shard.name, b.shard.host, b.shard.port, err)
 		}
 		rolledBack[string(b.gtrid)] = true
 	}
@@ -634,17 +648,9 @@ type preparedBranch struct {
 	gtrid, bqual []byte
 }
 
-// preparedOnShards runs XA RECOVER on every shard of the head's database,
-// through the head (spider_direct_sql into a temporary table of conn's).
-func preparedOnShards(ctx context.Context, conn *sql.Conn) ([]preparedBranch, error) {
-	var name string
-	if err := conn.QueryRowContext(ctx, `SELECT DATABASE()`).Scan(&name); err != nil {
-		return nil, err
-	}
-	servers, err := serverDefinitions(ctx, conn, name)
-	if err != nil {
-		return nil, err
-	}
+// preparedOnShards runs XA RECOVER on each of servers, through the head
+// (spider_direct_sql into a temporary table of conn's).
+func preparedOnShards(ctx context.Context, conn *sql.Conn, servers []serverDefinition) ([]preparedBranch, error) {
 	if _, err := conn.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS logstats_xa_recover
 		(formatID INT, gtrid_length INT, bqual_length INT, data VARBINARY(128))`); err != nil {
 		return nil, err
@@ -686,7 +692,7 @@ func preparedOnShards(ctx context.Context, conn *sql.Conn) ([]preparedBranch, er
 
 // onlyUnknownXID returns nil when the warnings of conn's last statement, a
 // spider_direct_sql that answered NULL, are only XAER_NOTA (1397: the
-// member has no such branch, as it committed already), and an error with
+// member has no such branch, as it ended already), and an error with
 // the warning otherwise: a branch still prepared must not be forgotten.
 func onlyUnknownXID(ctx context.Context, conn *sql.Conn) error {
 	rows, err := conn.QueryContext(ctx, `SHOW WARNINGS`)

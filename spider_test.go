@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/DATA-DOG/go-sqlmock"
 
@@ -195,13 +196,30 @@ func TestSpider_SettlesOnlyAbandoned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer busy.Close()
+	t.Cleanup(func() { busy.Close() }) // after wake, below: Close waits for the statement
 	var busyID int64
 	if err := busy.QueryRowContext(ctx, `SELECT CONNECTION_ID()`).Scan(&busyID); err != nil {
 		t.Fatal(err)
 	}
-	sleeping := make(chan error, 1)
-	go func() { _, err := busy.ExecContext(ctx, `SELECT SLEEP(3)`); sleeping <- err }()
+	// Busy until the load is done (KILL QUERY then ends the SLEEP).
+	sleeping := make(chan struct{})
+	go func() { busy.ExecContext(ctx, `SELECT SLEEP(600)`); close(sleeping) }()
+	t.Cleanup(func() {
+		db.DB.Exec(fmt.Sprintf("KILL QUERY %d", busyID))
+		<-sleeping
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var n int
+		if err := db.DB.QueryRow(`SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ? AND COMMAND = 'Query'`, busyID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the busy session never started its statement")
+		}
+	}
 
 	// Spider's XA ids: the head session's thread id and a query id in hex,
 	// then the head's server id.
@@ -274,7 +292,9 @@ func TestSpider_SettlesOnlyAbandoned(t *testing.T) {
 	}
 	for rows.Next() {
 		var v int
-		rows.Scan(&v)
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
 		probe = append(probe, v)
 	}
 	rows.Close()
@@ -298,13 +318,10 @@ func TestSpider_SettlesOnlyAbandoned(t *testing.T) {
 	if !slices.Equal(prepared, []string{"another applicationx"}) {
 		t.Fatalf("shard 1 holds %q prepared, want only the foreign transaction", prepared)
 	}
-	if err := <-sleeping; err != nil {
-		t.Fatal(err)
-	}
 }
 
 // databaseName returns the name of db's database.
-func databaseName(t *testing.T, db *sql.DB) string {
+func databaseName(t testing.TB, db *sql.DB) string {
 	t.Helper()
 	var name string
 	if err := db.QueryRow(`SELECT DATABASE()`).Scan(&name); err != nil {
@@ -333,4 +350,50 @@ func prepareBranch(t *testing.T, vars map[string]string, name, xid string, v int
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
+}
+
+// BenchmarkSpider_Load measures what a load through a head costs beyond
+// its lines: "unchanged" loads a 20-line file already loaded (the head's
+// checks, the settling of its XA record and of the shards' prepared
+// branches, the ledger), "xa_recover" only the XA RECOVER on every shard
+// that each such load runs through the head.
+func BenchmarkSpider_Load(b *testing.B) {
+	db := testdb.OpenBackend(b, "spider")
+	text := genLog(b, 20, 3, 0)
+	ing := newIngester(db, 100)
+	mustLoad(b, ing, "a.log", text)
+	b.Run("unchanged", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("xa_recover", func(b *testing.B) {
+		conn, err := db.DB.Conn(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(context.Background(), `CREATE TEMPORARY TABLE IF NOT EXISTS xa_bench (formatID INT, gtrid_length INT, bqual_length INT, data VARBINARY(128))`); err != nil {
+			b.Fatal(err)
+		}
+		name := databaseName(b, db.DB)
+		for b.Loop() {
+			for n := 1; n <= 3; n++ {
+				var ok sql.NullInt64
+				if _, err := conn.ExecContext(context.Background(), `DELETE FROM xa_bench`); err != nil {
+					b.Fatal(err)
+				}
+				if err := conn.QueryRowContext(context.Background(), `SELECT spider_direct_sql('XA RECOVER', 'xa_bench', ?)`, fmt.Sprintf(`srv "%s_shard%d"`, name, n)).Scan(&ok); err != nil {
+					b.Fatal(err)
+				}
+				rows, err := conn.QueryContext(context.Background(), `SELECT data FROM xa_bench`)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows.Close()
+			}
+		}
+	})
 }

@@ -403,12 +403,16 @@ func inDoubt(ctx context.Context, db *sql.DB, rep *VerifyReport) error {
 // prepared (XA RECOVER on the shard, through the head), and the
 // transactions the head decided to commit but has not finished.
 func inDoubtOnShards(ctx context.Context, db *sql.DB, rep *VerifyReport) error {
+	servers, err := headServers(ctx, db)
+	if err != nil {
+		return err
+	}
 	conn, err := db.Conn(ctx) // one session: its temporary table
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	branches, err := preparedOnShards(ctx, conn)
+	branches, err := preparedOnShards(ctx, conn, servers)
 	if err != nil {
 		return err
 	}
