@@ -2,7 +2,6 @@ package logstats
 
 import (
 	"bytes"
-	"fmt"
 	"time"
 )
 
@@ -61,7 +60,7 @@ func parseLatencyNumber(b []byte, u latencyUnit, exp bool) (time.Duration, *Pars
 		}
 		// Whole units only; a JSON writer may add ".0" to a whole number.
 		if u <= unitMicros && shift == 0 && (!exp || len(bytes.TrimRight(frac, "0")) > 0) {
-			return 0, &ParseError{Reason: fmt.Sprintf("latency %q is not a whole number of %s", truncateForMessage(string(b)), u), Err: ErrInvalidLatency}
+			return 0, fieldError(ErrInvalidLatency, "latency %q is not a whole number of %s", b, u)
 		}
 	}
 	if len(intPart) == 0 {
@@ -127,7 +126,7 @@ func parseExponent(b []byte) (n int, bad bool) {
 }
 
 func notDecimal(b []byte, u latencyUnit) *ParseError {
-	return &ParseError{Reason: fmt.Sprintf("latency %q is not a decimal number of %s", truncateForMessage(string(b)), u), Err: ErrInvalidLatency}
+	return fieldError(ErrInvalidLatency, "latency %q is not a decimal number of %s", b, u)
 }
 
 // parseLatencySum parses nginx's $upstream_response_time: the times of each

@@ -102,8 +102,14 @@ func isTokenChar(c byte) bool {
 	return c < 0x80 && strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
-func fieldError(kind error, format string, value []byte) *ParseError {
-	return &ParseError{Reason: fmt.Sprintf(format, truncateForMessage(string(value))), Err: kind}
+// fieldError returns a malformed line's error whose reason quotes value, a
+// field of the line: format has a %q for it, then the verbs of args.
+func fieldError(kind error, format string, value []byte, args ...any) *ParseError {
+	return &ParseError{
+		Reason:   fmt.Sprintf(format, append([]any{truncateForMessage(string(value))}, args...)...),
+		Err:      kind,
+		withheld: fmt.Sprintf(strings.Replace(format, "%q", "%s", 1), append([]any{withheldInput}, args...)...),
+	}
 }
 
 // ValidCustomerID returns nil if id can be a customer id: 1 to 128 bytes of

@@ -452,12 +452,15 @@ func wrongFormat(cfg ParseConfig, head []headLine) error {
 			hint += " with -customer path:PATTERN or query:NAME (it has no customer field)"
 		}
 	}
-	why := " (" + first.Error() + ")"
-	if errors.Is(first, ErrNoFormatFits) {
-		why = ""
+	message := func(first *ParseError) error {
+		why := " (" + first.Error() + ")"
+		if errors.Is(first, ErrNoFormatFits) {
+			why = ""
+		}
+		return fmt.Errorf("%w: no line of the %d read is valid in %s%s; %s. Nothing was loaded",
+			ErrWrongFormat, len(head), what, why, hint)
 	}
-	return fmt.Errorf("%w: no line of the %d read is valid in %s%s; %s. Nothing was loaded",
-		ErrWrongFormat, len(head), what, why, hint)
+	return &wrongFormatError{err: message(first), withheld: message(first.WithoutInput())}
 }
 
 // Committed returns how far the ledger says source (a Checkpoint's Source)

@@ -2,7 +2,6 @@ package logstats
 
 import (
 	"bytes"
-	"fmt"
 	"time"
 )
 
@@ -148,5 +147,5 @@ func monthOf(b []byte) (time.Month, bool) {
 }
 
 func badTime(b []byte, want string) *ParseError {
-	return &ParseError{Reason: fmt.Sprintf("time %q is not a valid timestamp (want %s)", truncateForMessage(string(b)), want), Err: ErrInvalidTime}
+	return fieldError(ErrInvalidTime, "time %q is not a valid timestamp (want %s)", b, want)
 }
