@@ -319,6 +319,9 @@ type CustomerFilter struct {
 	After *string
 	// Limit is the most customers to return; 0 means no limit.
 	Limit int
+	// ID, when set, lists only the customer with this ID (none if it has no
+	// data).
+	ID *string
 }
 
 // FindCustomers returns the customers with data, ordered by ID.
@@ -330,9 +333,17 @@ func (s *StatsService) FindCustomers(ctx context.Context, f CustomerFilter) ([]C
 func (s *StatsService) findCustomers(ctx context.Context, f CustomerFilter) ([]Customer, error) {
 	query := `SELECT customer_id, SUM(total), MIN(day), MAX(day) FROM logstats_rollups`
 	var args []any
+	var where []string
 	if f.After != nil {
-		query += ` WHERE customer_id > ?`
+		where = append(where, `customer_id > ?`)
 		args = append(args, *f.After)
+	}
+	if f.ID != nil {
+		where = append(where, `customer_id = ?`)
+		args = append(args, *f.ID)
+	}
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	query += ` GROUP BY customer_id ORDER BY customer_id`
 	if f.Limit > 0 {
