@@ -12,7 +12,8 @@ import (
 // NewIngester, NewStatsService and Migrate find it by themselves.
 //
 // A driver that also implements [BulkLoader] (package mysql's does) becomes
-// the Ingester's BulkLoader.
+// the Ingester's BulkLoader; one that also implements [NoSpaceReporter]
+// (both packages' do) tells a full disk from other failures.
 type Driver interface {
 	// Dialect is the SQL dialect the driver speaks.
 	Dialect() Dialect
@@ -23,6 +24,16 @@ type Driver interface {
 	// Unavailable reports whether err says that the database cannot be
 	// reached or the connection to it was lost.
 	Unavailable(err error) bool
+}
+
+// A NoSpaceReporter is a [Driver] that can tell that an error is the
+// database's want of space. It is optional, so that a Driver written before
+// it (for a wrapper of one's own, say) goes on compiling: the errors of a
+// Driver without it are never [KindNoSpace].
+type NoSpaceReporter interface {
+	// NoSpace reports whether err says that a write failed because the
+	// database's disk, or a table, is full.
+	NoSpace(err error) bool
 }
 
 // driverOf returns db's Driver, or nil when its driver is not one (a
@@ -40,19 +51,29 @@ func transient(drv Driver, err error) bool {
 	return drv != nil && drv.Transient(err)
 }
 
-// classify gives err the kind KindUnavailable when it has no kind and drv
-// says the database is unreachable; the exported methods return their errors
-// through it.
+// classify gives err, when it has no kind, the kind drv sees in it:
+// KindNoSpace when drv is a NoSpaceReporter that says the disk is full,
+// KindUnavailable when drv says the database is unreachable. The exported
+// methods return their errors through it.
 func classify(drv Driver, err error) error {
-	if err == nil || drv == nil || KindOf(err) != KindInternal || !drv.Unavailable(err) {
+	if err == nil || drv == nil || KindOf(err) != KindInternal {
 		return err
 	}
-	return &unavailableError{err}
+	if ns, ok := drv.(NoSpaceReporter); ok && ns.NoSpace(err) {
+		return &driverError{KindNoSpace, err}
+	}
+	if drv.Unavailable(err) {
+		return &driverError{KindUnavailable, err}
+	}
+	return err
 }
 
-// unavailableError is a driver error that says the database is unreachable.
-type unavailableError struct{ err error }
+// driverError is a driver error with the kind its Driver sees in it.
+type driverError struct {
+	kind ErrorKind
+	err  error
+}
 
-func (e *unavailableError) Error() string   { return e.err.Error() }
-func (e *unavailableError) Unwrap() error   { return e.err }
-func (e *unavailableError) Kind() ErrorKind { return KindUnavailable }
+func (e *driverError) Error() string   { return e.err.Error() }
+func (e *driverError) Unwrap() error   { return e.err }
+func (e *driverError) Kind() ErrorKind { return e.kind }

@@ -43,9 +43,13 @@ const (
 	// KindWrongFormat is a log that is not in the format it was read in:
 	// none of its first lines is valid.
 	KindWrongFormat
+	// KindNoSpace is a write that failed for want of space: the database's
+	// disk (or a table) is full. What was committed before stays; free
+	// space and retry to do the rest.
+	KindNoSpace
 )
 
-var kindNames = [...]string{"internal", "invalid", "malformed", "corrupt", "not found", "conflict", "source changed", "unavailable", "canceled", "wrong format"}
+var kindNames = [...]string{"internal", "invalid", "malformed", "corrupt", "not found", "conflict", "source changed", "unavailable", "canceled", "wrong format", "no space"}
 
 // String returns the kind's name, such as "source changed".
 func (k ErrorKind) String() string {
@@ -58,8 +62,9 @@ func (k ErrorKind) String() string {
 // KindOf returns the kind of err: that of the first error in its chain with
 // a Kind() ErrorKind method (every error of this package has one, and so can
 // the errors of packages built on it); KindNotFound for fs.ErrNotExist;
-// KindCanceled for context.Canceled; KindUnavailable for
-// context.DeadlineExceeded; KindInternal for anything else, nil included.
+// KindNoSpace for a full disk (ENOSPC); KindCanceled for context.Canceled;
+// KindUnavailable for context.DeadlineExceeded; KindInternal for anything
+// else, nil included.
 func KindOf(err error) ErrorKind {
 	var k interface{ Kind() ErrorKind }
 	switch {
@@ -69,6 +74,8 @@ func KindOf(err error) ErrorKind {
 		return k.Kind()
 	case errors.Is(err, fs.ErrNotExist):
 		return KindNotFound
+	case isNoSpace(err):
+		return KindNoSpace
 	case errors.Is(err, context.Canceled):
 		return KindCanceled
 	case errors.Is(err, context.DeadlineExceeded):

@@ -84,6 +84,8 @@ var kindStatus = map[logstats.ErrorKind]struct {
 	logstats.KindMalformed:     {status: http.StatusUnprocessableEntity, prefix: "strict load stopped at a malformed line: "},
 	logstats.KindWrongFormat:   {status: http.StatusUnprocessableEntity},
 	logstats.KindUnavailable:   {status: http.StatusServiceUnavailable, message: "the database is unavailable; try again shortly"},
+	logstats.KindNoSpace: {status: http.StatusInsufficientStorage,
+		message: "the database's disk is full; what was committed stays: free space and run the load again to load the rest"},
 	logstats.KindCanceled: {status: http.StatusServiceUnavailable,
 		message: "the request was cancelled, as the server is shutting down; a load keeps what it committed: run it again to load the rest"},
 	logstats.KindInternal: {status: http.StatusInternalServerError, message: "internal error; the server log has the details"},

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -127,7 +128,20 @@ const (
 	errConnRefused        = 2003  // CR_CONN_HOST_ERROR, as a proxy relays it
 	errServerGone         = 2006  // CR_SERVER_GONE_ERROR, as a proxy relays it
 	errServerLost         = 2013  // CR_SERVER_LOST, as a proxy relays it
+	errWrite              = 3     // EE_WRITE, a mysys error: "Error writing file ... (Errcode: N ...)"
+	errDiskFullMysys      = 20    // EE_DISK_FULL, a mysys error: "Disk is full writing ..."
+	errDiskFull           = 1021  // ER_DISK_FULL: a storage engine's write failed with ENOSPC
+	errErrorOnWrite       = 1026  // ER_ERROR_ON_WRITE: "Error writing file ... (errno: N ...)"
+	errGetErrno           = 1030  // ER_GET_ERRNO: "Got error N ... from storage engine"
+	errRecordFileFull     = 1114  // ER_RECORD_FILE_FULL: "The table ... is full" (InnoDB cannot extend its tablespace)
+	errDiskFullNoWait     = 3675  // ER_DISK_FULL_NOWAIT (MySQL 8): a tablespace cannot be created or extended, the disk is full
 )
+
+// errnoNoSpace matches the operating system's error 28, ENOSPC, as the
+// server quotes it in the messages of the errors that carry an errno:
+// MariaDB's "(errno: 28 "No space left on device")", "(Errcode: 28 ...)"
+// and "Got error 28 ...", MySQL's "(OS errno 28 - No space left on device)".
+var errnoNoSpace = regexp.MustCompile(`(?i)\b(errno|errcode|got error):? 28\b`)
 
 // number returns the server error number of err, or 0.
 func number(err error) uint16 {
@@ -162,6 +176,24 @@ func (Driver) Unavailable(err error) bool {
 	var netErr net.Error
 	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, gomysql.ErrInvalidConn) ||
 		errors.As(err, &netErr) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// NoSpace reports whether err says that the server ran out of space: a
+// full disk (1021, MySQL's 3675, the mysys error 20), a table that cannot
+// grow (1114), or a write that failed with ENOSPC (the mysys error 3, 1026
+// and 1030, when the errno they quote is 28).
+func (Driver) NoSpace(err error) bool {
+	var me *gomysql.MySQLError
+	if !errors.As(err, &me) {
+		return false
+	}
+	switch me.Number {
+	case errDiskFull, errRecordFileFull, errDiskFullNoWait, errDiskFullMysys:
+		return true
+	case errWrite, errErrorOnWrite, errGetErrno:
+		return errnoNoSpace.MatchString(me.Message)
+	}
+	return false
 }
 
 // LoadData registers r with the driver under a name unique to this call,

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 
 	"modernc.org/sqlite"
 
@@ -75,8 +76,9 @@ func (Driver) Dialect() logstats.Dialect { return logstats.DialectSQLite }
 // Result codes logstats tells apart (the primary code, the low byte of an
 // extended one).
 const (
-	codeBusy   = 5 // SQLITE_BUSY: another connection holds the lock
-	codeLocked = 6 // SQLITE_LOCKED: a conflict within the connection's cache
+	codeBusy   = 5  // SQLITE_BUSY: another connection holds the lock
+	codeLocked = 6  // SQLITE_LOCKED: a conflict within the connection's cache
+	codeFull   = 13 // SQLITE_FULL: a write found the disk full
 )
 
 // Transient reports whether err is SQLITE_BUSY or SQLITE_LOCKED: the busy
@@ -92,3 +94,18 @@ func (Driver) Transient(err error) bool {
 
 // Unavailable reports false: a local file does not go away as a server does.
 func (Driver) Unavailable(error) bool { return false }
+
+// NoSpace reports whether err is SQLITE_FULL, which SQLite returns when a
+// write to the database or its write-ahead log finds the disk full (or the
+// database at its max_page_count), or wraps the system's ENOSPC. SQLite's
+// Unix VFS turns a write that fails with ENOSPC into SQLITE_FULL; where it
+// does not (growing the -shm file: SQLITE_IOERR_SHMSIZE), the error does
+// not say why (modernc.org/sqlite's Error carries no errno), so an
+// SQLITE_IOERR is never taken for a full disk.
+func (Driver) NoSpace(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == codeFull {
+		return true
+	}
+	return errors.Is(err, syscall.ENOSPC)
+}

@@ -11,6 +11,10 @@ import (
 	"github.com/logstats/logstats"
 )
 
+// noSpaceMessage is what a run that failed for want of space says, as
+// POST /load does.
+const noSpaceMessage = "the database's disk is full; what was committed stays: free space and run the load again to load the rest"
+
 // loader loads the inputs of a run.
 type loader struct {
 	ing            *logstats.Ingester
@@ -58,6 +62,8 @@ func (l *loader) load(ctx context.Context, in *Input) error {
 		return fmt.Errorf("%s: %v (strict mode: fix the line and run again; what was committed before it stays)", in.Name, err)
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: interrupted; what was committed stays, and running again loads the rest", in.Name)
+	case logstats.KindOf(err) == logstats.KindNoSpace:
+		return fmt.Errorf("%s: %s (%w)", in.Name, noSpaceMessage, err)
 	}
 	return fmt.Errorf("%s: %w; what was committed stays, and running again loads the rest", in.Name, err)
 }
