@@ -41,6 +41,9 @@ func (s *server) handleCustomers() http.Handler {
 			after := q.Get("after")
 			filter.After = &after
 		}
+		if c := callerOf(r); c.role == roleCustomer {
+			filter.ID = &c.customer // a key lists its own customer alone
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.opts.QueryTimeout)
 		defer cancel()
 		list, err := s.stats.FindCustomers(ctx, filter)

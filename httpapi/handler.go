@@ -34,14 +34,40 @@ type Options struct {
 	// Default DefaultLogFile.
 	LogFile string
 	// DataDir is the directory that POST /load?path=NAME may read from;
-	// nothing outside it is ever opened. Default: the directory of LogFile.
+	// nothing outside it is ever opened. Default "": POST /load?path=
+	// answers 404 saying how to turn it on.
 	DataDir string
+	// AdminToken, when set, turns authentication on: every route but
+	// /health, /ready and the dashboard's page needs "Authorization: Bearer
+	// <token>" with it or (for a customer's numbers) a customer key of
+	// Deps.Keys, and the admin token alone manages keys and reads /metrics
+	// and /openapi.json. Default "": reads are open to anyone who can
+	// connect.
+	AdminToken string
 	// LoadToken, when set, must be sent as "Authorization: Bearer <token>"
-	// to POST /load.
+	// to POST /load (the admin token works too).
 	LoadToken string
+	// LoopbackOnly says that the server listens on a loopback address: it
+	// then answers only requests whose Host is a loopback address,
+	// localhost or one of AllowedHosts, and any other gets 421, which is
+	// what keeps a web page from reaching it through DNS rebinding.
+	LoopbackOnly bool
+	// AllowedHosts are more host names a LoopbackOnly server answers to,
+	// such as the name a reverse proxy on the same machine sends.
+	AllowedHosts []string
 	// MaxBodyBytes bounds an uploaded log, before and after gzip
 	// decompression. Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxUploads is how many uploads are read at once; more get 503 with
+	// Retry-After. Default DefaultMaxUploads.
+	MaxUploads int
+	// MaxSpoolBytes bounds the bytes that the uploads being loaded keep on
+	// disk, all together; an upload that would go past it gets 507.
+	// Default DefaultMaxSpoolBytes.
+	MaxSpoolBytes int64
+	// BodyIdleTimeout is how long an upload's body may stop arriving before
+	// the request is cut. Default DefaultBodyIdleTimeout.
+	BodyIdleTimeout time.Duration
 	// QueryTimeout bounds each statistics query. Default DefaultQueryTimeout.
 	QueryTimeout time.Duration
 	// TempDir is where uploads are spooled before loading. Default os.TempDir().
@@ -69,6 +95,15 @@ type Loader interface {
 	Load(ctx context.Context, name string, r io.Reader, opts logstats.LoadOptions) (*logstats.LoadResult, error)
 }
 
+// Keys is what customer keys need: checking the key of each request, and
+// the /keys routes; *logstats.KeyService is one.
+type Keys interface {
+	Authenticate(ctx context.Context, secret string) (*logstats.Key, error)
+	CreateKey(ctx context.Context, customerID, label string) (*logstats.Key, string, error)
+	FindKeys(ctx context.Context) ([]logstats.Key, error)
+	RevokeKey(ctx context.Context, id string) error
+}
+
 // Pinger is what /ready uses, and what tells a failing database from other
 // errors; *sql.DB is one.
 type Pinger interface {
@@ -91,6 +126,10 @@ type Deps struct {
 	// waits for its first round and lists its files (register it with
 	// Metrics.Watch for /metrics too).
 	Watcher Watcher
+	// Keys, when set, are the customer keys that read one customer's
+	// numbers each (see Options.AdminToken), managed at /keys. Nil: no
+	// customer key is accepted.
+	Keys Keys
 }
 
 // isNilPointer reports whether v is an interface holding a nil pointer.
@@ -106,7 +145,15 @@ type server struct {
 	stats    Stats
 	ingester Loader
 	watcher  Watcher
+	keys     Keys
 	opts     Options
+	// The tokens, as their SHA-256 (see secret).
+	adminToken, loadToken secret
+	// failures counts failed authentications per client address.
+	failures *failureLimiter
+	uploads  *uploads
+	// routes lists the endpoints, "METHOD /path", as route registered them.
+	routes []string
 	// dashboard serves GET /.
 	dashboard http.Handler
 	// buffers recycles the *[]byte that stats answers are encoded into: an
@@ -118,6 +165,12 @@ type server struct {
 // NewHandler returns the API's http.Handler over deps. The handler is safe
 // for concurrent use.
 func NewHandler(deps Deps, opts Options) http.Handler {
+	_, h := newServer(deps, opts)
+	return h
+}
+
+// newServer returns the server of NewHandler and its handler.
+func newServer(deps Deps, opts Options) (*server, http.Handler) {
 	// A nil *sql.DB or *logstats.Ingester means none, as a nil interface does.
 	if isNilPointer(deps.DB) {
 		deps.DB = nil
@@ -131,6 +184,9 @@ func NewHandler(deps Deps, opts Options) http.Handler {
 	if isNilPointer(deps.Watcher) {
 		deps.Watcher = nil
 	}
+	if isNilPointer(deps.Keys) {
+		deps.Keys = nil
+	}
 	logger := deps.Logger
 	if opts.LogFile == "" {
 		opts.LogFile = DefaultLogFile
@@ -141,6 +197,15 @@ func NewHandler(deps Deps, opts Options) http.Handler {
 	if opts.QueryTimeout <= 0 {
 		opts.QueryTimeout = DefaultQueryTimeout
 	}
+	if opts.MaxUploads <= 0 {
+		opts.MaxUploads = DefaultMaxUploads
+	}
+	if opts.MaxSpoolBytes <= 0 {
+		opts.MaxSpoolBytes = DefaultMaxSpoolBytes
+	}
+	if opts.BodyIdleTimeout <= 0 {
+		opts.BodyIdleTimeout = DefaultBodyIdleTimeout
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -148,7 +213,11 @@ func NewHandler(deps Deps, opts Options) http.Handler {
 		db, _ := deps.DB.(*sql.DB)
 		opts.Metrics = NewMetrics(db)
 	}
-	s := &server{logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, watcher: deps.Watcher, opts: opts}
+	s := &server{
+		logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, watcher: deps.Watcher, keys: deps.Keys, opts: opts,
+		adminToken: newSecret(opts.AdminToken), loadToken: newSecret(opts.LoadToken),
+		failures: newFailureLimiter(time.Now), uploads: newUploads(opts),
+	}
 	if d, err := newDashboard(); err != nil {
 		// Only a broken build gets here (see TestDashboard_Page); the API
 		// still works.
@@ -163,8 +232,12 @@ func NewHandler(deps Deps, opts Options) http.Handler {
 	s.addRoutes(mux)
 	var h http.Handler = mux
 	h = redirectUncleanPaths(h)
+	h = s.checkOrigin(h)
+	if opts.LoopbackOnly {
+		h = s.checkHost(opts.AllowedHosts, h)
+	}
 	h = limitRequestSize(h)
 	h = recoverPanics(logger, h)
 	h = observeRequests(logger, opts.Metrics, h)
-	return h
+	return s, h
 }

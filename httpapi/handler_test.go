@@ -50,10 +50,13 @@ func newWatchingServer(t *testing.T, db *testdb.DB, opts httpapi.Options, w http
 	if opts.LogFile == "" {
 		opts.LogFile = filepath.Join(dataDir, "api_requests.log")
 	}
+	if opts.DataDir == "" {
+		opts.DataDir = dataDir
+	}
 	ing := logstats.NewIngester(db.DB)
 	ing.Dialect = db.Dialect
 	logs := &bytes.Buffer{}
-	h := httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil)), DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: ing, Watcher: w}, opts)
+	h := httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil)), DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: ing, Watcher: w, Keys: logstats.NewKeyService(db.DB)}, opts)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, db: db, dataDir: dataDir, ingester: ing, logs: logs}

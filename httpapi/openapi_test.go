@@ -14,6 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	legacyrouter "github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/follow"
 	"github.com/logstats/logstats/httpapi"
 	"github.com/logstats/logstats/internal/testdb"
@@ -88,6 +89,10 @@ func TestOpenAPI(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := 0; i+1 < len(tc.header); i += 2 {
+				if tc.header[i] == "Host" {
+					req.Host = tc.header[i+1]
+					continue
+				}
 				req.Header.Set(tc.header[i], tc.header[i+1])
 			}
 			client := *srv.Client()
@@ -181,6 +186,65 @@ func TestOpenAPI(t *testing.T) {
 		})
 		t.Run("Unauthorized", func(t *testing.T) {
 			check(t, secured, apiCase{method: "POST", path: "/load", status: 401})
+		})
+		t.Run("Auth", func(t *testing.T) {
+			keys := newAccessKeys(t, db)
+			authed := newTestServer(t, db, httpapi.Options{AdminToken: adminToken, LoadToken: loadToken})
+			admin := []string{"Authorization", "Bearer " + adminToken}
+			own := keys.header("own")
+			check(t, authed, apiCase{method: "GET", path: "/keys", header: admin, status: 200})
+			check(t, authed, apiCase{method: "POST", path: "/keys", body: `{"customer_id":"cust_5","label":"for the OpenAPI test"}`, header: append([]string{"Content-Type", "application/json"}, admin...), status: 201})
+			created, _, err := logstats.NewKeyService(db.DB).CreateKey(ctx, "cust_6", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, authed, apiCase{method: "POST", path: "/keys", body: `{"label":"no customer"}`, header: append([]string{"Content-Type", "application/json"}, admin...), status: 400})
+			check(t, authed, apiCase{method: "POST", path: "/keys", body: `customer_id=x`, header: append([]string{"Content-Type", "application/x-www-form-urlencoded"}, admin...), status: 415})
+			check(t, authed, apiCase{method: "GET", path: "/keys", status: 401})
+			check(t, authed, apiCase{method: "GET", path: "/keys", header: own, status: 403})
+			check(t, authed, apiCase{method: "GET", path: "/customers/", header: own, status: 200})
+			check(t, authed, apiCase{method: "GET", path: "/customers/", status: 401})
+			check(t, authed, apiCase{method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", header: own, status: 200})
+			check(t, authed, apiCase{method: "GET", path: "/customers/cust_2/stats/?from=2024-10-01", header: own, status: 404})
+			check(t, authed, apiCase{method: "GET", path: "/customers/cust_2/stats/?from=2024-10-01", status: 401})
+			check(t, authed, apiCase{method: "GET", path: "/customers/cust_2/stats/?from=2024-10-01", header: keys.header("loader"), status: 403})
+			check(t, authed, apiCase{method: "POST", path: "/load", header: own, status: 403})
+			check(t, authed, apiCase{method: "GET", path: "/metrics", header: admin, status: 200})
+			check(t, authed, apiCase{method: "GET", path: "/metrics", status: 401})
+			check(t, authed, apiCase{method: "GET", path: "/metrics", header: own, status: 403})
+			check(t, authed, apiCase{method: "GET", path: "/openapi.json", status: 401})
+			check(t, authed, apiCase{method: "GET", path: "/openapi.json", header: own, status: 403})
+			check(t, authed, apiCase{method: "DELETE", path: "/keys/" + created.ID, status: 401})
+			check(t, authed, apiCase{method: "DELETE", path: "/keys/" + created.ID, header: own, status: 403})
+			check(t, authed, apiCase{method: "DELETE", path: "/keys/" + created.ID, header: admin, status: 200})
+			check(t, authed, apiCase{method: "DELETE", path: "/keys/" + created.ID, header: admin, status: 404})
+			check(t, authed, apiCase{method: "POST", path: "/load?source=x.log", body: "2024-10-03 10:00:03 cust_9 /x 200 0.1\n",
+				header: append([]string{"Content-Type", "text/plain", "Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}, admin...), status: 403})
+			check(t, authed, apiCase{method: "POST", path: "/keys", body: `{"customer_id":"x"}`,
+				header: append([]string{"Content-Type", "application/json", "Origin", "http://evil.example"}, admin...), status: 403})
+			for range 20 {
+				check(t, authed, apiCase{method: "GET", path: "/keys", header: []string{"Authorization", "Bearer guess"}, status: 401})
+			}
+			for _, p := range []string{"/keys", "/customers/", "/customers/cust_1/stats/?from=2024-10-01", "/metrics", "/openapi.json"} {
+				check(t, authed, apiCase{method: "GET", path: p, header: admin, status: 429})
+			}
+			check(t, authed, apiCase{method: "POST", path: "/keys", header: append([]string{"Content-Type", "application/json"}, admin...), body: `{"customer_id":"x"}`, status: 429})
+			check(t, authed, apiCase{method: "DELETE", path: "/keys/x", header: admin, status: 429})
+			check(t, authed, apiCase{method: "POST", path: "/load", header: admin, status: 429})
+		})
+		t.Run("Limits", func(t *testing.T) {
+			loopback := newTestServer(t, db, httpapi.Options{LoopbackOnly: true})
+			for _, tc := range []apiCase{
+				{method: "GET", path: "/", status: 421}, {method: "GET", path: "/health/", status: 421}, {method: "GET", path: "/ready", status: 421},
+				{method: "GET", path: "/customers/", status: 421}, {method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", status: 421},
+				{method: "POST", path: "/load", status: 421}, {method: "GET", path: "/keys", status: 421}, {method: "POST", path: "/keys", status: 421},
+				{method: "DELETE", path: "/keys/x", status: 421}, {method: "GET", path: "/openapi.json", status: 421}, {method: "GET", path: "/metrics", status: 421},
+			} {
+				tc.header = []string{"Host", "rebound.example"}
+				check(t, loopback, tc)
+			}
+			full := newTestServer(t, db, httpapi.Options{MaxSpoolBytes: 16})
+			check(t, full, apiCase{method: "POST", path: "/load?source=x.log", body: "2024-10-03 10:00:04 cust_9 /x 200 0.1\n", header: []string{"Content-Type", "text/plain"}, status: 507})
 		})
 		t.Run("ReadyWatching", func(t *testing.T) {
 			files := []follow.FileStatus{

@@ -5,39 +5,57 @@ import (
 	"strings"
 )
 
-// addRoutes lists every route. Each path answers with or without a trailing
-// slash; any other method gets 405 with an Allow header, and any other path a
-// JSON 404.
+// addRoutes lists every route, with what each needs of its caller (see
+// auth.go). Each path answers with or without a trailing slash; any other
+// method gets 405 with an Allow header, and any other path a JSON 404.
 func (s *server) addRoutes(mux *http.ServeMux) {
-	s.route(mux, "/health", "GET", handleHealth())
-	s.route(mux, "/ready", "GET", s.handleReady())
-	s.route(mux, "/customers", "GET", s.handleCustomers())
-	s.route(mux, "/customers/{id}/stats", "GET", s.handleStats())
-	s.route(mux, "/load", "POST", s.handleLoad())
-	s.route(mux, "/openapi.json", "GET", handleOpenAPI())
-	s.route(mux, "/metrics", "GET", s.opts.Metrics.handler())
+	s.route(mux, "/health", endpoint{"GET", accessOpen, handleHealth()})
+	s.route(mux, "/ready", endpoint{"GET", accessOpen, s.handleReady()})
+	s.route(mux, "/customers", endpoint{"GET", accessCustomerList, s.handleCustomers()})
+	s.route(mux, "/customers/{id}/stats", endpoint{"GET", accessCustomer, s.handleStats()})
+	s.route(mux, "/load", endpoint{"POST", accessLoad, s.handleLoad()})
+	s.route(mux, "/keys", endpoint{"GET", accessAdmin, s.handleListKeys()}, endpoint{"POST", accessAdmin, s.handleCreateKey()})
+	s.route(mux, "/keys/{id}", endpoint{"DELETE", accessAdmin, s.handleRevokeKey()})
+	s.route(mux, "/openapi.json", endpoint{"GET", accessAdminRead, handleOpenAPI()})
+	s.route(mux, "/metrics", endpoint{"GET", accessAdminRead, s.opts.Metrics.handler()})
 	mux.Handle("GET /{$}", s.dashboard)
 	mux.Handle("/{$}", s.handleMethodNotAllowed("GET, HEAD"))
 	mux.Handle("/", s.handleNotFound())
 }
 
-// route registers h for method on path and path + "/", and a 405 handler for
-// the other methods.
-func (s *server) route(mux *http.ServeMux, path, method string, h http.Handler) {
-	allow := method
-	if method == "GET" {
-		allow = "GET, HEAD"
+// endpoint is a method of a route: what it needs, and its handler.
+type endpoint struct {
+	method string
+	access access
+	h      http.Handler
+}
+
+// route registers each endpoint on path and path + "/", behind guard, and
+// a 405 handler for the other methods.
+func (s *server) route(mux *http.ServeMux, path string, endpoints ...endpoint) {
+	var methods []string
+	for _, e := range endpoints {
+		methods = append(methods, e.method)
+		if e.method == "GET" {
+			methods = append(methods, "HEAD")
+		}
 	}
+	for _, e := range endpoints {
+		s.routes = append(s.routes, e.method+" "+path)
+	}
+	allow := strings.Join(methods, ", ")
 	notAllowed := s.handleMethodNotAllowed(allow)
 	for _, p := range []string{path, path + "/{$}"} {
-		mux.Handle(method+" "+p, h)
+		for _, e := range endpoints {
+			mux.Handle(e.method+" "+p, s.guard(e.access, path, e.h))
+		}
 		mux.Handle(p, notAllowed)
 	}
 }
 
 func (s *server) handleNotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, http.StatusNotFound, "no route "+r.Method+" "+sanitize(r.URL.Path)+"; see GET / (the dashboard), /health/, /ready, /customers/, /customers/{id}/stats/?from=YYYY-MM-DD, POST /load, GET /openapi.json, /metrics")
+		s.writeError(w, r, http.StatusNotFound, "no route "+r.Method+" "+sanitize(r.URL.Path)+"; see GET / (the dashboard), /health/, /ready, /customers/, /customers/{id}/stats/?from=YYYY-MM-DD, POST /load, /keys, GET /openapi.json, /metrics")
 	})
 }
 

@@ -28,12 +28,30 @@ func (s *server) handleReady() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
+		// With auth on, only the admin sees more than ok or unavailable:
+		// the watched files' paths are the server's business.
+		brief := s.authOn() && !s.isAdmin(r)
 		if err := pingDB(ctx, s.db); err != nil {
 			s.logger.Warn("not ready", "err", err)
-			encode(w, http.StatusServiceUnavailable, response{Status: "unavailable", Error: "the database does not answer a ping"})
+			res := response{Status: "unavailable", Error: "the database does not answer a ping"}
+			if brief {
+				res.Error = ""
+			}
+			encode(w, http.StatusServiceUnavailable, res)
 			return
 		}
 		res := response{Status: "ok"}
+		if brief {
+			if s.watcher != nil {
+				if _, totals := s.watcher.Status(); totals.Rounds == 0 {
+					res.Status = "unavailable"
+					encode(w, http.StatusServiceUnavailable, res)
+					return
+				}
+			}
+			encode(w, http.StatusOK, res)
+			return
+		}
 		if s.watcher != nil {
 			files, totals := s.watcher.Status()
 			res.Watched = files

@@ -44,7 +44,7 @@ func TestHostileRequests(t *testing.T) {
 		os.Symlink(filepath.Dir(outside), filepath.Join(dataDir, "linkdir"))
 
 		var logs bytes.Buffer
-		base := startServerLogging(t, &logs, "-dsn", db.DSN, "-log-file", filepath.Join(dataDir, "api_requests.log"),
+		base := startServerLogging(t, &logs, "-dsn", db.DSN, "-log-file", filepath.Join(dataDir, "api_requests.log"), "-data-dir", dataDir,
 			"-load-token", token, "-max-body", "65536", "-load", filepath.Join(dataDir, "api_requests.log"))
 		auth := []string{"Authorization", "Bearer " + token}
 		before := getRawBody(t, base+"/customers/cust_1/stats/?from=2024-10-01")

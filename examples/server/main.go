@@ -59,11 +59,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	version := cli.AddVersionFlag(fs)
 	addr := fs.String("addr", defaultAddr, "address to listen on")
 	logFile := fs.String("log-file", httpapi.DefaultLogFile, "log file that a bare POST /load loads")
-	dataDir := fs.String("data-dir", "", "directory that POST /load?path=NAME may read (default: the log file's folder)")
+	dataDir := fs.String("data-dir", "", "directory that POST /load?path=NAME may read (default: none, and ?path= is off)")
 	var loads, watches repeated
 	fs.Var(&loads, "load", "load this log `FILE` before serving (may repeat)")
 	fs.Var(&watches, "watch", "follow the log files that match this `GLOB` while serving: load them, then every line\nappended, across rotations (may repeat; cover rotated names: 'logs/access.log*';\ndefault: $LOGSTATS_WATCH or config.ini [log] watch, comma-separated)")
 	token := fs.String("load-token", "", "token that POST /load requires as 'Authorization: Bearer TOKEN' (default: $LOGSTATS_LOAD_TOKEN)")
+	tokenFile := fs.String("load-token-file", "", "read the load token from this `FILE` (keeps it out of the process list)")
+	adminToken := fs.String("admin-token", "", "token that turns authentication on: every read needs it or a customer key\n(-create-key), and keys, /metrics and /openapi.json need it (default: $LOGSTATS_ADMIN_TOKEN)")
+	adminTokenFile := fs.String("admin-token-file", "", "read the admin token from this `FILE` (keeps it out of the process list)")
+	openReads := fs.Bool("open-reads", false, "serve every customer's numbers to anyone who can connect, on a non-loopback address\nwithout -admin-token (refused otherwise)")
+	var allowedHosts repeated
+	fs.Var(&allowedHosts, "allowed-host", "on a loopback address, also answer requests for this host `NAME` (a reverse proxy's;\nby default only loopback addresses and localhost are; may repeat)")
+	maxConns := fs.Int("max-conns", httpapi.DefaultMaxConns, "most connections at once; more are closed at once")
+	maxConnsPerIP := fs.Int("max-conns-per-ip", httpapi.DefaultMaxConnsPerIP, "most connections at once from one client address; more are closed at once")
+	maxUploads := fs.Int("max-uploads", httpapi.DefaultMaxUploads, "most uploads read at once; more get 503 with Retry-After")
+	maxSpool := fs.Int64("max-spool", httpapi.DefaultMaxSpoolBytes, "most `bytes` the uploads being loaded keep on disk, all together; more get 507")
 	maxBody := fs.Int64("max-body", httpapi.DefaultMaxBodyBytes, "largest log upload in bytes, after decompression")
 	readHeaderTimeout := fs.Duration("read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
 	cacheFor := fs.Duration("cache-for", time.Second, "how long stats answers are served from memory before the server checks (one small query)\nwhether a load or prune committed since; 0 turns the cache off")
@@ -78,8 +88,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; logs to load go after -load", fs.Arg(0))
 	}
-	if *token == "" {
-		*token = getenv("LOGSTATS_LOAD_TOKEN")
+	var err error
+	if *token, err = cli.Secret("load-token", *token, *tokenFile, "LOGSTATS_LOAD_TOKEN", getenv); err != nil {
+		return err
+	}
+	if *adminToken, err = cli.Secret("admin-token", *adminToken, *adminTokenFile, "LOGSTATS_ADMIN_TOKEN", getenv); err != nil {
+		return err
+	}
+	if err := checkTokens(*adminToken, *token); err != nil {
+		return err
+	}
+	if *dataDir != "" {
+		if err := checkDataDir(*dataDir); err != nil {
+			return err
+		}
+	}
+	// Listen before any work: whether the address is a loopback one
+	// decides what the server may serve, and what it answers to.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	loopback := isLoopback(ln.Addr())
+	if !loopback && *adminToken == "" && !*openReads {
+		return fmt.Errorf("-addr %s is not a loopback address, and without -admin-token anyone who can connect would read every customer's numbers: set -admin-token (or -admin-token-file), or pass -open-reads to serve them to anyone", *addr)
 	}
 	ini, err := dbFlags.Section("log")
 	if err != nil {
@@ -92,6 +125,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger, err := logFlags.Logger(stderr)
 	if err != nil {
 		return err
+	}
+	if !loopback && *adminToken == "" {
+		logger.Warn("serving every customer's numbers to anyone who can connect (-open-reads)", "addr", ln.Addr().String())
 	}
 
 	db, d, from, err := dbFlags.Open(ctx, getenv)
@@ -118,12 +154,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			"already_loaded", res.SkippedAlreadyLoaded, "malformed", res.Malformed)
 	}
 
-	if *dataDir == "" {
-		*dataDir = filepath.Dir(*logFile)
-	}
 	stats := logstats.NewStatsService(db)
 	stats.CacheFor = *cacheFor
-	deps := httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing}
+	deps := httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing, Keys: logstats.NewKeyService(db)}
 	globs := watchGlobs(watches, getenv, ini)
 	if err := follow.CheckGlobs(globs); err != nil {
 		return fmt.Errorf("-watch: %w", err)
@@ -144,7 +177,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		logger.Info("watching", "globs", globs)
 	}
 	handler := httpapi.NewHandler(deps, httpapi.Options{
-		LogFile: *logFile, DataDir: *dataDir, LoadToken: *token, MaxBodyBytes: *maxBody, Metrics: metrics, Parse: parse,
+		LogFile: *logFile, DataDir: *dataDir, AdminToken: *adminToken, LoadToken: *token,
+		LoopbackOnly: loopback, AllowedHosts: allowedHosts,
+		MaxBodyBytes: *maxBody, MaxUploads: *maxUploads, MaxSpoolBytes: *maxSpool,
+		Metrics: metrics, Parse: parse,
 	})
 	// Requests get a base context that outlives shutdown's grace period only
 	// if they finish: after it, cancelling it rolls back loads in flight.
@@ -161,12 +197,59 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		BaseContext: func(net.Listener) context.Context { return baseCtx },
 		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(stdout, "logstats: serving on http://%s (database %s)\n", ln.Addr(), d)
-	return cli.Serve(ctx, srv, ln, *grace, cancelRequests, logger)
+	return cli.Serve(ctx, srv, httpapi.LimitListener(ln, *maxConns, *maxConnsPerIP), *grace, cancelRequests, logger)
+}
+
+// minAdminTokenBytes is the shortest admin token accepted: a token guessed
+// at 20 tries a minute per address must be long.
+const minAdminTokenBytes = 16
+
+// checkTokens refuses tokens that cannot work, or that are too short.
+func checkTokens(admin, load string) error {
+	if admin != "" {
+		if err := httpapi.ValidToken(admin); err != nil {
+			return fmt.Errorf("-admin-token: %v", err)
+		}
+		if len(admin) < minAdminTokenBytes {
+			return fmt.Errorf("-admin-token: at least %d characters, such as the output of: openssl rand -hex 32", minAdminTokenBytes)
+		}
+	}
+	if load != "" {
+		if err := httpapi.ValidToken(load); err != nil {
+			return fmt.Errorf("-load-token: %v", err)
+		}
+	}
+	return nil
+}
+
+// checkDataDir refuses a data directory that is the file system's root:
+// every file of the machine would be POST /load?path='s to read.
+func checkDataDir(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("-data-dir %s: %v", dir, err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	if filepath.Dir(abs) == abs {
+		return fmt.Errorf("-data-dir %s is the file system's root: POST /load?path= would read any file of the machine; give the folder of your logs", dir)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return fmt.Errorf("-data-dir: %v", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("-data-dir %s is not a directory", dir)
+	}
+	return nil
+}
+
+// isLoopback reports whether a listener's address is a loopback one.
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // watchGlobs returns the globs to follow: the -watch flags, else
