@@ -135,6 +135,14 @@ func TestRun_Errors(t *testing.T) {
 		{"ErrLogLevel", []string{"-dsn", dsn, "-log-level", "chatty"}, "-log-level"},
 		{"ErrLogFormat", []string{"-dsn", dsn, "-log-format", "yaml"}, "-log-format"},
 		{"ErrWatchGlob", []string{"-dsn", dsn, "-watch", "logs/[.log"}, "-watch: follow: glob"},
+		{"ErrOpenAddressWithoutAdminToken", []string{"-dsn", dsn, "-addr", "0.0.0.0:0"}, "set -admin-token (or -admin-token-file), or pass -open-reads"},
+		{"ErrDataDirRoot", []string{"-dsn", dsn, "-data-dir", "/"}, "file system's root"},
+		{"ErrDataDirRootDotDot", []string{"-dsn", dsn, "-data-dir", "/tmp/../"}, "file system's root"},
+		{"ErrDataDirMissing", []string{"-dsn", dsn, "-data-dir", "/no/such/dir"}, "-data-dir"},
+		{"ErrAdminTokenShort", []string{"-dsn", dsn, "-admin-token", "short"}, "at least 16 characters"},
+		{"ErrAdminTokenSpace", []string{"-dsn", dsn, "-admin-token", "a token with spaces in it"}, "no spaces"},
+		{"ErrTokenAndFile", []string{"-dsn", dsn, "-load-token", "x", "-load-token-file", "/etc/hostname"}, "keep one"},
+		{"ErrTokenFileMissing", []string{"-dsn", dsn, "-admin-token-file", "/no/such/token"}, "-admin-token-file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(context.Background(), tc.args, noEnv, io.Discard, io.Discard)
