@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stderr, "usage: runner [flags] [FILE|GLOB ...]   (default api_requests.log; - is stdin)")
 		fmt.Fprintln(stderr, "       runner [flags] -follow FILE|GLOB ...")
 		fmt.Fprintln(stderr, "       runner [flags] -verify")
+		fmt.Fprintln(stderr, "       runner [flags] -create-key CUSTOMER [-key-label TEXT] [-link BASEURL] | -list-keys | -revoke-key ID")
 		fs.PrintDefaults()
 	}
 	dbFlags := dsn.AddFlags(fs)
@@ -69,6 +70,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.BoolVar(&cfg.Follow, "follow", false, "keep running: load the files that match the FILE and GLOB arguments, then every line\nappended to them, across rotations (cover the rotated names: 'logs/access.log*'),\nuntil SIGINT or SIGTERM, which commits what was read and exits 0")
 	fs.BoolVar(&cfg.Verify, "verify", false, "check the database instead of loading: each source's raw requests against its ledger,\neach customer-day's rollup against its raw requests, no XA transaction in doubt;\nprints each discrepancy and exits 1 if there is any")
 	fs.BoolVar(&cfg.DryRun, "dry-run", false, "only parse the files, on every core, and report what a load would; touch no database")
+	fs.StringVar(&cfg.CreateKey, "create-key", "", "make a key that reads this `CUSTOMER`'s numbers alone through the server (with its\n-admin-token set), print it once and exit; only its SHA-256 is stored")
+	fs.StringVar(&cfg.KeyLabel, "key-label", "", "with -create-key: a note kept with the key, such as who it is for")
+	fs.StringVar(&cfg.Link, "link", "", "with -create-key: the dashboard's address (`BASEURL`, https://stats.example.com/), to print\nthe link that opens it on the customer: BASEURL#key=KEY")
+	fs.BoolVar(&cfg.ListKeys, "list-keys", false, "list the customer keys (id, customer, label, created, last used; never the keys) and exit")
+	fs.StringVar(&cfg.RevokeKey, "revoke-key", "", "revoke the key with this `ID` (from -list-keys) and exit: it reads nothing from then on")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -40,6 +40,15 @@ type Config struct {
 	Follow bool
 	// Verify checks the database (logstats.Verify) instead of loading.
 	Verify bool
+	// CreateKey, when set, makes a customer key of this customer instead
+	// of loading: a key that reads this customer's numbers alone through
+	// the server (SPEC §16), labelled KeyLabel; with Link (the dashboard's
+	// address) the run also prints the link that opens it.
+	CreateKey, KeyLabel, Link string
+	// ListKeys lists the customer keys instead of loading.
+	ListKeys bool
+	// RevokeKey, when set, revokes the key with this id instead of loading.
+	RevokeKey string
 }
 
 // Env is what a run works with.
@@ -87,6 +96,9 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	text := env.Stdout
 	if cfg.JSON {
 		text = io.Discard
+	}
+	if cfg.keysAsked() || cfg.KeyLabel != "" || cfg.Link != "" {
+		return runKeys(ctx, cfg, env, sum, text)
 	}
 	if cfg.Verify {
 		return runVerify(ctx, cfg, env, sum, text)

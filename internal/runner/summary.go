@@ -18,7 +18,13 @@ type Summary struct {
 	Follow *FollowSummary `json:"follow,omitempty"`
 	// Verify is what -verify found.
 	Verify *logstats.VerifyReport `json:"verify,omitempty"`
-	Error  string                 `json:"error,omitempty"`
+	// CreatedKey is the key -create-key made, the key itself included.
+	CreatedKey *CreatedKey `json:"created_key,omitempty"`
+	// Keys are the keys -list-keys found.
+	Keys []logstats.Key `json:"keys,omitempty"`
+	// RevokedKey is the id of the key -revoke-key revoked.
+	RevokedKey string `json:"revoked_key,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 // FileSummary is what a run did with one file: the load result, in the JSON
