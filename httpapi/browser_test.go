@@ -46,13 +46,7 @@ func findChromium() string {
 // screenshots go to $LOGSTATS_TEST_SCREENSHOT_DIR (docs/ keeps the README's)
 // or the test's temporary directory.
 func TestDashboard_Browser(t *testing.T) {
-	chromium := findChromium()
-	if chromium == "" {
-		if os.Getenv("LOGSTATS_TEST_REQUIRE_BROWSER") == "1" {
-			t.Fatal("no Chromium found, and LOGSTATS_TEST_REQUIRE_BROWSER=1: apt-get install chromium")
-		}
-		t.Skip("no Chromium found: apt-get install chromium to run the browser test (LOGSTATS_TEST_REQUIRE_BROWSER=1 makes this a failure)")
-	}
+	chromium := needChromium(t)
 	db := testdb.Open(t, logstats.DialectSQLite)
 	// A day zone of its own, in which the days are cut and which the page
 	// must name.
@@ -86,46 +80,7 @@ func TestDashboard_Browser(t *testing.T) {
 	if shots == "" {
 		shots = t.TempDir()
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.NoSandbox, // CI runs as root
-		chromedp.WindowSize(1200, 900),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(cancel)
-
-	// Every console error, uncaught exception and browser log error (a
-	// failed resource, a CSP violation) is collected, and fails the test.
-	var mu sync.Mutex
-	var consoleErrors []string
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`true`)); err != nil { // starts the browser
-		t.Fatalf("start %s: %v", chromium, err)
-	}
-	console := chromedp.Console(ctx) // subscribed from here, before the page loads
-	go func() {
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				consoleErrors = append(consoleErrors, m.String())
-				mu.Unlock()
-			}
-		}
-	}()
-	checkConsole := func(t *testing.T, step string) {
-		t.Helper()
-		mu.Lock()
-		defer mu.Unlock()
-		if len(consoleErrors) > 0 {
-			t.Fatalf("%s: the browser reported errors:\n%s", step, strings.Join(consoleErrors, "\n"))
-		}
-	}
+	ctx, checkConsole := startBrowser(t, chromium)
 	eval := func(t *testing.T, step, js string) {
 		t.Helper()
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { `+js+`; return true })()`)); err != nil {
@@ -284,6 +239,69 @@ func TestDashboard_Browser(t *testing.T) {
 		t.Fatalf("after the refresh the page says %q (%v), want \"updated N s ago · live\", and no reload", updated, err)
 	}
 	checkConsole(t, "the end")
+}
+
+// needChromium returns the path of Chromium, or skips the test without it
+// (fails it with LOGSTATS_TEST_REQUIRE_BROWSER=1).
+func needChromium(t *testing.T) string {
+	t.Helper()
+	chromium := findChromium()
+	if chromium == "" {
+		if os.Getenv("LOGSTATS_TEST_REQUIRE_BROWSER") == "1" {
+			t.Fatal("no Chromium found, and LOGSTATS_TEST_REQUIRE_BROWSER=1: apt-get install chromium")
+		}
+		t.Skip("no Chromium found: apt-get install chromium to run the browser test (LOGSTATS_TEST_REQUIRE_BROWSER=1 makes this a failure)")
+	}
+	return chromium
+}
+
+// startBrowser starts a headless Chromium for the test and returns its
+// context and checkConsole, which fails the test on any console error,
+// uncaught exception or browser log error (a failed resource, a CSP
+// violation) seen since the start.
+func startBrowser(t *testing.T, chromium string) (context.Context, func(t *testing.T, step string)) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.WindowSize(1200, 900),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel)
+
+	// Every console error, uncaught exception and browser log error (a
+	// failed resource, a CSP violation) is collected, and fails the test.
+	var mu sync.Mutex
+	var consoleErrors []string
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`true`)); err != nil { // starts the browser
+		t.Fatalf("start %s: %v", chromium, err)
+	}
+	console := chromedp.Console(ctx) // subscribed from here, before the page loads
+	go func() {
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				mu.Lock()
+				consoleErrors = append(consoleErrors, m.String())
+				mu.Unlock()
+			}
+		}
+	}()
+	checkConsole := func(t *testing.T, step string) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(consoleErrors) > 0 {
+			t.Fatalf("%s: the browser reported errors:\n%s", step, strings.Join(consoleErrors, "\n"))
+		}
+	}
+	return ctx, checkConsole
 }
 
 // waitFor waits until cond holds, for up to 20 s.

@@ -14,18 +14,41 @@
   let charts = [];
   let seq = 0; // the latest query; older answers are dropped
 
+  // The page opened as /#key=KEY (a customer key, or the admin token) keeps
+  // the key in this tab's session storage and takes it out of the address,
+  // so that it is in no bookmark, history entry or shared link; the
+  // fragment never reaches the server or its logs. Every request sends it.
+  const keyItem = "logstats-key";
+  (function takeKey() {
+    const p = new URLSearchParams(location.hash.slice(1));
+    const key = p.get("key");
+    if (key == null) return;
+    if (key) sessionStorage.setItem(keyItem, key);
+    p.delete("key");
+    history.replaceState(null, "", location.pathname + location.search + (p.toString() ? "#" + p.toString() : ""));
+  })();
+  const key = sessionStorage.getItem(keyItem);
+  // A customer key reads one customer: the page shows it alone, no picker.
+  const customerKey = key != null && key.startsWith("lsk_");
+  if (customerKey) document.body.dataset.mode = "customer";
+
+  // NeedsKey is the error of an answer 401: the server wants credentials.
+  class NeedsKey extends Error {}
+
   // api fetches a JSON answer. With etag, it asks for it only if it
   // changed: the answer is then null when it did not (a 304).
   async function api(path, etag, meta) {
     const headers = { Accept: "application/json" };
     if (etag) headers["If-None-Match"] = etag;
+    if (key) headers.Authorization = "Bearer " + key;
     const res = await fetch(base + path, { headers, cache: "no-store" });
     if (meta) meta.etag = res.headers.get("ETag");
     if (res.status === 304) return null;
     let body = null;
     try { body = await res.json(); } catch (e) { /* not JSON: reported below */ }
     if (!res.ok) {
-      throw new Error(body && body.error ? body.error : res.status + " " + res.statusText);
+      const msg = body && body.error ? body.error : res.status + " " + res.statusText;
+      throw res.status === 401 ? new NeedsKey(msg) : new Error(msg);
     }
     return body;
   }
@@ -333,15 +356,31 @@
     try {
       cut = await loadCustomers();
     } catch (e) {
+      render(null);
+      if (e instanceof NeedsKey) {
+        showMessage(key
+          ? "This page's key is not valid (it may have been revoked): ask for a new link."
+          : "This server shares its numbers by link: open the link you were given (it ends in #key=...).", true);
+        document.body.dataset.state = "ready";
+        return;
+      }
       showMessage("Could not list the customers: " + e.message, true);
     }
     const h = readHash();
-    const id = h.customer || busiest();
+    // With a customer key, the one customer /customers/ lists, whatever the
+    // address says (the server would answer 404 for any other anyway).
+    const id = customerKey ? busiest() : h.customer || busiest();
     if (!id) {
       render(null);
-      showMessage("No data loaded yet: POST a log to /load, or run examples/runner.", false);
+      showMessage(customerKey
+        ? "No requests loaded yet for the customer of this link."
+        : "No data loaded yet: POST a log to /load, or run examples/runner.", false);
       document.body.dataset.state = "ready";
       return;
+    }
+    if (customerKey) {
+      customerIn.readOnly = true;
+      $("customer-name").textContent = id;
     }
     const [from, to] = defaultRange(id);
     customerIn.value = id;
