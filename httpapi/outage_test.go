@@ -196,7 +196,7 @@ func testOutage(t *testing.T, set outageSettings) {
 	ing := logstats.NewIngester(viaProxy)
 	ing.BatchLines = 20_000
 	h := httpapi.NewHandler(httpapi.Deps{DB: viaProxy, Stats: logstats.NewStatsService(viaProxy), Loader: ing}, httpapi.Options{
-		LogFile: filepath.Join(dataDir, "api_requests.log"), QueryTimeout: set.queryTimeout,
+		LogFile: filepath.Join(dataDir, "api_requests.log"), DataDir: dataDir, QueryTimeout: set.queryTimeout,
 	})
 	srv := newHTTPServer(t, h)
 	get := func(method, path string) (int, string, time.Duration) {
