@@ -21,7 +21,16 @@ type VerifyOptions struct {
 	// Batch is how many raw requests a query reads. Default
 	// DefaultVerifyBatch.
 	Batch int
+	// InDoubtWait is how long Verify waits, when it finds XA transactions
+	// prepared, before it looks again: only those still there are in doubt,
+	// since a commit in flight (of another database on the same server,
+	// say) shows as prepared for a moment. Default DefaultInDoubtWait;
+	// negative: no second look.
+	InDoubtWait time.Duration
 }
+
+// DefaultInDoubtWait is VerifyOptions.InDoubtWait's default.
+const DefaultInDoubtWait = 2 * time.Second
 
 // A VerifyReport is what Verify found.
 type VerifyReport struct {
@@ -133,16 +142,59 @@ func verify(ctx context.Context, db *sql.DB, opts VerifyOptions) (*VerifyReport,
 		}
 	}
 	if d == DialectMySQL {
-		if err := inDoubt(ctx, db, rep); err != nil {
+		found, err := stillInDoubt(ctx, db, opts.InDoubtWait)
+		if err != nil {
+			return nil, err
+		}
+		rep.Discrepancies = append(rep.Discrepancies, found...)
+	}
+	return rep, nil
+}
+
+// stillInDoubt returns the XA transactions in doubt: prepared on the server
+// (and, on a Spider head, on its shards or decided in its record) when first
+// looked at, and still after wait.
+func stillInDoubt(ctx context.Context, db *sql.DB, wait time.Duration) ([]Discrepancy, error) {
+	head := isSpiderHead(ctx, db)
+	look := func() ([]Discrepancy, error) {
+		var found []Discrepancy
+		if err := inDoubt(ctx, db, &found); err != nil {
 			return nil, fmt.Errorf("verify: XA RECOVER: %w", err)
 		}
-		if isSpiderHead(ctx, db) {
-			if err := inDoubtOnShards(ctx, db, rep); err != nil {
+		if head {
+			if err := inDoubtOnShards(ctx, db, &found); err != nil {
 				return nil, fmt.Errorf("verify: the shards' XA transactions: %w", err)
 			}
 		}
+		return found, nil
 	}
-	return rep, nil
+	first, err := look()
+	if err != nil || len(first) == 0 || wait < 0 {
+		return first, err
+	}
+	if wait == 0 {
+		wait = DefaultInDoubtWait
+	}
+	select {
+	case <-time.After(wait):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	again, err := look()
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(again))
+	for _, d := range again {
+		seen[d.XID] = true
+	}
+	var stuck []Discrepancy
+	for _, d := range first {
+		if seen[d.XID] {
+			stuck = append(stuck, d)
+		}
+	}
+	return stuck, nil
 }
 
 // readLedger reads the sources' ledger rows.
@@ -381,7 +433,7 @@ func (v *verifier) rollupsWithoutRequests(ctx context.Context) error {
 }
 
 // inDoubt lists the XA transactions the server holds prepared.
-func inDoubt(ctx context.Context, db *sql.DB, rep *VerifyReport) error {
+func inDoubt(ctx context.Context, db *sql.DB, found *[]Discrepancy) error {
 	rows, err := db.QueryContext(ctx, `XA RECOVER`)
 	if err != nil {
 		return err
@@ -393,7 +445,7 @@ func inDoubt(ctx context.Context, db *sql.DB, rep *VerifyReport) error {
 		if err := rows.Scan(&format, &gtridLen, &bqualLen, &data); err != nil {
 			return err
 		}
-		rep.Discrepancies = append(rep.Discrepancies, Discrepancy{Kind: "in-doubt", XID: strconv.Quote(string(data)),
+		*found = append(*found, Discrepancy{Kind: "in-doubt", XID: strconv.Quote(string(data)),
 			Expected: "no prepared XA transaction", Found: "prepared, neither committed nor rolled back (XA COMMIT or XA ROLLBACK it, as its coordinator decided)"})
 	}
 	return rows.Err()
@@ -402,7 +454,7 @@ func inDoubt(ctx context.Context, db *sql.DB, rep *VerifyReport) error {
 // inDoubtOnShards lists the XA branches each shard of a Spider head holds
 // prepared (XA RECOVER on the shard, through the head), and the
 // transactions the head decided to commit but has not finished.
-func inDoubtOnShards(ctx context.Context, db *sql.DB, rep *VerifyReport) error {
+func inDoubtOnShards(ctx context.Context, db *sql.DB, found *[]Discrepancy) error {
 	servers, err := headServers(ctx, db)
 	if err != nil {
 		return err
@@ -418,19 +470,24 @@ func inDoubtOnShards(ctx context.Context, db *sql.DB, rep *VerifyReport) error {
 	}
 	for _, b := range branches {
 		s := b.shard
-		rep.Discrepancies = append(rep.Discrepancies, Discrepancy{Kind: "in-doubt", XID: fmt.Sprintf("%s on %s (%s:%d), format %d", strconv.Quote(string(b.gtrid)+string(b.bqual)), s.name, s.host, s.port, b.format),
+		*found = append(*found, Discrepancy{Kind: "in-doubt", XID: fmt.Sprintf("%s on %s (%s:%d), format %d", strconv.Quote(string(b.gtrid)+string(b.bqual)), s.name, s.host, s.port, b.format),
 			Expected: "no prepared XA branch on the shard",
 			Found:    "prepared: a load in flight, or one a shard's death left; a load through the head completes those its head decided to commit and rolls back those it gave up"})
 	}
-	var decided int
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM mysql.spider_xa WHERE status = 'COMMIT'`).Scan(&decided); err != nil {
+	rows, err := conn.QueryContext(ctx, `SELECT data FROM mysql.spider_xa WHERE status = 'COMMIT'`)
+	if err != nil {
 		return err
 	}
-	if decided > 0 {
-		rep.Discrepancies = append(rep.Discrepancies, Discrepancy{Kind: "in-doubt", XID: "mysql.spider_xa on the head",
-			Expected: "no transaction decided and unfinished", Found: fmt.Sprintf("%d decided to commit and not finished on every shard; the next load through the head finishes them", decided)})
+	defer rows.Close()
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return err
+		}
+		*found = append(*found, Discrepancy{Kind: "in-doubt", XID: strconv.Quote(string(data)) + " in mysql.spider_xa on the head",
+			Expected: "no transaction decided and unfinished", Found: "decided to commit and not finished on every shard; the next load through the head finishes it"})
 	}
-	return nil
+	return rows.Err()
 }
 
 // equal reports whether r and o count the same requests.

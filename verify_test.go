@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/testdb"
@@ -132,6 +133,25 @@ func TestVerify_InDoubt(t *testing.T) {
 	}
 }
 
+// TestVerify_InFlightIsNotInDoubt: an XA transaction prepared when Verify
+// first looks and committed before it looks again (a commit in flight, of
+// another database of the same server) is not reported.
+func TestVerify_InFlightIsNotInDoubt(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectMySQL)
+	ctx := context.Background()
+	conn := prepareXA(t, db.DB, "logstats-verify-inflight")
+	time.AfterFunc(300*time.Millisecond, func() { conn.ExecContext(ctx, "XA COMMIT 'logstats-verify-inflight'") })
+	rep, err := logstats.Verify(ctx, db.DB, logstats.VerifyOptions{InDoubtWait: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rep.Discrepancies {
+		if strings.Contains(d.XID, "logstats-verify-inflight") {
+			t.Fatalf("a transaction committed within the wait reported in doubt: %+v", d)
+		}
+	}
+}
+
 // TestVerify_InDoubtOnShard: an XA branch left prepared on a shard of a
 // Spider head is reported by Verify through the head.
 func TestVerify_InDoubtOnShard(t *testing.T) {
@@ -156,7 +176,7 @@ func TestVerify_InDoubtOnShard(t *testing.T) {
 
 // prepareXA leaves an XA transaction named xid prepared on db until the
 // test ends, as a process that died between XA PREPARE and XA COMMIT does.
-func prepareXA(t *testing.T, db *sql.DB, xid string) {
+func prepareXA(t *testing.T, db *sql.DB, xid string) *sql.Conn {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := db.Conn(ctx)
@@ -173,4 +193,5 @@ func prepareXA(t *testing.T, db *sql.DB, xid string) {
 		conn.ExecContext(ctx, "XA ROLLBACK '"+xid+"'")
 		conn.Close()
 	})
+	return conn
 }
