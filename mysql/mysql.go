@@ -20,8 +20,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -74,8 +76,19 @@ func OpenConfig(cfg *gomysql.Config) (*sql.DB, error) {
 
 // NewConnector returns a connector for cfg (with Open's default timeouts)
 // whose Driver is a [Driver], for sql.OpenDB with pool settings of one's own.
+//
+// Its TCP connections notice within a second or so that the server closed
+// them while a statement was being sent, such as a LOAD DATA LOCAL whose
+// connection was killed, instead of waiting for the write timeout (see
+// watchedConn). It dials with cfg.DialFunc when that is set; a dial
+// function registered for "tcp" with RegisterDialContext is not used: set
+// cfg.DialFunc instead.
 func NewConnector(cfg *gomysql.Config) (driver.Connector, error) {
-	c, err := gomysql.NewConnector(WithDefaults(cfg))
+	cfg = WithDefaults(cfg)
+	if cfg.Net == "tcp" {
+		cfg.DialFunc = watchClosing(cfg.DialFunc)
+	}
+	c, err := gomysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
@@ -101,6 +114,113 @@ func WithDefaults(cfg *gomysql.Config) *gomysql.Config {
 type connector struct{ driver.Connector }
 
 func (connector) Driver() driver.Driver { return Driver{} }
+
+// probeEvery is how long a write may block before watchedConn checks
+// whether the server has closed the connection.
+const probeEvery = time.Second
+
+// errServerClosed is the error of a write that the server will never read.
+var errServerClosed = errors.New("the server closed the connection while a statement was being sent (was it killed?)")
+
+// watchClosing wraps dial (a net.Dialer's when nil) so that the TCP
+// connections it makes are watchedConns.
+func watchClosing(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		tc, ok := conn.(*net.TCPConn)
+		if err != nil || !ok {
+			return conn, err
+		}
+		tc.SetKeepAlive(true) // as the driver does for the *net.TCPConn it no longer sees
+		return &watchedConn{TCPConn: tc}, nil
+	}
+}
+
+// A watchedConn is a TCP connection to the server whose writes, when one
+// has blocked for probeEvery, look whether the server has closed the
+// connection (or answered, which it does only once it stopped reading the
+// statement) and fail at once if so. Without it, a LOAD DATA LOCAL whose
+// connection is killed can hang until the write timeout (30 s): MariaDB
+// closes the connection without reading what the client had sent, its
+// side of the socket keeps a full receive window and neither reads nor
+// resets, so the client's writes block while the only sign of the close,
+// the server's FIN, waits unread (the driver reads nothing until it has
+// sent the whole file). A server that is merely slow to read sends nothing,
+// and the write goes on waiting until its deadline.
+type watchedConn struct {
+	*net.TCPConn
+	mu                          sync.Mutex
+	readDeadline, writeDeadline time.Time // as the driver set them
+}
+
+func (c *watchedConn) Write(b []byte) (int, error) {
+	written := 0
+	for {
+		c.mu.Lock()
+		deadline := c.writeDeadline
+		c.mu.Unlock()
+		slice := time.Now().Add(probeEvery)
+		if !deadline.IsZero() && deadline.Before(slice) {
+			slice = deadline
+		}
+		if err := c.TCPConn.SetWriteDeadline(slice); err != nil {
+			return written, err
+		}
+		n, err := c.TCPConn.Write(b[written:])
+		written += n
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return written, err
+		}
+		if !deadline.IsZero() && !slice.Before(deadline) {
+			return written, err // the driver's own deadline
+		}
+		if c.serverClosed() {
+			return written, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: errServerClosed}
+		}
+	}
+}
+
+// serverClosed reports whether the server has closed the connection or
+// sent something: a read that waits a millisecond returns end of file or
+// data. (A deadline already past would fail the read without trying it.)
+// What it reads is lost, which does not matter: the write that asked then
+// fails, and the driver discards the connection.
+func (c *watchedConn) serverClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.TCPConn.SetReadDeadline(time.Now().Add(time.Millisecond)); err != nil {
+		return false
+	}
+	var b [1]byte
+	n, err := c.TCPConn.Read(b[:])
+	c.TCPConn.SetReadDeadline(c.readDeadline)
+	return n > 0 || errors.Is(err, io.EOF)
+}
+
+func (c *watchedConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.readDeadline, c.writeDeadline = t, t
+	c.mu.Unlock()
+	return c.TCPConn.SetDeadline(t)
+}
+
+func (c *watchedConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.readDeadline = t
+	c.mu.Unlock()
+	return c.TCPConn.SetReadDeadline(t)
+}
+
+func (c *watchedConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.writeDeadline = t
+	c.mu.Unlock()
+	return c.TCPConn.SetWriteDeadline(t)
+}
 
 // Driver is go-sql-driver/mysql's driver with what logstats must know of
 // it: it is a [logstats.Driver] and a [logstats.BulkLoader].
