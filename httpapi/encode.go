@@ -124,6 +124,8 @@ func (s *server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 		s.logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	case logstats.KindUnavailable:
 		s.logger.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	case logstats.KindNoSpace:
+		s.logger.Error("no space", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	resp, ok := kindStatus[kind]
 	if !ok {
