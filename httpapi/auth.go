@@ -267,6 +267,7 @@ func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (caller, b
 // the client's address.
 func (s *server) refuse(w http.ResponseWriter, r *http.Request, addr, msg string) {
 	s.failures.fail(addr)
+	s.opts.Metrics.authFailures.Inc()
 	w.Header().Set("WWW-Authenticate", `Bearer realm="logstats", error="invalid_token"`)
 	s.writeError(w, r, http.StatusUnauthorized, msg)
 }

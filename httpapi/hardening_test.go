@@ -310,6 +310,11 @@ func TestHardening_Spool(t *testing.T) {
 	if status != 507 {
 		t.Fatalf("a 40 KiB upload while another holds 40 KiB of 64: %d %s, want 507", status, body)
 	}
+	// The spool shows in /metrics, which du cannot see (the file is
+	// unlinked).
+	if held := scrape(t, s)["logstats_upload_spool_bytes"]; held < float64(len(half)) || held > 64<<10 {
+		t.Fatalf("logstats_upload_spool_bytes=%v while an upload holds %d bytes", held, len(half))
+	}
 	release()
 	if status := <-done; status != 200 {
 		t.Fatalf("the held upload: %d", status)

@@ -25,6 +25,9 @@ import (
 //     inserted, malformed, already_loaded or blank;
 //   - logstats_loads_total{outcome}: loads, by outcome: ok or error;
 //   - logstats_load_duration_seconds: how long loads took, a histogram;
+//   - logstats_upload_spool_bytes: what the uploads being loaded keep on
+//     disk now;
+//   - logstats_auth_failures_total: requests refused for wrong credentials;
 //   - go_sql_*{db_name="logstats"}: the database/sql pool's statistics
 //     (open, in use and idle connections, waits);
 //   - go_* and process_*: the Go runtime's and the process's.
@@ -38,6 +41,8 @@ type Metrics struct {
 	loadLines    *prometheus.CounterVec
 	loads        *prometheus.CounterVec
 	loadDuration prometheus.Histogram
+	spoolBytes   prometheus.Gauge
+	authFailures prometheus.Counter
 }
 
 // NewMetrics returns the metrics of a handler over db (nil: no pool
@@ -68,7 +73,15 @@ func NewMetrics(db *sql.DB) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10), // 10 ms to about 44 min
 		}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.loadLines, m.loads, m.loadDuration,
+	m.spoolBytes = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "logstats_upload_spool_bytes",
+		Help: "Bytes the uploads being loaded keep on disk now (unlinked temporary files, which du does not see).",
+	})
+	m.authFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "logstats_auth_failures_total",
+		Help: "Requests refused for wrong, unknown or revoked credentials.",
+	})
+	m.registry.MustRegister(m.requests, m.duration, m.loadLines, m.loads, m.loadDuration, m.spoolBytes, m.authFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db != nil {
 		m.registry.MustRegister(collectors.NewDBStatsCollector(db, "logstats"))

@@ -72,6 +72,7 @@ func TestMetrics(t *testing.T) {
 		s.do(t, "GET", "/customers/cust_1/stats/", nil) // 400
 		s.do(t, "GET", "/no/such/path", nil)
 		s.do(t, "DELETE", "/health/", nil)
+		s.do(t, "GET", "/customers/", nil, "Authorization", "Bearer wrong") // 401
 
 		m := scrape(t, s)
 		num := func(v any) float64 { f, _ := v.(float64); return f }
@@ -88,6 +89,8 @@ func TestMetrics(t *testing.T) {
 			`logstats_load_duration_seconds_count`:                                                                2,
 			`logstats_load_lines_total{result="inserted"}`:                                                        num(load["inserted"]) + num(upload["inserted"]),
 			`logstats_load_lines_total{result="malformed"}`:                                                       num(load["malformed"]) + num(upload["malformed"]),
+			`logstats_auth_failures_total`:                                                                        1,
+			`logstats_upload_spool_bytes`:                                                                         0, // the upload's spool given back
 		}
 		for series, w := range want {
 			if got, ok := m[series]; !ok || got != w {

@@ -30,6 +30,7 @@ type uploads struct {
 	spooled  atomic.Int64 // bytes on disk now, all uploads together
 	dir      string       // where spooled uploads go; "" is os.TempDir
 	idle     time.Duration
+	metrics  *Metrics
 }
 
 func newUploads(opts Options) *uploads {
@@ -38,7 +39,20 @@ func newUploads(opts Options) *uploads {
 		maxSpool: opts.MaxSpoolBytes,
 		dir:      opts.TempDir,
 		idle:     opts.BodyIdleTimeout,
+		metrics:  opts.Metrics,
 	}
+}
+
+// addSpooled counts n more bytes on disk (less, when negative), and
+// reports false, counting nothing, when that would pass MaxSpoolBytes.
+func (u *uploads) addSpooled(n int64) bool {
+	total := u.spooled.Add(n)
+	if n > 0 && total > u.maxSpool {
+		total = u.spooled.Add(-n)
+		return false
+	}
+	u.metrics.spoolBytes.Set(float64(total))
+	return true
 }
 
 // errBusy refuses an upload while MaxUploads others are read.
@@ -186,8 +200,7 @@ type spoolFile struct {
 }
 
 func (f *spoolFile) Write(p []byte) (int, error) {
-	if f.u.spooled.Add(int64(len(p))) > f.u.maxSpool {
-		f.u.spooled.Add(-int64(len(p)))
+	if !f.u.addSpooled(int64(len(p))) {
 		return 0, errSpoolFull
 	}
 	f.n += int64(len(p))
@@ -204,7 +217,7 @@ func (f *spoolFile) Close() error {
 		return nil
 	}
 	f.closed = true
-	f.u.spooled.Add(-f.n)
+	f.u.addSpooled(-f.n)
 	return f.File.Close()
 }
 
