@@ -28,7 +28,7 @@ type testServer struct {
 	db       *testdb.DB
 	dataDir  string
 	ingester *logstats.Ingester
-	logs     *bytes.Buffer
+	logs     *testdb.SyncBuffer
 }
 
 func newTestServer(t *testing.T, db *testdb.DB, opts httpapi.Options) *testServer {
@@ -55,7 +55,7 @@ func newWatchingServer(t *testing.T, db *testdb.DB, opts httpapi.Options, w http
 	}
 	ing := logstats.NewIngester(db.DB)
 	ing.Dialect = db.Dialect
-	logs := &bytes.Buffer{}
+	logs := &testdb.SyncBuffer{}
 	h := httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil)), DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: ing, Watcher: w, Keys: logstats.NewKeyService(db.DB)}, opts)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
