@@ -45,21 +45,20 @@ func (s *server) handleLoad() http.Handler {
 		start := time.Now()
 		res, err := s.ingester.Load(r.Context(), in.name, in.r, logstats.LoadOptions{Growing: in.growing, Parse: parse})
 		s.opts.Metrics.ObserveLoad(res, time.Since(start), err)
+		answer := err
 		if in.onServer {
 			// The client may not read the file: its answer names lines and
 			// reasons, never the file's bytes (which a format of the
 			// client's choosing would otherwise bring back a field at a
-			// time).
-			err = logstats.WithoutInput(err)
-			if res != nil {
-				for i, e := range res.Errors {
-					res.Errors[i] = e.WithoutInput()
-				}
+			// time). The server's log, the operator's, keeps them.
+			answer = logstats.WithoutInput(err)
+			for i, e := range res.Errors {
+				res.Errors[i] = e.WithoutInput()
 			}
 		}
 		if err != nil {
 			s.logger.Warn("load failed", "source", in.name, "inserted", res.Inserted, "err", err)
-			s.handleError(w, r, err)
+			s.handleError(w, r, answer)
 			return
 		}
 		s.logger.Info("loaded", "source", in.name, "lines", res.Lines, "inserted", res.Inserted,
