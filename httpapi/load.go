@@ -52,12 +52,14 @@ func (s *server) handleLoad() http.Handler {
 			// client's choosing would otherwise bring back a field at a
 			// time). The server's log, the operator's, keeps them.
 			answer = logstats.WithoutInput(err)
-			for i, e := range res.Errors {
-				res.Errors[i] = e.WithoutInput()
+			if res != nil {
+				for i, e := range res.Errors {
+					res.Errors[i] = e.WithoutInput()
+				}
 			}
 		}
 		if err != nil {
-			s.logger.Warn("load failed", "source", in.name, "inserted", res.Inserted, "err", err)
+			s.logger.Warn("load failed", "source", in.name, "err", err)
 			s.handleError(w, r, answer)
 			return
 		}
