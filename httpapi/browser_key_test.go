@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -149,4 +151,40 @@ func totalOf(t *testing.T, stats *logstats.StatsService, customer, from, to stri
 		n = n[:i] + "," + n[i:]
 	}
 	return n
+}
+
+// TestBrowser_CrossOriginPost is the probe's cross-origin write, in a real
+// browser: a page of another origin posts a log to the server as a
+// "simple" request (text/plain, no preflight). The server refuses it, and
+// nothing is loaded.
+func TestBrowser_CrossOriginPost(t *testing.T) {
+	chromium := needChromium(t)
+	db := testdb.Open(t, logstats.DialectSQLite)
+	api := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: logstats.NewIngester(db.DB)}, httpapi.Options{}))
+	t.Cleanup(api.Close)
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, `<!doctype html><body><script>
+			fetch(`+strconv.Quote(api.URL+"/load?source=evil.log")+`, {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"},
+				body: "2024-10-01 10:00:00 victim /a 500 0.1\n"}).then(() => document.body.dataset.sent = "yes", () => document.body.dataset.sent = "yes");
+		</script></body>`)
+	}))
+	t.Cleanup(evil.Close)
+	ctx, _ := startBrowser(t, chromium)
+	if err := chromedp.Do(ctx, chromedp.Navigate(evil.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-sent="yes"]`))); err != nil {
+		t.Fatal(err)
+	}
+	st, err := logstats.NewStatsService(db.DB).FindStats(context.Background(), "victim", logstats.StatsFilter{})
+	if err != nil || st.Stats.TotalRequests != 0 {
+		t.Fatalf("a page of another origin loaded %d requests (%v)", st.Stats.TotalRequests, err)
+	}
+	// The same request from the server's own origin (its page) loads.
+	own := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/load?source=own.log", strings.NewReader("2024-10-01 10:00:00 victim /a 500 0.1\n"))
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	httpapi.NewHandler(httpapi.Deps{DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: logstats.NewIngester(db.DB)}, httpapi.Options{}).ServeHTTP(own, req)
+	if own.Code != 200 {
+		t.Fatalf("the same request from the server's own origin: %d %s", own.Code, own.Body)
+	}
 }
