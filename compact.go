@@ -1,37 +1,193 @@
 package logstats
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
 
-// compact merges the rollup rows of each touched day into one. It is an
-// optimisation for queries: a failure is not an error of the load, and the
-// next compaction of that day tries again.
-func (ing *Ingester) compact(ctx context.Context, d Dialect, keys map[dayKey]bool) {
-	byCustomer := make(map[string][]string)
-	for k := range keys {
-		byCustomer[k.customer] = append(byCustomer[k.customer], k.date().String())
+// touchedDays are the (customer, day)s a load wrote rollup rows for since
+// its last compaction, in key order, each with whether one batch or several
+// wrote it. They are bounded: a load compacts them once they hold limit
+// days, and before a batch's would take them past it, so that its memory
+// does not grow with its number of distinct customers.
+type touchedDays struct {
+	limit   int
+	keys    []dayKey
+	several []bool // several[i]: keys[i] was written by more than one batch
+}
+
+// minTouchedDays is the least limit of touchedDays, whatever the batch
+// size.
+const minTouchedDays = 1 << 14
+
+// fits reports whether the groups of a batch can be added without going
+// past the limit.
+func (t *touchedDays) fits(groups *batchRollups) bool {
+	return len(t.keys) == 0 || len(t.keys)+groups.len() <= t.limit
+}
+
+// full reports whether the days should be compacted now.
+func (t *touchedDays) full() bool { return len(t.keys) >= t.limit }
+
+// add records the days of a batch's groups, which are in key order. It
+// merges them in place, from the back.
+func (t *touchedDays) add(groups *batchRollups) {
+	old, n := len(t.keys), groups.len()
+	t.keys = slices.Grow(t.keys, n)[:old+n]
+	t.several = slices.Grow(t.several, n)[:old+n]
+	// t.keys[:i+1] are the old days not merged yet, the groups up to j the
+	// new ones; w is where the largest of them goes, never below i.
+	i, j, w := old-1, n-1, old+n-1
+	for ; j >= 0; w-- {
+		k := groups.key(j)
+		c := -1
+		if i >= 0 {
+			c = compareDayKeys(t.keys[i], k)
+		}
+		switch {
+		case c > 0:
+			t.keys[w], t.several[w] = t.keys[i], t.several[i]
+			i--
+		case c == 0:
+			t.keys[w], t.several[w] = k, true
+			i, j = i-1, j-1
+		default:
+			t.keys[w], t.several[w] = k, false
+			j--
+		}
 	}
-	_ = ing.compactCustomers(ctx, d, byCustomer)
+	// A day in both left a gap between the old days not moved and the
+	// merged ones.
+	if w > i {
+		copy(t.several[i+1:], t.several[w+1:])
+		n := copy(t.keys[i+1:], t.keys[w+1:])
+		clear(t.keys[i+1+n:])
+		t.keys, t.several = t.keys[:i+1+n], t.several[:i+1+n]
+	}
+}
+
+// reset forgets every day.
+func (t *touchedDays) reset() {
+	clear(t.keys) // drop the customer ids
+	t.keys, t.several = t.keys[:0], t.several[:0]
+}
+
+func compareDayKeys(a, b dayKey) int {
+	if c := strings.Compare(a.customer, b.customer); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.day, b.day)
+}
+
+// compact merges the rollup rows of each touched day into one, and resets
+// t. It is an optimisation for queries: a failure is not an error of the
+// load, and the next compaction of that day tries again.
+//
+// A day that several batches wrote has several rows. A day that one batch
+// wrote has several only if an earlier load or another source wrote it
+// too. For a customer with many such days, the compaction's one query for
+// the customer finds out; for customers with one or a few, one query for
+// up to compactCheckCustomers of them (by day) finds those that have, and
+// only those are compacted: a compaction query per customer is what made
+// loads of millions of distinct customers slow.
+func (ing *Ingester) compact(ctx context.Context, d Dialect, t *touchedDays) {
+	defer t.reset()
+	_ = ing.markSeveralRows(ctx, t)
+	keys := t.keys[:0] // the days to compact, still in key order
+	for i, k := range t.keys {
+		if t.several[i] {
+			keys = append(keys, k)
+		}
+	}
+	_ = ing.compactKeys(ctx, d, keys)
+}
+
+// A customer with at least compactCheckDays days that one batch wrote is
+// compacted without asking which have several rows.
+const compactCheckDays = 8
+
+// compactCheckCustomers is how many customers one query of markSeveralRows
+// asks about.
+const compactCheckCustomers = 500
+
+// markSeveralRows marks as several the days of t that one batch wrote and
+// that have more than one rollup row, and every such day of a customer with
+// compactCheckDays of them or more.
+func (ing *Ingester) markSeveralRows(ctx context.Context, t *touchedDays) error {
+	byDay := make(map[int64][]int32) // indexes in t.keys of the days to ask about, in key order
+	for start, end := 0, 0; start < len(t.keys); start = end {
+		once := 0
+		for end = start; end < len(t.keys) && t.keys[end].customer == t.keys[start].customer; end++ {
+			if !t.several[end] {
+				once++
+			}
+		}
+		for i := start; i < end; i++ {
+			switch {
+			case t.several[i]:
+			case once >= compactCheckDays:
+				t.several[i] = true
+			default:
+				byDay[t.keys[i].day] = append(byDay[t.keys[i].day], int32(i))
+			}
+		}
+	}
+	args := make([]any, 0, 1+compactCheckCustomers)
+	for _, day := range slices.Sorted(maps.Keys(byDay)) {
+		idx := byDay[day]
+		for len(idx) > 0 {
+			chunk := idx[:min(len(idx), compactCheckCustomers)]
+			idx = idx[len(chunk):]
+			args = append(args[:0], t.keys[chunk[0]].date().String())
+			for _, i := range chunk {
+				args = append(args, t.keys[i].customer)
+			}
+			if err := ing.markChunk(ctx, t, chunk, args); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// markChunk asks which of the days of t at chunk, of one day and in key
+// order, have more than one rollup row, and marks them; args are the day
+// and the customers.
+func (ing *Ingester) markChunk(ctx context.Context, t *touchedDays, chunk []int32, args []any) error {
+	rows, err := ing.db.QueryContext(ctx, `SELECT customer_id, COUNT(*) FROM logstats_rollups
+		WHERE day = ? AND customer_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)
+		GROUP BY customer_id HAVING COUNT(*) > 1`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var customer string
+		var n int64
+		if err := rows.Scan(&customer, &n); err != nil {
+			return err
+		}
+		if j, ok := slices.BinarySearchFunc(chunk, customer, func(i int32, c string) int { return strings.Compare(t.keys[i].customer, c) }); ok {
+			t.several[chunk[j]] = true
+		}
+	}
+	return rows.Err()
 }
 
 // compactDaysPerTx bounds the days one compaction transaction handles.
 const compactDaysPerTx = 400
 
-// compactCustomers compacts the given days of each customer, in
+// compactKeys compacts the given days, sorted by customer and day, in
 // transactions of at most compactDaysPerTx days (several customers share
-// one: a commit costs a log flush on MySQL), in a fixed order so that
-// concurrent compactions lock rows in the same order.
-func (ing *Ingester) compactCustomers(ctx context.Context, d Dialect, days map[string][]string) error {
-	customers := make([]string, 0, len(days))
-	for c := range days {
-		customers = append(customers, c)
-	}
-	slices.Sort(customers)
+// one: a commit costs a log flush on MySQL; a customer's days share one
+// unless they are more), in that order, so that concurrent compactions lock
+// rows in the same order.
+func (ing *Ingester) compactKeys(ctx context.Context, d Dialect, keys []dayKey) error {
 	var group []customerDates
 	var groupDays int
 	var firstErr error
@@ -46,18 +202,22 @@ func (ing *Ingester) compactCustomers(ctx context.Context, d Dialect, days map[s
 		}
 		group, groupDays = nil, 0
 	}
-	for _, c := range customers {
-		dates := days[c]
-		slices.Sort(dates)
-		for start := 0; start < len(dates); start += compactDaysPerTx {
-			if ctx.Err() != nil {
-				return ctx.Err()
+	for start, end := 0, 0; start < len(keys); start = end {
+		for end = start; end < len(keys) && keys[end].customer == keys[start].customer; end++ {
+		}
+		for from := start; from < end; from += compactDaysPerTx {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			chunk := dates[start:min(start+compactDaysPerTx, len(dates))]
+			chunk := keys[from:min(from+compactDaysPerTx, end)]
 			if groupDays+len(chunk) > compactDaysPerTx {
 				flush()
 			}
-			group = append(group, customerDates{c, chunk})
+			cd := customerDates{customer: chunk[0].customer, dates: make([]string, len(chunk))}
+			for i, k := range chunk {
+				cd.dates[i] = k.date().String()
+			}
+			group = append(group, cd)
 			groupDays += len(chunk)
 		}
 	}
@@ -110,20 +270,21 @@ func (ing *Ingester) compactAll(ctx context.Context) error {
 		return fmt.Errorf("compact: %w", err)
 	}
 	defer rows.Close()
-	days := make(map[string][]string)
+	var keys []dayKey
 	for rows.Next() {
 		var customer string
 		var day dayValue
 		if err := rows.Scan(&customer, &day); err != nil {
 			return fmt.Errorf("compact: %w", err)
 		}
-		days[customer] = append(days[customer], day.Date.String())
+		keys = append(keys, dayKey{customer, daysSinceEpoch(day.Date)})
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
 	rows.Close()
-	return ing.compactCustomers(ctx, d, days)
+	slices.SortFunc(keys, compareDayKeys)
+	return ing.compactKeys(ctx, d, keys)
 }
 
 // compactDays replaces the rollup rows of each of a customer's days by their

@@ -52,8 +52,8 @@ type Ingester struct {
 	// DefaultMaxErrors.
 	MaxErrors int
 	// CompactEvery is how many batches a load commits before it merges the
-	// rollup rows it wrote for each day (it also does at the end). Default
-	// DefaultCompactEvery.
+	// rollup rows it wrote for each day (it also does at the end, and sooner
+	// once it wrote more days than BatchLines). Default DefaultCompactEvery.
 	CompactEvery int
 	// MaxRetries is how many times a batch is retried after a deadlock, lock
 	// wait timeout or busy database. Default DefaultMaxRetries.
@@ -437,7 +437,8 @@ func (ing *Ingester) now() time.Time {
 // source, the first batch with requests is first checked against the
 // requests of other sources.
 func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, isNew bool, in <-chan *batch, free chan<- *batch, res *LoadResult, progress func(LoadProgress)) error {
-	touched := make(map[dayKey]bool)
+	touched := touchedDays{limit: max(ing.BatchLines, minTouchedDays)}
+	var groups batchRollups
 	committed := 0
 	var inserted, malformed int64
 	for b := range in {
@@ -449,14 +450,14 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 		}
 		// The rollups are computed while the raw rows are being written
 		// (on the other core), and waited for only when they are needed.
-		groupsc := make(chan map[dayKey]*dayGroup, 1)
-		go func(entries []Entry) { groupsc <- groupByDay(entries, src.dayZone) }(b.entries)
-		var groups map[dayKey]*dayGroup
-		getGroups := func() map[dayKey]*dayGroup {
-			if groups == nil {
-				groups = <-groupsc
-			}
-			return groups
+		grouped := make(chan struct{})
+		go func(entries []Entry) {
+			groups.group(entries, src.dayZone)
+			close(grouped)
+		}(b.entries)
+		getGroups := func() *batchRollups {
+			<-grouped
+			return &groups
 		}
 		err := ing.retry(ctx, func() error { return ing.commitBatch(ctx, d, src, b, getGroups) })
 		if err != nil && ctx.Err() != nil {
@@ -471,12 +472,12 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 		inserted += int64(len(b.entries))
 		malformed += b.malformed
 		res.Inserted = inserted
-		for _, g := range getGroups() {
-			touched[g.key] = true
+		if !touched.fits(getGroups()) {
+			ing.compact(ctx, d, &touched)
 		}
-		if committed++; committed%max(ing.CompactEvery, 1) == 0 {
-			ing.compact(ctx, d, touched)
-			clear(touched)
+		touched.add(getGroups())
+		if committed++; committed%max(ing.CompactEvery, 1) == 0 || touched.full() {
+			ing.compact(ctx, d, &touched)
 		}
 		if progress != nil {
 			progress(LoadProgress{Bytes: b.endOffset, Lines: b.endLines, Inserted: inserted, Malformed: malformed})
@@ -486,14 +487,14 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 		default:
 		}
 	}
-	ing.compact(ctx, d, touched)
+	ing.compact(ctx, d, &touched)
 	return nil
 }
 
 // commitBatch writes one batch: the ledger first (which also takes the row
 // lock that serialises loads of the source), then the raw rows and the rollup
 // rows, then commit.
-func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b *batch, groups func() map[dayKey]*dayGroup) error {
+func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b *batch, groups func() *batchRollups) error {
 	tx, err := ing.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin batch: %w", err)

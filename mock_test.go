@@ -31,6 +31,7 @@ var (
 	sqlInsertRequests = regexp.QuoteMeta("INSERT INTO logstats_raw_requests (customer_id, source_id, src_offset, ts_us, method, path, status, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)")
 	sqlInsertRollups  = regexp.QuoteMeta("INSERT INTO logstats_rollups (customer_id, day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	sqlCopyCheck      = `SELECT DISTINCT source_id, ts_us, path, status, latency_us FROM logstats_raw_requests\s+WHERE customer_id = \? AND source_id <> \? AND \(\(ts_us = \? AND path = \? AND status = \? AND latency_us = \?\) OR \(ts_us = \? AND path = \? AND status = \? AND latency_us = \?\)\)`
+	sqlCompactCheck   = `SELECT customer_id, COUNT\(\*\) FROM logstats_rollups\s+WHERE day = \? AND customer_id IN \(\?\)\s+GROUP BY customer_id HAVING COUNT\(\*\) > 1`
 	sqlCompactSelect  = `SELECT day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist FROM logstats_rollups\s+WHERE customer_id = \? AND day IN \(\?, \?\)\s+ORDER BY day, source_id, seq`
 )
 
@@ -131,9 +132,15 @@ func TestIngester_SQL(t *testing.T) {
 	mock.ExpectPrepare(sqlInsertRollups).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectCommit()
 
-	// Compaction: one transaction for the customer's two touched days. Each
-	// day has one row, so there is nothing to merge and the read-only
-	// transaction is rolled back.
+	// Compaction: each day was written by one batch of this load, so it is
+	// compacted only if it has other rows (of another source, say), which
+	// one query per day asks. Here both have, so one transaction compacts
+	// the customer's two days; each turns out to have one row by then, so
+	// there is nothing to merge and the read-only transaction is rolled back.
+	mock.ExpectQuery(sqlCompactCheck).WithArgs("2024-10-01", "c").
+		WillReturnRows(sqlmock.NewRows([]string{"customer_id", "n"}).AddRow("c", 2))
+	mock.ExpectQuery(sqlCompactCheck).WithArgs("2024-10-02", "c").
+		WillReturnRows(sqlmock.NewRows([]string{"customer_id", "n"}).AddRow("c", 2))
 	mock.ExpectBegin()
 	mock.ExpectQuery(sqlCompactSelect).WithArgs("c", "2024-10-01", "2024-10-02").WillReturnRows(rollupRows().
 		AddRow("2024-10-01", 1, line2End, 2, 0, 1, 0, 0, 1, 300000, 100000, 200000, mockDist(100000, 200000)).

@@ -1,10 +1,12 @@
 package logstats
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -338,37 +340,90 @@ type dayKey struct {
 
 func (k dayKey) date() Date { return DateOf(time.Unix(k.day*86400, 0)) }
 
-// dayGroup is the rollup of a batch's requests of one customer on one day.
+// dayGroup is the rollup of one customer's requests on one day, as Verify
+// recomputes it from the raw requests.
 type dayGroup struct {
 	key  dayKey
-	date string // YYYY-MM-DD
 	hist histogram
 	r    rollup
 }
 
-// groupByDay aggregates entries into one rollup per customer and day of
-// zone (nil: UTC).
-func groupByDay(entries []Entry, zone *time.Location) map[dayKey]*dayGroup {
-	groups := make(map[dayKey]*dayGroup)
+// batchRollups are the rollups of a batch, one per customer and day of the
+// day zone: the batch's requests in the order of customer, day and latency,
+// each run of one customer and day a group, whose rollup is made when its
+// row is written. A map of groups, each with a histogram, cost about 360
+// bytes a group, 36 MB for a batch of 100,000 requests of as many
+// customers; this index costs 12 bytes a request whatever the number of
+// customers, holds no pointers for the garbage collector to scan, and
+// gives the rows in the table's key order. Its buffers are reused from
+// batch to batch.
+type batchRollups struct {
+	entries []Entry
+	days    []int32 // days[i]: entries[i]'s day, since 1970-01-01 in the day zone (years 1-9999)
+	order   []int32 // indexes of entries, by customer, day and latency
+	starts  []int32 // where each group starts in order, then len(order)
+	// The distribution of the last group made, reused for the next.
+	values, counts []int64
+}
+
+// group replaces b's groups with those of entries, whose times are read in
+// zone (nil: UTC). b reads entries until the next call.
+func (b *batchRollups) group(entries []Entry, zone *time.Location) {
 	utc := zone == nil || zone == time.UTC
-	for _, e := range entries {
-		unix := e.Time.Unix()
+	b.entries = entries
+	b.days, b.order = b.days[:0], b.order[:0]
+	for i := range entries {
+		unix := entries[i].Time.Unix()
 		if !utc {
-			_, offset := e.Time.In(zone).Zone()
+			_, offset := entries[i].Time.In(zone).Zone()
 			unix += int64(offset)
 		}
-		k := dayKey{e.CustomerID, floorDiv(unix, 86400)}
-		g := groups[k]
-		if g == nil {
-			g = &dayGroup{key: k, date: k.date().String(), hist: make(histogram)}
-			groups[k] = g
+		b.days = append(b.days, int32(floorDiv(unix, 86400)))
+		b.order = append(b.order, int32(i))
+	}
+	slices.SortFunc(b.order, func(x, y int32) int {
+		ex, ey := &entries[x], &entries[y]
+		if c := strings.Compare(ex.CustomerID, ey.CustomerID); c != 0 {
+			return c
 		}
+		if b.days[x] != b.days[y] {
+			return cmp.Compare(b.days[x], b.days[y])
+		}
+		return cmp.Compare(ex.Latency, ey.Latency)
+	})
+	b.starts = b.starts[:0]
+	for k, i := range b.order {
+		if k == 0 || b.days[i] != b.days[b.order[k-1]] || entries[i].CustomerID != entries[b.order[k-1]].CustomerID {
+			b.starts = append(b.starts, int32(k))
+		}
+	}
+	b.starts = append(b.starts, int32(len(b.order)))
+}
+
+// len returns the number of groups.
+func (b *batchRollups) len() int { return len(b.starts) - 1 }
+
+// key returns the customer and day of group i.
+func (b *batchRollups) key(i int) dayKey {
+	first := b.order[b.starts[i]]
+	return dayKey{b.entries[first].CustomerID, int64(b.days[first])}
+}
+
+// rollup returns the rollup of group i. Its distribution is valid until the
+// next call.
+func (b *batchRollups) rollup(i int) rollup {
+	var r rollup
+	b.values, b.counts = b.values[:0], b.counts[:0]
+	for _, k := range b.order[b.starts[i]:b.starts[i+1]] {
+		e := &b.entries[k]
 		lat := e.Latency.Microseconds()
-		g.r.add(e.Status, lat)
-		g.hist[lat]++
+		r.add(e.Status, lat)
+		if n := len(b.values); n > 0 && b.values[n-1] == lat {
+			b.counts[n-1]++
+		} else {
+			b.values, b.counts = append(b.values, lat), append(b.counts, 1)
+		}
 	}
-	for _, g := range groups {
-		g.r.dist = g.hist.distribution()
-	}
-	return groups
+	r.dist = distribution{values: b.values, counts: b.counts}
+	return r
 }

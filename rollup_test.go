@@ -5,7 +5,9 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 )
 
 func TestDistribution_RoundTrip(t *testing.T) {
@@ -168,4 +170,64 @@ func FuzzDecodeDistribution(f *testing.F) {
 			t.Fatalf("re-encoded %x, want %x", got, b)
 		}
 	})
+}
+
+// TestBatchRollups checks a batch's rollups against a naive grouping (a map
+// of histograms), in UTC and in a zone with a DST change: one group per
+// customer and day of the zone, in key order, with the same counts, sums and
+// distribution.
+func TestBatchRollups(t *testing.T) {
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	var b batchRollups // reused across rounds, as a load reuses it
+	for round := range 200 {
+		zone := []*time.Location{nil, time.UTC, newYork}[round%3]
+		customers := 1 + rng.IntN([]int{1, 5, 2000}[rng.IntN(3)])
+		entries := make([]Entry, rng.IntN(3000))
+		for i := range entries {
+			entries[i] = Entry{
+				Time:       time.Unix(1730000000+rng.Int64N(10*86400), 0).UTC(),
+				CustomerID: "c" + strconv.Itoa(rng.IntN(customers)),
+				Status:     100 + rng.IntN(500),
+				Latency:    time.Duration([]int64{rng.Int64N(5), rng.Int64N(2_000_000), 86_400_000_000}[rng.IntN(3)]) * time.Microsecond,
+			}
+		}
+		want := make(map[dayKey]*dayGroup)
+		for _, e := range entries {
+			loc := zone
+			if loc == nil {
+				loc = time.UTC
+			}
+			_, offset := e.Time.In(loc).Zone()
+			k := dayKey{e.CustomerID, floorDiv(e.Time.Unix()+int64(offset), 86400)}
+			g := want[k]
+			if g == nil {
+				g = &dayGroup{key: k, hist: histogram{}}
+				want[k] = g
+			}
+			g.r.add(e.Status, e.Latency.Microseconds())
+			g.hist[e.Latency.Microseconds()]++
+		}
+		b.group(entries, zone)
+		if b.len() != len(want) {
+			t.Fatalf("round %d: %d groups, want %d", round, b.len(), len(want))
+		}
+		for i := range b.len() {
+			k, got := b.key(i), b.rollup(i)
+			if i > 0 && compareDayKeys(b.key(i-1), k) >= 0 {
+				t.Fatalf("round %d: group %d %v after %v: not in key order", round, i, k, b.key(i-1))
+			}
+			g := want[k]
+			if g == nil {
+				t.Fatalf("round %d: group %v should not be there", round, k)
+			}
+			g.r.dist = g.hist.distribution()
+			if !got.equal(&g.r) {
+				t.Fatalf("round %d: group %v: %s, want %s", round, k, got.describe(), g.r.describe())
+			}
+		}
+	}
 }

@@ -29,15 +29,11 @@ func insertRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, 
 const rollupColumns = "customer_id, day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist"
 
 // insertRollups writes one rollup row per (customer, day) of a batch, keyed by
-// the source and the batch's end offset.
-func insertRollups(ctx context.Context, tx *sql.Tx, d Dialect, sourceID, seq int64, groups map[dayKey]*dayGroup) error {
-	list := make([]*dayGroup, 0, len(groups))
-	for _, g := range groups {
-		list = append(list, g)
-	}
-	return insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, 14, maxRollupsPerInsert, len(list), func(i int, args []any) []any {
-		g := list[i]
-		return appendRollupArgs(args, g.key.customer, g.date, sourceID, seq, &g.r, g.r.dist.appendBinary(nil))
+// the source and the batch's end offset, in the table's key order.
+func insertRollups(ctx context.Context, tx *sql.Tx, d Dialect, sourceID, seq int64, groups *batchRollups) error {
+	return insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, 14, maxRollupsPerInsert, groups.len(), func(i int, args []any) []any {
+		k, r := groups.key(i), groups.rollup(i)
+		return appendRollupArgs(args, k.customer, k.date().String(), sourceID, seq, &r, r.dist.appendBinary(nil))
 	})
 }
 
