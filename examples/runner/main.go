@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/logstats/logstats"
@@ -65,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&cfg.PruneBefore, "prune-before", "", "after loading, delete the requests and rollups of days before this `YYYY-MM-DD`\n(with no FILE, only prune)")
 	fs.IntVar(&cfg.Batch, "batch", logstats.DefaultBatchLines, "lines per transaction")
 	fs.StringVar(&cfg.Progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
-	memLimit := fs.Int("memory-limit", 40, "soft limit of the Go heap in `MiB` (debug.SetMemoryLimit): the garbage collector works\nharder near it, which keeps memory flat whatever the file's size; 0 leaves Go's default\n(or $GOMEMLIMIT, which wins when set and this flag is not)")
+	memLimit := cli.AddMemoryLimitFlag(fs, 40, "memory flat whatever the file's size")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this `file` (for go tool pprof)")
 	fs.BoolVar(&cfg.Follow, "follow", false, "keep running: load the files that match the FILE and GLOB arguments, then every line\nappended to them, across rotations (cover the rotated names: 'logs/access.log*'),\nuntil SIGINT or SIGTERM, which commits what was read and exits 0")
 	fs.BoolVar(&cfg.Verify, "verify", false, "check the database instead of loading: each source's raw requests against its ledger,\neach customer-day's rollup against its raw requests, no XA transaction in doubt;\nprints each discrepancy and exits 1 if there is any")
@@ -84,11 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	cfg.Args = fs.Args()
 
-	memLimitSet := false
-	fs.Visit(func(f *flag.Flag) { memLimitSet = memLimitSet || f.Name == "memory-limit" })
-	if *memLimit > 0 && (memLimitSet || getenv("GOMEMLIMIT") == "") {
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(*memLimit) << 20))
-	}
+	defer memLimit.Apply(getenv)()
 	var logger *slog.Logger
 	return runner.Run(ctx, cfg, runner.Env{
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,

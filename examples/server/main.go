@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	parseFlags := cli.AddParseFlags(fs)
 	logFlags := cli.AddLogFlags(fs, "info")
 	version := cli.AddVersionFlag(fs)
+	memLimit := cli.AddMemoryLimitFlag(fs, 40, "a load's memory flat whatever the upload's size or number of customers")
 	addr := fs.String("addr", defaultAddr, "address to listen on")
 	logFile := fs.String("log-file", httpapi.DefaultLogFile, "log file that a bare POST /load loads")
 	dataDir := fs.String("data-dir", "", "directory that POST /load?path=NAME may read (default: none, and ?path= is off)")
@@ -88,6 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; logs to load go after -load", fs.Arg(0))
 	}
+	defer memLimit.Apply(getenv)()
 	var err error
 	if *token, err = cli.Secret("load-token", *token, *tokenFile, "LOGSTATS_LOAD_TOKEN", getenv); err != nil {
 		return err
