@@ -183,9 +183,9 @@ type ParseError struct {
 	Reason string `json:"reason"`
 	// Err is the kind of error: ErrFieldCount, ErrInvalidStatus, and so on.
 	Err error `json:"-"`
-	// withheld is Reason without the line's bytes that it quotes ("" when
-	// it quotes none); see WithoutInput.
-	withheld string
+	// Reason[quoteAt:quoteEnd] quotes the line's bytes (empty when it
+	// quotes none); see WithoutInput.
+	quoteAt, quoteEnd int
 }
 
 // Error returns "line N: reason", or just the reason when Line is 0.

@@ -2,6 +2,7 @@ package logstats
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -103,13 +104,14 @@ func isTokenChar(c byte) bool {
 }
 
 // fieldError returns a malformed line's error whose reason quotes value, a
-// field of the line: format has a %q for it, then the verbs of args.
+// field of the line: format starts with text without verbs, then a %q for
+// it, then the verbs of args. The error keeps where the quote stands in its
+// reason, for WithoutInput.
 func fieldError(kind error, format string, value []byte, args ...any) *ParseError {
-	return &ParseError{
-		Reason:   fmt.Sprintf(format, append([]any{truncateForMessage(string(value))}, args...)...),
-		Err:      kind,
-		withheld: fmt.Sprintf(strings.Replace(format, "%q", "%s", 1), append([]any{withheldInput}, args...)...),
-	}
+	at := strings.Index(format, "%q")
+	q := strconv.Quote(truncateForMessage(string(value)))
+	reason := format[:at] + q + fmt.Sprintf(format[at+2:], args...)
+	return &ParseError{Reason: reason, Err: kind, quoteAt: at, quoteEnd: at + len(q)}
 }
 
 // ValidCustomerID returns nil if id can be a customer id: 1 to 128 bytes of

@@ -13,10 +13,10 @@ const withheldInput = "(value not shown)"
 // would let the client read the file back through a format of its own
 // choosing, a field at a time.
 func (e *ParseError) WithoutInput() *ParseError {
-	if e.withheld == "" {
+	if e.quoteEnd == 0 {
 		return e
 	}
-	return &ParseError{Line: e.Line, Reason: e.withheld, Err: e.Err}
+	return &ParseError{Line: e.Line, Reason: e.Reason[:e.quoteAt] + withheldInput + e.Reason[e.quoteEnd:], Err: e.Err}
 }
 
 // WithoutInput returns err with nothing of the input quoted in its message:
