@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/logstats/logstats"
 )
@@ -231,7 +232,7 @@ func forbidden(a access, c caller) string {
 func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (caller, bool) {
 	addr := clientAddr(r)
 	if wait := s.failures.blocked(addr); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((wait+999_999_999)/1_000_000_000)))
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second))) // whole seconds, rounded up
 		s.writeError(w, r, http.StatusTooManyRequests, "too many failed authentications from this address; try again after Retry-After seconds")
 		return caller{}, false
 	}

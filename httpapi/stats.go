@@ -28,41 +28,27 @@ func (s *server) handleReady() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		// With auth on, only the admin sees more than ok or unavailable:
-		// the watched files' paths are the server's business.
-		brief := s.authOn() && !s.isAdmin(r)
+		status, res := http.StatusOK, response{Status: "ok"}
 		if err := pingDB(ctx, s.db); err != nil {
 			s.logger.Warn("not ready", "err", err)
-			res := response{Status: "unavailable", Error: "the database does not answer a ping"}
-			if brief {
-				res.Error = ""
-			}
-			encode(w, http.StatusServiceUnavailable, res)
-			return
-		}
-		res := response{Status: "ok"}
-		if brief {
-			if s.watcher != nil {
-				if _, totals := s.watcher.Status(); totals.Rounds == 0 {
-					res.Status = "unavailable"
-					encode(w, http.StatusServiceUnavailable, res)
-					return
-				}
-			}
-			encode(w, http.StatusOK, res)
-			return
-		}
-		if s.watcher != nil {
+			status, res = http.StatusServiceUnavailable, response{Status: "unavailable", Error: "the database does not answer a ping"}
+		} else if s.watcher != nil {
 			files, totals := s.watcher.Status()
 			res.Watched = files
 			if totals.Rounds == 0 {
 				// The first round loads what the files hold already.
-				res.Status, res.Error = "starting", "loading the watched logs for the first time"
-				encode(w, http.StatusServiceUnavailable, res)
-				return
+				status, res.Status, res.Error = http.StatusServiceUnavailable, "starting", "loading the watched logs for the first time"
 			}
 		}
-		encode(w, http.StatusOK, res)
+		// With auth on, only the admin sees more than ok or unavailable:
+		// the watched files' paths are the server's business.
+		if s.authOn() && !s.isAdmin(r) {
+			res = response{Status: "ok"}
+			if status != http.StatusOK {
+				res.Status = "unavailable"
+			}
+		}
+		encode(w, status, res)
 	})
 }
 

@@ -87,7 +87,7 @@ var uploadTypes = map[string]bool{
 // timeout of the one before (or of the headers), so a body that stops
 // arriving ends the request instead of holding its connection.
 func (s *server) body(w http.ResponseWriter, r *http.Request) (io.Reader, bool, error) {
-	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+	if !hasBody(r) {
 		return nil, false, nil
 	}
 	if r.ContentLength > s.opts.MaxBodyBytes {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logstats/logstats/internal/testdb"
 )
 
 // TestHostileFiles loads a binary file, a file of one 100 MB line and a file
@@ -118,21 +120,15 @@ func runMeasuringRSS(cmd *exec.Cmd) (int64, error) {
 func waitMeasuringRSS(cmd *exec.Cmd) (int64, error) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
 	var peak int64
 	for {
-		if b, err := os.ReadFile(status); err == nil {
-			for _, line := range strings.Split(string(b), "\n") {
-				var kb int64
-				if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kb); err == nil {
-					peak = max(peak, kb<<10)
-				}
-			}
+		if hwm, err := testdb.ProcMemory(cmd.Process.Pid, "VmHWM"); err == nil {
+			peak = max(peak, hwm)
 		}
 		select {
 		case err := <-done:
 			if peak == 0 {
-				return 0, fmt.Errorf("no memory figure read from %s", status)
+				return 0, fmt.Errorf("no memory figure read from /proc/%d/status", cmd.Process.Pid)
 			}
 			return peak, err
 		case <-time.After(2 * time.Millisecond):
