@@ -21,6 +21,9 @@ const copySamples = 16
 // The sample is taken from the requests of the batch's first customer, so
 // that one query, reading that customer's raw rows once, answers it.
 func (ing *Ingester) checkNotLoadedElsewhere(ctx context.Context, src *source, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
 	customer := entries[0].CustomerID
 	var same []int
 	for i := range entries {

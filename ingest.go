@@ -252,7 +252,9 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 			}
 			return res, err
 		}
-		src = &source{id: sourceID(fingerprint), fingerprint: fingerprint, name: name}
+		if src, head, err = ing.identify(ctx, p, lr, head, fingerprint, name); err != nil {
+			return res, err
+		}
 	}
 	src.reading = p.reading()
 	if !ing.lock(src.id) {
@@ -443,7 +445,7 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 	var inserted, malformed int64
 	for b := range in {
 		if isNew && len(b.entries) > 0 {
-			if err := ing.checkNotLoadedElsewhere(ctx, src, b.entries); err != nil {
+			if err := ing.checkNotLoadedElsewhere(ctx, src, copyCheckEntries(src, b)); err != nil {
 				return err
 			}
 			isNew = false
