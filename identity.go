@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -190,7 +191,8 @@ func (ing *Ingester) ledgerRows(ctx context.Context, ids []int64) (map[int64]com
 // them before offset, are those source id stored at the same offsets. A
 // request stored differently tells them apart; so does one not stored, once
 // a request at least as old is stored alike (older ones may have been
-// pruned). Nothing stored alike cannot tell them apart.
+// pruned); so does the first request stored elsewhere (lines before it
+// differ). Nothing stored cannot tell them apart.
 func (ing *Ingester) storedAlike(ctx context.Context, id int64, head []headLine, offset int64) (bool, error) {
 	var cond strings.Builder
 	args := []any{id}
@@ -240,7 +242,7 @@ func (ing *Ingester) storedAlike(ctx context.Context, id int64, head []headLine,
 		return false, fmt.Errorf("compare with source %d: %w", id, err)
 	}
 	if len(alike) == 0 {
-		return true, nil
+		return ing.storedAt(ctx, id, head, byOffset)
 	}
 	oldest := int64(math.MaxInt64) // the oldest request stored alike
 	for off := range alike {
@@ -250,6 +252,32 @@ func (ing *Ingester) storedAlike(ctx context.Context, id int64, head []headLine,
 		if !alike[off] && e.Time.UnixMicro() >= oldest {
 			return false, nil
 		}
+	}
+	return true, nil
+}
+
+// storedAt reports, when none of the requests of head checked (byOffset)
+// is stored alike at its offset, whether source id stored its first one
+// nowhere (pruned, say: nothing tells them apart), rather than at another
+// offset (the lines before it differ).
+func (ing *Ingester) storedAt(ctx context.Context, id int64, head []headLine, byOffset map[int64]*Entry) (bool, error) {
+	for _, h := range head {
+		e := byOffset[h.start]
+		if e == nil {
+			continue
+		}
+		var off int64
+		err := ing.db.QueryRowContext(ctx, `SELECT src_offset FROM logstats_raw_requests
+			WHERE customer_id = ? AND source_id = ? AND ts_us = ? AND path = ? AND status = ? AND latency_us = ?
+			ORDER BY src_offset LIMIT 1`,
+			e.CustomerID, id, e.Time.UnixMicro(), e.Path, e.Status, e.Latency.Microseconds()).Scan(&off)
+		if errors.Is(err, sql.ErrNoRows) {
+			return true, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("compare with source %d: %w", id, err)
+		}
+		return off == h.start, nil
 	}
 	return true, nil
 }
