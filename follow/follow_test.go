@@ -291,10 +291,9 @@ func TestFollow_TwoFiles(t *testing.T) {
 // line: each loads all its lines once, nothing is refused or lost.
 func TestFollow_SameFirstLine(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		dir := t.TempDir()
-		w := testdb.NewRotatingLog(t, dir, "access.log")
+		w := testdb.NewRotatingLog(t, t.TempDir(), "access.log")
 		w.Write(300)
-		f := startFollower(t, db, nil, filepath.Join(dir, "access.log*"))
+		f := startFollower(t, db, nil, w.Path()+"*")
 		waitSame(t, f, db, w, "start")
 		w.Rotate(testdb.RenameCreate)
 		w.Repeat(0)
