@@ -173,7 +173,8 @@ type LoadResult struct {
 
 // Load reads a log (plain or gzip) from r and loads the lines that no earlier
 // load committed. name is recorded with the source and reported; the source
-// itself is identified by its first valid line, so the same log loaded under
+// itself is identified by its first valid line (by more of its first lines
+// when another source starts with the same one), so the same log loaded under
 // another name, or compressed, is still recognised. opts says whether r may
 // still be growing, whether a malformed line stops the load, and where
 // progress goes.

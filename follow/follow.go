@@ -7,7 +7,7 @@
 // in rounds, each round loading what every file gained since the last one,
 // going on from the round's Checkpoint so that a round costs what its new
 // lines cost. Exactly once comes from the ledger, as for any load: a file is
-// a source named by its first line, so a rotated copy of a file is the same
+// a source named by its first lines, so a rotated copy of a file is the same
 // source and only the lines the ledger lacks are loaded from it.
 package follow
 
