@@ -21,6 +21,7 @@ type headLine struct {
 	blank        bool
 	unattributed bool
 	shaped       bool   // of the format's shape, though maybe malformed (logLine.shaped)
+	identifies   bool   // a line that identifies the source (not blank, of the format's shape)
 	text         []byte // a copy of a malformed line, for the first few only
 }
 
@@ -37,28 +38,14 @@ func readHead(p *Parser, lr *lineReader) ([]headLine, [32]byte, error) {
 	var l logLine
 	texts := 0 // malformed lines whose text is kept
 	for len(head) < headLines && lr.offset() < headBytes {
-		start := lr.offset()
-		err := p.read(&l)
+		h, err := readHeadLine(p, lr, &l, &texts)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, [32]byte{}, err
 		}
-		h := headLine{start: start, lineNumber: int64(lr.line()), err: l.err, blank: l.blank, unattributed: l.unattributed, shaped: l.shaped}
-		if l.err != nil && texts < headTexts {
-			h.text = bytes.Clone(l.text)
-			texts++
-		}
-		h.sumOpen = lr.sumBeforeNewline() // before sum, which hashes the newline
-		h.end, h.sum = lr.offset(), lr.sum()
-		if !l.blank && (l.err == nil || l.shaped) {
-			// A line of the format's shape identifies the source, whatever
-			// the customer selector finds in it (nothing: an unattributed
-			// line; an invalid customer: a malformed one), so that a load
-			// with another selector finds the same source, and its recorded
-			// reading.
-			h.entry = l.entry
+		if h.identifies {
 			fp := sha256.Sum256(l.text)
 			return append(head, h), fp, nil
 		}
@@ -67,6 +54,32 @@ func readHead(p *Parser, lr *lineReader) ([]headLine, [32]byte, error) {
 	var fp [32]byte
 	copy(fp[:], lr.sum())
 	return head, fp, nil
+}
+
+// readHeadLine reads the next line into l and returns it as a head line;
+// texts counts the malformed lines whose text is kept. err is io.EOF at
+// the end of the input.
+func readHeadLine(p *Parser, lr *lineReader, l *logLine, texts *int) (headLine, error) {
+	start := lr.offset()
+	if err := p.read(l); err != nil {
+		return headLine{}, err
+	}
+	h := headLine{start: start, lineNumber: int64(lr.line()), err: l.err, blank: l.blank, unattributed: l.unattributed, shaped: l.shaped}
+	if l.err != nil && *texts < headTexts {
+		h.text = bytes.Clone(l.text)
+		*texts++
+	}
+	h.sumOpen = lr.sumBeforeNewline() // before sum, which hashes the newline
+	h.end, h.sum = lr.offset(), lr.sum()
+	// A line of the format's shape identifies the source, whatever the
+	// customer selector finds in it (nothing: an unattributed line; an
+	// invalid customer: a malformed one), so that a load with another
+	// selector finds the same source, and its recorded reading.
+	h.identifies = !l.blank && (l.err == nil || l.shaped)
+	if h.identifies {
+		h.entry = l.entry
+	}
+	return h, nil
 }
 
 // skipLoaded moves the reader past the committed prefix of src, checking

@@ -178,7 +178,8 @@ type LoadResult struct {
 
 // Load reads a log (plain or gzip) from r and loads the lines that no earlier
 // load committed. name is recorded with the source and reported; the source
-// itself is identified by its first valid line, so the same log loaded under
+// itself is identified by its first valid line (by more of its first lines
+// when another source starts with the same one), so the same log loaded under
 // another name, or compressed, is still recognised. opts says whether r may
 // still be growing, whether a malformed line stops the load, and where
 // progress goes.
@@ -258,7 +259,9 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 			}
 			return res, err
 		}
-		src = &source{id: sourceID(fingerprint), fingerprint: fingerprint, name: name}
+		if src, head, err = ing.identify(ctx, p, lr, head, fingerprint, name); err != nil {
+			return res, err
+		}
 	}
 	src.reading = p.reading()
 	if !ing.lock(src.id) {
@@ -449,7 +452,7 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoade
 	var inserted, malformed int64
 	for b := range in {
 		if isNew && len(b.entries) > 0 {
-			if err := ing.checkNotLoadedElsewhere(ctx, src, b.entries); err != nil {
+			if err := ing.checkNotLoadedElsewhere(ctx, src, copyCheckEntries(src, b)); err != nil {
 				return err
 			}
 			isNew = false

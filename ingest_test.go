@@ -120,6 +120,10 @@ func TestIngester_ChangedSourceIsRefused(t *testing.T) {
 		{"ErrFirstLineCut", text, text[lineOffset(text, 2):]},
 		{"ErrFirstLineEdited", text, "# written by loggen\n" + "2024-10-01 00:00:00 cust_1 /x 200 0.1" + text[lineOffset(text, 2)-1:]},
 		{"ErrOriginalAfterCutCopy", text[lineOffset(text, 3):], text},
+		// A line after the first one edited: the first line is the same,
+		// and so are most of the others.
+		{"ErrSecondLineEdited", text, text[:lineOffset(text, 2)] + "2024-10-01 00:00:00 cust_1 /x 200 0.1\n" + text[lineOffset(text, 3):]},
+		{"ErrSecondLineEditedSmall", text[:lineOffset(text, 60)], text[:lineOffset(text, 2)] + "2024-10-01 00:00:00 cust_1 /x 200 0.1\n" + text[lineOffset(text, 3):lineOffset(text, 60)]},
 	}
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		for _, tc := range cases {

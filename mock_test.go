@@ -22,6 +22,7 @@ import (
 const mockLog = "2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 11:00:00 c /a 500 0.2\n2024-10-02 09:00:00 c /b 200 0.3\n"
 
 var (
+	sqlIdentify       = `SELECT source_id, fingerprint, committed_offset, committed_sha256 FROM logstats_sources\s+WHERE source_id IN \(\?\)`
 	sqlReadSource     = `SELECT s\.fingerprint, s\.committed_offset, s\.committed_lines, s\.committed_sha256, f\.format, f\.customer, f\.customer_default\s+FROM logstats_sources s LEFT JOIN logstats_source_formats f ON f\.source_id = s\.source_id\s+WHERE s\.source_id = \?`
 	sqlDayZone        = regexp.QuoteMeta("SELECT value FROM logstats_settings WHERE name = 'day_zone'")
 	sqlInsertFormat   = regexp.QuoteMeta("INSERT INTO logstats_source_formats (source_id, format, customer, customer_default) VALUES (?, ?, ?, ?)")
@@ -37,6 +38,7 @@ var (
 
 var (
 	mockFingerprint = sha256.Sum256([]byte("2024-10-01 10:00:00 c /a 200 0.1"))
+	mockSourceID    = int64(binary.BigEndian.Uint64(mockFingerprint[:8]) >> 1)
 	line1End        = len("2024-10-01 10:00:00 c /a 200 0.1\n")
 	line2End        = len("2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 11:00:00 c /a 500 0.2\n")
 )
@@ -58,6 +60,8 @@ func newMockIngester(t *testing.T) (*logstats.Ingester, sqlmock.Sqlmock) {
 // and the source's first requests to be looked up in other sources (and not
 // found).
 func expectNewSource(mock sqlmock.Sqlmock) {
+	mock.ExpectQuery(sqlIdentify).WithArgs(sqlmock.AnyArg()).
+		WillReturnRows(sqlmock.NewRows([]string{"source_id", "fingerprint", "committed_offset", "committed_sha256"}))
 	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
 		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default"}))
 	mock.ExpectQuery(sqlDayZone).WillReturnRows(sqlmock.NewRows([]string{"value"}))
@@ -71,6 +75,9 @@ func expectNewSource(mock sqlmock.Sqlmock) {
 // expectLoadedSource expects the ledger to say that the first line of
 // mockLog was loaded before.
 func expectLoadedSource(mock sqlmock.Sqlmock) {
+	mock.ExpectQuery(sqlIdentify).WithArgs(sqlmock.AnyArg()).
+		WillReturnRows(sqlmock.NewRows([]string{"source_id", "fingerprint", "committed_offset", "committed_sha256"}).
+			AddRow(mockSourceID, mockFingerprint[:], line1End, prefixSum(line1End)))
 	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
 		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default"}).
 			AddRow(mockFingerprint[:], line1End, 1, prefixSum(line1End), "logstats", "", ""))

@@ -25,6 +25,9 @@ type source struct {
 	// recordedAuto: the ledger says "auto", since the loads before saw no
 	// line that told the format (only blank lines); this load records it.
 	recordedAuto bool
+	// checkFrom: the copy check samples the requests from this offset on;
+	// those before it are another source's first lines, by accident.
+	checkFrom int64
 }
 
 // sourceID derives the ledger key from the fingerprint, so that no

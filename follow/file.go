@@ -391,7 +391,8 @@ func (f *Follower) closeIdle(t *tracked, now time.Time) {
 	}
 }
 
-// forget stops tracking t.
+// forget stops tracking t. The bytes of a refused file stay counted as
+// refused.
 func (f *Follower) forget(t *tracked) {
 	f.rememberCut(t)
 	if t.file != nil {
@@ -400,6 +401,7 @@ func (f *Follower) forget(t *tracked) {
 	}
 	f.mu.Lock()
 	delete(f.files, t.id)
+	f.total.RefusedBytes += t.pub.RefusedBytes
 	f.mu.Unlock()
 }
 

@@ -7,7 +7,7 @@
 // in rounds, each round loading what every file gained since the last one,
 // going on from the round's Checkpoint so that a round costs what its new
 // lines cost. Exactly once comes from the ledger, as for any load: a file is
-// a source named by its first line, so a rotated copy of a file is the same
+// a source named by its first lines, so a rotated copy of a file is the same
 // source and only the lines the ledger lacks are loaded from it.
 package follow
 
@@ -85,6 +85,13 @@ type Totals struct {
 	// LostBytes counts bytes a rotation removed before they were read
 	// (a copytruncate whose copy is not among the globs, say).
 	LostBytes int64 `json:"lost_bytes"`
+	// RefusedBytes counts bytes of followed files that Load refused and
+	// that wait for the file to change (a log edited after it was loaded,
+	// one in another format; see FileStatus.Error), those of the files no
+	// longer followed included; RefusedFiles how many files are refused
+	// now.
+	RefusedBytes int64 `json:"refused_bytes"`
+	RefusedFiles int64 `json:"refused_files"`
 }
 
 // Run follows the files until ctx is done, then lets the round in flight

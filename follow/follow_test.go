@@ -186,8 +186,10 @@ func TestFollow_ShorterFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the edited copy refused", func() bool {
+		// Its line 30 tells it from the source: it is refused as that log
+		// edited (most of its lines are loaded already).
 		s, ok := status("access.log.1")
-		return ok && strings.Contains(s.Error, "shorter") && s.CopyOf == ""
+		return ok && strings.Contains(s.Error, "loaded already") && s.CopyOf == "" && s.RefusedBytes == s.Size
 	})
 	if err := os.Truncate(w.Path(), int64(len(lines(70)))); err != nil {
 		t.Fatal(err)
@@ -281,4 +283,71 @@ func TestFollow_TwoFiles(t *testing.T) {
 	if n := strings.Count(logs.String(), "truncated"); n > 0 {
 		t.Fatalf("%d rounds took a growing file for a rewritten one:\n%s", n, logs.String())
 	}
+}
+
+// TestFollow_SameFirstLine follows a log renamed and created twice, each
+// new log starting with the first line of the one before (a client polling
+// one endpoint), the first time seen by a round while it held only that
+// line: each loads all its lines once, nothing is refused or lost.
+func TestFollow_SameFirstLine(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		w := testdb.NewRotatingLog(t, t.TempDir(), "access.log")
+		w.Write(300)
+		f := startFollower(t, db, nil, w.Path()+"*")
+		waitSame(t, f, db, w, "start")
+		w.Rotate(testdb.RenameCreate)
+		w.Repeat(0)
+		size := int64(len(w.Line(0)))
+		waitFor(t, "a round that saw the shared line alone", func() bool {
+			files, _ := f.Status()
+			for _, s := range files {
+				if s.Path == w.Path() && s.Size == size && s.Committed == 0 {
+					return true
+				}
+			}
+			return false
+		})
+		w.Write(200)
+		waitSame(t, f, db, w, "the second log")
+		w.Rotate(testdb.RenameCreate)
+		w.Repeat(300)
+		w.Write(150)
+		waitSame(t, f, db, w, "the third log")
+		files, total := f.Status()
+		for _, s := range files {
+			if s.Error != "" || s.RefusedBytes != 0 {
+				t.Fatalf("file %s: %+v", s.Path, s)
+			}
+		}
+		if total.LostBytes != 0 || total.RefusedBytes != 0 || total.Lines != int64(w.Lines()+2) {
+			t.Fatalf("totals %+v, want %d lines, nothing lost or refused", total, w.Lines()+2)
+		}
+	})
+}
+
+// TestFollow_Refused: a followed file whose load is refused (here, in no
+// known format) counts its bytes as refused in its status and the totals,
+// until it is no longer followed, and then still in the totals.
+func TestFollow_Refused(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectSQLite)
+	dir := t.TempDir()
+	text := strings.Repeat("not a log line at all\n", 20)
+	bad := filepath.Join(dir, "bad.log")
+	if err := os.WriteFile(bad, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := startFollower(t, db, nil, filepath.Join(dir, "*.log"))
+	want := int64(len(text))
+	waitFor(t, "the file refused", func() bool {
+		files, total := f.Status()
+		return len(files) == 1 && files[0].Error != "" && files[0].RefusedBytes == want &&
+			total.RefusedBytes == want && total.RefusedFiles == 1
+	})
+	if err := os.Rename(bad, bad+".old"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the file no longer followed, its bytes still refused", func() bool {
+		files, total := f.Status()
+		return len(files) == 0 && total.RefusedBytes == want && total.RefusedFiles == 0
+	})
 }

@@ -28,6 +28,10 @@ type FileStatus struct {
 	CopyOf string `json:"copy_of,omitempty"`
 	// Error is the last load's error, until a load of the file succeeds.
 	Error string `json:"error,omitempty"`
+	// RefusedBytes, when the file's load was refused (Error says why) and
+	// waits for the file to change, is how many of its bytes are not
+	// loaded.
+	RefusedBytes int64 `json:"refused_bytes,omitempty"`
 }
 
 // Status returns the state of every file the Follower tracks, by path, and
@@ -37,15 +41,20 @@ func (f *Follower) Status() ([]FileStatus, Totals) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := make([]FileStatus, 0, len(f.files))
+	total := f.total
 	for _, t := range f.files {
 		s := t.pub
 		if !t.pubBehind.IsZero() {
 			s.LagSeconds = now.Sub(t.pubBehind).Seconds()
 		}
+		if s.RefusedBytes > 0 {
+			total.RefusedBytes += s.RefusedBytes
+			total.RefusedFiles++
+		}
 		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b FileStatus) int { return strings.Compare(a.Path, b.Path) })
-	return out, f.total
+	return out, total
 }
 
 // publish makes t's state, which only the round's goroutine changes, what
@@ -65,6 +74,9 @@ func (f *Follower) publish(t *tracked) {
 	defer f.mu.Unlock()
 	if t.lastErr != nil {
 		s.Error = t.lastErr.Error()
+	}
+	if t.err != nil {
+		s.RefusedBytes = max(0, t.size-s.Committed)
 	}
 	s.Lines, s.Inserted, s.Malformed, s.Unattributed = t.lines, t.inserted, t.malformed, t.unattached
 	t.pub, t.pubBehind = s, t.behind

@@ -136,8 +136,22 @@ func TestLoad_Upload(t *testing.T) {
 				t.Fatalf("gzip upload of the grown log: %d %v", status, body)
 			}
 		})
+		t.Run("OKSameFirstLine", func(t *testing.T) {
+			// Another log that starts with this one's first line: a source
+			// of its own, loaded whole, once.
+			other := text[:strings.IndexByte(text, '\n')+1] + "2024-10-03 10:00:00 up /b 200 0.1\n2024-10-03 10:00:01 up /b 404 0.2\n"
+			for i, want := range []float64{3, 0} {
+				status, body, _ := s.do(t, "POST", "/load?source=other.log", strings.NewReader(other))
+				if status != 200 || body["inserted"] != want {
+					t.Fatalf("upload %d of a log with the same first line: %d %v, want %v inserted", i, status, body, want)
+				}
+			}
+		})
 		t.Run("ErrChanged", func(t *testing.T) {
-			changed := strings.Replace(text, "500", "502", 1)
+			// Its last line edited: the one before it is loaded already.
+			// (Its second line edited, it would be another log that starts
+			// with this one's first line.)
+			changed := strings.Replace(more, "0.3", "0.4", 1)
 			status, body, _ := s.do(t, "POST", "/load", strings.NewReader(changed))
 			if status != 409 || !strings.Contains(body["error"].(string), "changed") {
 				t.Fatalf("upload of a changed log: %d %v, want 409", status, body)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/follow"
 	"github.com/logstats/logstats/httpapi"
 	"github.com/logstats/logstats/internal/testdb"
 )
@@ -114,4 +116,35 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("scrapes counted %v, want one more than before", got)
 		}
 	})
+}
+
+// TestWatch_Refused: bytes of a followed file whose load was refused show in
+// /ready (the totals and a warning; still ready) and in /metrics, per file
+// and in all.
+func TestWatch_Refused(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectSQLite)
+	files := []follow.FileStatus{
+		{Path: "/var/log/access.log", Size: 900, Committed: 900, Lines: 12, Inserted: 12},
+		{Path: "/var/log/access.log.1", Size: 700, Error: "logstats: source changed since it was loaded", RefusedBytes: 700},
+	}
+	w := fakeWatcher{files, 3}
+	metrics := httpapi.NewMetrics(db.DB)
+	metrics.Watch(w)
+	s := newWatchingServer(t, db, httpapi.Options{Metrics: metrics}, w)
+	status, body, _ := s.do(t, "GET", "/ready", nil)
+	totals, _ := body["watch_totals"].(map[string]any)
+	warning, _ := body["warning"].(string)
+	if status != 200 || body["status"] != "ok" || totals["refused_bytes"] != 700.0 || totals["refused_files"] != 1.0 || !strings.Contains(warning, "700 bytes") {
+		t.Fatalf("/ready with a refused file: %d %v", status, body)
+	}
+	m := scrape(t, s)
+	if got := m[`logstats_watch_refused_bytes{file="/var/log/access.log.1"}`]; got != 700 {
+		t.Errorf("refused bytes of the refused file = %v, want 700", got)
+	}
+	if got, ok := m[`logstats_watch_refused_bytes{file="/var/log/access.log"}`]; !ok || got != 0 {
+		t.Errorf("refused bytes of the loaded file = %v (%v), want 0", got, ok)
+	}
+	if got := m["logstats_watch_refused_bytes_total"]; got != 700 {
+		t.Errorf("refused bytes in all = %v, want 700", got)
+	}
 }

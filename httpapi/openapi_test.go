@@ -250,7 +250,7 @@ func TestOpenAPI(t *testing.T) {
 			files := []follow.FileStatus{
 				{Path: "/var/log/access.log", Size: 900, Committed: 870, LagBytes: 30, LagSeconds: 0.2, Lines: 12, Inserted: 11, Malformed: 1},
 				{Path: "/var/log/access.log.1", Size: 800, Committed: 800, CopyOf: "/var/log/access.log"},
-				{Path: "/var/log/access.log.2.gz", Size: 300, Committed: 300, Compressed: true, Error: "logstats: source changed"},
+				{Path: "/var/log/access.log.2.gz", Size: 300, Compressed: true, Error: "logstats: source changed", RefusedBytes: 300},
 			}
 			check(t, newWatchingServer(t, db, httpapi.Options{}, fakeWatcher{files, 1}), apiCase{method: "GET", path: "/ready", status: 200})
 			check(t, newWatchingServer(t, db, httpapi.Options{}, fakeWatcher{files, 0}), apiCase{method: "GET", path: "/ready", status: 503})
@@ -272,5 +272,12 @@ type fakeWatcher struct {
 }
 
 func (w fakeWatcher) Status() ([]follow.FileStatus, follow.Totals) {
-	return w.files, follow.Totals{Rounds: w.rounds}
+	t := follow.Totals{Rounds: w.rounds}
+	for _, f := range w.files {
+		if f.RefusedBytes > 0 {
+			t.RefusedBytes += f.RefusedBytes
+			t.RefusedFiles++
+		}
+	}
+	return w.files, t
 }

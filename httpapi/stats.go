@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"net/http"
 	"strconv"
@@ -22,8 +23,12 @@ func (s *server) handleReady() http.Handler {
 	type response struct {
 		Status string `json:"status"`
 		Error  string `json:"error,omitempty"`
-		// Watched lists the followed files, when the server follows logs.
-		Watched []follow.FileStatus `json:"watched,omitempty"`
+		// Watched lists the followed files, when the server follows logs,
+		// and WatchTotals adds them up; Warning says when bytes of them
+		// were refused or lost (the server is still ready).
+		Watched     []follow.FileStatus `json:"watched,omitempty"`
+		WatchTotals *follow.Totals      `json:"watch_totals,omitempty"`
+		Warning     string              `json:"warning,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -34,7 +39,11 @@ func (s *server) handleReady() http.Handler {
 			status, res = http.StatusServiceUnavailable, response{Status: "unavailable", Error: "the database does not answer a ping"}
 		} else if s.watcher != nil {
 			files, totals := s.watcher.Status()
-			res.Watched = files
+			res.Watched, res.WatchTotals = files, &totals
+			if totals.RefusedBytes > 0 || totals.LostBytes > 0 {
+				res.Warning = fmt.Sprintf("%d bytes of the watched logs were refused (%d files refused now: see watched[].error) and %d lost to rotations; they are not in the stats",
+					totals.RefusedBytes, totals.RefusedFiles, totals.LostBytes)
+			}
 			if totals.Rounds == 0 {
 				// The first round loads what the files hold already.
 				status, res.Status, res.Error = http.StatusServiceUnavailable, "starting", "loading the watched logs for the first time"

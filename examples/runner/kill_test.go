@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -34,7 +35,7 @@ func TestKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 500,000 lines several times; skipped with -short")
 	}
-	kill9(t, "logstats", 500_000, 10)
+	kill9(t, "logstats", 500_000, 10, false)
 }
 
 // TestKill9_Formats is TestKill9 on logs of other formats, detected by the
@@ -44,19 +45,56 @@ func TestKill9_Formats(t *testing.T) {
 		t.Skip("loads 200,000 lines several times per format; skipped with -short")
 	}
 	for _, format := range []string{"nginx", "jsonl"} {
-		t.Run(format, func(t *testing.T) { kill9(t, format, 200_000, 10) })
+		t.Run(format, func(t *testing.T) { kill9(t, format, 200_000, 10, false) })
 	}
+}
+
+// TestKill9_SameFirstLine is TestKill9 on a 200,000-line log that starts
+// with the first line of a small log loaded before it (a client polling one
+// endpoint writes the same line in both), with five kills: the killed log is
+// a source of its own, and each run goes on with it.
+func TestKill9_SameFirstLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 200,000 lines several times; skipped with -short")
+	}
+	kill9(t, "logstats", 200_000, 5, true)
 }
 
 // kill9 writes a log of lines lines in format, kills the runner loading it
 // kills times, then checks that a last run leaves the database a clean
-// load leaves.
-func kill9(t *testing.T, format string, lines, kills int) {
+// load leaves. With sameFirst, a small log that starts with the same line
+// is loaded first, in both databases.
+func kill9(t *testing.T, format string, lines, kills int, sameFirst bool) {
 	bin := buildRunner(t)
-	logPath := testdb.WriteLogAs(t, t.TempDir(), format, lines, 99)
+	dir := t.TempDir()
+	logPath := testdb.WriteLogAs(t, dir, format, lines, 99)
+	var before []string // the runner's arguments that load the small log
+	if sameFirst {
+		b, err := os.ReadFile(logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		small := testdb.WriteLogAs(t, t.TempDir(), format, 5, 7)
+		other, err := os.ReadFile(small)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := filepath.Join(dir, "first.log")
+		if err := os.WriteFile(first, append(b[:bytes.IndexByte(b, '\n')+1], other...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		before = []string{"-progress", "off", first}
+	}
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		// The reference: one uninterrupted run, timed to place the kills.
 		ref := testdb.Open(t, db.Dialect)
+		if before != nil {
+			for _, d := range []*testdb.DB{ref, db} {
+				if out, err := exec.Command(bin, append([]string{"-dsn", d.DSN}, before...)...).CombinedOutput(); err != nil {
+					t.Fatalf("load of the log with the same first line: %v\n%s", err, out)
+				}
+			}
+		}
 		start := time.Now()
 		if out, err := exec.Command(bin, "-dsn", ref.DSN, "-progress", "off", logPath).CombinedOutput(); err != nil {
 			t.Fatalf("clean run: %v\n%s", err, out)

@@ -276,6 +276,25 @@ func TestMain_ExitCodes(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "runner: nope.log: no such file") {
 		t.Fatalf("missing file: stderr %q, want one line", stderr.String())
 	}
+	// The sample with its second line edited: refused (what follows is
+	// loaded already), and the run fails.
+	b, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	lines[1] = strings.Replace(lines[1], " ", "  ", 1)
+	edited := filepath.Join(t.TempDir(), "edited.log")
+	if err := os.WriteFile(edited, []byte(strings.Join(lines, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command(bin, "-dsn", dsn, edited)
+	stderr.Reset()
+	cmd.Stderr = &stderr
+	cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "source changed") {
+		t.Fatalf("edited file: exit %d, stderr %q; want 1 and the refusal", code, stderr.String())
+	}
 }
 
 // TestRun_DryRun checks that -dry-run reports what a load would (the same

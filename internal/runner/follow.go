@@ -59,10 +59,16 @@ func runFollow(ctx context.Context, cfg Config, env Env, pc logstats.ParseConfig
 		if s.Error != "" {
 			line += "; error: " + s.Error
 		}
+		if s.RefusedBytes > 0 {
+			line += fmt.Sprintf("; %s bytes refused", thousands(s.RefusedBytes))
+		}
 		fmt.Fprintln(text, line)
 	}
-	fmt.Fprintf(text, "followed %d files for %.1fs: %s lines, %s inserted, %s malformed, %s unattributed, %s bytes lost to rotations\n",
+	fmt.Fprintf(text, "followed %d files for %.1fs: %s lines, %s inserted, %s malformed, %s unattributed, %s bytes lost to rotations, %s bytes refused\n",
 		len(files), sum.Follow.Seconds, thousands(totals.Lines), thousands(totals.Inserted), thousands(totals.Malformed),
-		thousands(totals.Unattributed), thousands(totals.LostBytes))
+		thousands(totals.Unattributed), thousands(totals.LostBytes), thousands(totals.RefusedBytes))
+	if totals.RefusedBytes > 0 {
+		logger.Warn("bytes of followed files were refused, not loaded: see each file's error", "bytes", totals.RefusedBytes, "files_refused_now", totals.RefusedFiles)
+	}
 	return err
 }

@@ -18,8 +18,8 @@ import (
 // A RotatingLog writes a log file and rotates it as logrotate does, keeping
 // every generation's lines (the file's content from one rotation to the
 // next), so that a test can load them into a reference database. Its lines
-// are in the logstats format and unique: each generation starts with a line
-// no other has.
+// are in the logstats format and unique, unless repeated (Repeat): each
+// generation starts with a line no other has.
 type RotatingLog struct {
 	tb   testing.TB
 	Dir  string
@@ -71,6 +71,16 @@ func (w *RotatingLog) Write(n int) {
 		w.next++
 	}
 	w.appendFile(w.Name, b.String())
+}
+
+// Repeat appends line number i again to the live file, as a client polling
+// one endpoint repeats a line: a generation that starts with it starts with
+// another generation's line.
+func (w *RotatingLog) Repeat(i int) {
+	if w.held != "" {
+		w.tb.Fatal("RotatingLog: Repeat needs every line finished")
+	}
+	w.appendFile(w.Name, w.Line(i))
 }
 
 // WritePartial writes the first half of the next line, without its newline.
