@@ -200,8 +200,8 @@ var formatTables = []formatTable{
 	}},
 }
 
-// newFormatParser returns a Parser of the table's format and selector.
-func newFormatParser(t testing.TB, tab formatTable, r io.Reader) *logstats.Parser {
+// formatConfig returns the ParseConfig of the table's format and selector.
+func formatConfig(t testing.TB, tab formatTable) logstats.ParseConfig {
 	t.Helper()
 	f, err := logstats.ParseFormat(tab.format)
 	if err != nil {
@@ -211,18 +211,16 @@ func newFormatParser(t testing.TB, tab formatTable, r io.Reader) *logstats.Parse
 	if err != nil {
 		t.Fatalf("ParseCustomerSelector(%q): %v", tab.customer, err)
 	}
-	p := logstats.NewParser(r)
-	p.Format, p.Customer = f, sel
-	return p
+	return logstats.ParseConfig{Format: f, Customer: sel}
+}
+
+// newFormatParser returns a Parser of the table's format and selector.
+func newFormatParser(t testing.TB, tab formatTable, r io.Reader) *logstats.Parser {
+	t.Helper()
+	return mustParser(t, r, formatConfig(t, tab))
 }
 
 func checkCase(t *testing.T, tc formatCase, e logstats.Entry, err error, line int) {
-	if tc.err == logstats.ErrInvalidSelector {
-		if !errors.Is(err, tc.err) {
-			t.Fatalf("%s: error %v, want %v", tc.line, err, tc.err)
-		}
-		return
-	}
 	t.Helper()
 	if tc.err == nil {
 		if err != nil {
@@ -252,6 +250,13 @@ func checkCase(t *testing.T, tc formatCase, e logstats.Entry, err error, line in
 func TestFormats(t *testing.T) {
 	for _, tab := range formatTables {
 		t.Run(tab.format, func(t *testing.T) {
+			if tab.cases[0].err == logstats.ErrInvalidSelector {
+				// A selector the format cannot serve: NewParser refuses it.
+				if _, err := logstats.NewParser(nil, formatConfig(t, tab)); !errors.Is(err, logstats.ErrInvalidSelector) {
+					t.Fatalf("NewParser: %v, want ErrInvalidSelector", err)
+				}
+				return
+			}
 			for _, tc := range tab.cases {
 				t.Run(tc.name, func(t *testing.T) {
 					e, err := newFormatParser(t, tab, nil).Parse([]byte(tc.line))
@@ -332,33 +337,29 @@ func TestParseCustomerSelector(t *testing.T) {
 			t.Errorf("ParseCustomerSelector(%q): %v, want ErrInvalidSelector", s, err)
 		}
 	}
-	// A field the format does not have is refused when the Parser starts,
+	// A field the format does not have is refused when the Parser is made,
 	// naming the fields it has.
-	p := logstats.NewParser(strings.NewReader("x\n"))
-	p.Format, _ = logstats.ParseFormat("nginx")
-	p.Customer, _ = logstats.ParseCustomerSelector("http_x_api_key")
-	if _, err := p.Next(); !errors.Is(err, logstats.ErrInvalidSelector) || !strings.Contains(err.Error(), "its fields: remote_addr remote_user time_local") {
-		t.Fatalf("Next with a missing field: %v", err)
+	_, err := logstats.NewParser(strings.NewReader("x\n"), logstats.ParseConfig{
+		Format: must(logstats.ParseFormat("nginx")), Customer: must(logstats.ParseCustomerSelector("http_x_api_key"))})
+	if !errors.Is(err, logstats.ErrInvalidSelector) || !strings.Contains(err.Error(), "its fields: remote_addr remote_user time_local") {
+		t.Fatalf("NewParser with a missing field: %v", err)
 	}
-	p = logstats.NewParser(strings.NewReader("x\n"))
-	p.Format, _ = logstats.ParseFormat("logstats")
-	p.Customer, _ = logstats.ParseCustomerSelector("remote_user")
-	if _, err := p.Next(); !errors.Is(err, logstats.ErrInvalidSelector) {
+	_, err = logstats.NewParser(strings.NewReader("x\n"), logstats.ParseConfig{
+		Format: must(logstats.ParseFormat("logstats")), Customer: must(logstats.ParseCustomerSelector("remote_user"))})
+	if !errors.Is(err, logstats.ErrInvalidSelector) {
 		t.Fatalf("logstats with a field selector: %v", err)
 	}
 }
 
 // TestCustomerDefault loads unattributed lines under the default customer.
 func TestCustomerDefault(t *testing.T) {
-	p := logstats.NewParser(strings.NewReader(`10.0.0.1 - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-" 0.001` + "\n"))
-	p.CustomerDefault = "anonymous"
+	p := mustParser(t, strings.NewReader(`10.0.0.1 - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-" 0.001`+"\n"),
+		logstats.ParseConfig{CustomerDefault: "anonymous"})
 	e, err := p.Next()
 	if err != nil || e.CustomerID != "anonymous" || p.Detected().String() != "nginx" {
 		t.Fatalf("Next=%+v, %v; detected %v", e, err, p.Detected())
 	}
-	p = logstats.NewParser(strings.NewReader("x\n"))
-	p.CustomerDefault = "has space"
-	if _, err := p.Next(); !errors.Is(err, logstats.ErrInvalidCustomer) {
+	if _, err := logstats.NewParser(strings.NewReader("x\n"), logstats.ParseConfig{CustomerDefault: "has space"}); !errors.Is(err, logstats.ErrInvalidCustomer) {
 		t.Fatalf("an invalid default customer: %v", err)
 	}
 }

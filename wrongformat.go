@@ -41,8 +41,10 @@ func wrongFormat(cfg ParseConfig, head []headLine) error {
 		if _, err := newLineFormat(try); err != nil {
 			try.Customer = CustomerSelector{kind: selectPath, name: "/{}"} // envoy, alb: any path
 		}
-		p := NewParser(nil)
-		p.ParseConfig = try
+		p, err := NewParser(nil, try)
+		if err != nil {
+			continue
+		}
 		n := 0
 		for _, t := range texts {
 			if _, err := p.Parse(t); err == nil || errors.Is(err, ErrUnattributed) {
