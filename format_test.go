@@ -600,3 +600,29 @@ func TestLoad_SelectorKeepsSource(t *testing.T) {
 		}
 	})
 }
+
+// TestParseSettings builds ParseConfigs from text, and names the setting
+// that cannot be used.
+func TestParseSettings(t *testing.T) {
+	cfg, err := logstats.ParseSettings{Fields: "customer=user", Customer: "query:k", CustomerDefault: "anon"}.Config()
+	if err != nil || cfg.Format.String() != "jsonl:customer=user" || cfg.Customer.String() != "query:k" || cfg.CustomerDefault != "anon" {
+		t.Fatalf("Config()=%+v, %v", cfg, err)
+	}
+	for _, tc := range []struct {
+		set     logstats.ParseSettings
+		setting string
+		kind    error
+	}{
+		{logstats.ParseSettings{Format: "ngnix"}, "Format", logstats.ErrUnknownFormat},
+		{logstats.ParseSettings{Format: "nginx", Fields: "time=ts"}, "Fields", logstats.ErrUnknownFormat},
+		{logstats.ParseSettings{Fields: "when=ts"}, "Fields", logstats.ErrUnknownFormat},
+		{logstats.ParseSettings{Customer: "path:nope"}, "Customer", logstats.ErrInvalidSelector},
+		{logstats.ParseSettings{CustomerDefault: "has space"}, "CustomerDefault", logstats.ErrInvalidCustomer},
+	} {
+		_, err := tc.set.Config()
+		var serr *logstats.SettingError
+		if !errors.As(err, &serr) || serr.Setting != tc.setting || !errors.Is(err, tc.kind) || logstats.KindOf(err) != logstats.KindInvalid {
+			t.Errorf("%+v: %v, want a SettingError of %s wrapping %v", tc.set, err, tc.setting, tc.kind)
+		}
+	}
+}

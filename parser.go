@@ -37,6 +37,60 @@ type ParseConfig struct {
 	Location *time.Location
 }
 
+// ParseSettings are the settings of a ParseConfig written as text, as
+// flags, the environment, a config file or a query string give them.
+type ParseSettings struct {
+	Format string // as ParseFormat reads it; "" detects the format
+	// Fields names the keys of a jsonl log, as JSONLines reads them: with
+	// the Format auto or jsonl, it makes the format jsonl with those keys.
+	Fields          string
+	Customer        string // as ParseCustomerSelector reads it; "" is the format's own
+	CustomerDefault string // a customer id, or "" to leave unattributed lines out
+}
+
+// Config returns the ParseConfig that s says, its KeepQuery false and its
+// Location nil (UTC). An error is a *SettingError naming the setting that
+// cannot be used.
+func (s ParseSettings) Config() (ParseConfig, error) {
+	var cfg ParseConfig
+	var err error
+	if cfg.Format, err = ParseFormat(s.Format); err != nil {
+		return ParseConfig{}, &SettingError{"Format", err}
+	}
+	if s.Fields != "" {
+		if !cfg.Format.IsAuto() && cfg.Format.String() != "jsonl" {
+			return ParseConfig{}, &SettingError{"Fields", fmt.Errorf("%w: fields name the keys of a jsonl log, not of format %s", ErrUnknownFormat, cfg.Format)}
+		}
+		if cfg.Format, err = JSONLines(s.Fields); err != nil {
+			return ParseConfig{}, &SettingError{"Fields", err}
+		}
+	}
+	if cfg.Customer, err = ParseCustomerSelector(s.Customer); err != nil {
+		return ParseConfig{}, &SettingError{"Customer", err}
+	}
+	if cfg.CustomerDefault = s.CustomerDefault; s.CustomerDefault != "" {
+		if err := ValidCustomerID(s.CustomerDefault); err != nil {
+			return ParseConfig{}, &SettingError{"CustomerDefault", err}
+		}
+	}
+	return cfg, nil
+}
+
+// A SettingError is a setting of ParseSettings that cannot be used.
+type SettingError struct {
+	// Setting is the name of the ParseSettings field: "Format", "Fields",
+	// "Customer" or "CustomerDefault".
+	Setting string
+	// Err says why. It wraps ErrUnknownFormat, ErrInvalidSelector or
+	// ErrInvalidCustomer.
+	Err error
+}
+
+func (e *SettingError) Error() string { return e.Setting + ": " + e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *SettingError) Unwrap() error { return e.Err }
+
 // Parser reads log lines from a stream. Input compressed with gzip is detected
 // from its magic bytes and decompressed.
 //

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -81,34 +82,27 @@ func (s *server) parseConfig(r *http.Request) (*logstats.ParseConfig, error) {
 	if !q.Has("format") && !q.Has("fields") && !q.Has("customer") && !q.Has("customer_default") && !q.Has("keep_query") {
 		return nil, nil
 	}
+	// The query's settings over the server's.
 	cfg := s.opts.Parse
-	var err error
-	if q.Has("format") {
-		if cfg.Format, err = logstats.ParseFormat(q.Get("format")); err != nil {
-			return nil, invalid("format: " + err.Error())
+	set := logstats.ParseSettings{Format: cfg.Format.String(), Customer: cfg.Customer.String(), CustomerDefault: cfg.CustomerDefault}
+	for param, v := range map[string]*string{"format": &set.Format, "fields": &set.Fields, "customer": &set.Customer, "customer_default": &set.CustomerDefault} {
+		if q.Has(param) {
+			*v = q.Get(param)
 		}
 	}
-	if q.Has("fields") {
-		if q.Has("format") && !cfg.Format.IsAuto() && cfg.Format.String() != "jsonl" {
-			return nil, invalid("fields names the keys of a jsonl log, not of format " + cfg.Format.String())
-		}
-		if cfg.Format, err = logstats.JSONLines(q.Get("fields")); err != nil {
-			return nil, invalid("fields: " + err.Error())
-		}
+	if q.Has("fields") && !q.Has("format") {
+		set.Format = "auto" // ?fields= alone reads a jsonl log, whatever the server's format
 	}
-	if q.Has("customer") {
-		if cfg.Customer, err = logstats.ParseCustomerSelector(q.Get("customer")); err != nil {
-			return nil, invalid("customer: " + err.Error())
-		}
+	read, err := set.Config()
+	var serr *logstats.SettingError
+	if errors.As(err, &serr) {
+		param := map[string]string{"Format": "format", "Fields": "fields", "Customer": "customer", "CustomerDefault": "customer_default"}[serr.Setting]
+		return nil, invalid(param + ": " + serr.Err.Error())
 	}
-	if q.Has("customer_default") {
-		cfg.CustomerDefault = q.Get("customer_default")
-		if cfg.CustomerDefault != "" {
-			if err := logstats.ValidCustomerID(cfg.CustomerDefault); err != nil {
-				return nil, invalid("customer_default: " + err.Error())
-			}
-		}
+	if err != nil {
+		return nil, err
 	}
+	cfg.Format, cfg.Customer, cfg.CustomerDefault = read.Format, read.Customer, read.CustomerDefault
 	if q.Has("keep_query") {
 		switch q.Get("keep_query") {
 		case "true", "1", "":
