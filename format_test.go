@@ -479,7 +479,8 @@ func TestFormats_RoundTrip(t *testing.T) {
 }
 
 // TestLoad_WrongFormat loads a log in a format it is not in: the load fails
-// naming the format that fits, and records nothing.
+// with a *WrongFormatError naming the formats that fit, and records
+// nothing.
 func TestLoad_WrongFormat(t *testing.T) {
 	nginxLog, err := os.ReadFile("testdata/nginx.log")
 	if err != nil {
@@ -487,18 +488,23 @@ func TestLoad_WrongFormat(t *testing.T) {
 	}
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		for _, tc := range []struct {
-			format, text, want string
+			format, text, want, fits string
 		}{
-			{"apache", string(nginxLog), "they read as nginx: pass -format nginx"},
-			{"logstats", string(nginxLog[:2000]), "they read as nginx: pass -format nginx"},
-			{"nginx", "2024-10-01 10:00:00 c /a 200 0.1\n", "they read as logstats: pass -format logstats"},
-			{"auto", "garbage\n\nmore garbage\n", "no built-in format reads them either"},
+			{"apache", string(nginxLog), "they read as nginx. Nothing was loaded", "nginx"},
+			{"logstats", string(nginxLog[:2000]), "they read as nginx. Nothing was loaded", "nginx"},
+			{"nginx", "2024-10-01 10:00:00 c /a 200 0.1\n", "they read as logstats. Nothing was loaded", "logstats"},
+			{"auto", "garbage\n\nmore garbage\n", "no built-in format reads them either", ""},
 		} {
 			ing := newIngester(db, 100)
 			ing.Format = must(logstats.ParseFormat(tc.format))
 			res, err := ing.Load(context.Background(), "x.log", strings.NewReader(tc.text), logstats.LoadOptions{})
 			if !errors.Is(err, logstats.ErrWrongFormat) || logstats.KindOf(err) != logstats.KindWrongFormat || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("-format %s: %v, want ErrWrongFormat saying %q", tc.format, err, tc.want)
+				t.Fatalf("format %s: %v, want ErrWrongFormat saying %q", tc.format, err, tc.want)
+			}
+			var wf *logstats.WrongFormatError
+			if !errors.As(err, &wf) || wf.Format.String() != tc.format || wf.NeedsCustomer || wf.First == nil ||
+				tc.fits == "" && len(wf.Fits) != 0 || tc.fits != "" && (len(wf.Fits) != 1 || wf.Fits[0].String() != tc.fits) {
+				t.Fatalf("format %s: %#v, want a WrongFormatError that fits %q", tc.format, wf, tc.fits)
 			}
 			if res.Inserted != 0 || res.Malformed == 0 || len(res.Errors) == 0 {
 				t.Fatalf("-format %s: result %+v, want malformed lines and none inserted", tc.format, res)
@@ -529,9 +535,11 @@ func TestLoad_ReadingChanged(t *testing.T) {
 			ing := newIngester(db, 30)
 			ing.Format, ing.Customer, ing.CustomerDefault = must(logstats.ParseFormat(tc.format)), must(logstats.ParseCustomerSelector(tc.customer)), tc.customerDefault
 			_, err := ing.Load(context.Background(), "nginx.log", strings.NewReader(all), logstats.LoadOptions{})
+			var rc *logstats.ReadingChangedError
 			if !errors.Is(err, logstats.ErrReadingChanged) || logstats.KindOf(err) != logstats.KindConflict ||
-				!strings.Contains(err.Error(), "was loaded reading format nginx, customer remote_user") || !strings.Contains(err.Error(), "-format 'nginx' -customer 'remote_user'") {
-				t.Fatalf("reload as %+v: %v, want ErrReadingChanged naming the recorded reading and its flags", tc, err)
+				!strings.Contains(err.Error(), "was loaded reading format nginx, customer remote_user") || !errors.As(err, &rc) ||
+				rc.Source != "nginx.log" || rc.Format != "nginx" || rc.Customer != "remote_user" || rc.CustomerDefault != "" {
+				t.Fatalf("reload as %+v: %v, want a ReadingChangedError naming the recorded reading", tc, err)
 			}
 		}
 		// Other spellings of the same reading load: the built-in's format
@@ -579,8 +587,10 @@ func TestLoad_WrongFormatNamesEnvoy(t *testing.T) {
 		}
 	}
 	_, err := newIngester(db, 10).Load(context.Background(), "e.log", strings.NewReader(line+"\n"), logstats.LoadOptions{})
-	if !errors.Is(err, logstats.ErrWrongFormat) || !strings.Contains(err.Error(), "pass -format envoy with -customer path:PATTERN or query:NAME") {
-		t.Fatalf("auto load of an Envoy log without -customer: %v", err)
+	var wf *logstats.WrongFormatError
+	if !errors.As(err, &wf) || len(wf.Fits) == 0 || wf.Fits[0].String() != "envoy" || !wf.NeedsCustomer ||
+		!strings.Contains(err.Error(), "they read as envoy (envoy has no customer field: say where the customer is)") {
+		t.Fatalf("auto load of an Envoy log without a customer selector: %v", err)
 	}
 }
 

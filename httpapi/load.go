@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -61,6 +62,9 @@ func (s *server) handleLoad() http.Handler {
 		}
 		if err != nil {
 			s.logger.Warn("load failed", "source", in.name, "err", err)
+			if advice := loadAdvice(err); advice != "" {
+				answer = fmt.Errorf("%w; %s", answer, advice)
+			}
 			s.handleError(w, r, answer)
 			return
 		}
@@ -114,6 +118,39 @@ func (s *server) parseConfig(r *http.Request) (*logstats.ParseConfig, error) {
 		}
 	}
 	return &cfg, nil
+}
+
+// loadAdvice returns what to do about a load's error in POST /load's
+// query parameters, when a parameter fixes it, or "".
+func loadAdvice(err error) string {
+	var (
+		wf *logstats.WrongFormatError
+		rc *logstats.ReadingChangedError
+		af *logstats.AmbiguousFormatError
+	)
+	switch {
+	case errors.As(err, &wf):
+		if len(wf.Fits) == 0 {
+			return "pass ?format=nginx:<your log_format> or ?format=apache:<your LogFormat>, URL-encoded"
+		}
+		advice := "pass ?format=" + url.QueryEscape(wf.Fits[0].String())
+		if wf.NeedsCustomer {
+			advice += " with &customer=path:PATTERN or &customer=query:NAME (it has no customer field)"
+		}
+		return advice
+	case errors.As(err, &rc):
+		query := "?format=" + url.QueryEscape(rc.Format)
+		if rc.Customer != "" {
+			query += "&customer=" + url.QueryEscape(rc.Customer)
+		}
+		if rc.CustomerDefault != "" {
+			query += "&customer_default=" + url.QueryEscape(rc.CustomerDefault)
+		}
+		return "load it with " + query
+	case errors.As(err, &af):
+		return "choose the format with ?format="
+	}
+	return ""
 }
 
 // loadInput is what a POST /load loads.
