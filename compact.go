@@ -319,8 +319,8 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 		if err := scanRollup(rows, &r, nil, &day, &sourceID, &seq); err != nil {
 			return false, err
 		}
-		// By date, not by run: through a Spider head a day's rows can come
-		// apart (see findStats).
+		// By date, not by run: through a sharded head (see guard.go) a day's rows
+		// can come apart (see findStats).
 		date := day.Date.String()
 		cur := byDate[date]
 		if cur == nil {

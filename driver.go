@@ -13,7 +13,9 @@ import (
 //
 // A driver that also implements [BulkLoader] (package mysql's does) becomes
 // the Ingester's BulkLoader; one that also implements [NoSpaceReporter]
-// (both packages' do) tells a full disk from other failures.
+// (both packages' do) tells a full disk from other failures; one that
+// implements [WriteGuard], [MigrationGuard] or [InDoubtReporter] (package
+// mysql's does) is asked before writes and migrations and by Verify.
 type Driver interface {
 	// Dialect is the SQL dialect the driver speaks.
 	Dialect() Dialect
@@ -67,6 +69,11 @@ func classify(drv Driver, err error) error {
 	}
 	return err
 }
+
+// ClassifyError gives err, when it has no kind, the kind db's [Driver] sees
+// in it (KindNoSpace, KindUnavailable), as this package's functions do with
+// their errors: for packages built on this one that run SQL of their own.
+func ClassifyError(db *sql.DB, err error) error { return classify(driverOf(db), err) }
 
 // driverError is a driver error with the kind its Driver sees in it.
 type driverError struct {

@@ -1,7 +1,6 @@
 package logstats_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/logstats/logstats"
-	"github.com/logstats/logstats/internal/loggen"
 	"github.com/logstats/logstats/internal/testdb"
 )
 
@@ -27,14 +25,7 @@ func genLog(t testing.TB, n int, seed uint64, malformedRate float64) string {
 // genLogFormat is genLog in one of loggen's formats.
 func genLogFormat(t testing.TB, format string, n int, seed uint64, malformedRate float64) string {
 	t.Helper()
-	cfg := loggen.DefaultConfig()
-	cfg.Lines, cfg.Seed, cfg.MalformedRate, cfg.Format = n, seed, malformedRate, format
-	cfg.Customers, cfg.Days = 7, 5
-	var buf bytes.Buffer
-	if err := loggen.Write(&buf, cfg); err != nil {
-		t.Fatal(err)
-	}
-	return buf.String()
+	return testdb.GenLog(t, format, n, seed, malformedRate)
 }
 
 // forEachFormat runs fn once for each of the suite's formats.
@@ -47,19 +38,12 @@ func forEachFormat(t *testing.T, fn func(t *testing.T, format string)) {
 // newIngester returns an Ingester for db with small batches, so that tests
 // cross many batch boundaries.
 func newIngester(db *testdb.DB, batchLines int) *logstats.Ingester {
-	ing := logstats.NewIngester(db.DB)
-	ing.Dialect = db.Dialect
-	ing.BatchLines = batchLines
-	return ing
+	return testdb.NewIngester(db, batchLines)
 }
 
 func mustLoad(t testing.TB, ing *logstats.Ingester, name, text string) *logstats.LoadResult {
 	t.Helper()
-	res, err := ing.Load(context.Background(), name, strings.NewReader(text), logstats.LoadOptions{})
-	if err != nil {
-		t.Fatalf("Load(%s): %v", name, err)
-	}
-	return res
+	return testdb.MustLoad(t, ing, name, text)
 }
 
 // parseEntries parses a log the way the ingester must, as the reference for
@@ -222,9 +206,7 @@ func statsEqual(a, b logstats.Stats) bool {
 // same dialect and returns the resulting state.
 func cleanState(t testing.TB, d logstats.Dialect, name, text string) testdb.State {
 	t.Helper()
-	db := testdb.Open(t, d)
-	mustLoad(t, newIngester(db, logstats.DefaultBatchLines), name, text)
-	return testdb.Snapshot(t, db.DB)
+	return testdb.CleanState(t, d, name, text)
 }
 
 func date(s string) logstats.Date {

@@ -69,10 +69,13 @@ type Ingester struct {
 	// INSERTs. If the server refuses it, the Ingester falls back to INSERTs
 	// for the rest of its life. It is not used on SQLite.
 	BulkLoader BulkLoader
+	// Guard, when set, vets the database before each load and prune, and
+	// may turn off bulk loading for a load. NewIngester sets it to db's
+	// driver when that is a WriteGuard (package mysql's is).
+	Guard WriteGuard
 
 	db          *sql.DB
 	bulkRefused atomic.Bool // the server refused LOAD DATA once
-	spider      spiderState
 	mu          sync.Mutex
 	loading     map[int64]bool // sources being loaded through this Ingester
 }
@@ -83,9 +86,11 @@ func NewIngester(db *sql.DB) *Ingester {
 	d, _ := DetectDialect(db)
 	drv := driverOf(db)
 	bulk, _ := drv.(BulkLoader)
+	guard, _ := drv.(WriteGuard)
 	return &Ingester{
 		Dialect:      d,
 		BulkLoader:   bulk,
+		Guard:        guard,
 		Driver:       drv,
 		BatchLines:   DefaultBatchLines,
 		ParseConfig:  ParseConfig{Location: time.UTC},
@@ -203,7 +208,8 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	if err != nil {
 		return res, err
 	}
-	if _, err := ing.checkHead(ctx, d); err != nil {
+	bulk, err := ing.beforeWrite(ctx, d)
+	if err != nil {
 		return res, err
 	}
 	// The reader stops at its next read once the load is cancelled.
@@ -282,7 +288,7 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	free := make(chan *batch, 1)
 	werr := make(chan error, 1)
 	go func() {
-		err := ing.writeBatches(ctx, d, src, isNew, batches, free, res, opts.Progress)
+		err := ing.writeBatches(ctx, d, bulk, src, isNew, batches, free, res, opts.Progress)
 		if err != nil {
 			cancel() // stop the reader, then let it finish
 			for range batches {
@@ -436,7 +442,7 @@ func (ing *Ingester) now() time.Time {
 // writeBatches commits batches in order until the channel closes. For a new
 // source, the first batch with requests is first checked against the
 // requests of other sources.
-func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, isNew bool, in <-chan *batch, free chan<- *batch, res *LoadResult, progress func(LoadProgress)) error {
+func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoader, src *source, isNew bool, in <-chan *batch, free chan<- *batch, res *LoadResult, progress func(LoadProgress)) error {
 	touched := touchedDays{limit: max(ing.BatchLines, minTouchedDays)}
 	var groups batchRollups
 	committed := 0
@@ -459,7 +465,7 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 			<-grouped
 			return &groups
 		}
-		err := ing.retry(ctx, func() error { return ing.commitBatch(ctx, d, src, b, getGroups) })
+		err := ing.retry(ctx, func() error { return ing.commitBatch(ctx, d, bulk, src, b, getGroups) })
 		if err != nil && ctx.Err() != nil {
 			// Cancelled: the driver may report it as anything ("statement is
 			// closed", "bad connection"); say what happened.
@@ -494,7 +500,7 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, src *source, i
 // commitBatch writes one batch: the ledger first (which also takes the row
 // lock that serialises loads of the source), then the raw rows and the rollup
 // rows, then commit.
-func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b *batch, groups func() *batchRollups) error {
+func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, bulk BulkLoader, src *source, b *batch, groups func() *batchRollups) error {
 	tx, err := ing.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin batch: %w", err)
@@ -503,7 +509,7 @@ func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b 
 	if err := ing.advanceSource(ctx, tx, src, b); err != nil {
 		return err
 	}
-	if err := ing.writeRequests(ctx, tx, d, src.id, b); err != nil {
+	if err := ing.writeRequests(ctx, tx, d, bulk, src.id, b); err != nil {
 		return err
 	}
 	if err := insertRollups(ctx, tx, d, src.id, b.endOffset, groups()); err != nil {
@@ -515,13 +521,28 @@ func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, src *source, b 
 	return nil
 }
 
-// writeRequests writes the raw rows of b: with the BulkLoader on MySQL, else
-// (or once the server refused it) with multi-row INSERTs.
-func (ing *Ingester) writeRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, b *batch) error {
-	// Through a Spider head, LOAD DATA becomes one INSERT a row.
-	if ing.BulkLoader != nil && d == DialectMySQL && !ing.bulkRefused.Load() && !ing.onHead() && len(b.entries) > 0 {
-		err := loadDataRequests(ctx, tx, ing.BulkLoader, sourceID, b.entries, b.offsets)
-		if err == nil || !ing.BulkLoader.LoadDataRefused(err) {
+// beforeWrite asks the Guard whether a load or prune may write, and returns
+// the BulkLoader the load may use: nil for multi-row INSERTs.
+func (ing *Ingester) beforeWrite(ctx context.Context, d Dialect) (BulkLoader, error) {
+	bulk := true
+	if ing.Guard != nil {
+		var err error
+		if bulk, err = ing.Guard.BeforeWrite(ctx, ing.db); err != nil {
+			return nil, err
+		}
+	}
+	if !bulk || d != DialectMySQL {
+		return nil, nil
+	}
+	return ing.BulkLoader, nil
+}
+
+// writeRequests writes the raw rows of b: with bulk, unless it is nil or
+// the server refused it once, else with multi-row INSERTs.
+func (ing *Ingester) writeRequests(ctx context.Context, tx *sql.Tx, d Dialect, bulk BulkLoader, sourceID int64, b *batch) error {
+	if bulk != nil && !ing.bulkRefused.Load() && len(b.entries) > 0 {
+		err := loadDataRequests(ctx, tx, bulk, sourceID, b.entries, b.offsets)
+		if err == nil || !bulk.LoadDataRefused(err) {
 			return err
 		}
 		// A refused statement changed nothing; the transaction goes on.

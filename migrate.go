@@ -47,9 +47,9 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 		return fmt.Errorf("migrate: no migrations for dialect %s", d)
 	}
 	slices.Sort(names)
-	head := d == DialectMySQL && isSpiderHead(ctx, db)
+	guard, _ := driverOf(db).(MigrationGuard)
 	for _, name := range names {
-		if err := migrateFile(ctx, db, d, name, head); err != nil {
+		if err := migrateFile(ctx, db, d, name, guard); err != nil {
 			return fmt.Errorf("migrate: %s: %w", path.Base(name), err)
 		}
 	}
@@ -60,11 +60,8 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 // DDL implicitly, so the statements use IF NOT EXISTS and the version row is
 // inserted ignoring duplicates: running a migration twice, or from two
 // processes at once, is harmless.
-//
-// On a Spider head (head) a migration not yet recorded is refused: through
-// the head its DDL would change the links, not the shards' tables, and
-// recording it would make the first shard skip it.
-func migrateFile(ctx context.Context, db *sql.DB, d Dialect, name string, head bool) error {
+// A migration not yet recorded is first put to guard, when there is one.
+func migrateFile(ctx context.Context, db *sql.DB, d Dialect, name string, guard MigrationGuard) error {
 	base := path.Base(name)
 	version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 	if err != nil {
@@ -77,8 +74,10 @@ func migrateFile(ctx context.Context, db *sql.DB, d Dialect, name string, head b
 	if n > 0 {
 		return nil
 	}
-	if head {
-		return fmt.Errorf("%w: this Spider head's shards lack migration %s: run MigrateSharded (runner -dsn HEAD -shards ...) to migrate them", ErrSpiderSetup, base)
+	if guard != nil {
+		if err := guard.BeforeMigration(ctx, db, base); err != nil {
+			return err
+		}
 	}
 	body, err := migrationFS.ReadFile(name)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/testdb"
+	"github.com/logstats/logstats/spider"
 )
 
 func TestMigrate_Idempotent(t *testing.T) {
@@ -97,8 +98,8 @@ func TestMigrate_AddsMethodOnce(t *testing.T) {
 		if db.Backend == "spider" {
 			// Through a head the DDL would change the links, not the shards'
 			// tables: the migration is MigrateSharded's (TestMigrateSharded).
-			if !errors.Is(err, logstats.ErrSpiderSetup) {
-				t.Fatalf("Migrate on a head with migration 5 not recorded: %v, want ErrSpiderSetup", err)
+			if !errors.Is(err, spider.ErrSetup) {
+				t.Fatalf("Migrate on a head with migration 5 not recorded: %v, want spider.ErrSetup", err)
 			}
 			return
 		}

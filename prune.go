@@ -36,8 +36,7 @@ func (ing *Ingester) prune(ctx context.Context, before Date) (*PruneResult, erro
 	if err != nil {
 		return res, fmt.Errorf("prune: %w", err)
 	}
-	// Through a Spider head, only with atomic commits across shards.
-	if _, err := ing.checkHead(ctx, d); err != nil {
+	if _, err := ing.beforeWrite(ctx, d); err != nil {
 		return res, fmt.Errorf("prune: %w", err)
 	}
 	zone, _, err := recordedDayZone(ctx, ing.db)
@@ -89,8 +88,8 @@ type customerDay struct {
 }
 
 // oldDays returns up to 500 (customer, day) keys of rollups before before.
-// A GROUP BY with a count, not a DISTINCT: through a Spider head, a
-// DISTINCT read as a loose index scan over the partitions returns the
+// A GROUP BY with a count, not a DISTINCT: through a sharded head (see
+// guard.go), a DISTINCT read as a loose index scan over the partitions returns the
 // first partition's keys only (MariaDB 10.11).
 func (ing *Ingester) oldDays(ctx context.Context, before string) ([]customerDay, error) {
 	rows, err := ing.db.QueryContext(ctx, `SELECT customer_id, day, COUNT(*) FROM logstats_rollups
@@ -174,7 +173,7 @@ func (ing *Ingester) pruneSpan(ctx context.Context, customer string, source, fir
 		return 0, err
 	}
 	defer tx.Rollback()
-	// Counted, not taken from the DELETE's rows affected: through a Spider
+	// Counted, not taken from the DELETE's rows affected: through a sharded
 	// head a DELETE reports 0 (MariaDB 10.11). The rows are locked until
 	// the commit, so the count is what the DELETE removes.
 	const where = `WHERE customer_id = ? AND source_id = ? AND src_offset BETWEEN ? AND ? AND ts_us < ?`

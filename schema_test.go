@@ -21,7 +21,7 @@ const schemaDoc = "docs/SCHEMA.md"
 // migration.
 func TestSchemaDoc(t *testing.T) {
 	// The schema Migrate leaves on each dialect; a Spider head's is the
-	// same tables as Spider links (spider.go).
+	// same tables as Spider links (package spider).
 	forEachDialect(t, func(t *testing.T, db *testdb.DB) {
 		got := dumpSchema(t, db.DB, db.Dialect)
 		doc, err := os.ReadFile(schemaDoc)

@@ -157,7 +157,7 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 		query += ` AND day <= ?`
 		args = append(args, f.To.String())
 	}
-	// The whole key: through a Spider head, an order with ties (by day
+	// The whole key: through a sharded head, an order with ties (by day
 	// alone) came back with a day's rows apart (MariaDB 10.11), and the
 	// rows are merged by day whatever their order anyway.
 	query += ` ORDER BY day, source_id, seq`

@@ -152,19 +152,21 @@ func verify(ctx context.Context, db *sql.DB, opts VerifyOptions) (*VerifyReport,
 }
 
 // stillInDoubt returns the XA transactions in doubt: prepared on the server
-// (and, on a Spider head, on its shards or decided in its record) when first
-// looked at, and still after wait.
+// (and those db's driver reports, as an InDoubtReporter) when first looked
+// at, and still after wait.
 func stillInDoubt(ctx context.Context, db *sql.DB, wait time.Duration) ([]Discrepancy, error) {
-	head := isSpiderHead(ctx, db)
+	reporter, _ := driverOf(db).(InDoubtReporter)
 	look := func() ([]Discrepancy, error) {
 		var found []Discrepancy
 		if err := inDoubt(ctx, db, &found); err != nil {
 			return nil, fmt.Errorf("verify: XA RECOVER: %w", err)
 		}
-		if head {
-			if err := inDoubtOnShards(ctx, db, &found); err != nil {
-				return nil, fmt.Errorf("verify: the shards' XA transactions: %w", err)
+		if reporter != nil {
+			more, err := reporter.InDoubt(ctx, db)
+			if err != nil {
+				return nil, fmt.Errorf("verify: the transactions in doubt elsewhere: %w", err)
 			}
+			found = append(found, more...)
 		}
 		return found, nil
 	}
@@ -234,7 +236,7 @@ type verifier struct {
 }
 
 // scanRequests reads the raw requests a customer at a time (the next
-// customer found with MIN), each in key order. Through a Spider head an
+// customer found with MIN), each in key order. Through a sharded head an
 // ordered scan across customers (partitions) with a LIMIT can skip and
 // repeat rows (MariaDB 10.11); within a customer it reads one partition.
 func (v *verifier) scanRequests(ctx context.Context, batch int) error {
@@ -447,45 +449,6 @@ func inDoubt(ctx context.Context, db *sql.DB, found *[]Discrepancy) error {
 		}
 		*found = append(*found, Discrepancy{Kind: "in-doubt", XID: strconv.Quote(string(data)),
 			Expected: "no prepared XA transaction", Found: "prepared, neither committed nor rolled back (XA COMMIT or XA ROLLBACK it, as its coordinator decided)"})
-	}
-	return rows.Err()
-}
-
-// inDoubtOnShards lists the XA branches each shard of a Spider head holds
-// prepared (XA RECOVER on the shard, through the head), and the
-// transactions the head decided to commit but has not finished.
-func inDoubtOnShards(ctx context.Context, db *sql.DB, found *[]Discrepancy) error {
-	servers, err := headServers(ctx, db)
-	if err != nil {
-		return err
-	}
-	conn, err := db.Conn(ctx) // one session: its temporary table
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	branches, err := preparedOnShards(ctx, conn, servers)
-	if err != nil {
-		return err
-	}
-	for _, b := range branches {
-		s := b.shard
-		*found = append(*found, Discrepancy{Kind: "in-doubt", XID: fmt.Sprintf("%s on %s (%s:%d), format %d", strconv.Quote(string(b.gtrid)+string(b.bqual)), s.name, s.host, s.port, b.format),
-			Expected: "no prepared XA branch on the shard",
-			Found:    "prepared: a load in flight, or one a shard's death left; a load through the head completes those its head decided to commit and rolls back those it gave up"})
-	}
-	rows, err := conn.QueryContext(ctx, `SELECT data FROM mysql.spider_xa WHERE status = 'COMMIT'`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
-			return err
-		}
-		*found = append(*found, Discrepancy{Kind: "in-doubt", XID: strconv.Quote(string(data)) + " in mysql.spider_xa on the head",
-			Expected: "no transaction decided and unfinished", Found: "decided to commit and not finished on every shard; the next load through the head finishes it"})
 	}
 	return rows.Err()
 }

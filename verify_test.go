@@ -10,6 +10,7 @@ import (
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/testdb"
+	"github.com/logstats/logstats/spider"
 )
 
 // TestVerify loads a log of several customers and days (with malformed
@@ -157,7 +158,7 @@ func TestVerify_InFlightIsNotInDoubt(t *testing.T) {
 func TestVerify_InDoubtOnShard(t *testing.T) {
 	head, shards := testdb.SpiderParts(t)
 	ctx := context.Background()
-	if err := logstats.MigrateSharded(ctx, head.DB, shards); err != nil {
+	if err := spider.MigrateSharded(ctx, head.DB, shards); err != nil {
 		t.Fatal(err)
 	}
 	prepareXA(t, shards[1].DB, "logstats-verify-shard")

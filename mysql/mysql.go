@@ -30,6 +30,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/spider"
 )
 
 // Timeouts that Open sets unless the DSN sets them: dialling fails fast when
@@ -223,8 +224,14 @@ func (c *watchedConn) SetWriteDeadline(t time.Time) error {
 }
 
 // Driver is go-sql-driver/mysql's driver with what logstats must know of
-// it: it is a [logstats.Driver] and a [logstats.BulkLoader].
-type Driver struct{ gomysql.MySQLDriver }
+// it: it is a [logstats.Driver] and a [logstats.BulkLoader], and, through
+// [spider.Guard], a [logstats.WriteGuard], a [logstats.MigrationGuard] and
+// a [logstats.InDoubtReporter] that keep a MariaDB Spider head's loads,
+// migrations and Verify safe (and do nothing on any other database).
+type Driver struct {
+	gomysql.MySQLDriver
+	spider.Guard
+}
 
 // Dialect returns logstats.DialectMySQL.
 func (Driver) Dialect() logstats.Dialect { return logstats.DialectMySQL }
@@ -344,33 +351,33 @@ func (Driver) LoadDataRefused(err error) bool {
 }
 
 // Shard opens the MariaDB server dsn names (in the driver's syntax) as a
-// shard of a Spider head, for logstats.MigrateSharded: its database, and
+// shard of a Spider head, for spider.MigrateSharded: its database, and
 // the host, port, user, password and database the head reaches it with.
 // The host must be one the head can reach, and the shards' hosts distinct.
-func Shard(dsn string) (logstats.Shard, error) {
+func Shard(dsn string) (spider.Shard, error) {
 	cfg, err := gomysql.ParseDSN(dsn)
 	if err != nil {
-		return logstats.Shard{}, fmt.Errorf("mysql: shard: %w", err)
+		return spider.Shard{}, fmt.Errorf("mysql: shard: %w", err)
 	}
 	return ShardConfig(cfg)
 }
 
 // ShardConfig is Shard for a parsed configuration, which must be TCP.
-func ShardConfig(cfg *gomysql.Config) (logstats.Shard, error) {
+func ShardConfig(cfg *gomysql.Config) (spider.Shard, error) {
 	if cfg.Net != "tcp" {
-		return logstats.Shard{}, fmt.Errorf("mysql: shard %s: a Spider head reaches its shards over TCP; give the shard's host and port", cfg.Addr)
+		return spider.Shard{}, fmt.Errorf("mysql: shard %s: a Spider head reaches its shards over TCP; give the shard's host and port", cfg.Addr)
 	}
 	host, port, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
-		return logstats.Shard{}, fmt.Errorf("mysql: shard %s: %w", cfg.Addr, err)
+		return spider.Shard{}, fmt.Errorf("mysql: shard %s: %w", cfg.Addr, err)
 	}
 	p, err := net.LookupPort("tcp", port)
 	if err != nil {
-		return logstats.Shard{}, fmt.Errorf("mysql: shard %s: %w", cfg.Addr, err)
+		return spider.Shard{}, fmt.Errorf("mysql: shard %s: %w", cfg.Addr, err)
 	}
 	db, err := OpenConfig(cfg)
 	if err != nil {
-		return logstats.Shard{}, err
+		return spider.Shard{}, err
 	}
-	return logstats.Shard{DB: db, Host: host, Port: p, User: cfg.User, Password: cfg.Passwd, Database: cfg.DBName}, nil
+	return spider.Shard{DB: db, Host: host, Port: p, User: cfg.User, Password: cfg.Passwd, Database: cfg.DBName}, nil
 }

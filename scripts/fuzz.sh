@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz the parser, whole streams, the whole load path and the API's redirect
 # references, one after the other, and print how many inputs each ran. The durations default to those
-# README.md reports; pass others as FUZZ_SHORT (parsers) and FUZZ_LONG (load
+# docs/RELIABILITY.md reports; pass others as FUZZ_SHORT (parsers) and FUZZ_LONG (load
 # path), e.g. FUZZ_SHORT=30s FUZZ_LONG=1m scripts/fuzz.sh. A failing input
 # is written to testdata/fuzz/<target>/ by go test, where it then stays as a
 # seed: commit it with the fix.

@@ -17,7 +17,8 @@
 #   scripts/spider.sh stop DIR         stop them all
 #
 # The logstats tables are created by logstats itself, through the head:
-#   go run ./examples/runner -dsn "$HEAD_DSN" -shards "$SHARD_DSNS" -migrate
+#   go run ./examples/runner -dsn "$HEAD_DSN" -shards "$SHARD_DSNS" -verify
+# (any runner or server run with -shards provisions the head first).
 # DIR/cluster.env holds HEAD_DSN, HEAD_PID, SHARD_DSNS (comma-separated)
 # and, for n = 1..3, SHARD_<n>_HOST, SHARD_<n>_PORT, SHARD_<n>_PID and
 # SHARD_<n>_DSN. Everything runs as the calling user; stop what start

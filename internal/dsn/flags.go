@@ -12,6 +12,7 @@ import (
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/mysql"
+	"github.com/logstats/logstats/spider"
 )
 
 // Flags are the database flags the example programs share: -dsn and -config.
@@ -61,6 +62,9 @@ func (f *Flags) Open(ctx context.Context, getenv func(string) string) (*sql.DB, 
 	}
 	if err := logstats.Migrate(ctx, db); err != nil {
 		db.Close()
+		if errors.Is(err, spider.ErrSetup) {
+			err = fmt.Errorf("%w (-dsn HEAD -shards DSN,DSN,... does that, with the shards it was provisioned over)", err)
+		}
 		return nil, DSN{}, "", err
 	}
 	zone := *f.dayZone
@@ -106,7 +110,7 @@ func migrateSharded(ctx context.Context, head *sql.DB, d DSN, list string) error
 	if d.Dialect != logstats.DialectMySQL {
 		return fmt.Errorf("-shards: the head (-dsn) must be a MariaDB server with the Spider engine, not %s", d.Dialect)
 	}
-	var shards []logstats.Shard
+	var shards []spider.Shard
 	defer func() {
 		for _, s := range shards {
 			s.DB.Close()
@@ -126,5 +130,5 @@ func migrateSharded(ctx context.Context, head *sql.DB, d DSN, list string) error
 			return fmt.Errorf("-shards: cannot reach the shard at %s (database %q): %w", sd.MySQL.Addr, sd.MySQL.DBName, err)
 		}
 	}
-	return logstats.MigrateSharded(ctx, head, shards)
+	return spider.MigrateSharded(ctx, head, shards)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/dsn"
 	"github.com/logstats/logstats/mysql"
+	"github.com/logstats/logstats/spider"
 )
 
 // SpiderEnv returns the variables of the cluster.env that EnvSpider names
@@ -62,7 +63,7 @@ func spiderCluster() (head dsn.DSN, shards []dsn.DSN, err error) {
 // returns them unprovisioned: the head's, and the shards as
 // MigrateSharded takes them. It skips the test without a cluster (or
 // fails it, with EnvRequireSpider=1).
-func SpiderParts(tb testing.TB) (head *DB, shards []logstats.Shard) {
+func SpiderParts(tb testing.TB) (head *DB, shards []spider.Shard) {
 	tb.Helper()
 	headDSN, shardDSNs, err := spiderCluster()
 	if err != nil {
@@ -133,7 +134,7 @@ func openSpider(tb testing.TB) *DB {
 	head, shards := SpiderParts(tb)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := logstats.MigrateSharded(ctx, head.DB, shards); err != nil {
+	if err := spider.MigrateSharded(ctx, head.DB, shards); err != nil {
 		tb.Fatalf("provision the Spider head: %v", err)
 	}
 	// What every later process does: finds every migration applied.

@@ -9,7 +9,7 @@
 // A third backend, "spider", is a MariaDB Spider head over shards, from the
 // cluster.env that scripts/spider.sh writes (LOGSTATS_TEST_SPIDER_ENV): each
 // test database is created on the head and on every shard and provisioned
-// with logstats.MigrateSharded. Without it the spider subtests skip, or fail
+// with spider.MigrateSharded. Without it the spider subtests skip, or fail
 // when LOGSTATS_TEST_REQUIRE_SPIDER=1.
 package testdb
 

@@ -1,4 +1,4 @@
-package logstats_test
+package spider_test
 
 import (
 	"context"
@@ -37,8 +37,8 @@ const EnvSpiderKill = "LOGSTATS_TEST_SPIDER_KILL"
 // clean load's, and Verify must find nothing, every time.
 func TestSpider_ShardDiesMidCommit(t *testing.T) {
 	vars, dir := killableCluster(t)
-	text := genLog(t, 20000, 31, 0.01)
-	want := cleanState(t, logstats.DialectMySQL, "a.log", text)
+	text := testdb.GenLog(t, "logstats", 20000, 31, 0.01)
+	want := testdb.CleanState(t, logstats.DialectMySQL, "a.log", text)
 	const shard = "3"
 	for _, window := range []string{"inserts", "xa prepare", "xa commit"} {
 		for try := 1; try <= 2; try++ {
@@ -61,13 +61,13 @@ func TestSpider_ShardDiesMidCommit(t *testing.T) {
 // a clean load's, and Verify must find nothing. The seed is logged.
 func TestSpider_ShardDiesAtRandom(t *testing.T) {
 	vars, dir := killableCluster(t)
-	text := genLog(t, 40000, 37, 0.01)
-	want := cleanState(t, logstats.DialectMySQL, "a.log", text)
+	text := testdb.GenLog(t, "logstats", 40000, 37, 0.01)
+	want := testdb.CleanState(t, logstats.DialectMySQL, "a.log", text)
 
 	// How long a load through the head takes, for the kills to fall in one.
 	clean := testdb.OpenBackend(t, "spider")
 	start := time.Now()
-	if _, err := newIngester(clean, 4000).Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{}); err != nil {
+	if _, err := testdb.NewIngester(clean, 4000).Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	span := time.Since(start)
@@ -93,17 +93,17 @@ func TestSpider_ShardDiesAtRandom(t *testing.T) {
 			var res *logstats.LoadResult
 			go func() {
 				var err error
-				res, err = newIngester(db, 4000).Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
+				res, err = testdb.NewIngester(db, 4000).Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
 				done <- err
 			}()
 			time.Sleep(delay)
-			spider(t, "kill-shard", dir, shard)
+			spiderScript(t, "kill-shard", dir, shard)
 			loadErr := <-done
 			if loadErr != nil {
 				interrupted++
 			}
 			time.Sleep(2 * time.Second)
-			spider(t, "start-shard", dir, shard)
+			spiderScript(t, "start-shard", dir, shard)
 			inserted := int64(0)
 			if res != nil {
 				inserted = res.Inserted
@@ -119,7 +119,7 @@ func TestSpider_ShardDiesAtRandom(t *testing.T) {
 // clean load's) and that Verify finds it consistent.
 func rerunAndCheck(t *testing.T, db *testdb.DB, vars map[string]string, text string, want testdb.State) {
 	t.Helper()
-	res, err := newIngester(db, 4000).Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
+	res, err := testdb.NewIngester(db, 4000).Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
 	if err != nil {
 		t.Fatalf("the load again, after the shard restarted: %v\n%s", err, xaState(t, db, vars))
 	}
@@ -205,7 +205,7 @@ func killInWindow(t *testing.T, db *testdb.DB, shardDB *sql.DB, dir, shard, wind
 	}
 	done := make(chan result, 1)
 	go func() {
-		res, err := newIngester(db, 4000).Load(ctx, "a.log", strings.NewReader(text), logstats.LoadOptions{})
+		res, err := testdb.NewIngester(db, 4000).Load(ctx, "a.log", strings.NewReader(text), logstats.LoadOptions{})
 		done <- result{res, err}
 	}()
 	deadline := time.Now().Add(time.Minute)
@@ -239,13 +239,13 @@ func killInWindow(t *testing.T, db *testdb.DB, shardDB *sql.DB, dir, shard, wind
 	}
 	// Kill the shard while its commits are held: releasing the hold first
 	// would let the statement through.
-	spider(t, "kill-shard", dir, shard)
+	spiderScript(t, "kill-shard", dir, shard)
 	blocker.Close()
 	downSince := time.Now()
 	r := <-done
 	apiWhileShardDown(t, db, text)
 	time.Sleep(5*time.Second - time.Since(downSince))
-	spider(t, "start-shard", dir, shard)
+	spiderScript(t, "start-shard", dir, shard)
 	var prepared int
 	rows, err := shardDB.Query(`XA RECOVER`)
 	if err == nil {
@@ -268,7 +268,7 @@ func killInWindow(t *testing.T, db *testdb.DB, shardDB *sql.DB, dir, shard, wind
 // and the load a 503.
 func apiWhileShardDown(t *testing.T, db *testdb.DB, text string) {
 	t.Helper()
-	api := httpapi.NewHandler(httpapi.Deps{DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: newIngester(db, 4000)}, httpapi.Options{})
+	api := httpapi.NewHandler(httpapi.Deps{DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: testdb.NewIngester(db, 4000)}, httpapi.Options{})
 	do := func(method, target, body string) (int, string) {
 		req := httptest.NewRequest(method, target, strings.NewReader(body))
 		if body != "" {
@@ -297,10 +297,10 @@ func apiWhileShardDown(t *testing.T, db *testdb.DB, text string) {
 	t.Logf("with the shard down, %d of 7 customers' stats answered 503, the others 200; POST /load 503", unavailable)
 }
 
-// spider runs scripts/spider.sh.
-func spider(t *testing.T, args ...string) {
+// spiderScript runs scripts/spider.sh.
+func spiderScript(t *testing.T, args ...string) {
 	t.Helper()
-	if out, err := exec.Command("scripts/spider.sh", args...).CombinedOutput(); err != nil {
+	if out, err := exec.Command("../scripts/spider.sh", args...).CombinedOutput(); err != nil {
 		t.Fatalf("spider.sh %v: %v\n%s", args, err, out)
 	}
 }

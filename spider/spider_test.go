@@ -1,4 +1,4 @@
-package logstats_test
+package spider_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/testdb"
 	"github.com/logstats/logstats/mysql"
+	"github.com/logstats/logstats/spider"
 )
 
 // TestMigrateSharded provisions a Spider head over the cluster's shards:
@@ -28,14 +29,14 @@ func TestMigrateSharded(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		head, shards := testdb.SpiderParts(t)
 		for range 2 {
-			if err := logstats.MigrateSharded(ctx, head.DB, shards); err != nil {
+			if err := spider.MigrateSharded(ctx, head.DB, shards); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if err := logstats.Migrate(ctx, head.DB); err != nil {
 			t.Fatalf("Migrate on the provisioned head: %v", err)
 		}
-		mustLoad(t, newIngester(head, 700), "a.log", genLog(t, 3000, 21, 0))
+		testdb.MustLoad(t, testdb.NewIngester(head, 700), "a.log", testdb.GenLog(t, "logstats", 3000, 21, 0))
 		for i, s := range shards {
 			var n int
 			if err := s.DB.QueryRow(`SELECT COUNT(*) FROM logstats_raw_requests`).Scan(&n); err != nil || n == 0 {
@@ -52,9 +53,9 @@ func TestMigrateSharded(t *testing.T) {
 		}
 		// The shards in another order would point the links elsewhere (the
 		// ledger at an empty shard), and fewer would lose a partition.
-		swapped := []logstats.Shard{shards[1], shards[0], shards[2]}
-		for _, other := range [][]logstats.Shard{swapped, shards[:2]} {
-			if err := logstats.MigrateSharded(ctx, head.DB, other); !errors.Is(err, logstats.ErrSpiderSetup) {
+		swapped := []spider.Shard{shards[1], shards[0], shards[2]}
+		for _, other := range [][]spider.Shard{swapped, shards[:2]} {
+			if err := spider.MigrateSharded(ctx, head.DB, other); !errors.Is(err, spider.ErrSetup) {
 				t.Errorf("MigrateSharded over other shards: %v, want ErrSpiderSetup", err)
 			}
 		}
@@ -63,16 +64,16 @@ func TestMigrateSharded(t *testing.T) {
 		if _, err := head.DB.Exec(`DELETE FROM logstats_migrations WHERE version = 6`); err != nil {
 			t.Fatal(err)
 		}
-		if err := logstats.Migrate(ctx, head.DB); !errors.Is(err, logstats.ErrSpiderSetup) {
+		if err := logstats.Migrate(ctx, head.DB); !errors.Is(err, spider.ErrSetup) {
 			t.Fatalf("Migrate on a head with a migration missing: %v, want ErrSpiderSetup", err)
 		}
 	})
 	t.Run("SameHost", func(t *testing.T) {
 		head, shards := testdb.SpiderParts(t)
 		shards[1].Host = shards[0].Host
-		err := logstats.MigrateSharded(ctx, head.DB, shards)
-		if !errors.Is(err, logstats.ErrSpiderUnsafe) || logstats.KindOf(err) != logstats.KindUnavailable {
-			t.Fatalf("err = %v, want ErrSpiderUnsafe", err)
+		err := spider.MigrateSharded(ctx, head.DB, shards)
+		if !errors.Is(err, spider.ErrUnsafe) || logstats.KindOf(err) != logstats.KindUnavailable {
+			t.Fatalf("err = %v, want spider.ErrUnsafe", err)
 		}
 		checkNoTables(t, head)
 	})
@@ -81,8 +82,8 @@ func TestMigrateSharded(t *testing.T) {
 		if err := logstats.Migrate(ctx, head.DB); err != nil {
 			t.Fatal(err)
 		}
-		err := logstats.MigrateSharded(ctx, head.DB, shards)
-		if !errors.Is(err, logstats.ErrSpiderSetup) || logstats.KindOf(err) != logstats.KindInvalid {
+		err := spider.MigrateSharded(ctx, head.DB, shards)
+		if !errors.Is(err, spider.ErrSetup) || logstats.KindOf(err) != logstats.KindInvalid {
 			t.Fatalf("err = %v, want ErrSpiderSetup", err)
 		}
 		var spider int
@@ -102,7 +103,7 @@ func checkNoTables(t *testing.T, db *testdb.DB) {
 	}
 }
 
-// TestIngester_SpiderUnsafe: a load through a Spider head with
+// TestIngester_SpiderUnsafe: a load through a Spider head, guarded, with
 // spider_internal_xa off is refused before anything is written (a mock, as
 // the setting is global to the head the other tests share).
 func TestIngester_SpiderUnsafe(t *testing.T) {
@@ -116,9 +117,10 @@ func TestIngester_SpiderUnsafe(t *testing.T) {
 	mock.ExpectQuery(`SELECT @@spider_internal_xa`).WillReturnRows(sqlmock.NewRows([]string{"xa", "id_type"}).AddRow(0, 1))
 	ing := logstats.NewIngester(db)
 	ing.Dialect = logstats.DialectMySQL
+	ing.Guard = spider.Guard{} // a mock's driver is not package mysql's
 	_, err = ing.Load(context.Background(), "a.log", strings.NewReader("2024-10-01 10:00:00 c /a 200 0.1\n"), logstats.LoadOptions{})
-	if !errors.Is(err, logstats.ErrSpiderUnsafe) || logstats.KindOf(err) != logstats.KindUnavailable {
-		t.Fatalf("err = %v, want ErrSpiderUnsafe", err)
+	if !errors.Is(err, spider.ErrUnsafe) || logstats.KindOf(err) != logstats.KindUnavailable {
+		t.Fatalf("err = %v, want spider.ErrUnsafe", err)
 	}
 	if err := mock.ExpectationsWereMet(); err != nil {
 		t.Fatal(err)
@@ -156,10 +158,10 @@ func TestMigrateSharded_HeadRefused(t *testing.T) {
 			if c.xa != nil {
 				mock.ExpectQuery(`SELECT @@spider_internal_xa`).WillReturnRows(c.xa)
 			}
-			shards := []logstats.Shard{{DB: shard, Host: "127.0.0.2", Port: 3308, User: "u", Database: "d"}}
-			err = logstats.MigrateSharded(context.Background(), head, shards)
-			if !errors.Is(err, logstats.ErrSpiderUnsafe) {
-				t.Fatalf("err = %v, want ErrSpiderUnsafe", err)
+			shards := []spider.Shard{{DB: shard, Host: "127.0.0.2", Port: 3308, User: "u", Database: "d"}}
+			err = spider.MigrateSharded(context.Background(), head, shards)
+			if !errors.Is(err, spider.ErrUnsafe) {
+				t.Fatalf("err = %v, want spider.ErrUnsafe", err)
 			}
 			for _, m := range []sqlmock.Sqlmock{mock, shardMock} {
 				if err := m.ExpectationsWereMet(); err != nil {
@@ -267,7 +269,7 @@ func TestSpider_SettlesOnlyAbandoned(t *testing.T) {
 		}
 	})
 
-	mustLoad(t, newIngester(db, 100), "a.log", genLog(t, 50, 3, 0))
+	testdb.MustLoad(t, testdb.NewIngester(db, 100), "a.log", testdb.GenLog(t, "logstats", 50, 3, 0))
 
 	left := map[string]bool{}
 	rows, err := db.DB.Query(`SELECT LEFT(data, gtrid_length) FROM mysql.spider_xa`)
@@ -359,9 +361,9 @@ func prepareBranch(t *testing.T, vars map[string]string, name, xid string, v int
 // that each such load runs through the head.
 func BenchmarkSpider_Load(b *testing.B) {
 	db := testdb.OpenBackend(b, "spider")
-	text := genLog(b, 20, 3, 0)
-	ing := newIngester(db, 100)
-	mustLoad(b, ing, "a.log", text)
+	text := testdb.GenLog(b, "logstats", 20, 3, 0)
+	ing := testdb.NewIngester(db, 100)
+	testdb.MustLoad(b, ing, "a.log", text)
 	b.Run("unchanged", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{}); err != nil {
