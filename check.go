@@ -60,7 +60,7 @@ func CheckFile(ctx context.Context, path string, opts CheckOptions) (*CheckResul
 	}
 	var magic [2]byte
 	n, _ := f.ReadAt(magic[:], 0)
-	if !fi.Mode().IsRegular() || n == 2 && magic == [2]byte{0x1f, 0x8b} {
+	if !fi.Mode().IsRegular() || IsGzip(magic[:n]) {
 		return Check(ctx, f, opts)
 	}
 	bounds, err := splitAtLines(f, fi.Size(), opts.Workers)

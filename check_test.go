@@ -86,7 +86,7 @@ func TestCheckFile(t *testing.T) {
 // parseWhole reads text with one Parser.
 func parseWhole(t *testing.T, text string) *logstats.CheckResult {
 	t.Helper()
-	p := logstats.NewParser(strings.NewReader(text))
+	p := mustParser(t, strings.NewReader(text), logstats.ParseConfig{})
 	res := &logstats.CheckResult{}
 	for {
 		_, err := p.Next()

@@ -386,7 +386,7 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 			end++
 		}
 		group := merged[start:end]
-		err := insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, 14, len(group), len(group), func(i int, args []any) []any {
+		err := insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, len(group), len(group), func(i int, args []any) []any {
 			return appendRollupArgs(args, customer, group[i].date, 0, 0, &group[i].merged, group[i].blob)
 		})
 		if err != nil {

@@ -44,8 +44,7 @@ func setDayZone(ctx context.Context, db *sql.DB, loc *time.Location) error {
 	}
 	if ok || hasData(ctx, db) {
 		if recorded.String() != name {
-			return fmt.Errorf("%w: this database cuts its days in %s, recorded when it was created; use -day-zone %s (or none), or load into a new database",
-				ErrDayZoneChanged, recorded, recorded)
+			return &DayZoneError{Recorded: recorded, Zone: loc}
 		}
 		if ok {
 			return nil
@@ -63,10 +62,31 @@ func setDayZone(ctx context.Context, db *sql.DB, loc *time.Location) error {
 		return err
 	}
 	if recorded.String() != name {
-		return fmt.Errorf("%w: this database cuts its days in %s, recorded by another process just now", ErrDayZoneChanged, recorded)
+		return &DayZoneError{Recorded: recorded, Zone: loc, Concurrent: true}
 	}
 	return nil
 }
+
+// A DayZoneError is a day zone other than the one a database cuts its days
+// in (SetDayZone's): errors.Is(err, ErrDayZoneChanged) holds for it.
+type DayZoneError struct {
+	Recorded *time.Location // the database's day zone
+	Zone     *time.Location // the zone asked for
+	// Concurrent says that another process recorded Recorded just now,
+	// while this one was recording Zone.
+	Concurrent bool
+}
+
+func (e *DayZoneError) Error() string {
+	when := "recorded when it was created: days already cut cannot be cut again"
+	if e.Concurrent {
+		when = "recorded by another process just now"
+	}
+	return fmt.Sprintf("%v: this database cuts its days in %s, not %s, %s", ErrDayZoneChanged, e.Recorded, e.Zone, when)
+}
+
+// Unwrap returns ErrDayZoneChanged.
+func (e *DayZoneError) Unwrap() error { return ErrDayZoneChanged }
 
 // recordedDayZone returns db's day zone and whether one is recorded.
 func recordedDayZone(ctx context.Context, db *sql.DB) (*time.Location, bool, error) {

@@ -91,7 +91,7 @@ func (p *Parser) detect(line []byte) (*lineFormat, *ParseError, error) {
 			continue
 		}
 		if !sameEntry(first, e) {
-			return nil, nil, fmt.Errorf("%w: line %d fits the formats %s and %s, which read it differently; choose one with -format", ErrAmbiguousFormat, p.Line(), chosen.format, c.format)
+			return nil, nil, &AmbiguousFormatError{Line: p.Line(), Formats: []Format{chosen.format, c.format}}
 		}
 	}
 	switch {
@@ -107,6 +107,26 @@ func (p *Parser) detect(line []byte) (*lineFormat, *ParseError, error) {
 	return nil, noFormatFits(), nil
 }
 
+// An AmbiguousFormatError is a line that two built-in formats read with
+// different meanings, while a Parser was detecting the log's format:
+// errors.Is(err, ErrAmbiguousFormat) holds for it. The format must be
+// chosen.
+type AmbiguousFormatError struct {
+	Line    int      // the line's number; 0 for a line parsed on its own
+	Formats []Format // the formats that read it
+}
+
+func (e *AmbiguousFormatError) Error() string {
+	names := make([]string, len(e.Formats))
+	for i, f := range e.Formats {
+		names[i] = f.String()
+	}
+	return fmt.Sprintf("%v: line %d fits the formats %s, which read it differently", ErrAmbiguousFormat, e.Line, strings.Join(names, " and "))
+}
+
+// Unwrap returns ErrAmbiguousFormat.
+func (e *AmbiguousFormatError) Unwrap() error { return ErrAmbiguousFormat }
+
 func sameEntry(a, b Entry) bool {
 	return a.Time.Equal(b.Time) && a.CustomerID == b.CustomerID && a.Method == b.Method &&
 		a.Path == b.Path && a.Status == b.Status && a.Latency == b.Latency
@@ -115,7 +135,7 @@ func sameEntry(a, b Entry) bool {
 // noFormatFits is the ParseError of a line that no built-in format reads.
 func noFormatFits() *ParseError {
 	return &ParseError{
-		Reason: fmt.Sprintf("line fits none of the formats %s; choose the format with -format (nginx:FORMAT and apache:FORMAT read any log_format or LogFormat string)", strings.Join(FormatNames(), ", ")),
+		Reason: fmt.Sprintf("line fits none of the formats %s (nginx:FORMAT and apache:FORMAT read any log_format or LogFormat string)", strings.Join(FormatNames(), ", ")),
 		Err:    ErrNoFormatFits,
 	}
 }

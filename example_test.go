@@ -34,7 +34,11 @@ func ExampleParser_Next() {
 		"\n" +
 		"2024-10-03 14:22:06 cust_2 /b 500 0.25\n" +
 		"2024-02-30 14:22:07 cust_1 /a 200 0.1\n"
-	p := logstats.NewParser(strings.NewReader(log)) // gzip is detected too
+	// The zero ParseConfig detects the format (here the logstats format).
+	p, err := logstats.NewParser(strings.NewReader(log), logstats.ParseConfig{}) // gzip is detected too
+	if err != nil {
+		panic(err) // a ParseConfig that cannot work
+	}
 	for {
 		e, err := p.Next()
 		if err == io.EOF {

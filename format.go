@@ -25,7 +25,7 @@ const (
 	kindEnvoy  // an Envoy access-log format string
 	kindALB    // AWS Application Load Balancer
 	kindCaddy  // Caddy's JSON access log
-	kindJSONL  // JSON lines, keys named by spec (a -fields list)
+	kindJSONL  // JSON lines, keys named by spec (a fields list, as JSONLines reads it)
 )
 
 // The format strings of the built-ins that are format strings (SPEC §9):
@@ -214,7 +214,7 @@ func (f Format) lineParser(sel CustomerSelector, loc *time.Location) (lineParser
 	switch f.kind {
 	case kindLogstats:
 		if sel.kind == selectField {
-			return nil, fmt.Errorf("%w: the logstats format has one customer field, its third; -customer %q needs another format (use path: or query:, or leave -customer out)", ErrInvalidSelector, sel.String())
+			return nil, fmt.Errorf("%w: the logstats format has one customer field, its third; the selector %q names a field, which needs another format (select the customer with path: or query:, or by default)", ErrInvalidSelector, sel.String())
 		}
 		return logstatsLine(loc), nil
 	case kindCaddy, kindJSONL:
@@ -229,7 +229,7 @@ func (f Format) lineParser(sel CustomerSelector, loc *time.Location) (lineParser
 		return j.parse, nil
 	case kindEnvoy, kindALB:
 		if sel.IsDefault() {
-			return nil, fmt.Errorf("%w: the %s format has no customer field; say where the customer is, such as -customer path:/v1/customers/{}/ or -customer query:api_key", ErrInvalidSelector, f.kindName())
+			return nil, fmt.Errorf("%w: the %s format has no customer field; say where the customer is with a selector such as path:/v1/customers/{}/ or query:api_key", ErrInvalidSelector, f.kindName())
 		}
 		fallthrough
 	case kindNginx, kindApache:

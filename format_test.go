@@ -200,8 +200,8 @@ var formatTables = []formatTable{
 	}},
 }
 
-// newFormatParser returns a Parser of the table's format and selector.
-func newFormatParser(t testing.TB, tab formatTable, r io.Reader) *logstats.Parser {
+// formatConfig returns the ParseConfig of the table's format and selector.
+func formatConfig(t testing.TB, tab formatTable) logstats.ParseConfig {
 	t.Helper()
 	f, err := logstats.ParseFormat(tab.format)
 	if err != nil {
@@ -211,18 +211,16 @@ func newFormatParser(t testing.TB, tab formatTable, r io.Reader) *logstats.Parse
 	if err != nil {
 		t.Fatalf("ParseCustomerSelector(%q): %v", tab.customer, err)
 	}
-	p := logstats.NewParser(r)
-	p.Format, p.Customer = f, sel
-	return p
+	return logstats.ParseConfig{Format: f, Customer: sel}
+}
+
+// newFormatParser returns a Parser of the table's format and selector.
+func newFormatParser(t testing.TB, tab formatTable, r io.Reader) *logstats.Parser {
+	t.Helper()
+	return mustParser(t, r, formatConfig(t, tab))
 }
 
 func checkCase(t *testing.T, tc formatCase, e logstats.Entry, err error, line int) {
-	if tc.err == logstats.ErrInvalidSelector {
-		if !errors.Is(err, tc.err) {
-			t.Fatalf("%s: error %v, want %v", tc.line, err, tc.err)
-		}
-		return
-	}
 	t.Helper()
 	if tc.err == nil {
 		if err != nil {
@@ -252,6 +250,13 @@ func checkCase(t *testing.T, tc formatCase, e logstats.Entry, err error, line in
 func TestFormats(t *testing.T) {
 	for _, tab := range formatTables {
 		t.Run(tab.format, func(t *testing.T) {
+			if tab.cases[0].err == logstats.ErrInvalidSelector {
+				// A selector the format cannot serve: NewParser refuses it.
+				if _, err := logstats.NewParser(nil, formatConfig(t, tab)); !errors.Is(err, logstats.ErrInvalidSelector) {
+					t.Fatalf("NewParser: %v, want ErrInvalidSelector", err)
+				}
+				return
+			}
 			for _, tc := range tab.cases {
 				t.Run(tc.name, func(t *testing.T) {
 					e, err := newFormatParser(t, tab, nil).Parse([]byte(tc.line))
@@ -332,33 +337,29 @@ func TestParseCustomerSelector(t *testing.T) {
 			t.Errorf("ParseCustomerSelector(%q): %v, want ErrInvalidSelector", s, err)
 		}
 	}
-	// A field the format does not have is refused when the Parser starts,
+	// A field the format does not have is refused when the Parser is made,
 	// naming the fields it has.
-	p := logstats.NewParser(strings.NewReader("x\n"))
-	p.Format, _ = logstats.ParseFormat("nginx")
-	p.Customer, _ = logstats.ParseCustomerSelector("http_x_api_key")
-	if _, err := p.Next(); !errors.Is(err, logstats.ErrInvalidSelector) || !strings.Contains(err.Error(), "its fields: remote_addr remote_user time_local") {
-		t.Fatalf("Next with a missing field: %v", err)
+	_, err := logstats.NewParser(strings.NewReader("x\n"), logstats.ParseConfig{
+		Format: must(logstats.ParseFormat("nginx")), Customer: must(logstats.ParseCustomerSelector("http_x_api_key"))})
+	if !errors.Is(err, logstats.ErrInvalidSelector) || !strings.Contains(err.Error(), "its fields: remote_addr remote_user time_local") {
+		t.Fatalf("NewParser with a missing field: %v", err)
 	}
-	p = logstats.NewParser(strings.NewReader("x\n"))
-	p.Format, _ = logstats.ParseFormat("logstats")
-	p.Customer, _ = logstats.ParseCustomerSelector("remote_user")
-	if _, err := p.Next(); !errors.Is(err, logstats.ErrInvalidSelector) {
+	_, err = logstats.NewParser(strings.NewReader("x\n"), logstats.ParseConfig{
+		Format: must(logstats.ParseFormat("logstats")), Customer: must(logstats.ParseCustomerSelector("remote_user"))})
+	if !errors.Is(err, logstats.ErrInvalidSelector) {
 		t.Fatalf("logstats with a field selector: %v", err)
 	}
 }
 
 // TestCustomerDefault loads unattributed lines under the default customer.
 func TestCustomerDefault(t *testing.T) {
-	p := logstats.NewParser(strings.NewReader(`10.0.0.1 - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-" 0.001` + "\n"))
-	p.CustomerDefault = "anonymous"
+	p := mustParser(t, strings.NewReader(`10.0.0.1 - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-" 0.001`+"\n"),
+		logstats.ParseConfig{CustomerDefault: "anonymous"})
 	e, err := p.Next()
 	if err != nil || e.CustomerID != "anonymous" || p.Detected().String() != "nginx" {
 		t.Fatalf("Next=%+v, %v; detected %v", e, err, p.Detected())
 	}
-	p = logstats.NewParser(strings.NewReader("x\n"))
-	p.CustomerDefault = "has space"
-	if _, err := p.Next(); !errors.Is(err, logstats.ErrInvalidCustomer) {
+	if _, err := logstats.NewParser(strings.NewReader("x\n"), logstats.ParseConfig{CustomerDefault: "has space"}); !errors.Is(err, logstats.ErrInvalidCustomer) {
 		t.Fatalf("an invalid default customer: %v", err)
 	}
 }
@@ -478,7 +479,8 @@ func TestFormats_RoundTrip(t *testing.T) {
 }
 
 // TestLoad_WrongFormat loads a log in a format it is not in: the load fails
-// naming the format that fits, and records nothing.
+// with a *WrongFormatError naming the formats that fit, and records
+// nothing.
 func TestLoad_WrongFormat(t *testing.T) {
 	nginxLog, err := os.ReadFile("testdata/nginx.log")
 	if err != nil {
@@ -486,18 +488,23 @@ func TestLoad_WrongFormat(t *testing.T) {
 	}
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		for _, tc := range []struct {
-			format, text, want string
+			format, text, want, fits string
 		}{
-			{"apache", string(nginxLog), "they read as nginx: pass -format nginx"},
-			{"logstats", string(nginxLog[:2000]), "they read as nginx: pass -format nginx"},
-			{"nginx", "2024-10-01 10:00:00 c /a 200 0.1\n", "they read as logstats: pass -format logstats"},
-			{"auto", "garbage\n\nmore garbage\n", "no built-in format reads them either"},
+			{"apache", string(nginxLog), "they read as nginx. Nothing was loaded", "nginx"},
+			{"logstats", string(nginxLog[:2000]), "they read as nginx. Nothing was loaded", "nginx"},
+			{"nginx", "2024-10-01 10:00:00 c /a 200 0.1\n", "they read as logstats. Nothing was loaded", "logstats"},
+			{"auto", "garbage\n\nmore garbage\n", "no built-in format reads them either", ""},
 		} {
 			ing := newIngester(db, 100)
 			ing.Format = must(logstats.ParseFormat(tc.format))
 			res, err := ing.Load(context.Background(), "x.log", strings.NewReader(tc.text), logstats.LoadOptions{})
 			if !errors.Is(err, logstats.ErrWrongFormat) || logstats.KindOf(err) != logstats.KindWrongFormat || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("-format %s: %v, want ErrWrongFormat saying %q", tc.format, err, tc.want)
+				t.Fatalf("format %s: %v, want ErrWrongFormat saying %q", tc.format, err, tc.want)
+			}
+			var wf *logstats.WrongFormatError
+			if !errors.As(err, &wf) || wf.Format.String() != tc.format || wf.NeedsCustomer || wf.First == nil ||
+				tc.fits == "" && len(wf.Fits) != 0 || tc.fits != "" && (len(wf.Fits) != 1 || wf.Fits[0].String() != tc.fits) {
+				t.Fatalf("format %s: %#v, want a WrongFormatError that fits %q", tc.format, wf, tc.fits)
 			}
 			if res.Inserted != 0 || res.Malformed == 0 || len(res.Errors) == 0 {
 				t.Fatalf("-format %s: result %+v, want malformed lines and none inserted", tc.format, res)
@@ -528,9 +535,11 @@ func TestLoad_ReadingChanged(t *testing.T) {
 			ing := newIngester(db, 30)
 			ing.Format, ing.Customer, ing.CustomerDefault = must(logstats.ParseFormat(tc.format)), must(logstats.ParseCustomerSelector(tc.customer)), tc.customerDefault
 			_, err := ing.Load(context.Background(), "nginx.log", strings.NewReader(all), logstats.LoadOptions{})
+			var rc *logstats.ReadingChangedError
 			if !errors.Is(err, logstats.ErrReadingChanged) || logstats.KindOf(err) != logstats.KindConflict ||
-				!strings.Contains(err.Error(), "was loaded reading format nginx, customer remote_user") || !strings.Contains(err.Error(), "-format 'nginx' -customer 'remote_user'") {
-				t.Fatalf("reload as %+v: %v, want ErrReadingChanged naming the recorded reading and its flags", tc, err)
+				!strings.Contains(err.Error(), "was loaded reading format nginx, customer remote_user") || !errors.As(err, &rc) ||
+				rc.Source != "nginx.log" || rc.Format != "nginx" || rc.Customer != "remote_user" || rc.CustomerDefault != "" {
+				t.Fatalf("reload as %+v: %v, want a ReadingChangedError naming the recorded reading", tc, err)
 			}
 		}
 		// Other spellings of the same reading load: the built-in's format
@@ -578,8 +587,10 @@ func TestLoad_WrongFormatNamesEnvoy(t *testing.T) {
 		}
 	}
 	_, err := newIngester(db, 10).Load(context.Background(), "e.log", strings.NewReader(line+"\n"), logstats.LoadOptions{})
-	if !errors.Is(err, logstats.ErrWrongFormat) || !strings.Contains(err.Error(), "pass -format envoy with -customer path:PATTERN or query:NAME") {
-		t.Fatalf("auto load of an Envoy log without -customer: %v", err)
+	var wf *logstats.WrongFormatError
+	if !errors.As(err, &wf) || len(wf.Fits) == 0 || wf.Fits[0].String() != "envoy" || !wf.NeedsCustomer ||
+		!strings.Contains(err.Error(), "they read as envoy (envoy has no customer field: say where the customer is)") {
+		t.Fatalf("auto load of an Envoy log without a customer selector: %v", err)
 	}
 }
 
@@ -598,4 +609,30 @@ func TestLoad_SelectorKeepsSource(t *testing.T) {
 			t.Fatalf("reload with a selector that makes line 1 malformed: %v, want ErrReadingChanged", err)
 		}
 	})
+}
+
+// TestParseSettings builds ParseConfigs from text, and names the setting
+// that cannot be used.
+func TestParseSettings(t *testing.T) {
+	cfg, err := logstats.ParseSettings{Fields: "customer=user", Customer: "query:k", CustomerDefault: "anon"}.Config()
+	if err != nil || cfg.Format.String() != "jsonl:customer=user" || cfg.Customer.String() != "query:k" || cfg.CustomerDefault != "anon" {
+		t.Fatalf("Config()=%+v, %v", cfg, err)
+	}
+	for _, tc := range []struct {
+		set     logstats.ParseSettings
+		setting string
+		kind    error
+	}{
+		{logstats.ParseSettings{Format: "ngnix"}, "Format", logstats.ErrUnknownFormat},
+		{logstats.ParseSettings{Format: "nginx", Fields: "time=ts"}, "Fields", logstats.ErrUnknownFormat},
+		{logstats.ParseSettings{Fields: "when=ts"}, "Fields", logstats.ErrUnknownFormat},
+		{logstats.ParseSettings{Customer: "path:nope"}, "Customer", logstats.ErrInvalidSelector},
+		{logstats.ParseSettings{CustomerDefault: "has space"}, "CustomerDefault", logstats.ErrInvalidCustomer},
+	} {
+		_, err := tc.set.Config()
+		var serr *logstats.SettingError
+		if !errors.As(err, &serr) || serr.Setting != tc.setting || !errors.Is(err, tc.kind) || logstats.KindOf(err) != logstats.KindInvalid {
+			t.Errorf("%+v: %v, want a SettingError of %s wrapping %v", tc.set, err, tc.setting, tc.kind)
+		}
+	}
 }

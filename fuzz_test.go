@@ -37,8 +37,7 @@ func addSeeds(f *testing.F) {
 func FuzzParse(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, line []byte) {
-		p := logstats.NewParser(nil)
-		p.Format, _ = logstats.ParseFormat("logstats")
+		p := mustParser(t, nil, logstats.ParseConfig{Format: must(logstats.ParseFormat("logstats"))})
 		e, err := p.Parse(line)
 		if err != nil {
 			var perr *logstats.ParseError
@@ -66,8 +65,7 @@ func FuzzParser(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte("2024-10-03 14:22:05 c /a 200 1\r\n\n\n2024-10-03 14:22:05 c /a 200 1"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := logstats.NewParser(bytes.NewReader(data))
-		p.Format, _ = logstats.ParseFormat("logstats")
+		p := mustParser(t, bytes.NewReader(data), logstats.ParseConfig{Format: must(logstats.ParseFormat("logstats"))})
 		last := 0
 		for {
 			_, err := p.Next()
@@ -161,8 +159,13 @@ func FuzzFormats(f *testing.F) {
 				t.Fatal(err)
 			}
 			for _, customer := range []string{"", "path:/v1/customers/{}/", "query:api_key"} {
-				p := logstats.NewParser(nil)
-				p.Format, p.Customer = format, must(logstats.ParseCustomerSelector(customer))
+				p, err := logstats.NewParser(nil, logstats.ParseConfig{Format: format, Customer: must(logstats.ParseCustomerSelector(customer))})
+				if errors.Is(err, logstats.ErrInvalidSelector) {
+					continue // a format without the default's field: a setting, not a line, is wrong
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
 				e, err := p.Parse(line)
 				var perr *logstats.ParseError
 				switch {
@@ -173,8 +176,6 @@ func FuzzFormats(f *testing.F) {
 					continue
 				case errors.Is(err, logstats.ErrUnattributed), errors.Is(err, logstats.ErrAmbiguousFormat) && format.IsAuto():
 					continue
-				case errors.Is(err, logstats.ErrInvalidSelector):
-					continue // a format without the default's field: a setting, not a line, is wrong
 				case err != nil:
 					t.Fatalf("%s: Parse(%q): %v", spec, line, err)
 				}

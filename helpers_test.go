@@ -51,7 +51,7 @@ func mustLoad(t testing.TB, ing *logstats.Ingester, name, text string) *logstats
 func parseEntries(t testing.TB, text string) []logstats.Entry {
 	t.Helper()
 	var entries []logstats.Entry
-	p := logstats.NewParser(strings.NewReader(text))
+	p := mustParser(t, strings.NewReader(text), logstats.ParseConfig{})
 	for {
 		e, err := p.Next()
 		if err == io.EOF {
@@ -218,3 +218,13 @@ func date(s string) logstats.Date {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// mustParser returns a Parser of r as cfg says, or fails the test.
+func mustParser(t testing.TB, r io.Reader, cfg logstats.ParseConfig) *logstats.Parser {
+	t.Helper()
+	p, err := logstats.NewParser(r, cfg)
+	if err != nil {
+		t.Fatalf("NewParser: %v", err)
+	}
+	return p
+}

@@ -162,7 +162,7 @@ func (j *jsonLine) get(line []byte, key string, required bool) (jsonValue, *Pars
 	}
 	if v.kind == 0 || v.kind == 'n' {
 		if required {
-			return jsonValue{}, &ParseError{Reason: fmt.Sprintf("line has no %q (say where it is with -fields)", key), Err: ErrFieldCount}
+			return jsonValue{}, &ParseError{Reason: fmt.Sprintf("line has no %q (name its key in the jsonl format's fields)", key), Err: ErrFieldCount}
 		}
 		return jsonValue{}, nil
 	}

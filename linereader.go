@@ -114,6 +114,13 @@ func (lr *lineReader) committable() position {
 	return position{lr.consumed, lr.lineNumber, lr.sum()}
 }
 
+// IsGzip reports whether prefix, the first bytes of an input, starts with
+// gzip's magic bytes: whether the input is compressed with gzip, as a Parser,
+// a load and a check tell it.
+func IsGzip(prefix []byte) bool {
+	return len(prefix) >= 2 && prefix[0] == 0x1f && prefix[1] == 0x8b
+}
+
 // openStream returns r, or a decompressing reader when r starts with the gzip
 // magic bytes.
 func openStream(r io.Reader) (io.Reader, error) {
@@ -122,7 +129,7 @@ func openStream(r io.Reader) (io.Reader, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	if IsGzip(magic) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, corruptInput(err)

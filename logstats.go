@@ -40,6 +40,8 @@ package logstats
 import (
 	"fmt"
 	"time"
+
+	"github.com/logstats/logstats/internal/decimal"
 )
 
 // Entry is one request read from a log line.
@@ -76,27 +78,7 @@ func (e Entry) AppendFormat(b []byte) []byte {
 	b = append(b, e.Path...)
 	b = append(b, ' ')
 	b = fmt.Appendf(b, "%d ", e.Status)
-	return appendSeconds(b, e.Latency.Microseconds())
-}
-
-// appendSeconds appends us microseconds as decimal seconds with at most six
-// fractional digits and no trailing zeros: 1234000 -> "1.234", 0 -> "0".
-func appendSeconds(b []byte, us int64) []byte {
-	if us < 0 {
-		b = append(b, '-')
-		us = -us
-	}
-	b = fmt.Appendf(b, "%d", us/1e6)
-	frac := us % 1e6
-	if frac == 0 {
-		return b
-	}
-	digits := fmt.Appendf(nil, "%06d", frac)
-	for digits[len(digits)-1] == '0' {
-		digits = digits[:len(digits)-1]
-	}
-	b = append(b, '.')
-	return append(b, digits...)
+	return decimal.Append(b, e.Latency.Microseconds(), 6) // seconds: "1.234", "0"
 }
 
 // truncateForMessage shortens s for an error message, so that a hostile 64 KiB

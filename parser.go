@@ -13,9 +13,9 @@ import (
 const internLimit = 1 << 14
 
 // ParseConfig says how to read a log's lines: its format, where its
-// customer is, and the zone of its timestamps. Parser, Ingester and
-// CheckOptions embed one. The zero ParseConfig detects the format and takes
-// the customer from the format's default field.
+// customer is, and the zone of its timestamps. NewParser takes one;
+// Ingester and CheckOptions embed one. The zero ParseConfig detects the
+// format and takes the customer from the format's default field.
 type ParseConfig struct {
 	// Format is the log's format; the zero Format detects it from the first
 	// lines that fit a built-in (see ParseFormat).
@@ -37,6 +37,60 @@ type ParseConfig struct {
 	Location *time.Location
 }
 
+// ParseSettings are the settings of a ParseConfig written as text, as
+// flags, the environment, a config file or a query string give them.
+type ParseSettings struct {
+	Format string // as ParseFormat reads it; "" detects the format
+	// Fields names the keys of a jsonl log, as JSONLines reads them: with
+	// the Format auto or jsonl, it makes the format jsonl with those keys.
+	Fields          string
+	Customer        string // as ParseCustomerSelector reads it; "" is the format's own
+	CustomerDefault string // a customer id, or "" to leave unattributed lines out
+}
+
+// Config returns the ParseConfig that s says, its KeepQuery false and its
+// Location nil (UTC). An error is a *SettingError naming the setting that
+// cannot be used.
+func (s ParseSettings) Config() (ParseConfig, error) {
+	var cfg ParseConfig
+	var err error
+	if cfg.Format, err = ParseFormat(s.Format); err != nil {
+		return ParseConfig{}, &SettingError{"Format", err}
+	}
+	if s.Fields != "" {
+		if !cfg.Format.IsAuto() && cfg.Format.String() != "jsonl" {
+			return ParseConfig{}, &SettingError{"Fields", fmt.Errorf("%w: fields name the keys of a jsonl log, not of format %s", ErrUnknownFormat, cfg.Format)}
+		}
+		if cfg.Format, err = JSONLines(s.Fields); err != nil {
+			return ParseConfig{}, &SettingError{"Fields", err}
+		}
+	}
+	if cfg.Customer, err = ParseCustomerSelector(s.Customer); err != nil {
+		return ParseConfig{}, &SettingError{"Customer", err}
+	}
+	if cfg.CustomerDefault = s.CustomerDefault; s.CustomerDefault != "" {
+		if err := ValidCustomerID(s.CustomerDefault); err != nil {
+			return ParseConfig{}, &SettingError{"CustomerDefault", err}
+		}
+	}
+	return cfg, nil
+}
+
+// A SettingError is a setting of ParseSettings that cannot be used.
+type SettingError struct {
+	// Setting is the name of the ParseSettings field: "Format", "Fields",
+	// "Customer" or "CustomerDefault".
+	Setting string
+	// Err says why. It wraps ErrUnknownFormat, ErrInvalidSelector or
+	// ErrInvalidCustomer.
+	Err error
+}
+
+func (e *SettingError) Error() string { return e.Setting + ": " + e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *SettingError) Unwrap() error { return e.Err }
+
 // Parser reads log lines from a stream. Input compressed with gzip is detected
 // from its magic bytes and decompressed.
 //
@@ -47,50 +101,50 @@ type ParseConfig struct {
 //
 // A Parser is not safe for concurrent use.
 type Parser struct {
-	// ParseConfig says how to read the lines. A change applies from the next
-	// line.
-	ParseConfig
-
+	cfg          ParseConfig // how to read the lines, fixed by NewParser
 	src          io.Reader
 	lr           *lineReader
-	line         *lineFormat // made on first use, and again when ParseConfig changes
-	lineFor      ParseConfig // the ParseConfig line was made for
+	line         *lineFormat // cfg's format, until an auto format detects one
 	fields       fields      // what the lineParser read from the current line
 	buf          []byte      // a percent-decoded customer
 	customers    map[string]string
 	paths        map[string]string
 	methods      map[string]string
 	unattributed int64
-	shaped       bool // the last line parsed had the format's shape
-	// fixed: the ParseConfig does not change (a load's or a check's
-	// Parser), so it need not be compared with lineFor at every line.
-	fixed bool
 }
 
-// NewParser returns a Parser that reads from r. It does no I/O until Next.
-func NewParser(r io.Reader) *Parser {
-	return &Parser{ParseConfig: ParseConfig{Location: time.UTC}, src: r}
+// NewParser returns a Parser that reads the lines of r as cfg says. It does
+// no I/O until Next. It returns an error wrapping ErrInvalidSelector when
+// cfg's format cannot serve cfg's customer selector, or ErrInvalidCustomer
+// for an invalid CustomerDefault.
+func NewParser(r io.Reader, cfg ParseConfig) (*Parser, error) {
+	p, err := newParser(nil, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.src = r
+	return p, nil
 }
 
 // newParser returns a Parser over the lines of lr, for a load or a check,
-// which also need lr's offsets and hashes. Its ParseConfig is fixed, and made
-// ready here: an error says why cfg cannot work, before any line is read.
+// which also need lr's offsets and hashes (nil: NewParser opens its own).
+// An error says why cfg cannot work, before any line is read.
 func newParser(lr *lineReader, cfg ParseConfig) (*Parser, error) {
 	lf, err := newLineFormat(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Parser{ParseConfig: cfg, lr: lr, fixed: true, line: lf, lineFor: cfg}, nil
+	return &Parser{cfg: cfg, lr: lr, line: lf}, nil
 }
 
 // reading returns how the Parser reads its lines, for the ledger: the
 // format "auto" while an auto format has detected nothing (a log of blank
 // lines).
 func (p *Parser) reading() sourceReading {
-	if p.line == nil || p.line.parse == nil {
-		return sourceReading{format: "auto", customer: p.Customer.String(), customerDefault: p.CustomerDefault}
+	if p.line.parse == nil {
+		return sourceReading{format: "auto", customer: p.cfg.Customer.String(), customerDefault: p.cfg.CustomerDefault}
 	}
-	return sourceReading{format: p.line.format.String(), customer: p.line.sel.String(), customerDefault: p.CustomerDefault}
+	return sourceReading{format: p.line.format.String(), customer: p.line.sel.String(), customerDefault: p.cfg.CustomerDefault}
 }
 
 // Unattributed returns how many well-formed lines Next skipped because their
@@ -100,15 +154,7 @@ func (p *Parser) Unattributed() int64 { return p.unattributed }
 // Detected returns the format the Parser reads: the configured one, or the
 // one detected from the lines read so far (the zero Format before any line
 // fitted one).
-func (p *Parser) Detected() Format {
-	if p.line == nil || p.lineFor != p.ParseConfig {
-		if !p.Format.IsAuto() {
-			return p.Format
-		}
-		return Format{}
-	}
-	return p.line.format
-}
+func (p *Parser) Detected() Format { return p.line.format }
 
 // Next returns the next request. Blank lines are skipped. For a malformed line
 // it returns a *ParseError, after which Next may be called again to go on. At
@@ -151,8 +197,8 @@ type logLine struct {
 }
 
 // read reads the next line into l. err is io.EOF at the end of the input, a
-// read error, or a ParseConfig that cannot work; a malformed line is not an
-// error of read.
+// read error, or a log whose format cannot be told; a malformed line is not
+// an error of read.
 func (p *Parser) read(l *logLine) error {
 	*l = logLine{}
 	text, err := p.lr.readLine()
@@ -175,38 +221,33 @@ func (p *Parser) read(l *logLine) error {
 		l.blank = true
 		return nil
 	}
-	p.shaped = false
-	if l.unattributed, l.err, err = p.parse(l.text, &l.entry); l.err != nil {
+	err = p.parse(l)
+	if l.err != nil {
 		l.err.Line = p.lr.line()
 	}
-	l.shaped = p.shaped
 	return err
 }
 
-// parse parses one non-blank line without its line ending into e. A line
-// whose customer selector finds none is unattributed (not an error); err is
-// a configuration that cannot work, or a log whose format cannot be told.
-func (p *Parser) parse(line []byte, e *Entry) (unattributed bool, perr *ParseError, err error) {
-	if p.line == nil || !p.fixed && p.lineFor != p.ParseConfig {
-		if p.line, err = newLineFormat(p.ParseConfig); err != nil {
-			return false, nil, err
-		}
-		p.lineFor = p.ParseConfig
-	}
+// parse parses l.text, one non-blank line without its line ending, into
+// l's entry, err, unattributed and shaped. A line whose customer selector
+// finds none is unattributed (not an error); the error returned is a log
+// whose format cannot be told.
+func (p *Parser) parse(l *logLine) error {
 	lf := p.line
 	if lf.parse == nil { // auto, not yet detected
-		if lf, perr, err = p.detect(line); lf == nil {
-			return false, perr, err
+		var err error
+		if lf, l.err, err = p.detect(l.text); lf == nil {
+			return err
 		}
 		p.line = lf
 	}
 	f := &p.fields // a field, not a local, which the call would make escape
-	if perr := lf.parse(line, f); perr != nil {
-		return false, perr, nil
+	if l.err = lf.parse(l.text, f); l.err != nil {
+		return nil
 	}
-	p.shaped = true
-	unattributed, perr = p.entry(lf, f, e)
-	return unattributed, perr, nil
+	l.shaped = true
+	l.unattributed, l.err = p.entry(lf, f, &l.entry)
+	return nil
 }
 
 // entry turns the fields of a line into e: the customer as lf's selector
@@ -225,7 +266,7 @@ func (p *Parser) entry(lf *lineFormat, f *fields, e *Entry) (unattributed bool, 
 		if len(query) > 0 && query[0] == '?' {
 			query = query[1:] // Apache's %q
 		}
-		if !lf.wholePath && !p.KeepQuery {
+		if !lf.wholePath && !p.cfg.KeepQuery {
 			stored = path
 		}
 	}
@@ -258,10 +299,10 @@ func (p *Parser) entry(lf *lineFormat, f *fields, e *Entry) (unattributed bool, 
 		e.Method = intern(&p.methods, f.method)
 	}
 	if len(customer) == 0 || (!lf.wholePath && len(customer) == 1 && customer[0] == '-') {
-		if p.CustomerDefault == "" {
+		if p.cfg.CustomerDefault == "" {
 			return true, nil // e has every field but the customer
 		}
-		e.CustomerID = p.CustomerDefault
+		e.CustomerID = p.cfg.CustomerDefault
 		return false, nil
 	}
 	// The logstats format checks its own customer field.
@@ -310,17 +351,17 @@ func (p *Parser) Parse(line []byte) (Entry, error) {
 	if isBlank(line) {
 		return Entry{}, &ParseError{Reason: "line is blank", Err: ErrFieldCount}
 	}
-	var e Entry
-	unattributed, perr, err := p.parse(line, &e)
+	l := logLine{text: line}
+	err := p.parse(&l)
 	switch {
 	case err != nil:
 		return Entry{}, err
-	case perr != nil:
-		return Entry{}, perr
-	case unattributed:
+	case l.err != nil:
+		return Entry{}, l.err
+	case l.unattributed:
 		return Entry{}, fmt.Errorf("%w (selector %q)", ErrUnattributed, p.line.sel.String())
 	}
-	return e, nil
+	return l.entry, nil
 }
 
 // intern returns b as a string, reusing an earlier string with the same bytes,
@@ -342,7 +383,9 @@ func intern(table *map[string]string, b []byte) string {
 // ParseLine parses a single line of the logstats format, in UTC. Use a
 // Parser to read many lines, or lines of another format.
 func ParseLine(line string) (Entry, error) {
-	p := NewParser(nil)
-	p.Format = builtinFormats[0]
+	p, err := NewParser(nil, ParseConfig{Format: builtinFormats[0]})
+	if err != nil {
+		return Entry{}, err
+	}
 	return p.Parse([]byte(line))
 }

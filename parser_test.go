@@ -184,7 +184,7 @@ func TestParser_LineNumbers(t *testing.T) {
 		n++
 		lineOf[i] = n
 	}
-	p := logstats.NewParser(strings.NewReader(log.String()))
+	p := mustParser(t, strings.NewReader(log.String()), logstats.ParseConfig{})
 	for i, tt := range parseFixtures {
 		got, err := p.Next()
 		if p.Line() != lineOf[i] {
@@ -264,7 +264,7 @@ func TestParser_Stream(t *testing.T) {
 		}
 	})
 	t.Run("ErrCorruptGzip", func(t *testing.T) {
-		p := logstats.NewParser(strings.NewReader("\x1f\x8b\x08\x00garbage"))
+		p := mustParser(t, strings.NewReader("\x1f\x8b\x08\x00garbage"), logstats.ParseConfig{})
 		_, err := p.Next()
 		var perr *logstats.ParseError
 		if err == nil || err == io.EOF || errors.As(err, &perr) {
@@ -273,7 +273,7 @@ func TestParser_Stream(t *testing.T) {
 	})
 	t.Run("ErrReadFails", func(t *testing.T) {
 		boom := errors.New("disk on fire")
-		p := logstats.NewParser(io.MultiReader(strings.NewReader(valid+"\n"), errReader{boom}))
+		p := mustParser(t, io.MultiReader(strings.NewReader(valid+"\n"), errReader{boom}), logstats.ParseConfig{})
 		if _, err := p.Next(); err != nil {
 			t.Fatalf("first Next()=%v", err)
 		}
@@ -375,8 +375,7 @@ func TestEntry_String(t *testing.T) {
 
 func TestParser_Location(t *testing.T) {
 	loc := time.FixedZone("UTC+2", 2*60*60)
-	p := logstats.NewParser(strings.NewReader("2024-10-03 01:00:00 c /a 200 1\n"))
-	p.Location = loc
+	p := mustParser(t, strings.NewReader("2024-10-03 01:00:00 c /a 200 1\n"), logstats.ParseConfig{Location: loc})
 	e, err := p.Next()
 	if err != nil {
 		t.Fatal(err)
@@ -387,8 +386,8 @@ func TestParser_Location(t *testing.T) {
 	if got, want := logstats.DateOf(e.Time).String(), "2024-10-02"; got != want {
 		t.Fatalf("UTC day=%s, want %s", got, want)
 	}
-	// A change of Location applies from the next line.
-	p.Location = time.UTC
+	// Another Location is another Parser.
+	p = mustParser(t, nil, logstats.ParseConfig{Location: time.UTC})
 	if e, err := p.Parse([]byte("2024-10-03 01:00:00 c /a 200 1")); err != nil || !e.Time.Equal(utc("2024-10-03 01:00:00")) {
 		t.Fatalf("after Location=UTC: Time=%v, %v", e.Time, err)
 	}
@@ -400,8 +399,7 @@ func TestParser_Location(t *testing.T) {
 		{14, "0001-01-01 01:00:00 c /a 200 1"},
 		{-12, "9999-12-31 20:00:00 c /a 200 1"},
 	} {
-		p := logstats.NewParser(nil)
-		p.Location = time.FixedZone("x", tc.offset*60*60)
+		p := mustParser(t, nil, logstats.ParseConfig{Location: time.FixedZone("x", tc.offset*60*60)})
 		if _, err := p.Parse([]byte(tc.line)); !errors.Is(err, logstats.ErrInvalidDate) || !strings.Contains(err.Error(), "outside the years 0001-9999 in UTC") {
 			t.Fatalf("Parse(%q) in UTC%+d: %v, want ErrInvalidDate", tc.line, tc.offset, err)
 		}
@@ -468,7 +466,7 @@ func parseAll(t *testing.T, r io.Reader) ([]logstats.Entry, []*logstats.ParseErr
 	t.Helper()
 	var entries []logstats.Entry
 	var errs []*logstats.ParseError
-	p := logstats.NewParser(r)
+	p := mustParser(t, r, logstats.ParseConfig{})
 	for {
 		e, err := p.Next()
 		var perr *logstats.ParseError

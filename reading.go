@@ -1,6 +1,6 @@
 package logstats
 
-import "strings"
+import "fmt"
 
 // sourceReading is how a source's lines are read, as the ledger records it:
 // what decides what its lines count as.
@@ -49,20 +49,32 @@ func (r sourceReading) signature() (string, error) {
 	return f.signature(sel)
 }
 
-// flags returns the runner's flags that read a source as r says, quoted
-// for a POSIX shell.
-func (r sourceReading) flags() string {
-	s := "-format " + shellQuote(r.format)
-	if r.customer != "" {
-		s += " -customer " + shellQuote(r.customer)
-	}
-	if r.customerDefault != "" {
-		s += " -customer-default " + shellQuote(r.customerDefault)
-	}
-	return s
+// A ReadingChangedError is a load that would read a source otherwise (in
+// another format, with another customer selector or default customer) than
+// the loads that committed its lines before, which would count them
+// differently: errors.Is(err, ErrReadingChanged) holds for it. Nothing was
+// loaded. Its fields are how the source was read before, which a load of
+// it must repeat.
+type ReadingChangedError struct {
+	Source string // the source's name
+	// Format, Customer and CustomerDefault are the settings the source was
+	// read with, as the ledger records them (as ParseSettings takes them;
+	// Customer "" is the format's own, CustomerDefault "" none).
+	Format, Customer, CustomerDefault string
+	reading                           sourceReading // how this load would read it
 }
 
-// shellQuote quotes s for a POSIX shell: 'it'\”s'.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+// readingChanged returns the error of a load of source name that reads it
+// as reading says where the loads before read it as recorded says.
+func readingChanged(name string, recorded, reading sourceReading) error {
+	return &ReadingChangedError{Source: name, Format: recorded.format, Customer: recorded.customer, CustomerDefault: recorded.customerDefault, reading: reading}
 }
+
+func (e *ReadingChangedError) Error() string {
+	recorded := sourceReading{e.Format, e.Customer, e.CustomerDefault}
+	return fmt.Sprintf("%v: %s was loaded reading %s; this load reads %s, which would count its lines differently. Nothing was loaded",
+		ErrReadingChanged, e.Source, recorded, e.reading)
+}
+
+// Unwrap returns ErrReadingChanged.
+func (e *ReadingChangedError) Unwrap() error { return ErrReadingChanged }

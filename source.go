@@ -64,8 +64,7 @@ func (ing *Ingester) openSource(ctx context.Context, src *source) error {
 	}
 	src.recordedAuto = recorded.format == "auto"
 	if !src.recordedAuto && src.reading.format != "auto" && !recorded.same(src.reading) {
-		return fmt.Errorf("%w: %s was loaded reading %s; this load reads %s, which would count its lines differently. Load it with %s",
-			ErrReadingChanged, src.name, recorded, src.reading, recorded.flags())
+		return readingChanged(src.name, recorded, src.reading)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // The SQL of the two data tables, shared by the write path (ingest.go,
@@ -17,8 +18,7 @@ const requestColumns = "customer_id, source_id, src_offset, ts_us, method, path,
 // at offsets (one each), with multi-row INSERTs prepared once per statement
 // size.
 func insertRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, entries []Entry, offsets []int64) error {
-	const cols = 8
-	return insertRows(ctx, tx, d, "logstats_raw_requests", requestColumns, cols, maxRequestsPerInsert, len(entries), func(i int, args []any) []any {
+	return insertRows(ctx, tx, d, "logstats_raw_requests", requestColumns, maxRequestsPerInsert, len(entries), func(i int, args []any) []any {
 		e := &entries[i]
 		return append(args, e.CustomerID, sourceID, offsets[i], e.Time.UnixMicro(), e.Method, e.Path, e.Status, e.Latency.Microseconds())
 	})
@@ -31,7 +31,7 @@ const rollupColumns = "customer_id, day, source_id, seq, total, c1xx, c2xx, c3xx
 // insertRollups writes one rollup row per (customer, day) of a batch, keyed by
 // the source and the batch's end offset, in the table's key order.
 func insertRollups(ctx context.Context, tx *sql.Tx, d Dialect, sourceID, seq int64, groups *batchRollups) error {
-	return insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, 14, maxRollupsPerInsert, groups.len(), func(i int, args []any) []any {
+	return insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, maxRollupsPerInsert, groups.len(), func(i int, args []any) []any {
 		k, r := groups.key(i), groups.rollup(i)
 		return appendRollupArgs(args, k.customer, k.date().String(), sourceID, seq, &r, r.dist.appendBinary(nil))
 	})
@@ -56,11 +56,13 @@ const (
 )
 
 // insertRows inserts n rows in statements of at most maxRows rows; row
-// appends the arguments of row i.
-func insertRows(ctx context.Context, tx *sql.Tx, d Dialect, table, columns string, cols, maxRows, n int, row func(i int, args []any) []any) error {
+// appends the arguments of row i, one for each of the comma-separated
+// columns.
+func insertRows(ctx context.Context, tx *sql.Tx, d Dialect, table, columns string, maxRows, n int, row func(i int, args []any) []any) error {
 	if n == 0 {
 		return nil
 	}
+	cols := strings.Count(columns, ",") + 1
 	per := min(maxRows, d.maxParams()/cols, n)
 	stmts := make(map[int]*sql.Stmt, 2)
 	defer func() {

@@ -21,13 +21,14 @@ func (e *ParseError) WithoutInput() *ParseError {
 
 // WithoutInput returns err with nothing of the input quoted in its message:
 // a [*ParseError] in its chain (a strict load's) as its WithoutInput gives
-// it, an [ErrWrongFormat] error with the reason of the first line given that
-// way. Any other error quotes no input and is returned as it is. The kind
+// it, a [*WrongFormatError] with its First given that way. Any other error quotes no input and is returned as it is. The kind
 // and the sentinel errors.Is finds are kept.
 func WithoutInput(err error) error {
-	var wf *wrongFormatError
-	if errors.As(err, &wf) {
-		return wf.withheld
+	var wf *WrongFormatError
+	if errors.As(err, &wf) && wf.First != nil {
+		withheld := *wf
+		withheld.First = wf.First.WithoutInput()
+		return &withheld
 	}
 	var pe *ParseError
 	if errors.As(err, &pe) {
@@ -35,13 +36,3 @@ func WithoutInput(err error) error {
 	}
 	return err
 }
-
-// wrongFormatError is a log in the wrong format (wrapping ErrWrongFormat),
-// with its message also without the input it quotes.
-type wrongFormatError struct {
-	err      error // the whole message
-	withheld error // the message without the input, for WithoutInput
-}
-
-func (e *wrongFormatError) Error() string { return e.err.Error() }
-func (e *wrongFormatError) Unwrap() error { return e.err }

@@ -28,7 +28,7 @@ func wrongFormat(cfg ParseConfig, head []headLine) error {
 	if first == nil {
 		return nil // only blank lines
 	}
-	var fits []string
+	var fits []Format
 	for _, f := range builtinFormats {
 		if f == cfg.Format {
 			continue
@@ -41,8 +41,10 @@ func wrongFormat(cfg ParseConfig, head []headLine) error {
 		if _, err := newLineFormat(try); err != nil {
 			try.Customer = CustomerSelector{kind: selectPath, name: "/{}"} // envoy, alb: any path
 		}
-		p := NewParser(nil)
-		p.ParseConfig = try
+		p, err := NewParser(nil, try)
+		if err != nil {
+			continue
+		}
 		n := 0
 		for _, t := range texts {
 			if _, err := p.Parse(t); err == nil || errors.Is(err, ErrUnattributed) {
@@ -50,27 +52,56 @@ func wrongFormat(cfg ParseConfig, head []headLine) error {
 			}
 		}
 		if n > 0 && 2*n >= len(texts) {
-			fits = append(fits, f.String())
+			fits = append(fits, f)
 		}
 	}
-	what := "the format " + cfg.Format.String()
-	if cfg.Format.IsAuto() {
+	e := &WrongFormatError{Format: cfg.Format, Lines: len(head), First: first, Fits: fits}
+	if len(fits) > 0 {
+		f := fits[0]
+		e.NeedsCustomer = f.defaultCustomer().IsDefault() && f.kind != kindLogstats && cfg.Customer.IsDefault()
+	}
+	return e
+}
+
+// A WrongFormatError is a log none of whose first lines (up to 1,000 lines
+// or 1 MiB) is valid in the format it was read in: errors.Is(err,
+// ErrWrongFormat) holds for it. Nothing was loaded, nor recorded. Its
+// fields say which format would read the log, for the caller's advice.
+type WrongFormatError struct {
+	Format Format      // the format the log was read in (auto: any built-in)
+	Lines  int         // how many lines of the log's head were read
+	First  *ParseError // why the first malformed line is malformed
+	// Fits are the built-in formats that read most of the head's lines, in
+	// the order detection tries them; none when no built-in does.
+	Fits []Format
+	// NeedsCustomer says that Fits[0] has no customer field of its own, and
+	// that no customer selector was given: reading the log in it needs one
+	// (path:PATTERN or query:NAME).
+	NeedsCustomer bool
+}
+
+func (e *WrongFormatError) Error() string {
+	what := "the format " + e.Format.String()
+	if e.Format.IsAuto() {
 		what = "any of the formats " + strings.Join(FormatNames(), ", ")
 	}
-	hint := "no built-in format reads them either: pass -format nginx:'<your log_format>' or -format apache:'<your LogFormat>'"
-	if len(fits) > 0 {
-		hint = "they read as " + strings.Join(fits, " or ") + ": pass -format " + fits[0]
-		if f, _ := ParseFormat(fits[0]); f.defaultCustomer().IsDefault() && f.kind != kindLogstats && cfg.Customer.IsDefault() {
-			hint += " with -customer path:PATTERN or query:NAME (it has no customer field)"
+	why := ""
+	if e.First != nil && !errors.Is(e.First, ErrNoFormatFits) {
+		why = " (" + e.First.Error() + ")"
+	}
+	fits := "no built-in format reads them either"
+	if len(e.Fits) > 0 {
+		names := make([]string, len(e.Fits))
+		for i, f := range e.Fits {
+			names[i] = f.String()
+		}
+		fits = "they read as " + strings.Join(names, " or ")
+		if e.NeedsCustomer {
+			fits += " (" + names[0] + " has no customer field: say where the customer is)"
 		}
 	}
-	message := func(first *ParseError) error {
-		why := " (" + first.Error() + ")"
-		if errors.Is(first, ErrNoFormatFits) {
-			why = ""
-		}
-		return fmt.Errorf("%w: no line of the %d read is valid in %s%s; %s. Nothing was loaded",
-			ErrWrongFormat, len(head), what, why, hint)
-	}
-	return &wrongFormatError{err: message(first), withheld: message(first.WithoutInput())}
+	return fmt.Sprintf("%v: no line of the %d read is valid in %s%s; %s. Nothing was loaded", ErrWrongFormat, e.Lines, what, why, fits)
 }
+
+// Unwrap returns ErrWrongFormat.
+func (e *WrongFormatError) Unwrap() error { return ErrWrongFormat }

@@ -138,8 +138,7 @@ func isGzip(p string) bool {
 
 // sniffGzip reports whether file starts with gzip's magic bytes.
 func sniffGzip(file *os.File) bool {
-	magic := readAt(file, 0, 2)
-	return len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b
+	return logstats.IsGzip(readAt(file, 0, 2))
 }
 
 // advance loads what t gained since the last round.

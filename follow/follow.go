@@ -159,8 +159,8 @@ func CheckGlobs(globs []string) error {
 }
 
 // round finds the files and loads what each gained, with loads in loadCtx;
-// once stop is done it starts no other file's load.
-func (f *Follower) round(stop, ctx context.Context) {
+// once stopCtx (Run's) is done it starts no other file's load.
+func (f *Follower) round(stopCtx, loadCtx context.Context) {
 	seen := f.scan()
 	f.mu.Lock()
 	list := make([]*tracked, 0, len(f.files))
@@ -172,13 +172,13 @@ func (f *Follower) round(stop, ctx context.Context) {
 	// exactly-once: the ledger decides what each load adds).
 	slices.SortFunc(list, func(a, b *tracked) int { return a.opened.Compare(b.opened) })
 	for _, t := range list {
-		if stop.Err() != nil || ctx.Err() != nil {
+		if stopCtx.Err() != nil || loadCtx.Err() != nil {
 			return
 		}
-		f.advance(ctx, t, seen[t.id])
+		f.advance(loadCtx, t, seen[t.id])
 		f.publish(t)
 	}
-	f.settleLosses(ctx)
+	f.settleLosses(loadCtx)
 	f.mu.Lock()
 	f.total.Rounds++
 	f.mu.Unlock()

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -60,6 +62,9 @@ func (s *server) handleLoad() http.Handler {
 		}
 		if err != nil {
 			s.logger.Warn("load failed", "source", in.name, "err", err)
+			if advice := loadAdvice(err); advice != "" {
+				answer = fmt.Errorf("%w; %s", answer, advice)
+			}
 			s.handleError(w, r, answer)
 			return
 		}
@@ -81,34 +86,27 @@ func (s *server) parseConfig(r *http.Request) (*logstats.ParseConfig, error) {
 	if !q.Has("format") && !q.Has("fields") && !q.Has("customer") && !q.Has("customer_default") && !q.Has("keep_query") {
 		return nil, nil
 	}
+	// The query's settings over the server's.
 	cfg := s.opts.Parse
-	var err error
-	if q.Has("format") {
-		if cfg.Format, err = logstats.ParseFormat(q.Get("format")); err != nil {
-			return nil, invalid("format: " + err.Error())
+	set := logstats.ParseSettings{Format: cfg.Format.String(), Customer: cfg.Customer.String(), CustomerDefault: cfg.CustomerDefault}
+	for param, v := range map[string]*string{"format": &set.Format, "fields": &set.Fields, "customer": &set.Customer, "customer_default": &set.CustomerDefault} {
+		if q.Has(param) {
+			*v = q.Get(param)
 		}
 	}
-	if q.Has("fields") {
-		if q.Has("format") && !cfg.Format.IsAuto() && cfg.Format.String() != "jsonl" {
-			return nil, invalid("fields names the keys of a jsonl log, not of format " + cfg.Format.String())
-		}
-		if cfg.Format, err = logstats.JSONLines(q.Get("fields")); err != nil {
-			return nil, invalid("fields: " + err.Error())
-		}
+	if q.Has("fields") && !q.Has("format") {
+		set.Format = "auto" // ?fields= alone reads a jsonl log, whatever the server's format
 	}
-	if q.Has("customer") {
-		if cfg.Customer, err = logstats.ParseCustomerSelector(q.Get("customer")); err != nil {
-			return nil, invalid("customer: " + err.Error())
-		}
+	read, err := set.Config()
+	var serr *logstats.SettingError
+	if errors.As(err, &serr) {
+		param := map[string]string{"Format": "format", "Fields": "fields", "Customer": "customer", "CustomerDefault": "customer_default"}[serr.Setting]
+		return nil, invalid(param + ": " + serr.Err.Error())
 	}
-	if q.Has("customer_default") {
-		cfg.CustomerDefault = q.Get("customer_default")
-		if cfg.CustomerDefault != "" {
-			if err := logstats.ValidCustomerID(cfg.CustomerDefault); err != nil {
-				return nil, invalid("customer_default: " + err.Error())
-			}
-		}
+	if err != nil {
+		return nil, err
 	}
+	cfg.Format, cfg.Customer, cfg.CustomerDefault = read.Format, read.Customer, read.CustomerDefault
 	if q.Has("keep_query") {
 		switch q.Get("keep_query") {
 		case "true", "1", "":
@@ -120,6 +118,39 @@ func (s *server) parseConfig(r *http.Request) (*logstats.ParseConfig, error) {
 		}
 	}
 	return &cfg, nil
+}
+
+// loadAdvice returns what to do about a load's error in POST /load's
+// query parameters, when a parameter fixes it, or "".
+func loadAdvice(err error) string {
+	var (
+		wf *logstats.WrongFormatError
+		rc *logstats.ReadingChangedError
+		af *logstats.AmbiguousFormatError
+	)
+	switch {
+	case errors.As(err, &wf):
+		if len(wf.Fits) == 0 {
+			return "pass ?format=nginx:<your log_format> or ?format=apache:<your LogFormat>, URL-encoded"
+		}
+		advice := "pass ?format=" + url.QueryEscape(wf.Fits[0].String())
+		if wf.NeedsCustomer {
+			advice += " with &customer=path:PATTERN or &customer=query:NAME (it has no customer field)"
+		}
+		return advice
+	case errors.As(err, &rc):
+		query := "?format=" + url.QueryEscape(rc.Format)
+		if rc.Customer != "" {
+			query += "&customer=" + url.QueryEscape(rc.Customer)
+		}
+		if rc.CustomerDefault != "" {
+			query += "&customer_default=" + url.QueryEscape(rc.CustomerDefault)
+		}
+		return "load it with " + query
+	case errors.As(err, &af):
+		return "choose the format with ?format="
+	}
+	return ""
 }
 
 // loadInput is what a POST /load loads.

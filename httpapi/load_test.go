@@ -290,3 +290,26 @@ func TestLoad_InProgress(t *testing.T) {
 		}
 	})
 }
+
+// TestLoad_Advice: POST /load says what to do in its own query parameters,
+// never in the runner's flags: the format of a log read in the wrong one,
+// the reading of a source loaded before.
+func TestLoad_Advice(t *testing.T) {
+	log, err := os.ReadFile("../testdata/nginx.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := testdb.Open(t, logstats.DialectSQLite)
+	s := newTestServer(t, db, httpapi.Options{})
+	status, body, _ := s.do(t, "POST", "/load?source=n.log&format=apache", bytes.NewReader(log), "Content-Type", "text/plain")
+	if msg, _ := body["error"].(string); status != 422 || !strings.Contains(msg, "they read as nginx. Nothing was loaded; pass ?format=nginx") || strings.Contains(msg, "-format") {
+		t.Fatalf("an nginx log read as apache: %d %v, want advice to pass ?format=nginx", status, body)
+	}
+	if status, body, _ := s.do(t, "POST", "/load?source=n.log", bytes.NewReader(log), "Content-Type", "text/plain"); status != 200 {
+		t.Fatalf("load: %d %v", status, body)
+	}
+	status, body, _ = s.do(t, "POST", "/load?source=n.log&customer=path:/api/{}/", bytes.NewReader(log), "Content-Type", "text/plain")
+	if msg, _ := body["error"].(string); status != 409 || !strings.HasSuffix(msg, "; load it with ?format=nginx&customer=remote_user") {
+		t.Fatalf("a reload with another selector: %d %v, want advice naming the query it was read with", status, body)
+	}
+}

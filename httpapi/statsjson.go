@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/decimal"
 )
 
 // appendStatsResponse appends the JSON of a stats answer:
@@ -140,31 +141,13 @@ func appendUptime(b []byte, u float64) []byte {
 }
 
 // appendDecimal appends n / 10^places in its shortest decimal form
-// (trailing zeros of the fraction dropped), for 0 <= n < 10^15.
+// (trailing zeros of the fraction dropped), exact for 0 <= n < 10^15 and as
+// encoding/json writes the float64 otherwise.
 func appendDecimal(b []byte, n int64, places int) []byte {
 	if n < 0 || n >= 1e15 {
-		pow := math.Pow10(places)
-		return appendJSONFloat(b, float64(n)/pow)
+		return appendJSONFloat(b, float64(n)/math.Pow10(places))
 	}
-	pow := int64(1)
-	for range places {
-		pow *= 10
-	}
-	b = strconv.AppendInt(b, n/pow, 10)
-	frac := n % pow
-	if frac == 0 {
-		return b
-	}
-	var digits [18]byte
-	for i := places - 1; i >= 0; i-- {
-		digits[i] = byte('0' + frac%10)
-		frac /= 10
-	}
-	end := places
-	for digits[end-1] == '0' {
-		end--
-	}
-	return append(append(b, '.'), digits[:end]...)
+	return decimal.Append(b, n, places)
 }
 
 // appendJSONFloat formats f as encoding/json does.

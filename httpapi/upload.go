@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/logstats/logstats"
 )
 
 // Defaults of the upload limits (SPEC §17).
@@ -223,6 +225,6 @@ func (f *spoolFile) Close() error {
 
 // isGzip reports whether br starts with the gzip magic bytes.
 func isGzip(br *bufio.Reader) bool {
-	magic, err := br.Peek(2)
-	return err == nil && magic[0] == 0x1f && magic[1] == 0x8b
+	magic, _ := br.Peek(2)
+	return logstats.IsGzip(magic)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/runner"
 	"github.com/logstats/logstats/internal/testdb"
 )
@@ -406,10 +408,33 @@ func TestRun_DayZone(t *testing.T) {
 		t.Fatalf("a run without -day-zone: %v", err)
 	}
 	_, _, err := runRunner(t, "", "-dsn", dsn, "-day-zone", "UTC", "../../testdata/jsonl.log")
-	if err == nil || !strings.Contains(err.Error(), "cuts its days in Europe/Paris") {
-		t.Fatalf("another -day-zone: %v, want a refusal naming Europe/Paris", err)
+	if err == nil || !strings.Contains(err.Error(), "cuts its days in Europe/Paris") || !strings.Contains(err.Error(), "use -day-zone Europe/Paris (or none)") ||
+		!errors.Is(err, logstats.ErrDayZoneChanged) {
+		t.Fatalf("another -day-zone: %v, want a refusal naming Europe/Paris and its flag", err)
 	}
 	if _, _, err := runRunner(t, "", "-dsn", dsn, "-day-zone", "Mars/Olympus", "../../testdata/jsonl.log"); err == nil {
 		t.Fatalf("an unknown -day-zone was accepted")
+	}
+}
+
+// TestRun_Advice: the runner says what to do in its own flags: the -format
+// of a log read in the wrong format, the flags a source was read with
+// before.
+func TestRun_Advice(t *testing.T) {
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "x.db")
+	_, _, err := runRunner(t, "", "-dsn", dsn, "-format", "apache", "../../testdata/nginx.log")
+	if !errors.Is(err, logstats.ErrWrongFormat) || !strings.Contains(err.Error(), "they read as nginx. Nothing was loaded; pass -format nginx") {
+		t.Fatalf("an nginx log read as apache: %v, want advice to pass -format nginx", err)
+	}
+	_, _, err = runRunner(t, "", "-dsn", dsn, "../../testdata/envoy.log")
+	if !errors.Is(err, logstats.ErrWrongFormat) || !strings.Contains(err.Error(), "pass -format envoy with -customer path:PATTERN or query:NAME") {
+		t.Fatalf("an envoy log without -customer: %v, want advice to pass -format envoy with -customer", err)
+	}
+	if _, stderr, err := runRunner(t, "", "-dsn", dsn, "-complete", "../../testdata/nginx.log"); err != nil {
+		t.Fatalf("load: %v\n%s", err, stderr)
+	}
+	_, _, err = runRunner(t, "", "-dsn", dsn, "-customer", "path:/api/{}/", "-customer-default", "it's", "../../testdata/nginx.log")
+	if !errors.Is(err, logstats.ErrReadingChanged) || !strings.HasSuffix(err.Error(), "; load it with -format nginx -customer remote_user") {
+		t.Fatalf("a reload with another selector: %v, want advice naming the flags it was read with", err)
 	}
 }

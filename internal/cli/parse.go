@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -64,26 +65,17 @@ func (f *ParseFlags) Config(getenv func(string) string, ini map[string]string) (
 			values[s.flag], from[s.flag] = fl.DefValue, "-"+s.flag
 		}
 	}
-	var pc logstats.ParseConfig
-	var err error
-	if pc.Format, err = logstats.ParseFormat(values["format"]); err != nil {
-		return pc, fmt.Errorf("%s: %v", from["format"], err)
+	pc, err := logstats.ParseSettings{
+		Format: values["format"], Fields: values["fields"],
+		Customer: values["customer"], CustomerDefault: values["customer-default"],
+	}.Config()
+	var serr *logstats.SettingError
+	if errors.As(err, &serr) {
+		flag := map[string]string{"Format": "format", "Fields": "fields", "Customer": "customer", "CustomerDefault": "customer-default"}[serr.Setting]
+		return pc, fmt.Errorf("%s: %v", from[flag], serr.Err)
 	}
-	if fields := values["fields"]; fields != "" {
-		if !pc.Format.IsAuto() && pc.Format.String() != "jsonl" {
-			return pc, fmt.Errorf("%s: -fields names the keys of a jsonl log, not of format %s", from["fields"], pc.Format)
-		}
-		if pc.Format, err = logstats.JSONLines(fields); err != nil {
-			return pc, fmt.Errorf("%s: %v", from["fields"], err)
-		}
-	}
-	if pc.Customer, err = logstats.ParseCustomerSelector(values["customer"]); err != nil {
-		return pc, fmt.Errorf("%s: %v", from["customer"], err)
-	}
-	if pc.CustomerDefault = values["customer-default"]; pc.CustomerDefault != "" {
-		if err := logstats.ValidCustomerID(pc.CustomerDefault); err != nil {
-			return pc, fmt.Errorf("%s: %v", from["customer-default"], err)
-		}
+	if err != nil {
+		return pc, err
 	}
 	if pc.KeepQuery, err = strconv.ParseBool(values["keep-query"]); err != nil {
 		return pc, fmt.Errorf("%s: want true or false", from["keep-query"])

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/cli"
 )
 
 // noSpaceMessage is what a run that failed for want of space says, as
@@ -59,7 +60,7 @@ func (l *loader) load(ctx context.Context, in *Input) error {
 	case errors.Is(err, logstats.ErrSourceChanged), errors.Is(err, logstats.ErrWrongFormat), errors.Is(err, logstats.ErrReadingChanged):
 		return fmt.Errorf("%s: %w", in.Name, err)
 	case errors.Is(err, logstats.ErrMalformedLine):
-		return fmt.Errorf("%s: %v (strict mode: fix the line and run again; what was committed before it stays)", in.Name, err)
+		return fmt.Errorf("%s: %v (strict mode: fix the line and run again; what was committed before it stays)", in.Name, cli.WithAdvice(err))
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: interrupted; what was committed stays, and running again loads the rest", in.Name)
 	case logstats.KindOf(err) == logstats.KindNoSpace:

@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/cli"
 )
 
 // MaxShownErrors is how many malformed lines a run reports per file.
@@ -69,7 +70,10 @@ type Env struct {
 // everything, failures included.
 func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	sum := &Summary{DryRun: cfg.DryRun, Files: []FileSummary{}}
-	defer func() { sum.Print(env.Stdout, cfg.JSON, err) }()
+	defer func() {
+		err = cli.WithAdvice(err) // what to do, in the runner's flags
+		sum.Print(env.Stdout, cfg.JSON, err)
+	}()
 	logger, err := env.Logger()
 	if err != nil {
 		return err

@@ -1,0 +1,31 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/logstats/logstats"
+)
+
+func TestAdvice(t *testing.T) {
+	nginx, _ := logstats.ParseFormat("nginx")
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&logstats.WrongFormatError{Fits: []logstats.Format{nginx}}, "pass -format nginx"},
+		{&logstats.WrongFormatError{}, "pass -format nginx:'<your log_format>' or -format apache:'<your LogFormat>'"},
+		{fmt.Errorf("a.log: %w", &logstats.ReadingChangedError{Format: "nginx", Customer: "path:/v1/{}/", CustomerDefault: "it's"}),
+			`load it with -format nginx -customer 'path:/v1/{}/' -customer-default 'it'\''s'`},
+		{&logstats.AmbiguousFormatError{Line: 3}, "choose the format with -format"},
+		{errors.New("other"), ""},
+	} {
+		if got := Advice(tc.err); got != tc.want {
+			t.Errorf("Advice(%v)=%q, want %q", tc.err, got, tc.want)
+		}
+		if err := WithAdvice(tc.err); tc.want != "" && (!errors.Is(err, tc.err) || err.Error() != tc.err.Error()+"; "+tc.want) {
+			t.Errorf("WithAdvice(%v)=%v", tc.err, err)
+		}
+	}
+}
