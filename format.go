@@ -2,6 +2,7 @@ package logstats
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -28,11 +29,15 @@ const (
 	kindJSONL  // JSON lines, keys named by spec (a fields list, as JSONLines reads it)
 )
 
-// The format strings of the built-ins that are format strings (SPEC §9):
-// the combined formats, with the request's latency last.
+// The format strings of the built-ins that are format strings (SPEC §9,
+// §13): the combined formats with the request's latency last, and the
+// servers' defaults, combined (nginx's and Apache's, the same fields) and
+// common, which carry no latency.
 const (
 	nginxCombined  = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time`
 	apacheCombined = `%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D`
+	plainCombined  = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`
+	plainCommon    = `%h %l %u %t "%r" %>s %b`
 )
 
 // maxFormatBytes bounds a format's name, as the ledger records it.
@@ -44,6 +49,8 @@ var builtinFormats = [...]Format{
 	{name: "logstats", kind: kindLogstats},
 	{name: "nginx", kind: kindNginx, spec: nginxCombined},
 	{name: "apache", kind: kindApache, spec: apacheCombined},
+	{name: "combined", kind: kindNginx, spec: plainCombined},
+	{name: "common", kind: kindApache, spec: plainCommon},
 	{name: "envoy", kind: kindEnvoy, spec: envoyDefault},
 	{name: "alb", kind: kindALB},
 	{name: "caddy", kind: kindCaddy},
@@ -66,6 +73,9 @@ func FormatNames() []string {
 //   - a built-in: "logstats" (the format of the original app), "nginx" (nginx's
 //     combined format followed by $request_time), "apache" (Apache's combined
 //     format followed by %D);
+//   - "combined" and "common": the default logs of nginx and Apache
+//     (combined) and Apache's common log, without a request time: their
+//     requests have no latency (NoLatency);
 //   - "nginx:FORMAT": an nginx log_format string, pasted as it is in nginx.conf;
 //   - "envoy": Envoy's default access-log format (%DURATION% in milliseconds);
 //   - "alb": AWS Application Load Balancer access logs (the latency is the sum
@@ -78,8 +88,9 @@ func FormatNames() []string {
 //   - "apache:FORMAT": an Apache LogFormat string;
 //   - "envoy:FORMAT": an Envoy access-log format string.
 //
-// A format string must hold a time, a request path, a status and a latency;
-// the error of one that does not says which is missing. Errors wrap
+// A format string must hold a time, a request path and a status, and may
+// hold a latency (without one, its requests have none); the error of one
+// that does not says which is missing. Errors wrap
 // ErrUnknownFormat.
 func ParseFormat(s string) (Format, error) {
 	if s == "" || s == "auto" {
@@ -174,6 +185,16 @@ func (f Format) template() (*template, error) {
 		return nil, fmt.Errorf("%w %q: %v", ErrUnknownFormat, f.String(), err)
 	}
 	return t, nil
+}
+
+// untimed reports whether f has no latency field at all, as combined and
+// common: every request it reads has NoLatency.
+func (f Format) untimed() bool {
+	t, err := f.template()
+	if err != nil || t == nil {
+		return false // not a format string, or one that cannot be read
+	}
+	return !slices.ContainsFunc(t.fields, func(tf templateField) bool { return tf.kind.isLatency() })
 }
 
 // kindName is the name of f's family: "envoy" for envoy and envoy:FORMAT.

@@ -67,7 +67,9 @@ var formatTables = []formatTable{
 		{name: "ErrTime", line: `10.0.0.1 - c [10/Oct/2024:25:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-" 0.001`, err: logstats.ErrInvalidTime, reason: `time "10/Oct/2024:25:55:36 +0000"`},
 		{name: "ErrMonth", line: `10.0.0.1 - c [10/Okt/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-" 0.001`, err: logstats.ErrInvalidTime},
 		{name: "ErrNoRequest", line: `10.0.0.1 - c [10/Oct/2024:13:55:36 +0000] "-" 400 0 "-" "-" 0.000`, err: logstats.ErrInvalidPath, reason: `request "-" is not a request line`},
-		{name: "ErrLatency", line: `10.0.0.1 - c [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-" -`, err: logstats.ErrInvalidLatency, reason: `latency "-" is not a decimal number of seconds`},
+		{name: "NoLatency", line: `10.0.0.1 - c [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-" -`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "c", Method: "GET", Path: "/a", Status: 200, Latency: logstats.NoLatency}},
+		{name: "ErrLatency", line: `10.0.0.1 - c [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-" 0.x`, err: logstats.ErrInvalidLatency, reason: `latency "0.x" is not a decimal number of seconds`},
 		{name: "ErrNoLatencyField", line: `10.0.0.1 - c [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-"`, err: logstats.ErrFieldCount, reason: `after the field http_user_agent`},
 		{name: "ErrTrailing", line: `10.0.0.1 - c [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "-" 0.1 extra`, err: logstats.ErrInvalidLatency},
 		{name: "ErrCustomer", line: "10.0.0.1 - c\x01 [10/Oct/2024:13:55:36 +0000] \"GET /a HTTP/1.1\" 200 9 \"-\" \"-\" 0.1", err: logstats.ErrInvalidCustomer, reason: "control character"},
@@ -96,7 +98,8 @@ var formatTables = []formatTable{
 			want: logstats.Entry{Time: at("2024-10-10 13:55:36.25"), CustomerID: "u1", Method: "PUT", Path: "/v1/x", Status: 502, Latency: ms(35)}},
 		{name: "UpstreamSomeNotReached", line: `1728568536 GET /v1/x? 200 -, 0.004 u1`,
 			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Method: "GET", Path: "/v1/x", Status: 200, Latency: ms(4)}},
-		{name: "ErrUpstreamNone", line: `1728568536 GET /v1/x? 499 - u1`, err: logstats.ErrInvalidLatency, reason: "reached no upstream"},
+		{name: "UpstreamNone", line: `1728568536 GET /v1/x? 499 - u1`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Method: "GET", Path: "/v1/x", Status: 499, Latency: logstats.NoLatency}},
 		{name: "ErrMsec", line: `17285685x6 GET /v1/x? 200 0.1 u1`, err: logstats.ErrInvalidTime},
 	}},
 	{format: `nginx:[$time_local] $request_method $uri$is_args$args $status $request_time $remote_user`, cases: []formatCase{
@@ -149,7 +152,7 @@ var formatTables = []formatTable{
 		{name: "H2Sum", line: `h2 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 10.0.1.252:48160 10.0.0.66:9000 0.000123 0.0025 0.000004 201 201 5 257 "POST https://10.0.2.105:773/v1/o?api_key=k2 HTTP/2.0" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337327-72bd00b0343d75b906739c42" "-" "-" 1 2018-07-02T22:22:48.364000Z "redirect" "https://example.com:80/" "-" "10.0.0.66:9000" "201" "-" "-"`,
 			want: logstats.Entry{Time: at("2018-07-02 22:23:00.186641"), CustomerID: "k2", Method: "POST", Path: "/v1/o", Status: 201, Latency: us(2627)}},
 		{name: "NotDispatched", line: `http 2024-10-10T13:55:36.000000Z app/lb/1 1.2.3.4:5 - -1 -1 -1 460 - 34 0 "GET http://a.example.com:80/x?api_key=k3 HTTP/1.1" "curl" - - - "Root=1" "-" "-" 0 2024-10-10T13:55:36.000000Z "-" "-" "-" "-" "-" "-" "-"`,
-			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "k3", Method: "GET", Path: "/x", Status: 460}},
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "k3", Method: "GET", Path: "/x", Status: 460, Latency: logstats.NoLatency}},
 		{name: "ErrLatency", line: `http 2024-10-10T13:55:36.000000Z app/lb/1 1.2.3.4:5 - x -1 -1 200 - 34 0 "GET http://a.example.com:80/x?api_key=k3 HTTP/1.1" "curl"`, err: logstats.ErrInvalidLatency},
 		{name: "ErrTruncated", line: `http 2024-10-10T13:55:36.000000Z app/lb/1 1.2.3.4:5 - 0.1 0.1 0.1 200 - 34 0 "GET http://a.example.com:80/x?api_key=k3 HTTP/1.1`, err: logstats.ErrFieldCount},
 	}},
@@ -197,6 +200,24 @@ var formatTables = []formatTable{
 			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "cust_1", Path: "/a?b=1", Status: 200, Latency: ms(250)}},
 		{name: "DashIsACustomer", line: `2024-10-10 13:55:36 - /a 200 0.25`,
 			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "-", Path: "/a", Status: 200, Latency: ms(250)}},
+	}},
+	// The servers' default logs, without a request time: Apache's
+	// documented examples of its combined and common formats, and nginx's
+	// combined, which has the same fields.
+	{format: "combined", cases: []formatCase{
+		{name: "ApacheDocs", line: `127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)"`,
+			want: logstats.Entry{Time: at("2000-10-10 20:55:36"), CustomerID: "frank", Method: "GET", Path: "/apache_pb.gif", Status: 200, Latency: logstats.NoLatency}},
+		{name: "Nginx", line: `203.0.113.7 - cust_42 [10/Oct/2024:13:55:36 +0000] "POST /v1/orders?x=1 HTTP/1.1" 503 0 "-" "curl/8.5.0"`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "cust_42", Method: "POST", Path: "/v1/orders", Status: 503, Latency: logstats.NoLatency}},
+		{name: "NoUser", line: `203.0.113.7 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 612 "-" "Mozilla/5.0"`, err: logstats.ErrUnattributed},
+		{name: "ErrStatus", line: `203.0.113.7 - c [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 99 612 "-" "Mozilla/5.0"`, err: logstats.ErrInvalidStatus},
+	}},
+	{format: "common", cases: []formatCase{
+		{name: "ApacheDocs", line: `127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326`,
+			want: logstats.Entry{Time: at("2000-10-10 20:55:36"), CustomerID: "frank", Method: "GET", Path: "/apache_pb.gif", Status: 200, Latency: logstats.NoLatency}},
+		{name: "NoBytes", line: `192.0.2.1 - api_k1 [06/Dec/2026:10:00:00 +0000] "DELETE /v1/items/7 HTTP/1.1" 204 -`,
+			want: logstats.Entry{Time: at("2026-12-06 10:00:00"), CustomerID: "api_k1", Method: "DELETE", Path: "/v1/items/7", Status: 204, Latency: logstats.NoLatency}},
+		{name: "ErrTime", line: `192.0.2.1 - c [06/Dec/2026:25:00:00 +0000] "GET /a HTTP/1.1" 200 1`, err: logstats.ErrInvalidTime},
 	}},
 }
 
@@ -307,12 +328,11 @@ func TestParseFormat(t *testing.T) {
 	}
 	for _, tc := range []struct{ spec, reason string }{
 		{"ngnix", "want auto, one of logstats, nginx, apache"},
-		{"nginx:$remote_addr $status", "it has no time, nor request path, nor latency"},
+		{"nginx:$remote_addr $status", "it has no time, nor request path"},
 		{"envoy:[%START_TIME(%Y/%m/%d)%] %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %DURATION%", "with a format is not read"},
 		{"nginx:$time_local $request$status $request_time", "request and status follow each other"},
 		{"nginx:log_format x '$time_local $request", "has no end"},
 		{"nginx:log_format x escape=json '{\"t\":\"$msec\"}'", "escape=json"},
-		{"apache:%t %r %>s", "it has no latency"},
 		{"apache:%t %r %>s %{", "has no }"},
 	} {
 		_, err := logstats.ParseFormat(tc.spec)
@@ -433,7 +453,8 @@ func TestLoad_Formats(t *testing.T) {
 // TestFormats_RoundTrip renders random requests in each format with
 // examples/loggen's writer and parses them back, with the format given and
 // detected: time, customer, method, path, status and latency come back (the
-// latency at the format's resolution: milliseconds for nginx).
+// latency at the format's resolution: milliseconds for nginx), and no
+// latency as none.
 func TestFormats_RoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, name := range loggen.Formats {
@@ -449,8 +470,10 @@ func TestFormats_RoundTrip(t *testing.T) {
 					Addr:     "192.0.2." + strconv.Itoa(rng.IntN(256)),
 					Bytes:    rng.IntN(1 << 20),
 				}
-				switch name {
-				case "nginx", "envoy", "alb":
+				switch {
+				case name == "combined" || i%7 == 0:
+					r.Latency = loggen.NoLatency // written as the format writes none
+				case name == "nginx" || name == "envoy" || name == "alb":
 					r.Latency = r.Latency.Truncate(time.Millisecond)
 				}
 				if name != "logstats" && i%3 == 0 {

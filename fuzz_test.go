@@ -180,7 +180,7 @@ func FuzzFormats(f *testing.F) {
 					t.Fatalf("%s: Parse(%q): %v", spec, line, err)
 				}
 				if logstats.ValidCustomerID(e.CustomerID) != nil || e.Path == "" || len(e.Path) > logstats.MaxPathBytes ||
-					e.Status < 100 || e.Status > 599 || e.Latency < 0 || e.Latency > logstats.MaxLatency || e.Latency%time.Microsecond != 0 ||
+					e.Status < 100 || e.Status > 599 || (e.Latency < 0 && e.Latency != logstats.NoLatency) || e.Latency > logstats.MaxLatency || e.Latency%time.Microsecond != 0 ||
 					e.Time.UTC().Year() < 1 || e.Time.UTC().Year() > 9999 {
 					t.Fatalf("%s: Parse(%q) = %+v, outside the limits", spec, line, e)
 				}

@@ -118,10 +118,12 @@ func (j *jsonLine) parse(line []byte, f *fields) *ParseError {
 	if f.status, perr = parseStatus(v.raw); perr != nil {
 		return perr
 	}
-	if v, perr = j.get(line, j.keys.latency, true); perr != nil {
+	if v, perr = j.getOrNull(line, j.keys.latency); perr != nil {
 		return perr
 	}
-	if f.latency, perr = parseLatencyNumber(v.raw, j.keys.latencyUnit, v.kind != '"'); perr != nil {
+	if v.kind == 'n' {
+		f.latency = NoLatency // "latency": null, as an export writes a request without one
+	} else if f.latency, perr = parseLatencyNumber(v.raw, j.keys.latencyUnit, v.kind != '"'); perr != nil {
 		return perr
 	}
 	if j.keys.method != "" {
@@ -167,6 +169,14 @@ func (j *jsonLine) get(line []byte, key string, required bool) (jsonValue, *Pars
 		return jsonValue{}, nil
 	}
 	return v, nil
+}
+
+// getOrNull is get of a required key that may be null.
+func (j *jsonLine) getOrNull(line []byte, key string) (jsonValue, *ParseError) {
+	if v, ok := jsonLookup(line, key); ok && v.kind == 'n' {
+		return v, nil
+	}
+	return j.get(line, key, true)
 }
 
 // text returns a string value, decoded into buf when it has escapes.

@@ -3,6 +3,7 @@ package logstats
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -65,6 +66,21 @@ func (k fieldKind) isPath() bool { return k == fieldRequest || k == fieldURI || 
 
 func (k fieldKind) isLatency() bool { return k >= fieldSeconds && k <= fieldSecondsPart }
 
+// unit is the unit of a latency field of one number.
+func (k fieldKind) unit() latencyUnit {
+	switch k {
+	case fieldMillis:
+		return unitMillis
+	case fieldMicros:
+		return unitMicros
+	}
+	return unitSeconds
+}
+
+// isDash reports whether a field's value is "-", which logs write for a
+// value they do not have.
+func isDash(v []byte) bool { return len(v) == 1 && v[0] == '-' }
+
 // templateBuilder assembles a template from a format string's pieces.
 type templateBuilder struct {
 	t   template
@@ -105,10 +121,11 @@ func (b *templateBuilder) field(kind fieldKind, name string) {
 	b.t.fields = append(b.t.fields, templateField{kind: kind, name: name})
 }
 
-// build checks the template and returns it. A format needs a time, a path,
-// a status and a latency; when it has several of one, the first is used
-// (for a latency, a field of the request's own time before
-// $upstream_response_time), and the others are skipped.
+// build checks the template and returns it. A format needs a time, a path
+// and a status, and may have a latency (without one, its requests have
+// NoLatency); when it has several of one, the first is used (for a latency,
+// a field of the request's own time before $upstream_response_time), and
+// the others are skipped.
 func (b *templateBuilder) build() (*template, error) {
 	if b.err != nil {
 		return nil, b.err
@@ -148,7 +165,7 @@ func (b *templateBuilder) build() (*template, error) {
 				t.fields[i].kind = fieldSkip
 			}
 		}
-	} else {
+	} else if slices.ContainsFunc(t.fields, func(f templateField) bool { return f.kind.isLatency() }) {
 		keepFirst("latency", fieldKind.isLatency, func(k fieldKind) int {
 			if k == fieldSecondsSum {
 				return 1
@@ -228,7 +245,7 @@ func (t *template) parse(line []byte, f *fields) *ParseError {
 		return &ParseError{Reason: fmt.Sprintf("line does not start with %q, as the format does", t.head), Err: ErrFieldCount}
 	}
 	rest := line[len(t.head):]
-	*f = fields{}
+	*f = fields{latency: NoLatency} // unless a latency field says
 	hasRequest := false
 	for i := range t.fields {
 		tf := &t.fields[i]
@@ -271,24 +288,24 @@ func (t *template) parse(line []byte, f *fields) *ParseError {
 			f.query = v
 		case fieldStatus:
 			f.status, perr = parseStatus(v)
-		case fieldSeconds:
-			if tf.fraction && bytes.IndexByte(v, '.') < 0 && !(len(v) == 1 && v[0] == '-') {
+		case fieldSeconds, fieldMillis, fieldMicros:
+			if isDash(v) {
+				break // no latency: a response the server made itself, say
+			}
+			if tf.kind == fieldSeconds && tf.fraction && bytes.IndexByte(v, '.') < 0 {
 				perr = fieldError(ErrInvalidLatency, "latency %q has no decimal point, which the format's seconds always have", v)
 				break
 			}
-			f.latency, perr = parseLatencyUnit(v, unitSeconds)
-		case fieldMillis:
-			f.latency, perr = parseLatencyUnit(v, unitMillis)
-		case fieldMicros:
-			f.latency, perr = parseLatencyUnit(v, unitMicros)
+			f.latency, perr = parseLatencyUnit(v, tf.kind.unit())
 		case fieldSecondsSum:
 			f.latency, perr = parseLatencySum(v)
 		case fieldSecondsPart:
 			if len(v) == 2 && v[0] == '-' && v[1] == '1' {
-				break // not dispatched, or no response
+				break // not dispatched, or no response; all of them: no latency
 			}
 			var d time.Duration
 			d, perr = parseLatencyUnit(v, unitSeconds)
+			f.latency = max(f.latency, 0)
 			if f.latency += d; perr == nil && f.latency > MaxLatency {
 				perr = fieldError(ErrInvalidLatency, "processing times up to %q add up to more than 24 hours", v)
 			}

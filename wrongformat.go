@@ -3,6 +3,7 @@ package logstats
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -54,6 +55,11 @@ func wrongFormat(cfg ParseConfig, head []headLine) error {
 		if n > 0 && 2*n >= len(texts) {
 			fits = append(fits, f)
 		}
+	}
+	if slices.ContainsFunc(fits, func(f Format) bool { return !f.untimed() }) {
+		// A format without a latency reads a timed one's lines too (its
+		// last field takes the rest): name the one that reads the latency.
+		fits = slices.DeleteFunc(fits, Format.untimed)
 	}
 	e := &WrongFormatError{Format: cfg.Format, Lines: len(head), First: first, Fits: fits}
 	if len(fits) > 0 {
