@@ -111,3 +111,23 @@ func (e *WrongFormatError) Error() string {
 
 // Unwrap returns ErrWrongFormat.
 func (e *WrongFormatError) Unwrap() error { return ErrWrongFormat }
+
+// An UnattributedError is a new log whose well-formed lines all lack a
+// customer: the customer selector found none in any of them and there is no
+// default customer. Nothing of it is recorded, so a load with a selector
+// or a default customer then reads it whole. errors.Is(err,
+// ErrWrongFormat) holds for it, and its kind is KindWrongFormat.
+type UnattributedError struct {
+	Format   Format // the format the lines were read in
+	Customer string // the customer selector that found nothing, as ParseCustomerSelector reads it
+	Lines    int64  // the well-formed lines, all without a customer
+}
+
+func (e *UnattributedError) Error() string {
+	return fmt.Sprintf("%v: none of the %d well-formed lines names a customer (the customer selector %q found nothing in any, in the format %s); say where the customer is, or give a default customer for every request. Nothing was loaded",
+		ErrWrongFormat, e.Lines, e.Customer, e.Format)
+}
+
+// Unwrap returns ErrWrongFormat.
+func (e *UnattributedError) Unwrap() error { return ErrWrongFormat }
+

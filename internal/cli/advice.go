@@ -26,8 +26,11 @@ func Advice(err error) string {
 		rc *logstats.ReadingChangedError
 		dz *logstats.DayZoneError
 		af *logstats.AmbiguousFormatError
+		ua *logstats.UnattributedError
 	)
 	switch {
+	case errors.As(err, &ua):
+		return "pass -customer with where the customer is (path:PATTERN, query:NAME or a field of the format), or -customer-default NAME for every request"
 	case errors.As(err, &wf):
 		if len(wf.Fits) == 0 {
 			return "pass -format nginx:'<your log_format>' or -format apache:'<your LogFormat>'"
