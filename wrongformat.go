@@ -130,4 +130,3 @@ func (e *UnattributedError) Error() string {
 
 // Unwrap returns ErrWrongFormat.
 func (e *UnattributedError) Unwrap() error { return ErrWrongFormat }
-
