@@ -66,7 +66,8 @@ func FormatNames() []string {
 //   - a built-in: "logstats" (the format of the original app), "nginx" (nginx's
 //     combined format followed by $request_time), "apache" (Apache's combined
 //     format followed by %D);
-//   - "nginx:FORMAT": an nginx log_format string, pasted as it is in nginx.conf;
+//   - "nginx:FORMAT": an nginx log_format string, or a whole log_format
+//     directive as nginx.conf writes it; "nginx:combined" is nginx's own;
 //   - "envoy": Envoy's default access-log format (%DURATION% in milliseconds);
 //   - "alb": AWS Application Load Balancer access logs (the latency is the sum
 //     of the three processing times that are not -1);
@@ -75,12 +76,15 @@ func FormatNames() []string {
 //   - "jsonl": one JSON object a line, with the keys time, customer_id, path,
 //     status, latency (seconds) and method, or those [JSONLines] names;
 //   - "jsonl:FIELDS": jsonl with keys named as JSONLines reads them;
-//   - "apache:FORMAT": an Apache LogFormat string;
+//   - "apache:FORMAT": an Apache LogFormat string, with its \" escapes or
+//     not, or a whole LogFormat line as httpd.conf writes it;
+//     "apache:combined" and "apache:common" are Apache's own;
 //   - "envoy:FORMAT": an Envoy access-log format string.
 //
 // A format string must hold a time, a request path, a status and a latency;
-// the error of one that does not says which is missing. Errors wrap
-// ErrUnknownFormat.
+// the error of one that does not says which is missing, and that of one that
+// cannot be read says where (a column of the text after "nginx:" or
+// "apache:") and why. Errors wrap ErrUnknownFormat.
 func ParseFormat(s string) (Format, error) {
 	if s == "" || s == "auto" {
 		return Format{}, nil
@@ -268,7 +272,7 @@ func (f Format) signature(sel CustomerSelector) (string, error) {
 		// The family matters too: each unquotes its fields its own way.
 		fmt.Fprintf(&b, "%d %q %t", f.kind, t.head, t.trailing)
 		for _, tf := range t.fields {
-			fmt.Fprintf(&b, " %d/%t/%t/%q", tf.kind, tf.merged, tf.fraction, tf.lit)
+			fmt.Fprintf(&b, " %d/%t/%t/%t/%q", tf.kind, tf.merged, tf.fraction, tf.spaced, tf.lit)
 		}
 		if sel.kind != selectField {
 			b.WriteString(" " + sel.String())
