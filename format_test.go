@@ -588,6 +588,7 @@ func TestLoad_ReadingChanged(t *testing.T) {
 			{"nginx", "remote_user"},
 			{`nginx:$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time`, ""},
 			{`nginx:log_format timed '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time';`, "remote_user"},
+			{"nginx:log_format timed escape=default\n  \"$remote_addr - $remote_user [$time_local] \\\"$request\\\" \" # the request\n  '$status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" $request_time';", ""},
 		} {
 			ing := newIngester(db, 30)
 			ing.Format, ing.Customer = must(logstats.ParseFormat(tc.format)), must(logstats.ParseCustomerSelector(tc.customer))
