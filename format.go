@@ -29,15 +29,13 @@ const (
 	kindJSONL  // JSON lines, keys named by spec (a fields list, as JSONLines reads it)
 )
 
-// The format strings of the built-ins that are format strings (SPEC §9,
-// §13): the combined formats with the request's latency last, and the
-// servers' defaults, combined (nginx's and Apache's, the same fields) and
-// common, which carry no latency.
+// The format strings of the built-ins nginx and apache (SPEC §9): the
+// combined formats with the request's latency last. The built-ins combined
+// and common (§13) are the servers' own, nginxCombinedLog and
+// apacheCommonLog, which carry no latency.
 const (
 	nginxCombined  = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time`
 	apacheCombined = `%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D`
-	plainCombined  = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`
-	plainCommon    = `%h %l %u %t "%r" %>s %b`
 )
 
 // maxFormatBytes bounds a format's name, as the ledger records it.
@@ -49,8 +47,8 @@ var builtinFormats = [...]Format{
 	{name: "logstats", kind: kindLogstats},
 	{name: "nginx", kind: kindNginx, spec: nginxCombined},
 	{name: "apache", kind: kindApache, spec: apacheCombined},
-	{name: "combined", kind: kindNginx, spec: plainCombined},
-	{name: "common", kind: kindApache, spec: plainCommon},
+	{name: "combined", kind: kindNginx, spec: nginxCombinedLog},
+	{name: "common", kind: kindApache, spec: apacheCommonLog},
 	{name: "envoy", kind: kindEnvoy, spec: envoyDefault},
 	{name: "alb", kind: kindALB},
 	{name: "caddy", kind: kindCaddy},
@@ -76,7 +74,8 @@ func FormatNames() []string {
 //   - "combined" and "common": the default logs of nginx and Apache
 //     (combined) and Apache's common log, without a request time: their
 //     requests have no latency (NoLatency);
-//   - "nginx:FORMAT": an nginx log_format string, pasted as it is in nginx.conf;
+//   - "nginx:FORMAT": an nginx log_format string, or a whole log_format
+//     directive as nginx.conf writes it; "nginx:combined" is nginx's own;
 //   - "envoy": Envoy's default access-log format (%DURATION% in milliseconds);
 //   - "alb": AWS Application Load Balancer access logs (the latency is the sum
 //     of the three processing times that are not -1);
@@ -85,13 +84,16 @@ func FormatNames() []string {
 //   - "jsonl": one JSON object a line, with the keys time, customer_id, path,
 //     status, latency (seconds) and method, or those [JSONLines] names;
 //   - "jsonl:FIELDS": jsonl with keys named as JSONLines reads them;
-//   - "apache:FORMAT": an Apache LogFormat string;
+//   - "apache:FORMAT": an Apache LogFormat string, with its \" escapes or
+//     not, or a whole LogFormat line as httpd.conf writes it;
+//     "apache:combined" and "apache:common" are Apache's own;
 //   - "envoy:FORMAT": an Envoy access-log format string.
 //
 // A format string must hold a time, a request path and a status, and may
 // hold a latency (without one, its requests have none); the error of one
-// that does not says which is missing. Errors wrap
-// ErrUnknownFormat.
+// that does not says which is missing, and that of one that cannot be read
+// says where (a column of the text after "nginx:" or "apache:") and why.
+// Errors wrap ErrUnknownFormat.
 func ParseFormat(s string) (Format, error) {
 	if s == "" || s == "auto" {
 		return Format{}, nil
@@ -289,7 +291,7 @@ func (f Format) signature(sel CustomerSelector) (string, error) {
 		// The family matters too: each unquotes its fields its own way.
 		fmt.Fprintf(&b, "%d %q %t", f.kind, t.head, t.trailing)
 		for _, tf := range t.fields {
-			fmt.Fprintf(&b, " %d/%t/%t/%q", tf.kind, tf.merged, tf.fraction, tf.lit)
+			fmt.Fprintf(&b, " %d/%t/%t/%t/%q", tf.kind, tf.merged, tf.fraction, tf.spaced, tf.lit)
 		}
 		if sel.kind != selectField {
 			b.WriteString(" " + sel.String())

@@ -131,6 +131,45 @@ var formatTables = []formatTable{
 		{name: "PathAndQuery", line: `[10/Oct/2024:13:55:36 +0000] bob GET /a?api_key=1 200 15`,
 			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "bob", Method: "GET", Path: "/a", Status: 200, Latency: us(15)}},
 	}},
+	// Formats pasted as their servers' configurations write them.
+	{format: "nginx:" + upstreamlog, cases: []formatCase{
+		{name: "BareRequest", line: `[10/Oct/2024:13:55:36 +0000] 203.0.113.7 - cust_42 - api.example.com api.example.com to: 10.0.0.12:8080: GET /v1/orders?page=2 HTTP/1.1 200 upstream_response_time 0.118 msec 1728568536.123 request_time 0.120`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "cust_42", Method: "GET", Path: "/v1/orders", Status: 200, Latency: ms(120)}},
+		{name: "TwoUpstreams", line: `[10/Oct/2024:13:55:37 +0000] 203.0.113.7 - cust_42 - api.example.com api.example.com to: 10.0.0.12:8080, 10.0.0.13:8080: POST /v1/orders HTTP/1.1 502 upstream_response_time 0.003, 0.250 msec 1728568537.400 request_time 0.254`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:37"), CustomerID: "cust_42", Method: "POST", Path: "/v1/orders", Status: 502, Latency: ms(254)}},
+		{name: "NoProtocol", line: `[10/Oct/2024:13:55:41 +0000] 198.51.100.23 - acme - api.example.com api.example.com to: 10.0.0.12:8080: GET /v1/reports 200 upstream_response_time 0.310 msec 1728568541.312 request_time 0.312`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:41"), CustomerID: "acme", Method: "GET", Path: "/v1/reports", Status: 200, Latency: ms(312)}},
+		{name: "NoUser", line: `[10/Oct/2024:13:55:40 +0000] 192.0.2.9 - - - api.example.com api.example.com to: 10.0.0.13:8080: GET /healthz HTTP/1.1 200 upstream_response_time 0.001 msec 1728568540.001 request_time 0.001`, err: logstats.ErrUnattributed},
+		{name: "ErrStatus", line: `[10/Oct/2024:13:55:40 +0000] 192.0.2.9 - u - a a to: 10.0.0.13:8080: GET /x HTTP/1.1 2OO upstream_response_time 0.001 msec 1728568540.001 request_time 0.001`, err: logstats.ErrInvalidStatus},
+	}},
+	// The timed_combined example of several nginx guides, and a line it wrote.
+	{format: `nginx:log_format timed_combined '$remote_addr - $remote_user [$time_local] '
+    '"$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent" '
+    '$request_time $upstream_response_time $pipe';`, customer: "path:/blog/{}/", cases: []formatCase{
+		{name: "TimedCombined", line: `66.249.71.173 - - [08/Nov/2010:14:16:18 -0600] "GET /blog/2010/apr/30/installing-geodjango-dependencies-homebrew/ HTTP/1.1" 200 6569 "-" "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)" 0.640 0.640 .`,
+			want: logstats.Entry{Time: at("2010-11-08 20:16:18"), CustomerID: "2010", Method: "GET", Path: "/blog/2010/apr/30/installing-geodjango-dependencies-homebrew/", Status: 200, Latency: ms(640)}},
+	}},
+	{format: `nginx:log_format json escape=json
+  '{ "msec": "$msec", '
+  '"remote_addr": "$remote_addr", '
+  '"request_method": "$request_method", '
+  '"request_uri": "$request_uri", '
+  '"status": "$status", '
+  '"http_user_agent": "$http_user_agent", '
+  '"request_time": "$request_time" , '
+  '"upstream_response_time": "$upstream_response_time"}';`, customer: "query:api_key", cases: []formatCase{
+		{name: "EscapeJSON", line: `{ "msec": "1728568536.250", "remote_addr": "203.0.113.7", "request_method": "GET", "request_uri": "/v1/orders?api_key=k_1", "status": "200", "http_user_agent": "curl/8.5.0 \"x\"", "request_time": "0.012" , "upstream_response_time": "0.011"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36.25"), CustomerID: "k_1", Method: "GET", Path: "/v1/orders", Status: 200, Latency: ms(12)}},
+	}},
+	{format: `apache:LogFormat "%h %l %u %t \"%r\" %>s %b %D" common_timed`, cases: []formatCase{
+		{name: "LogFormatLine", line: `192.0.2.1 - alice [10/Oct/2024:13:55:36 -0700] "GET /v1/items?page=1 HTTP/1.1" 200 2326 1520`,
+			want: logstats.Entry{Time: at("2024-10-10 20:55:36"), CustomerID: "alice", Method: "GET", Path: "/v1/items", Status: 200, Latency: us(1520)}},
+	}},
+	{format: `apache:"%h %u %t %r %>s %{ms}T"`, cases: []formatCase{
+		{name: "BareRequest", line: `192.0.2.1 bob [10/Oct/2024:13:55:36 +0200] PATCH /v1/items/9 HTTP/1.1 200 7`,
+			want: logstats.Entry{Time: at("2024-10-10 11:55:36"), CustomerID: "bob", Method: "PATCH", Path: "/v1/items/9", Status: 200, Latency: ms(7)}},
+	}},
 	{format: "envoy", customer: "path:/api/v1/customers/{}/", cases: []formatCase{
 		{name: "Default", line: `[2016-04-15T20:17:00.310Z] "POST /api/v1/customers/acme/locations?x=1 HTTP/2" 204 - 154 0 226 100 "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80"`,
 			want: logstats.Entry{Time: at("2016-04-15 20:17:00.31"), CustomerID: "acme", Method: "POST", Path: "/api/v1/customers/acme/locations", Status: 204, Latency: ms(226)}},
@@ -330,10 +369,10 @@ func TestParseFormat(t *testing.T) {
 		{"ngnix", "want auto, one of logstats, nginx, apache"},
 		{"nginx:$remote_addr $status", "it has no time, nor request path"},
 		{"envoy:[%START_TIME(%Y/%m/%d)%] %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %DURATION%", "with a format is not read"},
-		{"nginx:$time_local $request$status $request_time", "request and status follow each other"},
-		{"nginx:log_format x '$time_local $request", "has no end"},
-		{"nginx:log_format x escape=json '{\"t\":\"$msec\"}'", "escape=json"},
-		{"apache:%t %r %>s %{", "has no }"},
+		{"nginx:$time_local $request$status $request_time", "request and status follow each other at column 21"},
+		{"nginx:log_format x '$time_local $request", "unterminated quote ' at column 14"},
+		{"nginx:log_format x escape=json '{\"t\":\"$msec\"}'", "it has no request path, nor status"},
+		{"apache:%t %r %>s %{", `"%{" at column 11 has no closing }`},
 	} {
 		_, err := logstats.ParseFormat(tc.spec)
 		if !errors.Is(err, logstats.ErrUnknownFormat) || logstats.KindOf(err) != logstats.KindInvalid || !strings.Contains(err.Error(), tc.reason) {
@@ -572,6 +611,7 @@ func TestLoad_ReadingChanged(t *testing.T) {
 			{"nginx", "remote_user"},
 			{`nginx:$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time`, ""},
 			{`nginx:log_format timed '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time';`, "remote_user"},
+			{"nginx:log_format timed escape=default\n  \"$remote_addr - $remote_user [$time_local] \\\"$request\\\" \" # the request\n  '$status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" $request_time';", ""},
 		} {
 			ing := newIngester(db, 30)
 			ing.Format, ing.Customer = must(logstats.ParseFormat(tc.format)), must(logstats.ParseCustomerSelector(tc.customer))
