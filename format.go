@@ -116,7 +116,8 @@ func ParseFormat(s string) (Format, error) {
 // JSONLines returns the jsonl format with its keys named by fields, a
 // comma-separated list of NAME=KEY: time=KEY[:s|ms] (an RFC 3339 string, or
 // a number of Unix seconds or milliseconds), customer=KEY, path=KEY,
-// status=KEY, latency=KEY[:s|ms|us|ns] (default seconds) and method=KEY. A
+// status=KEY, latency=KEY[:s|ms|us|ns|duration] (default seconds; duration:
+// a Go time.Duration string such as "1.2s", read exactly) and method=KEY. A
 // key is a dotted path into nested objects (request.headers.X-Api-Key). The
 // names not given keep their defaults: time, customer_id, path, status,
 // latency, method. Errors wrap ErrUnknownFormat.

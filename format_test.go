@@ -49,6 +49,9 @@ func at(s string) time.Time {
 
 func ms(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
 
+// jsonlDuration is a jsonl format whose latency is a Go duration string.
+const jsonlDuration = "jsonl:time=ts,customer=user,latency=took:duration"
+
 var formatTables = []formatTable{
 	{format: "nginx", cases: []formatCase{
 		{name: "Combined", line: `203.0.113.7 - cust_42 [10/Oct/2024:13:55:36 -0700] "GET /v1/orders?page=2 HTTP/1.1" 200 512 "https://example.com/" "curl/8.5.0" 0.123`,
@@ -191,6 +194,39 @@ var formatTables = []formatTable{
 			want: logstats.Entry{Time: at("2024-10-10 13:55:36.25"), CustomerID: "u-7", Path: "/v1/a", Status: 204, Latency: us(1500)}},
 		{name: "CustomerNumber", line: `{"@timestamp":1728568536250,"user":{"id":42},"http.path":"/v1/a","http":{"status":204},"took":1}`,
 			want: logstats.Entry{Time: at("2024-10-10 13:55:36.25"), CustomerID: "42", Path: "/v1/a", Status: 204, Latency: us(1)}},
+	}},
+	{format: jsonlDuration, cases: []formatCase{
+		{name: "Micro", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"125µs"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Path: "/a", Status: 200, Latency: us(125)}},
+		{name: "MicroASCII", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"125us"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Path: "/a", Status: 200, Latency: us(125)}},
+		{name: "MicroEscaped", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"1.5\u00b5s"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Path: "/a", Status: 200, Latency: us(2)}},
+		{name: "Millis", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"3ms"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Path: "/a", Status: 200, Latency: ms(3)}},
+		{name: "FractionOfMillis", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"3.123456ms"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Path: "/a", Status: 200, Latency: us(3123)}},
+		{name: "Seconds", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"1.2s"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Path: "/a", Status: 200, Latency: ms(1200)}},
+		{name: "MinutesSeconds", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"1m2.5s"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Path: "/a", Status: 200, Latency: ms(62500)}},
+		{name: "Hour", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"1h"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Path: "/a", Status: 200, Latency: time.Hour}},
+		{name: "NanosRoundHalfUp", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"1.0000005s"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Path: "/a", Status: 200, Latency: us(1000001)}},
+		{name: "NanosRoundDown", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"499ns"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Path: "/a", Status: 200, Latency: 0}},
+		{name: "Zero", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"0s"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Path: "/a", Status: 200, Latency: 0}},
+		{name: "Max", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"23h59m60s"}`,
+			want: logstats.Entry{Time: at("2024-10-10 13:55:36"), CustomerID: "u1", Path: "/a", Status: 200, Latency: 24 * time.Hour}},
+		{name: "ErrOver24h", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"24h0m0.0000005s"}`, err: logstats.ErrInvalidLatency, reason: "more than 24 hours"},
+		{name: "ErrHuge", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"99999999999999999999h"}`, err: logstats.ErrInvalidLatency, reason: "more than 24 hours"},
+		{name: "ErrSubNanosecond", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"1.5ns"}`, err: logstats.ErrInvalidLatency, reason: "not a whole number of nanoseconds"},
+		{name: "ErrNegative", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"-3ms"}`, err: logstats.ErrInvalidLatency, reason: "negative"},
+		{name: "ErrNoUnit", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"3"}`, err: logstats.ErrInvalidLatency, reason: "not a Go duration"},
+		{name: "ErrUnknownUnit", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":"3d"}`, err: logstats.ErrInvalidLatency, reason: "not a Go duration"},
+		{name: "ErrNumber", line: `{"ts":"2024-10-10T13:55:36Z","user":"u1","path":"/a","status":200,"took":3}`, err: logstats.ErrInvalidLatency, reason: "not a Go duration string"},
 	}},
 	{format: "logstats", cases: []formatCase{
 		{name: "Logstats", line: `2024-10-10 13:55:36 cust_1 /a?b=1 200 0.25`,
