@@ -34,8 +34,8 @@ type Config struct {
 
 // Formats are the formats Write can write. In the envoy and alb formats,
 // which have no customer field, the customer is the query parameter
-// api_key.
-var Formats = []string{"logstats", "nginx", "apache", "envoy", "alb", "caddy", "jsonl"}
+// api_key; in haproxy, the captured request header (selector hr).
+var Formats = []string{"logstats", "nginx", "apache", "envoy", "alb", "caddy", "jsonl", "haproxy", "traefik"}
 
 // A Request is one line's request.
 type Request struct {
@@ -44,7 +44,7 @@ type Request struct {
 	Method   string
 	Path     string // with a query string, if any
 	Status   int
-	Latency  time.Duration // whole milliseconds for nginx, microseconds otherwise
+	Latency  time.Duration // whole milliseconds for nginx, envoy, alb, haproxy and traefik, microseconds otherwise
 	Addr     string        // the client's address
 	Bytes    int           // the response's size
 }
@@ -69,7 +69,7 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 			return strconv.AppendFloat(line, float64(r.Latency.Milliseconds())/1000, 'f', 3, 64), nil
 		}
 		return strconv.AppendFloat(line, float64(r.Latency.Microseconds())/1e6, 'f', 6, 64), nil
-	case "nginx", "apache":
+	case "nginx", "apache", "traefik":
 		line = append(line, r.Addr...)
 		line = append(line, " - "...)
 		line = append(line, customer...)
@@ -84,6 +84,11 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 		line = append(line, ' ')
 		line = strconv.AppendInt(line, int64(r.Bytes), 10)
 		line = append(line, ` "-" "loggen/1.0 (+https://example.com/bot)" `...)
+		if format == "traefik" {
+			line = append(line, `1 "api@docker" "http://10.0.0.1:8080" `...)
+			line = strconv.AppendInt(line, r.Latency.Milliseconds(), 10)
+			return append(line, "ms"...), nil
+		}
 		if format == "nginx" {
 			return strconv.AppendFloat(line, r.Latency.Seconds(), 'f', 3, 64), nil
 		}
@@ -124,6 +129,27 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 		line = append(line, ` HTTP/1.1" "loggen/1.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/api/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "api.example.com" "-" 0 `...)
 		line = r.Time.UTC().AppendFormat(line, "2006-01-02T15:04:05.000000Z")
 		return append(line, ` "forward" "-" "-" "10.0.0.1:80" "200" "-" "-"`...), nil
+	case "haproxy":
+		line = r.Time.UTC().AppendFormat(line, "Jan _2 15:04:05")
+		line = append(line, " lb1 haproxy[14389]: "...)
+		line = append(line, r.Addr...)
+		line = append(line, ":41000 ["...)
+		line = r.Time.UTC().AppendFormat(line, "02/Jan/2006:15:04:05.000")
+		line = append(line, "] api-in api/srv1 0/0/0/"...)
+		line = strconv.AppendInt(line, r.Latency.Milliseconds(), 10)
+		line = append(line, '/')
+		line = strconv.AppendInt(line, r.Latency.Milliseconds(), 10)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, int64(r.Status), 10)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, int64(r.Bytes), 10)
+		line = append(line, " - - ---- 1/1/0/0/0 0/0 {"...)
+		line = append(line, r.Customer...)
+		line = append(line, "} \""...)
+		line = append(line, r.Method...)
+		line = append(line, ' ')
+		line = append(line, r.Path...)
+		return append(line, " HTTP/1.1\""...), nil
 	case "caddy":
 		line = append(line, `{"level":"info","ts":`...)
 		line = strconv.AppendInt(line, r.Time.Unix(), 10)
