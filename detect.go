@@ -35,7 +35,7 @@ func newLineFormat(cfg ParseConfig) (*lineFormat, error) {
 		lf := &lineFormat{}
 		var why []string
 		for _, f := range builtinFormats {
-			c, err := newLineFormat(ParseConfig{Format: f, Customer: cfg.Customer, Location: cfg.Location})
+			c, err := newLineFormat(ParseConfig{Format: f, Customer: cfg.Customer, CustomerDefault: cfg.CustomerDefault, Location: cfg.Location})
 			if err != nil {
 				why = append(why, err.Error())
 				continue
@@ -47,7 +47,7 @@ func newLineFormat(cfg ParseConfig) (*lineFormat, error) {
 		}
 		return lf, nil
 	}
-	parse, err := cfg.Format.lineParser(cfg.Customer, cfg.Location)
+	parse, err := cfg.Format.lineParser(cfg.Customer, cfg.Location, cfg.CustomerDefault != "")
 	if err != nil {
 		return nil, err
 	}

@@ -330,7 +330,7 @@ func TestParser_LongLineBoundedMemory(t *testing.T) {
 // TestParser_NoAllocs checks the hot path: once a customer and path have been
 // seen, a valid line costs no allocation.
 func TestParser_NoAllocs(t *testing.T) {
-	for _, name := range logstats.FormatNames() {
+	for _, name := range append(logstats.FormatNames(), jsonlDuration) {
 		t.Run(name, func(t *testing.T) {
 			tab, lines := formatLines(t, name)
 			p := newFormatParser(t, tab, repeatLines(lines))

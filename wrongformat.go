@@ -64,7 +64,7 @@ func wrongFormat(cfg ParseConfig, head []headLine) error {
 	e := &WrongFormatError{Format: cfg.Format, Lines: len(head), First: first, Fits: fits}
 	if len(fits) > 0 {
 		f := fits[0]
-		e.NeedsCustomer = f.defaultCustomer().IsDefault() && f.kind != kindLogstats && cfg.Customer.IsDefault()
+		e.NeedsCustomer = f.defaultCustomer().IsDefault() && f.kind != kindLogstats && cfg.Customer.IsDefault() && cfg.CustomerDefault == ""
 	}
 	return e
 }

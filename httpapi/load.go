@@ -138,7 +138,7 @@ func loadAdvice(err error) string {
 		}
 		advice := "pass ?format=" + url.QueryEscape(wf.Fits[0].String())
 		if wf.NeedsCustomer {
-			advice += " with &customer=path:PATTERN or &customer=query:NAME (it has no customer field)"
+			advice += " with &customer=path:PATTERN or &customer=query:NAME, or with &customer_default=NAME (it has no customer field)"
 		}
 		return advice
 	case errors.As(err, &rc):

@@ -37,7 +37,7 @@ func Advice(err error) string {
 		}
 		advice := "pass -format " + ShellQuote(wf.Fits[0].String())
 		if wf.NeedsCustomer {
-			advice += " with -customer path:PATTERN or query:NAME (it has no customer field)"
+			advice += " with -customer path:PATTERN or query:NAME, or with -customer-default NAME (it has no customer field)"
 		}
 		return advice
 	case errors.As(err, &rc):

@@ -42,8 +42,8 @@ const NoLatency = -time.Microsecond
 
 // Formats are the formats Write can write. In the envoy and alb formats,
 // which have no customer field, the customer is the query parameter
-// api_key.
-var Formats = []string{"logstats", "nginx", "apache", "combined", "envoy", "alb", "caddy", "jsonl"}
+// api_key; in haproxy, the captured request header (selector hr).
+var Formats = []string{"logstats", "nginx", "apache", "combined", "envoy", "alb", "caddy", "jsonl", "haproxy", "traefik"}
 
 // A Request is one line's request.
 type Request struct {
@@ -52,7 +52,7 @@ type Request struct {
 	Method   string
 	Path     string // with a query string, if any
 	Status   int
-	Latency  time.Duration // whole milliseconds for nginx, microseconds otherwise
+	Latency  time.Duration // whole milliseconds for nginx, envoy, alb, haproxy and traefik, microseconds otherwise
 	Addr     string        // the client's address
 	Bytes    int           // the response's size
 }
@@ -80,7 +80,7 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 			return strconv.AppendFloat(line, float64(r.Latency.Milliseconds())/1000, 'f', 3, 64), nil
 		}
 		return strconv.AppendFloat(line, float64(r.Latency.Microseconds())/1e6, 'f', 6, 64), nil
-	case "nginx", "apache", "combined":
+	case "nginx", "apache", "combined", "traefik":
 		line = append(line, r.Addr...)
 		line = append(line, " - "...)
 		line = append(line, customer...)
@@ -98,8 +98,14 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 		switch {
 		case format == "combined":
 			return line, nil
+		case format == "traefik" && r.Latency < 0:
+			return line, fmt.Errorf("loggen: traefik logs a duration for every request")
 		case r.Latency < 0:
 			return append(line, " -"...), nil
+		case format == "traefik":
+			line = append(line, ` 1 "api@docker" "http://10.0.0.1:8080" `...)
+			line = strconv.AppendInt(line, r.Latency.Milliseconds(), 10)
+			return append(line, "ms"...), nil
 		}
 		line = append(line, ' ')
 		if format == "nginx" {
@@ -146,6 +152,28 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 		line = append(line, ` HTTP/1.1" "loggen/1.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/api/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "api.example.com" "-" 0 `...)
 		line = r.Time.UTC().AppendFormat(line, "2006-01-02T15:04:05.000000Z")
 		return append(line, ` "forward" "-" "-" "10.0.0.1:80" "200" "-" "-"`...), nil
+	case "haproxy":
+		line = r.Time.UTC().AppendFormat(line, "Jan _2 15:04:05")
+		line = append(line, " lb1 haproxy[14389]: "...)
+		line = append(line, r.Addr...)
+		line = append(line, ":41000 ["...)
+		line = r.Time.UTC().AppendFormat(line, "02/Jan/2006:15:04:05.000")
+		line = append(line, "] api-in api/srv1 0/0/0/"...)
+		ms := func(b []byte) []byte { return strconv.AppendInt(b, r.Latency.Milliseconds(), 10) }
+		line = appendNumber(line, r.Latency, "-1", ms)
+		line = append(line, '/')
+		line = appendNumber(line, r.Latency, "-1", ms)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, int64(r.Status), 10)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, int64(r.Bytes), 10)
+		line = append(line, " - - ---- 1/1/0/0/0 0/0 {"...)
+		line = append(line, r.Customer...)
+		line = append(line, "} \""...)
+		line = append(line, r.Method...)
+		line = append(line, ' ')
+		line = append(line, r.Path...)
+		return append(line, " HTTP/1.1\""...), nil
 	case "caddy":
 		line = append(line, `{"level":"info","ts":`...)
 		line = strconv.AppendInt(line, r.Time.Unix(), 10)
