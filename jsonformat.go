@@ -177,25 +177,31 @@ func (j *jsonLine) parse(line []byte, f *fields) *ParseError {
 // get finds key in line; required says that its absence is an error (else
 // a zero jsonValue is returned).
 func (j *jsonLine) get(line []byte, key string, required bool) (jsonValue, *ParseError) {
+	return j.lookup(line, key, required, false)
+}
+
+// getOrNull is get of a required key whose value may be null (kind 'n').
+func (j *jsonLine) getOrNull(line []byte, key string) (jsonValue, *ParseError) {
+	return j.lookup(line, key, true, true)
+}
+
+// lookup finds key's value in line: an error for a line that is not JSON,
+// and for an absent or null value of a required key (unless nullable, when
+// null is returned); a zero value for an absent optional one.
+func (j *jsonLine) lookup(line []byte, key string, required, nullable bool) (jsonValue, *ParseError) {
 	v, ok := jsonLookup(line, key)
-	if !ok {
+	switch {
+	case !ok:
 		return v, &ParseError{Reason: "line is not valid JSON", Err: ErrFieldCount}
-	}
-	if v.kind == 0 || v.kind == 'n' {
+	case v.kind == 'n' && nullable:
+		return v, nil
+	case v.kind == 0 || v.kind == 'n':
 		if required {
 			return jsonValue{}, &ParseError{Reason: fmt.Sprintf("line has no %q (name its key in the jsonl format's fields)", key), Err: ErrFieldCount}
 		}
 		return jsonValue{}, nil
 	}
 	return v, nil
-}
-
-// getOrNull is get of a required key that may be null.
-func (j *jsonLine) getOrNull(line []byte, key string) (jsonValue, *ParseError) {
-	if v, ok := jsonLookup(line, key); ok && v.kind == 'n' {
-		return v, nil
-	}
-	return j.get(line, key, true)
 }
 
 // text returns a string value, decoded into buf when it has escapes.
