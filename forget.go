@@ -15,8 +15,8 @@ import (
 // ForgetResult says what Forget removed. Its JSON form is the answer of
 // DELETE /sources/{id} and the runner's -forget summary.
 type ForgetResult struct {
-	SourceID int64  `json:"source_id"`
-	Source   string `json:"source"` // the name it was loaded under
+	SourceID int64  `json:"source_id,string"` // a string in JSON, as Source.ID
+	Source   string `json:"source"`           // the name it was loaded under
 	// Lines is how many lines of it the ledger had committed.
 	Lines int64 `json:"lines"`
 	// Requests is how many raw requests this call removed, and Days of how

@@ -9,8 +9,8 @@ import (
 
 // A Source is a loaded log, as the ledger records it (see FindSources).
 type Source struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"` // the name it was last loaded under
+	ID   int64  `json:"id,string"` // a string in JSON: JavaScript's numbers hold 53 bits
+	Name string `json:"name"`      // the name it was last loaded under
 	// Format, Customer and CustomerDefault are how its lines were read:
 	// the format, the customer selector ("" for the format's own) and
 	// the default customer.
