@@ -3,20 +3,37 @@ package logstats
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
 
+// errNoRequest says that a load of a new source read no request, so that
+// it recorded nothing (see writeBatches).
+var errNoRequest = errors.New("no request in a new source")
+
 // writeBatches commits batches in order until the channel closes. For a new
 // source, the first batch with requests is first checked against the
-// requests of other sources.
+// requests of other sources, and the batches before it are not committed:
+// the ledger learns of a new source with its first request (that batch's
+// commit covers the lines before it), so that a log that names no customer
+// records nothing, not a reading that would refuse the right flags later.
+// It returns errNoRequest when a new source had none.
 func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoader, src *source, isNew bool, in <-chan *batch, free chan<- *batch, res *LoadResult, progress func(LoadProgress)) error {
 	touched := touchedDays{limit: max(ing.BatchLines, minTouchedDays)}
 	var groups batchRollups
 	committed := 0
 	var inserted, malformed int64
 	for b := range in {
-		if isNew && len(b.entries) > 0 {
+		if isNew && len(b.entries) == 0 {
+			malformed += b.malformed
+			select {
+			case free <- b:
+			default:
+			}
+			continue
+		}
+		if isNew {
 			if err := ing.checkNotLoadedElsewhere(ctx, src, copyCheckEntries(src, b)); err != nil {
 				return err
 			}
@@ -62,6 +79,9 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoade
 		}
 	}
 	ing.compact(ctx, d, &touched)
+	if isNew {
+		return errNoRequest
+	}
 	return nil
 }
 

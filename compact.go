@@ -342,7 +342,7 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 		if len(dr.keys) <= 2 || !dr.merged.sumUS.fitsInt64() {
 			continue
 		}
-		if dr.blob = dr.merged.dist.appendBinary(nil); len(dr.blob) <= maxRollupBlob {
+		if dr.blob = dr.merged.appendDist(nil); len(dr.blob) <= maxRollupBlob {
 			merged = append(merged, dr)
 		}
 	}

@@ -16,6 +16,8 @@ type lineFormat struct {
 	// wholePath: the logstats format, whose path field is kept as written
 	// and whose customer field is never absent ("-" is a customer).
 	wholePath bool
+	// untimed: a format without a latency field (combined, common).
+	untimed bool
 	// candidates are, for an auto format, the built-ins that can read the
 	// configured customer selector.
 	candidates []*lineFormat
@@ -33,7 +35,7 @@ func newLineFormat(cfg ParseConfig) (*lineFormat, error) {
 		lf := &lineFormat{}
 		var why []string
 		for _, f := range builtinFormats {
-			c, err := newLineFormat(ParseConfig{Format: f, Customer: cfg.Customer, Location: cfg.Location})
+			c, err := newLineFormat(ParseConfig{Format: f, Customer: cfg.Customer, CustomerDefault: cfg.CustomerDefault, Location: cfg.Location})
 			if err != nil {
 				why = append(why, err.Error())
 				continue
@@ -45,7 +47,7 @@ func newLineFormat(cfg ParseConfig) (*lineFormat, error) {
 		}
 		return lf, nil
 	}
-	parse, err := cfg.Format.lineParser(cfg.Customer, cfg.Location)
+	parse, err := cfg.Format.lineParser(cfg.Customer, cfg.Location, cfg.CustomerDefault != "")
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +55,7 @@ func newLineFormat(cfg ParseConfig) (*lineFormat, error) {
 	if sel.IsDefault() {
 		sel = cfg.Format.defaultCustomer()
 	}
-	return &lineFormat{format: cfg.Format, parse: parse, sel: sel, wholePath: cfg.Format.kind == kindLogstats}, nil
+	return &lineFormat{format: cfg.Format, parse: parse, sel: sel, wholePath: cfg.Format.kind == kindLogstats, untimed: cfg.Format.untimed()}, nil
 }
 
 // detect chooses the format of an auto Parser from one line: the built-in
@@ -73,9 +75,17 @@ func (p *Parser) detect(line []byte) (*lineFormat, *ParseError, error) {
 		var e Entry
 		perr := c.parse(line, &f)
 		if perr == nil {
-			shapes++
-			if shapeOnly == nil {
+			// A format without a latency whose shape the line has counts
+			// only when no timed one has it: combined with a request time
+			// last has common's shape too (its bytes field takes the rest).
+			switch {
+			case shapeOnly == nil:
+				shapes, shapeOnly = 1, c
+			case shapeOnly.untimed && !c.untimed:
 				shapeOnly = c
+			case c.untimed && !shapeOnly.untimed:
+			default:
+				shapes++
 			}
 			_, perr = p.entry(c, &f, &e)
 		}
@@ -88,6 +98,13 @@ func (p *Parser) detect(line []byte) (*lineFormat, *ParseError, error) {
 		}
 		if chosen == nil {
 			chosen, first = c, e
+			continue
+		}
+		if untimedReading(first, e) {
+			continue // the chosen format also reads the line's latency
+		}
+		if untimedReading(e, first) {
+			chosen, first = c, e // this one also reads the latency
 			continue
 		}
 		if !sameEntry(first, e) {
@@ -105,6 +122,18 @@ func (p *Parser) detect(line []byte) (*lineFormat, *ParseError, error) {
 		return nil, near, nil
 	}
 	return nil, noFormatFits(), nil
+}
+
+// untimedReading reports whether b is a's reading without its latency: a
+// format without a latency field that took the line's request time for a
+// field of its own (common's last, bytes), as combined with a request time
+// last reads as nginx and as common. The timed reading wins (SPEC §13).
+func untimedReading(a, b Entry) bool {
+	if !a.Timed() || b.Timed() {
+		return false
+	}
+	b.Latency = a.Latency
+	return sameEntry(a, b)
 }
 
 // An AmbiguousFormatError is a line that two built-in formats read with

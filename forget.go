@@ -208,8 +208,8 @@ func (ing *Ingester) forgetChunk(ctx context.Context, d Dialect, zone *time.Loca
 		if err := rows.Scan(&off, &ts, &status, &latency); err != nil {
 			return c, err
 		}
-		if status < 100 || status > 599 || latency < 0 {
-			return c, fmt.Errorf("the raw request at offset %d has status %d and latency %dus, which no rollup holds; run Verify", off, status, latency)
+		if status < 100 || status > 599 {
+			return c, fmt.Errorf("the raw request at offset %d has status %d, which no rollup holds; run Verify", off, status)
 		}
 		day := dayNumber(ts, zone)
 		g := byDay[day]
@@ -218,8 +218,10 @@ func (ing *Ingester) forgetChunk(ctx context.Context, d Dialect, zone *time.Loca
 			byDay[day] = g
 			c.days = append(c.days, day)
 		}
-		g.r.add(status, latency)
-		g.hist[latency]++
+		g.r.add(status, latency) // a negative latency: none (NoLatency)
+		if latency >= 0 {
+			g.hist[latency]++
+		}
 		if c.n == 0 {
 			first = off
 		}
@@ -313,11 +315,11 @@ func dayNumber(tsUS int64, zone *time.Location) int64 {
 }
 
 // subtract takes the requests that o counts out of r, which must count
-// them all. r's min and max are then those of its distribution, which is
-// exact.
+// them all. r's min and max are then those of its distribution (of its
+// timed requests), which is exact.
 func (r *rollup) subtract(o *rollup) error {
-	if o.total > r.total {
-		return fmt.Errorf("%d requests to take out of %d", o.total, r.total)
+	if o.total > r.total || o.untimed > r.untimed {
+		return fmt.Errorf("%d requests (%d without a latency) to take out of %d (%d)", o.total, o.untimed, r.total, r.untimed)
 	}
 	for i := range r.byClass {
 		if o.byClass[i] > r.byClass[i] {
@@ -334,6 +336,7 @@ func (r *rollup) subtract(o *rollup) error {
 		return err
 	}
 	r.total -= o.total
+	r.untimed -= o.untimed
 	for i := range r.byClass {
 		r.byClass[i] -= o.byClass[i]
 	}
@@ -380,21 +383,21 @@ type rollupPiece struct {
 // pieces returns the rows that hold r: one, unless its distribution's
 // encoding is larger than maxRollupBlob or its latency sum does not fit a
 // row (compaction leaves such a day in several rows); then r is cut by
-// latency, its status classes shared out among the pieces. None for a
-// rollup of no request.
+// latency, its status classes shared out among the pieces and its requests
+// without a latency in the first. None for a rollup of no request.
 func (r *rollup) pieces() []rollupPiece {
 	if r.total == 0 {
 		return nil
 	}
 	if r.sumUS.fitsInt64() {
-		if blob := r.dist.appendBinary(nil); len(blob) <= maxRollupBlob {
+		if blob := r.appendDist(nil); len(blob) <= maxRollupBlob {
 			return []rollupPiece{{*r, blob}}
 		}
 	}
 	const perValue = 20 // the most bytes a value and its count take encoded
 	var out []rollupPiece
 	classes := r.byClass
-	var p rollup
+	p := rollup{total: r.untimed, untimed: r.untimed}
 	var sum uint64
 	flush := func() {
 		left := p.total
@@ -403,8 +406,10 @@ func (r *rollup) pieces() []rollupPiece {
 			p.byClass[k], classes[k], left = take, classes[k]-take, left-take
 		}
 		p.sumUS = uint128{lo: sum}
-		p.minUS, p.maxUS = p.dist.values[0], p.dist.values[p.dist.len()-1]
-		out = append(out, rollupPiece{p, p.dist.appendBinary(nil)})
+		if n := p.dist.len(); n > 0 {
+			p.minUS, p.maxUS = p.dist.values[0], p.dist.values[n-1]
+		}
+		out = append(out, rollupPiece{p, p.appendDist(nil)})
 		p, sum = rollup{}, 0
 	}
 	for i, v := range r.dist.values {

@@ -31,7 +31,7 @@ func TestRollup_Pieces(t *testing.T) {
 		for _, c := range p.r.byClass {
 			classes += c
 		}
-		if _, err := decodeDistribution(p.blob, p.r.total, nil); err != nil || classes != p.r.total {
+		if _, _, err := decodeDistribution(p.blob, p.r.total, nil); err != nil || classes != p.r.total {
 			t.Fatalf("a piece of %d requests, %d by class: %v", p.r.total, classes, err)
 		}
 		merged.merge(&p.r)
@@ -49,21 +49,23 @@ func TestRollup_Subtract(t *testing.T) {
 		h := make(histogram)
 		for _, q := range reqs {
 			r.add(int(q[0]), q[1])
-			h[q[1]]++
+			if q[1] >= 0 { // -1: no latency
+				h[q[1]]++
+			}
 		}
 		r.dist = h.distribution()
 		return r
 	}
-	all := build([][2]int64{{200, 5}, {500, 9}, {200, 1}, {404, 5}})
+	all := build([][2]int64{{200, 5}, {500, 9}, {200, 1}, {404, 5}, {200, -1}, {502, -1}})
 	got := all
-	sub := build([][2]int64{{200, 1}, {500, 9}})
+	sub := build([][2]int64{{200, 1}, {500, 9}, {502, -1}})
 	if err := got.subtract(&sub); err != nil {
 		t.Fatal(err)
 	}
-	if want := build([][2]int64{{200, 5}, {404, 5}}); !got.equal(&want) || got.minUS != 5 || got.maxUS != 5 {
+	if want := build([][2]int64{{200, 5}, {404, 5}, {200, -1}}); !got.equal(&want) || got.minUS != 5 || got.maxUS != 5 || got.untimed != 1 {
 		t.Fatalf("subtract: %s, want %s", got.describe(), want.describe())
 	}
-	for _, bad := range [][][2]int64{{{200, 7}}, {{500, 5}, {500, 5}}, {{200, 1}, {200, 5}, {200, 5}, {404, 9}, {500, 9}}} {
+	for _, bad := range [][][2]int64{{{200, 7}}, {{500, 5}, {500, 5}, {500, 5}}, {{200, 1}, {200, 5}, {200, 5}, {404, 9}, {500, 9}}, {{200, -1}, {200, -1}, {200, -1}}} {
 		got, sub := all, build(bad)
 		if err := got.subtract(&sub); err == nil {
 			t.Fatalf("subtract %v: no error", bad)

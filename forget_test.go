@@ -209,3 +209,31 @@ func TestIngester_Forget_Pruned(t *testing.T) {
 		checkStats(t, db.DB, kept, logstats.Date{}, nil, nil)
 	})
 }
+
+// TestIngester_Forget_Untimed forgets, of a log without latencies (the
+// combined format) and one with them, of the same customers and days,
+// either one: the rollups merged from both keep exactly the other's
+// requests, those without a latency included.
+func TestIngester_Forget_Untimed(t *testing.T) {
+	logs := map[string]string{"combined.log": genLogFormat(t, "combined", 2000, 41, 0), "timed.log": genLog(t, 2500, 42, 0)}
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		for forget, keep := range map[string]string{"combined.log": "timed.log", "timed.log": "combined.log"} {
+			t.Run(strings.TrimSuffix(forget, ".log"), func(t *testing.T) {
+				want := cleanState(t, db.Dialect, keep, logs[keep])
+				db := db.Fresh(t)
+				ing := newIngester(db, 300)
+				mustLoad(t, ing, "combined.log", logs["combined.log"])
+				mustLoad(t, ing, "timed.log", logs["timed.log"])
+				var untimed int
+				if err := db.QueryRow(`SELECT COUNT(*) FROM logstats_raw_requests WHERE latency_us < 0`).Scan(&untimed); err != nil || untimed != 2000 {
+					t.Fatalf("%d raw requests without a latency (%v), want the combined log's 2000", untimed, err)
+				}
+				if _, err := ing.Forget(context.Background(), sourceNamed(t, ing, forget).ID); err != nil {
+					t.Fatal(err)
+				}
+				testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
+				mustVerify(t, db)
+			})
+		}
+	})
+}

@@ -2,6 +2,7 @@ package logstats
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,10 +27,16 @@ const (
 	kindALB    // AWS Application Load Balancer
 	kindCaddy  // Caddy's JSON access log
 	kindJSONL  // JSON lines, keys named by spec (a fields list, as JSONLines reads it)
+	// HAProxy's option httplog line.
+	kindHAProxy
+	// Traefik's CLF access log.
+	kindTraefik
 )
 
-// The format strings of the built-ins that are format strings (SPEC §9):
-// the combined formats, with the request's latency last.
+// The format strings of the built-ins nginx and apache (SPEC §9): the
+// combined formats with the request's latency last. The built-ins combined
+// and common (§13) are the servers' own, nginxCombinedLog and
+// apacheCommonLog, which carry no latency.
 const (
 	nginxCombined  = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time`
 	apacheCombined = `%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D`
@@ -39,13 +46,19 @@ const (
 const maxFormatBytes = 4096
 
 // builtinFormats lists the built-in formats in the order auto-detection
-// tries them.
+// tries them. A line that two read the same way is the first's; traefik,
+// combined with a trailing duration, follows the combined formats it
+// extends. jsonl, which JSONLines returns, stays last.
 var builtinFormats = [...]Format{
 	{name: "logstats", kind: kindLogstats},
 	{name: "nginx", kind: kindNginx, spec: nginxCombined},
 	{name: "apache", kind: kindApache, spec: apacheCombined},
+	{name: "combined", kind: kindNginx, spec: nginxCombinedLog},
+	{name: "common", kind: kindApache, spec: apacheCommonLog},
+	{name: "traefik", kind: kindTraefik},
 	{name: "envoy", kind: kindEnvoy, spec: envoyDefault},
 	{name: "alb", kind: kindALB},
+	{name: "haproxy", kind: kindHAProxy},
 	{name: "caddy", kind: kindCaddy},
 	{name: "jsonl", kind: kindJSONL},
 }
@@ -66,21 +79,35 @@ func FormatNames() []string {
 //   - a built-in: "logstats" (the format of the original app), "nginx" (nginx's
 //     combined format followed by $request_time), "apache" (Apache's combined
 //     format followed by %D);
-//   - "nginx:FORMAT": an nginx log_format string, pasted as it is in nginx.conf;
+//   - "combined" and "common": the default logs of nginx and Apache
+//     (combined) and Apache's common log, without a request time: their
+//     requests have no latency (NoLatency);
+//   - "nginx:FORMAT": an nginx log_format string, or a whole log_format
+//     directive as nginx.conf writes it; "nginx:combined" is nginx's own;
 //   - "envoy": Envoy's default access-log format (%DURATION% in milliseconds);
 //   - "alb": AWS Application Load Balancer access logs (the latency is the sum
 //     of the three processing times that are not -1);
+//   - "traefik": Traefik's access log in its default CLF format (combined,
+//     then the request count, router, service URL and duration in ms);
+//   - "haproxy": HAProxy's option httplog line, with or without its syslog
+//     prefix (the accept date read in the ParseConfig's Location; the
+//     latency is Ta, the last timer; the customer can be a captured request
+//     header: hr, hr:N);
 //   - "caddy": Caddy's JSON access log (ts, request.method, request.uri,
 //     status, duration in seconds; the customer is user_id);
 //   - "jsonl": one JSON object a line, with the keys time, customer_id, path,
 //     status, latency (seconds) and method, or those [JSONLines] names;
 //   - "jsonl:FIELDS": jsonl with keys named as JSONLines reads them;
-//   - "apache:FORMAT": an Apache LogFormat string;
+//   - "apache:FORMAT": an Apache LogFormat string, with its \" escapes or
+//     not, or a whole LogFormat line as httpd.conf writes it;
+//     "apache:combined" and "apache:common" are Apache's own;
 //   - "envoy:FORMAT": an Envoy access-log format string.
 //
-// A format string must hold a time, a request path, a status and a latency;
-// the error of one that does not says which is missing. Errors wrap
-// ErrUnknownFormat.
+// A format string must hold a time, a request path and a status, and may
+// hold a latency (without one, its requests have none); the error of one
+// that does not says which is missing, and that of one that cannot be read
+// says where (a column of the text after "nginx:" or "apache:") and why.
+// Errors wrap ErrUnknownFormat.
 func ParseFormat(s string) (Format, error) {
 	if s == "" || s == "auto" {
 		return Format{}, nil
@@ -116,7 +143,8 @@ func ParseFormat(s string) (Format, error) {
 // JSONLines returns the jsonl format with its keys named by fields, a
 // comma-separated list of NAME=KEY: time=KEY[:s|ms] (an RFC 3339 string, or
 // a number of Unix seconds or milliseconds), customer=KEY, path=KEY,
-// status=KEY, latency=KEY[:s|ms|us|ns] (default seconds) and method=KEY. A
+// status=KEY, latency=KEY[:s|ms|us|ns|duration] (default seconds; duration:
+// a Go time.Duration string such as "1.2s", read exactly) and method=KEY. A
 // key is a dotted path into nested objects (request.headers.X-Api-Key). The
 // names not given keep their defaults: time, customer_id, path, status,
 // latency, method. Errors wrap ErrUnknownFormat.
@@ -167,6 +195,8 @@ func (f Format) template() (*template, error) {
 		t, err = compileEnvoy(f.spec)
 	case kindALB:
 		t, err = albTemplate()
+	case kindTraefik:
+		t = traefikTemplate()
 	default:
 		return nil, nil
 	}
@@ -174,6 +204,16 @@ func (f Format) template() (*template, error) {
 		return nil, fmt.Errorf("%w %q: %v", ErrUnknownFormat, f.String(), err)
 	}
 	return t, nil
+}
+
+// untimed reports whether f has no latency field at all, as combined and
+// common: every request it reads has NoLatency.
+func (f Format) untimed() bool {
+	t, err := f.template()
+	if err != nil || t == nil {
+		return false // not a format string, or one that cannot be read
+	}
+	return !slices.ContainsFunc(t.fields, func(tf templateField) bool { return tf.kind.isLatency() })
 }
 
 // kindName is the name of f's family: "envoy" for envoy and envoy:FORMAT.
@@ -189,6 +229,8 @@ func (f Format) defaultCustomer() CustomerSelector {
 		return CustomerSelector{kind: selectField, name: "remote_user"}
 	case kindApache:
 		return CustomerSelector{kind: selectField, name: "%u"}
+	case kindTraefik:
+		return CustomerSelector{kind: selectField, name: "remote_user"}
 	case kindCaddy:
 		return CustomerSelector{kind: selectField, name: "user_id"}
 	case kindJSONL:
@@ -203,12 +245,15 @@ func (f Format) defaultCustomer() CustomerSelector {
 
 // lineParser returns the lineParser of f, reading the customer as sel says
 // (the zero selector: the format's default) and zone-less timestamps in loc.
-// f must not be auto.
-func (f Format) lineParser(sel CustomerSelector, loc *time.Location) (lineParser, error) {
+// With a default customer (withDefault), a format that has no customer
+// field of its own, or not the one its default names, needs no selector:
+// every line's customer is then the default. f must not be auto.
+func (f Format) lineParser(sel CustomerSelector, loc *time.Location, withDefault bool) (lineParser, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	if sel.IsDefault() {
+	given := !sel.IsDefault()
+	if !given {
 		sel = f.defaultCustomer()
 	}
 	switch f.kind {
@@ -227,18 +272,30 @@ func (f Format) lineParser(sel CustomerSelector, loc *time.Location) (lineParser
 			j.customer = sel.name
 		}
 		return j.parse, nil
+	case kindHAProxy:
+		if !given && !withDefault {
+			return nil, fmt.Errorf("%w: the haproxy format has no customer field of its own; say where the customer is with a selector such as hr (a captured request header), path:/v1/customers/{}/ or query:api_key, or give a default customer", ErrInvalidSelector)
+		}
+		header, err := haproxyCustomer(sel)
+		if err != nil {
+			return nil, err
+		}
+		return (&haproxyLine{loc: loc, header: header}).parse, nil
 	case kindEnvoy, kindALB:
-		if sel.IsDefault() {
-			return nil, fmt.Errorf("%w: the %s format has no customer field; say where the customer is with a selector such as path:/v1/customers/{}/ or query:api_key", ErrInvalidSelector, f.kindName())
+		if sel.IsDefault() && !withDefault {
+			return nil, fmt.Errorf("%w: the %s format has no customer field; say where the customer is with a selector such as path:/v1/customers/{}/ or query:api_key, or give a default customer", ErrInvalidSelector, f.kindName())
 		}
 		fallthrough
-	case kindNginx, kindApache:
+	case kindNginx, kindApache, kindTraefik:
 		t, err := f.template()
 		if err != nil {
 			return nil, err
 		}
-		if err := t.selectCustomer(sel); err != nil {
+		if err := t.selectCustomer(sel); err != nil && (given || !withDefault) {
 			return nil, fmt.Errorf("%w: format %s: %v", ErrInvalidSelector, f.String(), err)
+		}
+		if f.kind == kindTraefik {
+			return (&traefikLine{combined: t}).parse, nil
 		}
 		return t.parse, nil
 	}
@@ -252,23 +309,26 @@ func (f Format) lineParser(sel CustomerSelector, loc *time.Location) (lineParser
 // spells it or not. Two readings with the same signature count every line
 // the same.
 func (f Format) signature(sel CustomerSelector) (string, error) {
-	if sel.IsDefault() {
+	given := !sel.IsDefault()
+	if !given {
 		sel = f.defaultCustomer()
 	}
 	var b strings.Builder
 	switch f.kind {
-	case kindNginx, kindApache, kindEnvoy, kindALB:
+	case kindNginx, kindApache, kindEnvoy, kindALB, kindTraefik:
 		t, err := f.template()
 		if err != nil {
 			return "", err
 		}
-		if err := t.selectCustomer(sel); err != nil {
+		// A format without its default's field reads no customer: its
+		// lines are the default customer's.
+		if err := t.selectCustomer(sel); err != nil && given {
 			return "", err
 		}
 		// The family matters too: each unquotes its fields its own way.
 		fmt.Fprintf(&b, "%d %q %t", f.kind, t.head, t.trailing)
 		for _, tf := range t.fields {
-			fmt.Fprintf(&b, " %d/%t/%t/%q", tf.kind, tf.merged, tf.fraction, tf.lit)
+			fmt.Fprintf(&b, " %d/%t/%t/%t/%q", tf.kind, tf.merged, tf.fraction, tf.spaced, tf.lit)
 		}
 		if sel.kind != selectField {
 			b.WriteString(" " + sel.String())

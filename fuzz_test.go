@@ -140,12 +140,18 @@ func FuzzLoad(f *testing.F) {
 // FuzzFormats parses any line in every format, detection included: it
 // either fails with a *ParseError (or has no customer, or, detecting, fits
 // two formats differently), or gives an entry within the limits of SPEC §2.
-// The seeds are every line of format_test.go's tables.
+// The seeds are every line of format_test.go's tables and of the real
+// HAProxy and Traefik logs in testdata/.
 func FuzzFormats(f *testing.F) {
 	addSeeds(f)
 	for _, tab := range formatTables {
 		for _, tc := range tab.cases {
 			f.Add([]byte(tc.line))
+		}
+	}
+	for _, file := range []string{"testdata/haproxy.log", "testdata/traefik.log"} {
+		for line := range bytes.Lines(must(os.ReadFile(file))) {
+			f.Add(bytes.TrimSuffix(line, []byte("\n")))
 		}
 	}
 	specs := []string{"auto"}
@@ -158,7 +164,7 @@ func FuzzFormats(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, customer := range []string{"", "path:/v1/customers/{}/", "query:api_key"} {
+			for _, customer := range []string{"", "path:/v1/customers/{}/", "query:api_key", "hr"} {
 				p, err := logstats.NewParser(nil, logstats.ParseConfig{Format: format, Customer: must(logstats.ParseCustomerSelector(customer))})
 				if errors.Is(err, logstats.ErrInvalidSelector) {
 					continue // a format without the default's field: a setting, not a line, is wrong
@@ -180,7 +186,7 @@ func FuzzFormats(f *testing.F) {
 					t.Fatalf("%s: Parse(%q): %v", spec, line, err)
 				}
 				if logstats.ValidCustomerID(e.CustomerID) != nil || e.Path == "" || len(e.Path) > logstats.MaxPathBytes ||
-					e.Status < 100 || e.Status > 599 || e.Latency < 0 || e.Latency > logstats.MaxLatency || e.Latency%time.Microsecond != 0 ||
+					e.Status < 100 || e.Status > 599 || (e.Latency < 0 && e.Latency != logstats.NoLatency) || e.Latency > logstats.MaxLatency || e.Latency%time.Microsecond != 0 ||
 					e.Time.UTC().Year() < 1 || e.Time.UTC().Year() > 9999 {
 					t.Fatalf("%s: Parse(%q) = %+v, outside the limits", spec, line, e)
 				}

@@ -85,14 +85,19 @@ func naiveStats(entries []logstats.Entry, customer string, from logstats.Date, t
 		} else {
 			st.FailedRequests++
 		}
-		lat = append(lat, e.Latency.Microseconds())
+		if e.Timed() {
+			lat = append(lat, e.Latency.Microseconds())
+		}
 	}
 	if st.TotalRequests == 0 {
 		return st
 	}
+	st.Uptime = float64(roundHalfUp(big.NewRat(st.SuccessfulRequests*10000, st.TotalRequests))) / 100
 	n := int64(len(lat))
+	if st.TimedRequests = n; n == 0 {
+		return st
+	}
 	slices.Sort(lat)
-	st.Uptime = float64(roundHalfUp(big.NewRat(st.SuccessfulRequests*10000, n))) / 100
 	sum := new(big.Int)
 	for _, v := range lat {
 		sum.Add(sum, big.NewInt(v))

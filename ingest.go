@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -300,7 +301,14 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	}()
 	perr := ing.readBatches(ctx, p, lr, head, src, batches, free, res, opts.Strict)
 	close(batches)
-	if err := <-werr; err != nil {
+	switch err := <-werr; {
+	case errors.Is(err, errNoRequest) && perr != nil:
+		return res, perr
+	case errors.Is(err, errNoRequest) && res.Unattributed > 0:
+		return res, &UnattributedError{Format: p.Detected(), Customer: p.reading().customer, Lines: res.Unattributed}
+	case errors.Is(err, errNoRequest):
+		return res, nil // blank or malformed lines only: nothing to record
+	case err != nil:
 		return res, err
 	}
 	if perr != nil {

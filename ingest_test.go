@@ -653,3 +653,44 @@ func TestIngester_RawRowsKeepBytes(t *testing.T) {
 		}
 	})
 }
+
+// TestIngester_Unattributed: a new log whose well-formed lines all lack a
+// customer is refused like a log in the wrong format and records nothing,
+// so that the same log then loads with a default customer (SPEC §13, issue
+// 23); a log whose first batches lack customers and whose later lines have
+// them loads whole, once.
+func TestIngester_Unattributed(t *testing.T) {
+	anon := `203.0.113.7 - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "curl/8.5.0"
+203.0.113.7 - - [10/Oct/2024:13:55:37 +0000] "GET /b HTTP/1.1" 503 9 "-" "curl/8.5.0"
+203.0.113.7 - - [10/Oct/2024:13:55:38 +0000] "GET /c HTTP/1.1" 404 9 "-" "curl/8.5.0"
+`
+	named := `203.0.113.7 - acme [10/Oct/2024:13:56:00 +0000] "GET /d HTTP/1.1" 200 9 "-" "curl/8.5.0"
+`
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		ctx := context.Background()
+		db = db.Fresh(t)
+		res, err := newIngester(db, 2).Load(ctx, "anon.log", strings.NewReader(anon), logstats.LoadOptions{})
+		var ue *logstats.UnattributedError
+		if !errors.As(err, &ue) || !errors.Is(err, logstats.ErrWrongFormat) || logstats.KindOf(err) != logstats.KindWrongFormat ||
+			ue.Lines != 3 || ue.Customer != "remote_user" || ue.Format.String() != "combined" || res.Unattributed != 3 || res.Inserted != 0 {
+			t.Fatalf("a log without customers: %+v, %v", res, err)
+		}
+		if st := testdb.Snapshot(t, db.DB); st.RawRows != 0 || st.Ledger != "" {
+			t.Fatalf("the refused log left %d raw rows and the ledger %q", st.RawRows, st.Ledger)
+		}
+		ing := newIngester(db, 2)
+		ing.CustomerDefault = "my_service"
+		if res := mustLoad(t, ing, "anon.log", anon); res.Inserted != 3 {
+			t.Fatalf("with a default customer: %+v, want 3 inserted", res)
+		}
+		// Unattributed lines first, a customer later: the batches before
+		// the first request commit with it.
+		mixed := strings.ReplaceAll(anon, "/a HTTP", "/mixed HTTP") + named
+		if res := mustLoad(t, newIngester(db, 2), "mixed.log", mixed); res.Inserted != 1 || res.Unattributed != 3 {
+			t.Fatalf("a log with a customer on its 4th line: %+v, want its one request loaded", res)
+		}
+		if res := mustLoad(t, newIngester(db, 2), "mixed.log", mixed); res.Inserted != 0 || res.SkippedAlreadyLoaded != 4 {
+			t.Fatalf("the same log again: %+v, want its 4 lines skipped", res)
+		}
+	})
+}

@@ -14,6 +14,9 @@ import (
 type jsonFields struct {
 	time, method, path, status, latency string
 	timeUnit, latencyUnit               latencyUnit
+	// latencyDuration: the latency is a Go duration string ("1.2s"), the
+	// unit duration, rather than a number of latencyUnit.
+	latencyDuration bool
 }
 
 // caddyFields are the keys of Caddy's JSON access log.
@@ -23,7 +26,7 @@ var caddyFields = jsonFields{time: "ts", method: "request.method", path: "reques
 var jsonlDefaults = jsonFields{time: "time", method: "method", path: "path", status: "status", latency: "latency", timeUnit: unitSeconds, latencyUnit: unitSeconds}
 
 // parseJSONFields reads a -fields list, time=KEY[:s|ms], customer=KEY,
-// path=KEY, status=KEY, latency=KEY[:s|ms|us|ns], method=KEY, over the
+// path=KEY, status=KEY, latency=KEY[:s|ms|us|ns|duration], method=KEY, over the
 // jsonl defaults. It returns the customer key apart ("" when not given).
 func parseJSONFields(spec string) (jsonFields, string, error) {
 	f, customer := jsonlDefaults, ""
@@ -36,9 +39,11 @@ func parseJSONFields(spec string) (jsonFields, string, error) {
 			return f, "", fmt.Errorf("field %q: want NAME=KEY", item)
 		}
 		key, unit, hasUnit := strings.Cut(key, ":")
-		u := unitSeconds
+		u, duration := unitSeconds, false
 		if hasUnit {
 			switch unit {
+			case "duration":
+				duration = true
 			case "s":
 			case "ms":
 				u = unitMillis
@@ -47,10 +52,10 @@ func parseJSONFields(spec string) (jsonFields, string, error) {
 			case "ns":
 				u = unitNanos
 			default:
-				return f, "", fmt.Errorf("field %q: unit %q is not s, ms, us or ns", item, unit)
+				return f, "", fmt.Errorf("field %q: unit %q is not s, ms, us, ns or duration", item, unit)
 			}
-			if name != "time" && name != "latency" || name == "time" && u != unitSeconds && u != unitMillis {
-				return f, "", fmt.Errorf("field %q: only time (s, ms) and latency (s, ms, us, ns) take a unit", item)
+			if name != "time" && name != "latency" || name == "time" && (u != unitSeconds && u != unitMillis || duration) {
+				return f, "", fmt.Errorf("field %q: only time (s, ms) and latency (s, ms, us, ns, duration) take a unit", item)
 			}
 		}
 		switch name {
@@ -65,7 +70,7 @@ func parseJSONFields(spec string) (jsonFields, string, error) {
 		case "status":
 			f.status = key
 		case "latency":
-			f.latency, f.latencyUnit = key, u
+			f.latency, f.latencyUnit, f.latencyDuration = key, u, duration
 		default:
 			return f, "", fmt.Errorf("field %q: want time, customer, method, path, status or latency", item)
 		}
@@ -77,9 +82,9 @@ func parseJSONFields(spec string) (jsonFields, string, error) {
 // of the current line in buffers of its own, which the Parser reads before
 // the next line.
 type jsonLine struct {
-	keys                        jsonFields
-	customer                    string // the customer's key, or "" when the selector is not a key
-	custBuf, pathBuf, methodBuf []byte
+	keys                                    jsonFields
+	customer                                string // the customer's key, or "" when the selector is not a key
+	custBuf, pathBuf, methodBuf, latencyBuf []byte
 }
 
 func (j *jsonLine) parse(line []byte, f *fields) *ParseError {
@@ -118,11 +123,27 @@ func (j *jsonLine) parse(line []byte, f *fields) *ParseError {
 	if f.status, perr = parseStatus(v.raw); perr != nil {
 		return perr
 	}
-	if v, perr = j.get(line, j.keys.latency, true); perr != nil {
+	if v, perr = j.getOrNull(line, j.keys.latency); perr != nil {
 		return perr
 	}
-	if f.latency, perr = parseLatencyNumber(v.raw, j.keys.latencyUnit, v.kind != '"'); perr != nil {
-		return perr
+	switch {
+	case v.kind == 'n':
+		f.latency = NoLatency // "latency": null, as an export writes a request without one
+	case j.keys.latencyDuration:
+		var d []byte
+		if v.kind != '"' {
+			return fieldError(ErrInvalidLatency, "latency %q is not a Go duration string (such as \"1.2s\")", v.raw)
+		}
+		if d, perr = j.text(v, &j.latencyBuf, j.keys.latency); perr != nil {
+			return perr
+		}
+		if f.latency, perr = parseGoDuration(d); perr != nil {
+			return perr
+		}
+	default:
+		if f.latency, perr = parseLatencyNumber(v.raw, j.keys.latencyUnit, v.kind != '"'); perr != nil {
+			return perr
+		}
 	}
 	if j.keys.method != "" {
 		if v, perr = j.get(line, j.keys.method, false); perr != nil {
@@ -167,6 +188,14 @@ func (j *jsonLine) get(line []byte, key string, required bool) (jsonValue, *Pars
 		return jsonValue{}, nil
 	}
 	return v, nil
+}
+
+// getOrNull is get of a required key that may be null.
+func (j *jsonLine) getOrNull(line []byte, key string) (jsonValue, *ParseError) {
+	if v, ok := jsonLookup(line, key); ok && v.kind == 'n' {
+		return v, nil
+	}
+	return j.get(line, key, true)
 }
 
 // text returns a string value, decoded into buf when it has escapes.

@@ -132,7 +132,8 @@ func notDecimal(b []byte, u latencyUnit) *ParseError {
 // parseLatencySum parses nginx's $upstream_response_time: the times of each
 // upstream server tried, in seconds, separated by ", " (servers of one
 // group) and " : " (groups); "-" stands for a server not reached. The
-// latency is their sum.
+// latency is their sum; NoLatency when no server was reached (a response
+// nginx made itself).
 func parseLatencySum(b []byte) (time.Duration, *ParseError) {
 	var sum time.Duration
 	found := false
@@ -155,7 +156,7 @@ func parseLatencySum(b []byte) (time.Duration, *ParseError) {
 		found = true
 	}
 	if !found {
-		return 0, &ParseError{Reason: "upstream time is \"-\": the request reached no upstream server; log $request_time for the latency of every request", Err: ErrInvalidLatency}
+		return NoLatency, nil
 	}
 	if sum > MaxLatency {
 		return 0, &ParseError{Reason: "upstream times add up to more than 24 hours", Err: ErrInvalidLatency}

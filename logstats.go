@@ -62,12 +62,23 @@ type Entry struct {
 	Path string
 	// Status is the HTTP status code, 100 to 599.
 	Status int
-	// Latency is how long the request took, in whole microseconds.
+	// Latency is how long the request took, in whole microseconds, or
+	// NoLatency when the log does not say (a log without a request time, a
+	// time of "-").
 	Latency time.Duration
 }
 
+// NoLatency is the Latency of a request whose log line carries no request
+// time. It counts in the totals, the status classes and the uptime, and in
+// no latency figure.
+const NoLatency = -time.Microsecond
+
 // Successful reports whether the request succeeded: a status below 400.
 func (e Entry) Successful() bool { return e.Status < 400 }
+
+// Timed reports whether the request has a latency: whether Latency is not
+// NoLatency.
+func (e Entry) Timed() bool { return e.Latency >= 0 }
 
 // String formats e as a log line (without a newline) that parses back to e.
 func (e Entry) String() string { return string(e.AppendFormat(nil)) }
@@ -81,6 +92,9 @@ func (e Entry) AppendFormat(b []byte) []byte {
 	b = append(b, e.Path...)
 	b = append(b, ' ')
 	b = fmt.Appendf(b, "%d ", e.Status)
+	if !e.Timed() {
+		return append(b, '-')
+	}
 	return decimal.Append(b, e.Latency.Microseconds(), 6) // seconds: "1.234", "0"
 }
 

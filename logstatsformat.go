@@ -166,9 +166,11 @@ func parseLogstats(line []byte, loc *time.Location, f *fields) *ParseError {
 	if perr != nil {
 		return perr
 	}
-	latency, perr := parseLatencyUnit(field[5], unitSeconds)
-	if perr != nil {
-		return perr
+	latency := NoLatency // "-": the request's time is not known
+	if !isDash(field[5]) {
+		if latency, perr = parseLatencyUnit(field[5], unitSeconds); perr != nil {
+			return perr
+		}
 	}
 	var ts time.Time
 	if loc == time.UTC {

@@ -16,25 +16,37 @@ import (
 // those days alone.
 type rollup struct {
 	total   int64
+	untimed int64    // requests without a latency (NoLatency), of total
 	byClass [5]int64 // requests by status class: [0] is 1xx ... [4] is 5xx
-	sumUS   uint128  // sum of latencies in microseconds
-	minUS   int64
-	maxUS   int64
-	dist    distribution
+	// The latency figures cover the timed requests (total - untimed): the
+	// sum, min and max of their latencies in microseconds (0 when there are
+	// none), and their distribution.
+	sumUS uint128
+	minUS int64
+	maxUS int64
+	dist  distribution
 }
 
 func (r *rollup) successful() int64 { return r.byClass[0] + r.byClass[1] + r.byClass[2] }
 
-// add counts one request.
+// timed returns how many of r's requests have a latency.
+func (r *rollup) timed() int64 { return r.total - r.untimed }
+
+// add counts one request; latencyUS is negative for one without a latency.
 func (r *rollup) add(status int, latencyUS int64) {
-	if r.total == 0 || latencyUS < r.minUS {
-		r.minUS = latencyUS
-	}
-	if r.total == 0 || latencyUS > r.maxUS {
-		r.maxUS = latencyUS
-	}
 	r.total++
 	r.byClass[status/100-1]++
+	if latencyUS < 0 {
+		r.untimed++
+		return
+	}
+	first := r.timed() == 1
+	if first || latencyUS < r.minUS {
+		r.minUS = latencyUS
+	}
+	if first || latencyUS > r.maxUS {
+		r.maxUS = latencyUS
+	}
 	r.sumUS = r.sumUS.add64(uint64(latencyUS))
 }
 
@@ -43,13 +55,16 @@ func (r *rollup) merge(o *rollup) {
 	if o.total == 0 {
 		return
 	}
-	if r.total == 0 || o.minUS < r.minUS {
-		r.minUS = o.minUS
-	}
-	if r.total == 0 || o.maxUS > r.maxUS {
-		r.maxUS = o.maxUS
+	if o.timed() > 0 {
+		if r.timed() == 0 || o.minUS < r.minUS {
+			r.minUS = o.minUS
+		}
+		if r.timed() == 0 || o.maxUS > r.maxUS {
+			r.maxUS = o.maxUS
+		}
 	}
 	r.total += o.total
+	r.untimed += o.untimed
 	for i := range r.byClass {
 		r.byClass[i] += o.byClass[i]
 	}
@@ -116,8 +131,29 @@ func mergeDistributions(a, b distribution) distribution {
 // precision take 2 to 3 bytes each.
 const distEncodingV1 = 1
 
+// distEncodingV2 is V1 for a rollup with requests without a latency: the
+// version byte, their number as an unsigned varint (at least 1), then V1's
+// length and pairs, whose counts sum to the timed requests. A rollup of
+// timed requests only is written in V1, as before V2 existed.
+const distEncodingV2 = 2
+
+// appendDist appends r's distribution, and how many of its requests have no
+// latency, in V1 or V2.
+func (r *rollup) appendDist(b []byte) []byte {
+	if r.untimed == 0 {
+		return r.dist.appendBinary(b)
+	}
+	b = append(b, distEncodingV2)
+	b = binary.AppendUvarint(b, uint64(r.untimed))
+	return r.dist.appendPairs(b)
+}
+
 func (d distribution) appendBinary(b []byte) []byte {
-	b = append(b, distEncodingV1)
+	return d.appendPairs(append(b, distEncodingV1))
+}
+
+// appendPairs appends d's length and (delta, count) pairs.
+func (d distribution) appendPairs(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(d.len()))
 	prev := int64(0)
 	for i, v := range d.values {
@@ -128,28 +164,38 @@ func (d distribution) appendBinary(b []byte) []byte {
 	return b
 }
 
-// decodeDistribution decodes what appendBinary wrote and checks it: values
-// strictly ascending and non-negative, counts positive, counts summing to
+// decodeDistribution decodes what appendDist (or appendBinary) wrote, the
+// distribution of a rollup of total requests, and returns it with how many
+// requests have no latency. It checks it: values strictly ascending and
+// non-negative, counts positive, counts and untimed requests summing to
 // total.
 //
 // The values and counts are carved from *arena when it is not nil and has
 // room (a new, larger arena replaces it when it has not), so that a caller
 // decoding many distributions can reuse one buffer for all of them.
-func decodeDistribution(b []byte, total int64, arena *[]int64) (distribution, error) {
-	fail := func(what string) (distribution, error) {
-		return distribution{}, fmt.Errorf("%w: latency distribution: %s", ErrCorruptRollup, what)
+func decodeDistribution(b []byte, total int64, arena *[]int64) (d distribution, untimed int64, err error) {
+	fail := func(what string) (distribution, int64, error) {
+		return distribution{}, 0, fmt.Errorf("%w: latency distribution: %s", ErrCorruptRollup, what)
 	}
-	if len(b) == 0 || b[0] != distEncodingV1 {
+	switch {
+	case len(b) > 0 && b[0] == distEncodingV1:
+		b = b[1:]
+	case len(b) > 0 && b[0] == distEncodingV2:
+		u, k := binary.Uvarint(b[1:])
+		if k <= 0 || u == 0 || u > uint64(max(total, 0)) {
+			return fail("bad count of requests without a latency")
+		}
+		untimed, b = int64(u), b[1+k:]
+	default:
 		return fail("unknown encoding")
 	}
-	b = b[1:]
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)) {
 		return fail("bad length")
 	}
 	b = b[k:]
 	both := carve(arena, int(2*n)) // one allocation for values and counts
-	d := distribution{values: both[:n:n], counts: both[n:]}
+	d = distribution{values: both[:n:n], counts: both[n:]}
 	var prev, sum uint64
 	for i := range d.values {
 		delta, k1 := uvarint(b)
@@ -169,10 +215,10 @@ func decodeDistribution(b []byte, total int64, arena *[]int64) (distribution, er
 		d.values[i], d.counts[i] = int64(v), int64(count)
 		prev = v
 	}
-	if len(b) != 0 || sum != uint64(total) {
+	if len(b) != 0 || sum+uint64(untimed) != uint64(total) {
 		return fail("counts do not add up")
 	}
-	return d, nil
+	return d, untimed, nil
 }
 
 // carve returns a slice of n int64s from *arena, growing it if needed; with
@@ -418,6 +464,9 @@ func (b *batchRollups) rollup(i int) rollup {
 		e := &b.entries[k]
 		lat := e.Latency.Microseconds()
 		r.add(e.Status, lat)
+		if lat < 0 {
+			continue // no latency (NoLatency): no value
+		}
 		if n := len(b.values); n > 0 && b.values[n-1] == lat {
 			b.counts[n-1]++
 		} else {

@@ -13,12 +13,63 @@ import (
 func TestDistribution_RoundTrip(t *testing.T) {
 	h := histogram{0: 3, 1: 1, 1000: 7, 86_400_000_000: 2}
 	d := h.distribution()
-	got, err := decodeDistribution(d.appendBinary(nil), 13, nil)
+	got, untimed, err := decodeDistribution(d.appendBinary(nil), 13, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.values) != 4 || got.values[3] != 86_400_000_000 || got.counts[2] != 7 {
-		t.Fatalf("decoded %+v, want %+v", got, d)
+	if len(got.values) != 4 || got.values[3] != 86_400_000_000 || got.counts[2] != 7 || untimed != 0 {
+		t.Fatalf("decoded %+v, %d untimed, want %+v", got, untimed, d)
+	}
+}
+
+// TestDistribution_Untimed: a rollup with requests without a latency is
+// written in V2 with their count, which decodes back; one without them is
+// written in V1 as before.
+func TestDistribution_Untimed(t *testing.T) {
+	r := rollup{total: 5, untimed: 2, dist: histogram{7: 1, 9: 2}.distribution()}
+	b := r.appendDist(nil)
+	if b[0] != distEncodingV2 {
+		t.Fatalf("encoded %x, want version %d", b, distEncodingV2)
+	}
+	got, untimed, err := decodeDistribution(b, 5, nil)
+	if err != nil || untimed != 2 || !slices.Equal(got.values, []int64{7, 9}) || !slices.Equal(got.counts, []int64{1, 2}) {
+		t.Fatalf("decoded %+v, %d untimed, %v", got, untimed, err)
+	}
+	if _, _, err := decodeDistribution(b, 4, nil); !errors.Is(err, ErrCorruptRollup) {
+		t.Fatalf("a total the counts do not add up to: %v, want ErrCorruptRollup", err)
+	}
+	r.untimed, r.total = 0, 3
+	if b := r.appendDist(nil); b[0] != distEncodingV1 {
+		t.Fatalf("encoded %x, want version %d", b, distEncodingV1)
+	}
+	// All untimed: no values at all.
+	all := rollup{total: 4, untimed: 4}
+	got, untimed, err = decodeDistribution(all.appendDist(nil), 4, nil)
+	if err != nil || untimed != 4 || got.len() != 0 {
+		t.Fatalf("decoded %+v, %d untimed, %v", got, untimed, err)
+	}
+}
+
+// TestRollup_Untimed: requests without a latency count in the totals and
+// classes, not in the latency figures, whatever the order they come in or
+// are merged in.
+func TestRollup_Untimed(t *testing.T) {
+	var a, b rollup
+	a.add(200, -1)
+	a.add(500, 30)
+	a.add(200, 10)
+	b.add(404, -1)
+	if a.total != 3 || a.untimed != 1 || a.minUS != 10 || a.maxUS != 30 || a.sumUS.lo != 40 || a.byClass[1] != 2 || a.byClass[4] != 1 {
+		t.Fatalf("a = %+v", a)
+	}
+	if b.total != 1 || b.timed() != 0 || b.minUS != 0 || b.maxUS != 0 {
+		t.Fatalf("b = %+v", b)
+	}
+	var m rollup
+	m.merge(&b)
+	m.merge(&a)
+	if m.total != 4 || m.untimed != 2 || m.minUS != 10 || m.maxUS != 30 || m.sumUS.lo != 40 {
+		t.Fatalf("merged = %+v", m)
 	}
 }
 
@@ -36,10 +87,13 @@ func TestDecodeDistribution_ErrCorrupt(t *testing.T) {
 		"ErrZeroCount":      {[]byte{1, 1, 5, 0}, 0},
 		"ErrNotAscending":   {[]byte{1, 2, 5, 1, 0, 1}, 2},
 		"ErrHugeLength":     {[]byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f}, 0},
+		"ErrV2NoUntimed":    {append([]byte{2, 0}, good[1:]...), 3},
+		"ErrV2TooMany":      {append([]byte{2, 5}, good[1:]...), 4},
+		"ErrV2Truncated":    {[]byte{2}, 1},
 		"ErrValueOverflows": {[]byte{1, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1}, 2},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := decodeDistribution(tc.b, tc.total, nil); !errors.Is(err, ErrCorruptRollup) {
+			if _, _, err := decodeDistribution(tc.b, tc.total, nil); !errors.Is(err, ErrCorruptRollup) {
 				t.Fatalf("err=%v, want ErrCorruptRollup", err)
 			}
 		})
@@ -160,13 +214,15 @@ func bigQuantile(d distribution, n int64, num, den uint64) int64 {
 func FuzzDecodeDistribution(f *testing.F) {
 	f.Add(histogram{5: 1, 9: 2}.distribution().appendBinary(nil), int64(3))
 	f.Add([]byte{1, 0}, int64(0))
+	f.Add((&rollup{total: 4, untimed: 1, dist: histogram{5: 1, 9: 2}.distribution()}).appendDist(nil), int64(4))
 	f.Fuzz(func(t *testing.T, b []byte, total int64) {
-		d, err := decodeDistribution(b, total, nil)
+		d, untimed, err := decodeDistribution(b, total, nil)
 		if err != nil {
 			return
 		}
 		// Whatever decodes must encode back to the same bytes.
-		if got := d.appendBinary(nil); string(got) != string(b) {
+		r := rollup{total: total, untimed: untimed, dist: d}
+		if got := r.appendDist(nil); string(got) != string(b) {
 			t.Fatalf("re-encoded %x, want %x", got, b)
 		}
 	})

@@ -74,6 +74,10 @@ type Stats struct {
 	// Uptime is SuccessfulRequests / TotalRequests * 100, rounded half away
 	// from zero to 2 decimals.
 	Uptime float64
+	// TimedRequests counts the requests with a latency (see NoLatency).
+	// The latency figures below are theirs, and all zero, with no
+	// Percentiles, when it is 0.
+	TimedRequests int64
 	// AverageLatency, MedianLatency and P99Latency are exact, rounded half
 	// away from zero to whole microseconds. Percentiles interpolate linearly
 	// between closest ranks, as numpy's default and PERCENTILE_CONT do.
@@ -239,12 +243,16 @@ func (r *rollup) stats(dist ranked, percentiles []Percentile) Stats {
 		return st
 	}
 	st.Uptime = float64(roundDiv(uint64(st.SuccessfulRequests), 10000, uint64(r.total))) / 100
-	st.AverageLatency = usDuration(meanUS(r.sumUS, r.total))
+	n := r.timed()
+	if st.TimedRequests = n; n == 0 {
+		return st // no latency figures
+	}
+	st.AverageLatency = usDuration(meanUS(r.sumUS, n))
 	st.MinLatency, st.MaxLatency = usDuration(r.minUS), usDuration(r.maxUS)
-	st.MedianLatency = usDuration(quantile(dist, r.total, 1, 2))
-	st.P99Latency = usDuration(quantile(dist, r.total, 99, 100))
+	st.MedianLatency = usDuration(quantile(dist, n, 1, 2))
+	st.P99Latency = usDuration(quantile(dist, n, 99, 100))
 	for _, p := range percentiles {
-		st.Percentiles = append(st.Percentiles, PercentileLatency{p, usDuration(quantile(dist, r.total, p.num, p.den))})
+		st.Percentiles = append(st.Percentiles, PercentileLatency{p, usDuration(quantile(dist, n, p.num, p.den))})
 	}
 	return st
 }

@@ -16,11 +16,13 @@ import (
 
 // randomEntries makes a data set of n requests whose latencies follow one of
 // several shapes chosen to stress the percentile code: all zeros, heavy ties,
-// microsecond noise, extremes up to 24 hours.
+// microsecond noise, extremes up to 24 hours; in some data sets, some or all
+// requests have no latency (SPEC §13).
 func randomEntries(rng *rand.Rand, n int) []logstats.Entry {
 	customers := []string{"cust_1", "ünïcødé", `q"uote/slash%25`}[:1+rng.IntN(3)]
 	days := 1 + rng.IntN(5)
 	shape := rng.IntN(5)
+	untimed := []float64{0, 0, 0.3, 1}[rng.IntN(4)]
 	statuses := []int{100, 200, 201, 204, 301, 304, 400, 404, 429, 500, 503, 599}
 	start := time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC)
 	entries := make([]logstats.Entry, n)
@@ -44,6 +46,9 @@ func randomEntries(rng *rand.Rand, n int) []logstats.Entry {
 			Path:       "/api/v1/x",
 			Status:     statuses[rng.IntN(len(statuses))],
 			Latency:    time.Duration(lat) * time.Microsecond,
+		}
+		if untimed > 0 && rng.Float64() < untimed {
+			entries[i].Latency = logstats.NoLatency
 		}
 	}
 	return entries
@@ -75,7 +80,10 @@ func formatLogAs(t testing.TB, format string, entries []logstats.Entry) (string,
 	var b []byte
 	for i, e := range entries {
 		if format == "nginx" {
-			e.Time, e.Latency = e.Time.Truncate(time.Second), e.Latency.Truncate(time.Millisecond)
+			e.Time = e.Time.Truncate(time.Second)
+			if e.Timed() {
+				e.Latency = e.Latency.Truncate(time.Millisecond)
+			}
 		}
 		e.Method = "GET"
 		kept[i] = e
@@ -181,7 +189,7 @@ func TestStatsService_FindStats(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := logstats.Stats{
-				TotalRequests: 4, SuccessfulRequests: 2, FailedRequests: 2,
+				TotalRequests: 4, SuccessfulRequests: 2, FailedRequests: 2, TimedRequests: 4,
 				RequestsByStatusClass: [5]int64{0, 2, 0, 1, 1},
 				Uptime:                50,
 				AverageLatency:        us(178750), MedianLatency: us(157500), P99Latency: us(297000),

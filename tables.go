@@ -33,7 +33,7 @@ const rollupColumns = "customer_id, day, source_id, seq, total, c1xx, c2xx, c3xx
 func insertRollups(ctx context.Context, tx *sql.Tx, d Dialect, sourceID, seq int64, groups *batchRollups) error {
 	return insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, maxRollupsPerInsert, groups.len(), func(i int, args []any) []any {
 		k, r := groups.key(i), groups.rollup(i)
-		return appendRollupArgs(args, k.customer, k.date().String(), sourceID, seq, &r, r.dist.appendBinary(nil))
+		return appendRollupArgs(args, k.customer, k.date().String(), sourceID, seq, &r, r.appendDist(nil))
 	})
 }
 
@@ -110,10 +110,10 @@ func scanRollup(rows *sql.Rows, r *rollup, arena *[]int64, pre ...any) error {
 		return fmt.Errorf("%w: negative total or latency sum", ErrCorruptRollup)
 	}
 	r.sumUS = uint128{lo: uint64(sum)}
-	dist, err := decodeDistribution(blob, r.total, arena)
+	dist, untimed, err := decodeDistribution(blob, r.total, arena)
 	if err != nil {
 		return err
 	}
-	r.dist = dist
+	r.dist, r.untimed = dist, untimed
 	return nil
 }

@@ -3,6 +3,7 @@ package logstats
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,6 +30,9 @@ type templateField struct {
 	// value escapes (as \" in Apache's logs), so an escaped quote is not the
 	// field's end.
 	quoted bool
+	// spaced: a request line outside quotes (a bare $request or %r), whose
+	// single spaces between method, target and protocol are not its end.
+	spaced bool
 	// merged: a path field and the query fields after it, read as one.
 	merged bool
 	// fraction: a latency in seconds that always has a decimal point (nginx
@@ -65,11 +69,207 @@ func (k fieldKind) isPath() bool { return k == fieldRequest || k == fieldURI || 
 
 func (k fieldKind) isLatency() bool { return k >= fieldSeconds && k <= fieldSecondsPart }
 
+// unit is the unit of a latency field of one number.
+func (k fieldKind) unit() latencyUnit {
+	switch k {
+	case fieldMillis:
+		return unitMillis
+	case fieldMicros:
+		return unitMicros
+	}
+	return unitSeconds
+}
+
+// isDash reports whether a field's value is "-", which logs write for a
+// value they do not have.
+func isDash(v []byte) bool { return len(v) == 1 && v[0] == '-' }
+
+// A formatText is a format string read from the text a user pasted (a
+// log_format or LogFormat line, say), which remembers where each of its
+// bytes was in that text, so that a message can point at it there.
+type formatText struct {
+	s     string // the format string
+	src   string // the text as pasted
+	at    []int  // at[i]: the offset in src of s[i]; nil when s is src
+	named string // the server's predefined name it was ("combined"), or ""
+}
+
+// plainText is s read as it is.
+func plainText(s string) formatText { return formatText{s: s, src: s} }
+
+// where says where s[i] was in the pasted text: "column 17", or "line 2,
+// column 5" when the text has several lines; for a predefined name, in its
+// format string.
+func (t formatText) where(i int) string {
+	src, off := t.src, i
+	if t.at != nil {
+		switch {
+		case i < len(t.at):
+			off = t.at[i]
+		case len(t.at) > 0:
+			off = t.at[len(t.at)-1] + 1
+		default:
+			off = len(src)
+		}
+	}
+	if t.named != "" {
+		src, off = t.s, i
+	}
+	off = min(max(off, 0), len(src))
+	line := strings.Count(src[:off], "\n")
+	col := off - (strings.LastIndexByte(src[:off], '\n') + 1) + 1
+	pos := fmt.Sprintf("column %d", col)
+	if strings.Contains(src, "\n") {
+		pos = fmt.Sprintf("line %d, column %d", line+1, col)
+	}
+	if t.named != "" {
+		pos += fmt.Sprintf(" of %s (%s)", t.named, t.s)
+	}
+	return pos
+}
+
+// excerpt is the text of s from i on, cut short, for messages.
+func excerpt(s string, i int) string {
+	s = s[min(i, len(s)):]
+	if len(s) > 24 {
+		s = s[:24] + "..."
+	}
+	return s
+}
+
+// A confArg is one argument of a directive of a server's configuration,
+// unescaped.
+type confArg struct {
+	text   string
+	at     []int // at[i]: the offset of text[i] in the directive
+	start  int   // the offset of its first byte (its quote) in the directive
+	quoted byte  // ' or ", or 0 for a bare word
+}
+
+// A confSyntax is how a server's configuration writes a directive's
+// arguments: separated by whitespace, each bare or in ' or " quotes.
+type confSyntax struct {
+	directive string // its name, for messages
+	// escape returns what \c stands for in an argument quoted with quote
+	// (0: bare), if anything.
+	escape func(quote, c byte) (byte, bool)
+	// comments: # at an argument's start comments out the rest of its
+	// line, and ; ends the directive (nginx).
+	comments bool
+	// continuation: a \ that ends a line joins it with the next (Apache).
+	continuation bool
+}
+
+func isConfSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// split splits one directive into its arguments. With comments, only
+// whitespace and comments may follow the ; that ends it.
+func (syn confSyntax) split(s string) ([]confArg, error) {
+	where := func(i int) string { return formatText{src: s}.where(i) }
+	var args []confArg
+	ended := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case isConfSpace(c):
+			i++
+			continue
+		case syn.continues(s, i) > 0:
+			i += syn.continues(s, i)
+			continue
+		case syn.comments && c == '#':
+			if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
+				i += j
+			} else {
+				i = len(s)
+			}
+			continue
+		case ended:
+			return nil, fmt.Errorf("%q at %s follows the ; that ends the %s; paste one %s", excerpt(s, i), where(i), syn.directive, syn.directive)
+		case syn.comments && c == ';':
+			ended = true
+			i++
+			continue
+		}
+		a := confArg{start: i}
+		if c == '\'' || c == '"' {
+			a.quoted = c
+			i++
+		}
+		var text []byte
+		for {
+			if i >= len(s) {
+				if a.quoted != 0 {
+					return nil, fmt.Errorf("unterminated quote %c at %s", a.quoted, where(a.start))
+				}
+				break
+			}
+			c := s[i]
+			if n := syn.continues(s, i); n > 0 {
+				i += n
+				continue
+			}
+			if a.quoted != 0 && c == a.quoted {
+				i++
+				break
+			}
+			if a.quoted == 0 && (isConfSpace(c) || syn.comments && c == ';') {
+				break
+			}
+			if c == '\\' && i+1 < len(s) {
+				if u, ok := syn.escape(a.quoted, s[i+1]); ok {
+					text = append(text, u)
+					a.at = append(a.at, i)
+					i += 2
+					continue
+				}
+			}
+			text = append(text, c)
+			a.at = append(a.at, i)
+			i++
+		}
+		a.text = string(text)
+		args = append(args, a)
+	}
+	return args, nil
+}
+
+// continues returns the length of the \ and line end at s[i] that join a
+// line with the next, or 0.
+func (syn confSyntax) continues(s string, i int) int {
+	switch {
+	case !syn.continuation:
+		return 0
+	case strings.HasPrefix(s[i:], "\\\n"):
+		return 2
+	case strings.HasPrefix(s[i:], "\\\r\n"):
+		return 3
+	}
+	return 0
+}
+
 // templateBuilder assembles a template from a format string's pieces.
 type templateBuilder struct {
 	t   template
 	lit []byte // literal text since the last field
 	err error
+	// at is where the next field is in the format as pasted ("column 17"),
+	// for messages; "" when the caller does not say.
+	at string
+	// notes say why a field that looks like a time or a latency is not read,
+	// for the message of a format that has none.
+	notes map[string]string
+}
+
+// note records why a field that could be what the format is missing is
+// not read; what is "time" or "latency".
+func (b *templateBuilder) note(what, why string) {
+	if b.notes == nil {
+		b.notes = map[string]string{}
+	}
+	if _, ok := b.notes[what]; !ok {
+		b.notes[what] = why
+	}
 }
 
 func (b *templateBuilder) literal(s string) { b.lit = append(b.lit, s...) }
@@ -97,7 +297,11 @@ func (b *templateBuilder) field(kind fieldKind, name string) {
 			return
 		}
 		if len(b.lit) == 0 && b.err == nil {
-			b.err = fmt.Errorf("%s and %s follow each other with nothing between them, so a line cannot tell where one ends", prev.name, name)
+			at := ""
+			if b.at != "" {
+				at = " at " + b.at
+			}
+			b.err = fmt.Errorf("%s and %s follow each other%s with nothing between them, so a line cannot tell where one ends", prev.name, name, at)
 		}
 		prev.lit = b.lit
 	}
@@ -105,10 +309,11 @@ func (b *templateBuilder) field(kind fieldKind, name string) {
 	b.t.fields = append(b.t.fields, templateField{kind: kind, name: name})
 }
 
-// build checks the template and returns it. A format needs a time, a path,
-// a status and a latency; when it has several of one, the first is used
-// (for a latency, a field of the request's own time before
-// $upstream_response_time), and the others are skipped.
+// build checks the template and returns it. A format needs a time, a path
+// and a status, and may have a latency (without one, its requests have
+// NoLatency); when it has several of one, the first is used (for a latency,
+// a field of the request's own time before $upstream_response_time), and
+// the others are skipped.
 func (b *templateBuilder) build() (*template, error) {
 	if b.err != nil {
 		return nil, b.err
@@ -119,6 +324,11 @@ func (b *templateBuilder) build() (*template, error) {
 	last := &b.t.fields[len(b.t.fields)-1]
 	last.lit = bytes.TrimRight(b.lit, " \t")
 	t := &b.t
+	for i := range t.fields {
+		f := &t.fields[i]
+		// Before keepFirst: a request line skipped still has its spaces.
+		f.spaced = f.kind == fieldRequest && len(f.lit) > 0 && f.lit[0] != '"'
+	}
 	var missing []string
 	keepFirst := func(what string, is func(fieldKind) bool, rank func(fieldKind) int) {
 		best := -1
@@ -148,7 +358,9 @@ func (b *templateBuilder) build() (*template, error) {
 				t.fields[i].kind = fieldSkip
 			}
 		}
-	} else {
+	} else if slices.ContainsFunc(t.fields, func(f templateField) bool { return f.kind.isLatency() }) || b.notes["latency"] != "" {
+		// Without a latency field, the requests have none; but a field
+		// that is a latency logstats cannot read is refused, not dropped.
 		keepFirst("latency", fieldKind.isLatency, func(k fieldKind) int {
 			if k == fieldSecondsSum {
 				return 1
@@ -161,6 +373,11 @@ func (b *templateBuilder) build() (*template, error) {
 		missing = missing[:len(missing)-1] // a method is optional
 	}
 	if len(missing) > 0 {
+		for i, what := range missing {
+			if why := b.notes[what]; why != "" {
+				missing[i] += " (" + why + ")"
+			}
+		}
 		return nil, fmt.Errorf("it has no %s", strings.Join(missing, ", nor "))
 	}
 	for i := range t.fields {
@@ -228,7 +445,7 @@ func (t *template) parse(line []byte, f *fields) *ParseError {
 		return &ParseError{Reason: fmt.Sprintf("line does not start with %q, as the format does", t.head), Err: ErrFieldCount}
 	}
 	rest := line[len(t.head):]
-	*f = fields{}
+	*f = fields{latency: NoLatency} // unless a latency field says
 	hasRequest := false
 	for i := range t.fields {
 		tf := &t.fields[i]
@@ -237,9 +454,12 @@ func (t *template) parse(line []byte, f *fields) *ParseError {
 			v, rest = bytes.TrimRight(rest, " \t"), nil
 		} else {
 			var j int
-			if tf.kind == fieldSecondsSum {
+			switch {
+			case tf.kind == fieldSecondsSum:
 				j = indexSumEnd(rest, tf.lit)
-			} else {
+			case tf.spaced:
+				j = indexRequestEnd(rest, tf.lit)
+			default:
 				j = indexLiteral(rest, tf.lit, tf.quoted)
 			}
 			if j < 0 {
@@ -271,24 +491,24 @@ func (t *template) parse(line []byte, f *fields) *ParseError {
 			f.query = v
 		case fieldStatus:
 			f.status, perr = parseStatus(v)
-		case fieldSeconds:
-			if tf.fraction && bytes.IndexByte(v, '.') < 0 && !(len(v) == 1 && v[0] == '-') {
+		case fieldSeconds, fieldMillis, fieldMicros:
+			if isDash(v) {
+				break // no latency: a response the server made itself, say
+			}
+			if tf.kind == fieldSeconds && tf.fraction && bytes.IndexByte(v, '.') < 0 {
 				perr = fieldError(ErrInvalidLatency, "latency %q has no decimal point, which the format's seconds always have", v)
 				break
 			}
-			f.latency, perr = parseLatencyUnit(v, unitSeconds)
-		case fieldMillis:
-			f.latency, perr = parseLatencyUnit(v, unitMillis)
-		case fieldMicros:
-			f.latency, perr = parseLatencyUnit(v, unitMicros)
+			f.latency, perr = parseLatencyUnit(v, tf.kind.unit())
 		case fieldSecondsSum:
 			f.latency, perr = parseLatencySum(v)
 		case fieldSecondsPart:
 			if len(v) == 2 && v[0] == '-' && v[1] == '1' {
-				break // not dispatched, or no response
+				break // not dispatched, or no response; all of them: no latency
 			}
 			var d time.Duration
 			d, perr = parseLatencyUnit(v, unitSeconds)
+			f.latency = max(f.latency, 0)
 			if f.latency += d; perr == nil && f.latency > MaxLatency {
 				perr = fieldError(ErrInvalidLatency, "processing times up to %q add up to more than 24 hours", v)
 			}
@@ -334,6 +554,28 @@ func indexSumEnd(b, lit []byte) int {
 		}
 		off = j + 1
 	}
+}
+
+// httpProtocol starts the protocol of a request line. It is never written to.
+var httpProtocol = []byte("HTTP/")
+
+// indexRequestEnd is indexLiteral for a request line outside quotes (a bare
+// $request, as in nginx's upstreamlog example): the single spaces between
+// its method, target and protocol are not its end. A request without a
+// protocol (HTTP/0.9) ends at its target.
+func indexRequestEnd(b, lit []byte) int {
+	from := 0
+	if sp := bytes.IndexByte(b, ' '); sp >= 0 {
+		from = sp + 1 // after the method
+		if sp := bytes.IndexByte(b[from:], ' '); sp >= 0 && bytes.HasPrefix(b[from+sp+1:], httpProtocol) {
+			from += sp + 1 // after the target
+		}
+	}
+	j := bytes.Index(b[from:], lit)
+	if j < 0 {
+		return -1
+	}
+	return from + j
 }
 
 // escapedAt reports whether b[j] follows an odd number of backslashes.

@@ -316,7 +316,9 @@ func (v *verifier) add(source, offset, ts int64, status int, latency int64) {
 		status = 100 // counted as 1xx here; the rollup cannot hold it, so they differ
 	}
 	g.r.add(status, latency)
-	g.hist[latency]++
+	if latency >= 0 {
+		g.hist[latency]++
+	}
 }
 
 // finishCustomer compares the days recomputed of the customer just read
@@ -454,8 +456,8 @@ func inDoubt(ctx context.Context, db *sql.DB, found *[]Discrepancy) error {
 
 // equal reports whether r and o count the same requests.
 func (r *rollup) equal(o *rollup) bool {
-	return r.total == o.total && r.byClass == o.byClass && r.sumUS == o.sumUS &&
-		(r.total == 0 || r.minUS == o.minUS && r.maxUS == o.maxUS) &&
+	return r.total == o.total && r.untimed == o.untimed && r.byClass == o.byClass && r.sumUS == o.sumUS &&
+		(r.timed() == 0 || r.minUS == o.minUS && r.maxUS == o.maxUS) &&
 		slices.Equal(r.dist.values, o.dist.values) && slices.Equal(r.dist.counts, o.dist.counts)
 }
 
@@ -464,6 +466,10 @@ func (r *rollup) describe() string {
 	if r.total == 0 {
 		return "no requests"
 	}
-	return fmt.Sprintf("%d requests (%d/%d/%d/%d/%d by class), latency sum %dus min %dus max %dus, %d distinct latencies",
-		r.total, r.byClass[0], r.byClass[1], r.byClass[2], r.byClass[3], r.byClass[4], r.sumUS.lo, r.minUS, r.maxUS, r.dist.len())
+	untimed := ""
+	if r.untimed > 0 {
+		untimed = fmt.Sprintf(", %d without a latency", r.untimed)
+	}
+	return fmt.Sprintf("%d requests (%d/%d/%d/%d/%d by class%s), latency sum %dus min %dus max %dus, %d distinct latencies",
+		r.total, r.byClass[0], r.byClass[1], r.byClass[2], r.byClass[3], r.byClass[4], untimed, r.sumUS.lo, r.minUS, r.maxUS, r.dist.len())
 }

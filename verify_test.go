@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/loggen"
 	"github.com/logstats/logstats/internal/testdb"
 	"github.com/logstats/logstats/spider"
 )
@@ -114,6 +115,39 @@ func describe(d logstats.Discrepancy) string {
 	}
 	b.WriteString(" expected=" + d.Expected + " found=" + d.Found)
 	return b.String()
+}
+
+// TestVerify_Untimed: a database of requests with and without a latency
+// (SPEC §13) is consistent, and a request whose "no latency" was turned
+// into a latency of 0 in the raw storage is found in its day's rollup.
+func TestVerify_Untimed(t *testing.T) {
+	cfg := loggen.DefaultConfig()
+	cfg.Lines, cfg.Customers, cfg.Days, cfg.UntimedRate = 3000, 5, 4, 0.3
+	var log strings.Builder
+	if err := loggen.Write(&log, cfg); err != nil {
+		t.Fatal(err)
+	}
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		ctx := context.Background()
+		db = db.Fresh(t)
+		mustLoad(t, newIngester(db, 400), "untimed.log", log.String())
+		rep, err := logstats.Verify(ctx, db.DB, logstats.VerifyOptions{Dialect: db.Dialect})
+		if err != nil || !rep.OK() || rep.Requests != 3000 {
+			t.Fatalf("Verify: %+v, %v; want consistent, 3000 raw requests", rep, err)
+		}
+		var customer string
+		var offset int64
+		if err := db.DB.QueryRowContext(ctx, `SELECT customer_id, MIN(src_offset) FROM logstats_raw_requests WHERE latency_us = -1 GROUP BY customer_id ORDER BY customer_id LIMIT 1`).Scan(&customer, &offset); err != nil {
+			t.Fatalf("no request without a latency stored as -1: %v", err)
+		}
+		if _, err := db.DB.ExecContext(ctx, `UPDATE logstats_raw_requests SET latency_us = 0 WHERE customer_id = ? AND src_offset = ?`, customer, offset); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = logstats.Verify(ctx, db.DB, logstats.VerifyOptions{Dialect: db.Dialect})
+		if err != nil || len(rep.Discrepancies) != 1 || rep.Discrepancies[0].Customer != customer || !strings.Contains(rep.Discrepancies[0].Found, "without a latency") {
+			t.Fatalf("Verify after a latency of 0 replaced none: %+v, %v", rep, err)
+		}
+	})
 }
 
 // TestVerify_InDoubt: an XA transaction left prepared on MySQL is reported.

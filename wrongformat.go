@@ -3,6 +3,7 @@ package logstats
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -55,10 +56,15 @@ func wrongFormat(cfg ParseConfig, head []headLine) error {
 			fits = append(fits, f)
 		}
 	}
+	if slices.ContainsFunc(fits, func(f Format) bool { return !f.untimed() }) {
+		// A format without a latency reads a timed one's lines too (its
+		// last field takes the rest): name the one that reads the latency.
+		fits = slices.DeleteFunc(fits, Format.untimed)
+	}
 	e := &WrongFormatError{Format: cfg.Format, Lines: len(head), First: first, Fits: fits}
 	if len(fits) > 0 {
 		f := fits[0]
-		e.NeedsCustomer = f.defaultCustomer().IsDefault() && f.kind != kindLogstats && cfg.Customer.IsDefault()
+		e.NeedsCustomer = f.defaultCustomer().IsDefault() && f.kind != kindLogstats && cfg.Customer.IsDefault() && cfg.CustomerDefault == ""
 	}
 	return e
 }
@@ -105,3 +111,22 @@ func (e *WrongFormatError) Error() string {
 
 // Unwrap returns ErrWrongFormat.
 func (e *WrongFormatError) Unwrap() error { return ErrWrongFormat }
+
+// An UnattributedError is a new log whose well-formed lines all lack a
+// customer: the customer selector found none in any of them and there is no
+// default customer. Nothing of it is recorded, so a load with a selector
+// or a default customer then reads it whole. errors.Is(err,
+// ErrWrongFormat) holds for it, and its kind is KindWrongFormat.
+type UnattributedError struct {
+	Format   Format // the format the lines were read in
+	Customer string // the customer selector that found nothing, as ParseCustomerSelector reads it
+	Lines    int64  // the well-formed lines, all without a customer
+}
+
+func (e *UnattributedError) Error() string {
+	return fmt.Sprintf("%v: none of the %d well-formed lines names a customer (the customer selector %q found nothing in any, in the format %s); say where the customer is, or give a default customer for every request. Nothing was loaded",
+		ErrWrongFormat, e.Lines, e.Customer, e.Format)
+}
+
+// Unwrap returns ErrWrongFormat.
+func (e *UnattributedError) Unwrap() error { return ErrWrongFormat }

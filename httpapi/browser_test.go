@@ -71,6 +71,13 @@ func TestDashboard_Browser(t *testing.T) {
 	if _, err := ing.Load(context.Background(), "odd.log", strings.NewReader("2024-10-05 10:00:00 .. /a 503 0.25\n2024-10-05 10:00:00 a/b?#% /a 200 0.5\n"), logstats.LoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// A customer from a log without request times (combined).
+	combined := `203.0.113.7 - untimed [05/Oct/2024:10:00:00 +0000] "GET /a HTTP/1.1" 200 9 "-" "curl/8.5.0"
+203.0.113.7 - untimed [06/Oct/2024:10:00:00 +0000] "GET /a HTTP/1.1" 503 9 "-" "curl/8.5.0"
+`
+	if _, err := ing.Load(context.Background(), "combined.log", strings.NewReader(combined), logstats.LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	stats := logstats.NewStatsService(db.DB)
 	stats.DayZone = zone
 	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.DiscardHandler), DB: db.DB, Stats: stats, Loader: ing}, httpapi.Options{}))
@@ -187,6 +194,19 @@ func TestDashboard_Browser(t *testing.T) {
 	checkEmpty(t, ctx, `A browser cannot ask for customer ".."`)
 	set(t, "an unknown customer", "#customer", "nobody")
 	checkEmpty(t, ctx, "No customer nobody has any requests")
+	// A log without request times: the counts and the uptime, and a note
+	// where the latency chart would be.
+	set(t, "a customer without latencies", "#customer", "untimed", "#from", "2024-10-01", "#to", "2024-10-07")
+	note, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const el = document.querySelector("#chart-latency");
+		return (el.querySelector("canvas") ? "canvas " : "") + el.textContent + " | " + document.querySelector("#summary").textContent;
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(note, "No latency in this log") || !strings.Contains(note, "Requests2") || !strings.Contains(note, "Uptime %50.00") {
+		t.Fatalf("the page of a customer without latencies: %q", note)
+	}
 
 	// Live: a range that includes today (of the day zone) refreshes by
 	// itself. A line written to a log that a Follower follows shows on the

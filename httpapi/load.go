@@ -127,15 +127,18 @@ func loadAdvice(err error) string {
 		wf *logstats.WrongFormatError
 		rc *logstats.ReadingChangedError
 		af *logstats.AmbiguousFormatError
+		ua *logstats.UnattributedError
 	)
 	switch {
+	case errors.As(err, &ua):
+		return "pass ?customer= with where the customer is (path:PATTERN, query:NAME or a field of the format), or ?customer_default=NAME for every request"
 	case errors.As(err, &wf):
 		if len(wf.Fits) == 0 {
 			return "pass ?format=nginx:<your log_format> or ?format=apache:<your LogFormat>, URL-encoded"
 		}
 		advice := "pass ?format=" + url.QueryEscape(wf.Fits[0].String())
 		if wf.NeedsCustomer {
-			advice += " with &customer=path:PATTERN or &customer=query:NAME (it has no customer field)"
+			advice += " with &customer=path:PATTERN or &customer=query:NAME, or with &customer_default=NAME (it has no customer field)"
 		}
 		return advice
 	case errors.As(err, &rc):

@@ -312,4 +312,17 @@ func TestLoad_Advice(t *testing.T) {
 	if msg, _ := body["error"].(string); status != 409 || !strings.HasSuffix(msg, "; load it with ?format=nginx&customer=remote_user") {
 		t.Fatalf("a reload with another selector: %d %v, want advice naming the query it was read with", status, body)
 	}
+	// A log that names no customer (nginx's default log of a single-tenant
+	// service): 422, nothing recorded, then loaded with a default customer.
+	anonymous := `203.0.113.7 - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "curl/8.5.0"
+203.0.113.7 - - [10/Oct/2024:13:55:37 +0000] "GET /b HTTP/1.1" 500 9 "-" "curl/8.5.0"
+`
+	status, body, _ = s.do(t, "POST", "/load?source=anon.log", strings.NewReader(anonymous), "Content-Type", "text/plain")
+	if msg, _ := body["error"].(string); status != 422 || !strings.Contains(msg, `the customer selector "remote_user" found nothing`) || !strings.HasSuffix(msg, "or ?customer_default=NAME for every request") {
+		t.Fatalf("a log without customers: %d %v, want 422 with advice to pass ?customer= or ?customer_default=", status, body)
+	}
+	status, body, _ = s.do(t, "POST", "/load?source=anon.log&customer_default=my_service", strings.NewReader(anonymous), "Content-Type", "text/plain")
+	if status != 200 || body["inserted"] != float64(2) {
+		t.Fatalf("the same log with a default customer: %d %v, want 2 inserted", status, body)
+	}
 }

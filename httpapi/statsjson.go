@@ -16,8 +16,9 @@ import (
 //	 "stats": STATS, "daily": [{"date": "YYYY-MM-DD", STATS fields...}, ...]}
 //
 // where STATS is {"total_requests", "total_successful_requests",
-// "total_failed_requests", "uptime", "average_latency", "median_latency",
-// "p99_latency", "min_latency", "max_latency" (seconds; null without
+// "total_failed_requests", "timed_requests" (those with a latency),
+// "uptime" (null without requests), "average_latency", "median_latency",
+// "p99_latency", "min_latency", "max_latency" (seconds; null without timed
 // requests), "requests_by_status_class": {"2xx": n, ...} (classes with
 // requests), and, when percentiles were asked for, "latency_percentiles":
 // {"p90": seconds, ...} in the order asked}.
@@ -63,13 +64,15 @@ func appendStatsFields(b []byte, st *logstats.Stats, percentiles []logstats.Perc
 	b = strconv.AppendInt(b, st.SuccessfulRequests, 10)
 	b = append(b, `,"total_failed_requests":`...)
 	b = strconv.AppendInt(b, st.FailedRequests, 10)
-	none := st.TotalRequests == 0
+	b = append(b, `,"timed_requests":`...)
+	b = strconv.AppendInt(b, st.TimedRequests, 10)
 	b = append(b, `,"uptime":`...)
-	if none {
+	if st.TotalRequests == 0 {
 		b = append(b, "null"...)
 	} else {
 		b = appendUptime(b, st.Uptime)
 	}
+	none := st.TimedRequests == 0 // no latency figures
 	for _, l := range [...]struct {
 		name string
 		d    time.Duration

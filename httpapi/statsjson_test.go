@@ -25,6 +25,7 @@ type refStatsJSON struct {
 	TotalRequests           int64            `json:"total_requests"`
 	TotalSuccessfulRequests int64            `json:"total_successful_requests"`
 	TotalFailedRequests     int64            `json:"total_failed_requests"`
+	TimedRequests           int64            `json:"timed_requests"`
 	Uptime                  *float64         `json:"uptime"`
 	AverageLatency          *float64         `json:"average_latency"`
 	MedianLatency           *float64         `json:"median_latency"`
@@ -68,6 +69,7 @@ func refStats(st logstats.Stats, ps []logstats.Percentile) refStatsJSON {
 		TotalRequests:           st.TotalRequests,
 		TotalSuccessfulRequests: st.SuccessfulRequests,
 		TotalFailedRequests:     st.FailedRequests,
+		TimedRequests:           st.TimedRequests,
 		RequestsByStatusClass:   map[string]int64{},
 	}
 	for i, n := range st.RequestsByStatusClass {
@@ -81,12 +83,15 @@ func refStats(st logstats.Stats, ps []logstats.Percentile) refStatsJSON {
 	if st.TotalRequests == 0 {
 		return out
 	}
+	out.Uptime = &st.Uptime
+	if st.TimedRequests == 0 {
+		return out
+	}
 	for i := range ps {
 		if i < len(st.Percentiles) {
 			out.LatencyPercentiles.values[i] = refSeconds(st.Percentiles[i].Latency)
 		}
 	}
-	out.Uptime = &st.Uptime
 	out.AverageLatency, out.MedianLatency, out.P99Latency = refSeconds(st.AverageLatency), refSeconds(st.MedianLatency), refSeconds(st.P99Latency)
 	out.MinLatency, out.MaxLatency = refSeconds(st.MinLatency), refSeconds(st.MaxLatency)
 	return out
@@ -118,6 +123,9 @@ func randomStats(rng *rand.Rand, ps []logstats.Percentile) logstats.Stats {
 	st.SuccessfulRequests = rng.Int64N(st.TotalRequests + 1)
 	st.FailedRequests = st.TotalRequests - st.SuccessfulRequests
 	st.Uptime = float64(rng.IntN(10001)) / 100
+	if st.TimedRequests = rng.Int64N(st.TotalRequests + 1); st.TimedRequests == 0 {
+		return st // no latency figures
+	}
 	st.AverageLatency, st.MedianLatency, st.P99Latency, st.MinLatency, st.MaxLatency = latency(), latency(), latency(), latency(), latency()
 	for i := range ps {
 		st.Percentiles = append(st.Percentiles, logstats.PercentileLatency{Percentile: ps[i], Latency: latency()})

@@ -437,4 +437,17 @@ func TestRun_Advice(t *testing.T) {
 	if !errors.Is(err, logstats.ErrReadingChanged) || !strings.HasSuffix(err.Error(), "; load it with -format nginx -customer remote_user, or, if those were wrong, undo that load with -forget ../../testdata/nginx.log and load it again") {
 		t.Fatalf("a reload with another selector: %v, want advice naming the flags it was read with", err)
 	}
+	// A log that names no customer: refused, nothing recorded, and the
+	// flags that load it.
+	anonymous := filepath.Join(t.TempDir(), "anon.log")
+	if err := os.WriteFile(anonymous, []byte(`203.0.113.7 - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 9 "-" "curl/8.5.0"`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = runRunner(t, "", "-dsn", dsn, anonymous)
+	if !errors.Is(err, logstats.ErrWrongFormat) || !strings.HasSuffix(err.Error(), "; pass -customer with where the customer is (path:PATTERN, query:NAME or a field of the format), or -customer-default NAME for every request") {
+		t.Fatalf("a log without customers: %v, want advice to pass -customer or -customer-default", err)
+	}
+	if _, stderr, err := runRunner(t, "", "-dsn", dsn, "-customer-default", "my_service", anonymous); err != nil {
+		t.Fatalf("the same log with -customer-default: %v\n%s", err, stderr)
+	}
 }

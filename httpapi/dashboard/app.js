@@ -322,6 +322,16 @@
     ], (u, min, max) => [Math.max(0, Math.floor(min - 1)), 100]), [xs, days.map((d) => d.uptime)], el2));
 
     const el3 = $("chart-latency");
+    el3.replaceChildren();
+    if (!days.some((d) => d.timed_requests > 0)) {
+      // A log without request times (combined, common): counts and uptime,
+      // no latency to draw.
+      const note = document.createElement("p");
+      note.className = "no-latency";
+      note.textContent = "No latency in this log: its lines carry no request time (log $request_time in nginx, %D in Apache).";
+      el3.append(note);
+      return;
+    }
     const msValue = (u, v) => (v == null ? "–" : String(Number(v.toFixed(3))));
     charts.push(new uPlot(chartOpts(el3, [
       { label: "Average", stroke: color("--avg"), width: 2, value: msValue },

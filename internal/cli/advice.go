@@ -26,15 +26,18 @@ func Advice(err error) string {
 		rc *logstats.ReadingChangedError
 		dz *logstats.DayZoneError
 		af *logstats.AmbiguousFormatError
+		ua *logstats.UnattributedError
 	)
 	switch {
+	case errors.As(err, &ua):
+		return "pass -customer with where the customer is (path:PATTERN, query:NAME or a field of the format), or -customer-default NAME for every request"
 	case errors.As(err, &wf):
 		if len(wf.Fits) == 0 {
 			return "pass -format nginx:'<your log_format>' or -format apache:'<your LogFormat>'"
 		}
 		advice := "pass -format " + ShellQuote(wf.Fits[0].String())
 		if wf.NeedsCustomer {
-			advice += " with -customer path:PATTERN or query:NAME (it has no customer field)"
+			advice += " with -customer path:PATTERN or query:NAME, or with -customer-default NAME (it has no customer field)"
 		}
 		return advice
 	case errors.As(err, &rc):

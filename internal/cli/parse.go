@@ -36,9 +36,9 @@ var parseSettings = []struct{ flag, env, key string }{
 func AddParseFlags(fs *flag.FlagSet) *ParseFlags {
 	return &ParseFlags{
 		fs:              fs,
-		format:          fs.String("format", "auto", "the logs' `format`: auto (detect it), logstats, nginx, apache,\nenvoy, alb, caddy, jsonl (see -fields), nginx:'LOG_FORMAT' (an nginx log_format\nstring), apache:'LOGFORMAT' (an Apache LogFormat string) or envoy:'FORMAT'\n(default: $LOGSTATS_FORMAT, else config.ini [log] format, else auto)"),
-		fields:          fs.String("fields", "", "the keys of a jsonl log: time=KEY[:s|ms],customer=KEY,path=KEY,status=KEY,latency=KEY[:s|ms|us|ns],method=KEY\n(dotted keys reach nested objects; default time, customer_id, path, status, latency, method)"),
-		customer:        fs.String("customer", "", "where a line's customer is: a field of the format (remote_user, http_x_api_key, %u,\n%{X-Customer}i, REQ(X-Api-Key), a JSON key), path:PATTERN (path:/v1/customers/{}/) or query:NAME\n(default: the format's own; envoy and alb have none, so it is required there)"),
+		format:          fs.String("format", "auto", "the logs' `format`: auto (detect it), logstats, nginx, apache,\ntraefik, envoy, alb, haproxy, caddy, jsonl (see -fields), nginx:'LOG_FORMAT' (an nginx log_format\nstring), apache:'LOGFORMAT' (an Apache LogFormat string) or envoy:'FORMAT'\n(default: $LOGSTATS_FORMAT, else config.ini [log] format, else auto)"),
+		fields:          fs.String("fields", "", "the keys of a jsonl log: time=KEY[:s|ms],customer=KEY,path=KEY,status=KEY,latency=KEY[:s|ms|us|ns|duration],method=KEY\n(dotted keys reach nested objects; default time, customer_id, path, status, latency, method)"),
+		customer:        fs.String("customer", "", "where a line's customer is: a field of the format (remote_user, http_x_api_key, %u,\n%{X-Customer}i, REQ(X-Api-Key), hr for HAProxy's captured header, a JSON key), path:PATTERN\n(path:/v1/customers/{}/) or query:NAME (default: the format's own; envoy, alb and haproxy have\nnone, so it or -customer-default is required there)"),
 		customerDefault: fs.String("customer-default", "", "load the lines whose customer is missing under this `NAME` (default: count them as\nunattributed and leave them out)"),
 		keepQuery:       fs.Bool("keep-query", false, "keep the query string in the stored path (default: the path ends before '?')"),
 		timezone:        fs.String("timezone", "UTC", "time zone of timestamps that carry none (the logstats format's), an IANA name"),

@@ -30,12 +30,20 @@ type Config struct {
 	// "apache", as logstats.ParseFormat names them. The customer is the
 	// remote user of the nginx and Apache formats.
 	Format string
+	// UntimedRate is the fraction of requests written without a latency
+	// ("-", null: logstats.NoLatency), in [0, 1]. The combined format has
+	// none at all.
+	UntimedRate float64
 }
+
+// NoLatency is the Latency of a Request written without one, as
+// logstats.NoLatency.
+const NoLatency = -time.Microsecond
 
 // Formats are the formats Write can write. In the envoy and alb formats,
 // which have no customer field, the customer is the query parameter
-// api_key.
-var Formats = []string{"logstats", "nginx", "apache", "envoy", "alb", "caddy", "jsonl"}
+// api_key; in haproxy, the captured request header (selector hr).
+var Formats = []string{"logstats", "nginx", "apache", "combined", "envoy", "alb", "caddy", "jsonl", "haproxy", "traefik"}
 
 // A Request is one line's request.
 type Request struct {
@@ -44,7 +52,7 @@ type Request struct {
 	Method   string
 	Path     string // with a query string, if any
 	Status   int
-	Latency  time.Duration // whole milliseconds for nginx, microseconds otherwise
+	Latency  time.Duration // whole milliseconds for nginx, envoy, alb, haproxy and traefik, microseconds otherwise
 	Addr     string        // the client's address
 	Bytes    int           // the response's size
 }
@@ -65,11 +73,14 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 		line = append(line, ' ')
 		line = strconv.AppendInt(line, int64(r.Status), 10)
 		line = append(line, ' ')
+		if r.Latency < 0 {
+			return append(line, '-'), nil
+		}
 		if r.Latency%time.Millisecond == 0 {
 			return strconv.AppendFloat(line, float64(r.Latency.Milliseconds())/1000, 'f', 3, 64), nil
 		}
 		return strconv.AppendFloat(line, float64(r.Latency.Microseconds())/1e6, 'f', 6, 64), nil
-	case "nginx", "apache":
+	case "nginx", "apache", "combined", "traefik":
 		line = append(line, r.Addr...)
 		line = append(line, " - "...)
 		line = append(line, customer...)
@@ -83,7 +94,20 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 		line = strconv.AppendInt(line, int64(r.Status), 10)
 		line = append(line, ' ')
 		line = strconv.AppendInt(line, int64(r.Bytes), 10)
-		line = append(line, ` "-" "loggen/1.0 (+https://example.com/bot)" `...)
+		line = append(line, ` "-" "loggen/1.0 (+https://example.com/bot)"`...)
+		switch {
+		case format == "combined":
+			return line, nil
+		case format == "traefik" && r.Latency < 0:
+			return line, fmt.Errorf("loggen: traefik logs a duration for every request")
+		case r.Latency < 0:
+			return append(line, " -"...), nil
+		case format == "traefik":
+			line = append(line, ` 1 "api@docker" "http://10.0.0.1:8080" `...)
+			line = strconv.AppendInt(line, r.Latency.Milliseconds(), 10)
+			return append(line, "ms"...), nil
+		}
+		line = append(line, ' ')
 		if format == "nginx" {
 			return strconv.AppendFloat(line, r.Latency.Seconds(), 'f', 3, 64), nil
 		}
@@ -100,7 +124,7 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 		line = append(line, " - 0 "...)
 		line = strconv.AppendInt(line, int64(r.Bytes), 10)
 		line = append(line, ' ')
-		line = strconv.AppendInt(line, r.Latency.Milliseconds(), 10)
+		line = appendNumber(line, r.Latency, "-", func(b []byte) []byte { return strconv.AppendInt(b, r.Latency.Milliseconds(), 10) })
 		line = append(line, ` - "`...)
 		line = append(line, r.Addr...)
 		return append(line, `" "loggen/1.0" "5f2c-77a1" "api.example.com" "10.0.0.1:8080"`...), nil
@@ -109,9 +133,13 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 		line = r.Time.UTC().AppendFormat(line, "2006-01-02T15:04:05.000000Z")
 		line = append(line, " app/api-lb/50dc6c495c0c9188 "...)
 		line = append(line, r.Addr...)
-		line = append(line, ":41000 10.0.0.1:80 0.000 "...)
-		line = strconv.AppendFloat(line, r.Latency.Seconds(), 'f', 3, 64)
-		line = append(line, " 0.000 "...)
+		if r.Latency < 0 {
+			line = append(line, ":41000 10.0.0.1:80 -1 -1 -1 "...)
+		} else {
+			line = append(line, ":41000 10.0.0.1:80 0.000 "...)
+			line = strconv.AppendFloat(line, r.Latency.Seconds(), 'f', 3, 64)
+			line = append(line, " 0.000 "...)
+		}
 		line = strconv.AppendInt(line, int64(r.Status), 10)
 		line = append(line, ' ')
 		line = strconv.AppendInt(line, int64(r.Status), 10)
@@ -124,6 +152,28 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 		line = append(line, ` HTTP/1.1" "loggen/1.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/api/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "api.example.com" "-" 0 `...)
 		line = r.Time.UTC().AppendFormat(line, "2006-01-02T15:04:05.000000Z")
 		return append(line, ` "forward" "-" "-" "10.0.0.1:80" "200" "-" "-"`...), nil
+	case "haproxy":
+		line = r.Time.UTC().AppendFormat(line, "Jan _2 15:04:05")
+		line = append(line, " lb1 haproxy[14389]: "...)
+		line = append(line, r.Addr...)
+		line = append(line, ":41000 ["...)
+		line = r.Time.UTC().AppendFormat(line, "02/Jan/2006:15:04:05.000")
+		line = append(line, "] api-in api/srv1 0/0/0/"...)
+		ms := func(b []byte) []byte { return strconv.AppendInt(b, r.Latency.Milliseconds(), 10) }
+		line = appendNumber(line, r.Latency, "-1", ms)
+		line = append(line, '/')
+		line = appendNumber(line, r.Latency, "-1", ms)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, int64(r.Status), 10)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, int64(r.Bytes), 10)
+		line = append(line, " - - ---- 1/1/0/0/0 0/0 {"...)
+		line = append(line, r.Customer...)
+		line = append(line, "} \""...)
+		line = append(line, r.Method...)
+		line = append(line, ' ')
+		line = append(line, r.Path...)
+		return append(line, " HTTP/1.1\""...), nil
 	case "caddy":
 		line = append(line, `{"level":"info","ts":`...)
 		line = strconv.AppendInt(line, r.Time.Unix(), 10)
@@ -136,7 +186,7 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 		line = append(line, `,"headers":{"User-Agent":["loggen/1.0"]}},"bytes_read":0,"user_id":`...)
 		line = appendJSONString(line, r.Customer)
 		line = append(line, `,"duration":`...)
-		line = strconv.AppendFloat(line, r.Latency.Seconds(), 'f', -1, 64)
+		line = appendNumber(line, r.Latency, "null", func(b []byte) []byte { return strconv.AppendFloat(b, r.Latency.Seconds(), 'f', -1, 64) })
 		line = append(line, `,"size":`...)
 		line = strconv.AppendInt(line, int64(r.Bytes), 10)
 		line = append(line, `,"status":`...)
@@ -156,7 +206,7 @@ func Append(line []byte, format string, r Request) ([]byte, error) {
 		line = append(line, `,"status":`...)
 		line = strconv.AppendInt(line, int64(r.Status), 10)
 		line = append(line, `,"latency":`...)
-		line = strconv.AppendFloat(line, r.Latency.Seconds(), 'f', -1, 64)
+		line = appendNumber(line, r.Latency, "null", func(b []byte) []byte { return strconv.AppendFloat(b, r.Latency.Seconds(), 'f', -1, 64) })
 		return append(line, '}'), nil
 	}
 	return line, fmt.Errorf("loggen: unknown format %q; want one of %v", format, Formats)
@@ -182,8 +232,8 @@ var paths = []string{
 
 // Write writes the log described by cfg to w.
 func Write(w io.Writer, cfg Config) error {
-	if cfg.Lines < 0 || cfg.Customers < 1 || cfg.Days < 1 || cfg.MalformedRate < 0 || cfg.MalformedRate > 1 {
-		return fmt.Errorf("loggen: want lines >= 0, customers >= 1, days >= 1 and a malformed rate in [0, 1]")
+	if cfg.Lines < 0 || cfg.Customers < 1 || cfg.Days < 1 || cfg.MalformedRate < 0 || cfg.MalformedRate > 1 || cfg.UntimedRate < 0 || cfg.UntimedRate > 1 {
+		return fmt.Errorf("loggen: want lines >= 0, customers >= 1, days >= 1 and malformed and untimed rates in [0, 1]")
 	}
 	if _, err := Append(nil, cfg.Format, Request{}); err != nil {
 		return err
@@ -225,6 +275,9 @@ func Write(w io.Writer, cfg Config) error {
 		r.Path = paths[rng.IntN(len(paths))]
 		r.Status = status(rng, errRates[c])
 		r.Latency = time.Duration(math.Round(1000*latency(rng, medians[c]))) * time.Millisecond
+		if cfg.UntimedRate > 0 && rng.Float64() < cfg.UntimedRate {
+			r.Latency = NoLatency
+		}
 		if logstats := cfg.Format == "" || cfg.Format == "logstats"; !logstats {
 			// Draws the logstats format does not make, so that its logs
 			// stay the same bytes as before the other formats.
@@ -244,7 +297,7 @@ func Write(w io.Writer, cfg Config) error {
 			switch cfg.Format {
 			case "", "logstats":
 				line = malform(rng, line)
-			case "nginx", "apache", "envoy":
+			case "nginx", "apache", "combined", "envoy":
 				line = malformCombined(rng, line)
 			default: // a write truncated before the fields logstats reads end
 				line = line[:len(line)/4]
@@ -256,6 +309,15 @@ func Write(w io.Writer, cfg Config) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// appendNumber appends a latency with appendValue, or none, what the format
+// writes for a request without one.
+func appendNumber(line []byte, latency time.Duration, none string, appendValue func([]byte) []byte) []byte {
+	if latency < 0 {
+		return append(line, none...)
+	}
+	return appendValue(line)
 }
 
 // appendWithKey appends path with the customer as its api_key parameter.
