@@ -159,6 +159,11 @@ var (
 	// ErrLoadInProgress means another load of the same source is running or
 	// committed first. Nothing was double counted; retrying loads what is left.
 	ErrLoadInProgress = newError(KindConflict, "logstats: another load of this source is in progress")
+	// ErrUnknownSource means a source id that the ledger does not hold.
+	ErrUnknownSource = newError(KindNotFound, "logstats: no such source")
+	// ErrForgetting means a source that a Forget has started on and not
+	// finished: it cannot be loaded until Forget, run again, finishes.
+	ErrForgetting = newError(KindConflict, "logstats: the source is being forgotten")
 	// ErrInvalidRange means a date range whose end is before its start.
 	ErrInvalidRange = newError(KindInvalid, "logstats: invalid date range")
 	// ErrInvalidPercentile means a percentile outside (0, 100] or with more than

@@ -21,6 +21,9 @@
 // killed at any point resumes where it stopped, a file that grew gets only its new
 // lines, and a file whose loaded part changed is refused. Call [Migrate] once at
 // start-up to create or upgrade the tables.
+// [Ingester.FindSources] lists the loaded logs; [Ingester.Forget] undoes the loads
+// of one (loaded with the wrong settings, say), exactly, so that it can be loaded
+// again.
 //
 // # Statistics
 //

@@ -58,6 +58,9 @@ func (ing *Ingester) openSource(ctx context.Context, src *source) error {
 		return fmt.Errorf("source %s: its id %d collides with another source's; report this as a bug", src.name, src.id)
 	}
 	src.exists = true
+	if src.offset < 0 {
+		return fmt.Errorf("%w: %s (source %d): a Forget of it started and has not finished; run it again, then load", ErrForgetting, src.name, src.id)
+	}
 	recorded := legacyReading
 	if format.Valid {
 		recorded = sourceReading{format.String, customer.String, customerDefault.String}
@@ -130,11 +133,11 @@ func (ing *Ingester) advanceSource(ctx context.Context, tx *sql.Tx, src *source,
 
 // Committed returns how far the ledger says source (a Checkpoint's Source)
 // is loaded: its committed byte offset and lines; 0, 0 for a source never
-// loaded.
+// loaded, or one being forgotten.
 func (ing *Ingester) Committed(ctx context.Context, source int64) (offset, lines int64, err error) {
 	err = ing.db.QueryRowContext(ctx, `SELECT committed_offset, committed_lines FROM logstats_sources WHERE source_id = ?`, source).Scan(&offset, &lines)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, nil
+	if errors.Is(err, sql.ErrNoRows) || err == nil && offset < 0 {
+		return 0, 0, nil // never loaded, or being forgotten (see Forget)
 	}
 	if err != nil {
 		return 0, 0, classify(ing.Driver, fmt.Errorf("read source %d: %w", source, err))

@@ -90,6 +90,8 @@ var authOnCases = []accessCase{
 	{route: "GET /customers/{id}/stats", method: "GET", path: "/customers/nobody/stats/?from=2024-10-01", want: [7]int{401, 401, 200, 404, 404, 401, 403}},
 	{route: "GET /customers/{id}/stats", method: "GET", path: "/customers/cust_1/stats", want: [7]int{401, 401, 400, 400, 404, 401, 403}},
 	{route: "POST /load", method: "POST", path: "/load?source=up.log", body: upload, ctype: "text/plain", want: [7]int{401, 401, 200, 403, 403, 401, 200}},
+	{route: "GET /sources", method: "GET", path: "/sources", want: [7]int{401, 401, 200, 403, 403, 401, 403}},
+	{route: "DELETE /sources/{id}", method: "DELETE", path: "/sources/1", want: [7]int{401, 401, 404, 403, 403, 401, 404}},
 	{route: "GET /keys", method: "GET", path: "/keys", want: [7]int{401, 401, 200, 403, 403, 401, 403}},
 	{route: "POST /keys", method: "POST", path: "/keys", body: `{"customer_id":"cust_3","label":"x"}`, ctype: "application/json", want: [7]int{401, 401, 201, 403, 403, 401, 403}},
 	{route: "DELETE /keys/{id}", method: "DELETE", path: "/keys/{victim}", want: [7]int{401, 401, 200, 403, 403, 401, 403}},
@@ -104,6 +106,8 @@ var authOffCases = []accessCase{
 	{route: "GET /customers", method: "GET", path: "/customers/", want: [7]int{200, 401, 401, 200, 200, 401, 200}},
 	{route: "GET /customers/{id}/stats", method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", want: [7]int{200, 401, 401, 200, 404, 401, 200}},
 	{route: "POST /load", method: "POST", path: "/load?source=up.log", body: upload, ctype: "text/plain", want: [7]int{401, 401, 401, 403, 403, 401, 200}},
+	{route: "GET /sources", method: "GET", path: "/sources", want: [7]int{200, 401, 401, 403, 403, 401, 200}},
+	{route: "DELETE /sources/{id}", method: "DELETE", path: "/sources/1", want: [7]int{401, 401, 401, 403, 403, 401, 404}},
 	{route: "GET /keys", method: "GET", path: "/keys", want: [7]int{403, 401, 401, 403, 403, 401, 403}},
 	{route: "POST /keys", method: "POST", path: "/keys", body: `{"customer_id":"cust_3"}`, ctype: "application/json", want: [7]int{403, 401, 401, 403, 403, 401, 403}},
 	{route: "GET /metrics", method: "GET", path: "/metrics", want: [7]int{200, 401, 401, 403, 403, 401, 200}},
@@ -187,7 +191,9 @@ func checkAccessAnswer(t *testing.T, tc accessCase, path, cred string, status in
 			t.Fatalf("%s %s as %s: 401 without WWW-Authenticate", tc.method, path, cred)
 		}
 	case 404:
-		if string(body) != "{\"error\":\"not found\"}\n" {
+		// A customer's route says no more than that, for an id that
+		// exists or not.
+		if strings.HasPrefix(tc.route, "GET /customers") && string(body) != "{\"error\":\"not found\"}\n" {
 			t.Fatalf("%s %s as %s: 404 %s, want exactly {\"error\":\"not found\"}", tc.method, path, cred, body)
 		}
 	case 200:

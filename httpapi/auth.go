@@ -48,11 +48,11 @@ const (
 	// accessCustomerList: the customer list, which the handler narrows to
 	// the key's customer for a customer key (see callerOf).
 	accessCustomerList
-	// accessAdminRead: the server's own state (/metrics, /openapi.json):
-	// the admin token (anyone when auth is off).
+	// accessAdminRead: the server's own state (/metrics, /openapi.json,
+	// /sources): the admin token (anyone when auth is off).
 	accessAdminRead
-	// accessLoad: POST /load: the load token or the admin token (anyone
-	// when neither is set).
+	// accessLoad: POST /load and DELETE /sources/{id}: the load token or
+	// the admin token (anyone when neither is set).
 	accessLoad
 	// accessAdmin: customer keys: the admin token, which must be set.
 	accessAdmin
@@ -200,9 +200,9 @@ func (s *server) decide(a access, c caller) int {
 func (s *server) credentialsNeeded(a access) string {
 	if a == accessLoad {
 		if s.loadToken.set {
-			return "POST /load needs the header Authorization: Bearer <the server's load token>"
+			return "loading and forgetting need the header Authorization: Bearer <the server's load token>"
 		}
-		return "POST /load needs the header Authorization: Bearer <the server's admin token>"
+		return "loading and forgetting need the header Authorization: Bearer <the server's admin token>"
 	}
 	if a == accessAdmin || a == accessAdminRead {
 		return "this route needs the header Authorization: Bearer <the server's admin token>"
@@ -216,7 +216,7 @@ func forbidden(a access, c caller) string {
 	case a == accessAdmin && c.role != roleCustomer && c.role != roleLoader:
 		return "customer keys are managed with the admin token: start the server with -admin-token (or -admin-token-file)"
 	case c.role == roleCustomer && a == accessLoad:
-		return "a customer key reads its customer's numbers; it cannot load logs"
+		return "a customer key reads its customer's numbers; it cannot load or forget logs"
 	case c.role == roleCustomer:
 		return "a customer key reads its customer's numbers, nothing else"
 	case c.role == roleLoader:

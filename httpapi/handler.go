@@ -126,6 +126,9 @@ type Deps struct {
 	// waits for its first round and lists its files (register it with
 	// Metrics.Watch for /metrics too).
 	Watcher Watcher
+	// Sources, when set, serves GET /sources (the admin's) and DELETE
+	// /sources/{id} (the loader's, as POST /load). Nil: they answer 503.
+	Sources Sources
 	// Keys, when set, are the customer keys that read one customer's
 	// numbers each (see Options.AdminToken), managed at /keys. Nil: no
 	// customer key is accepted.
@@ -146,6 +149,7 @@ type server struct {
 	ingester Loader
 	watcher  Watcher
 	keys     Keys
+	sources  Sources
 	opts     Options
 	// The tokens, as their SHA-256 (see secret).
 	adminToken, loadToken secret
@@ -187,6 +191,9 @@ func newServer(deps Deps, opts Options) (*server, http.Handler) {
 	if isNilPointer(deps.Keys) {
 		deps.Keys = nil
 	}
+	if isNilPointer(deps.Sources) {
+		deps.Sources = nil
+	}
 	logger := deps.Logger
 	if opts.LogFile == "" {
 		opts.LogFile = DefaultLogFile
@@ -214,7 +221,7 @@ func newServer(deps Deps, opts Options) (*server, http.Handler) {
 		opts.Metrics = NewMetrics(db)
 	}
 	s := &server{
-		logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, watcher: deps.Watcher, keys: deps.Keys, opts: opts,
+		logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, watcher: deps.Watcher, keys: deps.Keys, sources: deps.Sources, opts: opts,
 		adminToken: newSecret(opts.AdminToken), loadToken: newSecret(opts.LoadToken),
 		failures: newFailureLimiter(time.Now), uploads: newUploads(opts),
 	}

@@ -56,7 +56,7 @@ func newWatchingServer(t *testing.T, db *testdb.DB, opts httpapi.Options, w http
 	ing := logstats.NewIngester(db.DB)
 	ing.Dialect = db.Dialect
 	logs := &testdb.SyncBuffer{}
-	h := httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil)), DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: ing, Watcher: w, Keys: logstats.NewKeyService(db.DB)}, opts)
+	h := httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil)), DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: ing, Sources: ing, Watcher: w, Keys: logstats.NewKeyService(db.DB)}, opts)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, db: db, dataDir: dataDir, ingester: ing, logs: logs}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -63,6 +64,9 @@ func TestOpenAPI(t *testing.T) {
 		{name: "StatsUnknown", method: "GET", path: "/customers/nobody/stats/?from=2024-10-01&percentiles=90", status: 200},
 		{name: "OpenAPI", method: "GET", path: "/openapi.json", status: 200},
 		{name: "Metrics", method: "GET", path: "/metrics", status: 200},
+		{name: "Sources", method: "GET", path: "/sources/", status: 200},
+		{name: "ForgetNotFound", method: "DELETE", path: "/sources/1", status: 404},
+		{name: "ForgetBadID", method: "DELETE", path: "/sources/x", status: 400},
 		{name: "LoadAgain", method: "POST", path: "/load", status: 200},
 		{name: "LoadUpload", method: "POST", path: "/load?source=upload.log", body: "2024-10-03 10:00:00 cust_9 /x 200 0.1\nbad\n", header: []string{"Content-Type", "text/plain"}, status: 200},
 		{name: "LoadWrongFormat", method: "POST", path: "/load?source=wrong.log&format=nginx", body: "2024-10-03 10:00:00 cust_9 /x 200 0.1\n", header: []string{"Content-Type", "text/plain"}, status: 422},
@@ -171,6 +175,13 @@ func TestOpenAPI(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) { check(t, s, tc) })
 		}
+		t.Run("Forget", func(t *testing.T) {
+			sources, err := logstats.NewIngester(db.DB).FindSources(ctx)
+			if err != nil || len(sources) == 0 {
+				t.Fatalf("FindSources: %v, %v", sources, err)
+			}
+			check(t, s, apiCase{method: "DELETE", path: "/sources/" + strconv.FormatInt(sources[0].ID, 10), status: 200})
+		})
 		t.Run("NotModified", func(t *testing.T) {
 			first := check(t, s, apiCase{method: "GET", path: "/", status: 200})
 			check(t, s, apiCase{method: "GET", path: "/", header: []string{"If-None-Match", first.Header.Get("ETag")}, status: 304})

@@ -48,7 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: runner [flags] [FILE|GLOB ...]   (default api_requests.log; - is stdin)")
 		fmt.Fprintln(stderr, "       runner [flags] -follow FILE|GLOB ...")
-		fmt.Fprintln(stderr, "       runner [flags] -verify")
+		fmt.Fprintln(stderr, "       runner [flags] -verify | -sources | -forget SOURCE")
 		fmt.Fprintln(stderr, "       runner [flags] -create-key CUSTOMER [-key-label TEXT] [-link BASEURL] | -list-keys | -revoke-key ID")
 		fs.PrintDefaults()
 	}
@@ -74,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&cfg.Link, "link", "", "with -create-key: the dashboard's address (`BASEURL`, https://stats.example.com/), to print\nthe link that opens it on the customer: BASEURL#key=KEY")
 	fs.BoolVar(&cfg.ListKeys, "list-keys", false, "list the customer keys (id, customer, label, created, last used; never the keys) and exit")
 	fs.StringVar(&cfg.RevokeKey, "revoke-key", "", "revoke the key with this `ID` (from -list-keys) and exit: it reads nothing from then on")
+	fs.BoolVar(&cfg.Sources, "sources", false, "list the loaded logs (id, name, format, customer selector and default, lines, requests,\nfirst and last day) and exit")
+	fs.StringVar(&cfg.Forget, "forget", "", "undo the loads of this `SOURCE` (an id of -sources, or its file name) and exit: its requests,\nits share of the rollups and its ledger row go, so it can be loaded again with other flags")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

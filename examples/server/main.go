@@ -158,7 +158,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	stats := logstats.NewStatsService(db)
 	stats.CacheFor = *cacheFor
-	deps := httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing, Keys: logstats.NewKeyService(db)}
+	deps := httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing, Sources: ing, Keys: logstats.NewKeyService(db)}
 	globs := watchGlobs(watches, getenv, ini)
 	if err := follow.CheckGlobs(globs); err != nil {
 		return fmt.Errorf("-watch: %w", err)

@@ -48,7 +48,7 @@ func Advice(err error) string {
 		if rc.CustomerDefault != "" {
 			flags += " -customer-default " + ShellQuote(rc.CustomerDefault)
 		}
-		return "load it with " + flags
+		return "load it with " + flags + ", or, if those were wrong, undo that load with -forget " + ShellQuote(rc.Source) + " and load it again"
 	case errors.As(err, &dz):
 		return "use -day-zone " + dz.Recorded.String() + " (or none), or load into a new database"
 	case errors.As(err, &af):

@@ -16,8 +16,8 @@ func TestAdvice(t *testing.T) {
 	}{
 		{&logstats.WrongFormatError{Fits: []logstats.Format{nginx}}, "pass -format nginx"},
 		{&logstats.WrongFormatError{}, "pass -format nginx:'<your log_format>' or -format apache:'<your LogFormat>'"},
-		{fmt.Errorf("a.log: %w", &logstats.ReadingChangedError{Format: "nginx", Customer: "path:/v1/{}/", CustomerDefault: "it's"}),
-			`load it with -format nginx -customer 'path:/v1/{}/' -customer-default 'it'\''s'`},
+		{fmt.Errorf("a.log: %w", &logstats.ReadingChangedError{Source: "a.log", Format: "nginx", Customer: "path:/v1/{}/", CustomerDefault: "it's"}),
+			`load it with -format nginx -customer 'path:/v1/{}/' -customer-default 'it'\''s', or, if those were wrong, undo that load with -forget a.log and load it again`},
 		{&logstats.AmbiguousFormatError{Line: 3}, "choose the format with -format"},
 		{errors.New("other"), ""},
 	} {

@@ -50,6 +50,11 @@ type Config struct {
 	ListKeys bool
 	// RevokeKey, when set, revokes the key with this id instead of loading.
 	RevokeKey string
+	// Sources lists the loaded logs instead of loading.
+	Sources bool
+	// Forget, when set, undoes the loads of this source (an id of
+	// -sources, or a name) instead of loading.
+	Forget string
 }
 
 // Env is what a run works with.
@@ -103,6 +108,9 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	}
 	if cfg.keysAsked() || cfg.KeyLabel != "" || cfg.Link != "" {
 		return runKeys(ctx, cfg, env, sum, text)
+	}
+	if cfg.Sources || cfg.Forget != "" {
+		return runSources(ctx, cfg, env, sum, text)
 	}
 	if cfg.Verify {
 		return runVerify(ctx, cfg, env, sum, text)

@@ -24,7 +24,11 @@ type Summary struct {
 	Keys []logstats.Key `json:"keys,omitempty"`
 	// RevokedKey is the id of the key -revoke-key revoked.
 	RevokedKey string `json:"revoked_key,omitempty"`
-	Error      string `json:"error,omitempty"`
+	// Sources are the sources -sources found.
+	Sources []logstats.Source `json:"sources,omitempty"`
+	// Forgotten is what -forget removed.
+	Forgotten *logstats.ForgetResult `json:"forgotten,omitempty"`
+	Error     string                 `json:"error,omitempty"`
 }
 
 // FileSummary is what a run did with one file: the load result, in the JSON
