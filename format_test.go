@@ -597,6 +597,24 @@ func TestHAProxy_Timezone(t *testing.T) {
 // TestFormats_Testdata reads the real lines of testdata/haproxy.log and
 // testdata/traefik.log, detecting their format: HAProxy's TCP and error
 // lines, and requests without a response, are malformed, the others load.
+// TestFormats_EchoDuration reads the line Echo's Logger middleware docs show
+// (testdata/echo.log): its "latency" is nanoseconds, its "latency_human" a
+// Go duration string, which the duration unit reads exactly (14.743µs, half
+// away from zero to whole microseconds: 15µs), with a default customer, as
+// the line names none.
+func TestFormats_EchoDuration(t *testing.T) {
+	f := must(logstats.ParseFormat("jsonl:time=time,path=uri,status=status,latency=latency_human:duration"))
+	p := mustParser(t, bytes.NewReader(must(os.ReadFile("testdata/echo.log"))), logstats.ParseConfig{Format: f, CustomerDefault: "my_service"})
+	e, err := p.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := logstats.Entry{Time: at("2017-01-12 16:58:07.372015644"), CustomerID: "my_service", Method: "GET", Path: "/", Status: 200, Latency: 15 * time.Microsecond}
+	if e != want {
+		t.Fatalf("got %+v, want %+v", e, want)
+	}
+}
+
 func TestFormats_Testdata(t *testing.T) {
 	for _, tc := range []struct {
 		file, format     string
