@@ -181,7 +181,7 @@ func decodeDistribution(b []byte, total int64, arena *[]int64) (d distribution, 
 	case len(b) > 0 && b[0] == distEncodingV1:
 		b = b[1:]
 	case len(b) > 0 && b[0] == distEncodingV2:
-		u, k := binary.Uvarint(b[1:])
+		u, k := uvarint(b[1:])
 		if k <= 0 || u == 0 || u > uint64(max(total, 0)) {
 			return fail("bad count of requests without a latency")
 		}
@@ -189,7 +189,7 @@ func decodeDistribution(b []byte, total int64, arena *[]int64) (d distribution, 
 	default:
 		return fail("unknown encoding")
 	}
-	n, k := binary.Uvarint(b)
+	n, k := uvarint(b)
 	if k <= 0 || n > uint64(len(b)) {
 		return fail("bad length")
 	}
@@ -238,16 +238,27 @@ func carve(arena *[]int64, n int) []int64 {
 // uvarint is binary.Uvarint with the one- and two-byte cases, which are most
 // of a distribution's bytes (small counts, latency steps at millisecond
 // precision), decoded inline.
+//
+// It accepts only the shortest encoding of a value (the one AppendUvarint
+// writes), so that a distribution has one encoding: an overlong one, whose
+// last byte is 0, is refused as if truncated (k = 0).
 func uvarint(b []byte) (uint64, int) {
 	if len(b) >= 2 {
 		if b[0] < 0x80 {
 			return uint64(b[0]), 1
 		}
 		if b[1] < 0x80 {
+			if b[1] == 0 {
+				return 0, 0 // overlong
+			}
 			return uint64(b[0]&0x7f) | uint64(b[1])<<7, 2
 		}
 	}
-	return binary.Uvarint(b)
+	v, k := binary.Uvarint(b)
+	if k > 1 && b[k-1] == 0 {
+		return 0, 0 // overlong
+	}
+	return v, k
 }
 
 // ranked is a sorted multiset of values that can be searched by rank.
