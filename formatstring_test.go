@@ -65,28 +65,17 @@ func TestParseFormat_Unreadable(t *testing.T) {
 	}
 }
 
-// latencyOptional says whether a format string without a latency is
-// accepted (SPEC §13: issue 23's first item). Until it is, the forms below
-// are refused for that alone; flip it to true when they load.
-const latencyOptional = true
-
-// checkWithoutLatency checks a format without a latency: refused, for
-// that alone, until latencyOptional; then read as the plain string is.
+// checkWithoutLatency checks a format without a latency (SPEC §13): it
+// reads a line as the plain string does, as a request without a latency.
 func checkWithoutLatency(t *testing.T, spec, plain, line string) {
 	t.Helper()
 	f, err := logstats.ParseFormat(spec)
-	if !latencyOptional {
-		if !errors.Is(err, logstats.ErrUnknownFormat) || !strings.HasSuffix(err.Error(), ": it has no latency") {
-			t.Fatalf("ParseFormat(%q): %v, want it refused for having no latency and nothing else", spec, err)
-		}
-		return
-	}
 	if err != nil {
 		t.Fatalf("ParseFormat(%q): %v", spec, err)
 	}
 	got, err1 := mustParser(t, nil, logstats.ParseConfig{Format: f}).Parse([]byte(line))
 	want, err2 := mustParser(t, nil, logstats.ParseConfig{Format: must(logstats.ParseFormat(plain))}).Parse([]byte(line))
-	if err1 != nil || err2 != nil || got != want {
+	if err1 != nil || err2 != nil || got != want || got.Timed() {
 		t.Fatalf("%s read %q as %+v, %v; %s as %+v, %v", spec, line, got, err1, plain, want, err2)
 	}
 }
