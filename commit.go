@@ -22,6 +22,7 @@ var errNoRequest = errors.New("no request in a new source")
 func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoader, src *source, isNew bool, in <-chan *batch, free chan<- *batch, res *LoadResult, progress func(LoadProgress)) error {
 	touched := touchedDays{limit: max(ing.BatchLines, minTouchedDays)}
 	var groups batchRollups
+	var blocks batchBlocks
 	committed := 0
 	var inserted, malformed int64
 	for b := range in {
@@ -39,18 +40,22 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoade
 			}
 			isNew = false
 		}
-		// The rollups are computed while the raw rows are being written
-		// (on the other core), and waited for only when they are needed.
+		// The rollups (and blocks) are made while the ledger and the raw
+		// rows are being written (on the other core), and waited for only
+		// when they are needed.
 		grouped := make(chan struct{})
-		go func(entries []Entry) {
-			groups.group(entries, src.dayZone)
+		go func(b *batch) {
+			groups.group(b.entries, src.dayZone)
+			if src.store.mode == RawBlocks {
+				blocks.encode(&groups, b.offsets)
+			}
 			close(grouped)
-		}(b.entries)
+		}(b)
 		getGroups := func() *batchRollups {
 			<-grouped
 			return &groups
 		}
-		err := ing.retry(ctx, func() error { return ing.commitBatch(ctx, d, bulk, src, b, getGroups) })
+		err := ing.retry(ctx, func() error { return ing.commitBatch(ctx, d, bulk, src, b, getGroups, &blocks) })
 		if err != nil && ctx.Err() != nil {
 			// Cancelled: the driver may report it as anything ("statement is
 			// closed", "bad connection"); say what happened.
@@ -86,9 +91,10 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoade
 }
 
 // commitBatch writes one batch: the ledger first (which also takes the row
-// lock that serialises loads of the source), then the raw rows and the rollup
+// lock that serialises loads of the source), then the raw requests in the
+// database's raw mode (rows, or blocks, which groups encoded) and the rollup
 // rows, then commit.
-func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, bulk BulkLoader, src *source, b *batch, groups func() *batchRollups) error {
+func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, bulk BulkLoader, src *source, b *batch, groups func() *batchRollups, blocks *batchBlocks) error {
 	tx, err := ing.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin batch: %w", err)
@@ -97,8 +103,16 @@ func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, bulk BulkLoader
 	if err := ing.advanceSource(ctx, tx, src, b); err != nil {
 		return err
 	}
-	if err := ing.writeRequests(ctx, tx, d, bulk, src.id, b); err != nil {
-		return err
+	switch src.store.mode {
+	case RawRows:
+		if err := ing.writeRequests(ctx, tx, d, bulk, src.id, b); err != nil {
+			return err
+		}
+	case RawBlocks:
+		groups() // the blocks are encoded with the groups
+		if err := blocks.insert(ctx, tx, d, src.id); err != nil {
+			return err
+		}
 	}
 	if err := insertRollups(ctx, tx, d, src.id, b.endOffset, groups()); err != nil {
 		return err

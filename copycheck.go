@@ -3,7 +3,6 @@ package logstats
 import (
 	"context"
 	"fmt"
-	"strings"
 )
 
 // copySamples is how many of a new source's first requests are looked up in
@@ -19,7 +18,9 @@ const copySamples = 16
 // other log) are not a plausible accident.
 //
 // The sample is taken from the requests of the batch's first customer, so
-// that one query, reading that customer's raw rows once, answers it.
+// that one query, reading that customer's raw requests once (on the days of
+// the sample, when they are in blocks), answers it. A database that keeps
+// no raw requests cannot tell.
 func (ing *Ingester) checkNotLoadedElsewhere(ctx context.Context, src *source, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
@@ -32,44 +33,23 @@ func (ing *Ingester) checkNotLoadedElsewhere(ctx context.Context, src *source, e
 		}
 	}
 	n := min(copySamples, len(same))
-	type sample struct {
-		ts, lat int64
-		path    string
-		status  int
-	}
-	want := make(map[sample]int, n) // sample -> how many times it was drawn
-	var cond strings.Builder
-	args := []any{customer, src.id}
+	want := make(map[requestKey]int, n) // sample -> how many times it was drawn
+	var keys []requestKey
 	for i := range n {
-		e := entries[same[i*len(same)/n]]
-		s := sample{e.Time.UnixMicro(), e.Latency.Microseconds(), e.Path, e.Status}
-		if want[s]++; want[s] > 1 {
-			continue
+		k := keyOf(&entries[same[i*len(same)/n]])
+		if want[k]++; want[k] == 1 {
+			keys = append(keys, k)
 		}
-		if cond.Len() > 0 {
-			cond.WriteString(" OR ")
-		}
-		cond.WriteString("(ts_us = ? AND path = ? AND status = ? AND latency_us = ?)")
-		args = append(args, s.ts, s.path, s.status, s.lat)
 	}
-	rows, err := ing.db.QueryContext(ctx, `SELECT DISTINCT source_id, ts_us, path, status, latency_us FROM logstats_raw_requests
-		WHERE customer_id = ? AND source_id <> ? AND (`+cond.String()+`)`, args...)
+	held, err := src.store.holders(ctx, customer, src.id, keys)
 	if err != nil {
 		return fmt.Errorf("check source %s: %w", src.name, err)
 	}
 	found := make(map[int64]int) // other source -> sampled requests it holds
-	for rows.Next() {
-		var id int64
-		var s sample
-		if err := rows.Scan(&id, &s.ts, &s.path, &s.status, &s.lat); err != nil {
-			rows.Close()
-			return fmt.Errorf("check source %s: %w", src.name, err)
+	for k, ids := range held {
+		for _, id := range ids {
+			found[id] += want[k]
 		}
-		found[id] += want[s]
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("check source %s: %w", src.name, err)
 	}
 	// Half of a larger sample; all of one or two requests, unless the source
 	// starts with another's lines by accident (checkFrom): then, what

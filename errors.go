@@ -152,6 +152,15 @@ var (
 	ErrDayZoneChanged = newError(KindConflict, "logstats: the database cuts its days in another zone")
 	// ErrInvalidDayZone means a day zone that cannot be used.
 	ErrInvalidDayZone = newError(KindInvalid, "logstats: invalid day zone")
+	// ErrRawModeChanged means a raw mode other than the one the database
+	// keeps its raw requests in (see SetRawMode).
+	ErrRawModeChanged = newError(KindConflict, "logstats: the database keeps its raw requests another way")
+	// ErrInvalidRawMode means a raw mode that is none of blocks, rows and
+	// none.
+	ErrInvalidRawMode = newError(KindInvalid, "logstats: invalid raw mode")
+	// ErrNoRawRequests means a database that keeps no raw requests (raw
+	// mode none): there is nothing to export, break down or forget.
+	ErrNoRawRequests = newError(KindConflict, "logstats: the database keeps no raw requests")
 	// ErrCheckpointStale means a load given a Checkpoint (LoadOptions.From)
 	// found the source's ledger elsewhere: another load moved it since.
 	// Nothing was loaded; load the whole input instead.

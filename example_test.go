@@ -241,7 +241,7 @@ func ExampleVerify() {
 	fmt.Println(rep.OK(), rep.Sources, rep.Requests, rep.Days)
 
 	// A request lost behind the ledger's back.
-	db.Exec(`DELETE FROM logstats_raw_requests WHERE path = '/b'`)
+	db.Exec(`DELETE FROM logstats_raw_blocks WHERE day = '2024-10-02'`)
 	rep, _ = logstats.Verify(ctx, db, logstats.VerifyOptions{})
 	for _, d := range rep.Discrepancies {
 		fmt.Println(d)

@@ -69,14 +69,17 @@ func (ing *Ingester) forget(ctx context.Context, id int64) (*ForgetResult, error
 		return res, fmt.Errorf("%w: source %d is being loaded; forget it when the load ends", ErrLoadInProgress, id)
 	}
 	defer ing.unlock(id)
-	zone, _, err := recordedDayZone(ctx, ing.db)
+	store, err := ing.rawStore(ctx, d)
 	if err != nil {
 		return res, fmt.Errorf("forget: %w", err)
+	}
+	if store.mode == RawNone {
+		return res, fmt.Errorf("%w: rollups merge the sources of each day, and without its raw requests a source's share of them is not known; nothing was changed", ErrNoRawRequests)
 	}
 	if err := ing.retry(ctx, func() error { return ing.markForgetting(ctx, d, res) }); err != nil {
 		return res, fmt.Errorf("forget: %w", err)
 	}
-	if err := ing.forgetRequests(ctx, d, zone, res); err != nil {
+	if err := ing.forgetRequests(ctx, d, store, res); err != nil {
 		return res, fmt.Errorf("forget %s: %w", res.Source, err)
 	}
 	if err := ing.retry(ctx, func() error { return ing.dropSource(ctx, d, id) }); err != nil {
@@ -126,20 +129,17 @@ func (ing *Ingester) nextUpdate(ctx context.Context, tx *sql.Tx) (int64, error) 
 
 // forgetRequests removes the raw requests of res.SourceID and their share
 // of the rollups, a customer at a time (the next one found with MIN, one
-// index lookup each, as Verify reads them) and PruneChunk requests a
-// transaction.
-func (ing *Ingester) forgetRequests(ctx context.Context, d Dialect, zone *time.Location, res *ForgetResult) error {
+// index lookup each, as Verify reads them) and about PruneChunk requests a
+// transaction (whole blocks, at least one).
+func (ing *Ingester) forgetRequests(ctx context.Context, d Dialect, store *rawStore, res *ForgetResult) error {
 	chunk := ing.PruneChunk
 	if chunk <= 0 {
 		chunk = DefaultPruneChunk
 	}
-	var customer sql.NullString
-	if err := ing.db.QueryRowContext(ctx, `SELECT MIN(customer_id) FROM logstats_raw_requests`).Scan(&customer); err != nil {
-		return err
-	}
-	for customer.Valid {
+	customer, ok, err := store.nextCustomer(ctx, "", true)
+	for ; ok && err == nil; customer, ok, err = store.nextCustomer(ctx, customer, false) {
 		days := make(map[int64]bool)
-		after := int64(math.MinInt64)
+		var after forgetCursor
 		for {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -147,71 +147,62 @@ func (ing *Ingester) forgetRequests(ctx context.Context, d Dialect, zone *time.L
 			var c forgottenChunk
 			err := ing.retry(ctx, func() error {
 				var err error
-				c, err = ing.forgetChunk(ctx, d, zone, res.SourceID, customer.String, after, chunk)
+				c, err = ing.forgetChunk(ctx, d, store, res.SourceID, customer, after, chunk)
 				return err
 			})
 			if err != nil {
-				return fmt.Errorf("customer %s: %w", customer.String, err)
+				return fmt.Errorf("customer %s: %w", customer, err)
 			}
 			res.Requests += int64(c.n)
 			for _, day := range c.days {
 				days[day] = true
 			}
-			if c.n < chunk {
+			if !c.more {
 				break
 			}
 			after = c.last
 		}
 		res.Days += int64(len(days))
-		if err := ing.db.QueryRowContext(ctx, `SELECT MIN(customer_id) FROM logstats_raw_requests WHERE customer_id > ?`, customer.String).Scan(&customer); err != nil {
-			return err
-		}
 	}
-	return nil
+	return err
+}
+
+// forgetCursor is where forgetRequests stands in a customer's raw
+// requests of the source: after the request at offset (rows), after the
+// block of day at offset (blocks); zero: at the start.
+type forgetCursor struct {
+	started bool
+	day     string
+	offset  int64
 }
 
 // forgottenChunk is what one transaction of forgetRequests removed: n raw
-// requests, the last at offset last, of the days days.
+// requests of the days days, up to last; more says there may be more.
 type forgottenChunk struct {
 	n    int
-	last int64
+	last forgetCursor
 	days []int64
+	more bool
 }
 
-// forgetChunk removes, in one transaction, up to chunk raw requests of
-// source id and customer after offset after, takes them out of their days'
-// rollups, and counts them as pruned in the ledger row (Verify expects a
-// source's raw requests to be those committed less those pruned).
-func (ing *Ingester) forgetChunk(ctx context.Context, d Dialect, zone *time.Location, id int64, customer string, after int64, chunk int) (forgottenChunk, error) {
+// forgetChunk removes, in one transaction, up to chunk raw requests (whole
+// blocks, at least one) of source id and customer after after, takes them
+// out of their days' rollups, and counts them as pruned in the ledger row
+// (Verify expects a source's raw requests to be those committed less those
+// pruned).
+func (ing *Ingester) forgetChunk(ctx context.Context, d Dialect, store *rawStore, id int64, customer string, after forgetCursor, chunk int) (forgottenChunk, error) {
 	var c forgottenChunk
 	tx, err := ing.db.BeginTx(ctx, nil)
 	if err != nil {
 		return c, err
 	}
 	defer tx.Rollback()
-	// Loads of the source are refused while it is marked, so the rows read
-	// are all of its rows in [first, last], and they stay locked until the
-	// commit: the DELETE removes them, whatever it reports (through a
-	// sharded head, 0).
-	rows, err := tx.QueryContext(ctx, `SELECT src_offset, ts_us, status, latency_us FROM logstats_raw_requests
-		WHERE customer_id = ? AND source_id = ? AND src_offset > ? ORDER BY src_offset LIMIT ?`+d.forUpdate(),
-		customer, id, after, chunk)
-	if err != nil {
-		return c, err
-	}
-	defer rows.Close()
 	byDay := make(map[int64]*dayGroup)
-	var first int64
-	for rows.Next() {
-		var off, ts, latency int64
-		var status int
-		if err := rows.Scan(&off, &ts, &status, &latency); err != nil {
-			return c, err
-		}
+	add := func(off, ts int64, status int, latency int64) error {
 		if status < 100 || status > 599 {
-			return c, fmt.Errorf("the raw request at offset %d has status %d, which no rollup holds; run Verify", off, status)
+			return fmt.Errorf("the raw request at offset %d has status %d, which no rollup holds; run Verify", off, status)
 		}
-		day := dayNumber(ts, zone)
+		day := dayNumber(ts, store.zone)
 		g := byDay[day]
 		if g == nil {
 			g = &dayGroup{key: dayKey{customer, day}, hist: make(histogram)}
@@ -222,18 +213,21 @@ func (ing *Ingester) forgetChunk(ctx context.Context, d Dialect, zone *time.Loca
 		if latency >= 0 {
 			g.hist[latency]++
 		}
-		if c.n == 0 {
-			first = off
-		}
-		c.last = off
 		c.n++
+		return nil
 	}
-	if err := rows.Err(); err != nil {
+	// Loads of the source are refused while it is marked, so the requests
+	// read are all of it in the range read, and they stay locked until the
+	// commit: the DELETE removes them, whatever it reports (through a
+	// sharded head, 0).
+	var remove func() error
+	if store.mode == RawBlocks {
+		remove, err = forgetBlocks(ctx, tx, d, store.zone, id, customer, after, chunk, &c, add)
+	} else {
+		remove, err = forgetRows(ctx, tx, d, id, customer, after, chunk, &c, add)
+	}
+	if err != nil || c.n == 0 {
 		return c, err
-	}
-	rows.Close()
-	if c.n == 0 {
-		return c, nil
 	}
 	slices.Sort(c.days)
 	for _, day := range c.days {
@@ -243,8 +237,7 @@ func (ing *Ingester) forgetChunk(ctx context.Context, d Dialect, zone *time.Loca
 			return c, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM logstats_raw_requests WHERE customer_id = ? AND source_id = ? AND src_offset BETWEEN ? AND ?`,
-		customer, id, first, c.last); err != nil {
+	if err := remove(); err != nil {
 		return c, err
 	}
 	updated, err := ing.nextUpdate(ctx, tx)
@@ -256,6 +249,113 @@ func (ing *Ingester) forgetChunk(ctx context.Context, d Dialect, zone *time.Loca
 		return c, err
 	}
 	return c, tx.Commit()
+}
+
+// forgetRows reads, locked, up to chunk raw rows of source id and customer
+// after after into add, and returns the DELETE that removes them.
+func forgetRows(ctx context.Context, tx *sql.Tx, d Dialect, id int64, customer string, after forgetCursor, chunk int, c *forgottenChunk, add func(off, ts int64, status int, latency int64) error) (func() error, error) {
+	from := int64(math.MinInt64)
+	if after.started {
+		from = after.offset
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT src_offset, ts_us, status, latency_us FROM logstats_raw_requests
+		WHERE customer_id = ? AND source_id = ? AND src_offset > ? ORDER BY src_offset LIMIT ?`+d.forUpdate(),
+		customer, id, from, chunk)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var first int64
+	for rows.Next() {
+		var off, ts, latency int64
+		var status int
+		if err := rows.Scan(&off, &ts, &status, &latency); err != nil {
+			return nil, err
+		}
+		if err := add(off, ts, status, latency); err != nil {
+			return nil, err
+		}
+		if c.n == 1 {
+			first = off
+		}
+		c.last = forgetCursor{started: true, offset: off}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	c.more = c.n == chunk
+	return func() error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM logstats_raw_requests WHERE customer_id = ? AND source_id = ? AND src_offset BETWEEN ? AND ?`,
+			customer, id, first, c.last.offset)
+		return err
+	}, nil
+}
+
+// forgetBlocksPage is how many blocks forgetBlocks reads a query.
+const forgetBlocksPage = 8
+
+// forgetBlocks reads, locked, the blocks of source id and customer after
+// after into add, until they hold chunk requests (at least one block), and
+// returns the DELETE that removes them.
+func forgetBlocks(ctx context.Context, tx *sql.Tx, d Dialect, zone *time.Location, id int64, customer string, after forgetCursor, chunk int, c *forgottenChunk, add func(off, ts int64, status int, latency int64) error) (func() error, error) {
+	var keys []any
+	var cols blockColumns
+	for c.n < chunk {
+		q, args := `SELECT `+blockColumnsSQL+` FROM logstats_raw_blocks WHERE customer_id = ? AND source_id = ?`, []any{customer, id}
+		if after.started {
+			q += ` AND (day > ? OR day = ? AND first_offset > ?)`
+			args = append(args, after.day, after.day, after.offset)
+		}
+		rows, err := tx.QueryContext(ctx, q+` ORDER BY day, first_offset LIMIT `+fmt.Sprint(forgetBlocksPage)+d.forUpdate(), args...)
+		if err != nil {
+			return nil, err
+		}
+		var page []storedBlock
+		for rows.Next() {
+			page = append(page, storedBlock{})
+			if err := scanBlock(rows, &page[len(page)-1]); err != nil {
+				rows.Close()
+				return nil, err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		c.more = len(page) == forgetBlocksPage
+		for i := range page {
+			b := &page[i]
+			if c.n >= chunk {
+				c.more = true
+				break
+			}
+			if err := b.decode(&cols, zone); err != nil {
+				return nil, fmt.Errorf("%s: %w; run Verify", b, err)
+			}
+			for j := range cols.len() {
+				if err := add(cols.offsets[j], cols.times[j], int(cols.statuses[j]), cols.latencies[j]); err != nil {
+					return nil, err
+				}
+			}
+			keys = append(keys, b.day.String(), b.first)
+			after = forgetCursor{started: true, day: b.day.String(), offset: b.first}
+			c.last = after
+		}
+		if !c.more {
+			break
+		}
+	}
+	return func() error {
+		for start := 0; start < len(keys); start += 2 * 100 {
+			part := keys[start:min(start+2*100, len(keys))]
+			conds := strings.Repeat(" OR (day = ? AND first_offset = ?)", len(part)/2)[4:]
+			if _, err := tx.ExecContext(ctx, `DELETE FROM logstats_raw_blocks WHERE customer_id = ? AND source_id = ? AND (`+conds+`)`,
+				append([]any{customer, id}, part...)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
 }
 
 // subtractDay takes the requests that sub counts out of the rollup of

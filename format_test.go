@@ -690,20 +690,8 @@ func TestLoad_Formats(t *testing.T) {
 					}
 				}
 				var gotRaw []string
-				rows, err := db.Query(`SELECT customer_id, method, path FROM logstats_raw_requests`)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer rows.Close()
-				for rows.Next() {
-					var c, m, p string
-					if err := rows.Scan(&c, &m, &p); err != nil {
-						t.Fatal(err)
-					}
-					gotRaw = append(gotRaw, fmt.Sprintf("%s %q %s", c, m, p))
-				}
-				if err := rows.Err(); err != nil {
-					t.Fatal(err)
+				for _, r := range exportAll(t, db.DB) {
+					gotRaw = append(gotRaw, fmt.Sprintf("%s %q %s", r.CustomerID, r.Method, r.Path))
 				}
 				slices.Sort(gotRaw)
 				slices.Sort(wantRaw)

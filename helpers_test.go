@@ -28,9 +28,15 @@ func genLogFormat(t testing.TB, format string, n int, seed uint64, malformedRate
 	return testdb.GenLog(t, format, n, seed, malformedRate)
 }
 
-// forEachFormat runs fn once for each of the suite's formats.
+// forEachFormat runs fn once for each of the suite's formats; under
+// -short (the race run of .ci/run, after the full run), for the first only:
+// the formats differ in parsing, not in how loads commit.
 func forEachFormat(t *testing.T, fn func(t *testing.T, format string)) {
-	for _, format := range suiteFormats {
+	formats := suiteFormats
+	if testing.Short() {
+		formats = formats[:1]
+	}
+	for _, format := range formats {
 		t.Run(format, func(t *testing.T) { fn(t, format) })
 	}
 }
@@ -232,4 +238,48 @@ func mustParser(t testing.TB, r io.Reader, cfg logstats.ParseConfig) *logstats.P
 		t.Fatalf("NewParser: %v", err)
 	}
 	return p
+}
+
+// exportAll returns the raw requests of every customer of db (those its
+// rollups name), customer by customer, each as Requests yields them.
+func exportAll(t *testing.T, db *sql.DB) []logstats.Request {
+	t.Helper()
+	customers, err := logstats.NewStatsService(db).FindCustomers(context.Background(), logstats.CustomerFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []logstats.Request
+	for _, c := range customers {
+		for r, err := range logstats.Requests(context.Background(), db, c.ID, logstats.RequestFilter{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, r)
+		}
+	}
+	return all
+}
+
+// exportedUntimed returns how many of the raw requests that db's customers
+// export have no latency.
+func exportedUntimed(t *testing.T, db *sql.DB) int {
+	t.Helper()
+	n := 0
+	for _, r := range exportAll(t, db) {
+		if !r.Timed() {
+			n++
+		}
+	}
+	return n
+}
+
+// forEachRawMode runs fn once for each raw mode of modes; under -short,
+// for the default (blocks) only, when modes has it.
+func forEachRawMode(t *testing.T, modes []logstats.RawMode, fn func(t *testing.T, mode logstats.RawMode)) {
+	for _, m := range modes {
+		if testing.Short() && m != logstats.RawBlocks && slices.Contains(modes, logstats.RawBlocks) {
+			continue
+		}
+		t.Run(string(m), func(t *testing.T) { fn(t, m) })
+	}
 }

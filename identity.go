@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -70,7 +69,7 @@ type committedRow struct {
 // lines to load (more of them when it had to read on to tell). It returns
 // an error wrapping ErrSourceChanged when every level the head holds is
 // another source's.
-func (ing *Ingester) identify(ctx context.Context, p *Parser, lr *lineReader, head []headLine, fp [32]byte, name string) (*source, []headLine, error) {
+func (ing *Ingester) identify(ctx context.Context, store *rawStore, p *Parser, lr *lineReader, head []headLine, fp [32]byte, name string) (*source, []headLine, error) {
 	levelOne := &source{id: sourceID(fp), fingerprint: fp, name: name}
 	if len(head) == 0 || !head[len(head)-1].identifies {
 		return levelOne, head, nil // no identifying line: named by all of its head
@@ -126,7 +125,7 @@ func (ing *Ingester) identify(ctx context.Context, p *Parser, lr *lineReader, he
 		case row.offset <= lr.offset():
 			continue // its committed prefix differs from the input's
 		default:
-			same, err := ing.storedAlike(ctx, ids[i], head, row.offset)
+			same, err := store.storedAlike(ctx, ids[i], head, row.offset)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -193,10 +192,9 @@ func (ing *Ingester) ledgerRows(ctx context.Context, ids []int64) (map[int64]com
 // a request at least as old is stored alike (older ones may have been
 // pruned); so does the first request stored elsewhere (lines before it
 // differ). Nothing stored cannot tell them apart.
-func (ing *Ingester) storedAlike(ctx context.Context, id int64, head []headLine, offset int64) (bool, error) {
-	var cond strings.Builder
-	args := []any{id}
+func (s *rawStore) storedAlike(ctx context.Context, id int64, head []headLine, offset int64) (bool, error) {
 	byOffset := make(map[int64]*Entry)
+	at := make(map[int64]string)
 	for i := range head {
 		h := &head[i]
 		if h.end > offset || len(byOffset) == levelChecks {
@@ -205,51 +203,29 @@ func (ing *Ingester) storedAlike(ctx context.Context, id int64, head []headLine,
 		if !h.identifies || h.err != nil || h.unattributed {
 			continue
 		}
-		if cond.Len() > 0 {
-			cond.WriteString(" OR ")
-		}
-		cond.WriteString("(customer_id = ? AND src_offset = ?)")
-		args = append(args, h.entry.CustomerID, h.start)
-		byOffset[h.start] = &h.entry
+		byOffset[h.start], at[h.start] = &h.entry, h.entry.CustomerID
 	}
 	if len(byOffset) == 0 {
 		return true, nil
 	}
-	rows, err := ing.db.QueryContext(ctx, `SELECT customer_id, src_offset, ts_us, path, status, latency_us FROM logstats_raw_requests
-		WHERE source_id = ? AND (`+cond.String()+`)`, args...)
+	stored, err := s.atOffsets(ctx, id, at)
 	if err != nil {
 		return false, fmt.Errorf("compare with source %d: %w", id, err)
 	}
-	defer rows.Close()
-	alike := make(map[int64]bool)
-	for rows.Next() {
-		var customer, path string
-		var off, ts, lat int64
-		var status int
-		if err := rows.Scan(&customer, &off, &ts, &path, &status, &lat); err != nil {
-			return false, fmt.Errorf("compare with source %d: %w", id, err)
-		}
-		e := byOffset[off]
-		if e == nil || e.CustomerID != customer {
-			continue
-		}
-		if e.Time.UnixMicro() != ts || e.Path != path || e.Status != status || e.Latency.Microseconds() != lat {
+	for off, got := range stored {
+		if keyOf(&got) != keyOf(byOffset[off]) {
 			return false, nil
 		}
-		alike[off] = true
 	}
-	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("compare with source %d: %w", id, err)
-	}
-	if len(alike) == 0 {
-		return ing.storedAt(ctx, id, head, byOffset)
+	if len(stored) == 0 {
+		return s.storedAt(ctx, id, head, byOffset)
 	}
 	oldest := int64(math.MaxInt64) // the oldest request stored alike
-	for off := range alike {
+	for off := range stored {
 		oldest = min(oldest, byOffset[off].Time.UnixMicro())
 	}
 	for off, e := range byOffset {
-		if !alike[off] && e.Time.UnixMicro() >= oldest {
+		if _, ok := stored[off]; !ok && e.Time.UnixMicro() >= oldest {
 			return false, nil
 		}
 	}
@@ -260,24 +236,17 @@ func (ing *Ingester) storedAlike(ctx context.Context, id int64, head []headLine,
 // is stored alike at its offset, whether source id stored its first one
 // nowhere (pruned, say: nothing tells them apart), rather than at another
 // offset (the lines before it differ).
-func (ing *Ingester) storedAt(ctx context.Context, id int64, head []headLine, byOffset map[int64]*Entry) (bool, error) {
+func (s *rawStore) storedAt(ctx context.Context, id int64, head []headLine, byOffset map[int64]*Entry) (bool, error) {
 	for _, h := range head {
 		e := byOffset[h.start]
 		if e == nil {
 			continue
 		}
-		var off int64
-		err := ing.db.QueryRowContext(ctx, `SELECT src_offset FROM logstats_raw_requests
-			WHERE customer_id = ? AND source_id = ? AND ts_us = ? AND path = ? AND status = ? AND latency_us = ?
-			ORDER BY src_offset LIMIT 1`,
-			e.CustomerID, id, e.Time.UnixMicro(), e.Path, e.Status, e.Latency.Microseconds()).Scan(&off)
-		if errors.Is(err, sql.ErrNoRows) {
-			return true, nil
-		}
+		off, ok, err := s.firstOffset(ctx, e.CustomerID, id, keyOf(e))
 		if err != nil {
 			return false, fmt.Errorf("compare with source %d: %w", id, err)
 		}
-		return off == h.start, nil
+		return !ok || off == h.start, nil
 	}
 	return true, nil
 }

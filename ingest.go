@@ -73,8 +73,14 @@ type Ingester struct {
 	// may turn off bulk loading for a load. NewIngester sets it to db's
 	// driver when that is a WriteGuard (package mysql's is).
 	Guard WriteGuard
+	// Raw is how the raw requests are kept (SPEC §10): RawBlocks, RawRows
+	// or RawNone. The first load into a database records it (RawBlocks
+	// when empty); later loads use the recorded mode when it is empty, and
+	// fail with a *RawModeError when it names another.
+	Raw RawMode
 
 	db          *sql.DB
+	rawMode     rawModeCache
 	bulkRefused atomic.Bool // the server refused LOAD DATA once
 	mu          sync.Mutex
 	loading     map[int64]bool // sources being loaded through this Ingester
@@ -213,6 +219,10 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	if err != nil {
 		return res, err
 	}
+	store, err := ing.rawStore(ctx, d)
+	if err != nil {
+		return res, err
+	}
 	// The reader stops at its next read once the load is cancelled.
 	lr, err := openLineReader(r, readOptions{hash: true, holdPartial: opts.Growing, ctx: ctx, plain: opts.From != nil})
 	if err != nil {
@@ -259,7 +269,7 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 			}
 			return res, err
 		}
-		if src, head, err = ing.identify(ctx, p, lr, head, fingerprint, name); err != nil {
+		if src, head, err = ing.identify(ctx, store, p, lr, head, fingerprint, name); err != nil {
 			return res, err
 		}
 	}
@@ -271,9 +281,7 @@ func (ing *Ingester) load(ctx context.Context, name string, r io.Reader, opts Lo
 	if err := ing.openSource(ctx, src); err != nil {
 		return res, err
 	}
-	if src.dayZone, _, err = recordedDayZone(ctx, ing.db); err != nil {
-		return res, err
-	}
+	src.store, src.dayZone = store, store.zone
 	if opts.From != nil {
 		if !src.exists || src.offset != opts.From.Offset || !bytes.Equal(src.sum, opts.From.sum) {
 			return res, fmt.Errorf("%w: %s: committed up to byte %d, not %d, since another load went on; load the whole file",

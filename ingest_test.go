@@ -162,15 +162,15 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 			loadErr bool // whether the faulty load must fail
 			bulk    bool // MySQL only: raw rows go by LOAD DATA
 		}{
-			{"ErrInsertRequests", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 4, err: errInjected}, true, false},
+			{"ErrInsertRequests", &faultConnector{match: "INSERT INTO logstats_raw_", after: 4, err: errInjected}, true, false},
 			{"ErrInsertRollups", &faultConnector{match: "INSERT INTO logstats_rollups", after: 3, err: errInjected}, true, false},
 			{"ErrUpdateSource", &faultConnector{match: "UPDATE logstats_sources", after: 2, err: errInjected}, true, false},
-			{"ErrFirstBatch", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 0, err: errInjected}, true, false},
+			{"ErrFirstBatch", &faultConnector{match: "INSERT INTO logstats_raw_", after: 0, err: errInjected}, true, false},
 			{"ClosedConnectionMidBatch", &faultConnector{match: "INSERT INTO logstats_rollups", after: 5, err: driver.ErrBadConn}, true, false},
 			{"ClosedConnectionAtCommit", &faultConnector{match: "COMMIT", after: 3, err: driver.ErrBadConn}, true, false},
 			{"CommitOutcomeUnknown", &faultConnector{match: "COMMIT", after: 3, err: errors.New("connection lost after COMMIT was sent"), commit: true}, true, false},
 			{"OKCompactionFails", &faultConnector{match: "DELETE FROM logstats_rollups", after: 0, err: errInjected}, false, false},
-			{"OKDeadlockRetried", &faultConnector{match: "INSERT INTO logstats_raw_requests", after: 2, err: deadlock}, false, false},
+			{"OKDeadlockRetried", &faultConnector{match: "INSERT INTO logstats_raw_", after: 2, err: deadlock}, false, false},
 			{"ErrLoadData", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 3, err: errInjected}, true, true},
 			{"LoadDataClosedConnection", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 2, err: driver.ErrBadConn}, true, true},
 			{"OKLoadDataDeadlockRetried", &faultConnector{match: "LOAD DATA LOCAL INFILE", after: 2, err: deadlock}, false, true},
@@ -179,51 +179,53 @@ func TestIngester_FailureThenRerun(t *testing.T) {
 				err: &mysql.MySQLError{Number: 1148, Message: "The used command is not allowed with this MariaDB version"}}, false, true},
 		}
 		testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-			want := cleanState(t, db.Dialect, "a.log", text)
-			for _, tc := range cases {
-				if tc.bulk && db.Dialect != logstats.DialectMySQL {
-					continue // LOAD DATA is MySQL's
-				}
-				t.Run(tc.name, func(t *testing.T) {
-					db := db.Fresh(t)
-					fc := &faultConnector{Connector: db.Connector, match: tc.fault.match, after: tc.fault.after, err: tc.fault.err, commit: tc.fault.commit}
-					if fc.err == deadlock {
-						fc.err = transientError(t, db.Dialect)
+			forEachRawMode(t, []logstats.RawMode{logstats.RawBlocks, logstats.RawRows}, func(t *testing.T, mode logstats.RawMode) {
+				want := testdb.CleanStateRaw(t, db.Dialect, mode, "a.log", text)
+				for _, tc := range cases {
+					if tc.bulk && (db.Dialect != logstats.DialectMySQL || mode != logstats.RawRows) {
+						continue // LOAD DATA is MySQL's, for raw rows
 					}
-					faulty := openFaulty(fc)
-					defer faulty.Close()
-					ing := logstats.NewIngester(faulty)
-					ing.Dialect, ing.BatchLines = db.Dialect, 400
-					if !tc.bulk {
-						ing.BulkLoader = nil
-					}
-					_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
-					if tc.bulk && db.Backend == "spider" {
-						// No LOAD DATA through a Spider head, where it becomes
-						// one INSERT a row: the fault has nothing to hit.
-						if fc.hasFired() || err != nil {
-							t.Fatalf("through a Spider head: LOAD DATA used: %v; load error %v", fc.hasFired(), err)
+					t.Run(tc.name, func(t *testing.T) {
+						db := db.Fresh(t)
+						fc := &faultConnector{Connector: db.Connector, match: tc.fault.match, after: tc.fault.after, err: tc.fault.err, commit: tc.fault.commit}
+						if fc.err == deadlock {
+							fc.err = transientError(t, db.Dialect)
 						}
+						faulty := openFaulty(fc)
+						defer faulty.Close()
+						ing := logstats.NewIngester(faulty)
+						ing.Dialect, ing.BatchLines, ing.Raw = db.Dialect, 400, mode
+						if !tc.bulk {
+							ing.BulkLoader = nil
+						}
+						_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
+						if tc.bulk && db.Backend == "spider" {
+							// No LOAD DATA through a Spider head, where it becomes
+							// one INSERT a row: the fault has nothing to hit.
+							if fc.hasFired() || err != nil {
+								t.Fatalf("through a Spider head: LOAD DATA used: %v; load error %v", fc.hasFired(), err)
+							}
+							testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
+							return
+						}
+						if !fc.hasFired() {
+							t.Fatalf("the fault never fired")
+						}
+						if (err != nil) != tc.loadErr {
+							t.Fatalf("faulty load error=%v, want error: %v", err, tc.loadErr)
+						}
+						if err != nil && !errors.Is(err, errInjected) && !errors.Is(err, driver.ErrBadConn) && !strings.Contains(err.Error(), "connection lost") {
+							t.Fatalf("faulty load error=%v does not say what failed", err)
+						}
+						// Package mysql tells a lost connection from other failures.
+						if lost := errors.Is(err, driver.ErrBadConn); db.Dialect == logstats.DialectMySQL && lost != (logstats.KindOf(err) == logstats.KindUnavailable) {
+							t.Fatalf("faulty load error=%v is of kind %v", err, logstats.KindOf(err))
+						}
+						mustLoad(t, newIngester(db, 400), "a.log", text)
 						testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
-						return
-					}
-					if !fc.hasFired() {
-						t.Fatalf("the fault never fired")
-					}
-					if (err != nil) != tc.loadErr {
-						t.Fatalf("faulty load error=%v, want error: %v", err, tc.loadErr)
-					}
-					if err != nil && !errors.Is(err, errInjected) && !errors.Is(err, driver.ErrBadConn) && !strings.Contains(err.Error(), "connection lost") {
-						t.Fatalf("faulty load error=%v does not say what failed", err)
-					}
-					// Package mysql tells a lost connection from other failures.
-					if lost := errors.Is(err, driver.ErrBadConn); db.Dialect == logstats.DialectMySQL && lost != (logstats.KindOf(err) == logstats.KindUnavailable) {
-						t.Fatalf("faulty load error=%v is of kind %v", err, logstats.KindOf(err))
-					}
-					mustLoad(t, newIngester(db, 400), "a.log", text)
-					testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
-				})
-			}
+					})
+				}
+			})
 		})
 	})
 }
@@ -242,7 +244,7 @@ func TestIngester_Driver(t *testing.T) {
 		for _, set := range []bool{false, true} {
 			t.Run(fmt.Sprintf("set=%v", set), func(t *testing.T) {
 				db := db.Fresh(t)
-				fc := &faultConnector{Connector: db.Connector, match: "INSERT INTO logstats_raw_requests", after: 1, err: transientError(t, db.Dialect)}
+				fc := &faultConnector{Connector: db.Connector, match: "INSERT INTO logstats_raw_", after: 1, err: transientError(t, db.Dialect)}
 				wrapped := sql.OpenDB(hiddenDriver{fc})
 				defer wrapped.Close()
 				wrapped.SetMaxIdleConns(0)
@@ -574,7 +576,7 @@ func TestIngester_CancelMidBatch(t *testing.T) {
 	text := genLog(t, 3000, 14, 0)
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		want := cleanState(t, db.Dialect, "a.log", text)
-		for _, stmt := range []string{"UPDATE logstats_sources", "INSERT INTO logstats_raw_requests", "INSERT INTO logstats_rollups"} {
+		for _, stmt := range []string{"UPDATE logstats_sources", "INSERT INTO logstats_raw_", "INSERT INTO logstats_rollups"} {
 			db := db.Fresh(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			fc := &faultConnector{Connector: db.Connector, match: stmt}
@@ -623,7 +625,8 @@ func TestIngester_Growing_LongPartialLine(t *testing.T) {
 }
 
 // TestIngester_RawRowsKeepBytes checks that paths holding LOAD DATA's escape
-// and NULL markers are stored as they were written, by both writers.
+// and NULL markers are stored as they were written, by both writers of raw
+// rows and in blocks, and exported so.
 func TestIngester_RawRowsKeepBytes(t *testing.T) {
 	paths := []string{`\N`, `\`, `/a\b\\c`, `/x\0y`, `/tab\tnot`, "/nul\x00byte", "/ü"}
 	var text strings.Builder
@@ -631,26 +634,22 @@ func TestIngester_RawRowsKeepBytes(t *testing.T) {
 		fmt.Fprintf(&text, "2024-10-01 00:00:%02d cust_%d %s 200 0.1\n", i, i, p)
 	}
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
-		res := mustLoad(t, newIngester(db, 3), "a.log", text.String())
-		if res.Inserted != int64(len(paths)) {
-			t.Fatalf("inserted %d, want %d (errors %v)", res.Inserted, len(paths), res.Errors)
-		}
-		rows, err := db.Query(`SELECT path FROM logstats_raw_requests ORDER BY src_offset`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var got []string
-		for rows.Next() {
-			var p []byte
-			if err := rows.Scan(&p); err != nil {
-				t.Fatal(err)
+		forEachRawMode(t, []logstats.RawMode{logstats.RawRows, logstats.RawBlocks}, func(t *testing.T, mode logstats.RawMode) {
+			db := db.Fresh(t)
+			ing := newIngester(db, 3)
+			ing.Raw = mode
+			res := mustLoad(t, ing, "a.log", text.String())
+			if res.Inserted != int64(len(paths)) {
+				t.Fatalf("inserted %d, want %d (errors %v)", res.Inserted, len(paths), res.Errors)
 			}
-			got = append(got, string(p))
-		}
-		if !slices.Equal(got, paths) {
-			t.Fatalf("stored paths %q, want %q", got, paths)
-		}
+			var got []string
+			for _, r := range exportAll(t, db.DB) {
+				got = append(got, r.Path)
+			}
+			if !slices.Equal(got, paths) {
+				t.Fatalf("stored paths %q, want %q", got, paths)
+			}
+		})
 	})
 }
 

@@ -25,6 +25,7 @@ var (
 	sqlIdentify       = `SELECT source_id, fingerprint, committed_offset, committed_sha256 FROM logstats_sources\s+WHERE source_id IN \(\?\)`
 	sqlReadSource     = `SELECT s\.fingerprint, s\.committed_offset, s\.committed_lines, s\.committed_sha256, f\.format, f\.customer, f\.customer_default\s+FROM logstats_sources s LEFT JOIN logstats_source_formats f ON f\.source_id = s\.source_id\s+WHERE s\.source_id = \?`
 	sqlDayZone        = regexp.QuoteMeta("SELECT value FROM logstats_settings WHERE name = 'day_zone'")
+	sqlRawMode        = regexp.QuoteMeta("SELECT value FROM logstats_settings WHERE name = 'raw_mode'")
 	sqlInsertFormat   = regexp.QuoteMeta("INSERT INTO logstats_source_formats (source_id, format, customer, customer_default) VALUES (?, ?, ?, ?)")
 	sqlInsertSource   = `INSERT INTO logstats_sources\s+\(source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, committed_requests, created_us, updated_us\)\s+VALUES \(\?, \?, \?, \?, \?, \?, \?, \?, \?\)`
 	sqlCountSource    = regexp.QuoteMeta("SELECT COUNT(*) FROM logstats_sources WHERE source_id = ?")
@@ -53,6 +54,7 @@ func newMockIngester(t *testing.T) (*logstats.Ingester, sqlmock.Sqlmock) {
 	ing := logstats.NewIngester(db)
 	ing.Dialect = logstats.DialectSQLite
 	ing.BatchLines = 2
+	ing.Raw = logstats.RawRows // the SQL of blocks is TestIngester_SQL_Blocks's
 	return ing, mock
 }
 
@@ -60,11 +62,11 @@ func newMockIngester(t *testing.T) (*logstats.Ingester, sqlmock.Sqlmock) {
 // and the source's first requests to be looked up in other sources (and not
 // found).
 func expectNewSource(mock sqlmock.Sqlmock) {
+	expectSettings(mock)
 	mock.ExpectQuery(sqlIdentify).WithArgs(sqlmock.AnyArg()).
 		WillReturnRows(sqlmock.NewRows([]string{"source_id", "fingerprint", "committed_offset", "committed_sha256"}))
 	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
 		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default"}))
-	mock.ExpectQuery(sqlDayZone).WillReturnRows(sqlmock.NewRows([]string{"value"}))
 	// Both requests of the first batch are sampled, in one query.
 	mock.ExpectQuery(sqlCopyCheck).WithArgs("c", sqlmock.AnyArg(),
 		int64(1727776800000000), "/a", 200, int64(100000),
@@ -75,12 +77,19 @@ func expectNewSource(mock sqlmock.Sqlmock) {
 // expectLoadedSource expects the ledger to say that the first line of
 // mockLog was loaded before.
 func expectLoadedSource(mock sqlmock.Sqlmock) {
+	expectSettings(mock)
 	mock.ExpectQuery(sqlIdentify).WithArgs(sqlmock.AnyArg()).
 		WillReturnRows(sqlmock.NewRows([]string{"source_id", "fingerprint", "committed_offset", "committed_sha256"}).
 			AddRow(mockSourceID, mockFingerprint[:], line1End, prefixSum(line1End)))
 	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
 		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default"}).
 			AddRow(mockFingerprint[:], line1End, 1, prefixSum(line1End), "logstats", "", ""))
+}
+
+// expectSettings expects the database's raw mode (rows) and day zone
+// (none: UTC) to be read.
+func expectSettings(mock sqlmock.Sqlmock) {
+	mock.ExpectQuery(sqlRawMode).WillReturnRows(sqlmock.NewRows([]string{"value"}).AddRow("rows"))
 	mock.ExpectQuery(sqlDayZone).WillReturnRows(sqlmock.NewRows([]string{"value"}))
 }
 

@@ -3,7 +3,10 @@ package logstats
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
+	"strings"
 )
 
 // DefaultPruneChunk is the default of Ingester.PruneChunk.
@@ -44,6 +47,10 @@ func (ing *Ingester) prune(ctx context.Context, before Date) (*PruneResult, erro
 		return res, fmt.Errorf("prune: %w", err)
 	}
 	beforeUS := dayStart(before, zone).UnixMicro()
+	store, err := ing.rawStore(ctx, d)
+	if err != nil {
+		return res, fmt.Errorf("prune: %w", err)
+	}
 	for {
 		keys, err := ing.oldDays(ctx, before.String())
 		if err != nil {
@@ -57,7 +64,14 @@ func (ing *Ingester) prune(ctx context.Context, before Date) (*PruneResult, erro
 		// left.
 		for i, k := range keys {
 			if i == 0 || keys[i-1].customer != k.customer {
-				if err := ing.pruneRequests(ctx, k.customer, beforeUS, res); err != nil {
+				var err error
+				switch store.mode {
+				case RawRows:
+					err = ing.pruneRequests(ctx, k.customer, beforeUS, res)
+				case RawBlocks:
+					err = ing.pruneBlocks(ctx, d, k.customer, before.String(), res)
+				}
+				if err != nil {
 					return res, fmt.Errorf("prune %s: %w", k.customer, err)
 				}
 			}
@@ -162,7 +176,6 @@ func (ing *Ingester) pruneRequests(ctx context.Context, customer string, beforeU
 	}
 }
 
-// pruneRollups deletes the rollups of one customer's day.
 // pruneSpan deletes the raw requests of customer from source at offsets
 // first to last, before beforeUS, and counts them in the source's ledger
 // row, in one transaction: Verify expects a source's raw requests to be
@@ -195,6 +208,74 @@ func (ing *Ingester) pruneSpan(ctx context.Context, customer string, source, fir
 	return k, tx.Commit()
 }
 
+// pruneBlocksChunk is how many blocks one transaction of pruneBlocks
+// removes.
+const pruneBlocksChunk = 100
+
+// pruneBlocks deletes a customer's blocks of days before before, up to
+// pruneBlocksChunk a transaction, and counts their requests as pruned in
+// their sources' ledger rows in the same transaction (Verify expects a
+// source's raw requests to be those committed less those pruned).
+func (ing *Ingester) pruneBlocks(ctx context.Context, d Dialect, customer, before string, res *PruneResult) error {
+	for {
+		n, err := ing.pruneBlocksTx(ctx, d, customer, before, res)
+		if err != nil || n < pruneBlocksChunk {
+			return err
+		}
+	}
+}
+
+func (ing *Ingester) pruneBlocksTx(ctx context.Context, d Dialect, customer, before string, res *PruneResult) (int, error) {
+	tx, err := ing.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT day, source_id, first_offset, requests FROM logstats_raw_blocks
+		WHERE customer_id = ? AND day < ? ORDER BY day, source_id, first_offset LIMIT `+fmt.Sprint(pruneBlocksChunk)+d.forUpdate(),
+		customer, before)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var keys []any
+	pruned := make(map[int64]int64)
+	for rows.Next() {
+		var day dayValue
+		var source, first, n int64
+		if err := rows.Scan(&day, &source, &first, &n); err != nil {
+			return 0, err
+		}
+		keys = append(keys, day.Date.String(), source, first)
+		pruned[source] += n
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	rows.Close()
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	conds := strings.Repeat(" OR (day = ? AND source_id = ? AND first_offset = ?)", len(keys)/3)[4:]
+	if _, err := tx.ExecContext(ctx, `DELETE FROM logstats_raw_blocks WHERE customer_id = ? AND (`+conds+`)`, append([]any{customer}, keys...)...); err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, source := range slices.Sorted(maps.Keys(pruned)) { // in order: concurrent prunes lock alike
+		n := pruned[source]
+		if _, err := tx.ExecContext(ctx, `UPDATE logstats_sources SET pruned_requests = pruned_requests + ? WHERE source_id = ?`, n, source); err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	res.Requests += total
+	return len(keys) / 3, nil
+}
+
+// pruneRollups deletes the rollups of one customer's day.
 func (ing *Ingester) pruneRollups(ctx context.Context, customer, day string, res *PruneResult) error {
 	// Counted, locked, in the DELETE's transaction (see pruneSpan): another
 	// prune may have removed the day since oldDays found it.

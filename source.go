@@ -22,6 +22,7 @@ type source struct {
 	exists      bool           // whether the ledger row exists
 	reading     sourceReading  // how this load reads it
 	dayZone     *time.Location // the database's day zone, which cuts the rollups' days
+	store       *rawStore      // the database's raw requests
 	// recordedAuto: the ledger says "auto", since the loads before saw no
 	// line that told the format (only blank lines); this load records it.
 	recordedAuto bool

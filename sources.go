@@ -34,18 +34,16 @@ type Source struct {
 }
 
 // FindSources returns the sources of the ledger, by name then id. It
-// reads every raw request once (their days and counts per source), so it
-// is an operator's command, not a query to serve often.
+// reads every raw request (raw mode rows) or block's row (blocks) once,
+// for their days and counts per source, so it is an operator's command,
+// not a query to serve often. Under raw mode none, no source holds a
+// request.
 func (ing *Ingester) FindSources(ctx context.Context) ([]Source, error) {
 	sources, err := findSources(ctx, ing.db)
 	return sources, classify(ing.Driver, err)
 }
 
 func findSources(ctx context.Context, db *sql.DB) ([]Source, error) {
-	zone, _, err := recordedDayZone(ctx, db)
-	if err != nil {
-		return nil, fmt.Errorf("sources: %w", err)
-	}
 	rows, err := db.QueryContext(ctx, `SELECT s.source_id, s.name, s.committed_offset, s.committed_lines, s.pruned_requests, s.created_us,
 			f.format, f.customer, f.customer_default
 		FROM logstats_sources s LEFT JOIN logstats_source_formats f ON f.source_id = s.source_id
@@ -78,23 +76,16 @@ func findSources(ctx context.Context, db *sql.DB) ([]Source, error) {
 	for i := range sources {
 		byID[sources[i].ID] = &sources[i]
 	}
-	// One pass over the raw requests: the table has no index by source.
-	held, err := db.QueryContext(ctx, `SELECT source_id, COUNT(*), MIN(ts_us), MAX(ts_us) FROM logstats_raw_requests GROUP BY source_id`)
+	store, err := openRawStore(ctx, db, DialectUnknown)
 	if err != nil {
 		return nil, fmt.Errorf("sources: %w", err)
 	}
-	defer held.Close()
-	for held.Next() {
-		var id, n, first, last int64
-		if err := held.Scan(&id, &n, &first, &last); err != nil {
-			return nil, fmt.Errorf("sources: %w", err)
-		}
+	err = store.heldBySource(ctx, func(id, n int64, first, last Date) {
 		if s := byID[id]; s != nil {
-			f, l := dayKey{day: dayNumber(first, zone)}.date(), dayKey{day: dayNumber(last, zone)}.date()
-			s.Requests, s.FirstDay, s.LastDay = n, &f, &l
+			s.Requests, s.FirstDay, s.LastDay = n, &first, &last
 		}
-	}
-	if err := held.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sources: %w", err)
 	}
 	return sources, nil

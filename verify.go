@@ -54,14 +54,16 @@ func (r *VerifyReport) OK() bool { return len(r.Discrepancies) == 0 }
 // requests are not what its ledger row says, a customer-day whose rollup is
 // not the recomputation of its raw requests, or a transaction in doubt.
 type Discrepancy struct {
-	// Kind is "source", "rollup" or "in-doubt".
+	// Kind is "source", "rollup", "block" or "in-doubt".
 	Kind string `json:"kind"`
 	// The source (Kind "source"), or the customer and day (Kind "rollup"),
+	// or the block's customer, day, source and first offset (Kind "block"),
 	// or the XA transaction's id (Kind "in-doubt").
 	SourceID int64  `json:"source_id,omitempty"`
 	Source   string `json:"source,omitempty"`
 	Customer string `json:"customer,omitempty"`
 	Day      string `json:"day,omitempty"`
+	Offset   int64  `json:"offset,omitempty"`
 	XID      string `json:"xid,omitempty"`
 	// Expected and Found say what differs.
 	Expected string `json:"expected"`
@@ -74,6 +76,8 @@ func (d Discrepancy) String() string {
 		return fmt.Sprintf("source %s (id %d): expected %s, found %s", d.Source, d.SourceID, d.Expected, d.Found)
 	case "rollup":
 		return fmt.Sprintf("rollup of %s on %s: expected %s (recomputed from the raw requests), found %s", d.Customer, d.Day, d.Expected, d.Found)
+	case "block":
+		return fmt.Sprintf("block of %s on %s from source %d at offset %d: expected %s, found %s", d.Customer, d.Day, d.SourceID, d.Offset, d.Expected, d.Found)
 	}
 	return fmt.Sprintf("%s %s: expected %s, found %s", d.Kind, d.XID, d.Expected, d.Found)
 }
@@ -117,7 +121,11 @@ func verify(ctx context.Context, db *sql.DB, opts VerifyOptions) (*VerifyReport,
 	if err != nil {
 		return nil, err
 	}
-	v := &verifier{db: db, zone: zone, rep: rep, sources: sources, seen: map[string]bool{}}
+	store, err := openRawStore(ctx, db, d)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	v := &verifier{db: db, store: store, zone: zone, rep: rep, sources: sources, seen: map[string]bool{}}
 	if err := v.scanRequests(ctx, batch); err != nil {
 		return nil, fmt.Errorf("verify: read the raw requests: %w", err)
 	}
@@ -134,7 +142,7 @@ func verify(ctx context.Context, db *sql.DB, opts VerifyOptions) (*VerifyReport,
 		add := func(expected, found string) {
 			rep.Discrepancies = append(rep.Discrepancies, Discrepancy{Kind: "source", SourceID: id, Source: s.name, Expected: expected, Found: found})
 		}
-		if s.requests >= 0 && s.found != s.requests-s.pruned {
+		if store.mode != RawNone && s.requests >= 0 && s.found != s.requests-s.pruned {
 			add(fmt.Sprintf("%d raw requests (%d committed, %d pruned)", s.requests-s.pruned, s.requests, s.pruned), fmt.Sprintf("%d", s.found))
 		}
 		if s.offset < 0 {
@@ -230,6 +238,7 @@ func readLedger(ctx context.Context, db *sql.DB, rep *VerifyReport) (map[int64]*
 // and compares each customer's days with its rollups.
 type verifier struct {
 	db      *sql.DB
+	store   *rawStore
 	zone    *time.Location
 	rep     *VerifyReport
 	sources map[int64]*ledgerRow
@@ -244,27 +253,26 @@ type verifier struct {
 // ordered scan across customers (partitions) with a LIMIT can skip and
 // repeat rows (MariaDB 10.11); within a customer it reads one partition.
 func (v *verifier) scanRequests(ctx context.Context, batch int) error {
-	var customer sql.NullString
-	if err := v.db.QueryRowContext(ctx, `SELECT MIN(customer_id) FROM logstats_raw_requests`).Scan(&customer); err != nil {
-		return err
-	}
-	for customer.Valid {
-		v.customer, v.days, v.seen[customer.String] = customer.String, make(map[int64]*dayGroup), true
-		if err := v.scanCustomer(ctx, customer.String, batch); err != nil {
+	customer, ok, err := v.store.nextCustomer(ctx, "", true)
+	for ; ok && err == nil; customer, ok, err = v.store.nextCustomer(ctx, customer, false) {
+		v.customer, v.days, v.seen[customer] = customer, make(map[int64]*dayGroup), true
+		if v.store.mode == RawBlocks {
+			err = v.scanBlocks(ctx, customer)
+		} else {
+			err = v.scanRows(ctx, customer, batch)
+		}
+		if err != nil {
 			return err
 		}
 		if err := v.finishCustomer(ctx); err != nil {
 			return err
 		}
-		if err := v.db.QueryRowContext(ctx, `SELECT MIN(customer_id) FROM logstats_raw_requests WHERE customer_id > ?`, customer.String).Scan(&customer); err != nil {
-			return err
-		}
 	}
-	return nil
+	return err
 }
 
-// scanCustomer reads the raw requests of customer, batch rows a query.
-func (v *verifier) scanCustomer(ctx context.Context, customer string, batch int) error {
+// scanRows reads the raw rows of customer, batch rows a query.
+func (v *verifier) scanRows(ctx context.Context, customer string, batch int) error {
 	var lastSource, lastOffset int64 = -1 << 63, -1 << 63
 	for {
 		rows, err := v.db.QueryContext(ctx, `SELECT source_id, src_offset, ts_us, status, latency_us FROM logstats_raw_requests
@@ -294,6 +302,24 @@ func (v *verifier) scanCustomer(ctx context.Context, customer string, batch int)
 			return nil
 		}
 	}
+}
+
+// scanBlocks reads the blocks of customer. A block that cannot be decoded,
+// or whose requests are not what its row says, is a discrepancy, and its
+// requests are not counted.
+func (v *verifier) scanBlocks(ctx context.Context, customer string) error {
+	var cols blockColumns
+	return v.store.scanBlockRows(ctx, customer, "", nil, func(b *storedBlock) error {
+		if err := b.decode(&cols, v.zone); err != nil {
+			v.rep.Discrepancies = append(v.rep.Discrepancies, Discrepancy{Kind: "block", SourceID: b.source, Customer: customer,
+				Day: b.day.String(), Offset: b.first, Expected: "a block that decodes to the requests its row says", Found: err.Error()})
+			return nil
+		}
+		for i := range cols.len() {
+			v.add(b.source, cols.offsets[i], cols.times[i], int(cols.statuses[i]), cols.latencies[i])
+		}
+		return nil
+	})
 }
 
 // add counts one raw request.
@@ -355,8 +381,8 @@ func (v *verifier) finishCustomer(ctx context.Context) error {
 		found := got.describe()
 		if err := unreadable[k]; err != nil {
 			found = "a rollup row that cannot be read: " + err.Error()
-		} else if want.equal(got) {
-			continue
+		} else if v.store.mode == RawNone || want.equal(got) {
+			continue // none: no raw request to recompute it from
 		}
 		v.rep.Discrepancies = append(v.rep.Discrepancies, Discrepancy{Kind: "rollup", Customer: v.customer,
 			Day: dayKey{v.customer, k}.date().String(), Expected: want.describe(), Found: found})

@@ -21,19 +21,31 @@ import (
 func TestVerify(t *testing.T) {
 	text := genLog(t, 3000, 11, 0.01)
 	const somePruned = "2024-10-03"
+	rowsOnly, blocksOnly := []logstats.RawMode{logstats.RawRows}, []logstats.RawMode{logstats.RawBlocks}
+	const firstBlock = `(SELECT MIN(first_offset) FROM logstats_raw_blocks WHERE first_offset > 0)`
 	cases := []struct {
 		name    string
-		corrupt []string // statements run after the load
+		modes   []logstats.RawMode // the raw modes it applies to; nil: rows and blocks
+		corrupt []string           // statements run after the load
 		prune   bool
 		// want are substrings of the discrepancies, in order, with {n} for
 		// the requests loaded; none: consistent.
 		want []string
 	}{
-		{name: "consistent"},
-		{name: "pruned", prune: true},
-		{name: "a raw request lost",
+		{name: "consistent", modes: logstats.RawModes},
+		{name: "pruned", prune: true, modes: logstats.RawModes},
+		{name: "a raw request lost", modes: rowsOnly,
 			corrupt: []string{`DELETE FROM logstats_raw_requests WHERE src_offset = (SELECT MIN(src_offset) FROM logstats_raw_requests WHERE src_offset > 0)`},
 			want:    []string{"kind=rollup", "kind=source expected={n} raw requests ({n} committed, 0 pruned) found={n-1}"}},
+		{name: "a block lost", modes: blocksOnly,
+			corrupt: []string{`DELETE FROM logstats_raw_blocks WHERE first_offset = ` + firstBlock},
+			want:    []string{"kind=rollup", "kind=source expected={n} raw requests ({n} committed, 0 pruned) found="}},
+		{name: "a block's data corrupt", modes: blocksOnly,
+			corrupt: []string{`UPDATE logstats_raw_blocks SET data = X'01000000' WHERE first_offset = ` + firstBlock},
+			want:    []string{"kind=block", "kind=rollup", "kind=source expected={n} raw requests"}},
+		{name: "a block's row counting more requests than it holds", modes: blocksOnly,
+			corrupt: []string{`UPDATE logstats_raw_blocks SET requests = requests + 1 WHERE first_offset = ` + firstBlock},
+			want:    []string{"kind=block", "kind=rollup", "kind=source expected={n} raw requests"}},
 		{name: "the ledger ahead of the raw requests",
 			corrupt: []string{`UPDATE logstats_sources SET committed_requests = committed_requests + 449`},
 			want:    []string{"kind=source expected={n+449} raw requests ({n+449} committed, 0 pruned) found={n}"}},
@@ -43,10 +55,13 @@ func TestVerify(t *testing.T) {
 		{name: "a rollup's distribution changed",
 			corrupt: []string{`UPDATE logstats_rollups SET latency_sum_us = latency_sum_us + 1 WHERE customer_id = 'cust_2' AND day = '2024-10-01'`},
 			want:    []string{"kind=rollup customer=cust_2 day=2024-10-01"}},
+		{name: "a rollup that cannot be read", modes: logstats.RawModes,
+			corrupt: []string{`UPDATE logstats_rollups SET latency_dist = X'FF' WHERE customer_id = 'cust_2' AND day = '2024-10-01'`},
+			want:    []string{"kind=rollup customer=cust_2 day=2024-10-01 expected="}},
 		{name: "a rollup without raw requests",
 			corrupt: []string{`INSERT INTO logstats_rollups SELECT 'ghost', day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist FROM logstats_rollups WHERE customer_id = 'cust_1' AND day = '2024-10-02'`},
 			want:    []string{"kind=rollup customer=ghost day=2024-10-02 expected=no requests found="}},
-		{name: "a raw request after the committed offset",
+		{name: "a raw request after the committed offset", modes: rowsOnly,
 			corrupt: []string{`UPDATE logstats_raw_requests SET src_offset = 1000000000 WHERE src_offset = (SELECT MAX(src_offset) FROM logstats_raw_requests)`},
 			want:    []string{"kind=source expected=raw requests before the committed offset"}},
 		{name: "a source loaded before requests were counted",
@@ -54,54 +69,61 @@ func TestVerify(t *testing.T) {
 	}
 	testdb.ForEach(t, func(t *testing.T, base *testdb.DB) {
 		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				ctx := context.Background()
-				db := testdb.OpenBackend(t, base.Backend)
-				ing := newIngester(db, 500)
-				loaded := mustLoad(t, ing, "access.log", text).Inserted
-				if c.prune {
-					res, err := ing.Prune(ctx, date(somePruned))
-					if err != nil || res.Requests == 0 {
-						t.Fatalf("prune: %+v, %v", res, err)
+			modes := c.modes
+			if modes == nil {
+				modes = []logstats.RawMode{logstats.RawRows, logstats.RawBlocks}
+			}
+			for _, mode := range modes {
+				t.Run(c.name+"/"+string(mode), func(t *testing.T) {
+					ctx := context.Background()
+					db := testdb.OpenBackend(t, base.Backend)
+					ing := newIngester(db, 500)
+					ing.Raw = mode
+					loaded := mustLoad(t, ing, "access.log", text).Inserted
+					if c.prune {
+						res, err := ing.Prune(ctx, date(somePruned))
+						if err != nil || res.Days == 0 || (res.Requests == 0) != (mode == logstats.RawNone) {
+							t.Fatalf("prune: %+v, %v", res, err)
+						}
 					}
-				}
-				for _, stmt := range c.corrupt {
-					if _, err := db.DB.ExecContext(ctx, stmt); err != nil {
-						t.Fatalf("%s: %v", stmt, err)
+					for _, stmt := range c.corrupt {
+						if _, err := db.DB.ExecContext(ctx, stmt); err != nil {
+							t.Fatalf("%s: %v", stmt, err)
+						}
 					}
-				}
-				rep, err := logstats.Verify(ctx, db.DB, logstats.VerifyOptions{Dialect: db.Dialect, Batch: 700})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var got []string
-				for _, d := range rep.Discrepancies {
-					got = append(got, describe(d))
-				}
-				if len(got) != len(c.want) {
-					t.Fatalf("discrepancies:\n%s\nwant %d, matching %q", strings.Join(got, "\n"), len(c.want), c.want)
-				}
-				n := loaded
-				fill := strings.NewReplacer("{n}", fmt.Sprint(n), "{n-1}", fmt.Sprint(n-1), "{n+449}", fmt.Sprint(n+449))
-				for i, w := range c.want {
-					if w = fill.Replace(w); !strings.Contains(got[i], w) {
-						t.Errorf("discrepancy %d: %s\nwant it to contain %q", i, got[i], w)
+					rep, err := logstats.Verify(ctx, db.DB, logstats.VerifyOptions{Dialect: db.Dialect, Batch: 700})
+					if err != nil {
+						t.Fatal(err)
 					}
-				}
-				if rep.OK() != (len(c.want) == 0) || rep.Sources != 1 || rep.Days == 0 {
-					t.Errorf("report %+v", rep)
-				}
-				wantUncounted := int64(0)
-				if len(c.corrupt) > 0 && strings.Contains(c.corrupt[0], "= -1") {
-					wantUncounted = 1
-				}
-				if rep.Uncounted != wantUncounted {
-					t.Errorf("%d sources uncounted, want %d", rep.Uncounted, wantUncounted)
-				}
-				if !c.prune && len(c.want) == 0 && rep.Requests != n {
-					t.Errorf("%d requests read, want %d", rep.Requests, n)
-				}
-			})
+					var got []string
+					for _, d := range rep.Discrepancies {
+						got = append(got, describe(d))
+					}
+					if len(got) != len(c.want) {
+						t.Fatalf("discrepancies:\n%s\nwant %d, matching %q", strings.Join(got, "\n"), len(c.want), c.want)
+					}
+					n := loaded
+					fill := strings.NewReplacer("{n}", fmt.Sprint(n), "{n-1}", fmt.Sprint(n-1), "{n+449}", fmt.Sprint(n+449))
+					for i, w := range c.want {
+						if w = fill.Replace(w); !strings.Contains(got[i], w) {
+							t.Errorf("discrepancy %d: %s\nwant it to contain %q", i, got[i], w)
+						}
+					}
+					if rep.OK() != (len(c.want) == 0) || rep.Sources != 1 || rep.Days == 0 {
+						t.Errorf("report %+v", rep)
+					}
+					wantUncounted := int64(0)
+					if len(c.corrupt) > 0 && strings.Contains(c.corrupt[0], "= -1") {
+						wantUncounted = 1
+					}
+					if rep.Uncounted != wantUncounted {
+						t.Errorf("%d sources uncounted, want %d", rep.Uncounted, wantUncounted)
+					}
+					if !c.prune && len(c.want) == 0 && mode != logstats.RawNone && rep.Requests != n {
+						t.Errorf("%d requests read, want %d", rep.Requests, n)
+					}
+				})
+			}
 		}
 	})
 }
@@ -130,11 +152,15 @@ func TestVerify_Untimed(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		ctx := context.Background()
 		db = db.Fresh(t)
-		mustLoad(t, newIngester(db, 400), "untimed.log", log.String())
+		ing := newIngester(db, 400)
+		ing.Raw = logstats.RawRows
+		mustLoad(t, ing, "untimed.log", log.String())
 		rep, err := logstats.Verify(ctx, db.DB, logstats.VerifyOptions{Dialect: db.Dialect})
 		if err != nil || !rep.OK() || rep.Requests != 3000 {
 			t.Fatalf("Verify: %+v, %v; want consistent, 3000 raw requests", rep, err)
 		}
+		// The first request without a latency, stored again with one of 0
+		// (in a raw row, which SQL can change).
 		var customer string
 		var offset int64
 		if err := db.DB.QueryRowContext(ctx, `SELECT customer_id, MIN(src_offset) FROM logstats_raw_requests WHERE latency_us = -1 GROUP BY customer_id ORDER BY customer_id LIMIT 1`).Scan(&customer, &offset); err != nil {

@@ -22,7 +22,7 @@ type Shard struct {
 
 // shardedTables are the tables partitioned by customer id across the
 // shards; the others are on the first shard.
-var shardedTables = map[string]bool{"logstats_raw_requests": true, "logstats_rollups": true}
+var shardedTables = map[string]bool{"logstats_raw_requests": true, "logstats_raw_blocks": true, "logstats_rollups": true}
 
 // MigrateSharded provisions a MariaDB Spider head and its shards: it runs
 // the migrations on every shard (InnoDB tables), then creates on the head a

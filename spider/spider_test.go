@@ -38,9 +38,8 @@ func TestMigrateSharded(t *testing.T) {
 		}
 		testdb.MustLoad(t, testdb.NewIngester(head, 700), "a.log", testdb.GenLog(t, "logstats", 3000, 21, 0))
 		for i, s := range shards {
-			var n int
-			if err := s.DB.QueryRow(`SELECT COUNT(*) FROM logstats_raw_requests`).Scan(&n); err != nil || n == 0 {
-				t.Errorf("shard %d holds %d raw requests (%v), want some", i+1, n, err)
+			if n := testdb.RawRequests(t, s.DB); n == 0 {
+				t.Errorf("shard %d holds no raw requests, want some", i+1)
 			}
 		}
 		var ledger int

@@ -136,11 +136,8 @@ func TestFollow_Memory(t *testing.T) {
 	}
 	// Exactness is TestFollow_Kill9's; here, every line in once.
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		var n int
-		if err := db.DB.QueryRow("SELECT COUNT(*) FROM logstats_raw_requests").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n == w.Lines() {
+		n := testdb.RawRequests(t, db.DB)
+		if n == int64(w.Lines()) {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -44,10 +44,19 @@ func MustLoad(tb testing.TB, ing *logstats.Ingester, name, text string) *logstat
 }
 
 // CleanState loads text in one uninterrupted load into a fresh database of
-// dialect d and returns the resulting state.
+// dialect d (raw mode blocks, the default) and returns the resulting state.
 func CleanState(tb testing.TB, d logstats.Dialect, name, text string) State {
 	tb.Helper()
+	return CleanStateRaw(tb, d, "", name, text)
+}
+
+// CleanStateRaw is CleanState into a database of raw mode raw ("": the
+// default).
+func CleanStateRaw(tb testing.TB, d logstats.Dialect, raw logstats.RawMode, name, text string) State {
+	tb.Helper()
 	db := Open(tb, d)
-	MustLoad(tb, NewIngester(db, logstats.DefaultBatchLines), name, text)
+	ing := NewIngester(db, logstats.DefaultBatchLines)
+	ing.Raw = raw
+	MustLoad(tb, ing, name, text)
 	return Snapshot(tb, db.DB)
 }

@@ -46,6 +46,34 @@ func Snapshot(tb testing.TB, db *sql.DB) State {
 	if err := rows.Err(); err != nil {
 		tb.Fatal(err)
 	}
+	// Blocks, read back as requests: how a load cut them into blocks
+	// depends on its batches, not what they hold.
+	crows, err := db.QueryContext(ctx, `SELECT customer_id, COUNT(*) FROM logstats_raw_blocks GROUP BY customer_id ORDER BY customer_id`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var blockCustomers []string
+	for crows.Next() {
+		var c string
+		var n int64
+		if err := crows.Scan(&c, &n); err != nil {
+			tb.Fatal(err)
+		}
+		blockCustomers = append(blockCustomers, c)
+	}
+	if err := crows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	crows.Close()
+	for _, c := range blockCustomers {
+		for r, err := range logstats.Requests(ctx, db, c, logstats.RequestFilter{}) {
+			if err != nil {
+				tb.Fatal(err)
+			}
+			s.RawRows++
+			fmt.Fprintf(h, "%q %d %d %d %q %q %d %d\n", c, r.SourceID, r.Offset, r.Time.UnixMicro(), r.Method, r.Path, r.Status, r.Latency.Microseconds())
+		}
+	}
 	s.RawDigest = hex.EncodeToString(h.Sum(nil))
 
 	svc := logstats.NewStatsService(db)
@@ -101,4 +129,14 @@ func CheckSame(tb testing.TB, got, want State) {
 	if got.Ledger != want.Ledger {
 		tb.Fatalf("ledger differs:\n%s\nwant\n%s", got.Ledger, want.Ledger)
 	}
+}
+
+// RawRequests returns how many raw requests db holds, in rows or in blocks.
+func RawRequests(tb testing.TB, db *sql.DB) int64 {
+	tb.Helper()
+	var n int64
+	if err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM logstats_raw_requests) + (SELECT COALESCE(SUM(requests), 0) FROM logstats_raw_blocks)`).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }
