@@ -70,7 +70,7 @@ type RawModeError struct {
 }
 
 func (e *RawModeError) Error() string {
-	return fmt.Sprintf("%v: this database keeps its raw requests as %s, not %s, recorded when it was first loaded: leave the raw mode out to use it, or load into another database",
+	return fmt.Sprintf("%v: this database keeps its raw requests as %s, not %s, as recorded when it was first loaded: requests kept one way cannot be read another",
 		ErrRawModeChanged, e.Recorded, e.Mode)
 }
 

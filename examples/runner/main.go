@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stderr, "usage: runner [flags] [FILE|GLOB ...]   (default api_requests.log; - is stdin)")
 		fmt.Fprintln(stderr, "       runner [flags] -follow FILE|GLOB ...")
 		fmt.Fprintln(stderr, "       runner [flags] -verify | -sources | -forget SOURCE")
+		fmt.Fprintln(stderr, "       runner [flags] -export CUSTOMER -from YYYY-MM-DD [-to YYYY-MM-DD] [-export-format ndjson|csv]")
 		fmt.Fprintln(stderr, "       runner [flags] -create-key CUSTOMER [-key-label TEXT] [-link BASEURL] | -list-keys | -revoke-key ID")
 		fs.PrintDefaults()
 	}
@@ -63,6 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.BoolVar(&cfg.Complete, "complete", false, "the files are complete: load a last line that has no newline\n(default: leave it for a later run, since the file may still be being written)")
 	fs.StringVar(&cfg.PruneBefore, "prune-before", "", "after loading, delete the requests and rollups of days before this `YYYY-MM-DD`\n(with no FILE, only prune)")
 	fs.IntVar(&cfg.Batch, "batch", logstats.DefaultBatchLines, "lines per transaction")
+	fs.StringVar(&cfg.Raw, "raw", "", "how a new database keeps raw requests: blocks (the default: compact, exportable), rows (one\nSQL row each, to query with SQL) or none (only the stats); recorded at its first load,\nafter which only the recorded mode is accepted (default: the recorded one)")
 	fs.StringVar(&cfg.Progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
 	memLimit := cli.AddMemoryLimitFlag(fs, 40, "memory flat whatever the file's size")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this `file` (for go tool pprof)")
@@ -76,6 +78,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&cfg.RevokeKey, "revoke-key", "", "revoke the key with this `ID` (from -list-keys) and exit: it reads nothing from then on")
 	fs.BoolVar(&cfg.Sources, "sources", false, "list the loaded logs (id, name, format, customer selector and default, lines, requests,\nfirst and last day) and exit")
 	fs.StringVar(&cfg.Forget, "forget", "", "undo the loads of this `SOURCE` (an id of -sources, or its file name) and exit: its requests,\nits share of the rollups and its ledger row go, so it can be loaded again with other flags")
+	fs.StringVar(&cfg.Export, "export", "", "write this `CUSTOMER`'s raw requests of -from to -to on stdout (as GET /customers/{id}/requests)\nand exit")
+	fs.StringVar(&cfg.From, "from", "", "with -export: the first day, `YYYY-MM-DD` (of the database's day zone)")
+	fs.StringVar(&cfg.To, "to", "", "with -export: the last day, `YYYY-MM-DD` (default: the last with data)")
+	fs.StringVar(&cfg.ExportFormat, "export-format", "", "with -export: ndjson (one JSON object a request; the default) or csv (with a header line)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

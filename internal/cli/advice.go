@@ -25,6 +25,7 @@ func Advice(err error) string {
 		wf *logstats.WrongFormatError
 		rc *logstats.ReadingChangedError
 		dz *logstats.DayZoneError
+		rm *logstats.RawModeError
 		af *logstats.AmbiguousFormatError
 		ua *logstats.UnattributedError
 	)
@@ -51,6 +52,8 @@ func Advice(err error) string {
 		return "load it with " + flags + ", or, if those were wrong, undo that load with -forget " + ShellQuote(rc.Source) + " and load it again"
 	case errors.As(err, &dz):
 		return "use -day-zone " + dz.Recorded.String() + " (or none), or load into a new database"
+	case errors.As(err, &rm):
+		return "use -raw " + string(rm.Recorded) + " (or leave -raw out), or load into a new database"
 	case errors.As(err, &af):
 		return "choose the format with -format"
 	case errors.Is(err, logstats.ErrNoFormatFits):

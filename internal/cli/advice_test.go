@@ -19,6 +19,7 @@ func TestAdvice(t *testing.T) {
 		{fmt.Errorf("a.log: %w", &logstats.ReadingChangedError{Source: "a.log", Format: "nginx", Customer: "path:/v1/{}/", CustomerDefault: "it's"}),
 			`load it with -format nginx -customer 'path:/v1/{}/' -customer-default 'it'\''s', or, if those were wrong, undo that load with -forget a.log and load it again`},
 		{&logstats.AmbiguousFormatError{Line: 3}, "choose the format with -format"},
+		{fmt.Errorf("load: %w", &logstats.RawModeError{Recorded: logstats.RawRows, Mode: logstats.RawBlocks}), "use -raw rows (or leave -raw out), or load into a new database"},
 		{errors.New("other"), ""},
 	} {
 		if got := Advice(tc.err); got != tc.want {

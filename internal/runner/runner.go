@@ -29,8 +29,11 @@ type Config struct {
 	DryRun      bool     // only parse, on every core; touch no database
 	PruneBefore string   // YYYY-MM-DD: after loading, delete the days before it
 	Batch       int      // lines per transaction
-	Format      string   // the logs' format (logstats.ParseFormat); "" detects it
-	Customer    string   // where the customer is (logstats.ParseCustomerSelector)
+	// Raw is how the database keeps raw requests (logstats.ParseRawMode):
+	// blocks, rows or none; "" for the one it records (blocks when new).
+	Raw      string
+	Format   string // the logs' format (logstats.ParseFormat); "" detects it
+	Customer string // where the customer is (logstats.ParseCustomerSelector)
 	// CustomerDefault is the customer of lines whose selector finds none.
 	CustomerDefault string
 	KeepQuery       bool   // keep the query string in the path
@@ -55,6 +58,10 @@ type Config struct {
 	// Forget, when set, undoes the loads of this source (an id of
 	// -sources, or a name) instead of loading.
 	Forget string
+	// Export, when set, writes this customer's raw requests of the days
+	// From to To (YYYY-MM-DD; To "" for no end) on stdout instead of
+	// loading, as ExportFormat says: ndjson (when "") or csv.
+	Export, From, To, ExportFormat string
 }
 
 // Env is what a run works with.
@@ -77,7 +84,9 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	sum := &Summary{DryRun: cfg.DryRun, Files: []FileSummary{}}
 	defer func() {
 		err = cli.WithAdvice(err) // what to do, in the runner's flags
-		sum.Print(env.Stdout, cfg.JSON, err)
+		if cfg.Export == "" || cfg.JSON {
+			sum.Print(env.Stdout, cfg.JSON, err) // -export -json: the refusal only
+		}
 	}()
 	logger, err := env.Logger()
 	if err != nil {
@@ -103,11 +112,17 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 		}
 	}
 	text := env.Stdout
-	if cfg.JSON {
+	if cfg.JSON || cfg.Export != "" {
 		text = io.Discard
 	}
 	if cfg.keysAsked() || cfg.KeyLabel != "" || cfg.Link != "" {
 		return runKeys(ctx, cfg, env, sum, text)
+	}
+	if cfg.Export != "" {
+		return runExport(ctx, cfg, env)
+	}
+	if cfg.From != "" || cfg.To != "" || cfg.ExportFormat != "" {
+		return fmt.Errorf("-from, -to and -export-format go with -export CUSTOMER")
 	}
 	if cfg.Sources || cfg.Forget != "" {
 		return runSources(ctx, cfg, env, sum, text)
@@ -194,6 +209,17 @@ func openIngester(ctx context.Context, cfg Config, env Env, pc logstats.ParseCon
 	}
 	ing := logstats.NewIngester(db)
 	ing.BatchLines, ing.ParseConfig = cfg.Batch, pc
+	if cfg.Raw != "" {
+		// Recorded now, or refused: before any file is read.
+		if ing.Raw, err = logstats.ParseRawMode(cfg.Raw); err != nil {
+			db.Close()
+			return nil, nil, fmt.Errorf("-raw: %w", err)
+		}
+		if err := logstats.SetRawMode(ctx, db, ing.Raw); err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+	}
 	return ing, db.Close, nil
 }
 

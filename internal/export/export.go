@@ -1,0 +1,126 @@
+// Package export writes raw requests (logstats.Requests) as the export of
+// SPEC §10 has them: NDJSON, one object a request, or CSV with a header
+// line; the same bytes from the HTTP API and from the runner.
+package export
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/decimal"
+)
+
+// The formats, by their names in the API and the runner's flags.
+const (
+	NDJSON = "ndjson"
+	CSV    = "csv"
+)
+
+// ContentType returns the media type of format.
+func ContentType(format string) string {
+	if format == CSV {
+		return "text/csv; charset=utf-8"
+	}
+	return "application/x-ndjson"
+}
+
+// CheckFormat returns an error unless format is NDJSON or CSV.
+func CheckFormat(format string) error {
+	if format != NDJSON && format != CSV {
+		return fmt.Errorf("unknown export format %q: use ndjson or csv", format)
+	}
+	return nil
+}
+
+// An Encoder writes requests in one format, buffered: call Flush at the end
+// (and whenever what was written should reach the reader).
+type Encoder struct {
+	w   *bufio.Writer
+	csv *csv.Writer // nil for NDJSON
+	buf []byte
+	row []string
+}
+
+// NewEncoder returns an Encoder of format (CheckFormat's) that writes to w;
+// a CSV one writes its header line first.
+func NewEncoder(w io.Writer, format string) (*Encoder, error) {
+	if err := CheckFormat(format); err != nil {
+		return nil, err
+	}
+	e := &Encoder{w: bufio.NewWriterSize(w, 64<<10)}
+	if format == CSV {
+		e.csv = csv.NewWriter(e.w)
+		e.row = make([]string, 6)
+		if err := e.csv.Write([]string{"time", "customer_id", "method", "path", "status", "latency"}); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// timeLayout is RFC 3339 in UTC with microseconds, always six digits.
+const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+// Encode writes one request.
+func (e *Encoder) Encode(r *logstats.Request) error {
+	if e.csv != nil {
+		e.buf = e.buf[:0]
+		if r.Timed() {
+			e.buf = decimal.Append(e.buf, r.Latency.Microseconds(), 6)
+		}
+		e.row[0], e.row[1], e.row[2], e.row[3] = r.Time.UTC().Format(timeLayout), r.CustomerID, r.Method, r.Path
+		e.row[4], e.row[5] = strconv.Itoa(r.Status), string(e.buf)
+		return e.csv.Write(e.row)
+	}
+	b := append(e.buf[:0], `{"time":"`...)
+	b = r.Time.UTC().AppendFormat(b, timeLayout)
+	b = append(b, `","customer_id":`...)
+	b = appendJSONString(b, r.CustomerID)
+	b = append(b, `,"method":`...)
+	b = appendJSONString(b, r.Method)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, r.Path)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(r.Status), 10)
+	b = append(b, `,"latency":`...)
+	if r.Timed() {
+		b = decimal.Append(b, r.Latency.Microseconds(), 6)
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, "}\n"...)
+	e.buf = b
+	_, err := e.w.Write(b)
+	return err
+}
+
+// Flush writes what is buffered.
+func (e *Encoder) Flush() error {
+	if e.csv != nil {
+		e.csv.Flush()
+		if err := e.csv.Error(); err != nil {
+			return err
+		}
+	}
+	return e.w.Flush()
+}
+
+// appendJSONString appends s as a JSON string: plain ASCII as it is, the
+// rest as encoding/json writes it (invalid UTF-8 becomes U+FFFD: paths are
+// bytes).
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}

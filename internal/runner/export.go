@@ -1,0 +1,60 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/export"
+)
+
+// runExport does -export CUSTOMER: it writes the customer's raw requests
+// of -from to -to on stdout, as GET /customers/{id}/requests does, and
+// nothing else there (the summary, with -json, goes nowhere).
+func runExport(ctx context.Context, cfg Config, env Env) error {
+	switch {
+	case cfg.JSON:
+		return fmt.Errorf("-export writes its own format on stdout (-export-format ndjson or csv): drop -json")
+	case len(cfg.Args) > 0:
+		return fmt.Errorf("-export reads no file: drop the FILE arguments")
+	case cfg.Follow || cfg.DryRun || cfg.Verify || cfg.Sources || cfg.Forget != "" || cfg.PruneBefore != "":
+		return fmt.Errorf("-export goes with none of -follow, -dry-run, -verify, -sources, -forget and -prune-before")
+	case cfg.From == "":
+		return fmt.Errorf("-export needs -from YYYY-MM-DD (and -to YYYY-MM-DD, or it runs to the last day)")
+	}
+	var f logstats.RequestFilter
+	var err error
+	if f.From, err = logstats.ParseDate(cfg.From); err != nil {
+		return fmt.Errorf("-from: %v", err)
+	}
+	if cfg.To != "" {
+		to, err := logstats.ParseDate(cfg.To)
+		if err != nil {
+			return fmt.Errorf("-to: %v", err)
+		}
+		f.To = &to
+	}
+	format := cfg.ExportFormat
+	if format == "" {
+		format = export.NDJSON
+	}
+	enc, err := export.NewEncoder(env.Stdout, format)
+	if err != nil {
+		return fmt.Errorf("-export-format: %v", err)
+	}
+	db, err := env.OpenDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for r, err := range logstats.Requests(ctx, db, cfg.Export, f) {
+		if err != nil {
+			enc.Flush()
+			return err
+		}
+		if err := enc.Encode(&r); err != nil {
+			return err
+		}
+	}
+	return enc.Flush()
+}
