@@ -304,14 +304,8 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 		return false, err
 	}
 	defer rows.Close()
-	type dayRows struct {
-		date   string
-		keys   []any // source_id, seq of each row
-		merged rollup
-		blob   []byte // merged.dist encoded
-	}
-	var all []*dayRows
-	byDate := make(map[string]*dayRows)
+	var all []*mergedDay
+	byDate := make(map[string]*mergedDay)
 	for rows.Next() {
 		var day dayValue
 		var sourceID, seq int64
@@ -324,7 +318,7 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 		date := day.Date.String()
 		cur := byDate[date]
 		if cur == nil {
-			cur = &dayRows{date: date}
+			cur = &mergedDay{date: date}
 			byDate[date] = cur
 			all = append(all, cur)
 		}
@@ -335,7 +329,7 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 		return false, err
 	}
 	rows.Close()
-	var merged []*dayRows
+	var merged []*mergedDay
 	for _, dr := range all {
 		// One row is compact already; a sum or a distribution too large for
 		// one row stays split.
@@ -349,32 +343,7 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 	if len(merged) == 0 {
 		return false, nil
 	}
-	// Delete the merged rows by key, up to perDelete rows a statement, across
-	// days: a statement per day would make compaction cost a round trip per
-	// day.
-	const perDelete = 300
-	var keys []any
-	deleteKeys := func() error {
-		if len(keys) == 0 {
-			return nil
-		}
-		conds := strings.Repeat(" OR (day = ? AND source_id = ? AND seq = ?)", len(keys)/3)[4:]
-		_, err := tx.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND (`+conds+`)`,
-			append([]any{customer}, keys...)...)
-		keys = keys[:0]
-		return err
-	}
-	for _, dr := range merged {
-		for i := 0; i < len(dr.keys); i += 2 {
-			keys = append(keys, dr.date, dr.keys[i], dr.keys[i+1])
-			if len(keys) == 3*perDelete {
-				if err := deleteKeys(); err != nil {
-					return false, err
-				}
-			}
-		}
-	}
-	if err := deleteKeys(); err != nil {
+	if err := deleteMerged(ctx, tx, d, customer, merged); err != nil {
 		return false, err
 	}
 	// Insert the merges in statements of at most maxRollupBlob bytes of
@@ -395,4 +364,60 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 		start = end
 	}
 	return true, nil
+}
+
+// mergedDay is a day of a customer whose rollup rows compaction merges: its
+// date, the (source_id, seq) of each row read, and their merge.
+type mergedDay struct {
+	date   string
+	keys   []any // source_id, seq of each row
+	merged rollup
+	blob   []byte // merged.dist encoded
+}
+
+// deleteMerged deletes the rows of the days merged, in tx. On SQLite the
+// transaction holds the database's write lock since it read them, so they
+// are all of the days' rows: one DELETE by day goes. On MySQL it deletes
+// exactly the rows read (locked), up to perDelete a statement across days,
+// so that rows a concurrent load added are kept and compaction does not
+// cost a round trip a day.
+func deleteMerged(ctx context.Context, tx *sql.Tx, d Dialect, customer string, merged []*mergedDay) error {
+	if d == DialectSQLite {
+		const perDelete = 500
+		for start := 0; start < len(merged); start += perDelete {
+			part := merged[start:min(start+perDelete, len(merged))]
+			args := make([]any, 0, 1+len(part))
+			args = append(args, customer)
+			for _, dr := range part {
+				args = append(args, dr.date)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND day IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	const perDelete = 300
+	var keys []any
+	deleteKeys := func() error {
+		if len(keys) == 0 {
+			return nil
+		}
+		conds := strings.Repeat(" OR (day = ? AND source_id = ? AND seq = ?)", len(keys)/3)[4:]
+		_, err := tx.ExecContext(ctx, `DELETE FROM logstats_rollups WHERE customer_id = ? AND (`+conds+`)`,
+			append([]any{customer}, keys...)...)
+		keys = keys[:0]
+		return err
+	}
+	for _, dr := range merged {
+		for i := 0; i < len(dr.keys); i += 2 {
+			keys = append(keys, dr.date, dr.keys[i], dr.keys[i+1])
+			if len(keys) == 3*perDelete {
+				if err := deleteKeys(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return deleteKeys()
 }

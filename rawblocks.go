@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -26,9 +25,8 @@ const (
 // batchBlocks are the blocks of a batch, encoded once (outside the batch's
 // transaction, which a retry runs again), in the table's key order.
 type batchBlocks struct {
-	blocks  []encodedBlock
-	buf     []byte  // the blocks' data, one after the other
-	members []int32 // scratch: a group's entries in offset order
+	blocks []encodedBlock
+	buf    []byte // the blocks' data, one after the other
 }
 
 // encodedBlock is one row of logstats_raw_blocks but for its source.
@@ -46,9 +44,7 @@ func (bb *batchBlocks) encode(groups *batchRollups, offsets []int64) {
 	bb.blocks, bb.buf = bb.blocks[:0], bb.buf[:0]
 	for g := range groups.len() {
 		key := groups.key(g)
-		bb.members = append(bb.members[:0], groups.order[groups.starts[g]:groups.starts[g+1]]...)
-		slices.Sort(bb.members) // the order of the source
-		for idx := bb.members; len(idx) > 0; {
+		for idx := groups.order[groups.starts[g]:groups.starts[g+1]]; len(idx) > 0; { // in the order of the source
 			start := len(bb.buf)
 			var n int
 			bb.buf, n = encodeBlock(bb.buf, groups.entries, offsets, idx)

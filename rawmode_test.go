@@ -66,6 +66,11 @@ func TestRawMode(t *testing.T) {
 			}
 		})
 		t.Run("MigratedKeepsRows", func(t *testing.T) {
+			if base.Backend == "spider" {
+				// A head refuses a migration its shards lack; MigrateSharded
+				// runs it on each shard, where this case holds as on MySQL.
+				t.Skip("through a Spider head, migrations run on the shards: see the mysql case")
+			}
 			db := base.Fresh(t)
 			ing := newIngester(db, 400)
 			ing.Raw = logstats.RawRows
