@@ -89,6 +89,10 @@ var authOnCases = []accessCase{
 	{route: "GET /customers/{id}/stats", method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", want: [7]int{401, 401, 200, 200, 404, 401, 403}},
 	{route: "GET /customers/{id}/stats", method: "GET", path: "/customers/nobody/stats/?from=2024-10-01", want: [7]int{401, 401, 200, 404, 404, 401, 403}},
 	{route: "GET /customers/{id}/stats", method: "GET", path: "/customers/cust_1/stats", want: [7]int{401, 401, 400, 400, 404, 401, 403}},
+	{route: "GET /customers/{id}/requests", method: "GET", path: "/customers/cust_1/requests?from=2024-10-01", want: [7]int{401, 401, 200, 200, 404, 401, 403}},
+	{route: "GET /customers/{id}/requests", method: "GET", path: "/customers/cust_2/requests?from=2024-10-01&format=csv", want: [7]int{401, 401, 200, 404, 200, 401, 403}},
+	{route: "GET /customers/{id}/requests", method: "GET", path: "/customers/nobody/requests?from=2024-10-01", want: [7]int{401, 401, 200, 404, 404, 401, 403}},
+	{route: "GET /customers/{id}/requests", method: "GET", path: "/customers/cust_1/requests", want: [7]int{401, 401, 400, 400, 404, 401, 403}},
 	{route: "POST /load", method: "POST", path: "/load?source=up.log", body: upload, ctype: "text/plain", want: [7]int{401, 401, 200, 403, 403, 401, 200}},
 	{route: "GET /sources", method: "GET", path: "/sources", want: [7]int{401, 401, 200, 403, 403, 401, 403}},
 	{route: "DELETE /sources/{id}", method: "DELETE", path: "/sources/1", want: [7]int{401, 401, 404, 403, 403, 401, 404}},
@@ -105,6 +109,8 @@ var authOffCases = []accessCase{
 	//                                                                      none wrong admin own other revoked loader
 	{route: "GET /customers", method: "GET", path: "/customers/", want: [7]int{200, 401, 401, 200, 200, 401, 200}},
 	{route: "GET /customers/{id}/stats", method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", want: [7]int{200, 401, 401, 200, 404, 401, 200}},
+	{route: "GET /customers/{id}/requests", method: "GET", path: "/customers/cust_1/requests?from=2024-10-01", want: [7]int{200, 401, 401, 200, 404, 401, 200}},
+	{route: "GET /customers/{id}/requests", method: "GET", path: "/customers/nobody/requests?from=2024-10-01&format=csv", want: [7]int{200, 401, 401, 404, 404, 401, 200}},
 	{route: "POST /load", method: "POST", path: "/load?source=up.log", body: upload, ctype: "text/plain", want: [7]int{401, 401, 401, 403, 403, 401, 200}},
 	{route: "GET /sources", method: "GET", path: "/sources", want: [7]int{200, 401, 401, 403, 403, 401, 200}},
 	{route: "DELETE /sources/{id}", method: "DELETE", path: "/sources/1", want: [7]int{401, 401, 401, 403, 403, 401, 404}},
@@ -180,7 +186,7 @@ func TestAccess(t *testing.T) {
 func checkAccessAnswer(t *testing.T, tc accessCase, path, cred string, status int, body []byte, h http.Header) {
 	t.Helper()
 	var v map[string]any
-	if tc.path != "/" && tc.path != "/metrics" || status != 200 {
+	if tc.path != "/" && tc.path != "/metrics" && tc.route != "GET /customers/{id}/requests" || status != 200 {
 		if err := json.Unmarshal(body, &v); err != nil {
 			t.Fatalf("%s %s as %s: not JSON: %s", tc.method, path, cred, body)
 		}
@@ -197,6 +203,10 @@ func checkAccessAnswer(t *testing.T, tc accessCase, path, cred string, status in
 			t.Fatalf("%s %s as %s: 404 %s, want exactly {\"error\":\"not found\"}", tc.method, path, cred, body)
 		}
 	case 200:
+		if tc.route == "GET /customers/{id}/requests" {
+			checkExportAnswer(t, tc, path, cred, body, h)
+			return
+		}
 		if tc.route != "GET /customers" || (cred != "own" && cred != "other") {
 			return
 		}
@@ -210,6 +220,27 @@ func checkAccessAnswer(t *testing.T, tc accessCase, path, cred string, status in
 		if len(list.Customers) != 1 || list.Customers[0].CustomerID != want {
 			t.Fatalf("GET /customers/ with the key of %s: %s, want %s alone", want, body, want)
 		}
+	}
+}
+
+// checkExportAnswer checks that an export of the access tables holds the
+// requests of its path's customer alone, and some unless it is nobody's.
+func checkExportAnswer(t *testing.T, tc accessCase, path, cred string, body []byte, h http.Header) {
+	t.Helper()
+	id := strings.Split(strings.TrimPrefix(path, "/customers/"), "/")[0]
+	var rows []exportRow
+	if strings.Contains(path, "format=csv") {
+		rows = parseCSV(t, body)
+	} else {
+		rows = parseNDJSON(t, body)
+	}
+	for _, r := range rows {
+		if r[1] != id {
+			t.Fatalf("%s %s as %s: a request of %s", tc.method, path, cred, r[1])
+		}
+	}
+	if (id == "nobody") != (len(rows) == 0) {
+		t.Fatalf("%s %s as %s: %d requests", tc.method, path, cred, len(rows))
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package httpapi serves logstats over HTTP: a dashboard, health and
-// readiness checks, per-customer statistics, the customer list and log
-// loading. Every response but the dashboard's page and the metrics is JSON,
+// readiness checks, per-customer statistics, the export of a customer's raw
+// requests, the customer list and log loading. Every response but the
+// dashboard's page, the metrics and an export (NDJSON or CSV) is JSON,
 // errors included.
 //
 // Mount the handler returned by [NewHandler] on an http.Server of your own (or
@@ -129,6 +130,10 @@ type Deps struct {
 	// Sources, when set, serves GET /sources (the admin's) and DELETE
 	// /sources/{id} (the loader's, as POST /load). Nil: they answer 503.
 	Sources Sources
+	// Requests, when set, serves GET /customers/{id}/requests, the export
+	// of a customer's raw requests. Default: logstats.Requests over DB when
+	// it is a *sql.DB; else the route answers 503.
+	Requests Requests
 	// Keys, when set, are the customer keys that read one customer's
 	// numbers each (see Options.AdminToken), managed at /keys. Nil: no
 	// customer key is accepted.
@@ -150,6 +155,7 @@ type server struct {
 	watcher  Watcher
 	keys     Keys
 	sources  Sources
+	requests Requests
 	opts     Options
 	// The tokens, as their SHA-256 (see secret).
 	adminToken, loadToken secret
@@ -194,6 +200,12 @@ func newServer(deps Deps, opts Options) (*server, http.Handler) {
 	if isNilPointer(deps.Sources) {
 		deps.Sources = nil
 	}
+	if isNilPointer(deps.Requests) {
+		deps.Requests = nil
+	}
+	if db, ok := deps.DB.(*sql.DB); ok && deps.Requests == nil {
+		deps.Requests = dbRequests{db}
+	}
 	logger := deps.Logger
 	if opts.LogFile == "" {
 		opts.LogFile = DefaultLogFile
@@ -221,7 +233,7 @@ func newServer(deps Deps, opts Options) (*server, http.Handler) {
 		opts.Metrics = NewMetrics(db)
 	}
 	s := &server{
-		logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, watcher: deps.Watcher, keys: deps.Keys, sources: deps.Sources, opts: opts,
+		logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, watcher: deps.Watcher, keys: deps.Keys, sources: deps.Sources, requests: deps.Requests, opts: opts,
 		adminToken: newSecret(opts.AdminToken), loadToken: newSecret(opts.LoadToken),
 		failures: newFailureLimiter(time.Now), uploads: newUploads(opts),
 	}

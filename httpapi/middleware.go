@@ -41,20 +41,33 @@ func observeRequests(logger *slog.Logger, metrics *Metrics, next http.Handler) h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			// Only http.ErrAbortHandler gets here (recoverPanics answers
+			// the others): a response cut short, logged as such, and passed
+			// on to net/http, which ends the connection.
+			aborted := recover()
+			if rec.status == 0 {
+				rec.status = http.StatusOK // nothing written: net/http sends 200
+			}
+			elapsed := time.Since(start)
+			metrics.observeRequest(r, rec.status, elapsed)
+			attrs := []slog.Attr{
+				slog.String("method", r.Method),
+				slog.String("path", sanitize(r.URL.Path)),
+				slog.Int("status", rec.status),
+				slog.Int64("bytes", rec.bytes),
+				slog.Duration("duration", elapsed),
+				slog.String("remote", r.RemoteAddr),
+			}
+			if aborted != nil {
+				attrs = append(attrs, slog.Bool("cut_short", true))
+			}
+			logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+			if aborted != nil {
+				panic(aborted)
+			}
+		}()
 		next.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK // nothing written: net/http sends 200
-		}
-		elapsed := time.Since(start)
-		metrics.observeRequest(r, rec.status, elapsed)
-		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("path", sanitize(r.URL.Path)),
-			slog.Int("status", rec.status),
-			slog.Int64("bytes", rec.bytes),
-			slog.Duration("duration", elapsed),
-			slog.String("remote", r.RemoteAddr),
-		)
 	})
 }
 

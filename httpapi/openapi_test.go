@@ -62,6 +62,11 @@ func TestOpenAPI(t *testing.T) {
 		{name: "Stats", method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", status: 200},
 		{name: "StatsRange", method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01&to=2024-10-02&percentiles=50,95,99.9", status: 200},
 		{name: "StatsUnknown", method: "GET", path: "/customers/nobody/stats/?from=2024-10-01&percentiles=90", status: 200},
+		{name: "Requests", method: "GET", path: "/customers/cust_1/requests?from=2024-10-01", status: 200},
+		{name: "RequestsCSV", method: "GET", path: "/customers/cust_1/requests?from=2024-10-01&to=2024-10-02&format=csv", status: 200},
+		{name: "RequestsNDJSON", method: "GET", path: "/customers/cust_2/requests/?from=2024-10-02&to=2024-10-02&format=ndjson", status: 200},
+		{name: "RequestsNone", method: "GET", path: "/customers/nobody/requests?from=2024-10-01", status: 200},
+		{name: "RequestsNoneCSV", method: "GET", path: "/customers/nobody/requests?from=2024-10-01&format=csv", status: 200},
 		{name: "OpenAPI", method: "GET", path: "/openapi.json", status: 200},
 		{name: "Metrics", method: "GET", path: "/metrics", status: 200},
 		{name: "Sources", method: "GET", path: "/sources/", status: 200},
@@ -147,8 +152,23 @@ func TestOpenAPI(t *testing.T) {
 			// (kin-openapi checks it only along with the body).
 			if ref := route.Operation.Responses.Status(resp.StatusCode); ref != nil && len(ref.Value.Content) > 0 {
 				mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-				if ref.Value.Content.Get(mt) == nil {
+				media := ref.Value.Content.Get(mt)
+				if media == nil {
 					t.Fatalf("%s %s: %d answered %q, which the document does not list", tc.method, tc.path, resp.StatusCode, mt)
+				}
+				if mt == "application/x-ndjson" {
+					// Its schema is of a line, which kin-openapi does not
+					// split: each line must match it.
+					in.Options.ExcludeResponseBody = true
+					for line := range bytes.Lines(body) {
+						var v any
+						if err := json.Unmarshal(line, &v); err != nil {
+							t.Fatalf("%s %s: a line is not JSON: %q", tc.method, tc.path, line)
+						}
+						if err := media.Schema.Value.VisitJSON(v); err != nil {
+							t.Fatalf("%s %s: a line does not match the document: %v\nline: %s", tc.method, tc.path, err, line)
+						}
+					}
 				}
 			}
 			// So must a request body's (validated as raw bytes, not parsed).
@@ -195,6 +215,20 @@ func TestOpenAPI(t *testing.T) {
 			check(t, s, apiCase{method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", header: []string{"If-None-Match", etag}, status: 304})
 			check(t, s, apiCase{method: "GET", path: "/customers/cust_1/stats/?from=2024-10-02", header: []string{"If-None-Match", etag}, status: 200})
 		})
+		t.Run("RequestsUntimed", func(t *testing.T) {
+			testdb.MustLoad(t, s.ingester, "untimed.log", "2024-10-04 10:00:00 cust_8 /x 200 -\n")
+			resp := check(t, s, apiCase{method: "GET", path: "/customers/cust_8/requests?from=2024-10-04", status: 200})
+			if resp.Header.Get("Content-Type") != "application/x-ndjson" {
+				t.Fatalf("Content-Type %q", resp.Header.Get("Content-Type"))
+			}
+		})
+		t.Run("RequestsRawNone", func(t *testing.T) {
+			none := db.Fresh(t)
+			ing := testdb.NewIngester(none, logstats.DefaultBatchLines)
+			ing.Raw = logstats.RawNone
+			testdb.MustLoad(t, ing, "none.log", "2024-10-03 10:00:00 cust_1 /x 200 0.1\n")
+			check(t, newTestServer(t, none, httpapi.Options{}), apiCase{method: "GET", path: "/customers/cust_1/requests?from=2024-10-01&format=csv", status: 409})
+		})
 		t.Run("Unauthorized", func(t *testing.T) {
 			check(t, secured, apiCase{method: "POST", path: "/load", status: 401})
 		})
@@ -219,6 +253,10 @@ func TestOpenAPI(t *testing.T) {
 			check(t, authed, apiCase{method: "GET", path: "/customers/cust_2/stats/?from=2024-10-01", header: own, status: 404})
 			check(t, authed, apiCase{method: "GET", path: "/customers/cust_2/stats/?from=2024-10-01", status: 401})
 			check(t, authed, apiCase{method: "GET", path: "/customers/cust_2/stats/?from=2024-10-01", header: keys.header("loader"), status: 403})
+			check(t, authed, apiCase{method: "GET", path: "/customers/cust_1/requests?from=2024-10-01", header: own, status: 200})
+			check(t, authed, apiCase{method: "GET", path: "/customers/cust_2/requests?from=2024-10-01", header: own, status: 404})
+			check(t, authed, apiCase{method: "GET", path: "/customers/cust_1/requests?from=2024-10-01", status: 401})
+			check(t, authed, apiCase{method: "GET", path: "/customers/cust_1/requests?from=2024-10-01", header: keys.header("loader"), status: 403})
 			check(t, authed, apiCase{method: "POST", path: "/load", header: own, status: 403})
 			check(t, authed, apiCase{method: "GET", path: "/metrics", header: admin, status: 200})
 			check(t, authed, apiCase{method: "GET", path: "/metrics", status: 401})
@@ -236,7 +274,7 @@ func TestOpenAPI(t *testing.T) {
 			for range 20 {
 				check(t, authed, apiCase{method: "GET", path: "/keys", header: []string{"Authorization", "Bearer guess"}, status: 401})
 			}
-			for _, p := range []string{"/keys", "/customers/", "/customers/cust_1/stats/?from=2024-10-01", "/metrics", "/openapi.json"} {
+			for _, p := range []string{"/keys", "/customers/", "/customers/cust_1/stats/?from=2024-10-01", "/customers/cust_1/requests?from=2024-10-01", "/metrics", "/openapi.json"} {
 				check(t, authed, apiCase{method: "GET", path: p, header: admin, status: 429})
 			}
 			check(t, authed, apiCase{method: "POST", path: "/keys", header: append([]string{"Content-Type", "application/json"}, admin...), body: `{"customer_id":"x"}`, status: 429})
@@ -248,6 +286,7 @@ func TestOpenAPI(t *testing.T) {
 			for _, tc := range []apiCase{
 				{method: "GET", path: "/", status: 421}, {method: "GET", path: "/health/", status: 421}, {method: "GET", path: "/ready", status: 421},
 				{method: "GET", path: "/customers/", status: 421}, {method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", status: 421},
+				{method: "GET", path: "/customers/cust_1/requests?from=2024-10-01", status: 421},
 				{method: "POST", path: "/load", status: 421}, {method: "GET", path: "/keys", status: 421}, {method: "POST", path: "/keys", status: 421},
 				{method: "DELETE", path: "/keys/x", status: 421}, {method: "GET", path: "/openapi.json", status: 421}, {method: "GET", path: "/metrics", status: 421},
 			} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -119,24 +120,9 @@ func (s *server) handleStats() http.Handler {
 func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 	var f logstats.StatsFilter
 	q := r.URL.Query()
-	from := q.Get("from")
-	if from == "" {
-		return f, invalid("from is required: ?from=YYYY-MM-DD")
-	}
-	d, err := logstats.ParseDate(from)
-	if err != nil {
-		return f, invalid("from: " + err.Error())
-	}
-	f.From = d
-	if to := q.Get("to"); to != "" {
-		d, err := logstats.ParseDate(to)
-		if err != nil {
-			return f, invalid("to: " + err.Error())
-		}
-		if d.Before(f.From) {
-			return f, invalid("to (" + d.String() + ") is before from (" + f.From.String() + ")")
-		}
-		f.To = &d
+	var err error
+	if f.From, f.To, err = parseDays(q); err != nil {
+		return f, err
 	}
 	if ps := q.Get("percentiles"); ps != "" {
 		seen := map[string]bool{}
@@ -155,6 +141,29 @@ func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 		}
 	}
 	return f, nil
+}
+
+// parseDays reads the days of a customer's route: from (required) and to
+// (optional, not before from).
+func parseDays(q url.Values) (from logstats.Date, to *logstats.Date, err error) {
+	s := q.Get("from")
+	if s == "" {
+		return from, nil, invalid("from is required: ?from=YYYY-MM-DD")
+	}
+	if from, err = logstats.ParseDate(s); err != nil {
+		return from, nil, invalid("from: " + err.Error())
+	}
+	if s := q.Get("to"); s != "" {
+		d, err := logstats.ParseDate(s)
+		if err != nil {
+			return from, nil, invalid("to: " + err.Error())
+		}
+		if d.Before(from) {
+			return from, nil, invalid("to (" + d.String() + ") is before from (" + from.String() + ")")
+		}
+		to = &d
+	}
+	return from, to, nil
 }
 
 // bodyETag is a strong ETag of a response body.

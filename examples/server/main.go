@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	parseFlags := cli.AddParseFlags(fs)
 	logFlags := cli.AddLogFlags(fs, "info")
 	version := cli.AddVersionFlag(fs)
+	rawFlag := cli.AddRawFlag(fs)
 	memLimit := cli.AddMemoryLimitFlag(fs, 40, "a load's memory flat whatever the upload's size or number of customers")
 	addr := fs.String("addr", defaultAddr, "address to listen on")
 	logFile := fs.String("log-file", httpapi.DefaultLogFile, "log file that a bare POST /load loads")
@@ -100,6 +101,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := checkTokens(*adminToken, *token); err != nil {
 		return err
 	}
+	if _, err := rawFlag.Mode(); err != nil {
+		return err
+	}
 	if *dataDir != "" {
 		if err := checkDataDir(*dataDir); err != nil {
 			return err
@@ -138,8 +142,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer db.Close()
 	logger.Info("database ready", "db", d.String(), "from", from)
+	// An explicit -raw is recorded, or refused, before anything loads.
+	raw, err := rawFlag.Record(ctx, db)
+	if err != nil {
+		return err
+	}
 
 	ing := logstats.NewIngester(db)
+	ing.Raw = raw
 	ing.ParseConfig = parse
 	metrics := httpapi.NewMetrics(db)
 	for _, path := range loads {

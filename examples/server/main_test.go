@@ -132,6 +132,8 @@ func TestRun_Errors(t *testing.T) {
 		{"ErrTimezone", []string{"-dsn", dsn, "-timezone", "Mars/Olympus"}, "-timezone"},
 		{"ErrAddrInUse", []string{"-dsn", dsn, "-addr", "256.0.0.1:99999"}, "listen"},
 		{"ErrArgument", []string{"-dsn", dsn, "extra"}, "unexpected argument"},
+		{"ErrRawMode", []string{"-dsn", dsn, "-raw", "columns"}, `-raw: logstats: invalid raw mode: "columns"; use blocks (the default), rows or none`},
+		{"ErrRawModeEmpty", []string{"-dsn", dsn, "-raw", ""}, "-raw: logstats: invalid raw mode"},
 		{"ErrLogLevel", []string{"-dsn", dsn, "-log-level", "chatty"}, "-log-level"},
 		{"ErrLogFormat", []string{"-dsn", dsn, "-log-format", "yaml"}, "-log-format"},
 		{"ErrWatchGlob", []string{"-dsn", dsn, "-watch", "logs/[.log"}, "-watch: follow: glob"},
