@@ -1,10 +1,13 @@
 package logstats
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -34,12 +37,13 @@ func (f RequestFilter) days() (string, []any) {
 const exportRowsPage = 5000
 
 // Requests yields the raw requests of customerID on the days of f, as they
-// were loaded: ordered by day, then by source (its id), then as they were
-// in the source. It reads them in pages (blocks, or rows), one query each,
-// so its memory does not grow with their number and no query stays open
-// while the caller handles one. A database whose raw mode is RawNone keeps
-// none: it yields an error wrapping ErrNoRawRequests. On an error it
-// yields it (with a zero Request) and stops.
+// were loaded: ordered by day, then by source in the order they were first
+// loaded (their ledger rows' creation), then as they were in the source. It
+// reads them in pages (blocks, or rows), one query each, so its memory does
+// not grow with their number and no query stays open while the caller
+// handles one. A database whose raw mode is RawNone keeps none: it yields
+// an error wrapping ErrNoRawRequests. On an error it yields it (with a zero
+// Request) and stops.
 func Requests(ctx context.Context, db *sql.DB, customerID string, f RequestFilter) iter.Seq2[Request, error] {
 	return func(yield func(Request, error) bool) {
 		err := requests(ctx, db, customerID, f, func(r *Request) bool { return yield(*r, nil) })
@@ -50,7 +54,7 @@ func Requests(ctx context.Context, db *sql.DB, customerID string, f RequestFilte
 }
 
 // errStopped says that the caller of Requests stopped the iteration.
-var errStopped = fmt.Errorf("stopped")
+var errStopped = errors.New("stopped")
 
 func requests(ctx context.Context, db *sql.DB, customer string, f RequestFilter, yield func(*Request) bool) error {
 	if f.To != nil && !f.From.IsZero() && f.To.Before(f.From) {
@@ -60,77 +64,165 @@ func requests(ctx context.Context, db *sql.DB, customer string, f RequestFilter,
 	if err != nil {
 		return err
 	}
-	var r Request
-	switch store.mode {
-	case RawNone:
+	if store.mode == RawNone {
 		return fmt.Errorf("%w: this database was loaded with raw mode none, which keeps only the rollups; load the logs into a database with raw mode blocks or rows to export them", ErrNoRawRequests)
-	case RawBlocks:
-		cond, args := f.days()
-		err = store.scanBlocks(ctx, customer, cond, args, func(b *storedBlock, cols *blockColumns) error {
-			for i := range cols.len() {
-				r.Entry, r.SourceID, r.Offset = cols.entry(i, customer), b.source, cols.offsets[i]
-				if !yield(&r) {
-					return errStopped
-				}
-			}
-			return nil
-		})
-	default:
-		err = store.requestRows(ctx, customer, f, func(r *Request) bool { return yield(r) })
 	}
-	if err == errStopped {
-		return nil
-	}
-	return err
-}
-
-// requestRows yields the raw rows of customer on the days of f, a day at a
-// time (those its rollups have), each in the key's order (source, offset):
-// the table has no index by time, so each day's pages read the customer's
-// rows from the last one read.
-func (s *rawStore) requestRows(ctx context.Context, customer string, f RequestFilter, yield func(*Request) bool) error {
-	days, err := rollupDays(ctx, s.db, customer, f)
+	days, err := store.daySources(ctx, customer, f)
 	if err != nil {
 		return err
 	}
 	var r Request
-	r.CustomerID = customer
-	for _, day := range days {
-		from, to := dayStart(day, s.zone).UnixMicro(), dayStart(day.AddDays(1), s.zone).UnixMicro()
-		source, offset := int64(-1<<63), int64(-1<<63)
-		for {
-			rows, err := s.db.QueryContext(ctx, `SELECT source_id, src_offset, ts_us, method, path, status, latency_us FROM logstats_raw_requests
-				WHERE customer_id = ? AND ts_us >= ? AND ts_us < ? AND (source_id > ? OR source_id = ? AND src_offset > ?)
-				ORDER BY source_id, src_offset LIMIT ?`, customer, from, to, source, source, offset, exportRowsPage)
-			if err != nil {
-				return err
-			}
-			var page []Request
-			for rows.Next() {
-				var ts, latency int64
-				if err := rows.Scan(&r.SourceID, &r.Offset, &ts, &r.Method, &r.Path, &r.Status, &latency); err != nil {
-					rows.Close()
-					return err
+	for _, ds := range days {
+		if store.mode == RawBlocks {
+			err = store.scanBlocks(ctx, customer, "day = ? AND source_id = ?", []any{ds.day.String(), ds.source}, func(b *storedBlock, cols *blockColumns) error {
+				for i := range cols.len() {
+					r.Entry, r.SourceID, r.Offset = cols.entry(i, customer), b.source, cols.offsets[i]
+					if !yield(&r) {
+						return errStopped
+					}
 				}
-				r.Time, r.Latency = time.UnixMicro(ts).UTC(), time.Duration(latency)*time.Microsecond
-				page = append(page, r)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			for i := range page {
-				if !yield(&page[i]) {
-					return errStopped
-				}
-			}
-			if len(page) < exportRowsPage {
-				break
-			}
-			source, offset = page[len(page)-1].SourceID, page[len(page)-1].Offset
+				return nil
+			})
+		} else {
+			err = store.dayRows(ctx, customer, ds.day, ds.source, yield)
+		}
+		if err == errStopped {
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// daySource is a source with raw requests of a customer on a day.
+type daySource struct {
+	day    Date
+	source int64
+}
+
+// daySources returns the days of f with raw requests of customer, each
+// with its sources in the order they were first loaded. Blocks have their
+// days in the key; raw rows do not, so the days are those of the
+// customer's rollups, each with every source it has rows of.
+func (s *rawStore) daySources(ctx context.Context, customer string, f RequestFilter) ([]daySource, error) {
+	created, err := sourcesCreated(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	var out []daySource
+	if s.mode == RawBlocks {
+		cond, args := f.days()
+		rows, err := s.db.QueryContext(ctx, `SELECT day, source_id, COUNT(*) FROM logstats_raw_blocks WHERE customer_id = ? AND `+cond+`
+			GROUP BY day, source_id`, append([]any{customer}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var day dayValue
+			var ds daySource
+			var n int64
+			if err := rows.Scan(&day, &ds.source, &n); err != nil {
+				return nil, err
+			}
+			ds.day = day.Date
+			out = append(out, ds)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	} else {
+		days, err := rollupDays(ctx, s.db, customer, f)
+		if err != nil || len(days) == 0 {
+			return nil, err
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT source_id, COUNT(*) FROM logstats_raw_requests WHERE customer_id = ? GROUP BY source_id`, customer)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var sources []int64
+		for rows.Next() {
+			var id, n int64
+			if err := rows.Scan(&id, &n); err != nil {
+				return nil, err
+			}
+			sources = append(sources, id)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		for _, day := range days {
+			for _, id := range sources {
+				out = append(out, daySource{day, id})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b daySource) int {
+		return cmp.Or(a.day.Compare(b.day), cmp.Compare(created[a.source], created[b.source]), cmp.Compare(a.source, b.source))
+	})
+	return out, nil
+}
+
+// sourcesCreated returns when each source of the ledger was first loaded.
+func sourcesCreated(ctx context.Context, db *sql.DB) (map[int64]int64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT source_id, created_us FROM logstats_sources`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	created := make(map[int64]int64)
+	for rows.Next() {
+		var id, us int64
+		if err := rows.Scan(&id, &us); err != nil {
+			return nil, err
+		}
+		created[id] = us
+	}
+	return created, rows.Err()
+}
+
+// dayRows yields the raw rows of customer from source on day, in the key's
+// order: the table has no index by time, so each page reads the
+// customer's rows of the source from the last one read.
+func (s *rawStore) dayRows(ctx context.Context, customer string, day Date, source int64, yield func(*Request) bool) error {
+	from, to := dayStart(day, s.zone).UnixMicro(), dayStart(day.AddDays(1), s.zone).UnixMicro()
+	r := Request{Entry: Entry{CustomerID: customer}, SourceID: source}
+	offset := int64(-1 << 63)
+	var page []Request
+	for {
+		rows, err := s.db.QueryContext(ctx, `SELECT src_offset, ts_us, method, path, status, latency_us FROM logstats_raw_requests
+			WHERE customer_id = ? AND source_id = ? AND src_offset > ? AND ts_us >= ? AND ts_us < ?
+			ORDER BY src_offset LIMIT ?`, customer, source, offset, from, to, exportRowsPage)
+		if err != nil {
+			return err
+		}
+		page = page[:0]
+		for rows.Next() {
+			var ts, latency int64
+			if err := rows.Scan(&r.Offset, &ts, &r.Method, &r.Path, &r.Status, &latency); err != nil {
+				rows.Close()
+				return err
+			}
+			r.Time, r.Latency = time.UnixMicro(ts).UTC(), time.Duration(latency)*time.Microsecond
+			page = append(page, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i := range page {
+			if !yield(&page[i]) {
+				return errStopped
+			}
+		}
+		if len(page) < exportRowsPage {
+			return nil
+		}
+		offset = page[len(page)-1].Offset
+	}
 }
 
 // rollupDays returns the days of f on which customer has rollups, in order.

@@ -343,3 +343,44 @@ func TestStatsService_SQL(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIngester_SQL_Blocks is TestIngester_SQL in raw mode blocks, in one
+// batch: the copy check reads the customer's blocks of the sample's day
+// from other sources, and the batch writes a block per customer and day
+// (the two days of mockLog in one INSERT), keyed by customer, day, source
+// and first offset, with the last offset and the number of requests.
+func TestIngester_SQL_Blocks(t *testing.T) {
+	ing, mock := newMockIngester(t)
+	ing.Raw, ing.BatchLines = logstats.RawBlocks, 10
+	mock.ExpectQuery(sqlRawMode).WillReturnRows(sqlmock.NewRows([]string{"value"}).AddRow("blocks"))
+	mock.ExpectQuery(sqlDayZone).WillReturnRows(sqlmock.NewRows([]string{"value"}))
+	mock.ExpectQuery(sqlIdentify).WithArgs(sqlmock.AnyArg()).
+		WillReturnRows(sqlmock.NewRows([]string{"source_id", "fingerprint", "committed_offset", "committed_sha256"}))
+	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
+		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default"}))
+	// The sample's three requests are of two days.
+	mock.ExpectQuery(`SELECT customer_id, day, source_id, first_offset, last_offset, requests, data FROM logstats_raw_blocks WHERE customer_id = \? AND day IN \(\?, \?\) AND source_id <> \? ORDER BY day, source_id, first_offset LIMIT 16`).
+		WithArgs("c", sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg()).
+		WillReturnRows(sqlmock.NewRows([]string{"customer_id", "day", "source_id", "first_offset", "last_offset", "requests", "data"}))
+	mock.ExpectBegin()
+	mock.ExpectExec(sqlInsertSource).WillReturnResult(sqlmock.NewResult(0, 1))
+	mock.ExpectExec(sqlInsertFormat).WillReturnResult(sqlmock.NewResult(0, 1))
+	mock.ExpectPrepare(regexp.QuoteMeta("INSERT INTO logstats_raw_blocks (customer_id, day, source_id, first_offset, last_offset, requests, data) VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)")).ExpectExec().
+		WithArgs("c", "2024-10-01", mockSourceID, 0, line1End, 2, sqlmock.AnyArg(),
+			"c", "2024-10-02", mockSourceID, line2End, line2End, 1, sqlmock.AnyArg()).
+		WillReturnResult(sqlmock.NewResult(0, 2))
+	mock.ExpectPrepare(regexp.QuoteMeta("INSERT INTO logstats_rollups (customer_id, day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")).ExpectExec().
+		WillReturnResult(sqlmock.NewResult(0, 2))
+	mock.ExpectCommit()
+	// Compaction: each day has its one row.
+	mock.ExpectQuery(sqlCompactCheck).WithArgs("2024-10-01", "c").WillReturnRows(sqlmock.NewRows([]string{"customer_id", "n"}))
+	mock.ExpectQuery(sqlCompactCheck).WithArgs("2024-10-02", "c").WillReturnRows(sqlmock.NewRows([]string{"customer_id", "n"}))
+
+	res, err := ing.Load(context.Background(), "a.log", strings.NewReader(mockLog), logstats.LoadOptions{})
+	if err != nil || res.Inserted != 3 {
+		t.Fatalf("Load: %+v, %v; want 3 inserted", res, err)
+	}
+	if err := mock.ExpectationsWereMet(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,17 +1,15 @@
 package httpapi
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"io"
 	"iter"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/export"
 )
 
 // Requests is what GET /customers/{id}/requests uses: a customer's raw
@@ -28,25 +26,11 @@ func (d dbRequests) Requests(ctx context.Context, customerID string, f logstats.
 	return logstats.Requests(ctx, d.db, customerID, f)
 }
 
-// exportFormats are the formats of an export (?format=), the default first.
-var exportFormats = []string{"ndjson", "csv"}
-
-// exportTimeLayout is the time of an exported request: RFC 3339 in UTC with
-// exactly six fractional digits, so that the times of a column line up and
-// sort as text.
-const exportTimeLayout = "2006-01-02T15:04:05.000000Z07:00"
-
-// csvHeader names the columns of an export as CSV, as the keys of its NDJSON.
-var csvHeader = []string{"time", "customer_id", "method", "path", "status", "latency"}
-
-// An export is buffered in exportBufferBytes and flushed to the client every
-// exportFlushLines requests and at its end: its memory does not grow with
-// its size, and a client sees requests arrive while the database pages
+// An export is flushed to the client every exportFlushLines requests and
+// at its end: its memory does not grow with its size (the encoder buffers
+// 64 KiB), and a client sees requests arrive while the database pages
 // through the rest.
-const (
-	exportBufferBytes = 64 << 10
-	exportFlushLines  = 1024
-)
+const exportFlushLines = 1024
 
 func (s *server) handleRequests() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -68,10 +52,10 @@ func (s *server) handleRequests() http.Handler {
 		}
 		format := q.Get("format")
 		if format == "" {
-			format = exportFormats[0]
+			format = export.NDJSON
 		}
-		if format != "ndjson" && format != "csv" {
-			s.handleError(w, r, invalid("format: "+strconv.Quote(sanitize(format))+" is not a format of the export; want "+strings.Join(exportFormats, " or ")))
+		if export.CheckFormat(format) != nil {
+			s.handleError(w, r, invalid("format: "+strconv.Quote(sanitize(format))+" is not a format of the export; want "+export.NDJSON+" or "+export.CSV))
 			return
 		}
 		s.export(w, r, format, s.requests.Requests(r.Context(), id, f))
@@ -86,10 +70,17 @@ func (s *server) handleRequests() http.Handler {
 // an export that looks complete.
 func (s *server) export(w http.ResponseWriter, r *http.Request, format string, requests iter.Seq2[logstats.Request, error]) {
 	sent := &sentWriter{w: w}
-	bw := bufio.NewWriterSize(sent, exportBufferBytes)
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Type", export.ContentType(format))
+	enc, err := export.NewEncoder(sent, format) // CSV: its header line, buffered
+	if err != nil {
+		s.handleError(w, r, invalid(err.Error()))
+		return
+	}
 	rc := http.NewResponseController(w)
 	flush := func() error {
-		if err := bw.Flush(); err != nil {
+		if err := enc.Flush(); err != nil {
 			return err
 		}
 		if err := rc.Flush(); err != nil && err != http.ErrNotSupported {
@@ -97,16 +88,7 @@ func (s *server) export(w http.ResponseWriter, r *http.Request, format string, r
 		}
 		return nil
 	}
-	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	var encode func(*logstats.Request) error
-	if format == "csv" {
-		h.Set("Content-Type", "text/csv; charset=utf-8")
-		encode = newCSVEncoder(bw)
-	} else {
-		h.Set("Content-Type", "application/x-ndjson")
-		encode = newNDJSONEncoder(bw)
-	}
+	encode := enc.Encode
 	var n int64
 	var failed error
 	for req, err := range requests {
@@ -131,7 +113,7 @@ func (s *server) export(w http.ResponseWriter, r *http.Request, format string, r
 		// The rest goes out as the handler returns: a small export in one
 		// piece, with its Content-Length; nothing written, a 200 without
 		// a body.
-		bw.Flush()
+		enc.Flush()
 	case !sent.started:
 		s.handleError(w, r, failed)
 	default:
@@ -155,59 +137,4 @@ type sentWriter struct {
 func (s *sentWriter) Write(p []byte) (int, error) {
 	s.started = true
 	return s.w.Write(p)
-}
-
-// newNDJSONEncoder returns a function that writes a request to w as a line
-// of NDJSON.
-func newNDJSONEncoder(w *bufio.Writer) func(*logstats.Request) error {
-	var line []byte
-	return func(r *logstats.Request) error {
-		line = appendRequestJSON(line[:0], r)
-		_, err := w.Write(line)
-		return err
-	}
-}
-
-// appendRequestJSON appends r as a line of NDJSON, its keys in this order:
-//
-//	{"time":"2024-10-01T10:00:00.000000Z","customer_id":"cust_42","method":"GET","path":"/x","status":200,"latency":0.1}
-//
-// latency is in seconds, exact to the microsecond, or null when the log did
-// not say.
-func appendRequestJSON(b []byte, r *logstats.Request) []byte {
-	b = append(b, `{"time":"`...)
-	b = r.Time.UTC().AppendFormat(b, exportTimeLayout)
-	b = append(b, `","customer_id":`...)
-	b = appendJSONString(b, r.CustomerID)
-	b = append(b, `,"method":`...)
-	b = appendJSONString(b, r.Method)
-	b = append(b, `,"path":`...)
-	b = appendJSONString(b, r.Path)
-	b = append(b, `,"status":`...)
-	b = strconv.AppendInt(b, int64(r.Status), 10)
-	b = append(b, `,"latency":`...)
-	b = appendSeconds(b, r.Latency, !r.Timed())
-	return append(b, "}\n"...)
-}
-
-// newCSVEncoder writes the header line of an export as CSV to w, and
-// returns a function that writes a request as a record: the columns of
-// csvHeader, quoted as RFC 4180 says where they need it, lines ending in
-// \n, an empty latency when the log did not say.
-func newCSVEncoder(w *bufio.Writer) func(*logstats.Request) error {
-	cw := csv.NewWriter(w) // over w itself: bufio.NewWriter returns a large enough *bufio.Writer as it is
-	cw.Write(csvHeader)
-	record := make([]string, len(csvHeader))
-	var buf []byte
-	return func(r *logstats.Request) error {
-		buf = r.Time.UTC().AppendFormat(buf[:0], exportTimeLayout)
-		record[0] = string(buf)
-		record[1], record[2], record[3] = r.CustomerID, r.Method, r.Path
-		record[4] = strconv.Itoa(r.Status)
-		record[5] = ""
-		if r.Timed() {
-			record[5] = string(appendSeconds(buf[:0], r.Latency, false))
-		}
-		return cw.Write(record)
-	}
 }

@@ -194,8 +194,9 @@ type loadedSource struct {
 }
 
 // wantExport returns what an export of customer on the days [from, to] must
-// hold, of the sources loaded: by (UTC) day, then by source id, then as in
-// the source.
+// hold, of the sources loaded (in the order of sources, which is the
+// order they were loaded): by (UTC) day, then by source, then as in the
+// source.
 func wantExport(sources []loadedSource, customer string, from logstats.Date, to *logstats.Date) []exportRow {
 	type request struct {
 		day    logstats.Date
@@ -211,12 +212,7 @@ func wantExport(sources []loadedSource, customer string, from logstats.Date, to 
 			}
 		}
 	}
-	sort.SliceStable(rs, func(i, j int) bool {
-		if c := rs[i].day.Compare(rs[j].day); c != 0 {
-			return c < 0
-		}
-		return rs[i].source < rs[j].source
-	})
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].day.Before(rs[j].day) })
 	rows := make([]exportRow, len(rs))
 	for i, r := range rs {
 		rows[i] = rowOf(r.e)

@@ -1,10 +1,11 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/logstats/logstats/internal/jsonstr"
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/decimal"
@@ -177,14 +178,4 @@ func appendDate(b []byte, d logstats.Date) []byte {
 
 // appendJSONString appends s as a JSON string, escaped as encoding/json
 // escapes it (HTML-safe, invalid UTF-8 replaced).
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
+func appendJSONString(b []byte, s string) []byte { return jsonstr.Append(b, s) }

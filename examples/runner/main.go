@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.BoolVar(&cfg.Complete, "complete", false, "the files are complete: load a last line that has no newline\n(default: leave it for a later run, since the file may still be being written)")
 	fs.StringVar(&cfg.PruneBefore, "prune-before", "", "after loading, delete the requests and rollups of days before this `YYYY-MM-DD`\n(with no FILE, only prune)")
 	fs.IntVar(&cfg.Batch, "batch", logstats.DefaultBatchLines, "lines per transaction")
-	fs.StringVar(&cfg.Raw, "raw", "", "how a new database keeps raw requests: blocks (the default: compact, exportable), rows (one\nSQL row each, to query with SQL) or none (only the stats); recorded at its first load,\nafter which only the recorded mode is accepted (default: the recorded one)")
+	rawFlag := cli.AddRawFlag(fs)
 	fs.StringVar(&cfg.Progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
 	memLimit := cli.AddMemoryLimitFlag(fs, 40, "memory flat whatever the file's size")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this `file` (for go tool pprof)")
@@ -90,6 +90,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	}
 	cfg.Args = fs.Args()
+	var err error
+	if cfg.Raw, err = rawFlag.Mode(); err != nil {
+		return err
+	}
 
 	defer memLimit.Apply(getenv)()
 	var logger *slog.Logger

@@ -6,13 +6,13 @@ package export
 import (
 	"bufio"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/decimal"
+	"github.com/logstats/logstats/internal/jsonstr"
 )
 
 // The formats, by their names in the API and the runner's flags.
@@ -80,11 +80,11 @@ func (e *Encoder) Encode(r *logstats.Request) error {
 	b := append(e.buf[:0], `{"time":"`...)
 	b = r.Time.UTC().AppendFormat(b, timeLayout)
 	b = append(b, `","customer_id":`...)
-	b = appendJSONString(b, r.CustomerID)
+	b = jsonstr.Append(b, r.CustomerID)
 	b = append(b, `,"method":`...)
-	b = appendJSONString(b, r.Method)
+	b = jsonstr.Append(b, r.Method)
 	b = append(b, `,"path":`...)
-	b = appendJSONString(b, r.Path)
+	b = jsonstr.Append(b, r.Path)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(r.Status), 10)
 	b = append(b, `,"latency":`...)
@@ -108,19 +108,4 @@ func (e *Encoder) Flush() error {
 		}
 	}
 	return e.w.Flush()
-}
-
-// appendJSONString appends s as a JSON string: plain ASCII as it is, the
-// rest as encoding/json writes it (invalid UTF-8 becomes U+FFFD: paths are
-// bytes).
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }

@@ -29,9 +29,9 @@ type Config struct {
 	DryRun      bool     // only parse, on every core; touch no database
 	PruneBefore string   // YYYY-MM-DD: after loading, delete the days before it
 	Batch       int      // lines per transaction
-	// Raw is how the database keeps raw requests (logstats.ParseRawMode):
-	// blocks, rows or none; "" for the one it records (blocks when new).
-	Raw      string
+	// Raw is how the database keeps raw requests: blocks, rows or none;
+	// "" for the one it records (blocks when new).
+	Raw      logstats.RawMode
 	Format   string // the logs' format (logstats.ParseFormat); "" detects it
 	Customer string // where the customer is (logstats.ParseCustomerSelector)
 	// CustomerDefault is the customer of lines whose selector finds none.
@@ -209,15 +209,11 @@ func openIngester(ctx context.Context, cfg Config, env Env, pc logstats.ParseCon
 	}
 	ing := logstats.NewIngester(db)
 	ing.BatchLines, ing.ParseConfig = cfg.Batch, pc
-	if cfg.Raw != "" {
+	if ing.Raw = cfg.Raw; cfg.Raw != "" {
 		// Recorded now, or refused: before any file is read.
-		if ing.Raw, err = logstats.ParseRawMode(cfg.Raw); err != nil {
+		if err := logstats.SetRawMode(ctx, db, cfg.Raw); err != nil {
 			db.Close()
-			return nil, nil, fmt.Errorf("-raw: %w", err)
-		}
-		if err := logstats.SetRawMode(ctx, db, ing.Raw); err != nil {
-			db.Close()
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("-raw %s: %w", cfg.Raw, err)
 		}
 	}
 	return ing, db.Close, nil
