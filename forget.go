@@ -69,7 +69,7 @@ func (ing *Ingester) forget(ctx context.Context, id int64) (*ForgetResult, error
 		return res, fmt.Errorf("%w: source %d is being loaded; forget it when the load ends", ErrLoadInProgress, id)
 	}
 	defer ing.unlock(id)
-	store, err := ing.rawStore(ctx, d)
+	store, err := openRawStore(ctx, ing.db, d)
 	if err != nil {
 		return res, fmt.Errorf("forget: %w", err)
 	}

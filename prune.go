@@ -47,7 +47,7 @@ func (ing *Ingester) prune(ctx context.Context, before Date) (*PruneResult, erro
 		return res, fmt.Errorf("prune: %w", err)
 	}
 	beforeUS := dayStart(before, zone).UnixMicro()
-	store, err := ing.rawStore(ctx, d)
+	store, err := openRawStore(ctx, ing.db, d)
 	if err != nil {
 		return res, fmt.Errorf("prune: %w", err)
 	}
