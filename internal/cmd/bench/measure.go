@@ -30,11 +30,20 @@ type sizeResult struct {
 	// Ingest, end to end (process start to exit), median of the repetitions.
 	MySQLRunner, MySQLSeedLoad, MySQLRawLoad time.Duration
 	SQLiteRunner, SQLiteImport, GoAccess     time.Duration
+	// DuckDB is read_csv into a new DuckDB database file, by node.
+	DuckDB time.Duration
+	// SQLiteRowsRunner is the runner's load with -raw rows, run once.
+	SQLiteRowsRunner time.Duration
 	// Peak RSS of the runner, in KiB, per backend (the largest of the reps).
 	MySQLRunnerRSS, SQLiteRunnerRSS int64
 
 	// Parse only: runner -dry-run and awk, median.
 	DryRun, Awk time.Duration
+
+	// Storage is the room the log takes in each raw mode.
+	Storage storageResult
+	// Export is the export of the customer with the most requests.
+	Export *exportResult
 
 	// Stats latencies over the same random requests.
 	Stats []statsResult
@@ -45,16 +54,30 @@ type sizeResult struct {
 // run executes a command and returns its wall time. Its output goes to the
 // log only when it fails.
 func (b *bench) run(ctx context.Context, name string, args ...string) (time.Duration, error) {
+	d, _, err := b.execute(ctx, false, name, args...)
+	return d, err
+}
+
+// output executes a command and returns its wall time and standard output;
+// its standard error goes to the log only when it fails.
+func (b *bench) output(ctx context.Context, name string, args ...string) (time.Duration, []byte, error) {
+	return b.execute(ctx, true, name, args...)
+}
+
+func (b *bench) execute(ctx context.Context, keepStdout bool, name string, args ...string) (time.Duration, []byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if keepStdout {
+		cmd.Stdout = &stdout
+	}
 	start := time.Now()
 	err := cmd.Run()
 	elapsed := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(out.String()))
+		return 0, nil, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(stderr.String()))
 	}
-	return elapsed, nil
+	return elapsed, stdout.Bytes(), nil
 }
 
 // shell runs a shell pipeline and returns its wall time.
@@ -168,10 +191,18 @@ func (b *bench) size(ctx context.Context, n int) (*sizeResult, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if err := b.mysqlStorage(ctx, &res.Storage); err != nil {
+		return nil, err
+	}
 
-	log.Printf("%d lines: SQLite loads (sqlite3 .import, GoAccess, runner)", n)
+	log.Printf("%d lines: SQLite loads (sqlite3 .import, DuckDB read_csv, GoAccess, runner)", n)
 	if res.SQLiteImport, _, err = median(reps, func() (time.Duration, int64, error) {
 		return noRSS(b.sqliteImport(ctx, logPath))
+	}); err != nil {
+		return nil, err
+	}
+	if res.DuckDB, _, err = median(reps, func() (time.Duration, int64, error) {
+		return noRSS(b.duckdb(ctx, logPath, n))
 	}); err != nil {
 		return nil, err
 	}
@@ -187,7 +218,26 @@ func (b *bench) size(ctx context.Context, n int) (*sizeResult, error) {
 	}); err != nil {
 		return nil, err
 	}
+	st := &res.Storage
+	if st.SQLiteBlocks, st.SQLiteBlocksRaw, err = b.sqliteSize(ctx, sqlitePath, blocksTable); err != nil {
+		return nil, err
+	}
+	log.Printf("%d lines: SQLite load with -raw rows, for the database's size", n)
+	rowsPath := filepath.Join(b.cfg.work, "rows.db")
+	removeDB(rowsPath)
+	if res.SQLiteRowsRunner, err = b.run(ctx, b.bin("runner"), "-progress", "off", "-complete", "-raw", "rows", "-dsn", "sqlite://"+rowsPath, logPath); err != nil {
+		return nil, err
+	}
+	if st.SQLiteRows, st.SQLiteRowsRaw, err = b.sqliteSize(ctx, rowsPath, rowsTable); err != nil {
+		return nil, err
+	}
+	removeDB(rowsPath)
 	os.Remove(logPath) // the databases hold what the rest needs
+
+	log.Printf("%d lines: export of the customer with the most requests", n)
+	if res.Export, err = b.export(ctx, n, sqlitePath); err != nil {
+		return nil, err
+	}
 
 	log.Printf("%d lines: stats queries", n)
 	if res.Stats, err = b.stats(ctx, n, sqlitePath); err != nil {
@@ -337,6 +387,7 @@ type machineInfo struct {
 	RAM, BufferPool          int64 // bytes
 	SQLite, GoAccessVersion  string
 	Awk, Wrk                 string
+	DuckDB, Node, Curl       string
 }
 
 func (b *bench) machine(ctx context.Context) (machineInfo, error) {
@@ -387,5 +438,11 @@ func (b *bench) machine(ctx context.Context) (machineInfo, error) {
 	m.GoAccessVersion = strings.TrimSuffix(strings.ReplaceAll(version("goaccess", "--version"), " - ", " "), ".")
 	m.Awk, _, _ = strings.Cut(version("awk", "--version"), ",")
 	m.Wrk = strings.Join(strings.Fields(version("wrk", "-v"))[:min(2, len(strings.Fields(version("wrk", "-v"))))], " ")
+	m.Node = "node " + version("node", "--version")
+	curl := strings.Fields(version("curl", "--version"))
+	m.Curl = strings.Join(curl[:min(2, len(curl))], " ")
+	if m.DuckDB, err = b.duckdbVersion(ctx); err != nil {
+		return m, err
+	}
 	return m, nil
 }
