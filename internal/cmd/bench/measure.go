@@ -119,18 +119,35 @@ func (b *bench) reps(n int) int {
 // median runs f reps times and returns the median duration and the largest
 // second value (peak RSS).
 func median(reps int, f func() (time.Duration, int64, error)) (time.Duration, int64, error) {
-	var ds []time.Duration
-	var peak int64
-	for range reps {
-		d, v, err := f()
-		if err != nil {
-			return 0, 0, err
-		}
-		ds = append(ds, d)
-		peak = max(peak, v)
+	ds, peaks, err := medians(reps, f)
+	if err != nil {
+		return 0, 0, err
 	}
-	slices.Sort(ds)
-	return ds[len(ds)/2], peak, nil
+	return ds[0], peaks[0], nil
+}
+
+// medians runs each of fs in turn, reps rounds of them, so that a machine
+// that gets busier or quieter (it is shared) weighs on each alike, and
+// returns each one's median duration and largest second value (peak RSS).
+func medians(reps int, fs ...func() (time.Duration, int64, error)) ([]time.Duration, []int64, error) {
+	runs := make([][]time.Duration, len(fs))
+	peaks := make([]int64, len(fs))
+	for range reps {
+		for i, f := range fs {
+			d, v, err := f()
+			if err != nil {
+				return nil, nil, err
+			}
+			runs[i] = append(runs[i], d)
+			peaks[i] = max(peaks[i], v)
+		}
+	}
+	meds := make([]time.Duration, len(fs))
+	for i, ds := range runs {
+		slices.Sort(ds)
+		meds[i] = ds[len(ds)/2]
+	}
+	return meds, peaks, nil
 }
 
 func noRSS(d time.Duration, err error) (time.Duration, int64, error) { return d, 0, err }
@@ -172,52 +189,41 @@ func (b *bench) size(ctx context.Context, n int) (*sizeResult, error) {
 		return nil, err
 	}
 
-	log.Printf("%d lines: MySQL loads (Django schema, raw table, runner)", n)
-	if res.MySQLSeedLoad, _, err = median(reps, func() (time.Duration, int64, error) {
+	log.Printf("%d lines: MySQL loads (Django schema, raw table, runner), in turn", n)
+	ds, peaks, err := medians(reps, func() (time.Duration, int64, error) {
 		return noRSS(b.loadSeed(ctx, logPath))
-	}); err != nil {
-		return nil, err
-	}
-	if res.MySQLRawLoad, _, err = median(reps, func() (time.Duration, int64, error) {
+	}, func() (time.Duration, int64, error) {
 		return noRSS(b.loadRaw(ctx, logPath))
-	}); err != nil {
-		return nil, err
-	}
-	if res.MySQLRunner, res.MySQLRunnerRSS, err = median(reps, func() (time.Duration, int64, error) {
+	}, func() (time.Duration, int64, error) {
 		if err := b.freshMySQL(ctx, "bench_logstats"); err != nil {
 			return 0, 0, err
 		}
 		return b.timed(ctx, b.bin("runner"), "-progress", "off", "-complete", "-dsn", b.mysqlDSN("bench_logstats"), logPath)
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
+	res.MySQLSeedLoad, res.MySQLRawLoad, res.MySQLRunner, res.MySQLRunnerRSS = ds[0], ds[1], ds[2], peaks[2]
 	if err := b.mysqlStorage(ctx, &res.Storage); err != nil {
 		return nil, err
 	}
 
-	log.Printf("%d lines: SQLite loads (sqlite3 .import, DuckDB read_csv, GoAccess, runner)", n)
-	if res.SQLiteImport, _, err = median(reps, func() (time.Duration, int64, error) {
-		return noRSS(b.sqliteImport(ctx, logPath))
-	}); err != nil {
-		return nil, err
-	}
-	if res.DuckDB, _, err = median(reps, func() (time.Duration, int64, error) {
-		return noRSS(b.duckdb(ctx, logPath, n))
-	}); err != nil {
-		return nil, err
-	}
-	if res.GoAccess, _, err = median(reps, func() (time.Duration, int64, error) {
-		return noRSS(b.goaccess(ctx, logPath))
-	}); err != nil {
-		return nil, err
-	}
+	log.Printf("%d lines: SQLite loads (sqlite3 .import, DuckDB read_csv, GoAccess, runner), in turn", n)
 	sqlitePath := filepath.Join(b.cfg.work, "logstats.db")
-	if res.SQLiteRunner, res.SQLiteRunnerRSS, err = median(reps, func() (time.Duration, int64, error) {
+	ds, peaks, err = medians(reps, func() (time.Duration, int64, error) {
+		return noRSS(b.sqliteImport(ctx, logPath))
+	}, func() (time.Duration, int64, error) {
+		return noRSS(b.duckdb(ctx, logPath, n))
+	}, func() (time.Duration, int64, error) {
+		return noRSS(b.goaccess(ctx, logPath))
+	}, func() (time.Duration, int64, error) {
 		removeDB(sqlitePath)
 		return b.timed(ctx, b.bin("runner"), "-progress", "off", "-complete", "-dsn", "sqlite://"+sqlitePath, logPath)
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
+	res.SQLiteImport, res.DuckDB, res.GoAccess, res.SQLiteRunner, res.SQLiteRunnerRSS = ds[0], ds[1], ds[2], ds[3], peaks[3]
 	st := &res.Storage
 	if st.SQLiteBlocks, st.SQLiteBlocksRaw, err = b.sqliteSize(ctx, sqlitePath, blocksTable); err != nil {
 		return nil, err
