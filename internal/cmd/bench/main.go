@@ -5,8 +5,9 @@
 //
 // Every figure it writes is measured here, in this run: each load and query
 // of logstats is paired with a reference doing the same work on the same
-// input (MariaDB's LOAD DATA, sqlite3's .import, GoAccess, awk, a seed-style
-// query, the server's /health/), and the report gives their ratio.
+// input (MariaDB's LOAD DATA, sqlite3's .import, DuckDB's read_csv, GoAccess,
+// awk, a seed-style query, the server's /health/), and the report gives their
+// ratio.
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 // config is what the flags set.
 type config struct {
 	bin        string // directory of the built runner, server and loggen
+	duckdb     string // scripts/duckdb/load.mjs, beside the node_modules holding DuckDB
 	work       string // scratch directory for logs and databases
 	out        string // BENCHMARKS.md path
 	sizes      []int
@@ -45,6 +47,7 @@ func main() {
 	var cfg config
 	sizes := flag.String("sizes", "100000,1000000", "log sizes in lines, comma-separated")
 	flag.StringVar(&cfg.bin, "bin", "", "directory holding the built runner, server and loggen binaries (required)")
+	flag.StringVar(&cfg.duckdb, "duckdb", "", "scripts/duckdb/load.mjs where npm installed its package.json, which node runs for the DuckDB reference (required)")
 	flag.StringVar(&cfg.work, "work", filepath.Join(os.TempDir(), "logstats-bench"), "scratch directory (logs and databases; 10M lines need about 3 GB)")
 	flag.StringVar(&cfg.out, "out", "BENCHMARKS.md", "report to write")
 	flag.IntVar(&cfg.reps, "reps", 3, "repetitions of each measurement on logs of up to 1M lines (the median is reported); larger logs run once")
@@ -60,6 +63,9 @@ func main() {
 	flag.Parse()
 	if cfg.bin == "" {
 		log.Fatal("-bin is required; run scripts/bench.sh")
+	}
+	if cfg.duckdb == "" && !*onlyVisibility {
+		log.Fatal("-duckdb is required; run scripts/bench.sh, which installs DuckDB")
 	}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

@@ -30,11 +30,20 @@ type sizeResult struct {
 	// Ingest, end to end (process start to exit), median of the repetitions.
 	MySQLRunner, MySQLSeedLoad, MySQLRawLoad time.Duration
 	SQLiteRunner, SQLiteImport, GoAccess     time.Duration
+	// DuckDB is read_csv into a new DuckDB database file, by node.
+	DuckDB time.Duration
+	// SQLiteRowsRunner is the runner's load with -raw rows, run once.
+	SQLiteRowsRunner time.Duration
 	// Peak RSS of the runner, in KiB, per backend (the largest of the reps).
 	MySQLRunnerRSS, SQLiteRunnerRSS int64
 
 	// Parse only: runner -dry-run and awk, median.
 	DryRun, Awk time.Duration
+
+	// Storage is the room the log takes in each raw mode.
+	Storage storageResult
+	// Export is the export of the customer with the most requests.
+	Export *exportResult
 
 	// Stats latencies over the same random requests.
 	Stats []statsResult
@@ -45,16 +54,30 @@ type sizeResult struct {
 // run executes a command and returns its wall time. Its output goes to the
 // log only when it fails.
 func (b *bench) run(ctx context.Context, name string, args ...string) (time.Duration, error) {
+	d, _, err := b.execute(ctx, false, name, args...)
+	return d, err
+}
+
+// output executes a command and returns its wall time and standard output;
+// its standard error goes to the log only when it fails.
+func (b *bench) output(ctx context.Context, name string, args ...string) (time.Duration, []byte, error) {
+	return b.execute(ctx, true, name, args...)
+}
+
+func (b *bench) execute(ctx context.Context, keepStdout bool, name string, args ...string) (time.Duration, []byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if keepStdout {
+		cmd.Stdout = &stdout
+	}
 	start := time.Now()
 	err := cmd.Run()
 	elapsed := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(out.String()))
+		return 0, nil, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(stderr.String()))
 	}
-	return elapsed, nil
+	return elapsed, stdout.Bytes(), nil
 }
 
 // shell runs a shell pipeline and returns its wall time.
@@ -96,18 +119,35 @@ func (b *bench) reps(n int) int {
 // median runs f reps times and returns the median duration and the largest
 // second value (peak RSS).
 func median(reps int, f func() (time.Duration, int64, error)) (time.Duration, int64, error) {
-	var ds []time.Duration
-	var peak int64
-	for range reps {
-		d, v, err := f()
-		if err != nil {
-			return 0, 0, err
-		}
-		ds = append(ds, d)
-		peak = max(peak, v)
+	ds, peaks, err := medians(reps, f)
+	if err != nil {
+		return 0, 0, err
 	}
-	slices.Sort(ds)
-	return ds[len(ds)/2], peak, nil
+	return ds[0], peaks[0], nil
+}
+
+// medians runs each of fs in turn, reps rounds of them, so that a machine
+// that gets busier or quieter (it is shared) weighs on each alike, and
+// returns each one's median duration and largest second value (peak RSS).
+func medians(reps int, fs ...func() (time.Duration, int64, error)) ([]time.Duration, []int64, error) {
+	runs := make([][]time.Duration, len(fs))
+	peaks := make([]int64, len(fs))
+	for range reps {
+		for i, f := range fs {
+			d, v, err := f()
+			if err != nil {
+				return nil, nil, err
+			}
+			runs[i] = append(runs[i], d)
+			peaks[i] = max(peaks[i], v)
+		}
+	}
+	meds := make([]time.Duration, len(fs))
+	for i, ds := range runs {
+		slices.Sort(ds)
+		meds[i] = ds[len(ds)/2]
+	}
+	return meds, peaks, nil
 }
 
 func noRSS(d time.Duration, err error) (time.Duration, int64, error) { return d, 0, err }
@@ -149,45 +189,61 @@ func (b *bench) size(ctx context.Context, n int) (*sizeResult, error) {
 		return nil, err
 	}
 
-	log.Printf("%d lines: MySQL loads (Django schema, raw table, runner)", n)
-	if res.MySQLSeedLoad, _, err = median(reps, func() (time.Duration, int64, error) {
+	log.Printf("%d lines: MySQL loads (Django schema, raw table, runner), in turn", n)
+	ds, peaks, err := medians(reps, func() (time.Duration, int64, error) {
 		return noRSS(b.loadSeed(ctx, logPath))
-	}); err != nil {
-		return nil, err
-	}
-	if res.MySQLRawLoad, _, err = median(reps, func() (time.Duration, int64, error) {
+	}, func() (time.Duration, int64, error) {
 		return noRSS(b.loadRaw(ctx, logPath))
-	}); err != nil {
-		return nil, err
-	}
-	if res.MySQLRunner, res.MySQLRunnerRSS, err = median(reps, func() (time.Duration, int64, error) {
+	}, func() (time.Duration, int64, error) {
 		if err := b.freshMySQL(ctx, "bench_logstats"); err != nil {
 			return 0, 0, err
 		}
 		return b.timed(ctx, b.bin("runner"), "-progress", "off", "-complete", "-dsn", b.mysqlDSN("bench_logstats"), logPath)
-	}); err != nil {
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.MySQLSeedLoad, res.MySQLRawLoad, res.MySQLRunner, res.MySQLRunnerRSS = ds[0], ds[1], ds[2], peaks[2]
+	if err := b.mysqlStorage(ctx, &res.Storage); err != nil {
 		return nil, err
 	}
 
-	log.Printf("%d lines: SQLite loads (sqlite3 .import, GoAccess, runner)", n)
-	if res.SQLiteImport, _, err = median(reps, func() (time.Duration, int64, error) {
-		return noRSS(b.sqliteImport(ctx, logPath))
-	}); err != nil {
-		return nil, err
-	}
-	if res.GoAccess, _, err = median(reps, func() (time.Duration, int64, error) {
-		return noRSS(b.goaccess(ctx, logPath))
-	}); err != nil {
-		return nil, err
-	}
+	log.Printf("%d lines: SQLite loads (sqlite3 .import, DuckDB read_csv, GoAccess, runner), in turn", n)
 	sqlitePath := filepath.Join(b.cfg.work, "logstats.db")
-	if res.SQLiteRunner, res.SQLiteRunnerRSS, err = median(reps, func() (time.Duration, int64, error) {
+	ds, peaks, err = medians(reps, func() (time.Duration, int64, error) {
+		return noRSS(b.sqliteImport(ctx, logPath))
+	}, func() (time.Duration, int64, error) {
+		return noRSS(b.duckdb(ctx, logPath, n))
+	}, func() (time.Duration, int64, error) {
+		return noRSS(b.goaccess(ctx, logPath))
+	}, func() (time.Duration, int64, error) {
 		removeDB(sqlitePath)
 		return b.timed(ctx, b.bin("runner"), "-progress", "off", "-complete", "-dsn", "sqlite://"+sqlitePath, logPath)
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
+	res.SQLiteImport, res.DuckDB, res.GoAccess, res.SQLiteRunner, res.SQLiteRunnerRSS = ds[0], ds[1], ds[2], ds[3], peaks[3]
+	st := &res.Storage
+	if st.SQLiteBlocks, st.SQLiteBlocksRaw, err = b.sqliteSize(ctx, sqlitePath, blocksTable); err != nil {
+		return nil, err
+	}
+	log.Printf("%d lines: SQLite load with -raw rows, for the database's size", n)
+	rowsPath := filepath.Join(b.cfg.work, "rows.db")
+	removeDB(rowsPath)
+	if res.SQLiteRowsRunner, err = b.run(ctx, b.bin("runner"), "-progress", "off", "-complete", "-raw", "rows", "-dsn", "sqlite://"+rowsPath, logPath); err != nil {
+		return nil, err
+	}
+	if st.SQLiteRows, st.SQLiteRowsRaw, err = b.sqliteSize(ctx, rowsPath, rowsTable); err != nil {
+		return nil, err
+	}
+	removeDB(rowsPath)
 	os.Remove(logPath) // the databases hold what the rest needs
+
+	log.Printf("%d lines: export of the customer with the most requests", n)
+	if res.Export, err = b.export(ctx, n, sqlitePath); err != nil {
+		return nil, err
+	}
 
 	log.Printf("%d lines: stats queries", n)
 	if res.Stats, err = b.stats(ctx, n, sqlitePath); err != nil {
@@ -337,6 +393,7 @@ type machineInfo struct {
 	RAM, BufferPool          int64 // bytes
 	SQLite, GoAccessVersion  string
 	Awk, Wrk                 string
+	DuckDB, Node, Curl       string
 }
 
 func (b *bench) machine(ctx context.Context) (machineInfo, error) {
@@ -387,5 +444,11 @@ func (b *bench) machine(ctx context.Context) (machineInfo, error) {
 	m.GoAccessVersion = strings.TrimSuffix(strings.ReplaceAll(version("goaccess", "--version"), " - ", " "), ".")
 	m.Awk, _, _ = strings.Cut(version("awk", "--version"), ",")
 	m.Wrk = strings.Join(strings.Fields(version("wrk", "-v"))[:min(2, len(strings.Fields(version("wrk", "-v"))))], " ")
+	m.Node = "node " + version("node", "--version")
+	curl := strings.Fields(version("curl", "--version"))
+	m.Curl = strings.Join(curl[:min(2, len(curl))], " ")
+	if m.DuckDB, err = b.duckdbVersion(ctx); err != nil {
+		return m, err
+	}
 	return m, nil
 }

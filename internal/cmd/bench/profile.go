@@ -13,7 +13,8 @@ import (
 
 // profiles takes a CPU profile of the runner for each kind of target that
 // was missed, on the largest log of at most 1M lines: the load on MySQL, on
-// SQLite, and the dry run.
+// SQLite (against sqlite3, DuckDB or GoAccess), of an nginx log on SQLite
+// (against GoAccess), and the dry run.
 func (b *bench) profiles(ctx context.Context, rep *report) ([]profile, error) {
 	missed := make(map[string]bool)
 	for _, t := range rep.targets() {
@@ -27,24 +28,34 @@ func (b *bench) profiles(ctx context.Context, rep *report) ([]profile, error) {
 			missed["sqlite"] = true
 		case strings.HasPrefix(t.what, "parse only"):
 			missed["parse"] = true
+		case strings.HasPrefix(t.what, "nginx log, SQLite load"):
+			missed["nginx"] = true
 		}
 	}
 	if len(missed) == 0 {
 		return nil, nil
 	}
 	n := b.wrkSize()
-	logPath := filepath.Join(b.cfg.work, fmt.Sprintf("profile-%d.log", n))
-	if _, err := b.run(ctx, b.bin("loggen"), "-lines", strconv.Itoa(n), "-o", logPath); err != nil {
-		return nil, err
-	}
-	defer os.Remove(logPath)
 	prof := filepath.Join(b.cfg.work, "cpu.pprof")
 	sqlitePath := filepath.Join(b.cfg.work, "profile.db")
 	defer removeDB(sqlitePath)
 	var out []profile
-	for _, kind := range []string{"mysql", "sqlite", "parse"} {
+	generated := make(map[string]bool) // the logs made so far
+	for _, kind := range []string{"mysql", "sqlite", "parse", "nginx"} {
 		if !missed[kind] {
 			continue
+		}
+		format := "logstats"
+		if kind == "nginx" {
+			format = "nginx"
+		}
+		logPath := filepath.Join(b.cfg.work, fmt.Sprintf("profile-%s-%d.log", format, n))
+		if !generated[logPath] {
+			if _, err := b.run(ctx, b.bin("loggen"), "-format", format, "-lines", strconv.Itoa(n), "-o", logPath); err != nil {
+				return nil, err
+			}
+			generated[logPath] = true
+			defer os.Remove(logPath)
 		}
 		args := []string{"-progress", "off", "-complete", "-cpuprofile", prof}
 		title := ""
@@ -62,6 +73,10 @@ func (b *bench) profiles(ctx context.Context, rep *report) ([]profile, error) {
 		case "parse":
 			args = append(args, "-dry-run")
 			title = fmt.Sprintf("Runner -dry-run on %s lines", count(n))
+		case "nginx":
+			removeDB(sqlitePath)
+			args = append(args, "-format", "nginx", "-dsn", "sqlite://"+sqlitePath)
+			title = fmt.Sprintf("Runner loading an nginx log of %s lines into SQLite", count(n))
 		}
 		log.Printf("profiling: %s", title)
 		if _, err := b.run(ctx, b.bin("runner"), append(args, logPath)...); err != nil {

@@ -18,3 +18,18 @@ func TestKeptSections(t *testing.T) {
 		t.Fatalf("keptSections of a report without one = %q", got)
 	}
 }
+
+// TestTargetSizes: a target set at sizes the run measured is checked at
+// them; one set at sizes it did not is checked at the largest, which says so.
+func TestTargetSizes(t *testing.T) {
+	r := &report{Sizes: []*sizeResult{{Lines: 100_000}, {Lines: 1_000_000}}}
+	got := r.targetSizes(1_000_000, 10_000_000)
+	if len(got) != 1 || got[0].Lines != 1_000_000 || got[0].at != 1_000_000 || got[0].name != "1M lines" {
+		t.Fatalf("targetSizes(1M, 10M) = %+v, want 1M alone", got)
+	}
+	got = r.targetSizes(10_000_000)
+	want := "1M lines (the largest measured; the target is at 10M)"
+	if len(got) != 1 || got[0].Lines != 1_000_000 || got[0].at != 10_000_000 || got[0].name != want {
+		t.Fatalf("targetSizes(10M) = %+v, want 1M named %q", got, want)
+	}
+}
