@@ -2,19 +2,24 @@ package logstats
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
 	"github.com/logstats/logstats/internal/loggen"
+	_ "modernc.org/sqlite"
 )
 
 // blockShapes are the requests of one customer on one day that the
@@ -676,4 +681,215 @@ func docBlock() []byte {
 	}
 	block, _ := encodeBlock(nil, entries, []int64{0, 182, 371}, blockIndexes(len(entries)))
 	return block
+}
+
+// blockCodecs are the compressions the benchmarks compare: none, the
+// format's only one, and S2 and zstd (github.com/klauspost/compress) of the
+// payload, which the format does not use, to show what they would give.
+var blockCodecs = []string{"none", "s2", "zstd-fastest", "zstd-default"}
+
+// blockCodec encodes and decodes blocks in one of blockCodecs.
+type blockCodec struct {
+	name     string
+	enc      *zstd.Encoder
+	dec      *zstd.Decoder
+	tmp, buf []byte
+}
+
+func newBlockCodec(tb testing.TB, name string) *blockCodec {
+	tb.Helper()
+	c := &blockCodec{name: name}
+	level := zstd.SpeedFastest
+	if name == "zstd-default" {
+		level = zstd.SpeedDefault
+	}
+	if strings.HasPrefix(name, "zstd") {
+		var err error
+		if c.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1)); err != nil {
+			tb.Fatal(err)
+		}
+		if c.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return c
+}
+
+// encode appends blocks of all requests to dst, and returns it with the
+// number of blocks.
+func (c *blockCodec) encode(dst []byte, entries []Entry, offsets []int64, idx []int32) ([]byte, int) {
+	blocks := 0
+	for len(idx) > 0 {
+		var n int
+		if c.name == "none" {
+			dst, n = encodeBlock(dst, entries, offsets, idx)
+		} else {
+			c.tmp, n = encodeBlock(c.tmp[:0], entries, offsets, idx)
+			dst = append(dst, c.tmp[:2]...)
+			if c.enc != nil {
+				dst = c.enc.EncodeAll(c.tmp[2:], dst)
+			} else {
+				room := s2.MaxEncodedLen(len(c.tmp) - 2)
+				dst = slices.Grow(dst, room)
+				dst = dst[:len(dst)+len(s2.Encode(dst[len(dst):len(dst)+room], c.tmp[2:]))]
+			}
+		}
+		idx = idx[n:]
+		blocks++
+	}
+	return dst, blocks
+}
+
+// decode decodes a block that encode wrote into cols.
+func (c *blockCodec) decode(cols *blockColumns, block []byte) error {
+	if c.name == "none" {
+		return cols.decode(block)
+	}
+	var err error
+	if c.enc != nil {
+		c.buf, err = c.dec.DecodeAll(block[2:], append(c.buf[:0], block[:2]...))
+	} else {
+		var payload []byte
+		if payload, err = s2.Decode(c.tmp[:cap(c.tmp)], block[2:]); err == nil {
+			c.buf = append(append(c.buf[:0], block[:2]...), payload...)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return cols.decode(c.buf)
+}
+
+// BenchmarkEncodeBlock encodes the blocks of 16,384 requests of each shape
+// in each codec, and reports the time and the bytes a request.
+func BenchmarkEncodeBlock(b *testing.B) {
+	const n = 16384
+	for _, shape := range blockShapes {
+		entries, offsets := blockRequests(b, shape, n)
+		idx := blockIndexes(len(entries))
+		for _, name := range blockCodecs {
+			b.Run(shape+"/"+name, func(b *testing.B) {
+				codec := newBlockCodec(b, name)
+				var dst []byte
+				for b.Loop() {
+					dst, _ = codec.encode(dst[:0], entries, offsets, idx)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(idx)), "ns/request")
+				b.ReportMetric(float64(len(dst))/float64(len(idx)), "bytes/request")
+			})
+		}
+	}
+}
+
+// BenchmarkDecodeBlock decodes a block of 16,384 requests of each shape in
+// each codec into blockColumns reused as a reader of many blocks would.
+func BenchmarkDecodeBlock(b *testing.B) {
+	const n = 16384
+	for _, shape := range blockShapes {
+		entries, offsets := blockRequests(b, shape, n)
+		idx := blockIndexes(len(entries))
+		for _, name := range blockCodecs {
+			b.Run(shape+"/"+name, func(b *testing.B) {
+				codec := newBlockCodec(b, name)
+				block, blocks := codec.encode(nil, entries, offsets, idx)
+				if blocks != 1 {
+					b.Fatalf("%d blocks, want 1", blocks)
+				}
+				var c blockColumns
+				for b.Loop() {
+					if err := codec.decode(&c, block); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(idx)), "ns/request")
+				b.ReportMetric(float64(len(block))/float64(len(idx)), "bytes/request")
+			})
+		}
+	}
+}
+
+// BenchmarkBlockSize encodes and decodes 65,536 requests of each shape in
+// blocks of up to size requests, and reports the bytes a request and the
+// time a request, to encode and decode: what maxBlockRequests trades.
+func BenchmarkBlockSize(b *testing.B) {
+	const total = 65536
+	for _, shape := range blockShapes {
+		entries, offsets := blockRequests(b, shape, total)
+		idx := blockIndexes(len(entries))
+		for size := 256; size <= maxBlockRequests; size *= 4 {
+			b.Run(fmt.Sprintf("%s/%d", shape, size), func(b *testing.B) {
+				var blocks [][]byte
+				var bytes int
+				var c blockColumns
+				var encode, decode time.Duration
+				for b.Loop() {
+					blocks, bytes = blocks[:0], 0
+					start := time.Now()
+					for k := 0; k < len(idx); {
+						block, n := encodeBlock(nil, entries, offsets, idx[k:min(k+size, len(idx))])
+						blocks, bytes, k = append(blocks, block), bytes+len(block), k+n
+					}
+					encode += time.Since(start)
+					start = time.Now()
+					for _, block := range blocks {
+						if err := c.decode(block); err != nil {
+							b.Fatal(err)
+						}
+					}
+					decode += time.Since(start)
+				}
+				n := float64(b.N * len(idx))
+				b.ReportMetric(float64(bytes)/float64(len(idx)), "bytes/request")
+				b.ReportMetric(float64(encode.Nanoseconds())/n, "encode-ns/request")
+				b.ReportMetric(float64(decode.Nanoseconds())/n, "decode-ns/request")
+				b.ReportMetric(0, "ns/op")
+			})
+		}
+	}
+}
+
+// BenchmarkBlockInsert inserts the blocks of 16,384 requests of each shape,
+// in each codec, into a SQLite database (through modernc.org/sqlite, with
+// the settings of package sqlite), six blocks a transaction, and reports
+// the time a request: what a byte of block costs a load.
+func BenchmarkBlockInsert(b *testing.B) {
+	const n = 16384
+	for _, shape := range blockShapes {
+		entries, offsets := blockRequests(b, shape, n)
+		idx := blockIndexes(len(entries))
+		for _, name := range blockCodecs {
+			b.Run(shape+"/"+name, func(b *testing.B) {
+				block, _ := newBlockCodec(b, name).encode(nil, entries, offsets, idx)
+				dsn := filepath.Join(b.TempDir(), "blocks.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+				db, err := sql.Open("sqlite", dsn)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer db.Close()
+				if _, err := db.Exec(`CREATE TABLE blocks (customer_id TEXT NOT NULL, day INTEGER NOT NULL, source_id INTEGER NOT NULL,
+					first_offset INTEGER NOT NULL, last_offset INTEGER NOT NULL, requests INTEGER NOT NULL, data BLOB NOT NULL,
+					PRIMARY KEY (customer_id, day, source_id, first_offset))`); err != nil {
+					b.Fatal(err)
+				}
+				var key int64
+				for b.Loop() {
+					tx, err := db.Begin()
+					if err != nil {
+						b.Fatal(err)
+					}
+					for range 6 {
+						key++
+						if _, err := tx.Exec(`INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?)`, "cust_1", 20000, 1, key, key, n, block); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if err := tx.Commit(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(6*b.N*n), "ns/request")
+				b.ReportMetric(float64(len(block))/float64(n), "bytes/request")
+			})
+		}
+	}
 }
