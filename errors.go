@@ -184,6 +184,9 @@ var (
 	// ErrCorruptRollup means a stored rollup row (its day or its latency
 	// distribution) could not be decoded.
 	ErrCorruptRollup = newError(KindInternal, "logstats: corrupt rollup")
+	// ErrCorruptBlock means a stored block of raw requests could not be
+	// decoded: its bytes break docs/BLOCKS.md.
+	ErrCorruptBlock = newError(KindInternal, "logstats: corrupt block")
 	// ErrCorruptInput means compressed input could not be decompressed: a
 	// corrupt or truncated gzip stream.
 	ErrCorruptInput = newError(KindCorrupt, "logstats: corrupt compressed input")

@@ -34,6 +34,7 @@ func TestKindOf(t *testing.T) {
 		{logstats.ErrInvalidPercentile, logstats.KindInvalid},
 		{logstats.ValidCustomerID("a b"), logstats.KindInvalid},
 		{wrap(logstats.ErrCorruptRollup), logstats.KindInternal},
+		{wrap(logstats.ErrCorruptBlock), logstats.KindInternal},
 		{logstats.ErrUnknownDialect, logstats.KindInternal},
 		// A malformed line is KindMalformed whatever field is wrong.
 		{parseErr(logstats.ErrInvalidCustomer), logstats.KindMalformed},
