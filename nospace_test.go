@@ -27,7 +27,7 @@ func TestKindOf_NoSpace(t *testing.T) {
 // the lines before its committed offset); once space is freed, loading
 // again loads the rest and ends equal to one clean load.
 func TestIngester_DiskFull(t *testing.T) {
-	text := genLog(t, 20000, 11, 0.001)
+	text := testdb.Incompressible(genLog(t, 20000, 11, 0.001), 11)
 	want := cleanState(t, logstats.DialectSQLite, "a.log", text)
 	testdb.ForEachSmallDisk(t, func(t *testing.T, disk *testdb.SmallDisk) {
 		db := disk.Open(t)

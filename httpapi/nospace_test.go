@@ -23,7 +23,7 @@ const noSpaceMessage = "the database's disk is full; what was committed stays: f
 // committed offset); once space is freed, the same upload loads the rest and
 // the database equals one clean load.
 func TestLoad_DiskFull(t *testing.T) {
-	text := generate(t, 20000)
+	text := testdb.Incompressible(generate(t, 20000), 12)
 	want := cleanLoad(t, logstats.DialectSQLite, text)
 	testdb.ForEachSmallDisk(t, func(t *testing.T, disk *testdb.SmallDisk) {
 		s := newTestServer(t, disk.Open(t), httpapi.Options{})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,7 +28,14 @@ func TestMain_DiskFull(t *testing.T) {
 	if !disk.Tmpfs {
 		t.Skip("no tmpfs to fill (see the log above); TestRun_NoSpace in internal/runner covers the runner's answer to a full disk")
 	}
-	file := writeLog(t, t.TempDir(), 20000, 15)
+	file := filepath.Join(t.TempDir(), "big.log")
+	text, err := os.ReadFile(writeLog(t, t.TempDir(), 20000, 15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(testdb.Incompressible(string(text), 15)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	size := fileSize(t, file)
 	bin := buildRunner(t)
 	db := disk.Open(t)

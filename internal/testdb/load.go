@@ -3,6 +3,8 @@ package testdb
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -59,4 +61,28 @@ func CleanStateRaw(tb testing.TB, d logstats.Dialect, raw logstats.RawMode, name
 	ing.Raw = raw
 	MustLoad(tb, ing, name, text)
 	return Snapshot(tb, db.DB)
+}
+
+// Incompressible returns the log text (of the logstats format) with a
+// segment of 128 random hex digits (from seed) added to each line's path,
+// so that its requests take room in any raw mode: blocks compress a log's
+// repeated paths to a few bytes a request, and the small disks of the
+// disk-full tests must fill.
+func Incompressible(text string, seed uint64) string {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	var b strings.Builder
+	b.Grow(len(text) * 4)
+	for line := range strings.Lines(text) {
+		f := strings.SplitN(line, " ", 4)
+		if len(f) < 4 || !strings.HasPrefix(f[3], "/") {
+			b.WriteString(line) // a malformed line stays as it is
+			continue
+		}
+		b.WriteString(f[0] + " " + f[1] + " " + f[2] + " /")
+		for range 8 {
+			fmt.Fprintf(&b, "%016x", rng.Uint64())
+		}
+		b.WriteString(f[3])
+	}
+	return b.String()
 }

@@ -1,11 +1,13 @@
 package testdb
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,10 +68,19 @@ func Snapshot(tb testing.TB, db *sql.DB) State {
 	}
 	crows.Close()
 	for _, c := range blockCustomers {
+		// In key order, as the rows above: the export's order of sources
+		// is that of their loads, which a state does not depend on.
+		var reqs []logstats.Request
 		for r, err := range logstats.Requests(ctx, db, c, logstats.RequestFilter{}) {
 			if err != nil {
 				tb.Fatal(err)
 			}
+			reqs = append(reqs, r)
+		}
+		slices.SortFunc(reqs, func(a, b logstats.Request) int {
+			return cmp.Or(cmp.Compare(a.SourceID, b.SourceID), cmp.Compare(a.Offset, b.Offset))
+		})
+		for _, r := range reqs {
 			s.RawRows++
 			fmt.Fprintf(h, "%q %d %d %d %q %q %d %d\n", c, r.SourceID, r.Offset, r.Time.UnixMicro(), r.Method, r.Path, r.Status, r.Latency.Microseconds())
 		}
