@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/logstats/logstats"
@@ -95,5 +98,27 @@ func BenchmarkFindStats(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkCheckFile checks a 200,000-line log (the dry run of a load), on
+// one core and on every core, and reports the time a line.
+func BenchmarkCheckFile(b *testing.B) {
+	const lines = 200_000
+	path := filepath.Join(b.TempDir(), "bench.log")
+	if err := os.WriteFile(path, benchLog(b, lines, 1), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := logstats.CheckFile(context.Background(), path, logstats.CheckOptions{Workers: workers})
+				if err != nil || res.Requests != lines {
+					b.Fatalf("CheckFile: %+v, %v", res, err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
+		})
 	}
 }

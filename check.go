@@ -156,7 +156,7 @@ func checkPart(ctx context.Context, r io.Reader, opts readOptions, cfg ParseConf
 	if err != nil {
 		return nil, err
 	}
-	p, err := newParser(lr, cfg)
+	p, err := newCountingParser(lr, cfg)
 	if err != nil {
 		return nil, err
 	}

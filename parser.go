@@ -111,6 +111,9 @@ type Parser struct {
 	paths        map[string]string
 	methods      map[string]string
 	unattributed int64
+	// counting: the Parser's entries are counted, never kept (a check), so
+	// they get no strings: only their fields' checks are made.
+	counting bool
 }
 
 // NewParser returns a Parser that reads the lines of r as cfg says. It does
@@ -135,6 +138,18 @@ func newParser(lr *lineReader, cfg ParseConfig) (*Parser, error) {
 		return nil, err
 	}
 	return &Parser{cfg: cfg, lr: lr, line: lf}, nil
+}
+
+// newCountingParser is newParser for a check, which counts the lines and
+// keeps none: the entries it reads have every field checked, and an empty
+// CustomerID, Path and Method.
+func newCountingParser(lr *lineReader, cfg ParseConfig) (*Parser, error) {
+	p, err := newParser(lr, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.counting = true
+	return p, nil
 }
 
 // reading returns how the Parser reads its lines, for the ledger: the
@@ -246,13 +261,19 @@ func (p *Parser) parse(l *logLine) error {
 		return nil
 	}
 	l.shaped = true
-	l.unattributed, l.err = p.entry(lf, f, &l.entry)
+	l.unattributed, l.err = p.fill(lf, f, &l.entry, !p.counting)
 	return nil
 }
 
 // entry turns the fields of a line into e: the customer as lf's selector
 // says, the path without its query string.
 func (p *Parser) entry(lf *lineFormat, f *fields, e *Entry) (unattributed bool, perr *ParseError) {
+	return p.fill(lf, f, e, true)
+}
+
+// fill is entry that, unless strs is set, leaves e's strings empty and
+// makes only the checks.
+func (p *Parser) fill(lf *lineFormat, f *fields, e *Entry, strs bool) (unattributed bool, perr *ParseError) {
 	// The selectors see the path without its query and the query apart,
 	// whatever is stored; the logstats format stores its path as written.
 	stored, path, query := f.target, f.target, f.query
@@ -288,15 +309,19 @@ func (p *Parser) entry(lf *lineFormat, f *fields, e *Entry) (unattributed bool, 
 	}
 	*e = Entry{
 		Time:    f.time,
-		Path:    intern(&p.paths, stored),
 		Status:  f.status,
 		Latency: f.latency,
+	}
+	if strs {
+		e.Path = intern(&p.paths, stored)
 	}
 	if len(f.method) > 0 && !(len(f.method) == 1 && f.method[0] == '-') {
 		if perr := checkMethod(f.method); perr != nil {
 			return false, perr
 		}
-		e.Method = intern(&p.methods, f.method)
+		if strs {
+			e.Method = intern(&p.methods, f.method)
+		}
 	}
 	if len(customer) == 0 || (!lf.wholePath && len(customer) == 1 && customer[0] == '-') {
 		if p.cfg.CustomerDefault == "" {
@@ -311,7 +336,9 @@ func (p *Parser) entry(lf *lineFormat, f *fields, e *Entry) (unattributed bool, 
 			return false, perr
 		}
 	}
-	e.CustomerID = intern(&p.customers, customer)
+	if strs {
+		e.CustomerID = intern(&p.customers, customer)
+	}
 	return false, nil
 }
 
