@@ -2,7 +2,9 @@ package logstats
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"time"
 )
 
@@ -134,17 +136,33 @@ func logstatsLine(loc *time.Location) lineParser {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return func(line []byte, f *fields) *ParseError { return parseLogstats(line, loc, f) }
+	p := &logstatsParser{loc: loc}
+	return p.parse
 }
 
-// parseLogstats parses one line of the logstats format:
+// A logstatsParser reads lines of the logstats format in one zone. It keeps
+// the last dates it read, so it serves one Parser.
+type logstatsParser struct {
+	loc   *time.Location
+	dates [64]cachedDate // by the last two digits of the day, see date
+}
+
+// A cachedDate is a date a logstatsParser read, with its bytes.
+type cachedDate struct {
+	ymd  uint64 // "YYYY-MM-", little-endian; 0 in an empty entry
+	dd   uint16 // "DD", little-endian
+	date Date
+	unix int64 // the Unix time of its UTC midnight
+}
+
+// parse parses one line of the logstats format:
 //
 //	<date> <time> <customer> <path> <status> <latency seconds>
-func parseLogstats(line []byte, loc *time.Location, f *fields) *ParseError {
-	if parseLogstatsFast(line, loc, f) {
+func (p *logstatsParser) parse(line []byte, f *fields) *ParseError {
+	if p.parseFast(line, f) {
 		return nil
 	}
-	return parseLogstatsFields(line, loc, f)
+	return parseLogstatsFields(line, p.loc, f)
 }
 
 // parseLogstatsFields is parseLogstats for any line: fields split at runs
@@ -209,50 +227,35 @@ func logstatsTime(date Date, clock, nsec int, loc *time.Location) (ts time.Time,
 	return ts, y >= 1 && y <= 9999
 }
 
-// parseLogstatsFast parses, in one pass, a logstats line of the usual
-// shape: one space between fields, a clock without a fraction, an ASCII
-// customer, a three-digit status and a latency of digits with at most one
-// point, or "-". It returns false for any other line, or a value out of
-// range, having stored nothing: parseLogstats then reads the line field by
-// field, which gives what this gives for every line it takes
-// (FuzzParseLogstatsFast).
-func parseLogstatsFast(line []byte, loc *time.Location, f *fields) bool {
+// parseFast parses, in one pass, a logstats line of the usual shape: one
+// space between fields, a clock without a fraction, an ASCII customer, a
+// three-digit status and a latency of digits with at most one point, or
+// "-". It returns false for any other line, or a value out of range, having
+// stored nothing: parse then reads the line field by field, which gives
+// what this gives for every line it takes (FuzzParseLogstatsFast).
+func (p *logstatsParser) parseFast(line []byte, f *fields) bool {
 	// The shortest: "2024-10-03 14:22:05 c / 200 0".
-	if len(line) < 29 || line[4] != '-' || line[7] != '-' || line[10] != ' ' ||
-		line[13] != ':' || line[16] != ':' || line[19] != ' ' {
+	if len(line) < 29 || line[10] != ' ' || line[19] != ' ' {
 		return false
 	}
-	y1, ok1 := twoDigits(line[0], line[1])
-	y2, ok2 := twoDigits(line[2], line[3])
-	month, ok3 := twoDigits(line[5], line[6])
-	day, ok4 := twoDigits(line[8], line[9])
-	hour, ok5 := twoDigits(line[11], line[12])
-	min, ok6 := twoDigits(line[14], line[15])
-	sec, ok7 := twoDigits(line[17], line[18])
-	year := y1*100 + y2
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || year < 1 || month < 1 || month > 12 ||
-		day < 1 || day > daysIn(time.Month(month), year) || hour > 23 || min > 59 || sec > 59 {
+	d := p.date(line[:10])
+	if d == nil {
+		return false
+	}
+	clock, ok := clockSeconds(line[11:19])
+	if !ok {
 		return false
 	}
 	// The customer: printable ASCII up to a space (checkCustomer's rules
-	// for the rest).
-	i := 20
-	for ; i < len(line) && line[i] != ' '; i++ {
-		if c := line[i]; c < 0x21 || c >= 0x7f {
-			return false
-		}
-	}
-	customerEnd := i
-	if customerEnd == 20 || customerEnd-20 > MaxCustomerIDBytes {
+	// for the rest), then at least " / 200 0".
+	customerEnd := 20 + printableEnd(line[20:])
+	if customerEnd == 20 || customerEnd-20 > MaxCustomerIDBytes || len(line)-customerEnd < 8 || line[customerEnd] != ' ' {
 		return false
 	}
-	// The path: anything but spaces and tabs.
-	pathStart := i + 1
-	pathEnd := bytes.IndexByte(line[pathStart:], ' ') + pathStart
-	if pathEnd < pathStart || bytes.IndexByte(line[pathStart:pathEnd], '\t') >= 0 {
-		return false
-	}
-	if pathEnd == pathStart || pathEnd-pathStart > MaxPathBytes || len(line)-pathEnd < 6 || line[pathEnd+4] != ' ' {
+	// The path: anything but spaces and tabs, then " 200 ".
+	pathStart := customerEnd + 1
+	pathEnd := pathStart + blankIndex(line[pathStart:])
+	if pathEnd == pathStart || pathEnd-pathStart > MaxPathBytes || len(line)-pathEnd < 6 || line[pathEnd] != ' ' || line[pathEnd+4] != ' ' {
 		return false
 	}
 	s1, ok1 := twoDigits(line[pathEnd+1], line[pathEnd+2])
@@ -265,18 +268,124 @@ func parseLogstatsFast(line []byte, loc *time.Location, f *fields) bool {
 	if !ok {
 		return false
 	}
-	ts, ok := logstatsTime(Date{year, time.Month(month), day}, hour*3600+min*60+sec, 0, loc)
-	if !ok {
+	var ts time.Time
+	if p.loc == time.UTC {
+		ts = time.Unix(d.unix+int64(clock), 0).UTC()
+	} else if ts, ok = logstatsTime(d.date, clock, 0, p.loc); !ok {
 		return false
 	}
-	*f = fields{
-		time:     ts,
-		customer: line[20:customerEnd],
-		target:   line[pathStart:pathEnd],
-		status:   status,
-		latency:  latency,
-	}
+	// Field by field, as Parser.fill does.
+	f.time, f.customer, f.method, f.target, f.query = ts, line[20:customerEnd], nil, line[pathStart:pathEnd], nil
+	f.status, f.latency = status, latency
 	return true
+}
+
+// date returns the date b, 10 bytes, holds, or nil when they are not a real
+// date YYYY-MM-DD. A log's lines are of few days, which it keeps by their
+// last two digits: the entries of the days 01-31 of a month are distinct.
+func (p *logstatsParser) date(b []byte) *cachedDate {
+	ymd, dd := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint16(b[8:])
+	c := &p.dates[(b[8]<<4^b[9])&63]
+	if c.ymd == ymd && c.dd == dd && ymd != 0 { // no date is of zero bytes
+		return c
+	}
+	date, ok := parseDateBytes(b)
+	if !ok {
+		return nil
+	}
+	*c = cachedDate{ymd: ymd, dd: dd, date: date, unix: daysSinceEpoch(date) * 86400}
+	return c
+}
+
+// clockSeconds parses HH:MM:SS, 8 bytes, into seconds since midnight, all
+// its bytes checked at once.
+func clockSeconds(b []byte) (int, bool) {
+	const (
+		digitBytes = 0xffff_00ff_ff00_ffff // little-endian: bytes 0-1, 3-4, 6-7
+		colons     = 0x0000_3a00_003a_0000 // bytes 2 and 5
+		ones       = 0x0101_0001_0100_0101 // 1 in each digit byte
+		high       = 0x80 * ones
+	)
+	w := binary.LittleEndian.Uint64(b)
+	if w&^digitBytes != colons || w&0x8080_8080_8080_8080 != 0 {
+		return 0, false
+	}
+	t := w & digitBytes
+	// ASCII bytes, so neither sum carries: a byte is >= '0' when it keeps
+	// its high bit through -0x30, and <= '9' when +0x46 does not set it.
+	if ((t|high)-0x30*ones)&high != high || (t+0x46*ones)&high != 0 {
+		return 0, false
+	}
+	v := t - 0x30*ones
+	hour := int(v&0xff)*10 + int(v>>8&0xff)
+	min := int(v>>24&0xff)*10 + int(v>>32&0xff)
+	sec := int(v>>48&0xff)*10 + int(v>>56)
+	if hour > 23 || min > 59 || sec > 59 {
+		return 0, false
+	}
+	return hour*3600 + min*60 + sec, true
+}
+
+// Words of eight bytes, little-endian, in which to find a byte at once.
+const (
+	eachByte  = 0x0101_0101_0101_0101 // times a byte: that byte eight times
+	highBits  = 0x80 * eachByte
+	wordBytes = 8
+)
+
+// lessThan returns w's bytes below c (at most 0x80) as their high bits: the
+// lowest exactly, those above it maybe not (the subtraction borrows).
+func lessThan(w uint64, c byte) uint64 { return (w - uint64(c)*eachByte) &^ w & highBits }
+
+// equalTo returns w's bytes equal to c as lessThan does.
+func equalTo(w uint64, c byte) uint64 { return lessThan(w^uint64(c)*eachByte, 1) }
+
+// printableEnd returns the index of the first byte of b that is not
+// printable ASCII (0x21-0x7e), or len(b).
+func printableEnd(b []byte) int {
+	i := 0
+	for ; len(b)-i >= wordBytes; i += wordBytes {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if stop := w&highBits | lessThan(w, 0x21) | equalTo(w, 0x7f); stop != 0 {
+			return i + bits.TrailingZeros64(stop)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x21 || c >= 0x7f {
+			break
+		}
+	}
+	return i
+}
+
+// blankIndex returns the index of the first space or tab of b, or len(b).
+// A long b is searched by bytes.IndexByte, faster there than words.
+func blankIndex(b []byte) int {
+	const words = 8 // before IndexByte's turn
+	i := 0
+	for ; len(b)-i >= wordBytes && i < words*wordBytes; i += wordBytes {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if stop := equalTo(w, ' ') | equalTo(w, '\t'); stop != 0 {
+			return i + bits.TrailingZeros64(stop)/8
+		}
+	}
+	if len(b)-i > wordBytes {
+		rest := b[i:]
+		n := bytes.IndexByte(rest, ' ')
+		if n < 0 {
+			n = len(rest)
+		}
+		if t := bytes.IndexByte(rest[:n], '\t'); t >= 0 {
+			n = t
+		}
+		return i + n
+	}
+	for ; i < len(b); i++ {
+		if isSep(b[i]) {
+			break
+		}
+	}
+	return i
 }
 
 // twoDigits parses two decimal digits.
@@ -301,29 +410,29 @@ func fastLatency(b []byte) (time.Duration, bool) {
 		}
 		us = us*10 + int64(d)
 	}
-	if i == 0 {
+	if i == 0 || i == len(b)-1 { // no digits, or a point without
 		return 0, false
 	}
-	us *= 1e6
-	if i < len(b) { // a point, then at least one digit
-		frac := b[i+1:]
-		if len(frac) == 0 {
-			return 0, false
-		}
-		scale := int64(100_000)
-		for j, c := range frac {
+	places, round := 0, false // the fraction's digits in us; its seventh
+	if i < len(b) {
+		for j, c := range b[i+1:] {
 			d := c - '0'
-			if d > 9 {
-				return 0, false
-			}
 			switch {
+			case d > 9:
+				return 0, false
 			case j < 6:
-				us += int64(d) * scale
-				scale /= 10
-			case j == 6 && d >= 5:
-				us++ // half away from zero
+				us = us*10 + int64(d)
+				places++
+			case j == 6:
+				round = d >= 5 // half away from zero
 			}
 		}
+	}
+	for ; places < 6; places++ {
+		us *= 10
+	}
+	if round {
+		us++
 	}
 	if us > int64(MaxLatency/time.Microsecond) {
 		return 0, false

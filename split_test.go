@@ -2,6 +2,7 @@ package logstats
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,6 +41,9 @@ func FuzzParseLogstatsFast(f *testing.F) {
 		"0001-01-01 00:00:00 c /x 200 00000.99999949",
 		"2024-10-03 14:22:05 c /x\t 200 1",
 		"2024-10-03 14:22:05 c /x 200 1 ",
+		"2024-10-13 23:59:59 c /x 200 1.",
+		"2024-11-03 14:22:05 c /x 200 99999.5",
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00 14:22:05 c /x 200 1",
 	} {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
@@ -49,9 +53,16 @@ func FuzzParseLogstatsFast(f *testing.F) {
 		if zoned {
 			loc = time.FixedZone("UTC-12", -12*3600)
 		}
-		var fast fields
-		if !parseLogstatsFast(line, loc, &fast) {
+		// Twice, the second time with its date cached; after a line of
+		// another day, whose date may share its entry.
+		p := &logstatsParser{loc: loc}
+		var fast, again fields
+		p.parseFast([]byte("2024-10-03 14:22:05 c /x 200 1"), &fast)
+		if !p.parseFast(line, &fast) {
 			return
+		}
+		if !p.parseFast(line, &again) || !sameFields(fast, again) {
+			t.Fatalf("%q: %+v, then %+v", line, fast, again)
 		}
 		var field [6][]byte
 		if n := splitFields(line, &field); n != 6 {
@@ -62,10 +73,39 @@ func FuzzParseLogstatsFast(f *testing.F) {
 		if perr := parseLogstatsFields(line, loc, &slow); perr != nil {
 			t.Fatalf("%q: the fast parser took a line that is malformed: %v", line, perr)
 		}
-		if !fast.time.Equal(slow.time) || fast.time.Location() != slow.time.Location() ||
-			!slices.Equal(fast.customer, slow.customer) || !slices.Equal(fast.target, slow.target) ||
-			fast.status != slow.status || fast.latency != slow.latency || fast.method != nil || fast.query != nil {
+		if !sameFields(fast, slow) {
 			t.Fatalf("%q: fast %+v, field by field %+v", line, fast, slow)
+		}
+	})
+}
+
+func sameFields(a, b fields) bool {
+	return a.time.Equal(b.time) && a.time.Location() == b.time.Location() &&
+		slices.Equal(a.customer, b.customer) && slices.Equal(a.method, b.method) && slices.Equal(a.target, b.target) &&
+		slices.Equal(a.query, b.query) && a.status == b.status && a.latency == b.latency
+}
+
+// FuzzWordScans checks the word-at-a-time scans of parseFast against a
+// byte at a time.
+func FuzzWordScans(f *testing.F) {
+	for _, s := range []string{"", "cust_1 ", "abcdefgh\x7f", "/api/v1/resource2 200", "/a\tb", strings.Repeat("p", 70) + " x", "caf\xc3\xa9 x"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		printable, blank := len(b), len(b)
+		for i := len(b) - 1; i >= 0; i-- {
+			if b[i] < 0x21 || b[i] >= 0x7f {
+				printable = i
+			}
+			if isSep(b[i]) {
+				blank = i
+			}
+		}
+		if got := printableEnd(b); got != printable {
+			t.Fatalf("printableEnd(%q)=%d, want %d", b, got, printable)
+		}
+		if got := blankIndex(b); got != blank {
+			t.Fatalf("blankIndex(%q)=%d, want %d", b, got, blank)
 		}
 	})
 }
