@@ -271,8 +271,8 @@ func (p *Parser) entry(lf *lineFormat, f *fields, e *Entry) (unattributed bool, 
 	return p.fill(lf, f, e, true)
 }
 
-// fill is entry that, unless strs is set, leaves e's strings empty and
-// makes only the checks.
+// fill is entry that, unless strs is set, only makes the checks and
+// leaves e as it is.
 func (p *Parser) fill(lf *lineFormat, f *fields, e *Entry, strs bool) (unattributed bool, perr *ParseError) {
 	// The selectors see the path without its query and the query apart,
 	// whatever is stored; the logstats format stores its path as written.
@@ -307,39 +307,39 @@ func (p *Parser) fill(lf *lineFormat, f *fields, e *Entry, strs bool) (unattribu
 		}
 		customer = p.buf
 	}
-	*e = Entry{
-		Time:    f.time,
-		Status:  f.status,
-		Latency: f.latency,
+	method := f.method
+	if len(method) == 1 && method[0] == '-' {
+		method = nil
 	}
-	if strs {
-		e.Path = intern(&p.paths, stored)
-	}
-	if len(f.method) > 0 && !(len(f.method) == 1 && f.method[0] == '-') {
-		if perr := checkMethod(f.method); perr != nil {
+	if len(method) > 0 {
+		if perr := checkMethod(method); perr != nil {
 			return false, perr
 		}
-		if strs {
-			e.Method = intern(&p.methods, f.method)
-		}
 	}
-	if len(customer) == 0 || (!lf.wholePath && len(customer) == 1 && customer[0] == '-') {
-		if p.cfg.CustomerDefault == "" {
-			return true, nil // e has every field but the customer
-		}
-		e.CustomerID = p.cfg.CustomerDefault
-		return false, nil
-	}
-	// The logstats format checks its own customer field.
-	if lf.sel.kind != selectDefault || !lf.wholePath {
+	customerID := ""
+	switch {
+	case len(customer) == 0 || (!lf.wholePath && len(customer) == 1 && customer[0] == '-'):
+		// e has every field but the customer, unless there is a default.
+		unattributed, customerID = p.cfg.CustomerDefault == "", p.cfg.CustomerDefault
+	case lf.sel.kind != selectDefault || !lf.wholePath: // the logstats format checks its own
 		if perr := checkCustomer(customer); perr != nil {
 			return false, perr
 		}
 	}
-	if strs {
-		e.CustomerID = intern(&p.customers, customer)
+	if !strs {
+		return unattributed, nil
 	}
-	return false, nil
+	if customerID == "" && !unattributed {
+		customerID = intern(&p.customers, customer)
+	}
+	e.Method = ""
+	if len(method) > 0 {
+		e.Method = intern(&p.methods, method)
+	}
+	// Field by field: a composite literal would be built on the stack and
+	// copied, which costs more than the rest of this function.
+	e.Time, e.CustomerID, e.Path, e.Status, e.Latency = f.time, customerID, intern(&p.paths, stored), f.status, f.latency
+	return unattributed, nil
 }
 
 // Line returns the number of the line that the last call to Next read.
