@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -121,4 +122,32 @@ func BenchmarkCheckFile(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
 		})
 	}
+}
+
+// BenchmarkParser reads a generated 200,000-line log with a Parser, whose
+// entries have their strings as a load's do, and reports the time a line:
+// with BenchmarkCheckFile/workers=1, what the strings cost.
+func BenchmarkParser(b *testing.B) {
+	const lines = 200_000
+	log := benchLog(b, lines, 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := logstats.NewParser(bytes.NewReader(log), logstats.ParseConfig{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for ; ; n++ {
+			if _, err := p.Next(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+		if n != lines {
+			b.Fatalf("%d entries, want %d", n, lines)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
 }

@@ -2,9 +2,11 @@ package logstats
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"time"
 )
 
@@ -107,9 +109,9 @@ type Parser struct {
 	line         *lineFormat // cfg's format, until an auto format detects one
 	fields       fields      // what the lineParser read from the current line
 	buf          []byte      // a percent-decoded customer
-	customers    map[string]string
-	paths        map[string]string
-	methods      map[string]string
+	customers    internTable
+	paths        internTable
+	methods      internTable
 	unattributed int64
 	// counting: the Parser's entries are counted, never kept (a check), so
 	// they get no strings: only their fields' checks are made.
@@ -330,15 +332,15 @@ func (p *Parser) fill(lf *lineFormat, f *fields, e *Entry, strs bool) (unattribu
 		return unattributed, nil
 	}
 	if customerID == "" && !unattributed {
-		customerID = intern(&p.customers, customer)
+		customerID = p.customers.get(customer)
 	}
 	e.Method = ""
 	if len(method) > 0 {
-		e.Method = intern(&p.methods, method)
+		e.Method = p.methods.get(method)
 	}
 	// Field by field: a composite literal would be built on the stack and
 	// copied, which costs more than the rest of this function.
-	e.Time, e.CustomerID, e.Path, e.Status, e.Latency = f.time, customerID, intern(&p.paths, stored), f.status, f.latency
+	e.Time, e.CustomerID, e.Path, e.Status, e.Latency = f.time, customerID, p.paths.get(stored), f.status, f.latency
 	return unattributed, nil
 }
 
@@ -391,20 +393,51 @@ func (p *Parser) Parse(line []byte) (Entry, error) {
 	return l.entry, nil
 }
 
-// intern returns b as a string, reusing an earlier string with the same bytes,
-// so that the common case (few customers, few paths) does not allocate.
-func intern(table *map[string]string, b []byte) string {
-	if s, ok := (*table)[string(b)]; ok {
-		return s
+// An internTable returns byte slices as strings, reusing the string of
+// earlier equal bytes, so that the common case (few customers, few paths)
+// does not allocate. A small cache, by a hash of the bytes' ends, answers
+// most lookups before the map.
+type internTable struct {
+	recent [64]string
+	all    map[string]string
+}
+
+// get returns b as a string.
+func (t *internTable) get(b []byte) string {
+	slot := &t.recent[internSlot(b)]
+	if *slot == string(b) {
+		return *slot
 	}
-	s := string(b)
-	if *table == nil {
-		*table = make(map[string]string)
+	s, ok := t.all[string(b)]
+	if !ok {
+		s = string(b)
+		if t.all == nil {
+			t.all = make(map[string]string)
+		}
+		if len(t.all) < internLimit {
+			t.all[s] = s
+		}
 	}
-	if len(*table) < internLimit {
-		(*table)[s] = s
-	}
+	*slot = s
 	return s
+}
+
+// internSlot returns the entry of internTable.recent for b, from its first
+// and last bytes and its length.
+func internSlot(b []byte) int {
+	var x uint64
+	switch n := len(b); {
+	case n >= 8:
+		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 31)
+	case n >= 4:
+		x = uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
+	default:
+		for _, c := range b {
+			x = x<<8 | uint64(c)
+		}
+	}
+	x ^= uint64(len(b))
+	return int(x * 0x9e37_79b9_7f4a_7c15 >> 58) // Fibonacci hashing: the top 6 bits
 }
 
 // ParseLine parses a single line of the logstats format, in UTC. Use a
