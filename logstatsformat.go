@@ -252,9 +252,10 @@ func (p *logstatsParser) parseFast(line []byte, f *fields) bool {
 	if customerEnd == 20 || customerEnd-20 > MaxCustomerIDBytes || len(line)-customerEnd < 8 || line[customerEnd] != ' ' {
 		return false
 	}
-	// The path: anything but spaces and tabs, then " 200 ".
+	// The path: anything but spaces and tabs, then " 200 " (a path holding
+	// another control byte goes to parse's other way).
 	pathStart := customerEnd + 1
-	pathEnd := pathStart + blankIndex(line[pathStart:])
+	pathEnd := pathStart + fieldEnd(line[pathStart:])
 	if pathEnd == pathStart || pathEnd-pathStart > MaxPathBytes || len(line)-pathEnd < 6 || line[pathEnd] != ' ' || line[pathEnd+4] != ' ' {
 		return false
 	}
@@ -337,16 +338,15 @@ const (
 // lowest exactly, those above it maybe not (the subtraction borrows).
 func lessThan(w uint64, c byte) uint64 { return (w - uint64(c)*eachByte) &^ w & highBits }
 
-// equalTo returns w's bytes equal to c as lessThan does.
-func equalTo(w uint64, c byte) uint64 { return lessThan(w^uint64(c)*eachByte, 1) }
-
 // printableEnd returns the index of the first byte of b that is not
 // printable ASCII (0x21-0x7e), or len(b).
 func printableEnd(b []byte) int {
 	i := 0
 	for ; len(b)-i >= wordBytes; i += wordBytes {
 		w := binary.LittleEndian.Uint64(b[i:])
-		if stop := w&highBits | lessThan(w, 0x21) | equalTo(w, 0x7f); stop != 0 {
+		// Bytes from 0x80 have their high bit, and so has 0x7f plus one
+		// (a carry out of a byte from 0x80 is above its lowest mark).
+		if stop := (w|(w+eachByte))&highBits | lessThan(w, 0x21); stop != 0 {
 			return i + bits.TrailingZeros64(stop)/8
 		}
 	}
@@ -358,14 +358,15 @@ func printableEnd(b []byte) int {
 	return i
 }
 
-// blankIndex returns the index of the first space or tab of b, or len(b).
-// A long b is searched by bytes.IndexByte, faster there than words.
-func blankIndex(b []byte) int {
+// fieldEnd returns where a field of b (one without spaces and tabs) may
+// end: an index i such that b[:i] holds no space or tab and b[i] is below
+// 0x21 (a space, a tab or another control byte), or len(b). A long field
+// is searched by bytes.IndexByte, faster there than words.
+func fieldEnd(b []byte) int {
 	const words = 8 // before IndexByte's turn
 	i := 0
 	for ; len(b)-i >= wordBytes && i < words*wordBytes; i += wordBytes {
-		w := binary.LittleEndian.Uint64(b[i:])
-		if stop := equalTo(w, ' ') | equalTo(w, '\t'); stop != 0 {
+		if stop := lessThan(binary.LittleEndian.Uint64(b[i:]), 0x21); stop != 0 {
 			return i + bits.TrailingZeros64(stop)/8
 		}
 	}
@@ -380,10 +381,7 @@ func blankIndex(b []byte) int {
 		}
 		return i + n
 	}
-	for ; i < len(b); i++ {
-		if isSep(b[i]) {
-			break
-		}
+	for ; i < len(b) && b[i] >= 0x21; i++ {
 	}
 	return i
 }
@@ -403,36 +401,52 @@ func fastLatency(b []byte) (time.Duration, bool) {
 	}
 	var us int64
 	i := 0
-	for ; i < len(b) && b[i] != '.'; i++ {
+	for ; i < len(b); i++ {
 		d := b[i] - '0'
-		if d > 9 || i == 5 {
-			return 0, false
+		if d > 9 {
+			break
 		}
 		us = us*10 + int64(d)
 	}
-	if i == 0 || i == len(b)-1 { // no digits, or a point without
+	if i == 0 || i > 5 {
 		return 0, false
 	}
-	places, round := 0, false // the fraction's digits in us; its seventh
+	places := 0 // the fraction's digits in us, at most 6
 	if i < len(b) {
-		for j, c := range b[i+1:] {
+		frac := b[i+1:]
+		if b[i] != '.' || len(frac) == 0 {
+			return 0, false
+		}
+		places = min(len(frac), 6)
+		for _, c := range frac[:places] {
 			d := c - '0'
-			switch {
-			case d > 9:
+			if d > 9 {
 				return 0, false
-			case j < 6:
-				us = us*10 + int64(d)
-				places++
-			case j == 6:
-				round = d >= 5 // half away from zero
+			}
+			us = us*10 + int64(d)
+		}
+		for j, c := range frac[places:] {
+			if c-'0' > 9 {
+				return 0, false
+			}
+			if j == 0 && c >= '5' {
+				us++ // half away from zero; the digits after it only checked
 			}
 		}
 	}
-	for ; places < 6; places++ {
+	switch places {
+	case 0:
+		us *= 1e6
+	case 1:
+		us *= 1e5
+	case 2:
+		us *= 1e4
+	case 3:
+		us *= 1e3
+	case 4:
+		us *= 1e2
+	case 5:
 		us *= 10
-	}
-	if round {
-		us++
 	}
 	if us > int64(MaxLatency/time.Microsecond) {
 		return 0, false

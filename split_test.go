@@ -92,20 +92,18 @@ func FuzzWordScans(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		printable, blank := len(b), len(b)
+		printable := len(b)
 		for i := len(b) - 1; i >= 0; i-- {
 			if b[i] < 0x21 || b[i] >= 0x7f {
 				printable = i
-			}
-			if isSep(b[i]) {
-				blank = i
 			}
 		}
 		if got := printableEnd(b); got != printable {
 			t.Fatalf("printableEnd(%q)=%d, want %d", b, got, printable)
 		}
-		if got := blankIndex(b); got != blank {
-			t.Fatalf("blankIndex(%q)=%d, want %d", b, got, blank)
+		end := fieldEnd(b)
+		if end < 0 || end > len(b) || slices.ContainsFunc(b[:end], isSep) || (end < len(b) && b[end] >= 0x21) {
+			t.Fatalf("fieldEnd(%q)=%d: not the end of a field", b, end)
 		}
 	})
 }
