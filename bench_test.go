@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/logstats/logstats"
@@ -96,4 +100,54 @@ func BenchmarkFindStats(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkCheckFile checks a 200,000-line log (the dry run of a load), on
+// one core and on every core, and reports the time a line.
+func BenchmarkCheckFile(b *testing.B) {
+	const lines = 200_000
+	path := filepath.Join(b.TempDir(), "bench.log")
+	if err := os.WriteFile(path, benchLog(b, lines, 1), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := logstats.CheckFile(context.Background(), path, logstats.CheckOptions{Workers: workers})
+				if err != nil || res.Requests != lines {
+					b.Fatalf("CheckFile: %+v, %v", res, err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
+		})
+	}
+}
+
+// BenchmarkParser reads a generated 200,000-line log with a Parser, whose
+// entries have their strings as a load's do, and reports the time a line:
+// with BenchmarkCheckFile/workers=1, what the strings cost.
+func BenchmarkParser(b *testing.B) {
+	const lines = 200_000
+	log := benchLog(b, lines, 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := logstats.NewParser(bytes.NewReader(log), logstats.ParseConfig{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for ; ; n++ {
+			if _, err := p.Next(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+		if n != lines {
+			b.Fatalf("%d entries, want %d", n, lines)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
 }

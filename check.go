@@ -156,23 +156,24 @@ func checkPart(ctx context.Context, r io.Reader, opts readOptions, cfg ParseConf
 	if err != nil {
 		return nil, err
 	}
-	p, err := newParser(lr, cfg)
+	p, err := newCountingParser(lr, cfg)
 	if err != nil {
 		return nil, err
 	}
 	res := &CheckResult{}
 	var l logLine
 	for {
-		err := p.read(&l)
-		switch {
-		case errors.Is(err, io.EOF):
-			res.Lines, res.Bytes, res.Format = int64(lr.line()), lr.offset(), p.Detected().String()
-			return res, nil
-		case err != nil:
-			if ctx.Err() != nil {
+		if err := p.read(&l); err != nil {
+			switch {
+			case errors.Is(err, io.EOF):
+				res.Lines, res.Bytes, res.Format = int64(lr.line()), lr.offset(), p.Detected().String()
+				return res, nil
+			case ctx.Err() != nil:
 				return nil, context.Cause(ctx)
 			}
 			return nil, fmt.Errorf("line %d: %w", lr.line()+1, err)
+		}
+		switch {
 		case l.blank:
 			res.Blank++
 		case l.unattributed:
