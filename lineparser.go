@@ -19,10 +19,13 @@ const (
 	MaxLatency = 24 * time.Hour
 )
 
-// A lineParser parses one line of one log format: a pure function of the
-// line, without its line ending, never blank (the Parser skips blank lines).
+// A lineParser parses one line of one log format, without its line ending,
+// never blank (the Parser skips blank lines).
 // It stores the request's fields in f (they may point into line) or returns
-// a *ParseError whose Line the Parser fills in. It must not keep line.
+// a *ParseError whose Line the Parser fills in. It must not keep line. Its
+// result depends on the line alone, but it may keep what it read to read
+// the next faster (the logstats format keeps its dates), so each Parser
+// makes its own.
 //
 // A log format is a lineParser: the Parser makes one from its ParseConfig
 // (newLineFormat), and detecting a format means trying the built-ins' on a
