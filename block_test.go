@@ -2,27 +2,36 @@ package logstats
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
 	"github.com/logstats/logstats/internal/loggen"
+	_ "modernc.org/sqlite"
 )
 
 // blockShapes are the requests of one customer on one day that the
-// benchmarks encode: a loggen nginx log read by a Parser, with its lines'
-// byte offsets. sorted is one server's log (times ascending), merged the
-// logs of several servers (times shuffled within the day), ids a sorted log
-// whose paths carry user ids, order UUIDs and pages, as real APIs' do.
-var blockShapes = []string{"sorted", "merged", "ids"}
+// benchmarks encode: loggen nginx logs read by a Parser, with their lines'
+// byte offsets. loggen is such a log as it is: its times are evenly spaced
+// and its lines nearly all of a length, more regular than real logs, which
+// favours compression. merged is the logs of several servers, times
+// shuffled within the day. real is a log whose requests arrive as a Poisson
+// process, whose lines vary in length as user agents make real ones vary
+// (by 0 to 160 bytes), and whose paths carry user ids, order UUIDs and
+// pages, as real APIs' paths do.
+var blockShapes = []string{"loggen", "merged", "real"}
 
 // blockRequests returns n requests of shape.
 func blockRequests(tb testing.TB, shape string, n int) ([]Entry, []int64) {
@@ -35,13 +44,16 @@ func blockRequests(tb testing.TB, shape string, n int) ([]Entry, []int64) {
 		tb.Fatal(err)
 	}
 	entries, offsets := parseBlockLog(tb, log.Bytes())
-	if shape != "ids" {
+	if shape != "real" {
 		return entries, offsets
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	zipf := rand.NewZipf(rng, 1.2, 1, 50_000)
+	at := float64(cfg.Start.Unix())
 	var text []byte
 	for _, e := range entries {
+		at += rng.ExpFloat64() * 86400 / float64(n)
+		e.Time = time.Unix(int64(at), 0).UTC()
 		switch u := rng.IntN(100); {
 		case u < 30:
 			e.Path = "/api/v1/users/" + strconv.FormatUint(zipf.Uint64()+1, 10)
@@ -52,13 +64,19 @@ func blockRequests(tb testing.TB, shape string, n int) ([]Entry, []int64) {
 		}
 		var err error
 		text, err = loggen.Append(text, "nginx", loggen.Request{Time: e.Time, Customer: e.CustomerID, Method: e.Method, Path: e.Path,
-			Status: e.Status, Latency: e.Latency, Addr: "10.0.0.1", Bytes: 1234})
+			Status: e.Status, Latency: e.Latency, Addr: "10.0.0.1", Bytes: rng.IntN(20000)})
 		if err != nil {
 			tb.Fatal(err)
 		}
 		text = append(text, '\n')
 	}
-	return parseBlockLog(tb, text)
+	entries, offsets = parseBlockLog(tb, text)
+	var longer int64 // what the user agents before a line add
+	for i := range offsets {
+		offsets[i] += longer
+		longer += rng.Int64N(161)
+	}
+	return entries, offsets
 }
 
 // parseBlockLog reads an nginx log into entries and their lines' offsets.
@@ -464,7 +482,7 @@ func blockSeeds(tb testing.TB) [][]byte {
 	dims := []blockDim{{values: []string{"eu", "us"}, idx: make([]uint32, 1+4*4)}, {values: []string{""}, idx: make([]uint32, 1+4*4)}}
 	dims[0].idx[3] = 1
 	seeds = append(seeds, withDims(seeds[4], dims))
-	entries, offsets := blockRequests(tb, "ids", 40)
+	entries, offsets := blockRequests(tb, "real", 40)
 	block, _ := encodeBlock(nil, entries, offsets, blockIndexes(len(entries)))
 	return append(seeds, block, docBlock())
 }
@@ -676,4 +694,196 @@ func docBlock() []byte {
 	}
 	block, _ := encodeBlock(nil, entries, []int64{0, 182, 371}, blockIndexes(len(entries)))
 	return block
+}
+
+// blockCodecs are the compressions the benchmarks compare: none, the
+// format's only one, and S2 and zstd (github.com/klauspost/compress) of the
+// payload, which the format does not use, to show what they would give.
+var blockCodecs = []string{"none", "s2", "zstd-fastest", "zstd-default"}
+
+// blockCodec encodes and decodes blocks in one of blockCodecs.
+type blockCodec struct {
+	name     string
+	enc      *zstd.Encoder
+	dec      *zstd.Decoder
+	tmp, buf []byte
+}
+
+func newBlockCodec(tb testing.TB, name string) *blockCodec {
+	tb.Helper()
+	c := &blockCodec{name: name}
+	level := zstd.SpeedFastest
+	if name == "zstd-default" {
+		level = zstd.SpeedDefault
+	}
+	if strings.HasPrefix(name, "zstd") {
+		var err error
+		if c.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1)); err != nil {
+			tb.Fatal(err)
+		}
+		if c.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return c
+}
+
+// encode appends blocks of all requests to dst, and returns it with the
+// number of blocks.
+func (c *blockCodec) encode(dst []byte, entries []Entry, offsets []int64, idx []int32) ([]byte, int) {
+	blocks := 0
+	for len(idx) > 0 {
+		var n int
+		if c.name == "none" {
+			dst, n = encodeBlock(dst, entries, offsets, idx)
+		} else {
+			c.tmp, n = encodeBlock(c.tmp[:0], entries, offsets, idx)
+			dst = append(dst, c.tmp[:2]...)
+			if c.enc != nil {
+				dst = c.enc.EncodeAll(c.tmp[2:], dst)
+			} else {
+				room := s2.MaxEncodedLen(len(c.tmp) - 2)
+				dst = slices.Grow(dst, room)
+				dst = dst[:len(dst)+len(s2.Encode(dst[len(dst):len(dst)+room], c.tmp[2:]))]
+			}
+		}
+		idx = idx[n:]
+		blocks++
+	}
+	return dst, blocks
+}
+
+// decode decodes a block that encode wrote into cols.
+func (c *blockCodec) decode(cols *blockColumns, block []byte) error {
+	if c.name == "none" {
+		return cols.decode(block)
+	}
+	var err error
+	if c.enc != nil {
+		c.buf, err = c.dec.DecodeAll(block[2:], append(c.buf[:0], block[:2]...))
+	} else {
+		var payload []byte
+		if payload, err = s2.Decode(c.tmp[:cap(c.tmp)], block[2:]); err == nil {
+			c.buf = append(append(c.buf[:0], block[:2]...), payload...)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return cols.decode(c.buf)
+}
+
+// benchBlocks runs f as a benchmark of 16,384 requests of each shape in
+// each codec: f runs the loop and returns the bytes of the blocks, and
+// benchBlocks reports the time and the bytes a request.
+func benchBlocks(b *testing.B, f func(b *testing.B, codec *blockCodec, entries []Entry, offsets []int64, idx []int32) int) {
+	const n = 16384
+	for _, shape := range blockShapes {
+		entries, offsets := blockRequests(b, shape, n)
+		idx := blockIndexes(len(entries))
+		for _, name := range blockCodecs {
+			b.Run(shape+"/"+name, func(b *testing.B) {
+				size := f(b, newBlockCodec(b, name), entries, offsets, idx)
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(idx)), "ns/request")
+				b.ReportMetric(float64(size)/float64(len(idx)), "bytes/request")
+			})
+		}
+	}
+}
+
+// BenchmarkEncodeBlock encodes the blocks of 16,384 requests.
+func BenchmarkEncodeBlock(b *testing.B) {
+	benchBlocks(b, func(b *testing.B, codec *blockCodec, entries []Entry, offsets []int64, idx []int32) int {
+		var dst []byte
+		for b.Loop() {
+			dst, _ = codec.encode(dst[:0], entries, offsets, idx)
+		}
+		return len(dst)
+	})
+}
+
+// BenchmarkDecodeBlock decodes a block of 16,384 requests into
+// blockColumns reused as a reader of many blocks would.
+func BenchmarkDecodeBlock(b *testing.B) {
+	benchBlocks(b, func(b *testing.B, codec *blockCodec, entries []Entry, offsets []int64, idx []int32) int {
+		block, blocks := codec.encode(nil, entries, offsets, idx)
+		if blocks != 1 {
+			b.Fatalf("%d blocks, want 1", blocks)
+		}
+		var c blockColumns
+		for b.Loop() {
+			if err := codec.decode(&c, block); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return len(block)
+	})
+}
+
+// BenchmarkBlockSize encodes and decodes 65,536 requests of each shape in
+// blocks of up to size requests, and reports the bytes a request and the
+// time a request, to encode and decode: what maxBlockRequests trades.
+func BenchmarkBlockSize(b *testing.B) {
+	const total = 65536
+	for _, shape := range blockShapes {
+		entries, offsets := blockRequests(b, shape, total)
+		idx := blockIndexes(len(entries))
+		for size := 256; size <= maxBlockRequests; size *= 4 {
+			b.Run(fmt.Sprintf("%s/%d", shape, size), func(b *testing.B) {
+				var blocks [][]byte
+				var bytes int
+				var c blockColumns
+				var encode, decode time.Duration
+				for b.Loop() {
+					blocks, bytes = blocks[:0], 0
+					start := time.Now()
+					for k := 0; k < len(idx); {
+						block, n := encodeBlock(nil, entries, offsets, idx[k:min(k+size, len(idx))])
+						blocks, bytes, k = append(blocks, block), bytes+len(block), k+n
+					}
+					encode += time.Since(start)
+					start = time.Now()
+					for _, block := range blocks {
+						if err := c.decode(block); err != nil {
+							b.Fatal(err)
+						}
+					}
+					decode += time.Since(start)
+				}
+				n := float64(b.N * len(idx))
+				b.ReportMetric(float64(bytes)/float64(len(idx)), "bytes/request")
+				b.ReportMetric(float64(encode.Nanoseconds())/n, "encode-ns/request")
+				b.ReportMetric(float64(decode.Nanoseconds())/n, "decode-ns/request")
+				b.ReportMetric(0, "ns/op")
+			})
+		}
+	}
+}
+
+// BenchmarkBlockInsert inserts the block of 16,384 requests into a SQLite
+// database (through modernc.org/sqlite, with the settings of package
+// sqlite), a transaction a block: what a byte of block costs a load.
+func BenchmarkBlockInsert(b *testing.B) {
+	benchBlocks(b, func(b *testing.B, codec *blockCodec, entries []Entry, offsets []int64, idx []int32) int {
+		block, _ := codec.encode(nil, entries, offsets, idx)
+		dsn := filepath.Join(b.TempDir(), "blocks.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		db, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`CREATE TABLE blocks (customer_id TEXT NOT NULL, day INTEGER NOT NULL, source_id INTEGER NOT NULL,
+			first_offset INTEGER NOT NULL, last_offset INTEGER NOT NULL, requests INTEGER NOT NULL, data BLOB NOT NULL,
+			PRIMARY KEY (customer_id, day, source_id, first_offset))`); err != nil {
+			b.Fatal(err)
+		}
+		var key int64
+		for b.Loop() {
+			key++
+			if _, err := db.Exec(`INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?)`, "cust_1", 20000, 1, key, key, len(idx), block); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return len(block)
+	})
 }
