@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -694,6 +695,167 @@ func docBlock() []byte {
 	}
 	block, _ := encodeBlock(nil, entries, []int64{0, 182, 371}, blockIndexes(len(entries)))
 	return block
+}
+
+// blocksDoc is the page that describes blocks, with a dump of docBlock.
+const blocksDoc = "docs/BLOCKS.md"
+
+// TestBlockDoc checks that docs/BLOCKS.md shows docBlock as encodeBlock
+// writes it, taken apart by dumpBlock, a reading of the page's format
+// apart from decode's. Run it with LOGSTATS_UPDATE_BLOCKS=1 to rewrite
+// the dump.
+func TestBlockDoc(t *testing.T) {
+	block := docBlock()
+	if err := new(blockColumns).decode(block); err != nil {
+		t.Fatal(err)
+	}
+	got := "```\n" + dumpBlock(t, block) + "```\n"
+	doc, err := os.ReadFile(blocksDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin, end := "<!-- BEGIN generated dump -->\n", "<!-- END generated dump -->"
+	i, j := strings.Index(string(doc), begin), strings.Index(string(doc), end)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no %q ... %q block", blocksDoc, begin, end)
+	}
+	if string(doc[i+len(begin):j]) == got {
+		return
+	}
+	if os.Getenv("LOGSTATS_UPDATE_BLOCKS") == "1" {
+		updated := string(doc[:i+len(begin)]) + got + string(doc[j:])
+		if err := os.WriteFile(blocksDoc, []byte(updated), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Fatalf("%s is stale; rerun with LOGSTATS_UPDATE_BLOCKS=1. The block is:\n%s", blocksDoc, got)
+}
+
+// dumpBlock returns block's bytes in hexadecimal, each field on a line
+// with what it means, as docs/BLOCKS.md describes it.
+func dumpBlock(t *testing.T, block []byte) string {
+	var out strings.Builder
+	// line writes b, 8 bytes a line, and what it means.
+	line := func(b []byte, indent int, format string, args ...any) {
+		what := fmt.Sprintf(format, args...)
+		for first := true; first || len(b) > 0; first = false {
+			chunk := b[:min(len(b), 8)]
+			b = b[len(chunk):]
+			fmt.Fprintf(&out, "%*s%-*s%s\n", indent, "", 26-indent, fmt.Sprintf("% x", chunk), what)
+			what = "..."
+		}
+	}
+	// next splits a uvarint off b.
+	next := func(b *[]byte) (uint64, []byte) {
+		v, k := binary.Uvarint(*b)
+		if k <= 0 {
+			t.Fatalf("bad varint in %x", *b)
+		}
+		raw := (*b)[:k]
+		*b = (*b)[k:]
+		return v, raw
+	}
+	line(block[:1], 0, "version %d", block[0])
+	line(block[1:2], 0, "compression %d (none)", block[1])
+	b := block[2:]
+	n, raw := next(&b)
+	line(raw, 0, "request count: %d", n)
+	column := func(name string) []byte {
+		l, raw := next(&b)
+		line(raw, 0, "%s column: %d bytes", name, l)
+		col := b[:l]
+		b = b[l:]
+		return col
+	}
+	col := column("offsets")
+	var off uint64
+	for i := range n {
+		d, raw := next(&col)
+		if off += d; i == 0 {
+			line(raw, 2, "offset %d", off)
+		} else {
+			line(raw, 2, "+%d: offset %d", d, off)
+		}
+	}
+	for _, name := range []string{"times", "latencies"} {
+		col = column(name)
+		unit := blockUnit(col[0])
+		line(col[:1], 2, "unit: 10^%d µs (%s)", col[0], map[byte]string{0: "µs", 3: "ms", 6: "s"}[col[0]])
+		col = col[1:]
+		var t int64
+		for i := range n {
+			v, raw := next(&col)
+			switch {
+			case name == "times":
+				t += unzigzag(v)
+				tm := time.UnixMicro(t * unit).UTC().Format("2006-01-02 15:04:05.999999")
+				if i == 0 {
+					line(raw, 2, "zigzag(%d): %s", unzigzag(v), tm)
+				} else {
+					line(raw, 2, "zigzag(%+d): %s", unzigzag(v), tm)
+				}
+			case v == 0:
+				line(raw, 2, "0: no latency")
+			default:
+				line(raw, 2, "%d - 1 = %d units: %v", v, v-1, time.Duration(int64(v-1)*unit)*time.Microsecond)
+			}
+		}
+	}
+	col = column("statuses")
+	size, raw := next(&col)
+	line(raw, 2, "dictionary: %d statuses", size)
+	for range size {
+		s, raw := next(&col)
+		line(raw, 2, "%d", s)
+	}
+	dumpIndexes(t, line, col, n, size)
+	for _, name := range []string{"methods", "paths"} {
+		col = column(name)
+		size, raw := next(&col)
+		line(raw, 2, "dictionary: %d values", size)
+		lengths := make([][2]uint64, size)
+		for i := range lengths {
+			shared, raw1 := next(&col)
+			suffix, raw2 := next(&col)
+			line(cat(raw1, raw2), 2, "value %d: shares %d bytes with the one before, %d follow", i, shared, suffix)
+			lengths[i] = [2]uint64{shared, suffix}
+		}
+		prev := ""
+		for i, l := range lengths {
+			v := prev[:l[0]] + string(col[:l[1]])
+			line(col[:l[1]], 2, "value %d: %q", i, v)
+			col, prev = col[l[1]:], v
+		}
+		dumpIndexes(t, line, col, n, size)
+	}
+	nd, raw := next(&b)
+	line(raw, 0, "dimension columns: %d", nd)
+	if nd != 0 || len(b) != 0 {
+		t.Fatalf("dumpBlock reads no dimensions; %d bytes left", len(b))
+	}
+	return out.String()
+}
+
+func dumpIndexes(t *testing.T, line func([]byte, int, string, ...any), col []byte, n, size uint64) {
+	w := indexBits(int(size))
+	if w == 0 {
+		if len(col) != 0 {
+			t.Fatalf("indexes into a dictionary of one value: %x", col)
+		}
+		line(nil, 2, "(no indexes: one value)")
+		return
+	}
+	var idx []string
+	for i := range n {
+		x := 0
+		for bit := range uint64(w) {
+			pos := i*uint64(w) + bit
+			x |= int(col[pos/8]>>(pos%8)&1) << bit
+		}
+		idx = append(idx, strconv.Itoa(x))
+	}
+	line(col, 2, "indexes of %d bits: %s", w, strings.Join(idx, ", "))
 }
 
 // blockCodecs are the compressions the benchmarks compare: none, the
