@@ -337,6 +337,7 @@ type dictBuilder struct {
 	values []string
 	slots  []uint32 // 1 + an index in values, or 0; by hash; nil while values are few
 	seed   maphash.Seed
+	free   uint64 // the empty slot where the last find stopped, for add
 }
 
 // find returns s's index in d, if it is there.
@@ -353,6 +354,7 @@ func (d *dictBuilder) find(s string) (uint32, bool) {
 	for h := maphash.String(d.seed, s) & mask; ; h = (h + 1) & mask {
 		j := d.slots[h]
 		if j == 0 {
+			d.free = h
 			return 0, false
 		}
 		if d.values[j-1] == s {
@@ -361,7 +363,8 @@ func (d *dictBuilder) find(s string) (uint32, bool) {
 	}
 }
 
-// add adds s, which d does not have, and returns its index.
+// add adds s, which the last call to find did not find, and returns its
+// index.
 func (d *dictBuilder) add(s string) uint32 {
 	i := uint32(len(d.values))
 	d.values = append(d.values, s)
@@ -371,22 +374,18 @@ func (d *dictBuilder) add(s string) uint32 {
 			d.seed = maphash.MakeSeed()
 		}
 		d.slots = make([]uint32, 1<<bits.Len(uint(2*len(d.values)))) // a power of 2, less than half full
+		mask := uint64(len(d.slots) - 1)
 		for j, v := range d.values {
-			d.insert(v, uint32(j))
+			h := maphash.String(d.seed, v) & mask
+			for d.slots[h] != 0 {
+				h = (h + 1) & mask
+			}
+			d.slots[h] = uint32(j) + 1
 		}
 	case d.slots != nil:
-		d.insert(s, i)
+		d.slots[d.free] = i + 1
 	}
 	return i
-}
-
-func (d *dictBuilder) insert(s string, i uint32) {
-	mask := uint64(len(d.slots) - 1)
-	h := maphash.String(d.seed, s) & mask
-	for d.slots[h] != 0 {
-		h = (h + 1) & mask
-	}
-	d.slots[h] = i + 1
 }
 
 // blockUnit returns the unit of a time or latency column, in microseconds,

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -23,11 +24,15 @@ import (
 )
 
 // blockShapes are the requests of one customer on one day that the
-// benchmarks encode: a loggen nginx log read by a Parser, with its lines'
-// byte offsets. sorted is one server's log (times ascending), merged the
-// logs of several servers (times shuffled within the day), ids a sorted log
-// whose paths carry user ids, order UUIDs and pages, as real APIs' do.
-var blockShapes = []string{"sorted", "merged", "ids"}
+// benchmarks encode: loggen nginx logs read by a Parser, with their lines'
+// byte offsets. loggen is such a log as it is: its times are evenly spaced
+// and its lines nearly all of a length, more regular than real logs, which
+// favours compression. merged is the logs of several servers, times
+// shuffled within the day. real is a log whose requests arrive as a Poisson
+// process, whose lines vary in length as user agents make real ones vary
+// (by 0 to 160 bytes), and whose paths carry user ids, order UUIDs and
+// pages, as real APIs' paths do.
+var blockShapes = []string{"loggen", "merged", "real"}
 
 // blockRequests returns n requests of shape.
 func blockRequests(tb testing.TB, shape string, n int) ([]Entry, []int64) {
@@ -40,13 +45,16 @@ func blockRequests(tb testing.TB, shape string, n int) ([]Entry, []int64) {
 		tb.Fatal(err)
 	}
 	entries, offsets := parseBlockLog(tb, log.Bytes())
-	if shape != "ids" {
+	if shape != "real" {
 		return entries, offsets
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	zipf := rand.NewZipf(rng, 1.2, 1, 50_000)
+	at := float64(cfg.Start.Unix())
 	var text []byte
 	for _, e := range entries {
+		at += rng.ExpFloat64() * 86400 / float64(n)
+		e.Time = time.Unix(int64(at), 0).UTC()
 		switch u := rng.IntN(100); {
 		case u < 30:
 			e.Path = "/api/v1/users/" + strconv.FormatUint(zipf.Uint64()+1, 10)
@@ -57,13 +65,19 @@ func blockRequests(tb testing.TB, shape string, n int) ([]Entry, []int64) {
 		}
 		var err error
 		text, err = loggen.Append(text, "nginx", loggen.Request{Time: e.Time, Customer: e.CustomerID, Method: e.Method, Path: e.Path,
-			Status: e.Status, Latency: e.Latency, Addr: "10.0.0.1", Bytes: 1234})
+			Status: e.Status, Latency: e.Latency, Addr: "10.0.0.1", Bytes: rng.IntN(20000)})
 		if err != nil {
 			tb.Fatal(err)
 		}
 		text = append(text, '\n')
 	}
-	return parseBlockLog(tb, text)
+	entries, offsets = parseBlockLog(tb, text)
+	var longer int64 // what the user agents before a line add
+	for i := range offsets {
+		offsets[i] += longer
+		longer += rng.Int64N(161)
+	}
+	return entries, offsets
 }
 
 // parseBlockLog reads an nginx log into entries and their lines' offsets.
@@ -469,7 +483,7 @@ func blockSeeds(tb testing.TB) [][]byte {
 	dims := []blockDim{{values: []string{"eu", "us"}, idx: make([]uint32, 1+4*4)}, {values: []string{""}, idx: make([]uint32, 1+4*4)}}
 	dims[0].idx[3] = 1
 	seeds = append(seeds, withDims(seeds[4], dims))
-	entries, offsets := blockRequests(tb, "ids", 40)
+	entries, offsets := blockRequests(tb, "real", 40)
 	block, _ := encodeBlock(nil, entries, offsets, blockIndexes(len(entries)))
 	return append(seeds, block, docBlock())
 }
@@ -683,6 +697,167 @@ func docBlock() []byte {
 	return block
 }
 
+// blocksDoc is the page that describes blocks, with a dump of docBlock.
+const blocksDoc = "docs/BLOCKS.md"
+
+// TestBlockDoc checks that docs/BLOCKS.md shows docBlock as encodeBlock
+// writes it, taken apart by dumpBlock, a reading of the page's format
+// apart from decode's. Run it with LOGSTATS_UPDATE_BLOCKS=1 to rewrite
+// the dump.
+func TestBlockDoc(t *testing.T) {
+	block := docBlock()
+	if err := new(blockColumns).decode(block); err != nil {
+		t.Fatal(err)
+	}
+	got := "```\n" + dumpBlock(t, block) + "```\n"
+	doc, err := os.ReadFile(blocksDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin, end := "<!-- BEGIN generated dump -->\n", "<!-- END generated dump -->"
+	i, j := strings.Index(string(doc), begin), strings.Index(string(doc), end)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no %q ... %q block", blocksDoc, begin, end)
+	}
+	if string(doc[i+len(begin):j]) == got {
+		return
+	}
+	if os.Getenv("LOGSTATS_UPDATE_BLOCKS") == "1" {
+		updated := string(doc[:i+len(begin)]) + got + string(doc[j:])
+		if err := os.WriteFile(blocksDoc, []byte(updated), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Fatalf("%s is stale; rerun with LOGSTATS_UPDATE_BLOCKS=1. The block is:\n%s", blocksDoc, got)
+}
+
+// dumpBlock returns block's bytes in hexadecimal, each field on a line
+// with what it means, as docs/BLOCKS.md describes it.
+func dumpBlock(t *testing.T, block []byte) string {
+	var out strings.Builder
+	// line writes b, 8 bytes a line, and what it means.
+	line := func(b []byte, indent int, format string, args ...any) {
+		what := fmt.Sprintf(format, args...)
+		for first := true; first || len(b) > 0; first = false {
+			chunk := b[:min(len(b), 8)]
+			b = b[len(chunk):]
+			fmt.Fprintf(&out, "%*s%-*s%s\n", indent, "", 26-indent, fmt.Sprintf("% x", chunk), what)
+			what = "..."
+		}
+	}
+	// next splits a uvarint off b.
+	next := func(b *[]byte) (uint64, []byte) {
+		v, k := binary.Uvarint(*b)
+		if k <= 0 {
+			t.Fatalf("bad varint in %x", *b)
+		}
+		raw := (*b)[:k]
+		*b = (*b)[k:]
+		return v, raw
+	}
+	line(block[:1], 0, "version %d", block[0])
+	line(block[1:2], 0, "compression %d (none)", block[1])
+	b := block[2:]
+	n, raw := next(&b)
+	line(raw, 0, "request count: %d", n)
+	column := func(name string) []byte {
+		l, raw := next(&b)
+		line(raw, 0, "%s column: %d bytes", name, l)
+		col := b[:l]
+		b = b[l:]
+		return col
+	}
+	col := column("offsets")
+	var off uint64
+	for i := range n {
+		d, raw := next(&col)
+		if off += d; i == 0 {
+			line(raw, 2, "offset %d", off)
+		} else {
+			line(raw, 2, "+%d: offset %d", d, off)
+		}
+	}
+	for _, name := range []string{"times", "latencies"} {
+		col = column(name)
+		unit := blockUnit(col[0])
+		line(col[:1], 2, "unit: 10^%d µs (%s)", col[0], map[byte]string{0: "µs", 3: "ms", 6: "s"}[col[0]])
+		col = col[1:]
+		var t int64
+		for i := range n {
+			v, raw := next(&col)
+			switch {
+			case name == "times":
+				t += unzigzag(v)
+				tm := time.UnixMicro(t * unit).UTC().Format("2006-01-02 15:04:05.999999")
+				if i == 0 {
+					line(raw, 2, "zigzag(%d): %s", unzigzag(v), tm)
+				} else {
+					line(raw, 2, "zigzag(%+d): %s", unzigzag(v), tm)
+				}
+			case v == 0:
+				line(raw, 2, "0: no latency")
+			default:
+				line(raw, 2, "%d - 1 = %d units: %v", v, v-1, time.Duration(int64(v-1)*unit)*time.Microsecond)
+			}
+		}
+	}
+	col = column("statuses")
+	size, raw := next(&col)
+	line(raw, 2, "dictionary: %d statuses", size)
+	for range size {
+		s, raw := next(&col)
+		line(raw, 2, "%d", s)
+	}
+	dumpIndexes(t, line, col, n, size)
+	for _, name := range []string{"methods", "paths"} {
+		col = column(name)
+		size, raw := next(&col)
+		line(raw, 2, "dictionary: %d values", size)
+		lengths := make([][2]uint64, size)
+		for i := range lengths {
+			shared, raw1 := next(&col)
+			suffix, raw2 := next(&col)
+			line(cat(raw1, raw2), 2, "value %d: shares %d bytes with the one before, %d follow", i, shared, suffix)
+			lengths[i] = [2]uint64{shared, suffix}
+		}
+		prev := ""
+		for i, l := range lengths {
+			v := prev[:l[0]] + string(col[:l[1]])
+			line(col[:l[1]], 2, "value %d: %q", i, v)
+			col, prev = col[l[1]:], v
+		}
+		dumpIndexes(t, line, col, n, size)
+	}
+	nd, raw := next(&b)
+	line(raw, 0, "dimension columns: %d", nd)
+	if nd != 0 || len(b) != 0 {
+		t.Fatalf("dumpBlock reads no dimensions; %d bytes left", len(b))
+	}
+	return out.String()
+}
+
+func dumpIndexes(t *testing.T, line func([]byte, int, string, ...any), col []byte, n, size uint64) {
+	w := indexBits(int(size))
+	if w == 0 {
+		if len(col) != 0 {
+			t.Fatalf("indexes into a dictionary of one value: %x", col)
+		}
+		line(nil, 2, "(no indexes: one value)")
+		return
+	}
+	var idx []string
+	for i := range n {
+		x := 0
+		for bit := range uint64(w) {
+			pos := i*uint64(w) + bit
+			x |= int(col[pos/8]>>(pos%8)&1) << bit
+		}
+		idx = append(idx, strconv.Itoa(x))
+	}
+	line(col, 2, "indexes of %d bits: %s", w, strings.Join(idx, ", "))
+}
+
 // blockCodecs are the compressions the benchmarks compare: none, the
 // format's only one, and S2 and zstd (github.com/klauspost/compress) of the
 // payload, which the format does not use, to show what they would give.
@@ -760,52 +935,51 @@ func (c *blockCodec) decode(cols *blockColumns, block []byte) error {
 	return cols.decode(c.buf)
 }
 
-// BenchmarkEncodeBlock encodes the blocks of 16,384 requests of each shape
-// in each codec, and reports the time and the bytes a request.
-func BenchmarkEncodeBlock(b *testing.B) {
+// benchBlocks runs f as a benchmark of 16,384 requests of each shape in
+// each codec: f runs the loop and returns the bytes of the blocks, and
+// benchBlocks reports the time and the bytes a request.
+func benchBlocks(b *testing.B, f func(b *testing.B, codec *blockCodec, entries []Entry, offsets []int64, idx []int32) int) {
 	const n = 16384
 	for _, shape := range blockShapes {
 		entries, offsets := blockRequests(b, shape, n)
 		idx := blockIndexes(len(entries))
 		for _, name := range blockCodecs {
 			b.Run(shape+"/"+name, func(b *testing.B) {
-				codec := newBlockCodec(b, name)
-				var dst []byte
-				for b.Loop() {
-					dst, _ = codec.encode(dst[:0], entries, offsets, idx)
-				}
+				size := f(b, newBlockCodec(b, name), entries, offsets, idx)
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(idx)), "ns/request")
-				b.ReportMetric(float64(len(dst))/float64(len(idx)), "bytes/request")
+				b.ReportMetric(float64(size)/float64(len(idx)), "bytes/request")
 			})
 		}
 	}
 }
 
-// BenchmarkDecodeBlock decodes a block of 16,384 requests of each shape in
-// each codec into blockColumns reused as a reader of many blocks would.
-func BenchmarkDecodeBlock(b *testing.B) {
-	const n = 16384
-	for _, shape := range blockShapes {
-		entries, offsets := blockRequests(b, shape, n)
-		idx := blockIndexes(len(entries))
-		for _, name := range blockCodecs {
-			b.Run(shape+"/"+name, func(b *testing.B) {
-				codec := newBlockCodec(b, name)
-				block, blocks := codec.encode(nil, entries, offsets, idx)
-				if blocks != 1 {
-					b.Fatalf("%d blocks, want 1", blocks)
-				}
-				var c blockColumns
-				for b.Loop() {
-					if err := codec.decode(&c, block); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(idx)), "ns/request")
-				b.ReportMetric(float64(len(block))/float64(len(idx)), "bytes/request")
-			})
+// BenchmarkEncodeBlock encodes the blocks of 16,384 requests.
+func BenchmarkEncodeBlock(b *testing.B) {
+	benchBlocks(b, func(b *testing.B, codec *blockCodec, entries []Entry, offsets []int64, idx []int32) int {
+		var dst []byte
+		for b.Loop() {
+			dst, _ = codec.encode(dst[:0], entries, offsets, idx)
 		}
-	}
+		return len(dst)
+	})
+}
+
+// BenchmarkDecodeBlock decodes a block of 16,384 requests into
+// blockColumns reused as a reader of many blocks would.
+func BenchmarkDecodeBlock(b *testing.B) {
+	benchBlocks(b, func(b *testing.B, codec *blockCodec, entries []Entry, offsets []int64, idx []int32) int {
+		block, blocks := codec.encode(nil, entries, offsets, idx)
+		if blocks != 1 {
+			b.Fatalf("%d blocks, want 1", blocks)
+		}
+		var c blockColumns
+		for b.Loop() {
+			if err := codec.decode(&c, block); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return len(block)
+	})
 }
 
 // BenchmarkBlockSize encodes and decodes 65,536 requests of each shape in
@@ -848,48 +1022,30 @@ func BenchmarkBlockSize(b *testing.B) {
 	}
 }
 
-// BenchmarkBlockInsert inserts the blocks of 16,384 requests of each shape,
-// in each codec, into a SQLite database (through modernc.org/sqlite, with
-// the settings of package sqlite), six blocks a transaction, and reports
-// the time a request: what a byte of block costs a load.
+// BenchmarkBlockInsert inserts the block of 16,384 requests into a SQLite
+// database (through modernc.org/sqlite, with the settings of package
+// sqlite), a transaction a block: what a byte of block costs a load.
 func BenchmarkBlockInsert(b *testing.B) {
-	const n = 16384
-	for _, shape := range blockShapes {
-		entries, offsets := blockRequests(b, shape, n)
-		idx := blockIndexes(len(entries))
-		for _, name := range blockCodecs {
-			b.Run(shape+"/"+name, func(b *testing.B) {
-				block, _ := newBlockCodec(b, name).encode(nil, entries, offsets, idx)
-				dsn := filepath.Join(b.TempDir(), "blocks.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-				db, err := sql.Open("sqlite", dsn)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer db.Close()
-				if _, err := db.Exec(`CREATE TABLE blocks (customer_id TEXT NOT NULL, day INTEGER NOT NULL, source_id INTEGER NOT NULL,
-					first_offset INTEGER NOT NULL, last_offset INTEGER NOT NULL, requests INTEGER NOT NULL, data BLOB NOT NULL,
-					PRIMARY KEY (customer_id, day, source_id, first_offset))`); err != nil {
-					b.Fatal(err)
-				}
-				var key int64
-				for b.Loop() {
-					tx, err := db.Begin()
-					if err != nil {
-						b.Fatal(err)
-					}
-					for range 6 {
-						key++
-						if _, err := tx.Exec(`INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?)`, "cust_1", 20000, 1, key, key, n, block); err != nil {
-							b.Fatal(err)
-						}
-					}
-					if err := tx.Commit(); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(6*b.N*n), "ns/request")
-				b.ReportMetric(float64(len(block))/float64(n), "bytes/request")
-			})
+	benchBlocks(b, func(b *testing.B, codec *blockCodec, entries []Entry, offsets []int64, idx []int32) int {
+		block, _ := codec.encode(nil, entries, offsets, idx)
+		dsn := filepath.Join(b.TempDir(), "blocks.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		db, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			b.Fatal(err)
 		}
-	}
+		defer db.Close()
+		if _, err := db.Exec(`CREATE TABLE blocks (customer_id TEXT NOT NULL, day INTEGER NOT NULL, source_id INTEGER NOT NULL,
+			first_offset INTEGER NOT NULL, last_offset INTEGER NOT NULL, requests INTEGER NOT NULL, data BLOB NOT NULL,
+			PRIMARY KEY (customer_id, day, source_id, first_offset))`); err != nil {
+			b.Fatal(err)
+		}
+		var key int64
+		for b.Loop() {
+			key++
+			if _, err := db.Exec(`INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?)`, "cust_1", 20000, 1, key, key, len(idx), block); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return len(block)
+	})
 }
