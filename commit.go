@@ -109,8 +109,7 @@ func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, bulk BulkLoader
 			return err
 		}
 	case RawBlocks:
-		groups() // the blocks are encoded with the groups
-		if err := blocks.insert(ctx, tx, d, src.id); err != nil {
+		if err := blocks.insert(ctx, tx, d, src.id, groups()); err != nil { // encoded with the groups
 			return err
 		}
 	}

@@ -29,13 +29,13 @@ type batchBlocks struct {
 	buf    []byte // the blocks' data, one after the other
 }
 
-// encodedBlock is one row of logstats_raw_blocks but for its source.
+// encodedBlock is one row of logstats_raw_blocks but for its source: its
+// group's customer and day, as the batch's groups have them.
 type encodedBlock struct {
-	customer    string
-	day         int64
+	group       int32
+	requests    int32
 	first, last int64 // offsets of its first and last requests
-	requests    int
-	start, end  int // its data is buf[start:end]
+	start, end  int   // its data is buf[start:end]
 }
 
 // encode replaces bb's blocks with those of the batch whose rollups are
@@ -43,13 +43,12 @@ type encodedBlock struct {
 func (bb *batchBlocks) encode(groups *batchRollups, offsets []int64) {
 	bb.blocks, bb.buf = bb.blocks[:0], bb.buf[:0]
 	for g := range groups.len() {
-		key := groups.key(g)
 		for idx := groups.order[groups.starts[g]:groups.starts[g+1]]; len(idx) > 0; { // in the order of the source
 			start := len(bb.buf)
 			var n int
 			bb.buf, n = encodeBlock(bb.buf, groups.entries, offsets, idx)
-			bb.blocks = append(bb.blocks, encodedBlock{customer: key.customer, day: key.day,
-				first: offsets[idx[0]], last: offsets[idx[n-1]], requests: n, start: start, end: len(bb.buf)})
+			bb.blocks = append(bb.blocks, encodedBlock{group: int32(g), requests: int32(n),
+				first: offsets[idx[0]], last: offsets[idx[n-1]], start: start, end: len(bb.buf)})
 			idx = idx[n:]
 		}
 	}
@@ -59,15 +58,15 @@ func (bb *batchBlocks) encode(groups *batchRollups, offsets []int64) {
 func (bb *batchBlocks) requests() int {
 	n := 0
 	for _, b := range bb.blocks {
-		n += b.requests
+		n += int(b.requests)
 	}
 	return n
 }
 
-// insert writes the blocks of source sourceID in tx, in multi-row INSERTs of
-// at most maxBlocksPerInsert rows and maxBlockBytesPerInsert bytes (at least
-// one row each).
-func (bb *batchBlocks) insert(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64) error {
+// insert writes the blocks of source sourceID, encoded from groups, in tx,
+// in multi-row INSERTs of at most maxBlocksPerInsert rows and
+// maxBlockBytesPerInsert bytes (at least one row each).
+func (bb *batchBlocks) insert(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, groups *batchRollups) error {
 	for start := 0; start < len(bb.blocks); {
 		end, size := start+1, bb.blocks[start].end-bb.blocks[start].start
 		for end < len(bb.blocks) && end-start < maxBlocksPerInsert {
@@ -81,7 +80,8 @@ func (bb *batchBlocks) insert(ctx context.Context, tx *sql.Tx, d Dialect, source
 		part := bb.blocks[start:end]
 		err := insertRows(ctx, tx, d, "logstats_raw_blocks", blockColumnsSQL, len(part), len(part), func(i int, args []any) []any {
 			b := &part[i]
-			return append(args, b.customer, dayKey{day: b.day}.date().String(), sourceID, b.first, b.last, b.requests, bb.buf[b.start:b.end])
+			k := groups.key(int(b.group))
+			return append(args, k.customer, k.date().String(), sourceID, b.first, b.last, b.requests, bb.buf[b.start:b.end])
 		})
 		if err != nil {
 			return err

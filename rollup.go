@@ -1,10 +1,12 @@
 package logstats
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -431,11 +433,18 @@ type batchRollups struct {
 	values, counts []int64
 }
 
+// maxMappedGroups is how many groups a batch numbers in maps before group
+// sorts its entries instead: beyond it the maps' memory (about 100 bytes a
+// group) would outgrow the sort's (4 bytes an entry) by far, and a batch of
+// so many customer-days spends its time in SQL, not in the sort.
+const maxMappedGroups = 1 << 13
+
 // group replaces b's groups with those of entries, whose times are read in
 // zone (nil: UTC). b reads entries until the next call. It is a counting
 // sort: each entry's (customer, day) is numbered with two map lookups, the
 // groups (far fewer than entries) are sorted, and the entries placed into
-// them in their order.
+// them in their order; a batch of more than maxMappedGroups groups is
+// sorted entry by entry instead.
 func (b *batchRollups) group(entries []Entry, zone *time.Location) {
 	utc := zone == nil || zone == time.UTC
 	b.entries = entries
@@ -466,6 +475,10 @@ func (b *batchRollups) group(entries []Entry, zone *time.Location) {
 		}
 		k := uint64(cid)<<32 | uint64(uint32(day))
 		gid, ok := b.keyIDs[k]
+		if !ok && len(b.groupKeys) == maxMappedGroups {
+			b.sortGroups(zone)
+			return
+		}
 		if !ok {
 			gid = int32(len(b.groupKeys))
 			b.keyIDs[k] = gid
@@ -495,6 +508,38 @@ func (b *batchRollups) group(entries []Entry, zone *time.Location) {
 		b.order[next[g]] = int32(i)
 		next[g]++
 	}
+}
+
+// sortGroups groups b.entries by sorting them by customer, day and index,
+// without maps: for batches of many customer-days.
+func (b *batchRollups) sortGroups(zone *time.Location) {
+	clear(b.customers)
+	clear(b.keyIDs)
+	utc := zone == nil || zone == time.UTC
+	entries := b.entries
+	b.days, b.order = b.days[:0], b.order[:0]
+	for i := range entries {
+		unix := entries[i].Time.Unix()
+		if !utc {
+			_, offset := entries[i].Time.In(zone).Zone()
+			unix += int64(offset)
+		}
+		b.days = append(b.days, int32(floorDiv(unix, 86400)))
+		b.order = append(b.order, int32(i))
+	}
+	slices.SortFunc(b.order, func(x, y int32) int {
+		if c := strings.Compare(entries[x].CustomerID, entries[y].CustomerID); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(b.days[x], b.days[y]), cmp.Compare(x, y))
+	})
+	b.starts = b.starts[:0]
+	for k, i := range b.order {
+		if k == 0 || b.days[i] != b.days[b.order[k-1]] || entries[i].CustomerID != entries[b.order[k-1]].CustomerID {
+			b.starts = append(b.starts, int32(k))
+		}
+	}
+	b.starts = append(b.starts, int32(len(b.order)))
 }
 
 // len returns the number of groups.

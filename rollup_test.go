@@ -231,7 +231,8 @@ func FuzzDecodeDistribution(f *testing.F) {
 // TestBatchRollups checks a batch's rollups against a naive grouping (a map
 // of histograms), in UTC and in a zone with a DST change: one group per
 // customer and day of the zone, in key order, with the same counts, sums and
-// distribution.
+// distribution, each group's entries in the batch's order; batches of more
+// customer-days than maxMappedGroups among them.
 func TestBatchRollups(t *testing.T) {
 	newYork, err := time.LoadLocation("America/New_York")
 	if err != nil {
@@ -241,8 +242,12 @@ func TestBatchRollups(t *testing.T) {
 	var b batchRollups // reused across rounds, as a load reuses it
 	for round := range 200 {
 		zone := []*time.Location{nil, time.UTC, newYork}[round%3]
-		customers := 1 + rng.IntN([]int{1, 5, 2000}[rng.IntN(3)])
-		entries := make([]Entry, rng.IntN(3000))
+		customers, n := 1+rng.IntN([]int{1, 5, 2000}[rng.IntN(3)]), rng.IntN(3000)
+		if round%10 == 0 {
+			// More customer-days than group numbers in maps: it sorts.
+			customers, n = 20000, 12000
+		}
+		entries := make([]Entry, n)
 		for i := range entries {
 			entries[i] = Entry{
 				Time:       time.Unix(1730000000+rng.Int64N(10*86400), 0).UTC(),
@@ -283,6 +288,10 @@ func TestBatchRollups(t *testing.T) {
 			g.r.dist = g.hist.distribution()
 			if !got.equal(&g.r) {
 				t.Fatalf("round %d: group %v: %s, want %s", round, k, got.describe(), g.r.describe())
+			}
+			// Its entries in the batch's order, as blocks keep them.
+			if m := b.order[b.starts[i]:b.starts[i+1]]; !slices.IsSorted(m) {
+				t.Fatalf("round %d: group %v: entries %v not in the batch's order", round, k, m)
 			}
 		}
 	}
