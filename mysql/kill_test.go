@@ -39,7 +39,7 @@ func TestLoadData_Killed(t *testing.T) {
 	text := log.String()
 	load := func() (*logstats.LoadResult, error) {
 		ing := logstats.NewIngester(db.DB)
-		ing.BatchLines = 100_000 // a LOAD DATA of about 5 MB, hundreds of ms
+		ing.BatchLines = 100_000   // a LOAD DATA of about 5 MB, hundreds of ms
 		ing.Raw = logstats.RawRows // LOAD DATA writes raw rows; blocks are INSERTed
 		if ing.BulkLoader == nil {
 			t.Fatal("no LOAD DATA: the database's driver is not package mysql's")
