@@ -22,7 +22,7 @@ var errNoRequest = errors.New("no request in a new source")
 func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoader, src *source, isNew bool, in <-chan *batch, free chan<- *batch, res *LoadResult, progress func(LoadProgress)) error {
 	touched := touchedDays{limit: max(ing.BatchLines, minTouchedDays)}
 	var groups batchRollups
-	var blocks batchBlocks
+	var blocks blockWriter
 	committed := 0
 	var inserted, malformed int64
 	for b := range in {
@@ -40,15 +40,12 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoade
 			}
 			isNew = false
 		}
-		// The rollups (and blocks) are made while the ledger and the raw
-		// rows are being written (on the other core), and waited for only
-		// when they are needed.
+		// The batch is grouped by customer and day while the ledger and the
+		// raw rows are being written (on the other core), and waited for
+		// only when the blocks or the rollups need it.
 		grouped := make(chan struct{})
 		go func(b *batch) {
 			groups.group(b.entries, src.dayZone)
-			if src.store.mode == RawBlocks {
-				blocks.encode(&groups, b.offsets)
-			}
 			close(grouped)
 		}(b)
 		getGroups := func() *batchRollups {
@@ -92,9 +89,9 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoade
 
 // commitBatch writes one batch: the ledger first (which also takes the row
 // lock that serialises loads of the source), then the raw requests in the
-// database's raw mode (rows, or blocks, which groups encoded) and the rollup
+// database's raw mode (rows, or blocks of the groups) and the rollup
 // rows, then commit.
-func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, bulk BulkLoader, src *source, b *batch, groups func() *batchRollups, blocks *batchBlocks) error {
+func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, bulk BulkLoader, src *source, b *batch, groups func() *batchRollups, blocks *blockWriter) error {
 	tx, err := ing.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin batch: %w", err)
@@ -109,7 +106,7 @@ func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, bulk BulkLoader
 			return err
 		}
 	case RawBlocks:
-		if err := blocks.insert(ctx, tx, d, src.id, groups()); err != nil { // encoded with the groups
+		if err := blocks.write(ctx, tx, d, src.id, groups(), b.offsets); err != nil {
 			return err
 		}
 	}

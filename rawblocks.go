@@ -16,17 +16,21 @@ import (
 const blockColumnsSQL = "customer_id, day, source_id, first_offset, last_offset, requests, data"
 
 // Bounds of one INSERT of blocks: a statement stays far below MySQL's
-// max_allowed_packet (16 MiB by default).
+// max_allowed_packet (16 MiB by default): it is sent once its blocks pass
+// maxBlockBytesPerInsert less a block's largest payload.
 const (
 	maxBlocksPerInsert     = 64
 	maxBlockBytesPerInsert = 4 << 20
 )
 
-// batchBlocks are the blocks of a batch, encoded once (outside the batch's
-// transaction, which a retry runs again), in the table's key order.
-type batchBlocks struct {
-	blocks []encodedBlock
-	buf    []byte // the blocks' data, one after the other
+// A blockWriter writes the blocks of a batch, in its transaction: it
+// encodes them group by group and inserts them a statement at a time, so
+// its memory is one statement's, whatever the batch (a batch of a customer
+// a line makes a block a request); a retry of the transaction encodes them
+// again.
+type blockWriter struct {
+	blocks []encodedBlock // the blocks of the statement being filled
+	buf    []byte         // their data, one after the other
 }
 
 // encodedBlock is one row of logstats_raw_blocks but for its source: its
@@ -38,57 +42,41 @@ type encodedBlock struct {
 	start, end  int   // its data is buf[start:end]
 }
 
-// encode replaces bb's blocks with those of the batch whose rollups are
-// groups, whose entries' lines start at offsets.
-func (bb *batchBlocks) encode(groups *batchRollups, offsets []int64) {
-	bb.blocks, bb.buf = bb.blocks[:0], bb.buf[:0]
-	for g := range groups.len() {
-		for idx := groups.order[groups.starts[g]:groups.starts[g+1]]; len(idx) > 0; { // in the order of the source
-			start := len(bb.buf)
-			var n int
-			bb.buf, n = encodeBlock(bb.buf, groups.entries, offsets, idx)
-			bb.blocks = append(bb.blocks, encodedBlock{group: int32(g), requests: int32(n),
-				first: offsets[idx[0]], last: offsets[idx[n-1]], start: start, end: len(bb.buf)})
-			idx = idx[n:]
+// write inserts the blocks of the batch whose groups are groups, whose
+// entries' lines start at offsets, as rows of source sourceID, in tx: each
+// group's requests in the order of the source, cut into blocks by
+// encodeBlock, in multi-row INSERTs of at most maxBlocksPerInsert rows and
+// about maxBlockBytesPerInsert bytes.
+func (bw *blockWriter) write(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, groups *batchRollups, offsets []int64) error {
+	bw.blocks, bw.buf = bw.blocks[:0], bw.buf[:0]
+	flush := func() error {
+		if len(bw.blocks) == 0 {
+			return nil
 		}
-	}
-}
-
-// requests returns how many requests the blocks hold.
-func (bb *batchBlocks) requests() int {
-	n := 0
-	for _, b := range bb.blocks {
-		n += int(b.requests)
-	}
-	return n
-}
-
-// insert writes the blocks of source sourceID, encoded from groups, in tx,
-// in multi-row INSERTs of at most maxBlocksPerInsert rows and
-// maxBlockBytesPerInsert bytes (at least one row each).
-func (bb *batchBlocks) insert(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, groups *batchRollups) error {
-	for start := 0; start < len(bb.blocks); {
-		end, size := start+1, bb.blocks[start].end-bb.blocks[start].start
-		for end < len(bb.blocks) && end-start < maxBlocksPerInsert {
-			next := bb.blocks[end].end - bb.blocks[end].start
-			if size+next > maxBlockBytesPerInsert {
-				break
-			}
-			size += next
-			end++
-		}
-		part := bb.blocks[start:end]
-		err := insertRows(ctx, tx, d, "logstats_raw_blocks", blockColumnsSQL, len(part), len(part), func(i int, args []any) []any {
-			b := &part[i]
+		err := insertRows(ctx, tx, d, "logstats_raw_blocks", blockColumnsSQL, len(bw.blocks), len(bw.blocks), func(i int, args []any) []any {
+			b := &bw.blocks[i]
 			k := groups.key(int(b.group))
-			return append(args, k.customer, k.date().String(), sourceID, b.first, b.last, b.requests, bb.buf[b.start:b.end])
+			return append(args, k.customer, k.date().String(), sourceID, b.first, b.last, b.requests, bw.buf[b.start:b.end])
 		})
-		if err != nil {
-			return err
-		}
-		start = end
+		bw.blocks, bw.buf = bw.blocks[:0], bw.buf[:0]
+		return err
 	}
-	return nil
+	for g := range groups.len() {
+		for idx := groups.order[groups.starts[g]:groups.starts[g+1]]; len(idx) > 0; {
+			start := len(bw.buf)
+			var n int
+			bw.buf, n = encodeBlock(bw.buf, groups.entries, offsets, idx)
+			bw.blocks = append(bw.blocks, encodedBlock{group: int32(g), requests: int32(n),
+				first: offsets[idx[0]], last: offsets[idx[n-1]], start: start, end: len(bw.buf)})
+			idx = idx[n:]
+			if len(bw.blocks) == maxBlocksPerInsert || len(bw.buf) >= maxBlockBytesPerInsert-maxBlockBytes {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
 }
 
 // A storedBlock is a row of logstats_raw_blocks as read.
