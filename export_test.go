@@ -34,7 +34,7 @@ func TestRequests_Property(t *testing.T) {
 					db := base.Fresh(t)
 					zone := time.UTC
 					if round%2 == 1 {
-						zone = mustZone(t, "America/New_York")
+						zone = loadZone(t, "America/New_York")
 						if err := logstats.SetDayZone(context.Background(), db.DB, zone); err != nil {
 							t.Fatal(err)
 						}
@@ -153,13 +153,4 @@ func TestRequests_Stop(t *testing.T) {
 			t.Fatalf("%d errors yielded, want 1", errs)
 		}
 	})
-}
-
-func mustZone(t *testing.T, name string) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
 }

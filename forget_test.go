@@ -21,17 +21,7 @@ func forgetLogs(t *testing.T) (a, b string) {
 // sourceNamed returns the source of the ledger named name.
 func sourceNamed(t *testing.T, ing *logstats.Ingester, name string) logstats.Source {
 	t.Helper()
-	sources, err := ing.FindSources(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range sources {
-		if s.Name == name {
-			return s
-		}
-	}
-	t.Fatalf("no source %s in %+v", name, sources)
-	return logstats.Source{}
+	return testdb.SourceNamed(t, ing, name)
 }
 
 // mustVerify fails the test unless Verify finds db consistent.

@@ -42,15 +42,11 @@ func (ing *Ingester) prune(ctx context.Context, before Date) (*PruneResult, erro
 	if _, err := ing.beforeWrite(ctx, d); err != nil {
 		return res, fmt.Errorf("prune: %w", err)
 	}
-	zone, _, err := recordedDayZone(ctx, ing.db)
+	store, err := openRawStore(ctx, ing.db, d) // its day zone too
 	if err != nil {
 		return res, fmt.Errorf("prune: %w", err)
 	}
-	beforeUS := dayStart(before, zone).UnixMicro()
-	store, err := openRawStore(ctx, ing.db, d)
-	if err != nil {
-		return res, fmt.Errorf("prune: %w", err)
-	}
+	beforeUS := dayStart(before, store.zone).UnixMicro()
 	for {
 		keys, err := ing.oldDays(ctx, before.String())
 		if err != nil {

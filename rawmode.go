@@ -28,12 +28,12 @@ const (
 	RawNone RawMode = "none"
 )
 
-// RawModes lists the raw modes, the default first.
-var RawModes = []RawMode{RawBlocks, RawRows, RawNone}
+// rawModes lists the raw modes, the default first.
+var rawModes = [...]RawMode{RawBlocks, RawRows, RawNone}
 
 // ParseRawMode returns the raw mode named s: "blocks", "rows" or "none".
 func ParseRawMode(s string) (RawMode, error) {
-	for _, m := range RawModes {
+	for _, m := range rawModes {
 		if string(m) == s {
 			return m, nil
 		}

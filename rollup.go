@@ -448,45 +448,18 @@ const maxMappedGroups = 1 << 13
 func (b *batchRollups) group(entries []Entry, zone *time.Location) {
 	utc := zone == nil || zone == time.UTC
 	b.entries = entries
-	if b.customers == nil {
-		b.customers, b.keyIDs = make(map[string]int32), make(map[uint64]int32)
-	}
-	clear(b.customers)
-	clear(b.keyIDs)
-	b.days, b.gids, b.groupKeys, b.sizes = b.days[:0], b.gids[:0], b.groupKeys[:0], b.sizes[:0]
-	prevCustomer, prevCID := "", int32(-1)
+	b.days = b.days[:0]
 	for i := range entries {
-		e := &entries[i]
-		unix := e.Time.Unix()
+		unix := entries[i].Time.Unix()
 		if !utc {
-			_, offset := e.Time.In(zone).Zone()
+			_, offset := entries[i].Time.In(zone).Zone()
 			unix += int64(offset)
 		}
-		day := int32(floorDiv(unix, 86400))
-		b.days = append(b.days, day)
-		cid := prevCID
-		if cid < 0 || e.CustomerID != prevCustomer {
-			var ok bool
-			if cid, ok = b.customers[e.CustomerID]; !ok {
-				cid = int32(len(b.customers))
-				b.customers[e.CustomerID] = cid
-			}
-			prevCustomer, prevCID = e.CustomerID, cid
-		}
-		k := uint64(cid)<<32 | uint64(uint32(day))
-		gid, ok := b.keyIDs[k]
-		if !ok && len(b.groupKeys) == maxMappedGroups {
-			b.sortGroups(zone)
-			return
-		}
-		if !ok {
-			gid = int32(len(b.groupKeys))
-			b.keyIDs[k] = gid
-			b.groupKeys = append(b.groupKeys, dayKey{e.CustomerID, int64(day)})
-			b.sizes = append(b.sizes, 0)
-		}
-		b.gids = append(b.gids, gid)
-		b.sizes[gid]++
+		b.days = append(b.days, int32(floorDiv(unix, 86400)))
+	}
+	if !b.mapGroups() {
+		b.sortGroups()
+		return
 	}
 	// The groups in key order, and where each starts.
 	b.sorted, b.next = b.sorted[:0], slices.Grow(b.next[:0], len(b.groupKeys))[:len(b.groupKeys)]
@@ -510,21 +483,53 @@ func (b *batchRollups) group(entries []Entry, zone *time.Location) {
 	}
 }
 
-// sortGroups groups b.entries by sorting them by customer, day and index,
-// without maps: for batches of many customer-days.
-func (b *batchRollups) sortGroups(zone *time.Location) {
+// mapGroups numbers the (customer, day) of each entry (b.gids) with two
+// map lookups, and counts each group's entries; it reports false, having
+// numbered only some, when there are more than maxMappedGroups.
+func (b *batchRollups) mapGroups() bool {
+	if b.customers == nil {
+		b.customers, b.keyIDs = make(map[string]int32), make(map[uint64]int32)
+	}
 	clear(b.customers)
 	clear(b.keyIDs)
-	utc := zone == nil || zone == time.UTC
-	entries := b.entries
-	b.days, b.order = b.days[:0], b.order[:0]
-	for i := range entries {
-		unix := entries[i].Time.Unix()
-		if !utc {
-			_, offset := entries[i].Time.In(zone).Zone()
-			unix += int64(offset)
+	b.gids, b.groupKeys, b.sizes = b.gids[:0], b.groupKeys[:0], b.sizes[:0]
+	prevCustomer, prevCID := "", int32(-1)
+	for i := range b.entries {
+		e := &b.entries[i]
+		cid := prevCID
+		if cid < 0 || e.CustomerID != prevCustomer {
+			var ok bool
+			if cid, ok = b.customers[e.CustomerID]; !ok {
+				cid = int32(len(b.customers))
+				b.customers[e.CustomerID] = cid
+			}
+			prevCustomer, prevCID = e.CustomerID, cid
 		}
-		b.days = append(b.days, int32(floorDiv(unix, 86400)))
+		k := uint64(cid)<<32 | uint64(uint32(b.days[i]))
+		gid, ok := b.keyIDs[k]
+		if !ok {
+			if len(b.groupKeys) == maxMappedGroups {
+				return false
+			}
+			gid = int32(len(b.groupKeys))
+			b.keyIDs[k] = gid
+			b.groupKeys = append(b.groupKeys, dayKey{e.CustomerID, int64(b.days[i])})
+			b.sizes = append(b.sizes, 0)
+		}
+		b.gids = append(b.gids, gid)
+		b.sizes[gid]++
+	}
+	return true
+}
+
+// sortGroups groups b.entries by sorting them by customer, day and index,
+// without maps: for batches of many customer-days.
+func (b *batchRollups) sortGroups() {
+	clear(b.customers)
+	clear(b.keyIDs)
+	entries := b.entries
+	b.order = b.order[:0]
+	for i := range entries {
 		b.order = append(b.order, int32(i))
 	}
 	slices.SortFunc(b.order, func(x, y int32) int {

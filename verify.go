@@ -112,20 +112,16 @@ func verify(ctx context.Context, db *sql.DB, opts VerifyOptions) (*VerifyReport,
 	if batch <= 0 {
 		batch = DefaultVerifyBatch
 	}
-	zone, _, err := recordedDayZone(ctx, db)
-	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
-	}
 	rep := &VerifyReport{Discrepancies: []Discrepancy{}}
 	sources, err := readLedger(ctx, db, rep)
 	if err != nil {
 		return nil, err
 	}
-	store, err := openRawStore(ctx, db, d)
+	store, err := openRawStore(ctx, db, d) // its day zone too
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	v := &verifier{db: db, store: store, zone: zone, rep: rep, sources: sources, seen: map[string]bool{}}
+	v := &verifier{db: db, store: store, rep: rep, sources: sources, seen: map[string]bool{}}
 	if err := v.scanRequests(ctx, batch); err != nil {
 		return nil, fmt.Errorf("verify: read the raw requests: %w", err)
 	}
@@ -239,7 +235,6 @@ func readLedger(ctx context.Context, db *sql.DB, rep *VerifyReport) (map[int64]*
 type verifier struct {
 	db      *sql.DB
 	store   *rawStore
-	zone    *time.Location
 	rep     *VerifyReport
 	sources map[int64]*ledgerRow
 	seen    map[string]bool // customers with raw requests
@@ -310,7 +305,7 @@ func (v *verifier) scanRows(ctx context.Context, customer string, batch int) err
 func (v *verifier) scanBlocks(ctx context.Context, customer string) error {
 	var cols blockColumns
 	return v.store.scanBlockRows(ctx, customer, "", nil, func(b *storedBlock) error {
-		if err := b.decode(&cols, v.zone); err != nil {
+		if err := b.decode(&cols, v.store.zone); err != nil {
 			v.rep.Discrepancies = append(v.rep.Discrepancies, Discrepancy{Kind: "block", SourceID: b.source, Customer: customer,
 				Day: b.day.String(), Offset: b.first, Expected: "a block that decodes to the requests its row says", Found: err.Error()})
 			return nil
@@ -332,7 +327,7 @@ func (v *verifier) add(source, offset, ts int64, status int, latency int64) {
 	}
 	s.found++
 	s.lastOffset = max(s.lastOffset, offset)
-	day := dayNumber(ts, v.zone)
+	day := dayNumber(ts, v.store.zone)
 	g := v.days[day]
 	if g == nil {
 		g = &dayGroup{key: dayKey{v.customer, day}, hist: make(histogram)}

@@ -22,6 +22,7 @@ func TestVerify(t *testing.T) {
 	text := genLog(t, 3000, 11, 0.01)
 	const somePruned = "2024-10-03"
 	rowsOnly, blocksOnly := []logstats.RawMode{logstats.RawRows}, []logstats.RawMode{logstats.RawBlocks}
+	allModes := []logstats.RawMode{logstats.RawBlocks, logstats.RawRows, logstats.RawNone}
 	const firstBlock = `(SELECT MIN(first_offset) FROM logstats_raw_blocks WHERE first_offset > 0)`
 	cases := []struct {
 		name    string
@@ -32,8 +33,8 @@ func TestVerify(t *testing.T) {
 		// the requests loaded; none: consistent.
 		want []string
 	}{
-		{name: "consistent", modes: logstats.RawModes},
-		{name: "pruned", prune: true, modes: logstats.RawModes},
+		{name: "consistent", modes: allModes},
+		{name: "pruned", prune: true, modes: allModes},
 		{name: "a raw request lost", modes: rowsOnly,
 			corrupt: []string{`DELETE FROM logstats_raw_requests WHERE src_offset = (SELECT MIN(src_offset) FROM logstats_raw_requests WHERE src_offset > 0)`},
 			want:    []string{"kind=rollup", "kind=source expected={n} raw requests ({n} committed, 0 pruned) found={n-1}"}},
@@ -55,7 +56,7 @@ func TestVerify(t *testing.T) {
 		{name: "a rollup's distribution changed",
 			corrupt: []string{`UPDATE logstats_rollups SET latency_sum_us = latency_sum_us + 1 WHERE customer_id = 'cust_2' AND day = '2024-10-01'`},
 			want:    []string{"kind=rollup customer=cust_2 day=2024-10-01"}},
-		{name: "a rollup that cannot be read", modes: logstats.RawModes,
+		{name: "a rollup that cannot be read", modes: allModes,
 			corrupt: []string{`UPDATE logstats_rollups SET latency_dist = X'FF' WHERE customer_id = 'cust_2' AND day = '2024-10-01'`},
 			want:    []string{"kind=rollup customer=cust_2 day=2024-10-01 expected="}},
 		{name: "a rollup without raw requests",

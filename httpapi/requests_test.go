@@ -220,22 +220,6 @@ func wantExport(sources []loadedSource, customer string, from logstats.Date, to 
 	return rows
 }
 
-// sourceID returns the id of the source loaded as name.
-func sourceID(t *testing.T, ing *logstats.Ingester, name string) int64 {
-	t.Helper()
-	sources, err := ing.FindSources(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range sources {
-		if s.Name == name {
-			return s.ID
-		}
-	}
-	t.Fatalf("no source %s in %v", name, sources)
-	return 0
-}
-
 // checkRows fails at the first request where got and want differ.
 func checkRows(t *testing.T, what string, got, want []exportRow) {
 	t.Helper()
@@ -331,7 +315,7 @@ func TestRequests_Export(t *testing.T) {
 				for j, text := range logs {
 					name := fmt.Sprintf("source%d.log", j)
 					testdb.MustLoad(t, ing, name, text)
-					src := loadedSource{id: sourceID(t, ing, name), entries: parseEntries(t, text)}
+					src := loadedSource{id: testdb.SourceNamed(t, ing, name).ID, entries: parseEntries(t, text)}
 					sources = append(sources, src)
 					for _, e := range src.entries {
 						customers[e.CustomerID] = true

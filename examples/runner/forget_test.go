@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -115,17 +114,7 @@ func TestKill9_Forget(t *testing.T) {
 					t.Fatalf("load %s: %v\n%s", f, err, out)
 				}
 			}
-			sources, err := logstats.NewIngester(d.DB).FindSources(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, s := range sources {
-				if s.Name == bigLog {
-					return s.ID
-				}
-			}
-			t.Fatalf("no source %s in %+v", bigLog, sources)
-			return 0
+			return testdb.SourceNamed(t, logstats.NewIngester(d.DB), bigLog).ID
 		}
 		// The references: a clean load of the other log, and one
 		// uninterrupted -forget, timed to place the kills.

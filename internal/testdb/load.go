@@ -86,3 +86,19 @@ func Incompressible(text string, seed uint64) string {
 	}
 	return b.String()
 }
+
+// SourceNamed returns the source of ing's ledger loaded under name.
+func SourceNamed(tb testing.TB, ing *logstats.Ingester, name string) logstats.Source {
+	tb.Helper()
+	sources, err := ing.FindSources(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, s := range sources {
+		if s.Name == name {
+			return s
+		}
+	}
+	tb.Fatalf("no source %s in %+v", name, sources)
+	return logstats.Source{}
+}
