@@ -323,12 +323,16 @@ func compactDays(ctx context.Context, tx *sql.Tx, d Dialect, customer string, da
 			all = append(all, cur)
 		}
 		cur.keys = append(cur.keys, sourceID, seq)
-		cur.merged.merge(&r)
+		cur.merged.mergeCounts(&r)
+		cur.dists.add(r.dist)
 	}
 	if err := rows.Err(); err != nil {
 		return false, err
 	}
 	rows.Close()
+	for _, dr := range all {
+		dr.merged.dist = dr.dists.result()
+	}
 	var merged []*mergedDay
 	for _, dr := range all {
 		// One row is compact already; a sum or a distribution too large for
@@ -372,7 +376,8 @@ type mergedDay struct {
 	date   string
 	keys   []any // source_id, seq of each row
 	merged rollup
-	blob   []byte // merged.dist encoded
+	dists  distMerger // the rows' distributions, merged into merged.dist once all are read
+	blob   []byte     // merged.dist encoded
 }
 
 // deleteMerged deletes the rows of the days merged, in tx. On SQLite the

@@ -139,3 +139,60 @@ func rawRows(t *testing.T, db *testdb.DB) []string {
 	}
 	return got
 }
+
+// TestMigrate_RollupsRowid checks SQLite's migration 9 on a database whose
+// rollups are in the WITHOUT ROWID table of 0001: every row moves to the
+// table with a rowid, the stats are those of the log, and loads go on.
+func TestMigrate_RollupsRowid(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectSQLite)
+	text := genLog(t, 3000, 41, 0)
+	ing := newIngester(db, 700) // several rollup rows a day, not all compacted
+	ing.CompactEvery = 1 << 20
+	mustLoad(t, ing, "a.log", text)
+	var before int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM logstats_rollups`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(filepath.Join("migrations", "sqlite", "0001_init.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(body), "CREATE TABLE IF NOT EXISTS logstats_rollups")
+	end := strings.Index(string(body)[start:], ";")
+	old := strings.Replace(string(body)[start:start+end], "logstats_rollups", "logstats_rollups_0001", 1)
+	for _, stmt := range []string{
+		old,
+		`INSERT INTO logstats_rollups_0001 SELECT * FROM logstats_rollups`,
+		`DROP TABLE logstats_rollups`,
+		`ALTER TABLE logstats_rollups_0001 RENAME TO logstats_rollups`,
+		`DELETE FROM logstats_migrations WHERE version = 9`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	rollupsSQL := func() string {
+		var s string
+		if err := db.QueryRow(`SELECT sql FROM sqlite_schema WHERE name = 'logstats_rollups'`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if !strings.Contains(rollupsSQL(), "WITHOUT ROWID") {
+		t.Fatalf("the test did not restore 0001's table: %s", rollupsSQL())
+	}
+	if err := logstats.Migrate(context.Background(), db.DB); err != nil {
+		t.Fatal(err)
+	}
+	if s := rollupsSQL(); strings.Contains(s, "WITHOUT ROWID") {
+		t.Fatalf("after migration 9 the rollups are still WITHOUT ROWID: %s", s)
+	}
+	var after int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM logstats_rollups`).Scan(&after); err != nil || after != before {
+		t.Fatalf("%d rollup rows after the migration (%v), %d before", after, err, before)
+	}
+	more := genLog(t, 500, 42, 0)
+	mustLoad(t, newIngester(db, 700), "b.log", more)
+	checkStats(t, db.DB, parseEntries(t, text+more), logstats.Date{}, nil, nil)
+	mustVerify(t, db)
+}

@@ -55,6 +55,16 @@ func (r *rollup) merge(o *rollup) {
 	if o.total == 0 {
 		return
 	}
+	r.mergeCounts(o)
+	r.dist = mergeDistributions(r.dist, o.dist)
+}
+
+// mergeCounts adds the counts of o to r, but not its distribution: a
+// caller merging many keeps them in a distMerger.
+func (r *rollup) mergeCounts(o *rollup) {
+	if o.total == 0 {
+		return
+	}
 	if o.timed() > 0 {
 		if r.timed() == 0 || o.minUS < r.minUS {
 			r.minUS = o.minUS
@@ -69,7 +79,6 @@ func (r *rollup) merge(o *rollup) {
 		r.byClass[i] += o.byClass[i]
 	}
 	r.sumUS = r.sumUS.add(o.sumUS)
-	r.dist = mergeDistributions(r.dist, o.dist)
 }
 
 // distribution is an exact multiset of latencies: distinct values in
@@ -123,6 +132,40 @@ func mergeDistributions(a, b distribution) distribution {
 	out.values, out.counts = append(out.values, a.values[i:]...), append(out.counts, a.counts[i:]...)
 	out.values, out.counts = append(out.values, b.values[j:]...), append(out.counts, b.counts[j:]...)
 	return out
+}
+
+// A distMerger merges many distributions at a cost of about their total
+// length times the log of their number, whatever their order: merging them
+// one after the other into a growing result costs the result's length for
+// each (a compaction of one large row and 32 small ones merged the large
+// one 32 times). It keeps a stack whose lengths at least double towards the
+// bottom, as a binary counter, so a large distribution is merged once the
+// small ones above it add up to half of it, or at the end.
+type distMerger struct {
+	stack []distribution
+}
+
+func (m *distMerger) add(d distribution) {
+	if d.len() == 0 {
+		return
+	}
+	m.stack = append(m.stack, d)
+	for n := len(m.stack); n >= 2 && m.stack[n-2].len() <= 2*m.stack[n-1].len(); n-- {
+		m.stack[n-2] = mergeDistributions(m.stack[n-2], m.stack[n-1])
+		m.stack[n-1] = distribution{}
+		m.stack = m.stack[:n-1]
+	}
+}
+
+// result merges what is left, smallest first, and empties m.
+func (m *distMerger) result() distribution {
+	var d distribution
+	for i := len(m.stack) - 1; i >= 0; i-- {
+		d = mergeDistributions(m.stack[i], d)
+		m.stack[i] = distribution{}
+	}
+	m.stack = m.stack[:0]
+	return d
 }
 
 // The encoding of a distribution is a version byte, the number of distinct

@@ -184,6 +184,40 @@ func TestRankedUnion(t *testing.T) {
 	}
 }
 
+// TestDistMerger: merging any number of distributions of any sizes, in any
+// order, gives their multiset union, as a histogram of all their values
+// counts it.
+func TestDistMerger(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var m distMerger
+	for round := range 200 {
+		want := histogram{}
+		parts := rng.IntN(40)
+		for i := range parts {
+			h := histogram{}
+			size := 1 + rng.IntN(50)
+			if i == 0 && round%2 == 0 {
+				size = 2000 // a compacted row first, as compaction reads them
+			}
+			for range size {
+				v := rng.Int64N(5000)
+				h[v] += 1 + rng.Int64N(3)
+			}
+			for v, c := range h {
+				want[v] += c
+			}
+			m.add(h.distribution())
+		}
+		got, wantDist := m.result(), want.distribution()
+		if !slices.Equal(got.values, wantDist.values) || !slices.Equal(got.counts, wantDist.counts) {
+			t.Fatalf("round %d (%d parts): merged %d values, want %d", round, parts, got.len(), wantDist.len())
+		}
+		if len(m.stack) != 0 {
+			t.Fatalf("round %d: result left %d distributions", round, len(m.stack))
+		}
+	}
+}
+
 // bigQuantile is the definition with big.Rat: h = (n-1)q, v[floor h] +
 // (h - floor h)(v[floor h + 1] - v[floor h]), rounded half up.
 func bigQuantile(d distribution, n int64, num, den uint64) int64 {
