@@ -22,7 +22,7 @@ var errNoRequest = errors.New("no request in a new source")
 func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoader, src *source, isNew bool, in <-chan *batch, free chan<- *batch, res *LoadResult, progress func(LoadProgress)) error {
 	touched := touchedDays{limit: max(ing.BatchLines, minTouchedDays)}
 	var groups batchRollups
-	var blocks blockWriter
+	var feed insertFeed
 	committed := 0
 	var inserted, malformed int64
 	for b := range in {
@@ -52,7 +52,7 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoade
 			<-grouped
 			return &groups
 		}
-		err := ing.retry(ctx, func() error { return ing.commitBatch(ctx, d, bulk, src, b, getGroups, &blocks) })
+		err := ing.retry(ctx, func() error { return ing.commitBatch(ctx, d, bulk, src, b, getGroups, &feed) })
 		if err != nil && ctx.Err() != nil {
 			// Cancelled: the driver may report it as anything ("statement is
 			// closed", "bad connection"); say what happened.
@@ -90,8 +90,9 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoade
 // commitBatch writes one batch: the ledger first (which also takes the row
 // lock that serialises loads of the source), then the raw requests in the
 // database's raw mode (rows, or blocks of the groups) and the rollup
-// rows, then commit.
-func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, bulk BulkLoader, src *source, b *batch, groups func() *batchRollups, blocks *blockWriter) error {
+// rows, then commit. The feed encodes the blocks and rollups on another
+// goroutine, which waits for the grouping while the ledger is written.
+func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, bulk BulkLoader, src *source, b *batch, groups func() *batchRollups, feed *insertFeed) error {
 	tx, err := ing.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin batch: %w", err)
@@ -100,17 +101,12 @@ func (ing *Ingester) commitBatch(ctx context.Context, d Dialect, bulk BulkLoader
 	if err := ing.advanceSource(ctx, tx, src, b); err != nil {
 		return err
 	}
-	switch src.store.mode {
-	case RawRows:
+	if src.store.mode == RawRows {
 		if err := ing.writeRequests(ctx, tx, d, bulk, src.id, b); err != nil {
 			return err
 		}
-	case RawBlocks:
-		if err := blocks.write(ctx, tx, d, src.id, groups(), b.offsets); err != nil {
-			return err
-		}
 	}
-	if err := insertRollups(ctx, tx, d, src.id, b.endOffset, groups()); err != nil {
+	if err := feed.write(ctx, tx, d, src.id, b.endOffset, groups, b.offsets, src.store.mode == RawBlocks); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -28,15 +28,6 @@ func insertRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, 
 // day, source and batch until compaction merges a day's rows into one.
 const rollupColumns = "customer_id, day, source_id, seq, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist"
 
-// insertRollups writes one rollup row per (customer, day) of a batch, keyed by
-// the source and the batch's end offset, in the table's key order.
-func insertRollups(ctx context.Context, tx *sql.Tx, d Dialect, sourceID, seq int64, groups *batchRollups) error {
-	return insertRows(ctx, tx, d, "logstats_rollups", rollupColumns, maxRollupsPerInsert, groups.len(), func(i int, args []any) []any {
-		k, r := groups.key(i), groups.rollup(i)
-		return appendRollupArgs(args, k.customer, k.date().String(), sourceID, seq, &r, r.appendDist(nil))
-	})
-}
-
 // appendRollupArgs appends the arguments of one rollup row; dist is r's
 // encoded distribution.
 func appendRollupArgs(args []any, customer, date string, sourceID, seq int64, r *rollup, dist []byte) []any {
