@@ -12,37 +12,46 @@ import (
 )
 
 // profiles takes a CPU profile of the runner for each kind of target that
-// was missed, on the largest log of at most 1M lines: the load on MySQL, on
-// SQLite (against sqlite3, DuckDB or GoAccess), of an nginx log on SQLite
-// (against GoAccess), and the dry run.
+// was missed: the load on MySQL, on SQLite (against sqlite3, DuckDB or
+// GoAccess), of an nginx log on SQLite (against GoAccess), and the dry
+// run; each on a log the size of the largest missed, or of the largest log
+// of at most 1M lines when the target has no size.
 func (b *bench) profiles(ctx context.Context, rep *report) ([]profile, error) {
-	missed := make(map[string]bool)
+	missed := make(map[string]int) // kind → lines
 	for _, t := range rep.targets() {
 		if t.met {
 			continue
 		}
+		kind := ""
 		switch {
 		case strings.HasPrefix(t.what, "MySQL ingest"):
-			missed["mysql"] = true
+			kind = "mysql"
 		case strings.HasPrefix(t.what, "SQLite ingest"):
-			missed["sqlite"] = true
+			kind = "sqlite"
 		case strings.HasPrefix(t.what, "parse only"):
-			missed["parse"] = true
+			kind = "parse"
 		case strings.HasPrefix(t.what, "nginx log, SQLite load"):
-			missed["nginx"] = true
+			kind = "nginx"
+		default:
+			continue
 		}
+		n := t.lines
+		if n == 0 {
+			n = b.wrkSize()
+		}
+		missed[kind] = max(missed[kind], n)
 	}
 	if len(missed) == 0 {
 		return nil, nil
 	}
-	n := b.wrkSize()
 	prof := filepath.Join(b.cfg.work, "cpu.pprof")
 	sqlitePath := filepath.Join(b.cfg.work, "profile.db")
 	defer removeDB(sqlitePath)
 	var out []profile
 	generated := make(map[string]bool) // the logs made so far
 	for _, kind := range []string{"mysql", "sqlite", "parse", "nginx"} {
-		if !missed[kind] {
+		n := missed[kind]
+		if n == 0 {
 			continue
 		}
 		format := "logstats"
