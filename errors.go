@@ -175,6 +175,13 @@ var (
 	ErrForgetting = newError(KindConflict, "logstats: the source is being forgotten")
 	// ErrInvalidRange means a date range whose end is before its start.
 	ErrInvalidRange = newError(KindInvalid, "logstats: invalid date range")
+	// ErrInvalidRoute means a route template that cannot be used (see
+	// ParseRoutes).
+	ErrInvalidRoute = newError(KindInvalid, "logstats: invalid route template")
+	// ErrInvalidBreakdown means a breakdown or a filter that cannot be
+	// answered: an unknown key, a key given twice, an unknown sort field,
+	// a limit out of range.
+	ErrInvalidBreakdown = newError(KindInvalid, "logstats: invalid breakdown")
 	// ErrInvalidPercentile means a percentile outside (0, 100] or with more than
 	// six decimal places.
 	ErrInvalidPercentile = newError(KindInvalid, "logstats: invalid percentile")

@@ -38,6 +38,10 @@ type StatsService struct {
 	// KindUnavailable). NewStatsService sets it to db's driver when that is
 	// a Driver; set it for a *sql.DB opened another way.
 	Driver Driver
+	// Routes turns paths into routes for Breakdown and for the filters of
+	// FindStats (SPEC §14). When nil, a route is the path with the
+	// automatic step of ParseRoutes.
+	Routes *Routes
 
 	db     *sql.DB
 	zone   dayZoneCache
@@ -59,6 +63,10 @@ type StatsFilter struct {
 	// Percentiles are extra latency percentiles to compute, beyond the median
 	// and p99.
 	Percentiles []Percentile
+	// Match, when not empty, narrows the stats to the requests it selects
+	// (see Match). They are then computed from the raw requests, as a
+	// Breakdown is, not from the rollups, and not cached.
+	Match []Match
 }
 
 // Stats are the statistics of a customer's requests over some days.
@@ -126,6 +134,9 @@ func (s *StatsService) FindStats(ctx context.Context, customerID string, f Stats
 func (s *StatsService) findCached(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
 	if f.To != nil && !f.From.IsZero() && f.To.Before(f.From) {
 		return nil, fmt.Errorf("%w: to (%s) is before from (%s)", ErrInvalidRange, f.To, f.From)
+	}
+	if len(f.Match) > 0 {
+		return s.findFiltered(ctx, customerID, f)
 	}
 	if s.CacheFor <= 0 {
 		return s.findStats(ctx, customerID, f)

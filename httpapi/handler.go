@@ -134,6 +134,10 @@ type Deps struct {
 	// of a customer's raw requests. Default: logstats.Requests over DB when
 	// it is a *sql.DB; else the route answers 503.
 	Requests Requests
+	// Breakdowns, when set, serves GET /customers/{id}/breakdown. Default:
+	// Stats, when it has a Breakdown method (as *logstats.StatsService
+	// has); else the route answers 503.
+	Breakdowns Breakdowns
 	// Keys, when set, are the customer keys that read one customer's
 	// numbers each (see Options.AdminToken), managed at /keys. Nil: no
 	// customer key is accepted.
@@ -156,7 +160,9 @@ type server struct {
 	keys     Keys
 	sources  Sources
 	requests Requests
-	opts     Options
+	// breakdowns serves the breakdowns (see Deps.Breakdowns).
+	breakdowns Breakdowns
+	opts       Options
 	// The tokens, as their SHA-256 (see secret).
 	adminToken, loadToken secret
 	// failures counts failed authentications per client address.
@@ -203,6 +209,12 @@ func newServer(deps Deps, opts Options) (*server, http.Handler) {
 	if isNilPointer(deps.Requests) {
 		deps.Requests = nil
 	}
+	if isNilPointer(deps.Breakdowns) {
+		deps.Breakdowns = nil
+	}
+	if b, ok := deps.Stats.(Breakdowns); ok && deps.Breakdowns == nil {
+		deps.Breakdowns = b
+	}
 	if db, ok := deps.DB.(*sql.DB); ok && deps.Requests == nil {
 		deps.Requests = dbRequests{db}
 	}
@@ -233,7 +245,7 @@ func newServer(deps Deps, opts Options) (*server, http.Handler) {
 		opts.Metrics = NewMetrics(db)
 	}
 	s := &server{
-		logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, watcher: deps.Watcher, keys: deps.Keys, sources: deps.Sources, requests: deps.Requests, opts: opts,
+		logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, watcher: deps.Watcher, keys: deps.Keys, sources: deps.Sources, requests: deps.Requests, breakdowns: deps.Breakdowns, opts: opts,
 		adminToken: newSecret(opts.AdminToken), loadToken: newSecret(opts.LoadToken),
 		failures: newFailureLimiter(time.Now), uploads: newUploads(opts),
 	}

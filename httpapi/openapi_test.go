@@ -67,6 +67,11 @@ func TestOpenAPI(t *testing.T) {
 		{name: "RequestsNDJSON", method: "GET", path: "/customers/cust_2/requests/?from=2024-10-02&to=2024-10-02&format=ndjson", status: 200},
 		{name: "RequestsNone", method: "GET", path: "/customers/nobody/requests?from=2024-10-01", status: 200},
 		{name: "RequestsNoneCSV", method: "GET", path: "/customers/nobody/requests?from=2024-10-01&format=csv", status: 200},
+		{name: "Breakdown", method: "GET", path: "/customers/cust_1/breakdown?by=endpoint&from=2024-10-01", status: 200},
+		{name: "BreakdownStatus", method: "GET", path: "/customers/cust_1/breakdown/?by=status,status_class&from=2024-10-01&to=2024-10-02&sort=p99_latency&order=asc&limit=1&percentiles=90", status: 200},
+		{name: "BreakdownFiltered", method: "GET", path: "/customers/cust_1/breakdown?by=path&from=2024-10-01&status_class=2xx&method=", status: 200},
+		{name: "BreakdownNone", method: "GET", path: "/customers/nobody/breakdown?by=route&from=2024-10-01", status: 200},
+		{name: "StatsFiltered", method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01&route=/api/v1/users&status_class=2xx&percentiles=90", status: 200},
 		{name: "OpenAPI", method: "GET", path: "/openapi.json", status: 200},
 		{name: "Metrics", method: "GET", path: "/metrics", status: 200},
 		{name: "Sources", method: "GET", path: "/sources/", status: 200},
@@ -227,7 +232,10 @@ func TestOpenAPI(t *testing.T) {
 			ing := testdb.NewIngester(none, logstats.DefaultBatchLines)
 			ing.Raw = logstats.RawNone
 			testdb.MustLoad(t, ing, "none.log", "2024-10-03 10:00:00 cust_1 /x 200 0.1\n")
-			check(t, newTestServer(t, none, httpapi.Options{}), apiCase{method: "GET", path: "/customers/cust_1/requests?from=2024-10-01&format=csv", status: 409})
+			srv := newTestServer(t, none, httpapi.Options{})
+			check(t, srv, apiCase{method: "GET", path: "/customers/cust_1/requests?from=2024-10-01&format=csv", status: 409})
+			check(t, srv, apiCase{method: "GET", path: "/customers/cust_1/breakdown?by=endpoint&from=2024-10-01", status: 409})
+			check(t, srv, apiCase{method: "GET", path: "/customers/cust_1/stats?from=2024-10-01&status=200", status: 409})
 		})
 		t.Run("Unauthorized", func(t *testing.T) {
 			check(t, secured, apiCase{method: "POST", path: "/load", status: 401})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/follow"
+	"github.com/logstats/logstats/internal/statsjson"
 )
 
 func handleHealth() http.Handler {
@@ -98,7 +99,7 @@ func (s *server) handleStats() http.Handler {
 		if buf == nil {
 			buf = new([]byte)
 		}
-		*buf = appendStatsResponse((*buf)[:0], st, filter)
+		*buf = statsjson.AppendStats((*buf)[:0], st, filter)
 		// An ETag of the answer lets a client (the dashboard, refreshing a
 		// range that includes today) ask again for little: 304 until a
 		// load changes the numbers.
@@ -116,7 +117,7 @@ func (s *server) handleStats() http.Handler {
 	})
 }
 
-// parseStatsQuery reads from (required), to and percentiles.
+// parseStatsQuery reads from (required), to, percentiles and the filters.
 func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 	var f logstats.StatsFilter
 	q := r.URL.Query()
@@ -140,7 +141,8 @@ func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 			return f, invalid("percentiles: at most " + strconv.Itoa(maxPercentiles) + " at a time")
 		}
 	}
-	return f, nil
+	f.Match, err = parseMatches(q)
+	return f, err
 }
 
 // parseDays reads the days of a customer's route: from (required) and to

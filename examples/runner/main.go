@@ -50,12 +50,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stderr, "       runner [flags] -follow FILE|GLOB ...")
 		fmt.Fprintln(stderr, "       runner [flags] -verify | -sources | -forget SOURCE")
 		fmt.Fprintln(stderr, "       runner [flags] -export CUSTOMER -from YYYY-MM-DD [-to YYYY-MM-DD] [-export-format ndjson|csv]")
+		fmt.Fprintln(stderr, "       runner [flags] -breakdown CUSTOMER -by KEYS -from YYYY-MM-DD [-to YYYY-MM-DD] [-sort FIELD] [-limit N] [-json]")
 		fmt.Fprintln(stderr, "       runner [flags] -create-key CUSTOMER [-key-label TEXT] [-link BASEURL] | -list-keys | -revoke-key ID")
 		fs.PrintDefaults()
 	}
 	dbFlags := dsn.AddFlags(fs)
 	dbFlags.AddShardsFlag()
 	parseFlags := cli.AddParseFlags(fs)
+	routesFlags := cli.AddRoutesFlags(fs)
 	logFlags := cli.AddLogFlags(fs, "warn")
 	version := cli.AddVersionFlag(fs)
 	var cfg runner.Config
@@ -79,8 +81,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.BoolVar(&cfg.Sources, "sources", false, "list the loaded logs (id, name, format, customer selector and default, lines, requests,\nfirst and last day) and exit")
 	fs.StringVar(&cfg.Forget, "forget", "", "undo the loads of this `SOURCE` (an id of -sources, or its file name) and exit: its requests,\nits share of the rollups and its ledger row go, so it can be loaded again with other flags")
 	fs.StringVar(&cfg.Export, "export", "", "write this `CUSTOMER`'s raw requests of -from to -to on stdout (as GET /customers/{id}/requests)\nand exit")
-	fs.StringVar(&cfg.From, "from", "", "with -export: the first day, `YYYY-MM-DD` (of the database's day zone)")
-	fs.StringVar(&cfg.To, "to", "", "with -export: the last day, `YYYY-MM-DD` (default: the last with data)")
+	fs.StringVar(&cfg.Breakdown, "breakdown", "", "print this `CUSTOMER`'s requests of -from to -to grouped by the keys of -by, with each group's\nstats, as a table (or as GET /customers/{id}/breakdown does with -json) and exit")
+	fs.StringVar(&cfg.By, "by", "", "with -breakdown: the `KEYS` to group by, comma-separated: endpoint (method and route), method,\nroute, path, status, status_class")
+	fs.StringVar(&cfg.Sort, "sort", "", "with -breakdown: the stats `FIELD` to order the groups by, largest first (default\ntotal_requests; uptime, p99_latency, median_latency, total_failed_requests, p95, ...)")
+	fs.IntVar(&cfg.Limit, "limit", 0, "with -breakdown: how many groups to print, 1 to 10000 (default 100); the rest are summed as other")
+	fs.StringVar(&cfg.From, "from", "", "with -export and -breakdown: the first day, `YYYY-MM-DD` (of the database's day zone)")
+	fs.StringVar(&cfg.To, "to", "", "with -export and -breakdown: the last day, `YYYY-MM-DD` (default: the last with data)")
 	fs.StringVar(&cfg.ExportFormat, "export-format", "", "with -export: ndjson (one JSON object a request; the default) or csv (with a header line)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -110,6 +116,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 				return logstats.ParseConfig{}, err
 			}
 			return parseFlags.Config(getenv, ini)
+		},
+		Routes: func() (*logstats.Routes, error) {
+			ini, err := dbFlags.Section("log")
+			if err != nil {
+				return nil, err
+			}
+			return routesFlags.Routes(getenv, ini)
 		},
 		OpenDB: func(ctx context.Context) (*sql.DB, error) {
 			db, d, from, err := dbFlags.Open(ctx, getenv)

@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	dbFlags := dsn.AddFlags(fs)
 	parseFlags := cli.AddParseFlags(fs)
+	routesFlags := cli.AddRoutesFlags(fs)
 	logFlags := cli.AddLogFlags(fs, "info")
 	version := cli.AddVersionFlag(fs)
 	rawFlag := cli.AddRawFlag(fs)
@@ -128,6 +129,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	routes, err := routesFlags.Routes(getenv, ini)
+	if err != nil {
+		return err
+	}
 	logger, err := logFlags.Logger(stderr)
 	if err != nil {
 		return err
@@ -168,6 +173,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	stats := logstats.NewStatsService(db)
 	stats.CacheFor = *cacheFor
+	stats.Routes = routes
 	deps := httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing, Sources: ing, Keys: logstats.NewKeyService(db)}
 	globs := watchGlobs(watches, getenv, ini)
 	if err := follow.CheckGlobs(globs); err != nil {

@@ -24,15 +24,8 @@ func runExport(ctx context.Context, cfg Config, env Env) error {
 	}
 	var f logstats.RequestFilter
 	var err error
-	if f.From, err = logstats.ParseDate(cfg.From); err != nil {
-		return fmt.Errorf("-from: %v", err)
-	}
-	if cfg.To != "" {
-		to, err := logstats.ParseDate(cfg.To)
-		if err != nil {
-			return fmt.Errorf("-to: %v", err)
-		}
-		f.To = &to
+	if f.From, f.To, err = cfg.days(); err != nil {
+		return err
 	}
 	format := cfg.ExportFormat
 	if format == "" {
@@ -57,4 +50,19 @@ func runExport(ctx context.Context, cfg Config, env Env) error {
 		}
 	}
 	return enc.Flush()
+}
+
+// days returns the days of -from (required) and -to (nil when not given).
+func (cfg *Config) days() (from logstats.Date, to *logstats.Date, err error) {
+	if from, err = logstats.ParseDate(cfg.From); err != nil {
+		return from, nil, fmt.Errorf("-from: %v", err)
+	}
+	if cfg.To != "" {
+		d, err := logstats.ParseDate(cfg.To)
+		if err != nil {
+			return from, nil, fmt.Errorf("-to: %v", err)
+		}
+		to = &d
+	}
+	return from, to, nil
 }

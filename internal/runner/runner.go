@@ -62,6 +62,12 @@ type Config struct {
 	// From to To (YYYY-MM-DD; To "" for no end) on stdout instead of
 	// loading, as ExportFormat says: ndjson (when "") or csv.
 	Export, From, To, ExportFormat string
+	// Breakdown, when set, prints this customer's requests of the days
+	// From to To grouped by the keys of By (comma-separated), ordered by
+	// the stats field Sort, the first Limit groups, as a table (as JSON
+	// with JSON), instead of loading.
+	Breakdown, By, Sort string
+	Limit               int
 }
 
 // Env is what a run works with.
@@ -73,6 +79,9 @@ type Env struct {
 	// Parse says how to read the logs (from the flags, the environment
 	// and the config file); nil reads them as the zero ParseConfig does.
 	Parse func() (logstats.ParseConfig, error)
+	// Routes says how a breakdown turns paths into routes; nil gives the
+	// automatic step only.
+	Routes func() (*logstats.Routes, error)
 	// OpenDB opens the database, once the inputs are open.
 	OpenDB func(ctx context.Context) (*sql.DB, error)
 }
@@ -84,8 +93,8 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	sum := &Summary{DryRun: cfg.DryRun, Files: []FileSummary{}}
 	defer func() {
 		err = cli.WithAdvice(err) // what to do, in the runner's flags
-		if cfg.Export == "" || cfg.JSON {
-			sum.Print(env.Stdout, cfg.JSON, err) // -export -json: the refusal only
+		if cfg.Export == "" && cfg.Breakdown == "" || cfg.JSON && err != nil {
+			sum.Print(env.Stdout, cfg.JSON, err) // -export or -breakdown -json: the refusal only
 		}
 	}()
 	logger, err := env.Logger()
@@ -121,8 +130,14 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	if cfg.Export != "" {
 		return runExport(ctx, cfg, env)
 	}
+	if cfg.Breakdown != "" {
+		return runBreakdown(ctx, cfg, env)
+	}
 	if cfg.From != "" || cfg.To != "" || cfg.ExportFormat != "" {
-		return fmt.Errorf("-from, -to and -export-format go with -export CUSTOMER")
+		return fmt.Errorf("-from, -to and -export-format go with -export CUSTOMER (-from and -to also with -breakdown CUSTOMER)")
+	}
+	if cfg.By != "" || cfg.Sort != "" || cfg.Limit != 0 {
+		return fmt.Errorf("-by, -sort and -limit go with -breakdown CUSTOMER")
 	}
 	if cfg.Sources || cfg.Forget != "" {
 		return runSources(ctx, cfg, env, sum, text)

@@ -1,4 +1,6 @@
-package httpapi
+// Package statsjson writes the JSON of stats answers and breakdowns, as
+// the API serves them and the runner prints them, without reflection.
+package statsjson
 
 import (
 	"math"
@@ -11,7 +13,7 @@ import (
 	"github.com/logstats/logstats/internal/decimal"
 )
 
-// appendStatsResponse appends the JSON of a stats answer:
+// AppendStats appends the JSON of a stats answer:
 //
 //	{"customer_id": ..., "day_zone": "UTC", "from_date": "YYYY-MM-DD", "to_date": "YYYY-MM-DD" or null,
 //	 "stats": STATS, "daily": [{"date": "YYYY-MM-DD", STATS fields...}, ...]}
@@ -27,7 +29,7 @@ import (
 // It writes the bytes encoding/json writes for that shape (a test holds it
 // to that), without reflection: a stats answer is the hot path of the API,
 // and encoding/json took most of its time.
-func appendStatsResponse(b []byte, st *logstats.CustomerStats, f logstats.StatsFilter) []byte {
+func AppendStats(b []byte, st *logstats.CustomerStats, f logstats.StatsFilter) []byte {
 	b = append(b, `{"customer_id":`...)
 	b = appendJSONString(b, st.CustomerID)
 	b = append(b, `,"day_zone":`...)
@@ -43,7 +45,7 @@ func appendStatsResponse(b []byte, st *logstats.CustomerStats, f logstats.StatsF
 		b = append(b, "null"...)
 	}
 	b = append(b, `,"stats":{`...)
-	b = appendStatsFields(b, &st.Stats, f.Percentiles)
+	b = AppendFields(b, &st.Stats, f.Percentiles)
 	b = append(b, `},"daily":[`...)
 	for i := range st.Daily {
 		if i > 0 {
@@ -52,13 +54,13 @@ func appendStatsResponse(b []byte, st *logstats.CustomerStats, f logstats.StatsF
 		b = append(b, `{"date":"`...)
 		b = appendDate(b, st.Daily[i].Date)
 		b = append(b, `",`...)
-		b = appendStatsFields(b, &st.Daily[i].Stats, f.Percentiles)
+		b = AppendFields(b, &st.Daily[i].Stats, f.Percentiles)
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
 }
 
-func appendStatsFields(b []byte, st *logstats.Stats, percentiles []logstats.Percentile) []byte {
+func AppendFields(b []byte, st *logstats.Stats, percentiles []logstats.Percentile) []byte {
 	b = append(b, `"total_requests":`...)
 	b = strconv.AppendInt(b, st.TotalRequests, 10)
 	b = append(b, `,"total_successful_requests":`...)

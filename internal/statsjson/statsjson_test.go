@@ -1,4 +1,4 @@
-package httpapi
+package statsjson
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 )
 
 // The shape of a stats answer, for encoding/json: the reference that
-// appendStatsResponse must match byte for byte.
+// AppendStats must match byte for byte.
 type refResponse struct {
 	CustomerID string       `json:"customer_id"`
 	DayZone    string       `json:"day_zone"`
@@ -171,7 +171,7 @@ func TestAppendStatsResponse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := appendStatsResponse(nil, st, f); string(got) != string(want) {
+		if got := AppendStats(nil, st, f); string(got) != string(want) {
 			t.Fatalf("case %d:\ngot  %s\nwant %s", i, got, want)
 		}
 	}

@@ -1,0 +1,389 @@
+package logstats
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// BreakdownFilter says how Breakdown groups a customer's requests.
+type BreakdownFilter struct {
+	// From is the first day (of the day zone); the zero Date means from the
+	// first day with data.
+	From Date
+	// To is the last day (of the day zone), inclusive; nil means no end.
+	To *Date
+	// By are the keys to group by, at least one, each at most once:
+	// "endpoint" (which stands for "method" and "route"), "method",
+	// "route", "path", "status", "status_class".
+	By []string
+	// Match narrows the requests to those whose keys have the values
+	// given (see Match).
+	Match []Match
+	// Sort is the field of the groups' stats they are ordered by, named as
+	// in the API's STATS object: "total_requests" (the default),
+	// "total_successful_requests", "total_failed_requests",
+	// "timed_requests", "uptime", "average_latency", "median_latency",
+	// "p99_latency", "min_latency", "max_latency", or "pN" for any
+	// percentile N ("p95"). Groups without the figure (no timed request,
+	// for a latency) come last; ties are broken by the keys, ascending.
+	Sort string
+	// Ascending orders the groups from the smallest value up; the default
+	// is from the largest down.
+	Ascending bool
+	// Limit is how many groups to return, 1 to MaxBreakdownLimit; 0 means
+	// DefaultBreakdownLimit. The others are merged into Breakdown.Other.
+	Limit int
+	// Percentiles are extra latency percentiles to compute for each group,
+	// beyond the median and p99.
+	Percentiles []Percentile
+}
+
+// Bounds of BreakdownFilter.Limit.
+const (
+	DefaultBreakdownLimit = 100
+	MaxBreakdownLimit     = 10_000
+)
+
+// A Match selects the requests whose key Key has the value Value. Key is
+// any key of a breakdown (BreakdownFilter.By): "endpoint" takes a method
+// and a route separated by a space ("GET /v1/users/{id}"), "status" a
+// code (100 to 599), "status_class" a class ("5xx"); the others match
+// their value exactly, the empty value selecting requests that have none
+// (a log without methods).
+type Match struct {
+	Key, Value string
+}
+
+// A Breakdown is a customer's requests over a range of days, grouped.
+type Breakdown struct {
+	CustomerID string
+	DayZone    string   // the zone the days are cut in
+	From       Date     // the filter's From
+	To         *Date    // the filter's To; nil for no end
+	By         []string // the keys grouped by, "endpoint" spelled as "method", "route"
+	// TotalGroups is how many groups the requests make, Groups the first
+	// Limit of them in the order asked for.
+	TotalGroups int
+	Groups      []BreakdownGroup
+	// Other are the stats of the groups past the limit, all together; nil
+	// when none was cut.
+	Other *Stats
+}
+
+// A BreakdownGroup is the requests that share a value of each key.
+type BreakdownGroup struct {
+	// Key holds the group's value of each key of Breakdown.By, in order: a
+	// status as its code ("503"), a status class as "5xx".
+	Key   []string
+	Stats Stats
+}
+
+// Breakdown groups the requests of customerID on the days of f by the
+// keys of f.By and returns the exact stats of each group (SPEC §14). It
+// reads the raw requests of those days, so its cost grows with the
+// customer's requests in the range, not with the database; a database
+// whose raw mode is RawNone keeps none, and Breakdown returns an error
+// wrapping ErrNoRawRequests. Routes are those of s.Routes (the automatic
+// step only, when nil). Errors for an
+// unknown key, sort field or limit wrap ErrInvalidBreakdown.
+func (s *StatsService) Breakdown(ctx context.Context, customerID string, f BreakdownFilter) (*Breakdown, error) {
+	b, err := s.breakdown(ctx, customerID, f)
+	return b, classify(s.Driver, err)
+}
+
+func (s *StatsService) breakdown(ctx context.Context, customerID string, f BreakdownFilter) (*Breakdown, error) {
+	if f.To != nil && !f.From.IsZero() && f.To.Before(f.From) {
+		return nil, fmt.Errorf("%w: to (%s) is before from (%s)", ErrInvalidRange, f.To, f.From)
+	}
+	if len(f.By) == 0 {
+		return nil, fmt.Errorf("%w: group by at least one key: %s", ErrInvalidBreakdown, keyNames)
+	}
+	parts, err := parseKeys(f.By)
+	if err != nil {
+		return nil, err
+	}
+	matches, err := parseMatches(f.Match)
+	if err != nil {
+		return nil, err
+	}
+	limit := f.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultBreakdownLimit
+	case limit < 1 || limit > MaxBreakdownLimit:
+		return nil, fmt.Errorf("%w: limit %d: want 1 to %d", ErrInvalidBreakdown, limit, MaxBreakdownLimit)
+	}
+	field, extra, err := parseSortField(f.Sort, f.Percentiles)
+	if err != nil {
+		return nil, err
+	}
+	percentiles := f.Percentiles
+	if extra != nil {
+		percentiles = append(slices.Clip(percentiles), *extra)
+	}
+
+	zone, agg, err := s.aggregate(ctx, customerID, f.From, f.To, parts, matches)
+	if err != nil {
+		return nil, fmt.Errorf("break down %s: %w", customerID, err)
+	}
+	groups := agg.results(percentiles)
+	slices.SortFunc(groups, func(a, b groupResult) int {
+		return cmp.Or(field.compare(&a.stats, &b.stats, f.Ascending), agg.compareKeys(&a.key, &b.key))
+	})
+
+	out := &Breakdown{CustomerID: customerID, DayZone: zone, From: f.From, To: f.To, TotalGroups: len(groups)}
+	for _, p := range parts {
+		out.By = append(out.By, p.name)
+	}
+	for i := range groups[:min(limit, len(groups))] {
+		g := &groups[i]
+		if len(g.stats.Percentiles) > len(f.Percentiles) {
+			g.stats.Percentiles = g.stats.Percentiles[:len(f.Percentiles)] // less the one sorted by
+		}
+		out.Groups = append(out.Groups, BreakdownGroup{Key: agg.keyValues(&g.key), Stats: g.stats})
+	}
+	if len(groups) > limit {
+		other := mergeResults(groups[limit:], f.Percentiles)
+		out.Other = &other
+	}
+	return out, nil
+}
+
+// aggregate reads the raw requests of customer on the days from from to
+// to that match matches, and groups them by parts. It returns the name of
+// the day zone the answer is in, and the groups.
+func (s *StatsService) aggregate(ctx context.Context, customer string, from Date, to *Date, parts []keyPart, matches []matchPart) (string, *aggregator, error) {
+	store, err := openRawStore(ctx, s.db, DialectUnknown)
+	if err != nil {
+		return "", nil, err
+	}
+	zone := store.zone.String()
+	if s.DayZone != nil {
+		zone = s.DayZone.String()
+	}
+	routes := s.Routes
+	if routes == nil {
+		routes = &Routes{auto: true}
+	}
+	agg := newAggregator(parts, matches, routes)
+	err = store.scanDays(ctx, customer, from, to, func(day int64, cols *blockColumns) error {
+		agg.add(day, cols)
+		return ctx.Err()
+	})
+	return zone, agg, err
+}
+
+// The keys of a breakdown, and what each is of a request.
+type partKind uint8
+
+const (
+	partMethod partKind = iota
+	partRoute
+	partPath
+	partStatus
+	partStatusClass
+	partDay // the day: filtered stats group by it
+)
+
+// keyNames lists the keys, for messages.
+const keyNames = "endpoint, method, route, path, status, status_class"
+
+var partOfKey = map[string]partKind{
+	"method":       partMethod,
+	"route":        partRoute,
+	"path":         partPath,
+	"status":       partStatus,
+	"status_class": partStatusClass,
+}
+
+// A keyPart is one key a breakdown groups by.
+type keyPart struct {
+	kind partKind
+	name string
+}
+
+// maxParts bounds the keys of a group: each key at most once, "endpoint"
+// being two, and the day.
+const maxParts = 6
+
+// parseKeys returns the parts of keys, "endpoint" spelled out.
+func parseKeys(keys []string) ([]keyPart, error) {
+	var parts []keyPart
+	seen := make(map[partKind]bool)
+	for _, k := range keys {
+		names := []string{k}
+		if k == "endpoint" {
+			names = []string{"method", "route"}
+		}
+		for _, name := range names {
+			kind, ok := partOfKey[name]
+			if !ok {
+				return nil, fmt.Errorf("%w: unknown key %q: the keys are %s", ErrInvalidBreakdown, k, keyNames)
+			}
+			if seen[kind] {
+				return nil, fmt.Errorf("%w: key %q given twice (endpoint is method and route)", ErrInvalidBreakdown, name)
+			}
+			seen[kind] = true
+			parts = append(parts, keyPart{kind: kind, name: name})
+		}
+	}
+	return parts, nil
+}
+
+// A matchPart is a Match on one part.
+type matchPart struct {
+	kind   partKind
+	value  string
+	status uint16 // the status, or the status class (5 for 5xx)
+}
+
+// parseMatches returns the parts of matches, "endpoint" spelled out.
+func parseMatches(matches []Match) ([]matchPart, error) {
+	var out []matchPart
+	seen := make(map[partKind]bool)
+	add := func(key string, kind partKind, value string) error {
+		if seen[kind] {
+			return fmt.Errorf("%w: key %q matched twice (endpoint is method and route)", ErrInvalidBreakdown, key)
+		}
+		seen[kind] = true
+		m := matchPart{kind: kind, value: value}
+		switch kind {
+		case partStatus:
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 100 || n > 599 {
+				return fmt.Errorf("%w: status %q: want a code from 100 to 599", ErrInvalidBreakdown, value)
+			}
+			m.status = uint16(n)
+		case partStatusClass:
+			if len(value) != 3 || value[0] < '1' || value[0] > '5' || strings.ToLower(value[1:]) != "xx" {
+				return fmt.Errorf("%w: status_class %q: want 1xx, 2xx, 3xx, 4xx or 5xx", ErrInvalidBreakdown, value)
+			}
+			m.status = uint16(value[0] - '0')
+		}
+		out = append(out, m)
+		return nil
+	}
+	for _, m := range matches {
+		if m.Key == "endpoint" {
+			method, route, ok := strings.Cut(m.Value, " ")
+			if !ok {
+				return nil, fmt.Errorf("%w: endpoint %q: want a method and a route separated by a space, such as \"GET /v1/users/{id}\"", ErrInvalidBreakdown, m.Value)
+			}
+			if err := add("method", partMethod, method); err != nil {
+				return nil, err
+			}
+			if err := add("route", partRoute, route); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		kind, ok := partOfKey[m.Key]
+		if !ok {
+			return nil, fmt.Errorf("%w: unknown key %q: the keys are %s", ErrInvalidBreakdown, m.Key, keyNames)
+		}
+		if err := add(m.Key, kind, m.Value); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// A sortField is a figure of Stats that groups are ordered by.
+type sortField struct {
+	value func(st *Stats) (int64, bool) // false: the group has no such figure
+}
+
+// parseSortField returns the field named name; for a percentile that is
+// not among percentiles, also that percentile, to compute as well.
+func parseSortField(name string, percentiles []Percentile) (sortField, *Percentile, error) {
+	count := func(f func(st *Stats) int64) sortField {
+		return sortField{func(st *Stats) (int64, bool) { return f(st), true }}
+	}
+	latency := func(f func(st *Stats) int64) sortField {
+		return sortField{func(st *Stats) (int64, bool) {
+			if st.TimedRequests == 0 {
+				return 0, false // no latency figures
+			}
+			return f(st), true
+		}}
+	}
+	switch name {
+	case "", "total_requests":
+		return count(func(st *Stats) int64 { return st.TotalRequests }), nil, nil
+	case "total_successful_requests":
+		return count(func(st *Stats) int64 { return st.SuccessfulRequests }), nil, nil
+	case "total_failed_requests":
+		return count(func(st *Stats) int64 { return st.FailedRequests }), nil, nil
+	case "timed_requests":
+		return count(func(st *Stats) int64 { return st.TimedRequests }), nil, nil
+	case "uptime":
+		return sortField{func(st *Stats) (int64, bool) { return int64(math.Round(st.Uptime * 100)), st.TotalRequests > 0 }}, nil, nil
+	case "average_latency":
+		return latency(func(st *Stats) int64 { return int64(st.AverageLatency) }), nil, nil
+	case "median_latency":
+		return latency(func(st *Stats) int64 { return int64(st.MedianLatency) }), nil, nil
+	case "p99_latency":
+		return latency(func(st *Stats) int64 { return int64(st.P99Latency) }), nil, nil
+	case "min_latency":
+		return latency(func(st *Stats) int64 { return int64(st.MinLatency) }), nil, nil
+	case "max_latency":
+		return latency(func(st *Stats) int64 { return int64(st.MaxLatency) }), nil, nil
+	}
+	if rest, ok := strings.CutPrefix(name, "p"); ok {
+		if p, err := ParsePercentile(rest); err == nil {
+			i := slices.IndexFunc(percentiles, func(q Percentile) bool { return q.String() == p.String() })
+			var extra *Percentile
+			if i < 0 {
+				i, extra = len(percentiles), &p
+			}
+			return latency(func(st *Stats) int64 { return int64(st.Percentiles[i].Latency) }), extra, nil
+		}
+	}
+	return sortField{}, nil, fmt.Errorf("%w: unknown sort field %q: want total_requests, total_successful_requests, total_failed_requests, timed_requests, uptime, average_latency, median_latency, p99_latency, min_latency, max_latency or a percentile such as p95", ErrInvalidBreakdown, name)
+}
+
+// compare orders a and b by the field, those without it last.
+func (f sortField) compare(a, b *Stats, ascending bool) int {
+	va, oka := f.value(a)
+	vb, okb := f.value(b)
+	switch {
+	case !oka || !okb:
+		return -cmp.Compare(b2i(oka), b2i(okb))
+	case ascending:
+		return cmp.Compare(va, vb)
+	}
+	return cmp.Compare(vb, va)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// findFiltered is FindStats of the requests f.Match selects: their
+// breakdown by day.
+func (s *StatsService) findFiltered(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
+	matches, err := parseMatches(f.Match)
+	if err != nil {
+		return nil, err
+	}
+	parts := []keyPart{{kind: partDay, name: "day"}}
+	zone, agg, err := s.aggregate(ctx, customerID, f.From, f.To, parts, matches)
+	if err != nil {
+		return nil, fmt.Errorf("find stats: %w", err)
+	}
+	days := agg.results(f.Percentiles)
+	slices.SortFunc(days, func(a, b groupResult) int { return agg.compareKeys(&a.key, &b.key) })
+	out := &CustomerStats{CustomerID: customerID, DayZone: zone, From: f.From, To: f.To, Stats: mergeResults(days, f.Percentiles)}
+	for i := range days {
+		out.Daily = append(out.Daily, DailyStats{Date: dayKey{day: int64(int32(days[i].key[0]))}.date(), Stats: days[i].stats})
+	}
+	return out, nil
+}

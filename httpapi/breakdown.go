@@ -1,0 +1,101 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/internal/statsjson"
+)
+
+// Breakdowns is what GET /customers/{id}/breakdown uses;
+// *logstats.StatsService is one.
+type Breakdowns interface {
+	Breakdown(ctx context.Context, customerID string, f logstats.BreakdownFilter) (*logstats.Breakdown, error)
+}
+
+// matchKeys are the query parameters that narrow a breakdown or the stats
+// to some requests (SPEC §14), in the order they are read.
+var matchKeys = []string{"endpoint", "method", "route", "path", "status", "status_class"}
+
+// parseMatches reads the filters of q: each key of matchKeys at most once.
+// An empty value is a value (the requests without one).
+func parseMatches(q url.Values) ([]logstats.Match, error) {
+	var out []logstats.Match
+	for _, k := range matchKeys {
+		vs, ok := q[k]
+		if !ok {
+			continue
+		}
+		if len(vs) > 1 {
+			return nil, invalid(k + " is given " + strconv.Itoa(len(vs)) + " times; each filter at most once")
+		}
+		out = append(out, logstats.Match{Key: k, Value: vs[0]})
+	}
+	return out, nil
+}
+
+// parseBreakdownQuery reads by (required), from (required), to, sort,
+// order, limit, percentiles and the filters.
+func parseBreakdownQuery(r *http.Request) (logstats.BreakdownFilter, error) {
+	var f logstats.BreakdownFilter
+	st, err := parseStatsQuery(r)
+	if err != nil {
+		return f, err
+	}
+	f.From, f.To, f.Percentiles, f.Match = st.From, st.To, st.Percentiles, st.Match
+	q := r.URL.Query()
+	by := q.Get("by")
+	if by == "" {
+		return f, invalid("by is required: ?by=endpoint (or method, route, path, status, status_class, several separated by commas)")
+	}
+	for _, k := range strings.Split(by, ",") {
+		f.By = append(f.By, strings.TrimSpace(k))
+	}
+	f.Sort = q.Get("sort")
+	switch o := q.Get("order"); o {
+	case "", "desc":
+	case "asc":
+		f.Ascending = true
+	default:
+		return f, invalid("order: " + strconv.Quote(sanitize(o)) + " is neither asc nor desc")
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > logstats.MaxBreakdownLimit {
+			return f, invalid("limit: " + strconv.Quote(sanitize(l)) + " is not a number from 1 to " + strconv.Itoa(logstats.MaxBreakdownLimit))
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+func (s *server) handleBreakdown() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.breakdowns == nil {
+			s.handleError(w, r, httpError(http.StatusServiceUnavailable, "breakdowns are not served by this server"))
+			return
+		}
+		id := r.PathValue("id")
+		if err := logstats.ValidCustomerID(id); err != nil {
+			s.handleError(w, r, invalid(err.Error()))
+			return
+		}
+		f, err := parseBreakdownQuery(r)
+		if err != nil {
+			s.handleError(w, r, err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.opts.QueryTimeout)
+		defer cancel()
+		b, err := s.breakdowns.Breakdown(ctx, id, f)
+		if err != nil {
+			s.handleError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, statsjson.AppendBreakdown(nil, b, f.Percentiles))
+	})
+}

@@ -1,0 +1,129 @@
+package logstats
+
+import (
+	"context"
+	"fmt"
+)
+
+// scanDays calls fn with the raw requests of customer on the days from
+// from to to (of the day zone; the zero from and a nil to leave that end
+// open), a day's requests at a time as columns, in no particular order:
+// each block as it is, or, in raw mode rows, the rows of a page grouped by
+// day. The columns are valid during the call only. Breakdowns and filtered
+// stats read the raw requests through it; the export, which keeps the
+// order of the source, reads them through daySources.
+func (s *rawStore) scanDays(ctx context.Context, customer string, from Date, to *Date, fn func(day int64, cols *blockColumns) error) error {
+	f := RequestFilter{From: from, To: to}
+	switch s.mode {
+	case RawBlocks:
+		cond, args := f.days()
+		return s.scanBlocks(ctx, customer, cond, args, func(b *storedBlock, cols *blockColumns) error {
+			return fn(daysSinceEpoch(b.day), cols)
+		})
+	case RawRows:
+		return s.scanRowDays(ctx, customer, f, fn)
+	}
+	return fmt.Errorf("%w: this database was loaded with raw mode none, which keeps only the rollups; load the logs into a database with raw mode blocks or rows to break them down", ErrNoRawRequests)
+}
+
+// scanRowDays is scanDays in raw mode rows. The table has no index by
+// time: it reads all of the customer's rows in key order, a page a query,
+// keeping those of the days asked for.
+func (s *rawStore) scanRowDays(ctx context.Context, customer string, f RequestFilter, fn func(day int64, cols *blockColumns) error) error {
+	lo, hi := int64(-1<<63), int64(1<<63-1)
+	if !f.From.IsZero() {
+		lo = dayStart(f.From, s.zone).UnixMicro()
+	}
+	if f.To != nil {
+		hi = dayStart(f.To.AddDays(1), s.zone).UnixMicro()
+	}
+	days := make(map[int64]*columnsBuilder)
+	var spare []*columnsBuilder
+	source, offset := int64(-1<<63), int64(-1<<63)
+	for {
+		rows, err := s.db.QueryContext(ctx, `SELECT source_id, src_offset, ts_us, method, path, status, latency_us FROM logstats_raw_requests
+			WHERE customer_id = ? AND (source_id > ? OR source_id = ? AND src_offset > ?) AND ts_us >= ? AND ts_us < ?
+			ORDER BY source_id, src_offset LIMIT ?`, customer, source, source, offset, lo, hi, exportRowsPage)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for ; rows.Next(); n++ {
+			var ts, latency int64
+			var status int
+			var method, path string
+			if err := rows.Scan(&source, &offset, &ts, &method, &path, &status, &latency); err != nil {
+				rows.Close()
+				return err
+			}
+			day := dayNumber(ts, s.zone)
+			b := days[day]
+			if b == nil {
+				if k := len(spare); k > 0 {
+					b, spare = spare[k-1], spare[:k-1]
+				} else {
+					b = new(columnsBuilder)
+				}
+				days[day] = b
+			}
+			b.add(offset, ts, method, path, status, latency)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for day, b := range days {
+			if err := fn(day, b.columns()); err != nil {
+				return err
+			}
+			b.reset()
+			spare = append(spare, b)
+			delete(days, day)
+		}
+		if n < exportRowsPage {
+			return nil
+		}
+	}
+}
+
+// A columnsBuilder makes columns of requests added one at a time, with
+// their methods and paths in dictionaries, as a block's.
+type columnsBuilder struct {
+	cols           blockColumns
+	methods, paths map[string]uint32
+}
+
+func (b *columnsBuilder) add(offset, ts int64, method, path string, status int, latencyUS int64) {
+	c := &b.cols
+	if b.methods == nil {
+		b.methods, b.paths = make(map[string]uint32), make(map[string]uint32)
+	}
+	c.offsets = append(c.offsets, offset)
+	c.times = append(c.times, ts)
+	c.latencies = append(c.latencies, latencyUS)
+	c.statuses = append(c.statuses, uint16(status))
+	c.methodIdx = append(c.methodIdx, dictIndex(b.methods, &c.methods, method))
+	c.pathIdx = append(c.pathIdx, dictIndex(b.paths, &c.paths, path))
+}
+
+// dictIndex returns the index of s in the dictionary values, whose
+// indexes are in ids, adding it when it is new.
+func dictIndex(ids map[string]uint32, values *[]string, s string) uint32 {
+	i, ok := ids[s]
+	if !ok {
+		i = uint32(len(*values))
+		ids[s] = i
+		*values = append(*values, s)
+	}
+	return i
+}
+
+func (b *columnsBuilder) columns() *blockColumns { return &b.cols }
+
+func (b *columnsBuilder) reset() {
+	c := &b.cols
+	c.offsets, c.times, c.latencies, c.statuses = c.offsets[:0], c.times[:0], c.latencies[:0], c.statuses[:0]
+	c.methods, c.methodIdx, c.paths, c.pathIdx = c.methods[:0], c.methodIdx[:0], c.paths[:0], c.pathIdx[:0]
+	clear(b.methods)
+	clear(b.paths)
+}
