@@ -215,6 +215,65 @@ func ExampleStatsService_FindStats() {
 	// 2024-10-02: 1 requests, average 1s
 }
 
+// A breakdown says where a customer's requests fail or slow down: here by
+// endpoint, the paths' identifiers named by a route template and by the
+// automatic step ({id}), slowest p99 first. A Match narrows stats the same
+// way.
+func ExampleStatsService_Breakdown() {
+	dir, _ := os.MkdirTemp("", "logstats")
+	defer os.RemoveAll(dir)
+	db, err := sqlite.Open(filepath.Join(dir, "stats.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := logstats.Migrate(ctx, db); err != nil {
+		log.Fatal(err)
+	}
+	const logText = `10.0.0.1 - cust_7 [01/Oct/2024:09:00:00 +0000] "GET /v1/users/42 HTTP/1.1" 200 512 "-" "curl/8" 0.100
+10.0.0.1 - cust_7 [01/Oct/2024:09:00:01 +0000] "GET /v1/users/7 HTTP/1.1" 200 512 "-" "curl/8" 0.300
+10.0.0.1 - cust_7 [01/Oct/2024:09:00:02 +0000] "POST /v1/users/7/orders/a1 HTTP/1.1" 503 0 "-" "curl/8" 2.000
+10.0.0.1 - cust_7 [01/Oct/2024:09:00:03 +0000] "POST /v1/users/9/orders/b2 HTTP/1.1" 201 64 "-" "curl/8" 0.500
+10.0.0.1 - cust_7 [01/Oct/2024:09:00:04 +0000] "GET /health HTTP/1.1" 200 2 "-" "curl/8" 0.001
+`
+	if _, err := logstats.NewIngester(db).Load(ctx, "access.log", strings.NewReader(logText), logstats.LoadOptions{}); err != nil {
+		log.Fatal(err)
+	}
+
+	svc := logstats.NewStatsService(db)
+	if svc.Routes, err = logstats.ParseRoutes([]string{"/v1/users/{user}/orders/{order}"}, true); err != nil {
+		log.Fatal(err)
+	}
+	b, err := svc.Breakdown(ctx, "cust_7", logstats.BreakdownFilter{
+		From: logstats.Date{Year: 2024, Month: 10, Day: 1},
+		By:   []string{"endpoint"},
+		Sort: "p99_latency",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(b.By, b.TotalGroups, "groups")
+	for _, g := range b.Groups {
+		fmt.Printf("%-4s %-31s %d requests, %d failed, p99 %v\n", g.Key[0], g.Key[1], g.Stats.TotalRequests, g.Stats.FailedRequests, g.Stats.P99Latency)
+	}
+
+	st, err := svc.FindStats(ctx, "cust_7", logstats.StatsFilter{
+		From:  logstats.Date{Year: 2024, Month: 10, Day: 1},
+		Match: []logstats.Match{{Key: "route", Value: "/v1/users/{id}"}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("/v1/users/{id}: %d requests, median %v\n", st.Stats.TotalRequests, st.Stats.MedianLatency)
+	// Output:
+	// [method route] 3 groups
+	// POST /v1/users/{user}/orders/{order} 2 requests, 1 failed, p99 1.985s
+	// GET  /v1/users/{id}                  2 requests, 0 failed, p99 298ms
+	// GET  /health                         1 requests, 0 failed, p99 1ms
+	// /v1/users/{id}: 2 requests, median 200ms
+}
+
 // Verify checks a database after a crash, a restore or a migration: each
 // source's raw requests against its ledger, each customer-day's rollup
 // against its raw requests.
