@@ -40,7 +40,9 @@ func findChromium() string {
 // TestDashboard_Browser drives the dashboard in headless Chromium against a
 // server with 8 customers over 30 days: it picks a customer, changes the
 // range, and checks that the table's numbers are the API's, that the three
-// charts drew pixels, that a phone-width window does not scroll sideways,
+// charts drew pixels, that the endpoints table is the API's breakdown in
+// the order of the column clicked, that choosing an endpoint narrows the
+// days to the API's filtered stats and is kept in the address, that a phone-width window does not scroll sideways,
 // and that an unknown customer and an empty range say so. Any console error,
 // uncaught exception or failed resource (a CSP violation, say) fails it. The
 // screenshots go to $LOGSTATS_TEST_SCREENSHOT_DIR (docs/ keeps the README's)
@@ -163,6 +165,36 @@ func TestDashboard_Browser(t *testing.T) {
 	checkTable(t, ctx, srv.URL, "cust_3", "2024-10-08", "2024-10-21", 14)
 	checkCharts(t, ctx)
 	screenshot(t, "dashboard.png")
+	checkEndpoints(t, ctx, srv.URL, "cust_3", "2024-10-08", "2024-10-21", "total_requests")
+
+	// Sorting by a column, then choosing an endpoint: the charts and the
+	// days narrow to it, and the address records it.
+	eval(t, "sort the endpoints by p99", `document.querySelector('#endpoints th button[data-sort="p99_latency"]').click()`)
+	checkEndpoints(t, ctx, srv.URL, "cust_3", "2024-10-08", "2024-10-21", "p99_latency")
+	eval(t, "choose an endpoint", `document.body.dataset.state = "acting";
+		[...document.querySelectorAll("#endpoints tbody tr")].find(tr => tr.cells[1].textContent === "/api/v1/users").click()`)
+	waitReady(t, "choose an endpoint")
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash`)); err != nil || got != "#customer=cust_3&from=2024-10-08&to=2024-10-21&endpoint=+%2Fapi%2Fv1%2Fusers" {
+		t.Fatalf("after choosing /api/v1/users the address says %q (%v)", got, err)
+	}
+	checkTableOf(t, ctx, srv.URL, "cust_3", "2024-10-08", "2024-10-21", "&method=&route=/api/v1/users", 14)
+	checkCharts(t, ctx)
+	if chosen, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#endpoints tbody tr[aria-selected="true"]').cells[1].textContent + " | " + document.getElementById("endpoint-chosen").textContent`)); err != nil || chosen != "/api/v1/users |  /api/v1/users" {
+		t.Fatalf("the chosen row and title say %q (%v)", chosen, err)
+	}
+	screenshot(t, "dashboard-endpoints.png")
+	// The address opens the page so narrowed.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#customer=cust_3&from=2024-10-08&to=2024-10-21&endpoint=+%2Fapi%2Fv1%2Fusers")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, "open a narrowed address")
+	checkTableOf(t, ctx, srv.URL, "cust_3", "2024-10-08", "2024-10-21", "&method=&route=/api/v1/users", 14)
+	eval(t, "all endpoints again", `document.body.dataset.state = "acting"; document.getElementById("endpoint-clear").click()`)
+	waitReady(t, "all endpoints again")
+	checkTable(t, ctx, srv.URL, "cust_3", "2024-10-08", "2024-10-21", 14)
 
 	// A phone-width window: nothing wider than the screen but the table,
 	// which scrolls in its own box.
@@ -364,6 +396,13 @@ func busiestCustomer(t *testing.T, base string) string {
 // with the API's answer for the same customer and range.
 func checkTable(t *testing.T, ctx context.Context, base, customer, from, to string, wantDays int) {
 	t.Helper()
+	checkTableOf(t, ctx, base, customer, from, to, "", wantDays)
+}
+
+// checkTableOf is checkTable of the requests the filters of query select
+// ("&route=...").
+func checkTableOf(t *testing.T, ctx context.Context, base, customer, from, to, query string, wantDays int) {
+	t.Helper()
 	cells := func(sel string) [][]string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](`[...document.querySelectorAll("`+sel+`")].map(tr => [...tr.cells].map(td => td.textContent))`))
@@ -373,7 +412,7 @@ func checkTable(t *testing.T, ctx context.Context, base, customer, from, to stri
 		return v
 	}
 	rows, foot := cells("#days tbody tr"), cells("#days tfoot tr")
-	resp, err := http.Get(base + customerPath(customer) + "?from=" + from + "&to=" + to)
+	resp, err := http.Get(base + customerPath(customer) + "?from=" + from + "&to=" + to + query)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,5 +540,56 @@ func checkEmpty(t *testing.T, ctx context.Context, message string) {
 	}
 	if got.MessageHidden || !strings.Contains(got.Message, message) || !got.ChartsHidden || got.Rows != 0 || got.Canvas != 0 {
 		t.Fatalf("empty answer shown as %+v; want the message %q, no chart and no row", got, message)
+	}
+}
+
+// checkEndpoints compares the dashboard's endpoints table with the API's
+// breakdown by endpoint of the same customer and range, in the order of
+// the column sort, largest first.
+func checkEndpoints(t *testing.T, ctx context.Context, base, customer, from, to, sort string) {
+	t.Helper()
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](`[...document.querySelectorAll("#endpoints tbody tr")].map(tr => [...tr.cells].map(td => td.textContent))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(base + "/customers/" + customer + "/breakdown?by=endpoint&from=" + from + "&to=" + to + "&sort=" + sort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var api struct {
+		Groups []struct {
+			Key   struct{ Method, Route string } `json:"key"`
+			Stats struct {
+				Total  int64    `json:"total_requests"`
+				Failed int64    `json:"total_failed_requests"`
+				Uptime float64  `json:"uptime"`
+				Median *float64 `json:"median_latency"`
+				P99    *float64 `json:"p99_latency"`
+			} `json:"stats"`
+		} `json:"groups"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&api); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(api.Groups) || len(rows) < 5 {
+		t.Fatalf("the endpoints table has %d rows, the API %d groups (want at least 5)", len(rows), len(api.Groups))
+	}
+	for i, g := range api.Groups {
+		method := g.Key.Method
+		if method == "" {
+			method = "–"
+		}
+		want := []string{method, g.Key.Route, strconv.FormatInt(g.Stats.Total, 10), strconv.FormatInt(g.Stats.Failed, 10), strconv.FormatFloat(g.Stats.Uptime, 'f', 2, 64)}
+		got := rows[i]
+		if len(got) != 7 || strings.Join(got[:5], "|") != strings.ReplaceAll(strings.Join(want, "|"), ",", "") {
+			t.Fatalf("sorted by %s, endpoint row %d is %q, the API's group %q", sort, i, got, want)
+		}
+		for j, v := range []*float64{g.Stats.Median, g.Stats.P99} {
+			ms, err := strconv.ParseFloat(got[5+j], 64)
+			if v == nil || err != nil || !closeTo(ms, *v*1000) {
+				t.Fatalf("sorted by %s, endpoint row %d column %d shows %q, the API says %v s", sort, i, 5+j, got[5+j], deref(v))
+			}
+		}
 	}
 }

@@ -1,6 +1,7 @@
 // The logstats dashboard: pick a customer and a range of days (of the
 // database's day zone, which answers name), see the
-// requests, uptime and latency of each day as charts and as a table. It only
+// requests, uptime and latency of each day as charts and as a table, and
+// the customer's endpoints, one of which may narrow the page to it. It only
 // reads the JSON API, at paths relative to this page, so it works wherever
 // the handler is mounted (http.StripPrefix included).
 "use strict";
@@ -118,13 +119,25 @@
 
   function readHash() {
     const p = new URLSearchParams(location.hash.slice(1));
-    return { customer: p.get("customer"), from: p.get("from"), to: p.get("to") };
+    return { customer: p.get("customer"), from: p.get("from"), to: p.get("to"), endpoint: parseEndpoint(p.get("endpoint")) };
   }
 
   function writeHash() {
     const p = new URLSearchParams({ customer: customerIn.value, from: fromIn.value, to: toIn.value });
+    if (endpoint) p.set("endpoint", endpointText(endpoint));
     history.replaceState(null, "", "#" + p.toString());
   }
+
+  // The endpoint the page is narrowed to ({method, route}, or null for all),
+  // written in the address as "METHOD ROUTE", as the API's endpoint= filter.
+  let endpoint = null;
+  const endpointText = (e) => e.method + " " + e.route;
+  function parseEndpoint(text) {
+    if (!text) return null;
+    const i = text.indexOf(" ");
+    return i < 0 ? null : { method: text.slice(0, i), route: text.slice(i + 1) };
+  }
+  const sameEndpoint = (a, b) => a != null && b != null && a.method === b.method && a.route === b.route;
 
   // live is what the page shows, for refreshing it: a range that includes
   // today (of the day zone) is asked for again every few seconds, with the
@@ -201,18 +214,22 @@
       return;
     }
     document.body.dataset.state = "loading";
+    const customerPath = "customers/" + encodeURIComponent(id);
     try {
-      const path = "customers/" + encodeURIComponent(id) + "/stats/?from=" + from + "&to=" + to;
+      let path = customerPath + "/stats/?from=" + from + "&to=" + to;
+      if (endpoint) path += "&method=" + encodeURIComponent(endpoint.method) + "&route=" + encodeURIComponent(endpoint.route);
       const meta = {};
-      const st = await api(path, null, meta);
+      const [st] = await Promise.all([api(path, null, meta), loadEndpoints(customerPath, from, to, mine)]);
       if (mine !== seq) return;
       Object.assign(live, { path, etag: meta.etag, zone: st.day_zone || "UTC", updated: Date.now() });
       showUpdated();
       render(st);
       if (st.daily.length === 0) {
-        showMessage(customers.has(id)
-          ? "No requests of " + id + " from " + from + " to " + to + "."
-          : "No customer " + id + " has any requests loaded. Pick one from the list.", false);
+        showMessage(endpoint
+          ? "No requests of " + id + " to " + endpointText(endpoint) + " from " + from + " to " + to + "."
+          : customers.has(id)
+            ? "No requests of " + id + " from " + from + " to " + to + "."
+            : "No customer " + id + " has any requests loaded. Pick one from the list.", false);
       } else {
         showMessage("", false);
       }
@@ -225,8 +242,93 @@
     document.body.dataset.state = "ready";
   }
 
+  // The endpoints table: the customer's breakdown by endpoint over the
+  // range, sorted in the page (by any column; requests first), each row a
+  // way to narrow the page to that endpoint.
+  const endpoints = { key: null, groups: [], total: 0, note: "", sort: "total_requests", desc: true };
+  const maxEndpoints = 1000;
+
+  async function loadEndpoints(customerPath, from, to, mine) {
+    const key = customerPath + "|" + from + "|" + to;
+    if (endpoints.key !== key) {
+      let groups = [], total = 0, note = "";
+      try {
+        const b = await api(customerPath + "/breakdown?by=endpoint&from=" + from + "&to=" + to + "&limit=" + maxEndpoints);
+        groups = b.groups;
+        total = b.total_groups;
+      } catch (e) {
+        note = "No endpoints: " + e.message;
+      }
+      if (mine !== seq) return;
+      Object.assign(endpoints, { key, groups, total, note });
+    }
+    renderEndpoints();
+  }
+
+  function sortedEndpoints() {
+    const f = endpoints.sort, sign = endpoints.desc ? -1 : 1;
+    const value = (g) => (f === "method" || f === "route" ? g.key[f] : g.stats[f]);
+    return [...endpoints.groups].sort((a, b) => {
+      const va = value(a), vb = value(b);
+      if (va == null || vb == null) return (va == null) - (vb == null); // no figure: last
+      if (va < vb) return -sign;
+      if (va > vb) return sign;
+      return a.key.route < b.key.route ? -1 : a.key.route > b.key.route ? 1 : (a.key.method < b.key.method ? -1 : 1);
+    });
+  }
+
+  function renderEndpoints() {
+    const section = $("endpoints-section");
+    section.hidden = endpoints.key == null || (endpoints.groups.length === 0 && !endpoints.note && !endpoint);
+    const note = $("endpoints-note");
+    note.textContent = endpoints.note || (endpoints.total > endpoints.groups.length
+      ? "The " + endpoints.groups.length + " busiest of " + fmtInt(endpoints.total) + " endpoints." : "");
+    note.hidden = !note.textContent;
+    $("endpoint-chosen").textContent = endpoint ? endpointText(endpoint) : "";
+    $("endpoint-clear").hidden = !endpoint;
+    for (const b of section.querySelectorAll("th button")) {
+      b.parentElement.setAttribute("aria-sort", b.dataset.sort !== endpoints.sort ? "none" : endpoints.desc ? "descending" : "ascending");
+    }
+    $("endpoints").tBodies[0].replaceChildren(...sortedEndpoints().map((g) => {
+      const s = g.stats;
+      const tr = row([g.key.method || "–", g.key.route, fmtInt(s.total_requests), fmtInt(s.total_failed_requests),
+        fmtUptime(s.uptime), fmtMs(s.median_latency), fmtMs(s.p99_latency)]);
+      tr.tabIndex = 0;
+      tr.setAttribute("aria-selected", String(sameEndpoint(endpoint, g.key)));
+      const choose = () => {
+        endpoint = sameEndpoint(endpoint, g.key) ? null : { method: g.key.method, route: g.key.route };
+        show();
+      };
+      tr.addEventListener("click", choose);
+      tr.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          choose();
+        }
+      });
+      return tr;
+    }));
+  }
+
+  for (const b of document.querySelectorAll("#endpoints th button")) {
+    b.addEventListener("click", () => {
+      const f = b.dataset.sort;
+      endpoints.desc = endpoints.sort === f ? !endpoints.desc : f !== "method" && f !== "route";
+      endpoints.sort = f;
+      renderEndpoints();
+    });
+  }
+  $("endpoint-clear").addEventListener("click", () => {
+    endpoint = null;
+    show();
+  });
+
   function render(st) {
     const days = st ? st.daily : [];
+    if (!st) {
+      endpoints.key = null; // nothing shown: no endpoints either
+      renderEndpoints();
+    }
     if (st && st.day_zone) document.getElementById("day-zone").textContent = st.day_zone;
     renderSummary(st ? st.stats : null);
     renderTable(days, st ? st.stats : null);
@@ -349,6 +451,7 @@
   });
 
   customerIn.addEventListener("change", () => {
+    endpoint = null; // another customer's endpoints
     const [from, to] = defaultRange(customerIn.value);
     fromIn.value = from;
     toIn.value = to;
@@ -396,6 +499,7 @@
     customerIn.value = id;
     fromIn.value = h.from || from;
     toIn.value = h.to || to;
+    endpoint = h.endpoint;
     await show();
     if (cut && !$("message").textContent) {
       showMessage("The list holds the first " + customers.size + " customers by id; type any other id.", false);
