@@ -2,7 +2,6 @@ package logstats
 
 import (
 	"cmp"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -18,17 +17,20 @@ type aggregator struct {
 	routes  *Routes
 	// values are each string part's values, numbered in the order met.
 	values [maxParts]interner
-	// routeOf caches the route of each path met.
-	routeOf map[string]string
-	groups  []aggGroup
-	index   map[groupKey]int32
+	groups []aggGroup
+	index  map[groupKey]int32
 
-	// The block being added: each request's key, whether it matches, and a
-	// dictionary's translation to values' numbers or matches.
-	keys  []groupKey
+	// The block being added: whether each request matches, each part's
+	// translation of codes to values and number of codes, the groups by
+	// combination of codes, a dictionary's matches.
 	keep  []bool
-	trans []uint32
+	trans [maxParts][]uint32
+	cards [maxParts]int
+	table []int32
 	hits  []bool
+	route []byte // the route of a path, being made
+	// scratch is memory for sorting latencies.
+	scratch []int64
 }
 
 // A groupKey is a group's value of each part, in the order of the parts:
@@ -51,7 +53,28 @@ type aggGroup struct {
 const latencyRun = 1 << 16
 
 func newAggregator(parts []keyPart, matches []matchPart, routes *Routes) *aggregator {
-	return &aggregator{parts: parts, matches: matches, routes: routes, routeOf: make(map[string]string), index: make(map[groupKey]int32)}
+	return &aggregator{parts: parts, matches: matches, routes: routes, index: make(map[groupKey]int32)}
+}
+
+// columns returns the columns of a block that a reads, besides latencies
+// and statuses.
+func (a *aggregator) columns() columnSet {
+	var want columnSet
+	add := func(kind partKind) {
+		switch kind {
+		case partMethod:
+			want |= colMethods
+		case partRoute, partPath:
+			want |= colPaths
+		}
+	}
+	for _, p := range a.parts {
+		add(p.kind)
+	}
+	for _, m := range a.matches {
+		add(m.kind)
+	}
+	return want
 }
 
 // add adds the requests of cols, all of day, that match a's matches.
@@ -64,22 +87,79 @@ func (a *aggregator) add(day int64, cols *blockColumns) {
 	for _, m := range a.matches {
 		a.match(m, cols)
 	}
-	a.keys = resize(a.keys, n)
+	// Each part's value of a request is first its code in the block (its
+	// index in the block's dictionary, its status), and the codes of all
+	// parts make one number, the request's combination. A table by
+	// combination then finds each request's group, looked up by its values
+	// once per combination the block has, when the combinations are few
+	// enough for a table; else each request is looked up.
+	size := 1
 	for p, part := range a.parts {
-		a.keyColumn(p, part.kind, day, cols)
+		a.translate(p, part.kind, day, cols)
+		size *= a.cards[p]
+		if size > max(4*n, 1<<12) {
+			size = 0
+			break
+		}
+	}
+	if size == 0 {
+		for i, keep := range a.keep {
+			if keep {
+				a.groups[a.group(cols, i)].add(int(cols.statuses[i]), cols.latencies[i], &a.scratch)
+			}
+		}
+		return
+	}
+	a.table = resize(a.table, size)
+	for i := range a.table {
+		a.table[i] = -1
 	}
 	for i, keep := range a.keep {
 		if !keep {
 			continue
 		}
-		g, ok := a.index[a.keys[i]]
-		if !ok {
-			g = int32(len(a.groups))
-			a.groups = append(a.groups, aggGroup{key: a.keys[i]})
-			a.index[a.keys[i]] = g
+		c := 0
+		for p, part := range a.parts {
+			c = c*a.cards[p] + int(a.code(part.kind, cols, i))
 		}
-		a.groups[g].add(int(cols.statuses[i]), cols.latencies[i])
+		g := a.table[c]
+		if g < 0 {
+			g = a.group(cols, i)
+			a.table[c] = g
+		}
+		a.groups[g].add(int(cols.statuses[i]), cols.latencies[i], &a.scratch)
 	}
+}
+
+// code returns the code in the block of request i's value of a part of
+// kind: an index into a dictionary, or what the status makes.
+func (a *aggregator) code(kind partKind, cols *blockColumns, i int) uint32 {
+	switch kind {
+	case partMethod:
+		return cols.methodIdx[i]
+	case partRoute, partPath:
+		return cols.pathIdx[i]
+	case partStatus:
+		return uint32(cols.statuses[i] - 100)
+	case partStatusClass:
+		return uint32(cols.statuses[i]/100 - 1)
+	}
+	return 0 // the day: one a block
+}
+
+// group returns the group of request i of cols, adding it if it is new.
+func (a *aggregator) group(cols *blockColumns, i int) int32 {
+	var k groupKey
+	for p, part := range a.parts {
+		k[p] = a.trans[p][a.code(part.kind, cols, i)]
+	}
+	g, ok := a.index[k]
+	if !ok {
+		g = int32(len(a.groups))
+		a.groups = append(a.groups, aggGroup{key: k})
+		a.index[k] = g
+	}
+	return g
 }
 
 // match clears keep for the requests of cols that m does not match.
@@ -100,9 +180,11 @@ func (a *aggregator) match(m matchPart, cols *blockColumns) {
 	a.hits = resize(a.hits, len(dict))
 	for j, v := range dict {
 		if m.kind == partRoute {
-			v = a.route(v)
+			a.route = a.routes.appendRoute(a.route[:0], v)
+			a.hits[j] = string(a.route) == m.value
+		} else {
+			a.hits[j] = v == m.value
 		}
-		a.hits[j] = v == m.value
 	}
 	for i, k := range idx {
 		a.keep[i] = a.keep[i] && a.hits[k]
@@ -118,63 +200,53 @@ func (a *aggregator) dictionary(kind partKind, cols *blockColumns) ([]string, []
 	return cols.paths, cols.pathIdx
 }
 
-// route returns the route of path, computed once per distinct path.
-func (a *aggregator) route(path string) string {
-	r, ok := a.routeOf[path]
-	if !ok {
-		r = a.routes.Route(path)
-		a.routeOf[strings.Clone(path)] = r
-	}
-	return r
-}
-
-// keyColumn sets part p of each request's key.
-func (a *aggregator) keyColumn(p int, kind partKind, day int64, cols *blockColumns) {
+// translate makes the translation of part p's codes in cols (see code) to
+// their values (see groupKey), and sets how many codes there are.
+func (a *aggregator) translate(p int, kind partKind, day int64, cols *blockColumns) {
+	t := a.trans[p][:0]
 	switch kind {
 	case partStatus:
-		for i, s := range cols.statuses {
-			a.keys[i][p] = uint32(s)
+		for c := range 500 {
+			t = append(t, uint32(100+c))
 		}
-		return
 	case partStatusClass:
-		for i, s := range cols.statuses {
-			a.keys[i][p] = uint32(s / 100)
+		for c := range 5 {
+			t = append(t, uint32(1+c))
 		}
-		return
 	case partDay:
-		for i := range a.keys {
-			a.keys[i][p] = uint32(int32(day))
+		t = append(t, uint32(int32(day)))
+	default:
+		dict, _ := a.dictionary(kind, cols)
+		for _, v := range dict {
+			if kind == partRoute {
+				// Once per distinct path of the block, without an
+				// allocation unless the route is new.
+				a.route = a.routes.appendRoute(a.route[:0], v)
+				t = append(t, a.values[p].numberBytes(a.route))
+			} else {
+				t = append(t, a.values[p].number(v))
+			}
 		}
-		return
 	}
-	dict, idx := a.dictionary(kind, cols)
-	a.trans = resize(a.trans, len(dict))
-	for j, v := range dict {
-		if kind == partRoute {
-			v = a.route(v)
-		}
-		a.trans[j] = a.values[p].number(v)
-	}
-	for i, k := range idx {
-		a.keys[i][p] = a.trans[k]
-	}
+	a.trans[p], a.cards[p] = t, len(t)
 }
 
-func (g *aggGroup) add(status int, latencyUS int64) {
+func (g *aggGroup) add(status int, latencyUS int64, scratch *[]int64) {
 	g.r.add(status, latencyUS)
 	if latencyUS >= 0 {
 		if g.lats = append(g.lats, latencyUS); len(g.lats) == latencyRun {
-			g.flush()
+			g.flush(scratch)
 		}
 	}
 }
 
-// flush moves the latencies held into the distribution being merged.
-func (g *aggGroup) flush() {
+// flush moves the latencies held into the distribution being merged;
+// scratch is memory for sorting them.
+func (g *aggGroup) flush(scratch *[]int64) {
 	if len(g.lats) == 0 {
 		return
 	}
-	slices.Sort(g.lats)
+	*scratch = sortLatencies(g.lats, *scratch)
 	var d distribution
 	for i, v := range g.lats {
 		if i > 0 && v == g.lats[i-1] {
@@ -185,6 +257,35 @@ func (g *aggGroup) flush() {
 	}
 	g.merger.add(d)
 	g.lats = g.lats[:0]
+}
+
+// merge adds the groups of b, an aggregator of the same parts, to a's.
+func (a *aggregator) merge(b *aggregator) {
+	for i := range b.groups {
+		g := &b.groups[i]
+		var k groupKey
+		for p, part := range a.parts {
+			switch part.kind {
+			case partMethod, partRoute, partPath:
+				k[p] = a.values[p].number(b.values[p].values[g.key[p]])
+			default:
+				k[p] = g.key[p]
+			}
+		}
+		j, ok := a.index[k]
+		if !ok {
+			j = int32(len(a.groups))
+			a.groups = append(a.groups, aggGroup{key: k})
+			a.index[k] = j
+		}
+		into := &a.groups[j]
+		into.r.mergeCounts(&g.r)
+		g.flush(&b.scratch)
+		for _, d := range g.merger.stack {
+			into.merger.add(d)
+		}
+	}
+	b.groups = nil
 }
 
 // A groupResult is a group's key, rollup and stats.
@@ -200,7 +301,7 @@ func (a *aggregator) results(percentiles []Percentile) []groupResult {
 	out := make([]groupResult, len(a.groups))
 	for i := range a.groups {
 		g := &a.groups[i]
-		g.flush()
+		g.flush(&a.scratch)
 		o := &out[i]
 		o.key, o.r = g.key, g.r
 		o.ranked = g.merger.result().intoRanked()
@@ -273,10 +374,21 @@ func (in *interner) number(s string) uint32 {
 	if n, ok := in.numbers[s]; ok {
 		return n
 	}
+	return in.add(strings.Clone(s))
+}
+
+// numberBytes is number of string(b), which it copies only when new.
+func (in *interner) numberBytes(b []byte) uint32 {
+	if n, ok := in.numbers[string(b)]; ok {
+		return n
+	}
+	return in.add(string(b))
+}
+
+func (in *interner) add(s string) uint32 {
 	if in.numbers == nil {
 		in.numbers = make(map[string]uint32)
 	}
-	s = strings.Clone(s)
 	n := uint32(len(in.values))
 	in.numbers[s] = n
 	in.values = append(in.values, s)

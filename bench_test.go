@@ -151,3 +151,28 @@ func BenchmarkParser(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
 }
+
+// BenchmarkBreakdown breaks one customer's requests of a 300,000-line log
+// (three customers, paths with identifiers) down by endpoint and by
+// status, on SQLite, and reports requests per second.
+func BenchmarkBreakdown(b *testing.B) {
+	db := testdb.Open(b, logstats.DialectSQLite)
+	mustLoad(b, logstats.NewIngester(db.DB), "bench.log", breakdownLog(b, 300_000, 1))
+	svc := logstats.NewStatsService(db.DB)
+	for _, by := range []string{"endpoint", "status"} {
+		b.Run(by, func(b *testing.B) {
+			var requests int64
+			for b.Loop() {
+				bd, err := svc.Breakdown(context.Background(), "c1", logstats.BreakdownFilter{By: []string{by}, Limit: logstats.MaxBreakdownLimit})
+				if err != nil {
+					b.Fatal(err)
+				}
+				requests = 0
+				for _, g := range bd.Groups {
+					requests += g.Stats.TotalRequests
+				}
+			}
+			b.ReportMetric(float64(requests)*float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+		})
+	}
+}

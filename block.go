@@ -418,6 +418,7 @@ func appendUvarint(b []byte, v uint64) []byte {
 // blockColumns is a decoded block, column by column; decode reuses its
 // slices. It is not safe for concurrent use.
 type blockColumns struct {
+	n         int      // requests
 	offsets   []int64  // byte offset of each request's line in its source, increasing
 	times     []int64  // request time, microseconds since the Unix epoch (UTC)
 	latencies []int64  // microseconds; -1 for a request without a latency (NoLatency)
@@ -436,7 +437,7 @@ type blockDim struct {
 }
 
 // len returns the number of requests.
-func (c *blockColumns) len() int { return len(c.offsets) }
+func (c *blockColumns) len() int { return c.n }
 
 // entry returns request i as an Entry of customer (Time in UTC, Latency
 // NoLatency for -1).
@@ -458,6 +459,27 @@ func (c *blockColumns) entry(i int, customer string) Entry {
 // made anew for each block, so they stay valid after the next decode; data
 // is not kept.
 func (c *blockColumns) decode(data []byte) error {
+	return c.decodeColumns(data, allColumns)
+}
+
+// A columnSet names the columns of a block that a reader needs besides
+// the latencies and statuses, which every reader decodes.
+type columnSet uint8
+
+const (
+	colOffsets columnSet = 1 << iota
+	colTimes
+	colMethods
+	colPaths
+	colDimensions
+
+	allColumns = colOffsets | colTimes | colMethods | colPaths | colDimensions
+)
+
+// decodeColumns is decode of the columns of want only: those left out are
+// not checked, and their slices in c are left as they were. A breakdown
+// reads neither offsets nor times, and paths only to group by them.
+func (c *blockColumns) decodeColumns(data []byte, want columnSet) error {
 	if len(data) < 2 {
 		return corruptBlock("truncated header")
 	}
@@ -471,7 +493,7 @@ func (c *blockColumns) decode(data []byte) error {
 	if len(payload) > maxBlockBytes {
 		return corruptBlock("payload too long")
 	}
-	if err := c.decodePayload(payload); err != "" {
+	if err := c.decodePayload(payload, want); err != "" {
 		return corruptBlock(err)
 	}
 	return nil
@@ -479,9 +501,9 @@ func (c *blockColumns) decode(data []byte) error {
 
 func corruptBlock(what string) error { return fmt.Errorf("%w: %s", ErrCorruptBlock, what) }
 
-// decodePayload decodes an uncompressed payload into c, or says what is
-// wrong with it.
-func (c *blockColumns) decodePayload(b []byte) string {
+// decodePayload decodes the columns want of an uncompressed payload into
+// c, or says what is wrong with it.
+func (c *blockColumns) decodePayload(b []byte, want columnSet) string {
 	n64, k := uvarint(b)
 	if k <= 0 || n64 == 0 || n64 > maxBlockRequests {
 		return "bad request count"
@@ -512,15 +534,20 @@ func (c *blockColumns) decodePayload(b []byte) string {
 	if n > len(cols[0]) || n > len(cols[1]) || n > len(cols[2]) {
 		return "request count past the columns"
 	}
-	c.offsets = resize(c.offsets, n)
-	c.times = resize(c.times, n)
+	c.n = n
 	c.latencies = resize(c.latencies, n)
 	c.statuses = resize(c.statuses, n)
-	if err := decodeOffsets(cols[0], c.offsets); err != "" {
-		return "offsets: " + err
+	if want&colOffsets != 0 {
+		c.offsets = resize(c.offsets, n)
+		if err := decodeOffsets(cols[0], c.offsets); err != "" {
+			return "offsets: " + err
+		}
 	}
-	if err := decodeTimes(cols[1], c.times); err != "" {
-		return "times: " + err
+	if want&colTimes != 0 {
+		c.times = resize(c.times, n)
+		if err := decodeTimes(cols[1], c.times); err != "" {
+			return "times: " + err
+		}
 	}
 	if err := decodeLatencies(cols[2], c.latencies); err != "" {
 		return "latencies: " + err
@@ -533,8 +560,20 @@ func (c *blockColumns) decodePayload(b []byte) string {
 	// another into one string, which they then slice.
 	var dicts [2 + maxBlockDims]dictColumn
 	strs := dicts[:2+nd]
+	wanted := func(i int) bool {
+		switch i {
+		case 0:
+			return want&colMethods != 0
+		case 1:
+			return want&colPaths != 0
+		}
+		return want&colDimensions != 0
+	}
 	total := 0
 	for i := range strs {
+		if !wanted(i) {
+			continue
+		}
 		col := dimCols[max(i-2, 0)]
 		if i < 2 {
 			col = cols[4+i]
@@ -548,8 +587,13 @@ func (c *blockColumns) decodePayload(b []byte) string {
 	}
 	var all strings.Builder
 	all.Grow(total)
-	c.dims = resize(c.dims, int(nd))
+	if want&colDimensions != 0 {
+		c.dims = resize(c.dims, int(nd))
+	}
 	for i := range strs {
+		if !wanted(i) {
+			continue
+		}
 		var values *[]string
 		var idx *[]uint32
 		switch i {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -170,13 +171,27 @@ func (s *StatsService) aggregate(ctx context.Context, customer string, from Date
 	if routes == nil {
 		routes = &Routes{auto: true}
 	}
-	agg := newAggregator(parts, matches, routes)
-	err = store.scanDays(ctx, customer, from, to, func(day int64, cols *blockColumns) error {
-		agg.add(day, cols)
+	// An aggregator a core, merged at the end.
+	aggs := make([]*aggregator, min(runtime.GOMAXPROCS(0), maxAggregators))
+	for i := range aggs {
+		aggs[i] = newAggregator(parts, matches, routes)
+	}
+	err = store.scanDays(ctx, customer, from, to, aggs[0].columns(), len(aggs), func(worker int, day int64, cols *blockColumns) error {
+		aggs[worker].add(day, cols)
 		return ctx.Err()
 	})
-	return zone, agg, err
+	if err != nil {
+		return "", nil, err
+	}
+	for _, a := range aggs[1:] {
+		aggs[0].merge(a)
+	}
+	return zone, aggs[0], nil
 }
+
+// maxAggregators bounds the goroutines that decode and group the blocks of
+// one breakdown.
+const maxAggregators = 4
 
 // The keys of a breakdown, and what each is of a request.
 type partKind uint8

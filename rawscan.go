@@ -3,27 +3,85 @@ package logstats
 import (
 	"context"
 	"fmt"
+	"sync"
 )
 
 // scanDays calls fn with the raw requests of customer on the days from
 // from to to (of the day zone; the zero from and a nil to leave that end
-// open), a day's requests at a time as columns, in no particular order:
+// open), a day's requests at a time as columns (those of want, and the
+// latencies and statuses; in raw mode rows, all), in no particular order:
 // each block as it is, or, in raw mode rows, the rows of a page grouped by
-// day. The columns are valid during the call only. Breakdowns and filtered
-// stats read the raw requests through it; the export, which keeps the
-// order of the source, reads them through daySources.
-func (s *rawStore) scanDays(ctx context.Context, customer string, from Date, to *Date, fn func(day int64, cols *blockColumns) error) error {
+// day. Blocks are decoded by workers goroutines, which call fn each with
+// its number (0 to workers-1) as worker, concurrently; rows are read by
+// one, worker 0. The columns are valid during the call only. Breakdowns and
+// filtered stats read the raw requests through it; the export, which keeps
+// the order of the source, reads them through daySources.
+func (s *rawStore) scanDays(ctx context.Context, customer string, from Date, to *Date, want columnSet, workers int, fn func(worker int, day int64, cols *blockColumns) error) error {
 	f := RequestFilter{From: from, To: to}
 	switch s.mode {
 	case RawBlocks:
-		cond, args := f.days()
-		return s.scanBlocks(ctx, customer, cond, args, func(b *storedBlock, cols *blockColumns) error {
-			return fn(daysSinceEpoch(b.day), cols)
-		})
+		return s.scanBlockDays(ctx, customer, f, want, max(workers, 1), fn)
 	case RawRows:
-		return s.scanRowDays(ctx, customer, f, fn)
+		return s.scanRowDays(ctx, customer, f, func(day int64, cols *blockColumns) error { return fn(0, day, cols) })
 	}
 	return fmt.Errorf("%w: this database was loaded with raw mode none, which keeps only the rollups; load the logs into a database with raw mode blocks or rows to break them down", ErrNoRawRequests)
+}
+
+// scanBlockDays is scanDays in raw mode blocks: this goroutine reads the
+// blocks, workers goroutines decode them and call fn. At most 4 blocks a
+// worker are held at once.
+func (s *rawStore) scanBlockDays(ctx context.Context, customer string, f RequestFilter, want columnSet, workers int, fn func(worker int, day int64, cols *blockColumns) error) error {
+	held := 4 * workers
+	free, work := make(chan *storedBlock, held), make(chan *storedBlock, held)
+	for range held {
+		free <- new(storedBlock)
+	}
+	stop := make(chan struct{})
+	var once sync.Once
+	var failed error
+	fail := func(err error) {
+		once.Do(func() { failed = err; close(stop) })
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			var cols blockColumns
+			for b := range work {
+				select {
+				case <-stop: // failed: drain
+				default:
+					if err := cols.decodeColumns(b.data, want); err != nil {
+						fail(fmt.Errorf("%s: %w", b, err))
+					} else if int64(cols.len()) != b.requests {
+						fail(fmt.Errorf("%s: %w: %d requests, its row says %d", b, ErrCorruptBlock, cols.len(), b.requests))
+					} else if err := fn(w, daysSinceEpoch(b.day), &cols); err != nil {
+						fail(err)
+					}
+				}
+				free <- b
+			}
+		})
+	}
+	cond, args := f.days()
+	err := s.scanBlockRows(ctx, customer, cond, args, func(b *storedBlock) error {
+		var c *storedBlock
+		select {
+		case c = <-free:
+		case <-stop:
+			return errStopped
+		}
+		data := append(c.data[:0], b.data...)
+		*c = *b
+		c.data = data
+		work <- c // never blocks: work has room for every block
+		return nil
+	})
+	close(work)
+	wg.Wait()
+	if failed != nil {
+		return failed
+	}
+	return err
 }
 
 // scanRowDays is scanDays in raw mode rows. The table has no index by
@@ -98,6 +156,7 @@ func (b *columnsBuilder) add(offset, ts int64, method, path string, status int, 
 	if b.methods == nil {
 		b.methods, b.paths = make(map[string]uint32), make(map[string]uint32)
 	}
+	c.n++
 	c.offsets = append(c.offsets, offset)
 	c.times = append(c.times, ts)
 	c.latencies = append(c.latencies, latencyUS)
@@ -122,6 +181,7 @@ func (b *columnsBuilder) columns() *blockColumns { return &b.cols }
 
 func (b *columnsBuilder) reset() {
 	c := &b.cols
+	c.n = 0
 	c.offsets, c.times, c.latencies, c.statuses = c.offsets[:0], c.times[:0], c.latencies[:0], c.statuses[:0]
 	c.methods, c.methodIdx, c.paths, c.pathIdx = c.methods[:0], c.methodIdx[:0], c.paths[:0], c.pathIdx[:0]
 	clear(b.methods)

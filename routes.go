@@ -108,18 +108,24 @@ func (r *Routes) Auto() bool { return r.auto }
 // identifier segments replaced by {id}, or else the path. A query string
 // (from "?") is dropped first.
 func (r *Routes) Route(path string) string {
+	return string(r.appendRoute(nil, path))
+}
+
+// appendRoute appends the route of path to dst: Route without an
+// allocation, for a breakdown that routes every distinct path of a block.
+func (r *Routes) appendRoute(dst []byte, path string) []byte {
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
 	for i := range r.templates {
 		if r.templates[i].matches(path) {
-			return r.templates[i].text
+			return append(dst, r.templates[i].text...)
 		}
 	}
 	if !r.auto {
-		return path
+		return append(dst, path...)
 	}
-	return autoRoute(path)
+	return appendAutoRoute(dst, path)
 }
 
 // matches reports whether path has t's segments: the same literals where t
@@ -153,66 +159,52 @@ func (t *routeTemplate) matches(path string) bool {
 	return true
 }
 
-// autoRoute replaces each identifier segment of path by {id}; path itself
-// when it has none (no allocation).
-func autoRoute(path string) string {
-	var b []byte
-	copied, start := 0, 0 // path[:copied] is in b; the segment starts at start
-	for i := 0; i <= len(path); i++ {
-		if i < len(path) && path[i] != '/' {
+// appendAutoRoute appends path to dst with each identifier segment
+// replaced by {id}: all decimal digits, at least 16 hexadecimal digits, or
+// a UUID. One pass over the path, a table lookup a byte: a breakdown makes
+// it for every distinct path of its blocks, which ids make many.
+func appendAutoRoute(dst []byte, path string) []byte {
+	start := 0 // of the segment
+	all := uint8(classDigit | classHex | classHexOrDash)
+	dashes := 0
+	for i := 0; i < len(path); i++ {
+		c := charClass[path[i]]
+		if c&classSlash != 0 {
+			dst = append(appendSegment(dst, path[start:i], all, dashes), '/')
+			start, all, dashes = i+1, classDigit|classHex|classHexOrDash, 0
 			continue
 		}
-		if isIDSegment(path[start:i]) {
-			b = append(b, path[copied:start]...)
-			b = append(b, "{id}"...)
-			copied = i
-		}
-		start = i + 1
-	}
-	if b == nil {
-		return path
-	}
-	return string(append(b, path[copied:]...))
-}
-
-// isIDSegment reports whether a path segment is an identifier: all decimal
-// digits, a UUID, or at least 16 hexadecimal digits.
-func isIDSegment(s string) bool {
-	if s == "" {
-		return false
-	}
-	digits, hex := true, true
-	for i := range len(s) {
-		c := s[i]
-		digits = digits && '0' <= c && c <= '9'
-		hex = hex && isHexDigit(c)
-	}
-	switch {
-	case digits:
-		return true
-	case hex:
-		return len(s) >= 16
-	}
-	return isUUID(s)
-}
-
-// isUUID reports whether s is 8-4-4-4-12 hexadecimal digits.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := range len(s) {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			if s[i] != '-' {
-				return false
-			}
-		} else if !isHexDigit(s[i]) {
-			return false
+		all &= c
+		if c == classHexOrDash {
+			dashes++
 		}
 	}
-	return true
+	return appendSegment(dst, path[start:], all, dashes)
 }
 
-func isHexDigit(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+// Classes of the bytes of a path, for appendAutoRoute.
+const (
+	classDigit     = 1 << iota // 0-9
+	classHex                   // 0-9, a-f, A-F
+	classHexOrDash             // a hexadecimal digit or '-'
+	classSlash
+)
+
+// charClass holds the classes of each byte.
+var charClass = [256]uint8{
+	'0': 7, '1': 7, '2': 7, '3': 7, '4': 7, '5': 7, '6': 7, '7': 7, '8': 7, '9': 7,
+	'a': 6, 'b': 6, 'c': 6, 'd': 6, 'e': 6, 'f': 6,
+	'A': 6, 'B': 6, 'C': 6, 'D': 6, 'E': 6, 'F': 6,
+	'-': classHexOrDash, '/': classSlash,
+}
+
+// appendSegment appends seg, or {id} when it is an identifier; all is the
+// classes all its bytes have, dashes how many are '-'.
+func appendSegment(dst []byte, seg string, all uint8, dashes int) []byte {
+	id := seg != "" && (all&classDigit != 0 || all&classHex != 0 && len(seg) >= 16 ||
+		all&classHexOrDash != 0 && dashes == 4 && len(seg) == 36 && seg[8] == '-' && seg[13] == '-' && seg[18] == '-' && seg[23] == '-')
+	if id {
+		return append(dst, "{id}"...)
+	}
+	return append(dst, seg...)
 }
