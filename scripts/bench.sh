@@ -48,7 +48,7 @@ if ! cmp -s scripts/duckdb/package-lock.json "$duckdb/installed.lock"; then
 	(cd "$duckdb" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 	cp scripts/duckdb/package-lock.json "$duckdb/installed.lock"
 fi
-cp scripts/duckdb/load.mjs "$duckdb/"
+cp scripts/duckdb/*.mjs "$duckdb/"
 
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT

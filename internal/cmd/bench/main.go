@@ -39,11 +39,21 @@ type config struct {
 	mysqlPort  string
 	moduleRoot string
 	visibleFor time.Duration // how long the visibility measurement writes
+	// breakdownProfile, when set, is where the breakdown's process writes
+	// a CPU profile of its timed runs.
+	breakdownProfile string
 }
 
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
+	if len(os.Args) > 1 && os.Args[1] == "breakdown-query" {
+		// A process of its own, which the run starts to time a breakdown.
+		if err := breakdownQuery(os.Args[2:]); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	var cfg config
 	sizes := flag.String("sizes", "100000,1000000", "log sizes in lines, comma-separated")
 	flag.StringVar(&cfg.bin, "bin", "", "directory holding the built runner, server and loggen binaries (required)")
@@ -60,6 +70,8 @@ func main() {
 	flag.StringVar(&cfg.moduleRoot, "module", ".", "the logstats module's directory, for go test -bench")
 	flag.DurationVar(&cfg.visibleFor, "visibility-duration", 30*time.Second, "how long the visibility measurement writes to a followed log, per backend")
 	onlyVisibility := flag.Bool("only-visibility", false, "only measure how soon a followed line is visible, and print it (no report)")
+	flag.StringVar(&cfg.breakdownProfile, "breakdown-cpuprofile", "", "write a CPU profile of logstats's timed breakdowns to this file")
+	onlyBreakdown := flag.Int("only-breakdown", 0, "only measure a breakdown of this many requests of one customer against DuckDB, and print it (no report)")
 	flag.Parse()
 	if cfg.bin == "" {
 		log.Fatal("-bin is required; run scripts/bench.sh")
@@ -89,6 +101,15 @@ func main() {
 			log.Printf("%s: %d probes over %.0f s at %d lines/s: p50 %v, p95 %v, max %v, %d never seen",
 				backend, v.Probes, v.Seconds, v.LinesPerS, v.P50, v.P95, v.Max, v.Unseen)
 		}
+		return
+	}
+	if *onlyBreakdown > 0 {
+		bd, err := (&bench{cfg: cfg}).breakdown(ctx, *onlyBreakdown)
+		if err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("breakdown of %d requests (%d endpoints): logstats %v, DuckDB %v (%.2f×); with %d requests of others %v; filtered stats %v",
+			bd.Requests, bd.Groups, bd.Logstats, bd.DuckDB, ratio(bd.DuckDB, bd.Logstats), bd.Others, bd.Crowded, bd.Filtered)
 		return
 	}
 	rep, err := run(ctx, cfg)
@@ -132,6 +153,9 @@ func run(ctx context.Context, cfg config) (*report, error) {
 			return nil, fmt.Errorf("%d lines: %w", n, err)
 		}
 		rep.Sizes = append(rep.Sizes, s)
+	}
+	if rep.Breakdown, err = b.breakdown(ctx, b.wrkSize()); err != nil {
+		return nil, fmt.Errorf("breakdown: %w", err)
 	}
 	if rep.Profiles, err = b.profiles(ctx, rep); err != nil {
 		return nil, err

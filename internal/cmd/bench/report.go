@@ -8,15 +8,17 @@ import (
 
 // report is everything one run measured.
 type report struct {
-	Started  time.Time
-	Elapsed  time.Duration
-	Cfg      config
-	Machine  machineInfo
-	Formats  []formatBench
-	Nginx    *nginxResult
-	Visible  []*visibilityResult
-	Sizes    []*sizeResult
-	Profiles []profile
+	Started time.Time
+	Elapsed time.Duration
+	Cfg     config
+	Machine machineInfo
+	Formats []formatBench
+	Nginx   *nginxResult
+	Visible []*visibilityResult
+	Sizes   []*sizeResult
+	// Breakdown is the breakdown by endpoint of one customer's requests.
+	Breakdown *breakdownResult
+	Profiles  []profile
 }
 
 // profile is the top of a CPU profile, taken where a target was missed.
@@ -206,6 +208,14 @@ func (r *report) targets() []target {
 			ts = append(ts, reported(fmt.Sprintf(what, "HTTP"), "report lines/s", perSecond(e.Requests, e.HTTP), true))
 		}
 	}
+	if bd := r.Breakdown; bd != nil {
+		what := fmt.Sprintf("breakdown by endpoint of %s requests of one customer (%d endpoints, 30 days), SQLite", count(bd.Requests), bd.Groups)
+		x := ratio(bd.DuckDB, bd.Logstats)
+		ts = append(ts, check(what+", vs DuckDB GROUP BY method, route with quantile_cont from a loaded table", "≥ 1.0×", fmt.Sprintf("%.2f×", x), x >= 1))
+		y := bd.Crowded.Seconds() / bd.Logstats.Seconds()
+		ts = append(ts, check(fmt.Sprintf("%s, with %s requests of other customers in the database / without", what, count(bd.Others)), "≤ 1.2× (flat)", fmt.Sprintf("%.2f×", y), y <= 1.2))
+		ts = append(ts, reported("stats of the busiest endpoint of that customer (filters method, route), SQLite", "report", ms(bd.Filtered), true))
+	}
 	return ts
 }
 
@@ -339,6 +349,25 @@ func (r *report) markdown() string {
 		p("| %s | %s | %s | %s | %s |", count(s.Lines), e.Customer, thousands(float64(e.Requests)), rate(e.Runner, int(e.Requests)), viaHTTP)
 	}
 	p("")
+	if bd := r.Breakdown; bd != nil {
+		p("## Breakdowns")
+		p("")
+		p("A breakdown by endpoint (method and route) of the %s requests of one customer over 30 days, an nginx log of about 50", count(bd.Requests))
+		p("endpoints whose paths carry numbers and UUIDs, loaded by the runner into SQLite (blocks): `StatsService.Breakdown` with the")
+		p("routes of the automatic step, asked %d times after a warm-up in a process of its own (`bench breakdown-query`), the median", bd.Reps)
+		p("kept. Reference: the same requests, their routes already computed, loaded into a DuckDB file (`node")
+		p("scripts/duckdb/breakdown.mjs load`), then `SELECT method, route, count(*), avg(latency), quantile_cont(latency, 0.5),")
+		p("quantile_cont(latency, 0.99), min(latency), max(latency) ... WHERE customer_id = ... AND day BETWEEN ... GROUP BY method,")
+		p("route` asked as many times after a warm-up in a node process of its own. Both answers are checked to have the same groups")
+		p("and requests. *Crowded* is the breakdown out of a database that also holds %s requests of 9 other customers; *filtered*", count(bd.Others))
+		p("is the stats of the busiest endpoint (`?method=&route=` on the stats route) out of the first database.")
+		p("")
+		p("| requests | endpoints | logstats | DuckDB | ratio | crowded | crowded / alone | filtered stats |")
+		p("|---:|---:|---:|---:|---:|---:|---:|---:|")
+		p("| %s | %d | %s | %s | %.2f× | %s | %.2f× | %s |", count(bd.Requests), bd.Groups, ms(bd.Logstats), ms(bd.DuckDB), ratio(bd.DuckDB, bd.Logstats),
+			ms(bd.Crowded), bd.Crowded.Seconds()/bd.Logstats.Seconds(), ms(bd.Filtered))
+		p("")
+	}
 	p("## Parse only")
 	p("")
 	p("`runner -dry-run` (every check a load makes, the file cut at line boundaries over every core) against `awk '{n+=$6}'`, both")
