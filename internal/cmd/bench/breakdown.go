@@ -35,6 +35,9 @@ type breakdownResult struct {
 	// customer alone; Filtered the stats of the busiest endpoint (the
 	// stats route's filters) out of the first database. Medians.
 	Logstats, Crowded, DuckDB, Filtered time.Duration
+	// Profile is a CPU profile of the timed breakdowns of the first
+	// database (and its filtered stats).
+	Profile string
 }
 
 // breakdownCustomer is the customer of the breakdown's log.
@@ -82,13 +85,17 @@ func (b *bench) breakdown(ctx context.Context, n int) (*breakdownResult, error) 
 		return nil, fmt.Errorf("DuckDB loaded %s (%v), want %d rows", out, err, n)
 	}
 
+	res.Profile = b.cfg.breakdownProfile
+	if res.Profile == "" {
+		res.Profile = filepath.Join(b.cfg.work, "breakdown.pprof")
+	}
 	from, to := genStart, genStart.AddDays(genDays-1)
 	reps := strconv.Itoa(res.Reps)
 	ask := func(db string) (breakdownTimes, error) {
 		var t breakdownTimes
 		args := []string{"breakdown-query", "-db", db, "-customer", breakdownCustomer, "-from", from.String(), "-to", to.String(), "-reps", reps}
-		if b.cfg.breakdownProfile != "" && db == alone {
-			args = append(args, "-cpuprofile", b.cfg.breakdownProfile)
+		if db == alone {
+			args = append(args, "-cpuprofile", res.Profile)
 		}
 		_, out, err := b.output(ctx, b.bin("bench"), args...)
 		if err == nil {

@@ -32,6 +32,8 @@ func (b *bench) profiles(ctx context.Context, rep *report) ([]profile, error) {
 			kind = "parse"
 		case strings.HasPrefix(t.what, "nginx log, SQLite load"):
 			kind = "nginx"
+		case strings.HasPrefix(t.what, "breakdown"):
+			kind = "breakdown"
 		default:
 			continue
 		}
@@ -44,12 +46,24 @@ func (b *bench) profiles(ctx context.Context, rep *report) ([]profile, error) {
 	if len(missed) == 0 {
 		return nil, nil
 	}
+	var out []profile
+	if missed["breakdown"] > 0 && rep.Breakdown != nil && rep.Breakdown.Profile != "" {
+		// Taken by the breakdown's own process, of its timed runs.
+		top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount", "25", b.bin("bench"), rep.Breakdown.Profile).Output()
+		if err != nil {
+			return nil, fmt.Errorf("go tool pprof: %v", err)
+		}
+		out = append(out, profile{
+			Title:   fmt.Sprintf("Breakdown by endpoint of %s requests of one customer (SQLite)", count(rep.Breakdown.Requests)),
+			Command: "bench breakdown-query -cpuprofile breakdown.pprof ... && go tool pprof -top -nodecount 25 bench breakdown.pprof",
+			Top:     string(top),
+		})
+	}
 	prof := filepath.Join(b.cfg.work, "cpu.pprof")
 	sqlitePath := filepath.Join(b.cfg.work, "profile.db")
 	defer removeDB(sqlitePath)
-	var out []profile
-	generated := make(map[string]bool) // the logs made so far
-	for _, kind := range []string{"mysql", "sqlite", "parse", "nginx"} {
+	generated := make(map[string]bool)                                   // the logs made so far
+	for _, kind := range []string{"mysql", "sqlite", "parse", "nginx"} { // the breakdown's is above
 		n := missed[kind]
 		if n == 0 {
 			continue
