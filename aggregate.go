@@ -95,17 +95,16 @@ func (a *aggregator) add(day int64, cols *blockColumns) {
 	// enough for a table; else each request is looked up.
 	size := 1
 	for p, part := range a.parts {
-		a.translate(p, part.kind, day, cols)
-		size *= a.cards[p]
-		if size > max(4*n, 1<<12) {
-			size = 0
-			break
+		a.translate(p, part.kind, day, cols) // every part: group reads them all
+		if size *= a.cards[p]; size > max(4*n, 1<<12) {
+			size = 0 // too many combinations for a table; and 0 stays 0
 		}
 	}
 	if size == 0 {
 		for i, keep := range a.keep {
 			if keep {
-				a.groups[a.group(cols, i)].add(int(cols.statuses[i]), cols.latencies[i], &a.scratch)
+				g := a.group(cols, i) // may grow a.groups
+				a.groups[g].add(int(cols.statuses[i]), cols.latencies[i], &a.scratch)
 			}
 		}
 		return

@@ -181,7 +181,7 @@ var (
 	// ErrInvalidBreakdown means a breakdown or a filter that cannot be
 	// answered: an unknown key, a key given twice, an unknown sort field,
 	// a limit out of range.
-	ErrInvalidBreakdown = newError(KindInvalid, "logstats: invalid breakdown")
+	ErrInvalidBreakdown = newError(KindInvalid, "logstats: invalid breakdown or filter")
 	// ErrInvalidPercentile means a percentile outside (0, 100] or with more than
 	// six decimal places.
 	ErrInvalidPercentile = newError(KindInvalid, "logstats: invalid percentile")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,9 +22,23 @@ type Breakdowns interface {
 // to some requests (SPEC §14), in the order they are read.
 var matchKeys = []string{"endpoint", "method", "route", "path", "status", "status_class"}
 
+// The other parameters of the stats and breakdown routes.
+var (
+	statsParams     = []string{"from", "to", "percentiles"}
+	breakdownParams = []string{"from", "to", "percentiles", "by", "sort", "order", "limit"}
+)
+
 // parseMatches reads the filters of q: each key of matchKeys at most once.
-// An empty value is a value (the requests without one).
-func parseMatches(q url.Values) ([]logstats.Match, error) {
+// An empty value is a value (the requests without one). A parameter that
+// is neither a filter nor one of params is refused: a filter misspelt, or
+// not known to this server, must not answer as if it had filtered.
+func parseMatches(q url.Values, params ...string) ([]logstats.Match, error) {
+	for k := range q {
+		if !slices.Contains(matchKeys, k) && !slices.Contains(params, k) {
+			return nil, invalid("unknown parameter " + strconv.Quote(sanitize(k)) + ": this route takes " + strings.Join(params, ", ") +
+				" and the filters " + strings.Join(matchKeys, ", "))
+		}
+	}
 	var out []logstats.Match
 	for _, k := range matchKeys {
 		vs, ok := q[k]
@@ -42,12 +57,17 @@ func parseMatches(q url.Values) ([]logstats.Match, error) {
 // order, limit, percentiles and the filters.
 func parseBreakdownQuery(r *http.Request) (logstats.BreakdownFilter, error) {
 	var f logstats.BreakdownFilter
-	st, err := parseStatsQuery(r)
+	st, err := parseQuery(r, breakdownParams)
 	if err != nil {
 		return f, err
 	}
 	f.From, f.To, f.Percentiles, f.Match = st.From, st.To, st.Percentiles, st.Match
 	q := r.URL.Query()
+	for _, k := range []string{"by", "sort", "order", "limit"} {
+		if n := len(q[k]); n > 1 {
+			return f, invalid(k + " is given " + strconv.Itoa(n) + " times; give it once")
+		}
+	}
 	by := q.Get("by")
 	if by == "" {
 		return f, invalid("by is required: ?by=endpoint (or method, route, path, status, status_class, several separated by commas)")

@@ -119,6 +119,12 @@ func (s *server) handleStats() http.Handler {
 
 // parseStatsQuery reads from (required), to, percentiles and the filters.
 func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
+	return parseQuery(r, statsParams)
+}
+
+// parseQuery is parseStatsQuery of a route whose parameters, besides the
+// filters, are params.
+func parseQuery(r *http.Request, params []string) (logstats.StatsFilter, error) {
 	var f logstats.StatsFilter
 	q := r.URL.Query()
 	var err error
@@ -141,7 +147,7 @@ func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 			return f, invalid("percentiles: at most " + strconv.Itoa(maxPercentiles) + " at a time")
 		}
 	}
-	f.Match, err = parseMatches(q)
+	f.Match, err = parseMatches(q, params...)
 	return f, err
 }
 

@@ -110,7 +110,9 @@ func TestRun_Breakdown(t *testing.T) {
 			{[]string{"-breakdown", "cust_1", "-by", "route", "-from", "2024-10-01", "-limit", "0", "-sort", "fastest"}, `unknown sort field "fastest"`},
 			{[]string{"-breakdown", "cust_1", "-by", "route", "-from", "2024-10-01", "-routes", "/v1/{"}, "-routes: logstats: invalid route template"},
 			{[]string{"-breakdown", "cust_1", "-by", "route", "-from", "2024-10-01", path}, "reads no file"},
-			{[]string{"-by", "route", path}, "-by, -sort and -limit go with -breakdown"},
+			{[]string{"-by", "route", path}, "-by, -sort, -order and -limit go with -breakdown"},
+			{[]string{"-breakdown", "cust_1", "-by", "route", "-from", "2024-10-01", "-order", "up"}, `-order: "up" is neither asc nor desc`},
+			{[]string{"-export", "cust_1", "-from", "2024-10-01", "-by", "route"}, "-export goes with none of -breakdown"},
 		} {
 			_, stderr, err := runRunner(t, "", append([]string{"-dsn", db.DSN}, tc.args...)...)
 			if err == nil || !strings.Contains(err.Error()+stderr, tc.want) {

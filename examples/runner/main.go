@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stderr, "       runner [flags] -follow FILE|GLOB ...")
 		fmt.Fprintln(stderr, "       runner [flags] -verify | -sources | -forget SOURCE")
 		fmt.Fprintln(stderr, "       runner [flags] -export CUSTOMER -from YYYY-MM-DD [-to YYYY-MM-DD] [-export-format ndjson|csv]")
-		fmt.Fprintln(stderr, "       runner [flags] -breakdown CUSTOMER -by KEYS -from YYYY-MM-DD [-to YYYY-MM-DD] [-sort FIELD] [-limit N] [-json]")
+		fmt.Fprintln(stderr, "       runner [flags] -breakdown CUSTOMER -by KEYS -from YYYY-MM-DD [-to YYYY-MM-DD] [-sort FIELD] [-order asc|desc] [-limit N] [-json]")
 		fmt.Fprintln(stderr, "       runner [flags] -create-key CUSTOMER [-key-label TEXT] [-link BASEURL] | -list-keys | -revoke-key ID")
 		fs.PrintDefaults()
 	}
@@ -84,6 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&cfg.Breakdown, "breakdown", "", "print this `CUSTOMER`'s requests of -from to -to grouped by the keys of -by, with each group's\nstats, as a table (or as GET /customers/{id}/breakdown does with -json) and exit")
 	fs.StringVar(&cfg.By, "by", "", "with -breakdown: the `KEYS` to group by, comma-separated: endpoint (method and route), method,\nroute, path, status, status_class")
 	fs.StringVar(&cfg.Sort, "sort", "", "with -breakdown: the stats `FIELD` to order the groups by, largest first (default\ntotal_requests; uptime, p99_latency, median_latency, total_failed_requests, p95, ...)")
+	fs.StringVar(&cfg.Order, "order", "", "with -breakdown: desc (the largest -sort first; the default) or asc")
 	fs.IntVar(&cfg.Limit, "limit", 0, "with -breakdown: how many groups to print, 1 to 10000 (default 100); the rest are summed as other")
 	fs.StringVar(&cfg.From, "from", "", "with -export and -breakdown: the first day, `YYYY-MM-DD` (of the database's day zone)")
 	fs.StringVar(&cfg.To, "to", "", "with -export and -breakdown: the last day, `YYYY-MM-DD` (default: the last with data)")

@@ -179,6 +179,8 @@
         live.etag = meta.etag;
         render(st);
         showMessage("", false);
+        // The numbers changed: so may the endpoints'.
+        loadEndpoints(live.customerPath, fromIn.value, toIn.value, mine, true);
       }
     } catch (e) {
       // Kept quiet: the last numbers stay, and "updated" says how old they are.
@@ -190,7 +192,10 @@
   setInterval(refresh, refreshEvery);
   setInterval(showUpdated, 1000);
 
-  async function show() {
+  // show asks for the stats of the page's selection and draws them; the
+  // endpoints table too, asked again when forceEndpoints is set (else only
+  // for another customer or range).
+  async function show(forceEndpoints) {
     const id = customerIn.value, from = fromIn.value, to = toIn.value;
     const mine = ++seq; // an answer still on its way is now stale
     if (!id || !from || !to) {
@@ -219,9 +224,9 @@
       let path = customerPath + "/stats/?from=" + from + "&to=" + to;
       if (endpoint) path += "&method=" + encodeURIComponent(endpoint.method) + "&route=" + encodeURIComponent(endpoint.route);
       const meta = {};
-      const [st] = await Promise.all([api(path, null, meta), loadEndpoints(customerPath, from, to, mine)]);
+      const [st] = await Promise.all([api(path, null, meta), loadEndpoints(customerPath, from, to, mine, forceEndpoints === true)]);
       if (mine !== seq) return;
-      Object.assign(live, { path, etag: meta.etag, zone: st.day_zone || "UTC", updated: Date.now() });
+      Object.assign(live, { path, customerPath, etag: meta.etag, zone: st.day_zone || "UTC", updated: Date.now() });
       showUpdated();
       render(st);
       if (st.daily.length === 0) {
@@ -248,9 +253,9 @@
   const endpoints = { key: null, groups: [], total: 0, note: "", sort: "total_requests", desc: true };
   const maxEndpoints = 1000;
 
-  async function loadEndpoints(customerPath, from, to, mine) {
+  async function loadEndpoints(customerPath, from, to, mine, force) {
     const key = customerPath + "|" + from + "|" + to;
-    if (endpoints.key !== key) {
+    if (force || endpoints.key !== key) {
       let groups = [], total = 0, note = "";
       try {
         const b = await api(customerPath + "/breakdown?by=endpoint&from=" + from + "&to=" + to + "&limit=" + maxEndpoints);
@@ -273,13 +278,16 @@
       if (va == null || vb == null) return (va == null) - (vb == null); // no figure: last
       if (va < vb) return -sign;
       if (va > vb) return sign;
-      return a.key.route < b.key.route ? -1 : a.key.route > b.key.route ? 1 : (a.key.method < b.key.method ? -1 : 1);
+      // Ties in the keys' order, as the API breaks them.
+      return a.key.method < b.key.method ? -1 : a.key.method > b.key.method ? 1 : (a.key.route < b.key.route ? -1 : 1);
     });
   }
 
   function renderEndpoints() {
     const section = $("endpoints-section");
-    section.hidden = endpoints.key == null || (endpoints.groups.length === 0 && !endpoints.note && !endpoint);
+    // While an endpoint is chosen the section stays, with its way back to
+    // all endpoints, even when nothing could be shown.
+    section.hidden = !endpoint && (endpoints.key == null || (endpoints.groups.length === 0 && !endpoints.note));
     const note = $("endpoints-note");
     note.textContent = endpoints.note || (endpoints.total > endpoints.groups.length
       ? "The " + endpoints.groups.length + " busiest of " + fmtInt(endpoints.total) + " endpoints." : "");
@@ -326,7 +334,7 @@
   function render(st) {
     const days = st ? st.daily : [];
     if (!st) {
-      endpoints.key = null; // nothing shown: no endpoints either
+      Object.assign(endpoints, { key: null, groups: [], total: 0, note: "" }); // nothing shown: no endpoints either
       renderEndpoints();
     }
     if (st && st.day_zone) document.getElementById("day-zone").textContent = st.day_zone;
@@ -461,7 +469,7 @@
   toIn.addEventListener("change", show);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    show();
+    show(true);
   });
 
   async function start() {

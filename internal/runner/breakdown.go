@@ -28,6 +28,13 @@ func runBreakdown(ctx context.Context, cfg Config, env Env) error {
 		return fmt.Errorf("-breakdown needs -from YYYY-MM-DD (and -to YYYY-MM-DD, or it runs to the last day)")
 	}
 	f := logstats.BreakdownFilter{Sort: cfg.Sort, Limit: cfg.Limit}
+	switch cfg.Order {
+	case "", "desc":
+	case "asc":
+		f.Ascending = true
+	default:
+		return fmt.Errorf("-order: %q is neither asc nor desc", cfg.Order)
+	}
 	for _, k := range strings.Split(cfg.By, ",") {
 		f.By = append(f.By, strings.TrimSpace(k))
 	}
@@ -56,19 +63,23 @@ func runBreakdown(ctx context.Context, cfg Config, env Env) error {
 		_, err := env.Stdout.Write(append(statsjson.AppendBreakdown(nil, b, nil), '\n'))
 		return err
 	}
-	return printBreakdown(env.Stdout, b, cmp.Or(cfg.Sort, "total_requests"))
+	return printBreakdown(env.Stdout, b, cmp.Or(cfg.Sort, "total_requests"), f.Ascending)
 }
 
 // printBreakdown writes b as a table: a line saying what it is, a header,
 // a row a group, and a row of the groups past the limit.
-func printBreakdown(w io.Writer, b *logstats.Breakdown, sort string) error {
+func printBreakdown(w io.Writer, b *logstats.Breakdown, sort string, ascending bool) error {
 	to := "the last day"
 	if b.To != nil {
 		to = b.To.String()
 	}
 	fmt.Fprintf(w, "%s, %s to %s (%s), by %s: %d groups", b.CustomerID, b.From, to, b.DayZone, strings.Join(b.By, ", "), b.TotalGroups)
 	if len(b.Groups) < b.TotalGroups {
-		fmt.Fprintf(w, ", the first %d by %s", len(b.Groups), sort)
+		order := "largest"
+		if ascending {
+			order = "smallest"
+		}
+		fmt.Fprintf(w, ", the first %d by %s, %s first", len(b.Groups), sort, order)
 	}
 	fmt.Fprintln(w)
 	if b.TotalGroups == 0 {

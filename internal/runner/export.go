@@ -19,6 +19,8 @@ func runExport(ctx context.Context, cfg Config, env Env) error {
 		return fmt.Errorf("-export reads no file: drop the FILE arguments")
 	case cfg.Follow || cfg.DryRun || cfg.Verify || cfg.Sources || cfg.Forget != "" || cfg.PruneBefore != "":
 		return fmt.Errorf("-export goes with none of -follow, -dry-run, -verify, -sources, -forget and -prune-before")
+	case cfg.Breakdown != "" || cfg.By != "" || cfg.Sort != "" || cfg.Order != "" || cfg.Limit != 0:
+		return fmt.Errorf("-export goes with none of -breakdown, -by, -sort, -order and -limit")
 	case cfg.From == "":
 		return fmt.Errorf("-export needs -from YYYY-MM-DD (and -to YYYY-MM-DD, or it runs to the last day)")
 	}

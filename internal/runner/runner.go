@@ -64,9 +64,10 @@ type Config struct {
 	Export, From, To, ExportFormat string
 	// Breakdown, when set, prints this customer's requests of the days
 	// From to To grouped by the keys of By (comma-separated), ordered by
-	// the stats field Sort, the first Limit groups, as a table (as JSON
+	// the stats field Sort in Order, the first Limit groups, as a table (as JSON
 	// with JSON), instead of loading.
 	Breakdown, By, Sort string
+	Order               string // asc or desc ("" is desc)
 	Limit               int
 }
 
@@ -136,8 +137,8 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	if cfg.From != "" || cfg.To != "" || cfg.ExportFormat != "" {
 		return fmt.Errorf("-from, -to and -export-format go with -export CUSTOMER (-from and -to also with -breakdown CUSTOMER)")
 	}
-	if cfg.By != "" || cfg.Sort != "" || cfg.Limit != 0 {
-		return fmt.Errorf("-by, -sort and -limit go with -breakdown CUSTOMER")
+	if cfg.By != "" || cfg.Sort != "" || cfg.Order != "" || cfg.Limit != 0 {
+		return fmt.Errorf("-by, -sort, -order and -limit go with -breakdown CUSTOMER")
 	}
 	if cfg.Sources || cfg.Forget != "" {
 		return runSources(ctx, cfg, env, sum, text)
