@@ -45,6 +45,16 @@ func (s *rawStore) scanBlockDays(ctx context.Context, customer string, f Request
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
+			// A panic here would end the process (no handler's recovery
+			// reaches this goroutine): it fails the scan instead.
+			defer func() {
+				if r := recover(); r != nil {
+					fail(fmt.Errorf("reading blocks of %s: panic: %v", customer, r))
+					for b := range work {
+						free <- b
+					}
+				}
+			}()
 			var cols blockColumns
 			for b := range work {
 				select {
