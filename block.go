@@ -72,10 +72,18 @@ const (
 // encodeBlock does not check them; decode refuses a block written from
 // others. With an empty idx it appends nothing.
 func encodeBlock(dst []byte, entries []Entry, offsets []int64, idx []int32) ([]byte, int) {
+	var p blockPlan
+	return p.encode(dst, entries, offsets, idx)
+}
+
+// encode is encodeBlock with p's memory, which it reuses from one block to
+// the next: a batch of shuffled timestamps makes a block of a few dozen
+// requests per customer-day, and allocating a plan for each kept the
+// garbage collector busy.
+func (p *blockPlan) encode(dst []byte, entries []Entry, offsets []int64, idx []int32) ([]byte, int) {
 	if len(idx) == 0 {
 		return dst, 0
 	}
-	var p blockPlan
 	p.plan(entries, offsets, idx)
 	dst = append(slices.Grow(dst, 2+p.bound), blockVersion, blockRaw)
 	return p.appendPayload(dst, offsets, idx[:p.n]), p.n
@@ -97,6 +105,9 @@ type blockPlan struct {
 	timeExp, latExp byte
 	statuses        []int // dictionary
 	methods, paths  dictBuilder
+	// The memory of times and lats, and of the three index columns.
+	nums []int64
+	ix   []uint16
 }
 
 // A dictionary's indexes are uint16s in a blockPlan.
@@ -106,10 +117,13 @@ const _ = uint16(maxBlockRequests - 1)
 // variables: stores to p's fields would each pay a write barrier.
 func (p *blockPlan) plan(entries []Entry, offsets []int64, idx []int32) {
 	limit := min(len(idx), maxBlockRequests)
-	nums := make([]int64, 2*limit)
-	times, lats := nums[:0:limit], nums[limit:limit]
-	ix := make([]uint16, 3*limit)
-	statusIdx, methodIdx, pathIdx := ix[:0:limit], ix[limit:limit:2*limit], ix[2*limit:2*limit]
+	p.nums, p.ix = resize(p.nums, 2*limit), resize(p.ix, 3*limit)
+	p.statuses = p.statuses[:0]
+	p.methods.reset()
+	p.paths.reset()
+	nums, ix := p.nums, p.ix
+	times, lats := nums[:0:limit], nums[limit:limit:2*limit]
+	statusIdx, methodIdx, pathIdx := ix[:0:limit], ix[limit:limit:2*limit], ix[2*limit:2*limit:3*limit]
 	var statusOf [500]uint16 // of status-100: 1 + its index in p.statuses
 	timeExp, latExp := byte(6), byte(6)
 	// The fixed part: the count, the column lengths and dictionary sizes
@@ -336,8 +350,19 @@ func endColumn(b []byte, start int) []byte {
 type dictBuilder struct {
 	values []string
 	slots  []uint32 // 1 + an index in values, or 0; by hash; nil while values are few
+	spare  []uint32 // the memory of slots, kept by reset
 	seed   maphash.Seed
+	seeded bool
 	free   uint64 // the empty slot where the last find stopped, for add
+}
+
+// reset empties d, keeping its memory.
+func (d *dictBuilder) reset() {
+	clear(d.values) // the strings may go
+	d.values = d.values[:0]
+	if d.slots != nil {
+		d.spare, d.slots = d.slots, nil
+	}
 }
 
 // find returns s's index in d, if it is there.
@@ -370,10 +395,19 @@ func (d *dictBuilder) add(s string) uint32 {
 	d.values = append(d.values, s)
 	switch {
 	case 2*len(d.values) > len(d.slots) && len(d.values) > 8:
-		if d.slots == nil {
-			d.seed = maphash.MakeSeed()
+		if !d.seeded {
+			d.seed, d.seeded = maphash.MakeSeed(), true
 		}
-		d.slots = make([]uint32, 1<<bits.Len(uint(2*len(d.values)))) // a power of 2, less than half full
+		size := 1 << bits.Len(uint(2*len(d.values))) // a power of 2, less than half full
+		if d.slots == nil && cap(d.spare) >= size {
+			d.slots = d.spare[:size]
+			clear(d.slots)
+		} else {
+			if d.slots != nil {
+				d.spare = d.slots
+			}
+			d.slots = make([]uint32, size)
+		}
 		mask := uint64(len(d.slots) - 1)
 		for j, v := range d.values {
 			h := maphash.String(d.seed, v) & mask

@@ -322,6 +322,25 @@ func TestBlock_Random(t *testing.T) {
 	}
 }
 
+// TestBlockPlan_Reuse: a plan reused from block to block, as a load's
+// encoder reuses one, writes the bytes a new plan writes, whatever the
+// blocks before it (large dictionaries, then small ones, and back).
+func TestBlockPlan_Reuse(t *testing.T) {
+	var p blockPlan
+	for seed := range uint64(200) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		entries, offsets := randomEntries(rng, 1+rng.IntN([]int{3, 300, 3000}[seed%3]))
+		for idx := blockIndexes(len(entries)); len(idx) > 0; {
+			want, n := encodeBlock(nil, entries, offsets, idx)
+			got, m := p.encode(nil, entries, offsets, idx)
+			if m != n || !bytes.Equal(got, want) {
+				t.Fatalf("seed %d: a reused plan wrote %d requests in %d bytes, a new one %d in %d", seed, m, len(got), n, len(want))
+			}
+			idx = idx[n:]
+		}
+	}
+}
+
 // TestBlock_Cut checks that a block holds at most maxBlockRequests
 // requests, and that it stops before its payload passes maxBlockBytes,
 // close to it.

@@ -17,6 +17,7 @@ import (
 // makes a block a request). A retry of the transaction encodes them again.
 type insertFeed struct {
 	free chan *feedChunk // the chunks not in use, reused from batch to batch
+	plan blockPlan       // the blocks' encoder's memory, reused likewise
 }
 
 // feedChunks bounds the statements in flight: one being inserted, one
@@ -65,7 +66,7 @@ func (f *insertFeed) write(ctx context.Context, tx *sql.Tx, d Dialect, sourceID,
 	stop := make(chan struct{})
 	go func() {
 		defer close(ready)
-		e := feedEncoder{free: f.free, ready: ready, stop: stop, sourceID: sourceID}
+		e := feedEncoder{free: f.free, ready: ready, stop: stop, sourceID: sourceID, plan: &f.plan}
 		g := groups()
 		if blocks && !e.blocks(g, offsets) {
 			return
@@ -116,6 +117,7 @@ type feedEncoder struct {
 	stop     <-chan struct{}
 	sourceID int64
 	cur      *feedChunk
+	plan     *blockPlan // reused from block to block
 }
 
 // chunk returns the chunk being filled, taking a free one for table if
@@ -163,7 +165,7 @@ func (e *feedEncoder) blocks(groups *batchRollups, offsets []int64) bool {
 			c := e.cur
 			start := len(c.buf)
 			var n int
-			c.buf, n = encodeBlock(c.buf, groups.entries, offsets, idx)
+			c.buf, n = e.plan.encode(c.buf, groups.entries, offsets, idx)
 			c.blocks = append(c.blocks, encodedBlock{group: int32(g), requests: int32(n),
 				first: offsets[idx[0]], last: offsets[idx[n-1]], start: start, end: len(c.buf)})
 			idx = idx[n:]
