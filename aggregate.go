@@ -35,9 +35,13 @@ type aggregator struct {
 
 // A groupKey is a group's value of each part, in the order of the parts:
 // for a string part the number of its value, for a status the code, for a
-// status class its first digit, for a day its number (days since
-// 1970-01-01, as an int32's bits).
+// status class its first digit, for a day its dayCode.
 type groupKey [maxParts]uint32
+
+// dayCode is a day (days since 1970-01-01) as a groupKey holds it: an
+// int32's bits; codeDay reads it back.
+func dayCode(day int64) uint32 { return uint32(int32(day)) }
+func codeDay(v uint32) int64   { return int64(int32(v)) }
 
 // An aggGroup is a group being aggregated: its requests' counts and the
 // latencies not yet in its distribution.
@@ -204,16 +208,19 @@ func (a *aggregator) dictionary(kind partKind, cols *blockColumns) ([]string, []
 func (a *aggregator) translate(p int, kind partKind, day int64, cols *blockColumns) {
 	t := a.trans[p][:0]
 	switch kind {
-	case partStatus:
-		for c := range 500 {
-			t = append(t, uint32(100+c))
+	case partStatus, partStatusClass:
+		if len(a.trans[p]) > 0 {
+			return // the same for every block
 		}
-	case partStatusClass:
-		for c := range 5 {
-			t = append(t, uint32(1+c))
+		first, n := 100, 500 // the codes are status-100, and status/100-1
+		if kind == partStatusClass {
+			first, n = 1, 5
+		}
+		for c := range n {
+			t = append(t, uint32(first+c))
 		}
 	case partDay:
-		t = append(t, uint32(int32(day)))
+		t = append(t, dayCode(day))
 	default:
 		dict, _ := a.dictionary(kind, cols)
 		for _, v := range dict {
@@ -246,15 +253,7 @@ func (g *aggGroup) flush(scratch *[]int64) {
 		return
 	}
 	*scratch = sortLatencies(g.lats, *scratch)
-	var d distribution
-	for i, v := range g.lats {
-		if i > 0 && v == g.lats[i-1] {
-			d.counts[len(d.counts)-1]++
-			continue
-		}
-		d.values, d.counts = append(d.values, v), append(d.counts, 1)
-	}
-	g.merger.add(d)
+	g.merger.add(distribution{}.appendSorted(g.lats))
 	g.lats = g.lats[:0]
 }
 
@@ -280,9 +279,7 @@ func (a *aggregator) merge(b *aggregator) {
 		into := &a.groups[j]
 		into.r.mergeCounts(&g.r)
 		g.flush(&b.scratch)
-		for _, d := range g.merger.stack {
-			into.merger.add(d)
-		}
+		into.merger.take(&g.merger)
 	}
 	b.groups = nil
 }
@@ -332,7 +329,7 @@ func (a *aggregator) compareKeys(x, y *groupKey) int {
 		case partStatus, partStatusClass:
 			c = cmp.Compare(x[p], y[p])
 		case partDay:
-			c = cmp.Compare(int32(x[p]), int32(y[p]))
+			c = cmp.Compare(codeDay(x[p]), codeDay(y[p]))
 		default:
 			c = strings.Compare(a.values[p].values[x[p]], a.values[p].values[y[p]])
 		}
@@ -353,7 +350,7 @@ func (a *aggregator) keyValues(k *groupKey) []string {
 		case partStatusClass:
 			out[p] = strconv.Itoa(int(k[p])) + "xx"
 		case partDay:
-			out[p] = dayKey{day: int64(int32(k[p]))}.date().String()
+			out[p] = dayKey{day: codeDay(k[p])}.date().String()
 		default:
 			out[p] = a.values[p].values[k[p]]
 		}

@@ -90,8 +90,8 @@ type BreakdownGroup struct {
 // customer's requests in the range, not with the database; a database
 // whose raw mode is RawNone keeps none, and Breakdown returns an error
 // wrapping ErrNoRawRequests. Routes are those of s.Routes (the automatic
-// step only, when nil). Errors for an
-// unknown key, sort field or limit wrap ErrInvalidBreakdown.
+// step only, when nil). Errors for an unknown key, sort field or limit
+// wrap ErrInvalidBreakdown.
 func (s *StatsService) Breakdown(ctx context.Context, customerID string, f BreakdownFilter) (*Breakdown, error) {
 	b, err := s.breakdown(ctx, customerID, f)
 	return b, classify(s.Driver, err)
@@ -398,7 +398,7 @@ func (s *StatsService) findFiltered(ctx context.Context, customerID string, f St
 	slices.SortFunc(days, func(a, b groupResult) int { return agg.compareKeys(&a.key, &b.key) })
 	out := &CustomerStats{CustomerID: customerID, DayZone: zone, From: f.From, To: f.To, Stats: mergeResults(days, f.Percentiles)}
 	for i := range days {
-		out.Daily = append(out.Daily, DailyStats{Date: dayKey{day: int64(int32(days[i].key[0]))}.date(), Stats: days[i].stats})
+		out.Daily = append(out.Daily, DailyStats{Date: dayKey{day: codeDay(days[i].key[0])}.date(), Stats: days[i].stats})
 	}
 	return out, nil
 }

@@ -36,16 +36,27 @@ func scanBlock(rows *sql.Rows, b *storedBlock) error {
 	return nil
 }
 
+// decodeColumns decodes the columns want of b's data into cols (see
+// blockColumns.decodeColumns) and checks their number of requests against
+// b's.
+func (b *storedBlock) decodeColumns(cols *blockColumns, want columnSet) error {
+	if err := cols.decodeColumns(b.data, want); err != nil {
+		return err
+	}
+	if n := cols.len(); int64(n) != b.requests {
+		return fmt.Errorf("%w: %d requests, its row says %d", ErrCorruptBlock, n, b.requests)
+	}
+	return nil
+}
+
 // decode decodes b's data into cols and checks it against b's columns: its
 // requests, first and last offsets, and days (in zone).
 func (b *storedBlock) decode(cols *blockColumns, zone *time.Location) error {
-	if err := cols.decode(b.data); err != nil {
+	if err := b.decodeColumns(cols, allColumns); err != nil {
 		return err
 	}
 	n := cols.len()
 	switch {
-	case int64(n) != b.requests:
-		return fmt.Errorf("%w: %d requests, its row says %d", ErrCorruptBlock, n, b.requests)
 	case cols.offsets[0] != b.first || cols.offsets[n-1] != b.last:
 		return fmt.Errorf("%w: offsets %d to %d, its row says %d to %d", ErrCorruptBlock, cols.offsets[0], cols.offsets[n-1], b.first, b.last)
 	}

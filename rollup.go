@@ -90,6 +90,19 @@ type distribution struct {
 
 func (d distribution) len() int { return len(d.values) }
 
+// appendSorted returns d with the values of sorted, ascending, added after
+// its own, which are all smaller.
+func (d distribution) appendSorted(sorted []int64) distribution {
+	for _, v := range sorted {
+		if n := len(d.values); n > 0 && d.values[n-1] == v {
+			d.counts[n-1]++
+		} else {
+			d.values, d.counts = append(d.values, v), append(d.counts, 1)
+		}
+	}
+	return d
+}
+
 // histogram accumulates latencies in any order into a distribution.
 type histogram map[int64]int64
 
@@ -155,6 +168,15 @@ func (m *distMerger) add(d distribution) {
 		m.stack[n-1] = distribution{}
 		m.stack = m.stack[:n-1]
 	}
+}
+
+// take adds to m the distributions of o, which it empties.
+func (m *distMerger) take(o *distMerger) {
+	for i, d := range o.stack {
+		m.add(d)
+		o.stack[i] = distribution{}
+	}
+	o.stack = o.stack[:0]
 }
 
 // result merges what is left, smallest first, and empties m.
@@ -613,14 +635,7 @@ func (b *batchRollups) rollup(i int) rollup {
 		}
 	}
 	slices.Sort(b.latencies)
-	b.values, b.counts = b.values[:0], b.counts[:0]
-	for _, lat := range b.latencies {
-		if n := len(b.values); n > 0 && b.values[n-1] == lat {
-			b.counts[n-1]++
-		} else {
-			b.values, b.counts = append(b.values, lat), append(b.counts, 1)
-		}
-	}
-	r.dist = distribution{values: b.values, counts: b.counts}
+	r.dist = distribution{values: b.values[:0], counts: b.counts[:0]}.appendSorted(b.latencies)
+	b.values, b.counts = r.dist.values, r.dist.counts
 	return r
 }

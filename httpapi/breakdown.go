@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,7 +34,7 @@ var (
 // is neither a filter nor one of params is refused: a filter misspelt, or
 // not known to this server, must not answer as if it had filtered.
 func parseMatches(q url.Values, params ...string) ([]logstats.Match, error) {
-	for k := range q {
+	for _, k := range slices.Sorted(maps.Keys(q)) { // the first unknown in order, whatever the map's
 		if !slices.Contains(matchKeys, k) && !slices.Contains(params, k) {
 			return nil, invalid("unknown parameter " + strconv.Quote(sanitize(k)) + ": this route takes " + strings.Join(params, ", ") +
 				" and the filters " + strings.Join(matchKeys, ", "))

@@ -45,25 +45,32 @@ func AddParseFlags(fs *flag.FlagSet) *ParseFlags {
 	}
 }
 
+// setting returns the value of the flag name of fs, from the flag when it
+// was given, else from the environment variable env, else from the key of
+// config.ini's [log] section, else the flag's default; and where it came
+// from, for a message.
+func setting(fs *flag.FlagSet, getenv func(string) string, ini map[string]string, name, env, key string) (value, from string) {
+	given := false
+	fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
+	fl := fs.Lookup(name)
+	switch v, inFile := ini[key]; {
+	case given:
+		return fl.Value.String(), "-" + name
+	case getenv(env) != "":
+		return getenv(env), env
+	case inFile:
+		return v, "config [log] " + key
+	}
+	return fl.DefValue, "-" + name
+}
+
 // Config returns the ParseConfig the flags, getenv and the config file's
 // [log] section (nil when there is none) say.
 func (f *ParseFlags) Config(getenv func(string) string, ini map[string]string) (logstats.ParseConfig, error) {
-	set := map[string]bool{}
-	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	values := map[string]string{}
 	from := map[string]string{}
 	for _, s := range parseSettings {
-		fl := f.fs.Lookup(s.flag)
-		switch v, inFile := ini[s.key]; {
-		case set[s.flag]:
-			values[s.flag], from[s.flag] = fl.Value.String(), "-"+s.flag
-		case getenv(s.env) != "":
-			values[s.flag], from[s.flag] = getenv(s.env), s.env
-		case inFile:
-			values[s.flag], from[s.flag] = v, "config [log] "+s.key
-		default:
-			values[s.flag], from[s.flag] = fl.DefValue, "-"+s.flag
-		}
+		values[s.flag], from[s.flag] = setting(f.fs, getenv, ini, s.flag, s.env, s.key)
 	}
 	pc, err := logstats.ParseSettings{
 		Format: values["format"], Fields: values["fields"],

@@ -18,41 +18,24 @@ import (
 // of config.ini (routes, routes_auto); a flag wins over the environment,
 // which wins over the file.
 type RoutesFlags struct {
-	fs     *flag.FlagSet
-	routes *string
-	auto   *bool
+	fs *flag.FlagSet
 }
 
 // AddRoutesFlags defines the RoutesFlags on fs.
 func AddRoutesFlags(fs *flag.FlagSet) *RoutesFlags {
-	return &RoutesFlags{
-		fs: fs,
-		routes: fs.String("routes", "", "route templates, comma-separated, such as /v1/users/{id}/orders/{order} ({name} matches one\n"+
-			"segment; the first template that matches a whole path wins), or @FILE to read them one a line\n"+
-			"(default: $LOGSTATS_ROUTES, else config.ini [log] routes)"),
-		auto: fs.Bool("routes-auto", true, "in the paths no template matches, replace segments that are numbers, UUIDs or 16 or more\n"+
-			"hexadecimal digits by {id} (default: $LOGSTATS_ROUTES_AUTO, else config.ini [log] routes_auto, else true)"),
-	}
+	fs.String("routes", "", "route templates, comma-separated, such as /v1/users/{id}/orders/{order} ({name} matches one\n"+
+		"segment; the first template that matches a whole path wins), or @FILE to read them one a line\n"+
+		"(default: $LOGSTATS_ROUTES, else config.ini [log] routes)")
+	fs.Bool("routes-auto", true, "in the paths no template matches, replace segments that are numbers, UUIDs or 16 or more\n"+
+		"hexadecimal digits by {id} (default: $LOGSTATS_ROUTES_AUTO, else config.ini [log] routes_auto, else true)")
+	return &RoutesFlags{fs: fs}
 }
 
 // Routes returns the Routes the flags, getenv and the config file's [log]
 // section (nil when there is none) say.
 func (f *RoutesFlags) Routes(getenv func(string) string, ini map[string]string) (*logstats.Routes, error) {
-	set := map[string]bool{}
-	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	value := func(name, env, key, current string) (string, string) {
-		switch v, inFile := ini[key]; {
-		case set[name]:
-			return current, "-" + name
-		case getenv(env) != "":
-			return getenv(env), env
-		case inFile:
-			return v, "config [log] " + key
-		}
-		return current, "-" + name
-	}
-	list, from := value("routes", "LOGSTATS_ROUTES", "routes", *f.routes)
-	autoText, autoFrom := value("routes-auto", "LOGSTATS_ROUTES_AUTO", "routes_auto", strconv.FormatBool(*f.auto))
+	list, from := setting(f.fs, getenv, ini, "routes", "LOGSTATS_ROUTES", "routes")
+	autoText, autoFrom := setting(f.fs, getenv, ini, "routes-auto", "LOGSTATS_ROUTES_AUTO", "routes_auto")
 	auto, err := strconv.ParseBool(autoText)
 	if err != nil {
 		return nil, fmt.Errorf("%s: want true or false", autoFrom)
