@@ -119,9 +119,25 @@ func TestSpider_ShardDiesAtRandom(t *testing.T) {
 // clean load's) and that Verify finds it consistent.
 func rerunAndCheck(t *testing.T, db *testdb.DB, vars map[string]string, text string, want testdb.State) {
 	t.Helper()
-	res, err := testdb.NewIngester(db, 4000).Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
-	if err != nil {
-		t.Fatalf("the load again, after the shard restarted: %v\n%s", err, xaState(t, db, vars))
+	// A head may not reach a shard at once when it is back: Spider repeats
+	// a failed connection's error for a while (spider_connect_error_interval),
+	// and the load then fails as unavailable, which says to retry. It is
+	// retried for up to 30 s, as a user would.
+	var res *logstats.LoadResult
+	var err error
+	deadline := time.Now().Add(30 * time.Second)
+	for tries := 1; ; tries++ {
+		res, err = testdb.NewIngester(db, 4000).Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
+		if err == nil {
+			if tries > 1 {
+				t.Logf("the load again succeeded at try %d; the tries before failed as unavailable", tries)
+			}
+			break
+		}
+		if logstats.KindOf(err) != logstats.KindUnavailable || time.Now().After(deadline) {
+			t.Fatalf("the load again, after the shard restarted (try %d): %v\n%s", tries, err, xaState(t, db, vars))
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 	testdb.CheckSame(t, testdb.Snapshot(t, db.DB), want)
 	rep, err := logstats.Verify(context.Background(), db.DB, logstats.VerifyOptions{})
