@@ -2,6 +2,7 @@ package logstats
 
 import (
 	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -15,6 +16,12 @@ type aggregator struct {
 	parts   []keyPart
 	matches []matchPart
 	routes  *Routes
+	// dims are the names of each source's dimensions; dimOf is, for the
+	// block being added, the index among its source's dimensions of each
+	// part's dimension (-1: its source has none of that name, so every
+	// request has the empty value).
+	dims  map[int64][]string
+	dimOf [maxParts]int
 	// values are each string part's values, numbered in the order met.
 	values [maxParts]interner
 	groups []aggGroup
@@ -56,8 +63,8 @@ type aggGroup struct {
 // a distribution: a group's memory grows with its distinct latencies.
 const latencyRun = 1 << 16
 
-func newAggregator(parts []keyPart, matches []matchPart, routes *Routes) *aggregator {
-	return &aggregator{parts: parts, matches: matches, routes: routes, index: make(map[groupKey]int32)}
+func newAggregator(parts []keyPart, matches []matchPart, routes *Routes, dims map[int64][]string) *aggregator {
+	return &aggregator{parts: parts, matches: matches, routes: routes, dims: dims, index: make(map[groupKey]int32)}
 }
 
 // columns returns the columns of a block that a reads, besides latencies
@@ -70,6 +77,8 @@ func (a *aggregator) columns() columnSet {
 			want |= colMethods
 		case partRoute, partPath:
 			want |= colPaths
+		case partDimension:
+			want |= colDimensions
 		}
 	}
 	for _, p := range a.parts {
@@ -81,15 +90,21 @@ func (a *aggregator) columns() columnSet {
 	return want
 }
 
-// add adds the requests of cols, all of day, that match a's matches.
-func (a *aggregator) add(day int64, cols *blockColumns) {
+// add adds the requests of cols, all of day and of source, that match a's
+// matches.
+func (a *aggregator) add(day, source int64, cols *blockColumns) {
 	n := cols.len()
 	a.keep = resize(a.keep, n)
 	for i := range a.keep {
 		a.keep[i] = true
 	}
 	for _, m := range a.matches {
-		a.match(m, cols)
+		a.match(m, source, cols)
+	}
+	for p, part := range a.parts {
+		if part.kind == partDimension {
+			a.dimOf[p] = a.dimIndex(source, part.name, cols)
+		}
 	}
 	// Each part's value of a request is first its code in the block (its
 	// index in the block's dictionary, its status), and the codes of all
@@ -123,7 +138,7 @@ func (a *aggregator) add(day int64, cols *blockColumns) {
 		}
 		c := 0
 		for p, part := range a.parts {
-			c = c*a.cards[p] + int(a.code(part.kind, cols, i))
+			c = c*a.cards[p] + int(a.code(p, part.kind, cols, i))
 		}
 		g := a.table[c]
 		if g < 0 {
@@ -134,9 +149,9 @@ func (a *aggregator) add(day int64, cols *blockColumns) {
 	}
 }
 
-// code returns the code in the block of request i's value of a part of
+// code returns the code in the block of request i's value of part p, of
 // kind: an index into a dictionary, or what the status makes.
-func (a *aggregator) code(kind partKind, cols *blockColumns, i int) uint32 {
+func (a *aggregator) code(p int, kind partKind, cols *blockColumns, i int) uint32 {
 	switch kind {
 	case partMethod:
 		return cols.methodIdx[i]
@@ -146,15 +161,29 @@ func (a *aggregator) code(kind partKind, cols *blockColumns, i int) uint32 {
 		return uint32(cols.statuses[i] - 100)
 	case partStatusClass:
 		return uint32(cols.statuses[i]/100 - 1)
+	case partDimension:
+		if d := a.dimOf[p]; d >= 0 {
+			return cols.dims[d].idx[i]
+		}
 	}
-	return 0 // the day: one a block
+	return 0 // the day, a dimension the source lacks: one value a block
+}
+
+// dimIndex returns the index of the dimension name among those of source,
+// whose block cols is, or -1 when the source does not have it.
+func (a *aggregator) dimIndex(source int64, name string, cols *blockColumns) int {
+	d := slices.Index(a.dims[source], name)
+	if d >= len(cols.dims) {
+		return -1 // a block written without it: Verify reports such a block
+	}
+	return d
 }
 
 // group returns the group of request i of cols, adding it if it is new.
 func (a *aggregator) group(cols *blockColumns, i int) int32 {
 	var k groupKey
 	for p, part := range a.parts {
-		k[p] = a.trans[p][a.code(part.kind, cols, i)]
+		k[p] = a.trans[p][a.code(p, part.kind, cols, i)]
 	}
 	g, ok := a.index[k]
 	if !ok {
@@ -165,8 +194,9 @@ func (a *aggregator) group(cols *blockColumns, i int) int32 {
 	return g
 }
 
-// match clears keep for the requests of cols that m does not match.
-func (a *aggregator) match(m matchPart, cols *blockColumns) {
+// match clears keep for the requests of cols, of source, that m does not
+// match.
+func (a *aggregator) match(m matchPart, source int64, cols *blockColumns) {
 	switch m.kind {
 	case partStatus:
 		for i, s := range cols.statuses {
@@ -179,7 +209,17 @@ func (a *aggregator) match(m matchPart, cols *blockColumns) {
 		}
 		return
 	}
-	dict, idx := a.dictionary(m.kind, cols)
+	dim := -1
+	if m.kind == partDimension {
+		dim = a.dimIndex(source, m.name, cols)
+	}
+	dict, idx := a.dictionary(m.kind, dim, cols)
+	if idx == nil { // a dimension the source lacks: every value is empty
+		if m.value != "" {
+			clear(a.keep)
+		}
+		return
+	}
 	a.hits = resize(a.hits, len(dict))
 	for j, v := range dict {
 		if m.kind == partRoute {
@@ -195,10 +235,17 @@ func (a *aggregator) match(m matchPart, cols *blockColumns) {
 }
 
 // dictionary returns the dictionary of cols that kind reads (a route's,
-// the paths), and each request's index into it.
-func (a *aggregator) dictionary(kind partKind, cols *blockColumns) ([]string, []uint32) {
-	if kind == partMethod {
+// the paths; a dimension's, its column dim), and each request's index into
+// it; nil for a dimension the block does not have (dim < 0).
+func (a *aggregator) dictionary(kind partKind, dim int, cols *blockColumns) ([]string, []uint32) {
+	switch kind {
+	case partMethod:
 		return cols.methods, cols.methodIdx
+	case partDimension:
+		if dim < 0 {
+			return nil, nil
+		}
+		return cols.dims[dim].values, cols.dims[dim].idx
 	}
 	return cols.paths, cols.pathIdx
 }
@@ -221,8 +268,14 @@ func (a *aggregator) translate(p int, kind partKind, day int64, cols *blockColum
 		}
 	case partDay:
 		t = append(t, dayCode(day))
+	case partDimension:
+		if a.dimOf[p] < 0 {
+			t = append(t, a.values[p].number(""))
+			break
+		}
+		fallthrough
 	default:
-		dict, _ := a.dictionary(kind, cols)
+		dict, _ := a.dictionary(kind, a.dimOf[p], cols)
 		for _, v := range dict {
 			if kind == partRoute {
 				// Once per distinct path of the block, without an
@@ -264,7 +317,7 @@ func (a *aggregator) merge(b *aggregator) {
 		var k groupKey
 		for p, part := range a.parts {
 			switch part.kind {
-			case partMethod, partRoute, partPath:
+			case partMethod, partRoute, partPath, partDimension:
 				k[p] = a.values[p].number(b.values[p].values[g.key[p]])
 			default:
 				k[p] = g.key[p]

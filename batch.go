@@ -43,7 +43,7 @@ func (ing *Ingester) readBatches(ctx context.Context, p *Parser, lr *lineReader,
 		return nil
 	}
 	// add records one line; it returns a *ParseError to stop a strict load.
-	add := func(start int64, e Entry, perr *ParseError, blank, unattributed bool) error {
+	add := func(start int64, e *Entry, perr *ParseError, blank, unattributed bool) error {
 		b.lines++
 		res.Lines++
 		switch {
@@ -61,14 +61,14 @@ func (ing *Ingester) readBatches(ctx context.Context, p *Parser, lr *lineReader,
 				return perr
 			}
 		default:
-			b.entries = append(b.entries, e)
+			b.entries = append(b.entries, *e)
 			b.offsets = append(b.offsets, start)
 		}
 		return nil
 	}
 	res.Lines = src.lines
 	for _, h := range head {
-		if err := add(h.start, h.entry, h.err, h.blank, h.unattributed); err != nil {
+		if err := add(h.start, &h.entry, h.err, h.blank, h.unattributed); err != nil {
 			return err
 		}
 		if len(b.entries) >= batchLines {
@@ -87,7 +87,7 @@ func (ing *Ingester) readBatches(ctx context.Context, p *Parser, lr *lineReader,
 		if err != nil {
 			return err
 		}
-		if err := add(start, l.entry, l.err, l.blank, l.unattributed); err != nil {
+		if err := add(start, &l.entry, l.err, l.blank, l.unattributed); err != nil {
 			return err
 		}
 		if len(b.entries) >= batchLines {

@@ -105,7 +105,11 @@ type blockPlan struct {
 	timeExp, latExp byte
 	statuses        []int // dictionary
 	methods, paths  dictBuilder
-	// The memory of times and lats, and of the three index columns.
+	// The dimensions: how many, their dictionaries and indexes.
+	nd     int
+	dims   [maxBlockDims]dictBuilder
+	dimIdx [maxBlockDims][]uint16
+	// The memory of times and lats, and of the index columns.
 	nums []int64
 	ix   []uint16
 }
@@ -117,18 +121,25 @@ const _ = uint16(maxBlockRequests - 1)
 // variables: stores to p's fields would each pay a write barrier.
 func (p *blockPlan) plan(entries []Entry, offsets []int64, idx []int32) {
 	limit := min(len(idx), maxBlockRequests)
-	p.nums, p.ix = resize(p.nums, 2*limit), resize(p.ix, 3*limit)
+	nd := len(entries[idx[0]].Dimensions) // the same for every request of a source
+	p.nums, p.ix = resize(p.nums, 2*limit), resize(p.ix, (3+nd)*limit)
 	p.statuses = p.statuses[:0]
 	p.methods.reset()
 	p.paths.reset()
 	nums, ix := p.nums, p.ix
 	times, lats := nums[:0:limit], nums[limit:limit:2*limit]
 	statusIdx, methodIdx, pathIdx := ix[:0:limit], ix[limit:limit:2*limit], ix[2*limit:2*limit:3*limit]
+	var dimIdx [maxBlockDims][]uint16
+	for d := range nd {
+		p.dims[d].reset()
+		at := (3 + d) * limit
+		dimIdx[d] = ix[at : at : at+limit]
+	}
 	var statusOf [500]uint16 // of status-100: 1 + its index in p.statuses
 	timeExp, latExp := byte(6), byte(6)
 	// The fixed part: the count, the column lengths and dictionary sizes
 	// (at most 3 bytes each), the units and the dimension count (1 each).
-	bound := 32
+	bound := 32 + 6*nd
 	var prevOff, prevTime int64
 	for _, i := range idx[:limit] {
 		e := &entries[i]
@@ -151,6 +162,14 @@ func (p *blockPlan) plan(entries []Entry, offsets []int64, idx []int32) {
 		if !pok {
 			cost += newValueCost(e.Path)
 		}
+		var di [maxBlockDims]uint32
+		var dok [maxBlockDims]bool
+		for d, v := range e.Dimensions[:nd] {
+			if di[d], dok[d] = p.dims[d].find(v); !dok[d] {
+				cost += newValueCost(v)
+			}
+			cost += 2
+		}
 		if len(times) > 0 && bound+cost > maxBlockBytes {
 			break
 		}
@@ -167,6 +186,12 @@ func (p *blockPlan) plan(entries []Entry, offsets []int64, idx []int32) {
 		}
 		if !pok {
 			pi = p.paths.add(e.Path)
+		}
+		for d, v := range e.Dimensions[:nd] {
+			if !dok[d] {
+				di[d] = p.dims[d].add(v)
+			}
+			dimIdx[d] = append(dimIdx[d], uint16(di[d]))
 		}
 		if timeExp == 6 && t%1e6 != 0 {
 			timeExp = 3
@@ -186,6 +211,7 @@ func (p *blockPlan) plan(entries []Entry, offsets []int64, idx []int32) {
 	}
 	p.n, p.bound, p.timeExp, p.latExp = len(times), bound, timeExp, latExp
 	p.times, p.lats, p.statusIdx, p.methodIdx, p.pathIdx = times, lats, statusIdx, methodIdx, pathIdx
+	p.nd, p.dimIdx = nd, dimIdx
 }
 
 // newValueCost is an upper bound of the bytes of a new dictionary value:
@@ -241,15 +267,9 @@ func (p *blockPlan) appendPayload(b []byte, offsets []int64, idx []int32) []byte
 
 	b = appendDictColumn(b, p.methods.values, p.methodIdx)
 	b = appendDictColumn(b, p.paths.values, p.pathIdx)
-	return appendDims(b, nil)
-}
-
-// appendDims appends the dimension columns: their count, then each as a
-// dictionary column.
-func appendDims(b []byte, dims []blockDim) []byte {
-	b = binary.AppendUvarint(b, uint64(len(dims)))
-	for _, d := range dims {
-		b = appendDictColumn(b, d.values, d.idx)
+	b = binary.AppendUvarint(b, uint64(p.nd))
+	for d := range p.nd {
+		b = appendDictColumn(b, p.dims[d].values, p.dimIdx[d])
 	}
 	return b
 }
@@ -474,9 +494,9 @@ type blockDim struct {
 func (c *blockColumns) len() int { return c.n }
 
 // entry returns request i as an Entry of customer (Time in UTC, Latency
-// NoLatency for -1).
+// NoLatency for -1, Dimensions of its own, nil without).
 func (c *blockColumns) entry(i int, customer string) Entry {
-	return Entry{
+	e := Entry{
 		Time:       time.UnixMicro(c.times[i]).UTC(),
 		CustomerID: customer,
 		Method:     c.methods[c.methodIdx[i]],
@@ -484,6 +504,13 @@ func (c *blockColumns) entry(i int, customer string) Entry {
 		Status:     int(c.statuses[i]),
 		Latency:    time.Duration(c.latencies[i]) * time.Microsecond,
 	}
+	if len(c.dims) > 0 {
+		e.Dimensions = make([]string, len(c.dims))
+		for d := range c.dims {
+			e.Dimensions[d] = c.dims[d].values[c.dims[d].idx[i]]
+		}
+	}
+	return e
 }
 
 // decode replaces c's contents with the block data. It checks everything

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,7 +155,7 @@ func checkBlocks(tb testing.TB, c *blockColumns, blocks [][]byte, entries []Entr
 				tb.Fatalf("block %d holds more than the %d requests", b, len(idx))
 			}
 			want := blockEntry(entries[idx[k]])
-			if got := c.entry(i, "c"); got != want {
+			if got := c.entry(i, "c"); !reflect.DeepEqual(got, want) {
 				tb.Fatalf("block %d, request %d: got %+v, want %+v", b, i, got, want)
 			}
 			if got, want := c.offsets[i], offsets[idx[k]]; got != want {
@@ -388,49 +389,41 @@ func TestBlock_Cut(t *testing.T) {
 	})
 }
 
-// TestBlock_Dims checks dimension columns, which only issue 25's encoder
-// will write: decoded, and reused from block to block.
+// TestBlock_Dims checks dimension columns: written from the entries'
+// Dimensions, decoded, and reused from block to block.
 func TestBlock_Dims(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	entries, offsets := randomEntries(rng, 100)
-	idx := blockIndexes(len(entries))
-	block, n := encodeBlock(nil, entries, offsets, idx)
-	if n != len(idx) {
-		t.Fatalf("took %d of %d requests", n, len(idx))
-	}
 	var c blockColumns
-	for _, ndims := range []int{maxBlockDims, 1, 0, 2} {
-		dims := make([]blockDim, ndims)
-		for d := range dims {
-			var b dictBuilder
-			for range n {
-				v := []string{"", "eu", "us", "eu-west-1"}[rng.IntN(1+d)]
-				i, ok := b.find(v)
-				if !ok {
-					i = b.add(v)
-				}
-				dims[d].idx = append(dims[d].idx, i)
-			}
-			dims[d].values = b.values
+	for _, ndims := range []int{maxBlockDims, 1, 0, 2, 3} {
+		entries, offsets := randomEntries(rng, 100)
+		withDimensions(rng, entries, ndims)
+		idx := blockIndexes(len(entries))
+		block, n := encodeBlock(nil, entries, offsets, idx)
+		if n != len(idx) {
+			t.Fatalf("took %d of %d requests", n, len(idx))
 		}
-		if err := c.decode(withDims(block, dims)); err != nil {
+		if err := c.decode(block); err != nil {
 			t.Fatal(err)
 		}
 		if len(c.dims) != ndims {
 			t.Fatalf("%d dimensions, want %d", len(c.dims), ndims)
 		}
-		for d := range dims {
-			if !slices.Equal(c.dims[d].values, dims[d].values) || !slices.Equal(c.dims[d].idx, dims[d].idx) {
-				t.Fatalf("dimension %d: %q %v, want %q %v", d, c.dims[d].values, c.dims[d].idx, dims[d].values, dims[d].idx)
-			}
-		}
-		checkBlocks(t, &c, [][]byte{withDims(block, dims)}, entries, offsets, idx)
+		checkBlocks(t, &c, [][]byte{block}, entries, offsets, idx)
 	}
 }
 
-// withDims returns block, which has no dimensions, with dims.
-func withDims(block []byte, dims []blockDim) []byte {
-	return appendDims(slices.Clone(block[:len(block)-1]), dims)
+// withDimensions gives each entry ndims dimensions of random values.
+func withDimensions(rng *rand.Rand, entries []Entry, ndims int) {
+	for i := range entries {
+		if ndims == 0 {
+			entries[i].Dimensions = nil
+			continue
+		}
+		entries[i].Dimensions = make([]string, ndims)
+		for d := range ndims {
+			entries[i].Dimensions[d] = []string{"", "eu", "us", "eu-west-1", strings.Repeat("ü", MaxDimensionValueBytes/2)}[rng.IntN(2+d)]
+		}
+	}
 }
 
 // TestBlock_DecodeReuse checks that decode reuses c's slices, and that the
@@ -449,7 +442,7 @@ func TestBlock_DecodeReuse(t *testing.T) {
 	if err := c.decode(smallBlock); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := first, blockEntry(big[0]); got != want {
+	if got, want := first, blockEntry(big[0]); !reflect.DeepEqual(got, want) {
 		t.Fatalf("a string of the first block changed with the second: %+v, want %+v", got, want)
 	}
 	allocs := testing.AllocsPerRun(100, func() {
@@ -499,11 +492,12 @@ func blockSeeds(tb testing.TB) [][]byte {
 		block, _ := encodeBlock(nil, entries, offsets, blockIndexes(len(entries)))
 		seeds = append(seeds, block)
 	}
-	dims := []blockDim{{values: []string{"eu", "us"}, idx: make([]uint32, 1+4*4)}, {values: []string{""}, idx: make([]uint32, 1+4*4)}}
-	dims[0].idx[3] = 1
-	seeds = append(seeds, withDims(seeds[4], dims))
-	entries, offsets := blockRequests(tb, "real", 40)
+	entries, offsets := randomEntries(rng, 17)
+	withDimensions(rng, entries, 2)
 	block, _ := encodeBlock(nil, entries, offsets, blockIndexes(len(entries)))
+	seeds = append(seeds, block)
+	entries, offsets = blockRequests(tb, "real", 40)
+	block, _ = encodeBlock(nil, entries, offsets, blockIndexes(len(entries)))
 	return append(seeds, block, docBlock())
 }
 
@@ -697,7 +691,7 @@ func FuzzDecodeBlock(f *testing.F) {
 		if len(blocks) > 1 || !distinct(c.methods) || !distinct(c.paths) || slices.ContainsFunc(dims, func(d blockDim) bool { return !distinct(d.values) }) {
 			return
 		}
-		if got := withDims(blocks[0], dims); !bytes.Equal(got, data) {
+		if got := blocks[0]; !bytes.Equal(got, data) {
 			t.Fatalf("re-encoded:\n%x\nwant\n%x", got, data)
 		}
 	})

@@ -20,7 +20,9 @@ type BreakdownFilter struct {
 	To *Date
 	// By are the keys to group by, at least one, each at most once:
 	// "endpoint" (which stands for "method" and "route"), "method",
-	// "route", "path", "status", "status_class".
+	// "route", "path", "status", "status_class", or the name of a
+	// dimension (one the ledger records for a source, or one of
+	// StatsService.Dimensions).
 	By []string
 	// Match narrows the requests to those whose keys have the values
 	// given (see Match).
@@ -102,13 +104,17 @@ func (s *StatsService) breakdown(ctx context.Context, customerID string, f Break
 		return nil, fmt.Errorf("%w: to (%s) is before from (%s)", ErrInvalidRange, f.To, f.From)
 	}
 	if len(f.By) == 0 {
-		return nil, fmt.Errorf("%w: group by at least one key: %s", ErrInvalidBreakdown, keyNames)
+		return nil, fmt.Errorf("%w: group by at least one key: %s, or a dimension", ErrInvalidBreakdown, builtinKeys)
 	}
-	parts, err := parseKeys(f.By)
+	scan, err := s.openScan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("break down %s: %w", customerID, err)
+	}
+	parts, err := parseKeys(f.By, scan.names)
 	if err != nil {
 		return nil, err
 	}
-	matches, err := parseMatches(f.Match)
+	matches, err := parseMatches(f.Match, scan.names)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +134,7 @@ func (s *StatsService) breakdown(ctx context.Context, customerID string, f Break
 		percentiles = append(slices.Clip(percentiles), *extra)
 	}
 
-	zone, agg, err := s.aggregate(ctx, customerID, f.From, f.To, parts, matches)
+	zone, agg, err := s.aggregate(ctx, scan, customerID, f.From, f.To, parts, matches)
 	if err != nil {
 		return nil, fmt.Errorf("break down %s: %w", customerID, err)
 	}
@@ -155,15 +161,41 @@ func (s *StatsService) breakdown(ctx context.Context, customerID string, f Break
 	return out, nil
 }
 
+// A rawScan is what a breakdown reads the raw requests with: the store,
+// and the names of the dimensions, of each source and all told.
+type rawScan struct {
+	store *rawStore
+	dims  map[int64][]string // by source, those with dimensions
+	names []string           // every dimension a key may name
+}
+
+// openScan opens the raw store and reads the sources' dimensions.
+func (s *StatsService) openScan(ctx context.Context) (*rawScan, error) {
+	store, err := openRawStore(ctx, s.db, DialectUnknown)
+	if err != nil {
+		return nil, err
+	}
+	dims, err := store.sourceDimensions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := slices.Clone(s.Dimensions)
+	for _, list := range dims {
+		for _, name := range list {
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return &rawScan{store: store, dims: dims, names: names}, nil
+}
+
 // aggregate reads the raw requests of customer on the days from from to
 // to that match matches, and groups them by parts. It returns the name of
 // the day zone the answer is in, and the groups.
-func (s *StatsService) aggregate(ctx context.Context, customer string, from Date, to *Date, parts []keyPart, matches []matchPart) (string, *aggregator, error) {
-	store, err := openRawStore(ctx, s.db, DialectUnknown)
-	if err != nil {
-		return "", nil, err
-	}
-	zone := store.zone.String()
+func (s *StatsService) aggregate(ctx context.Context, scan *rawScan, customer string, from Date, to *Date, parts []keyPart, matches []matchPart) (string, *aggregator, error) {
+	zone := scan.store.zone.String()
 	if s.DayZone != nil {
 		zone = s.DayZone.String()
 	}
@@ -174,10 +206,10 @@ func (s *StatsService) aggregate(ctx context.Context, customer string, from Date
 	// An aggregator a core, merged at the end.
 	aggs := make([]*aggregator, min(runtime.GOMAXPROCS(0), maxAggregators))
 	for i := range aggs {
-		aggs[i] = newAggregator(parts, matches, routes)
+		aggs[i] = newAggregator(parts, matches, routes, scan.dims)
 	}
-	err = store.scanDays(ctx, customer, from, to, aggs[0].columns(), len(aggs), func(worker int, day int64, cols *blockColumns) error {
-		aggs[worker].add(day, cols)
+	err := scan.store.scanDays(ctx, customer, from, to, aggs[0].columns(), len(aggs), func(worker int, day, source int64, cols *blockColumns) error {
+		aggs[worker].add(day, source, cols)
 		return ctx.Err()
 	})
 	if err != nil {
@@ -202,11 +234,12 @@ const (
 	partPath
 	partStatus
 	partStatusClass
-	partDay // the day: filtered stats group by it
+	partDay       // the day: filtered stats group by it
+	partDimension // a dimension, by its name
 )
 
-// keyNames lists the keys, for messages.
-const keyNames = "endpoint, method, route, path, status, status_class"
+// builtinKeys lists the keys that are not dimensions, for messages.
+const builtinKeys = "endpoint, method, route, path, status, status_class"
 
 var partOfKey = map[string]partKind{
 	"method":       partMethod,
@@ -219,32 +252,51 @@ var partOfKey = map[string]partKind{
 // A keyPart is one key a breakdown groups by.
 type keyPart struct {
 	kind partKind
-	name string
+	name string // the key's name, a dimension's for partDimension
 }
 
 // maxParts bounds the keys of a group: each key at most once, "endpoint"
-// being two, and the day.
-const maxParts = 6
+// being two, the day, and the dimensions.
+const maxParts = 6 + MaxDimensions
 
-// parseKeys returns the parts of keys, "endpoint" spelled out.
-func parseKeys(keys []string) ([]keyPart, error) {
+// keyPartOf returns the part that the key name (not "endpoint") is, among
+// the built-in keys and the dimensions dims.
+func keyPartOf(name string, dims []string) (keyPart, error) {
+	if kind, ok := partOfKey[name]; ok {
+		return keyPart{kind: kind, name: name}, nil
+	}
+	if slices.Contains(dims, name) {
+		return keyPart{kind: partDimension, name: name}, nil
+	}
+	known := builtinKeys
+	if len(dims) > 0 {
+		known += ", and the dimensions " + strings.Join(dims, ", ")
+	} else {
+		known += " (no dimension is loaded: see -dimension)"
+	}
+	return keyPart{}, fmt.Errorf("%w: unknown key %q: the keys are %s", ErrInvalidBreakdown, name, known)
+}
+
+// parseKeys returns the parts of keys, "endpoint" spelled out; dims are the
+// names of the dimensions.
+func parseKeys(keys, dims []string) ([]keyPart, error) {
 	var parts []keyPart
-	seen := make(map[partKind]bool)
+	seen := make(map[string]bool)
 	for _, k := range keys {
 		names := []string{k}
 		if k == "endpoint" {
 			names = []string{"method", "route"}
 		}
 		for _, name := range names {
-			kind, ok := partOfKey[name]
-			if !ok {
-				return nil, fmt.Errorf("%w: unknown key %q: the keys are %s", ErrInvalidBreakdown, k, keyNames)
+			part, err := keyPartOf(name, dims)
+			if err != nil {
+				return nil, err
 			}
-			if seen[kind] {
+			if seen[name] {
 				return nil, fmt.Errorf("%w: key %q given twice (endpoint is method and route)", ErrInvalidBreakdown, name)
 			}
-			seen[kind] = true
-			parts = append(parts, keyPart{kind: kind, name: name})
+			seen[name] = true
+			parts = append(parts, part)
 		}
 	}
 	return parts, nil
@@ -252,22 +304,27 @@ func parseKeys(keys []string) ([]keyPart, error) {
 
 // A matchPart is a Match on one part.
 type matchPart struct {
-	kind   partKind
+	keyPart
 	value  string
 	status uint16 // the status, or the status class (5 for 5xx)
 }
 
-// parseMatches returns the parts of matches, "endpoint" spelled out.
-func parseMatches(matches []Match) ([]matchPart, error) {
+// parseMatches returns the parts of matches, "endpoint" spelled out; dims
+// are the names of the dimensions.
+func parseMatches(matches []Match, dims []string) ([]matchPart, error) {
 	var out []matchPart
-	seen := make(map[partKind]bool)
-	add := func(key string, kind partKind, value string) error {
-		if seen[kind] {
-			return fmt.Errorf("%w: key %q matched twice (endpoint is method and route)", ErrInvalidBreakdown, key)
+	seen := make(map[string]bool)
+	add := func(name, value string) error {
+		part, err := keyPartOf(name, dims)
+		if err != nil {
+			return err
 		}
-		seen[kind] = true
-		m := matchPart{kind: kind, value: value}
-		switch kind {
+		if seen[name] {
+			return fmt.Errorf("%w: key %q matched twice (endpoint is method and route)", ErrInvalidBreakdown, name)
+		}
+		seen[name] = true
+		m := matchPart{keyPart: part, value: value}
+		switch part.kind {
 		case partStatus:
 			n, err := strconv.Atoi(value)
 			if err != nil || n < 100 || n > 599 {
@@ -289,19 +346,15 @@ func parseMatches(matches []Match) ([]matchPart, error) {
 			if !ok {
 				return nil, fmt.Errorf("%w: endpoint %q: want a method and a route separated by a space, such as \"GET /v1/users/{id}\"", ErrInvalidBreakdown, m.Value)
 			}
-			if err := add("method", partMethod, method); err != nil {
+			if err := add("method", method); err != nil {
 				return nil, err
 			}
-			if err := add("route", partRoute, route); err != nil {
+			if err := add("route", route); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		kind, ok := partOfKey[m.Key]
-		if !ok {
-			return nil, fmt.Errorf("%w: unknown key %q: the keys are %s", ErrInvalidBreakdown, m.Key, keyNames)
-		}
-		if err := add(m.Key, kind, m.Value); err != nil {
+		if err := add(m.Key, m.Value); err != nil {
 			return nil, err
 		}
 	}
@@ -385,12 +438,16 @@ func b2i(b bool) int {
 // findFiltered is FindStats of the requests f.Match selects: their
 // breakdown by day.
 func (s *StatsService) findFiltered(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
-	matches, err := parseMatches(f.Match)
+	scan, err := s.openScan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find stats: %w", err)
+	}
+	matches, err := parseMatches(f.Match, scan.names)
 	if err != nil {
 		return nil, err
 	}
 	parts := []keyPart{{kind: partDay, name: "day"}}
-	zone, agg, err := s.aggregate(ctx, customerID, f.From, f.To, parts, matches)
+	zone, agg, err := s.aggregate(ctx, scan, customerID, f.From, f.To, parts, matches)
 	if err != nil {
 		return nil, fmt.Errorf("find stats: %w", err)
 	}

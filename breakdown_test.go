@@ -27,7 +27,7 @@ func breakdownLog(t testing.TB, n int, seed uint64) string {
 	methods := []string{"GET", "GET", "POST", "DELETE"}
 	statuses := []int{200, 200, 200, 201, 204, 301, 404, 429, 500, 503}
 	path := func() string {
-		switch rng.IntN(7) {
+		switch rng.IntN(8) {
 		case 0:
 			return "/v1/users/" + strconv.Itoa(rng.IntN(50))
 		case 1:
@@ -39,6 +39,10 @@ func breakdownLog(t testing.TB, n int, seed uint64) string {
 		case 4:
 			return "/v1/search?q=" + strconv.Itoa(rng.IntN(5))
 		case 5:
+			// The region of the dimension query:region, percent-encoded
+			// at times (e%75 is eu), empty or absent.
+			return "/v1/places?region=" + []string{"eu", "us", "e%75", "", "ap-south"}[rng.IntN(5)]
+		case 6:
 			return "/v2/reports/" + strconv.Itoa(2020+rng.IntN(3)) + "/daily"
 		}
 		return "/health"
@@ -53,7 +57,7 @@ func breakdownLog(t testing.TB, n int, seed uint64) string {
 			Path:     path(),
 			Status:   statuses[rng.IntN(len(statuses))],
 			Latency:  time.Duration(1+rng.IntN(400)) * time.Millisecond,
-			Addr:     "10.0.0.1",
+			Addr:     "10.0.0." + strconv.Itoa(1+rng.IntN(3)), // the dimension addr
 		}
 		if rng.IntN(5) == 0 {
 			r.Latency = loggen.NoLatency
@@ -94,8 +98,43 @@ func referenceRoute(path string) string {
 	return strings.Join(segs, "/")
 }
 
+// The dimensions of the property test: the first source is loaded with
+// both, the second with addr alone, so that the second's requests have an
+// empty region and the names map to other columns. parseEntriesAs gives
+// every entry the Dimensions of testDims, in this order.
+var (
+	testDims = []string{"region=query:region", "addr=remote_addr"}
+	dimOrder = []string{"region", "addr"}
+)
+
+// parseEntriesAs parses text as a load with the dimensions dims (a suffix
+// of testDims) does, and gives each entry the values of all of testDims.
+func parseEntriesAs(t testing.TB, text string, dims []string) []logstats.Entry {
+	t.Helper()
+	cfg := logstats.ParseConfig{Dimensions: mustDimensions(t, dims)}
+	entries := parseEntriesWith(t, text, cfg)
+	for i := range entries {
+		all := make([]string, len(testDims))
+		copy(all[len(testDims)-len(dims):], entries[i].Dimensions)
+		entries[i].Dimensions = all
+	}
+	return entries
+}
+
+func mustDimensions(t testing.TB, list []string) []logstats.Dimension {
+	t.Helper()
+	dims, err := logstats.ParseDimensions(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dims
+}
+
 // referenceKey returns e's value of a key, as a Breakdown's group names it.
 func referenceKey(e logstats.Entry, key string) string {
+	if d := slices.Index(dimOrder, key); d >= 0 {
+		return e.Dimensions[d]
+	}
 	switch key {
 	case "method":
 		return e.Method
@@ -146,7 +185,7 @@ func TestBreakdown_Property(t *testing.T) {
 	if testing.Short() {
 		rounds = 1
 	}
-	keySets := [][]string{{"endpoint"}, {"route"}, {"status"}, {"status_class"}, {"path"}, {"method", "status_class"}, {"endpoint", "status"}, {"status", "path", "method"}, {"route", "status", "method"}}
+	keySets := [][]string{{"endpoint"}, {"route"}, {"status"}, {"region"}, {"status_class"}, {"path"}, {"method", "status_class"}, {"addr", "region"}, {"endpoint", "status"}, {"status", "path", "method"}, {"route", "status", "method"}, {"region", "endpoint", "addr"}}
 	sorts := []string{"total_requests", "total_failed_requests", "uptime", "p99_latency", "median_latency", "p90"}
 	testdb.ForEach(t, func(t *testing.T, base *testdb.DB) {
 		forEachRawMode(t, []logstats.RawMode{logstats.RawBlocks, logstats.RawRows}, func(t *testing.T, mode logstats.RawMode) {
@@ -159,8 +198,10 @@ func TestBreakdown_Property(t *testing.T) {
 					var entries []logstats.Entry
 					for i := range 2 {
 						text := breakdownLog(t, 1500+700*i, seed+uint64(i))
+						dims := testDims[i:]
+						ing.Dimensions = mustDimensions(t, dims)
 						mustLoad(t, ing, fmt.Sprintf("%d.log", i), text)
-						entries = append(entries, parseEntries(t, text)...)
+						entries = append(entries, parseEntriesAs(t, text, dims)...)
 					}
 					routes, err := logstats.ParseRoutes(testTemplates, true)
 					if err != nil {
@@ -189,7 +230,11 @@ func TestBreakdown_Property(t *testing.T) {
 						// of a random request's keys.
 						e := entries[rng.IntN(len(entries))]
 						var match []logstats.Match
-						for _, key := range []string{"method", "route", "status_class", "status", "path"}[:1+rng.IntN(3)] {
+						keys := []string{"method", "route", "status_class", "status", "path"}
+						if q%2 == 1 {
+							keys = []string{"region", "status_class", "addr", "method"}
+						}
+						for _, key := range keys[:1+rng.IntN(3)] {
 							match = append(match, logstats.Match{Key: key, Value: referenceKey(e, key)})
 						}
 						if q%4 == 0 {

@@ -33,7 +33,7 @@ func loadDataRequests(ctx context.Context, tx *sql.Tx, bl BulkLoader, sourceID i
 	stmt := func(file string) string {
 		// The defaults of LOAD DATA: fields end at tabs, lines at newlines,
 		// and backslash escapes.
-		return "LOAD DATA LOCAL INFILE '" + file + "' INTO TABLE logstats_raw_requests CHARACTER SET binary (" + requestColumns + ")"
+		return "LOAD DATA LOCAL INFILE '" + file + "' INTO TABLE logstats_raw_requests CHARACTER SET binary (" + requestColumnsWith(batchDimensions(entries)) + ")"
 	}
 	res, err := bl.LoadData(ctx, tx, stmt, &rowStream{entries: entries, offsets: offsets, sourceID: sourceID})
 	if err != nil {
@@ -94,6 +94,10 @@ func (s *rowStream) fill() {
 		buf = strconv.AppendInt(buf, int64(e.Status), 10)
 		buf = append(buf, '\t')
 		buf = strconv.AppendInt(buf, e.Latency.Microseconds(), 10)
+		for _, v := range e.Dimensions {
+			buf = append(buf, '\t')
+			buf = appendField(buf, v)
+		}
 		buf = append(buf, '\n')
 	}
 	s.buf = buf

@@ -18,6 +18,8 @@ type lineFormat struct {
 	wholePath bool
 	// untimed: a format without a latency field (combined, common).
 	untimed bool
+	// dims are the dimensions to read, as the ParseConfig gives them.
+	dims []Dimension
 	// candidates are, for an auto format, the built-ins that can read the
 	// configured customer selector.
 	candidates []*lineFormat
@@ -31,11 +33,14 @@ func newLineFormat(cfg ParseConfig) (*lineFormat, error) {
 			return nil, fmt.Errorf("default customer: %w", err)
 		}
 	}
+	if err := checkDimensions(cfg.Dimensions); err != nil {
+		return nil, err
+	}
 	if cfg.Format.IsAuto() {
 		lf := &lineFormat{}
 		var why []string
 		for _, f := range builtinFormats {
-			c, err := newLineFormat(ParseConfig{Format: f, Customer: cfg.Customer, CustomerDefault: cfg.CustomerDefault, Location: cfg.Location})
+			c, err := newLineFormat(ParseConfig{Format: f, Customer: cfg.Customer, CustomerDefault: cfg.CustomerDefault, Dimensions: cfg.Dimensions, Location: cfg.Location})
 			if err != nil {
 				why = append(why, err.Error())
 				continue
@@ -43,11 +48,16 @@ func newLineFormat(cfg ParseConfig) (*lineFormat, error) {
 			lf.candidates = append(lf.candidates, c)
 		}
 		if len(lf.candidates) == 0 {
-			return nil, fmt.Errorf("%w: no built-in format can read customer %q: %s", ErrInvalidSelector, cfg.Customer.String(), strings.Join(why, "; "))
+			kind, what := ErrInvalidSelector, fmt.Sprintf("customer %q", cfg.Customer.String())
+			if len(cfg.Dimensions) > 0 {
+				kind, what = ErrInvalidDimension, fmt.Sprintf("customer %q with dimensions %s", cfg.Customer.String(), strings.ReplaceAll(dimensionsText(cfg.Dimensions), "\n", ", "))
+			}
+			return nil, fmt.Errorf("%w: no built-in format can read %s: %s", kind, what, strings.Join(why, "; "))
 		}
+		lf.dims = cfg.Dimensions
 		return lf, nil
 	}
-	parse, err := cfg.Format.lineParser(cfg.Customer, cfg.Location, cfg.CustomerDefault != "")
+	parse, err := cfg.Format.lineParser(cfg.Customer, cfg.Dimensions, cfg.Location, cfg.CustomerDefault != "")
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +65,7 @@ func newLineFormat(cfg ParseConfig) (*lineFormat, error) {
 	if sel.IsDefault() {
 		sel = cfg.Format.defaultCustomer()
 	}
-	return &lineFormat{format: cfg.Format, parse: parse, sel: sel, wholePath: cfg.Format.kind == kindLogstats, untimed: cfg.Format.untimed()}, nil
+	return &lineFormat{format: cfg.Format, parse: parse, sel: sel, wholePath: cfg.Format.kind == kindLogstats, untimed: cfg.Format.untimed(), dims: cfg.Dimensions}, nil
 }
 
 // detect chooses the format of an auto Parser from one line: the built-in

@@ -109,6 +109,10 @@ var (
 	ErrInvalidStatus   = newError(KindInvalid, "logstats: invalid status")
 	ErrInvalidLatency  = newError(KindInvalid, "logstats: invalid latency")
 	ErrLineTooLong     = newError(KindInvalid, "logstats: line too long")
+	// ErrInvalidDimension is a request's value of a dimension that cannot
+	// be kept (too long, a control character); outside a ParseError, a
+	// -dimension that cannot be used.
+	ErrInvalidDimension = newError(KindInvalid, "logstats: invalid dimension")
 	// ErrNoFormatFits is the kind of a line that fits none of the built-in
 	// formats, while a Parser detecting the format has found none yet.
 	ErrNoFormatFits = newError(KindInvalid, "logstats: line fits no known format")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -71,12 +72,18 @@ func requests(ctx context.Context, db *sql.DB, customer string, f RequestFilter,
 	if err != nil {
 		return err
 	}
+	dims, err := store.sourceDimensions(ctx)
+	if err != nil {
+		return err
+	}
 	var r Request
 	for _, ds := range days {
+		names := dims[ds.source]
 		if store.mode == RawBlocks {
 			err = store.scanBlocks(ctx, customer, "day = ? AND source_id = ?", []any{ds.day.String(), ds.source}, func(b *storedBlock, cols *blockColumns) error {
 				for i := range cols.len() {
 					r.Entry, r.SourceID, r.Offset = cols.entry(i, customer), b.source, cols.offsets[i]
+					r.DimensionNames = names[:min(len(names), len(r.Dimensions))]
 					if !yield(&r) {
 						return errStopped
 					}
@@ -84,7 +91,7 @@ func requests(ctx context.Context, db *sql.DB, customer string, f RequestFilter,
 				return nil
 			})
 		} else {
-			err = store.dayRows(ctx, customer, ds.day, ds.source, yield)
+			err = store.dayRows(ctx, customer, ds.day, ds.source, names, yield)
 		}
 		if err == errStopped {
 			return nil
@@ -187,13 +194,13 @@ func sourcesCreated(ctx context.Context, db *sql.DB) (map[int64]int64, error) {
 // dayRows yields the raw rows of customer from source on day, in the key's
 // order: the table has no index by time, so each page reads the
 // customer's rows of the source from the last one read.
-func (s *rawStore) dayRows(ctx context.Context, customer string, day Date, source int64, yield func(*Request) bool) error {
+func (s *rawStore) dayRows(ctx context.Context, customer string, day Date, source int64, names []string, yield func(*Request) bool) error {
 	from, to := dayStart(day, s.zone).UnixMicro(), dayStart(day.AddDays(1), s.zone).UnixMicro()
-	r := Request{Entry: Entry{CustomerID: customer}, SourceID: source}
+	r := Request{Entry: Entry{CustomerID: customer}, SourceID: source, DimensionNames: names}
 	offset := int64(-1 << 63)
 	var page []Request
 	for {
-		rows, err := s.db.QueryContext(ctx, `SELECT src_offset, ts_us, method, path, status, latency_us FROM logstats_raw_requests
+		rows, err := s.db.QueryContext(ctx, `SELECT src_offset, ts_us, method, path, status, latency_us, `+strings.Join(dimColumns[:], ", ")+` FROM logstats_raw_requests
 			WHERE customer_id = ? AND source_id = ? AND src_offset > ? AND ts_us >= ? AND ts_us < ?
 			ORDER BY src_offset LIMIT ?`, customer, source, offset, from, to, exportRowsPage)
 		if err != nil {
@@ -202,11 +209,16 @@ func (s *rawStore) dayRows(ctx context.Context, customer string, day Date, sourc
 		page = page[:0]
 		for rows.Next() {
 			var ts, latency int64
-			if err := rows.Scan(&r.Offset, &ts, &r.Method, &r.Path, &r.Status, &latency); err != nil {
+			var values [MaxDimensions]string
+			if err := rows.Scan(&r.Offset, &ts, &r.Method, &r.Path, &r.Status, &latency, &values[0], &values[1], &values[2], &values[3]); err != nil {
 				rows.Close()
 				return err
 			}
 			r.Time, r.Latency = time.UnixMicro(ts).UTC(), time.Duration(latency)*time.Microsecond
+			r.Dimensions = nil
+			if len(names) > 0 {
+				r.Dimensions = slices.Clone(values[:len(names)])
+			}
 			page = append(page, r)
 		}
 		rows.Close()

@@ -244,11 +244,12 @@ func (f Format) defaultCustomer() CustomerSelector {
 }
 
 // lineParser returns the lineParser of f, reading the customer as sel says
-// (the zero selector: the format's default) and zone-less timestamps in loc.
-// With a default customer (withDefault), a format that has no customer
-// field of its own, or not the one its default names, needs no selector:
-// every line's customer is then the default. f must not be auto.
-func (f Format) lineParser(sel CustomerSelector, loc *time.Location, withDefault bool) (lineParser, error) {
+// (the zero selector: the format's default), the fields that dims select
+// (their path: and query: selectors need none) and zone-less timestamps in
+// loc. With a default customer (withDefault), a format that has no
+// customer field of its own, or not the one its default names, needs no
+// selector: every line's customer is then the default. f must not be auto.
+func (f Format) lineParser(sel CustomerSelector, dims []Dimension, loc *time.Location, withDefault bool) (lineParser, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -261,6 +262,11 @@ func (f Format) lineParser(sel CustomerSelector, loc *time.Location, withDefault
 		if sel.kind == selectField {
 			return nil, fmt.Errorf("%w: the logstats format has one customer field, its third; the selector %q names a field, which needs another format (select the customer with path: or query:, or by default)", ErrInvalidSelector, sel.String())
 		}
+		for _, d := range dims {
+			if d.Selector.kind == selectField {
+				return nil, fmt.Errorf("%w %s: the logstats format has no field %q; select its value with path:PATTERN or query:NAME", ErrInvalidDimension, d.Name, d.Selector.String())
+			}
+		}
 		return logstatsLine(loc), nil
 	case kindCaddy, kindJSONL:
 		keys := caddyFields
@@ -271,6 +277,11 @@ func (f Format) lineParser(sel CustomerSelector, loc *time.Location, withDefault
 		if sel.kind == selectField {
 			j.customer = sel.name
 		}
+		for i, d := range dims {
+			if d.Selector.kind == selectField {
+				j.dims[i] = d.Selector.name
+			}
+		}
 		return j.parse, nil
 	case kindHAProxy:
 		if !given && !withDefault {
@@ -280,7 +291,13 @@ func (f Format) lineParser(sel CustomerSelector, loc *time.Location, withDefault
 		if err != nil {
 			return nil, err
 		}
-		return (&haproxyLine{loc: loc, header: header}).parse, nil
+		h := &haproxyLine{loc: loc, header: header}
+		for i, d := range dims {
+			if h.dims[i], err = haproxyHeader(d.Selector); err != nil {
+				return nil, fmt.Errorf("%w %s: the haproxy format's field %v", ErrInvalidDimension, d.Name, err)
+			}
+		}
+		return h.parse, nil
 	case kindEnvoy, kindALB:
 		if sel.IsDefault() && !withDefault {
 			return nil, fmt.Errorf("%w: the %s format has no customer field; say where the customer is with a selector such as path:/v1/customers/{}/ or query:api_key, or give a default customer", ErrInvalidSelector, f.kindName())
@@ -293,6 +310,11 @@ func (f Format) lineParser(sel CustomerSelector, loc *time.Location, withDefault
 		}
 		if err := t.selectCustomer(sel); err != nil && (given || !withDefault) {
 			return nil, fmt.Errorf("%w: format %s: %v", ErrInvalidSelector, f.String(), err)
+		}
+		for i, d := range dims {
+			if err := t.selectDimension(i, d); err != nil {
+				return nil, fmt.Errorf("%w: format %s: %v", ErrInvalidDimension, f.String(), err)
+			}
 		}
 		if f.kind == kindTraefik {
 			return (&traefikLine{combined: t}).parse, nil

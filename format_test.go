@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -610,7 +611,7 @@ func TestFormats_EchoDuration(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := logstats.Entry{Time: at("2017-01-12 16:58:07.372015644"), CustomerID: "my_service", Method: "GET", Path: "/", Status: 200, Latency: 15 * time.Microsecond}
-	if e != want {
+	if !reflect.DeepEqual(e, want) {
 		t.Fatalf("got %+v, want %+v", e, want)
 	}
 }

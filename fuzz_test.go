@@ -8,8 +8,11 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/testdb"
@@ -162,9 +165,15 @@ func FuzzFormats(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, customer := range []string{"", "path:/v1/customers/{}/", "query:api_key", "hr"} {
-				p, err := logstats.NewParser(nil, logstats.ParseConfig{Format: format, Customer: must(logstats.ParseCustomerSelector(customer))})
-				if errors.Is(err, logstats.ErrInvalidSelector) {
+			for i, customer := range []string{"", "path:/v1/customers/{}/", "query:api_key", "hr", "", "", "", ""} {
+				// Dimensions of every kind: those of the last rounds are
+				// fields that some formats have.
+				dims := fuzzDimensions[i%2]
+				if i >= 4 {
+					dims = fuzzFieldDimensions[i-4 : i-3]
+				}
+				p, err := logstats.NewParser(nil, logstats.ParseConfig{Format: format, Customer: must(logstats.ParseCustomerSelector(customer)), Dimensions: dims})
+				if errors.Is(err, logstats.ErrInvalidSelector) || errors.Is(err, logstats.ErrInvalidDimension) {
 					continue // a format without the default's field: a setting, not a line, is wrong
 				}
 				if err != nil {
@@ -188,10 +197,25 @@ func FuzzFormats(f *testing.F) {
 					e.Time.UTC().Year() < 1 || e.Time.UTC().Year() > 9999 {
 					t.Fatalf("%s: Parse(%q) = %+v, outside the limits", spec, line, e)
 				}
+				if len(e.Dimensions) != len(dims) {
+					t.Fatalf("%s: Parse(%q) has %d dimensions, want %d", spec, line, len(e.Dimensions), len(dims))
+				}
+				for _, v := range e.Dimensions {
+					if len(v) > logstats.MaxDimensionValueBytes || !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl) {
+						t.Fatalf("%s: Parse(%q) has the dimension value %q, outside the limits", spec, line, v)
+					}
+				}
 			}
 		}
 	})
 }
+
+// The dimensions FuzzFormats reads: none, or path: and query: ones, which
+// every format serves; then fields that some formats have.
+var (
+	fuzzDimensions      = [2][]logstats.Dimension{nil, must(logstats.ParseDimensions([]string{"tier=query:tier", "api=path:/{}/", "who=query:api_key"}))}
+	fuzzFieldDimensions = must(logstats.ParseDimensions([]string{"a=remote_addr", "b=http_x_region", "c=hr:2", "d=request.uri"}))
+)
 
 func must[T any](v T, err error) T {
 	if err != nil {

@@ -26,11 +26,23 @@ type haproxyLine struct {
 	// header is the captured request header that holds the customer,
 	// counted from 1 in the "|"-separated list; 0: none.
 	header int
+	// dims are the captured request headers of the dimensions, as header.
+	dims [MaxDimensions]int
 }
 
 // haproxyCustomer returns which captured request header the selector sel
 // names: "hr" (or HAProxy's own "%hr") is the first, "hr:N" the Nth.
 func haproxyCustomer(sel CustomerSelector) (int, error) {
+	n, err := haproxyHeader(sel)
+	if err != nil {
+		return 0, fmt.Errorf("%w: the haproxy format's customer field %v; or select the customer with path:PATTERN or query:NAME", ErrInvalidSelector, err)
+	}
+	return n, nil
+}
+
+// haproxyHeader returns which captured request header the selector sel
+// names (0 for a selector that is not a field).
+func haproxyHeader(sel CustomerSelector) (int, error) {
 	if sel.kind != selectField {
 		return 0, nil
 	}
@@ -44,7 +56,7 @@ func haproxyCustomer(sel CustomerSelector) (int, error) {
 		n = 0
 	}
 	if n == 0 {
-		return 0, fmt.Errorf("%w: the haproxy format's customer field is a captured request header: hr (the first of the first {...} block) or hr:N (the Nth), not %q; or select the customer with path:PATTERN or query:NAME", ErrInvalidSelector, sel.name)
+		return 0, fmt.Errorf("is a captured request header: hr (the first of the first {...} block) or hr:N (the Nth), not %q", sel.name)
 	}
 	return n, nil
 }
@@ -105,7 +117,7 @@ func (h *haproxyLine) parse(line []byte, f *fields) *ParseError {
 	if end+1 < len(s) && s[end+1] != ' ' {
 		return &ParseError{Reason: "text right after the request line's closing quote", Err: ErrFieldCount}
 	}
-	*f = fields{}
+	f.lineRequest = lineRequest{}
 	var perr *ParseError
 	if f.time, perr = parseHAProxyTime(date[1:len(date)-1], h.loc); perr != nil {
 		return perr
@@ -123,6 +135,11 @@ func (h *haproxyLine) parse(line []byte, f *fields) *ParseError {
 	}
 	if h.header > 0 {
 		f.customer = nthHeader(captured, h.header)
+	}
+	for i, n := range h.dims {
+		if n > 0 {
+			f.dims[i] = nthHeader(captured, n)
+		}
 	}
 	return nil
 }

@@ -56,8 +56,14 @@ func mustLoad(t testing.TB, ing *logstats.Ingester, name, text string) *logstats
 // naive computations.
 func parseEntries(t testing.TB, text string) []logstats.Entry {
 	t.Helper()
+	return parseEntriesWith(t, text, logstats.ParseConfig{})
+}
+
+// parseEntriesWith is parseEntries with cfg.
+func parseEntriesWith(t testing.TB, text string, cfg logstats.ParseConfig) []logstats.Entry {
+	t.Helper()
 	var entries []logstats.Entry
-	p := mustParser(t, strings.NewReader(text), logstats.ParseConfig{})
+	p := mustParser(t, strings.NewReader(text), cfg)
 	for {
 		e, err := p.Next()
 		if err == io.EOF {

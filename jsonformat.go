@@ -85,6 +85,10 @@ type jsonLine struct {
 	keys                                    jsonFields
 	customer                                string // the customer's key, or "" when the selector is not a key
 	custBuf, pathBuf, methodBuf, latencyBuf []byte
+	// dims are the keys of the dimensions whose selectors are keys ("" for
+	// the others), and the buffers of their decoded values.
+	dims    [MaxDimensions]string
+	dimBufs [MaxDimensions][]byte
 }
 
 func (j *jsonLine) parse(line []byte, f *fields) *ParseError {
@@ -97,7 +101,7 @@ func (j *jsonLine) parse(line []byte, f *fields) *ParseError {
 	if end, ok := skipValue(line, 0); !ok || skipSpace(line, end) != len(line) {
 		return &ParseError{Reason: "line is not one whole JSON object (cut short, or followed by more text)", Err: ErrFieldCount}
 	}
-	*f = fields{}
+	f.lineRequest = lineRequest{}
 	var perr *ParseError
 	var v jsonValue
 	if v, perr = j.get(line, j.keys.time, true); perr != nil {
@@ -156,22 +160,39 @@ func (j *jsonLine) parse(line []byte, f *fields) *ParseError {
 		}
 	}
 	if j.customer != "" {
-		if v, perr = j.get(line, j.customer, false); perr != nil {
+		if f.customer, perr = j.selected(line, j.customer, &j.custBuf); perr != nil {
 			return perr
 		}
-		if v.kind == '[' { // a header: a list of values, the first counts
-			v = firstElement(v.raw)
-		}
-		switch v.kind {
-		case '"':
-			if f.customer, perr = j.text(v, &j.custBuf, j.customer); perr != nil {
+	}
+	for i, key := range j.dims {
+		if key != "" {
+			if f.dims[i], perr = j.selected(line, key, &j.dimBufs[i]); perr != nil {
 				return perr
 			}
-		case '0':
-			f.customer = v.raw // a number as the customer
 		}
 	}
 	return nil
+}
+
+// selected returns the value of the optional key that a selector names,
+// decoded into buf when it has escapes: a string, a number or true or false
+// as written, the first string of a list (a header's values); nil for
+// anything else.
+func (j *jsonLine) selected(line []byte, key string, buf *[]byte) ([]byte, *ParseError) {
+	v, perr := j.get(line, key, false)
+	if perr != nil {
+		return nil, perr
+	}
+	if v.kind == '[' { // a header: a list of values, the first counts
+		v = firstElement(v.raw)
+	}
+	switch v.kind {
+	case '"':
+		return j.text(v, buf, key)
+	case '0':
+		return v.raw, nil // a number, true or false
+	}
+	return nil, nil
 }
 
 // get finds key in line; required says that its absence is an error (else

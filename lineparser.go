@@ -35,6 +35,15 @@ type lineParser func(line []byte, f *fields) *ParseError
 // fields are what a lineParser reads from one line: one request. The
 // Parser checks the customer and the path and applies the customer selector.
 type fields struct {
+	lineRequest
+	// dims are the fields that the dimensions' field selectors chose. A
+	// line parser sets those it has on every line it reads, so it leaves
+	// them out when it clears the rest (which would cost as much again).
+	dims [MaxDimensions][]byte
+}
+
+// lineRequest are the fields of a line that every format reads.
+type lineRequest struct {
 	time     time.Time
 	customer []byte // the field a customer selector chose, or the format's own
 	method   []byte

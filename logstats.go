@@ -66,6 +66,11 @@ type Entry struct {
 	// NoLatency when the log does not say (a log without a request time, a
 	// time of "-").
 	Latency time.Duration
+	// Dimensions are the request's values of the dimensions its Parser
+	// read (ParseConfig.Dimensions), in their order, "" where a selector
+	// found nothing; nil without dimensions. Entries may share the
+	// memory behind it: do not modify it.
+	Dimensions []string
 }
 
 // NoLatency is the Latency of a request whose log line carries no request

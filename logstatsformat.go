@@ -203,7 +203,7 @@ func parseLogstatsFields(line []byte, loc *time.Location, f *fields) *ParseError
 	if !ok {
 		return fieldError(ErrInvalidDate, "date %q falls outside the years 0001-9999 in UTC", field[0])
 	}
-	*f = fields{
+	f.lineRequest = lineRequest{
 		time:     ts,
 		customer: customer,
 		target:   path,

@@ -23,10 +23,10 @@ const mockLog = "2024-10-01 10:00:00 c /a 200 0.1\n2024-10-01 11:00:00 c /a 500 
 
 var (
 	sqlIdentify       = `SELECT source_id, fingerprint, committed_offset, committed_sha256 FROM logstats_sources\s+WHERE source_id IN \(\?\)`
-	sqlReadSource     = `SELECT s\.fingerprint, s\.committed_offset, s\.committed_lines, s\.committed_sha256, f\.format, f\.customer, f\.customer_default\s+FROM logstats_sources s LEFT JOIN logstats_source_formats f ON f\.source_id = s\.source_id\s+WHERE s\.source_id = \?`
+	sqlReadSource     = `SELECT s\.fingerprint, s\.committed_offset, s\.committed_lines, s\.committed_sha256, f\.format, f\.customer, f\.customer_default, f\.dimensions\s+FROM logstats_sources s LEFT JOIN logstats_source_formats f ON f\.source_id = s\.source_id\s+WHERE s\.source_id = \?`
 	sqlDayZone        = regexp.QuoteMeta("SELECT value FROM logstats_settings WHERE name = 'day_zone'")
 	sqlRawMode        = regexp.QuoteMeta("SELECT value FROM logstats_settings WHERE name = 'raw_mode'")
-	sqlInsertFormat   = regexp.QuoteMeta("INSERT INTO logstats_source_formats (source_id, format, customer, customer_default) VALUES (?, ?, ?, ?)")
+	sqlInsertFormat   = regexp.QuoteMeta("INSERT INTO logstats_source_formats (source_id, format, customer, customer_default, dimensions) VALUES (?, ?, ?, ?, ?)")
 	sqlInsertSource   = `INSERT INTO logstats_sources\s+\(source_id, fingerprint, name, committed_offset, committed_lines, committed_sha256, committed_requests, created_us, updated_us\)\s+VALUES \(\?, \?, \?, \?, \?, \?, \?, \?, \?\)`
 	sqlCountSource    = regexp.QuoteMeta("SELECT COUNT(*) FROM logstats_sources WHERE source_id = ?")
 	sqlUpdateSource   = `UPDATE logstats_sources\s+SET committed_offset = \?, committed_lines = \?, committed_sha256 = \?, name = \?, updated_us = \?,\s+committed_requests = CASE WHEN committed_requests < 0 THEN committed_requests ELSE committed_requests \+ \? END\s+WHERE source_id = \? AND committed_offset = \?`
@@ -66,7 +66,7 @@ func expectNewSource(mock sqlmock.Sqlmock) {
 	mock.ExpectQuery(sqlIdentify).WithArgs(sqlmock.AnyArg()).
 		WillReturnRows(sqlmock.NewRows([]string{"source_id", "fingerprint", "committed_offset", "committed_sha256"}))
 	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
-		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default"}))
+		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default", "dimensions"}))
 	// Both requests of the first batch are sampled, in one query.
 	mock.ExpectQuery(sqlCopyCheck).WithArgs("c", sqlmock.AnyArg(),
 		int64(1727776800000000), "/a", 200, int64(100000),
@@ -82,8 +82,8 @@ func expectLoadedSource(mock sqlmock.Sqlmock) {
 		WillReturnRows(sqlmock.NewRows([]string{"source_id", "fingerprint", "committed_offset", "committed_sha256"}).
 			AddRow(mockSourceID, mockFingerprint[:], line1End, prefixSum(line1End)))
 	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
-		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default"}).
-			AddRow(mockFingerprint[:], line1End, 1, prefixSum(line1End), "logstats", "", ""))
+		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default", "dimensions"}).
+			AddRow(mockFingerprint[:], line1End, 1, prefixSum(line1End), "logstats", "", "", ""))
 }
 
 // expectSettings expects the database's raw mode (rows) and day zone
@@ -126,7 +126,7 @@ func TestIngester_SQL(t *testing.T) {
 	mock.ExpectExec(sqlInsertSource).
 		WithArgs(sqlmock.AnyArg(), mockFingerprint[:], "a.log", line2End, 2, prefixSum(line2End), 2, sqlmock.AnyArg(), sqlmock.AnyArg()).
 		WillReturnResult(sqlmock.NewResult(0, 1))
-	mock.ExpectExec(sqlInsertFormat).WithArgs(sqlmock.AnyArg(), "logstats", "", "").WillReturnResult(sqlmock.NewResult(0, 1))
+	mock.ExpectExec(sqlInsertFormat).WithArgs(sqlmock.AnyArg(), "logstats", "", "", "").WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectPrepare(sqlInsertRequests).ExpectExec().
 		WithArgs("c", sqlmock.AnyArg(), 0, sqlmock.AnyArg(), "", "/a", 200, 100000,
 			"c", sqlmock.AnyArg(), line1End, sqlmock.AnyArg(), "", "/a", 500, 200000).
@@ -357,7 +357,7 @@ func TestIngester_SQL_Blocks(t *testing.T) {
 	mock.ExpectQuery(sqlIdentify).WithArgs(sqlmock.AnyArg()).
 		WillReturnRows(sqlmock.NewRows([]string{"source_id", "fingerprint", "committed_offset", "committed_sha256"}))
 	mock.ExpectQuery(sqlReadSource).WithArgs(sqlmock.AnyArg()).
-		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default"}))
+		WillReturnRows(sqlmock.NewRows([]string{"fingerprint", "committed_offset", "committed_lines", "committed_sha256", "format", "customer", "customer_default", "dimensions"}))
 	// The sample's three requests are of two days.
 	mock.ExpectQuery(`SELECT customer_id, day, source_id, first_offset, last_offset, requests, data FROM logstats_raw_blocks WHERE customer_id = \? AND day IN \(\?, \?\) AND source_id <> \? ORDER BY day, source_id, first_offset LIMIT 16`).
 		WithArgs("c", sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg()).

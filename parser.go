@@ -37,6 +37,10 @@ type ParseConfig struct {
 	// format's); timestamps with an offset or a zone are instants. Nil means
 	// time.UTC.
 	Location *time.Location
+	// Dimensions are the values kept with each request besides its
+	// fields, at most MaxDimensions (SPEC §14): each Entry's Dimensions
+	// holds them in this order.
+	Dimensions []Dimension
 }
 
 // ParseSettings are the settings of a ParseConfig written as text, as
@@ -48,6 +52,8 @@ type ParseSettings struct {
 	Fields          string
 	Customer        string // as ParseCustomerSelector reads it; "" is the format's own
 	CustomerDefault string // a customer id, or "" to leave unattributed lines out
+	// Dimensions are NAME=SELECTOR each, as ParseDimension reads one.
+	Dimensions []string
 }
 
 // Config returns the ParseConfig that s says, its KeepQuery false and its
@@ -75,16 +81,19 @@ func (s ParseSettings) Config() (ParseConfig, error) {
 			return ParseConfig{}, &SettingError{"CustomerDefault", err}
 		}
 	}
+	if cfg.Dimensions, err = ParseDimensions(s.Dimensions); err != nil {
+		return ParseConfig{}, &SettingError{"Dimensions", err}
+	}
 	return cfg, nil
 }
 
 // A SettingError is a setting of ParseSettings that cannot be used.
 type SettingError struct {
 	// Setting is the name of the ParseSettings field: "Format", "Fields",
-	// "Customer" or "CustomerDefault".
+	// "Customer", "CustomerDefault" or "Dimensions".
 	Setting string
-	// Err says why. It wraps ErrUnknownFormat, ErrInvalidSelector or
-	// ErrInvalidCustomer.
+	// Err says why. It wraps ErrUnknownFormat, ErrInvalidSelector,
+	// ErrInvalidCustomer or ErrInvalidDimension.
 	Err error
 }
 
@@ -103,15 +112,22 @@ func (e *SettingError) Unwrap() error { return e.Err }
 //
 // A Parser is not safe for concurrent use.
 type Parser struct {
-	cfg          ParseConfig // how to read the lines, fixed by NewParser
-	src          io.Reader
-	lr           *lineReader
-	line         *lineFormat // cfg's format, until an auto format detects one
-	fields       fields      // what the lineParser read from the current line
-	buf          []byte      // a percent-decoded customer
-	customers    internTable
-	paths        internTable
-	methods      internTable
+	cfg       ParseConfig // how to read the lines, fixed by NewParser
+	src       io.Reader
+	lr        *lineReader
+	line      *lineFormat // cfg's format, until an auto format detects one
+	fields    fields      // what the lineParser read from the current line
+	buf       []byte      // a percent-decoded customer or dimension value
+	customers internTable
+	paths     internTable
+	methods   internTable
+	dimValues [MaxDimensions]internTable
+	dimBufs   [MaxDimensions][]byte // percent-decoded dimension values
+	dimRaw    [MaxDimensions][]byte // the current line's dimension values
+	// dimSlots are the Dimensions of entries to come: a line's are cut from
+	// them, so that keeping dimensions costs an allocation a few thousand
+	// lines.
+	dimSlots     []string
 	unattributed int64
 	// counting: the Parser's entries are counted, never kept (a check), so
 	// they get no strings: only their fields' checks are made.
@@ -158,10 +174,11 @@ func newCountingParser(lr *lineReader, cfg ParseConfig) (*Parser, error) {
 // format "auto" while an auto format has detected nothing (a log of blank
 // lines).
 func (p *Parser) reading() sourceReading {
+	dims := dimensionsText(p.cfg.Dimensions)
 	if p.line.parse == nil {
-		return sourceReading{format: "auto", customer: p.cfg.Customer.String(), customerDefault: p.cfg.CustomerDefault}
+		return sourceReading{format: "auto", customer: p.cfg.Customer.String(), customerDefault: p.cfg.CustomerDefault, dimensions: dims}
 	}
-	return sourceReading{format: p.line.format.String(), customer: p.line.sel.String(), customerDefault: p.cfg.CustomerDefault}
+	return sourceReading{format: p.line.format.String(), customer: p.line.sel.String(), customerDefault: p.cfg.CustomerDefault, dimensions: dims}
 }
 
 // Unattributed returns how many well-formed lines Next skipped because their
@@ -217,7 +234,9 @@ type logLine struct {
 // read error, or a log whose format cannot be told; a malformed line is not
 // an error of read.
 func (p *Parser) read(l *logLine) error {
-	*l = logLine{}
+	// All but the entry, which is written whole for a request and read
+	// for nothing else: clearing it would cost as much again.
+	l.text, l.err, l.blank, l.unattributed, l.shaped = nil, nil, false, false, false
 	text, err := p.lr.readLine()
 	if err != nil {
 		if long, ok := err.(errLongLine); ok {
@@ -279,7 +298,7 @@ func (p *Parser) fill(lf *lineFormat, f *fields, e *Entry, strs bool) (unattribu
 	// The selectors see the path without its query and the query apart,
 	// whatever is stored; the logstats format stores its path as written.
 	stored, path, query := f.target, f.target, f.query
-	if lf.sel.kind == selectPath || lf.sel.kind == selectQuery || !lf.wholePath {
+	if lf.sel.kind == selectPath || lf.sel.kind == selectQuery || !lf.wholePath || len(lf.dims) > 0 {
 		if i := bytes.IndexByte(path, '?'); i >= 0 {
 			if query == nil {
 				query = path[i+1:]
@@ -318,6 +337,12 @@ func (p *Parser) fill(lf *lineFormat, f *fields, e *Entry, strs bool) (unattribu
 			return false, perr
 		}
 	}
+	for i := range lf.dims {
+		var perr *ParseError
+		if p.dimRaw[i], perr = p.dimension(lf, i, f, path, query); perr != nil {
+			return false, perr
+		}
+	}
 	customerID := ""
 	switch {
 	case len(customer) == 0 || (!lf.wholePath && len(customer) == 1 && customer[0] == '-'):
@@ -341,7 +366,44 @@ func (p *Parser) fill(lf *lineFormat, f *fields, e *Entry, strs bool) (unattribu
 	// Field by field: a composite literal would be built on the stack and
 	// copied, which costs more than the rest of this function.
 	e.Time, e.CustomerID, e.Path, e.Status, e.Latency = f.time, customerID, p.paths.get(stored), f.status, f.latency
+	if n := len(lf.dims); n > 0 {
+		if len(p.dimSlots) < n {
+			p.dimSlots = make([]string, 4096*n)
+		}
+		e.Dimensions, p.dimSlots = p.dimSlots[:n:n], p.dimSlots[n:]
+		for i := range n {
+			e.Dimensions[i] = p.dimValues[i].get(p.dimRaw[i])
+		}
+	} else if e.Dimensions != nil {
+		e.Dimensions = nil
+	}
 	return unattributed, nil
+}
+
+// dimension returns the value of lf's dimension i in a line whose fields
+// are f, whose path is path and query query: what its selector finds,
+// percent-decoded for path: and query: (into a buffer of its own, valid
+// until the next line), nil for nothing ("-" in a field).
+func (p *Parser) dimension(lf *lineFormat, i int, f *fields, path, query []byte) ([]byte, *ParseError) {
+	d := &lf.dims[i]
+	var raw []byte
+	switch d.Selector.kind {
+	case selectPath:
+		raw = d.Selector.fromPath(path)
+	case selectQuery:
+		raw = d.Selector.fromQuery(query)
+	default:
+		if raw = f.dims[i]; len(raw) == 1 && raw[0] == '-' {
+			raw = nil
+		}
+		return raw, checkDimensionValue(d.Name, raw)
+	}
+	buf, ok := percentDecode(p.dimBufs[i][:0], raw)
+	p.dimBufs[i] = buf
+	if !ok {
+		return nil, fieldError(ErrInvalidDimension, "dimension value %q has a malformed %%-escape", raw)
+	}
+	return buf, checkDimensionValue(d.Name, buf)
 }
 
 // Line returns the number of the line that the last call to Next read.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -150,7 +151,7 @@ func TestParse(t *testing.T) {
 					t.Fatalf("Time=%v, want %v UTC", got.Time, tt.want.Time)
 				}
 				got.Time = tt.want.Time
-				if got != tt.want {
+				if !reflect.DeepEqual(got, tt.want) {
 					t.Fatalf("ParseLine(%q)=%+v, want %+v", tt.line, got, tt.want)
 				}
 				return
@@ -371,7 +372,7 @@ func TestEntry_String(t *testing.T) {
 			t.Fatalf("%s: ParseLine(%q)=%v, %v", tt.name, line, got, err)
 		}
 		got.Time = tt.want.Time
-		if got != tt.want {
+		if !reflect.DeepEqual(got, tt.want) {
 			t.Fatalf("%s: round trip %q gave %+v, want %+v", tt.name, line, got, tt.want)
 		}
 	}

@@ -56,6 +56,10 @@ type Request struct {
 	// the byte offset of its line in that source.
 	SourceID int64
 	Offset   int64
+	// DimensionNames are the names of the values of Entry.Dimensions: the
+	// dimensions of its source, as the ledger records them (shared: do
+	// not modify it).
+	DimensionNames []string
 }
 
 // requestKey is what the checks of a load compare of a request, besides

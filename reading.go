@@ -1,11 +1,15 @@
 package logstats
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // sourceReading is how a source's lines are read, as the ledger records it:
 // what decides what its lines count as.
 type sourceReading struct {
 	format, customer, customerDefault string
+	dimensions                        string // as dimensionsText writes them
 }
 
 // legacyReading is how a source recorded before formats existed was read.
@@ -19,7 +23,19 @@ func (r sourceReading) String() string {
 	if r.customerDefault != "" {
 		s += ", customer default " + r.customerDefault
 	}
+	if r.dimensions != "" {
+		s += ", dimensions " + strings.ReplaceAll(r.dimensions, "\n", " ")
+	}
 	return s
+}
+
+// describe is String, saying "no dimensions" when r has none and o has
+// some: what tells two readings apart.
+func (r sourceReading) describe(o sourceReading) string {
+	if r.dimensions == "" && o.dimensions != "" {
+		return r.String() + ", no dimensions"
+	}
+	return r.String()
 }
 
 // same reports whether r and o read every line the same way, however they
@@ -28,7 +44,7 @@ func (r sourceReading) same(o sourceReading) bool {
 	if r == o {
 		return true
 	}
-	if r.customerDefault != o.customerDefault {
+	if r.customerDefault != o.customerDefault || r.dimensions != o.dimensions {
 		return false
 	}
 	mine, err1 := r.signature()
@@ -57,23 +73,29 @@ func (r sourceReading) signature() (string, error) {
 // it must repeat.
 type ReadingChangedError struct {
 	Source string // the source's name
-	// Format, Customer and CustomerDefault are the settings the source was
-	// read with, as the ledger records them (as ParseSettings takes them;
-	// Customer "" is the format's own, CustomerDefault "" none).
+	// Format, Customer, CustomerDefault and Dimensions are the settings
+	// the source was read with, as the ledger records them (as
+	// ParseSettings takes them; Customer "" is the format's own,
+	// CustomerDefault "" none).
 	Format, Customer, CustomerDefault string
-	reading                           sourceReading // how this load would read it
+	Dimensions                        []string
+	recorded, reading                 sourceReading // how the loads before read it, and this one would
 }
 
 // readingChanged returns the error of a load of source name that reads it
 // as reading says where the loads before read it as recorded says.
 func readingChanged(name string, recorded, reading sourceReading) error {
-	return &ReadingChangedError{Source: name, Format: recorded.format, Customer: recorded.customer, CustomerDefault: recorded.customerDefault, reading: reading}
+	var dims []string
+	if recorded.dimensions != "" {
+		dims = strings.Split(recorded.dimensions, "\n")
+	}
+	return &ReadingChangedError{Source: name, Format: recorded.format, Customer: recorded.customer, CustomerDefault: recorded.customerDefault, Dimensions: dims, recorded: recorded, reading: reading}
 }
 
 func (e *ReadingChangedError) Error() string {
-	recorded := sourceReading{e.Format, e.Customer, e.CustomerDefault}
+	recorded, reading := e.recorded.describe(e.reading), e.reading.describe(e.recorded)
 	return fmt.Sprintf("%v: %s was loaded reading %s; this load reads %s, which would count its lines differently. Nothing was loaded",
-		ErrReadingChanged, e.Source, recorded, e.reading)
+		ErrReadingChanged, e.Source, recorded, reading)
 }
 
 // Unwrap returns ErrReadingChanged.

@@ -42,12 +42,12 @@ func sourceID(fp [32]byte) int64 {
 // source has none yet: its first batch creates it.
 func (ing *Ingester) openSource(ctx context.Context, src *source) error {
 	var fp []byte
-	var format, customer, customerDefault sql.NullString
+	var format, customer, customerDefault, dims sql.NullString
 	err := ing.db.QueryRowContext(ctx,
-		`SELECT s.fingerprint, s.committed_offset, s.committed_lines, s.committed_sha256, f.format, f.customer, f.customer_default
+		`SELECT s.fingerprint, s.committed_offset, s.committed_lines, s.committed_sha256, f.format, f.customer, f.customer_default, f.dimensions
 		FROM logstats_sources s LEFT JOIN logstats_source_formats f ON f.source_id = s.source_id
 		WHERE s.source_id = ?`,
-		src.id).Scan(&fp, &src.offset, &src.lines, &src.sum, &format, &customer, &customerDefault)
+		src.id).Scan(&fp, &src.offset, &src.lines, &src.sum, &format, &customer, &customerDefault, &dims)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		empty := sha256.Sum256(nil)
@@ -64,7 +64,7 @@ func (ing *Ingester) openSource(ctx context.Context, src *source) error {
 	}
 	recorded := legacyReading
 	if format.Valid {
-		recorded = sourceReading{format.String, customer.String, customerDefault.String}
+		recorded = sourceReading{format.String, customer.String, customerDefault.String, dims.String}
 	}
 	src.recordedAuto = recorded.format == "auto"
 	if !src.recordedAuto && src.reading.format != "auto" && !recorded.same(src.reading) {
@@ -97,8 +97,8 @@ func (ing *Ingester) advanceSource(ctx context.Context, tx *sql.Tx, src *source,
 			src.id, src.fingerprint[:], truncateName(src.name), b.endOffset, b.endLines, b.sum, len(b.entries), now, now)
 		if err == nil {
 			r := src.reading
-			if _, err := tx.ExecContext(ctx, `INSERT INTO logstats_source_formats (source_id, format, customer, customer_default) VALUES (?, ?, ?, ?)`,
-				src.id, r.format, r.customer, r.customerDefault); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO logstats_source_formats (source_id, format, customer, customer_default, dimensions) VALUES (?, ?, ?, ?, ?)`,
+				src.id, r.format, r.customer, r.customerDefault, r.dimensions); err != nil {
 				return fmt.Errorf("register source %s: %w", src.name, err)
 			}
 			return nil
@@ -111,8 +111,8 @@ func (ing *Ingester) advanceSource(ctx context.Context, tx *sql.Tx, src *source,
 	}
 	if src.recordedAuto && src.reading.format != "auto" {
 		r := src.reading
-		if _, err := tx.ExecContext(ctx, `UPDATE logstats_source_formats SET format = ?, customer = ?, customer_default = ? WHERE source_id = ?`,
-			r.format, r.customer, r.customerDefault, src.id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE logstats_source_formats SET format = ?, customer = ?, customer_default = ?, dimensions = ? WHERE source_id = ?`,
+			r.format, r.customer, r.customerDefault, r.dimensions, src.id); err != nil {
 			return fmt.Errorf("update source %s: %w", src.name, err)
 		}
 	}

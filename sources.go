@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -17,6 +18,9 @@ type Source struct {
 	Format          string `json:"format"`
 	Customer        string `json:"customer"`
 	CustomerDefault string `json:"customer_default"`
+	// Dimensions are the dimensions kept with its requests, each as
+	// NAME=SELECTOR, in the order they are stored.
+	Dimensions []string `json:"dimensions"`
 	// Lines is how many of its lines are committed.
 	Lines int64 `json:"lines"`
 	// Requests is how many raw requests of it the database holds, and
@@ -45,7 +49,7 @@ func (ing *Ingester) FindSources(ctx context.Context) ([]Source, error) {
 
 func findSources(ctx context.Context, db *sql.DB) ([]Source, error) {
 	rows, err := db.QueryContext(ctx, `SELECT s.source_id, s.name, s.committed_offset, s.committed_lines, s.pruned_requests, s.created_us,
-			f.format, f.customer, f.customer_default
+			f.format, f.customer, f.customer_default, f.dimensions
 		FROM logstats_sources s LEFT JOIN logstats_source_formats f ON f.source_id = s.source_id
 		ORDER BY s.name, s.source_id`)
 	if err != nil {
@@ -57,15 +61,19 @@ func findSources(ctx context.Context, db *sql.DB) ([]Source, error) {
 	for rows.Next() {
 		var s Source
 		var offset, created int64
-		var format, customer, customerDefault sql.NullString
-		if err := rows.Scan(&s.ID, &s.Name, &offset, &s.Lines, &s.Pruned, &created, &format, &customer, &customerDefault); err != nil {
+		var format, customer, customerDefault, dims sql.NullString
+		if err := rows.Scan(&s.ID, &s.Name, &offset, &s.Lines, &s.Pruned, &created, &format, &customer, &customerDefault, &dims); err != nil {
 			return nil, fmt.Errorf("sources: %w", err)
 		}
 		r := legacyReading
 		if format.Valid {
-			r = sourceReading{format.String, customer.String, customerDefault.String}
+			r = sourceReading{format.String, customer.String, customerDefault.String, dims.String}
 		}
 		s.Format, s.Customer, s.CustomerDefault = r.format, r.customer, r.customerDefault
+		s.Dimensions = []string{}
+		if r.dimensions != "" {
+			s.Dimensions = strings.Split(r.dimensions, "\n")
+		}
 		s.Created, s.Forgetting = time.UnixMicro(created).UTC(), offset < 0
 		sources = append(sources, s)
 	}

@@ -42,6 +42,11 @@ type StatsService struct {
 	// FindStats (SPEC §14). When nil, a route is the path with the
 	// automatic step of ParseRoutes.
 	Routes *Routes
+	// Dimensions names dimensions that breakdowns and filters accept as
+	// keys besides those the ledger records for the loaded sources (a
+	// server's -dimension, before it has loaded anything). A request of a
+	// source without a dimension has the empty value.
+	Dimensions []string
 
 	db     *sql.DB
 	zone   dayZoneCache

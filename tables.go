@@ -14,13 +14,39 @@ import (
 // requestColumns are the columns of logstats_raw_requests, one row a request.
 const requestColumns = "customer_id, source_id, src_offset, ts_us, method, path, status, latency_us"
 
+// dimColumns are the columns of logstats_raw_requests that hold the values
+// of a source's dimensions, in the order its ledger row names them.
+var dimColumns = [MaxDimensions]string{"dim1", "dim2", "dim3", "dim4"}
+
+// requestColumnsWith returns requestColumns and the first dims dimColumns.
+func requestColumnsWith(dims int) string {
+	if dims == 0 {
+		return requestColumns
+	}
+	return requestColumns + ", " + strings.Join(dimColumns[:dims], ", ")
+}
+
+// batchDimensions returns how many dimensions the entries of a batch
+// have: all have as many, read by one Parser.
+func batchDimensions(entries []Entry) int {
+	if len(entries) == 0 {
+		return 0
+	}
+	return len(entries[0].Dimensions)
+}
+
 // insertRequests writes the raw rows of entries, read from source sourceID
 // at offsets (one each), with multi-row INSERTs prepared once per statement
 // size.
 func insertRequests(ctx context.Context, tx *sql.Tx, d Dialect, sourceID int64, entries []Entry, offsets []int64) error {
-	return insertRows(ctx, tx, d, "logstats_raw_requests", requestColumns, maxRequestsPerInsert, len(entries), func(i int, args []any) []any {
+	columns := requestColumnsWith(batchDimensions(entries))
+	return insertRows(ctx, tx, d, "logstats_raw_requests", columns, maxRequestsPerInsert, len(entries), func(i int, args []any) []any {
 		e := &entries[i]
-		return append(args, e.CustomerID, sourceID, offsets[i], e.Time.UnixMicro(), e.Method, e.Path, e.Status, e.Latency.Microseconds())
+		args = append(args, e.CustomerID, sourceID, offsets[i], e.Time.UnixMicro(), e.Method, e.Path, e.Status, e.Latency.Microseconds())
+		for _, v := range e.Dimensions {
+			args = append(args, v)
+		}
+		return args
 	})
 }
 

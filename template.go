@@ -3,6 +3,7 @@ package logstats
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ type templateField struct {
 	// prints $request_time as 0.123), which tells it from an integer of
 	// another unit when detecting a log's format.
 	fraction bool
+	// dims has bit i set when the field is the value of dimension i,
+	// whatever else it is.
+	dims uint8
 }
 
 // fieldKind is what a template field means to logstats.
@@ -264,6 +268,23 @@ func (t *template) selectCustomer(sel CustomerSelector) error {
 	return fmt.Errorf("it has no field %s for the customer (its fields: %s); add it to the format, or choose path:PATTERN or query:NAME", sel.name, t.names())
 }
 
+// selectDimension marks the field that dimension i's selector names as
+// its value. Any field may be one, even one that logstats reads as
+// something else (a status, a method) or the customer; selectors that are
+// not fields (path:, query:) need none.
+func (t *template) selectDimension(i int, d Dimension) error {
+	if d.Selector.kind != selectField {
+		return nil
+	}
+	for j := range t.fields {
+		if sameFieldName(t.fields[j].name, d.Selector.name) {
+			t.fields[j].dims |= 1 << i
+			return nil
+		}
+	}
+	return fmt.Errorf("it has no field %s for dimension %s (its fields: %s); add it to the format, or choose path:PATTERN or query:NAME", d.Selector.name, d.Name, t.names())
+}
+
 // sameFieldName compares a field's name with a selector's: nginx variables
 // exactly, Apache's %{Header}i and Envoy's REQ(Header) with the header's
 // name in any case.
@@ -281,7 +302,7 @@ func (t *template) parse(line []byte, f *fields) *ParseError {
 		return &ParseError{Reason: fmt.Sprintf("line does not start with %q, as the format does", t.head), Err: ErrFieldCount}
 	}
 	rest := line[len(t.head):]
-	*f = fields{latency: NoLatency} // unless a latency field says
+	f.lineRequest = lineRequest{latency: NoLatency} // unless a latency field says
 	hasRequest := false
 	for i := range t.fields {
 		tf := &t.fields[i]
@@ -351,6 +372,9 @@ func (t *template) parse(line []byte, f *fields) *ParseError {
 		}
 		if perr != nil {
 			return perr
+		}
+		for d := tf.dims; d != 0; d &= d - 1 {
+			f.dims[bits.TrailingZeros8(d)] = v
 		}
 	}
 	if !t.trailing && len(bytes.TrimLeft(rest, " \t")) > 0 {

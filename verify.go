@@ -241,6 +241,9 @@ type verifier struct {
 	// The customer being read, and its days recomputed (nil: none).
 	customer string
 	days     map[int64]*dayGroup
+	// dims are the names of each source's dimensions, read with the first
+	// blocks.
+	dims map[int64][]string
 }
 
 // scanRequests reads the raw requests a customer at a time (the next
@@ -303,12 +306,23 @@ func (v *verifier) scanRows(ctx context.Context, customer string, batch int) err
 // or whose requests are not what its row says, is a discrepancy, and its
 // requests are not counted.
 func (v *verifier) scanBlocks(ctx context.Context, customer string) error {
+	if v.dims == nil {
+		var err error
+		if v.dims, err = v.store.sourceDimensions(ctx); err != nil {
+			return err
+		}
+	}
 	var cols blockColumns
 	return v.store.scanBlockRows(ctx, customer, "", nil, func(b *storedBlock) error {
 		if err := b.decode(&cols, v.store.zone); err != nil {
 			v.rep.Discrepancies = append(v.rep.Discrepancies, Discrepancy{Kind: "block", SourceID: b.source, Customer: customer,
 				Day: b.day.String(), Offset: b.first, Expected: "a block that decodes to the requests its row says", Found: err.Error()})
 			return nil
+		}
+		if want := len(v.dims[b.source]); len(cols.dims) != want {
+			v.rep.Discrepancies = append(v.rep.Discrepancies, Discrepancy{Kind: "block", SourceID: b.source, Customer: customer,
+				Day: b.day.String(), Offset: b.first, Expected: fmt.Sprintf("%d dimension columns, as many as its source's ledger row names", want),
+				Found: fmt.Sprintf("%d", len(cols.dims))})
 		}
 		for i := range cols.len() {
 			v.add(b.source, cols.offsets[i], cols.times[i], int(cols.statuses[i]), cols.latencies[i])

@@ -29,19 +29,27 @@ var (
 	breakdownParams = []string{"from", "to", "percentiles", "by", "sort", "order", "limit"}
 )
 
-// parseMatches reads the filters of q: each key of matchKeys at most once.
-// An empty value is a value (the requests without one). A parameter that
-// is neither a filter nor one of params is refused: a filter misspelt, or
-// not known to this server, must not answer as if it had filtered.
+// parseMatches reads the filters of q: each key of matchKeys, and each
+// parameter named as a dimension is (a lowercase identifier), at most
+// once; the dimensions are checked against those loaded by the service,
+// which refuses one it does not know. An empty value is a value (the
+// requests without one). Any other parameter that is not one of params is
+// refused: a filter misspelt, or not known to this server, must not answer
+// as if it had filtered.
 func parseMatches(q url.Values, params ...string) ([]logstats.Match, error) {
+	keys := slices.Clone(matchKeys)
 	for _, k := range slices.Sorted(maps.Keys(q)) { // the first unknown in order, whatever the map's
-		if !slices.Contains(matchKeys, k) && !slices.Contains(params, k) {
+		switch {
+		case slices.Contains(matchKeys, k) || slices.Contains(params, k):
+		case dimensionName(k):
+			keys = append(keys, k)
+		default:
 			return nil, invalid("unknown parameter " + strconv.Quote(sanitize(k)) + ": this route takes " + strings.Join(params, ", ") +
-				" and the filters " + strings.Join(matchKeys, ", "))
+				" and the filters " + strings.Join(matchKeys, ", ") + " and the names of dimensions")
 		}
 	}
 	var out []logstats.Match
-	for _, k := range matchKeys {
+	for _, k := range keys {
 		vs, ok := q[k]
 		if !ok {
 			continue
@@ -52,6 +60,17 @@ func parseMatches(q url.Values, params ...string) ([]logstats.Match, error) {
 		out = append(out, logstats.Match{Key: k, Value: vs[0]})
 	}
 	return out, nil
+}
+
+// dimensionName reports whether k could name a dimension: a lowercase
+// identifier (logstats.ParseDimension checks the rest).
+func dimensionName(k string) bool {
+	for i, c := range []byte(k) {
+		if !('a' <= c && c <= 'z' || i > 0 && ('0' <= c && c <= '9' || c == '_')) {
+			return false
+		}
+	}
+	return k != "" && len(k) <= logstats.MaxDimensionNameBytes
 }
 
 // parseBreakdownQuery reads by (required), from (required), to, sort,
@@ -71,7 +90,7 @@ func parseBreakdownQuery(r *http.Request) (logstats.BreakdownFilter, error) {
 	}
 	by := q.Get("by")
 	if by == "" {
-		return f, invalid("by is required: ?by=endpoint (or method, route, path, status, status_class, several separated by commas)")
+		return f, invalid("by is required: ?by=endpoint (or method, route, path, status, status_class, a dimension's name, several separated by commas)")
 	}
 	for _, k := range strings.Split(by, ",") {
 		f.By = append(f.By, strings.TrimSpace(k))

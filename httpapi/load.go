@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/logstats/logstats"
@@ -83,12 +84,19 @@ func hasBody(r *http.Request) bool {
 // changes the server's ParseConfig, else nil.
 func (s *server) parseConfig(r *http.Request) (*logstats.ParseConfig, error) {
 	q := r.URL.Query()
-	if !q.Has("format") && !q.Has("fields") && !q.Has("customer") && !q.Has("customer_default") && !q.Has("keep_query") {
+	if !q.Has("format") && !q.Has("fields") && !q.Has("customer") && !q.Has("customer_default") && !q.Has("keep_query") && !q.Has("dimension") {
 		return nil, nil
 	}
 	// The query's settings over the server's.
 	cfg := s.opts.Parse
 	set := logstats.ParseSettings{Format: cfg.Format.String(), Customer: cfg.Customer.String(), CustomerDefault: cfg.CustomerDefault}
+	for _, d := range cfg.Dimensions {
+		set.Dimensions = append(set.Dimensions, d.String())
+	}
+	if q.Has("dimension") {
+		// ?dimension= (empty) loads without the server's dimensions.
+		set.Dimensions = slices.DeleteFunc(q["dimension"], func(v string) bool { return v == "" })
+	}
 	for param, v := range map[string]*string{"format": &set.Format, "fields": &set.Fields, "customer": &set.Customer, "customer_default": &set.CustomerDefault} {
 		if q.Has(param) {
 			*v = q.Get(param)
@@ -100,13 +108,13 @@ func (s *server) parseConfig(r *http.Request) (*logstats.ParseConfig, error) {
 	read, err := set.Config()
 	var serr *logstats.SettingError
 	if errors.As(err, &serr) {
-		param := map[string]string{"Format": "format", "Fields": "fields", "Customer": "customer", "CustomerDefault": "customer_default"}[serr.Setting]
+		param := map[string]string{"Format": "format", "Fields": "fields", "Customer": "customer", "CustomerDefault": "customer_default", "Dimensions": "dimension"}[serr.Setting]
 		return nil, invalid(param + ": " + serr.Err.Error())
 	}
 	if err != nil {
 		return nil, err
 	}
-	cfg.Format, cfg.Customer, cfg.CustomerDefault = read.Format, read.Customer, read.CustomerDefault
+	cfg.Format, cfg.Customer, cfg.CustomerDefault, cfg.Dimensions = read.Format, read.Customer, read.CustomerDefault, read.Dimensions
 	if q.Has("keep_query") {
 		switch q.Get("keep_query") {
 		case "true", "1", "":
@@ -148,6 +156,9 @@ func loadAdvice(err error) string {
 		}
 		if rc.CustomerDefault != "" {
 			query += "&customer_default=" + url.QueryEscape(rc.CustomerDefault)
+		}
+		for _, d := range rc.Dimensions {
+			query += "&dimension=" + url.QueryEscape(d)
 		}
 		return "load it with " + query
 	case errors.As(err, &af):

@@ -83,6 +83,11 @@ func TestOpenAPI(t *testing.T) {
 		{name: "LoadBadFormat", method: "POST", path: "/load?source=wrong.log&format=ngnix", body: "2024-10-03 10:00:00 cust_9 /x 200 0.1\n", header: []string{"Content-Type", "text/plain"}, status: 400},
 		{name: "LoadCurlUpload", method: "POST", path: "/load?source=curl.log", body: "2024-10-03 10:00:01 cust_9 /x 200 0.1\n", header: []string{"Content-Type", "application/x-www-form-urlencoded"}, status: 200},
 		{name: "LoadGzipUpload", method: "POST", path: "/load?source=up.log.gz", body: gzipString(t, "2024-10-03 10:00:02 cust_9 /x 200 0.1\n"), header: []string{"Content-Type", "application/gzip"}, status: 200},
+		{name: "LoadDimensions", method: "POST", path: "/load?source=dims.log&dimension=tier%3Dquery%3Atier", body: "2024-10-03 10:00:00 cust_9 /x?tier=gold 200 0.1\n", header: []string{"Content-Type", "text/plain"}, status: 200},
+		{name: "LoadBadDimension", method: "POST", path: "/load?source=dims2.log&dimension=Tier%3Dquery%3Atier", body: "2024-10-03 10:00:00 cust_9 /x 200 0.1\n", header: []string{"Content-Type", "text/plain"}, status: 400},
+		{name: "BreakdownDimension", method: "GET", path: "/customers/cust_9/breakdown?by=tier,endpoint&from=2024-10-01", status: 200},
+		{name: "StatsDimension", method: "GET", path: "/customers/cust_9/stats?from=2024-10-01&tier=gold", status: 200},
+		{name: "BreakdownUnknownDimension", method: "GET", path: "/customers/cust_9/breakdown?by=region&from=2024-10-01", status: 400},
 		{name: "LoadBadType", method: "POST", path: "/load?source=x.log", body: "a", header: []string{"Content-Type", "image/png"}, status: 415},
 		{name: "LoadTooLarge", method: "POST", path: "/load?source=big.log", body: strings.Repeat("x", 2048), status: 413},
 	}

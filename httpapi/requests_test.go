@@ -34,6 +34,10 @@ import (
 // columns of the CSV's header line.
 var exportKeys = []string{"time", "customer_id", "method", "path", "status", "latency"}
 
+// csvKeys are the columns of a CSV export: exportKeys, then the request's
+// dimensions (none here: empty).
+var csvKeys = append(slices.Clone(exportKeys), "dimensions")
+
 // exportTime is an exported time: RFC 3339 in UTC with six fractional digits.
 var exportTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$`)
 
@@ -143,12 +147,15 @@ func parseCSV(t *testing.T, body []byte) []exportRow {
 	if err != nil {
 		t.Fatalf("the export is not CSV: %v", err)
 	}
-	if len(records) == 0 || !slices.Equal(records[0], exportKeys) {
-		t.Fatalf("the CSV's header line: %q, want %q", records, exportKeys)
+	if len(records) == 0 || !slices.Equal(records[0], csvKeys) {
+		t.Fatalf("the CSV's header line: %.300q, want %q", records, csvKeys)
 	}
 	var rows []exportRow
 	for i, rec := range records[1:] {
-		row := exportRow(rec)
+		if rec[6] != "" {
+			t.Fatalf("record %d: dimensions %q, want none", i+1, rec[6])
+		}
+		row := exportRow(rec[:6])
 		if !exportTime.MatchString(row[0]) {
 			t.Fatalf("record %d: time %q, want RFC 3339 in UTC with 6 fractional digits", i+1, row[0])
 		}
@@ -575,7 +582,7 @@ func TestRequests_CustomerEscaped(t *testing.T) {
 	testdb.MustLoad(t, testdb.NewIngester(db, logstats.DefaultBatchLines), "odd.jsonl", line)
 	s := newTestServer(t, db, httpapi.Options{})
 	resp, body := get(t, s.URL+requestsPath(id)+"?from=2024-10-01&format=csv")
-	want := "time,customer_id,method,path,status,latency\n2024-10-01T10:00:00.123456Z,\"a/b?c#d%e.\"\"f\"\",g\",GET,/x,201,\n"
+	want := "time,customer_id,method,path,status,latency,dimensions\n2024-10-01T10:00:00.123456Z,\"a/b?c#d%e.\"\"f\"\",g\",GET,/x,201,,\n"
 	if resp.StatusCode != 200 || string(body) != want {
 		t.Fatalf("GET %s: %d %q, want %q", requestsPath(id), resp.StatusCode, body, want)
 	}

@@ -105,7 +105,18 @@ func migrateSharded(ctx context.Context, head *sql.DB, shards []Shard) error {
 	}
 	for _, t := range tables {
 		if _, ok := local[t.name]; ok {
-			continue
+			same, err := sameColumns(ctx, head, shards[0].DB, t.name)
+			if err != nil {
+				return err
+			}
+			if same {
+				continue
+			}
+			// A migration changed the shards' table (a column added): the
+			// link, which holds no data, is made again with its columns.
+			if _, err := head.ExecContext(ctx, "DROP TABLE "+quoteIdent(t.name)); err != nil {
+				return fmt.Errorf("drop the Spider table %s on the head, to link the shards' new columns: %w", t.name, err)
+			}
 		}
 		stmt := t.columns + ` ENGINE=SPIDER COMMENT='wrapper "mysql", table "` + t.name + `"`
 		if shardedTables[t.name] {
@@ -122,6 +133,26 @@ func migrateSharded(ctx context.Context, head *sql.DB, shards []Shard) error {
 		}
 	}
 	return nil
+}
+
+// sameColumns reports whether table has the same columns, in the same
+// order, on the head and on the first shard.
+func sameColumns(ctx context.Context, head, shard *sql.DB, table string) (bool, error) {
+	columns := func(db *sql.DB) (string, error) {
+		var list sql.NullString
+		err := db.QueryRowContext(ctx, `SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS
+			WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, table).Scan(&list)
+		return list.String, err
+	}
+	h, err := columns(head)
+	if err != nil {
+		return false, fmt.Errorf("read the columns of %s on the head: %w", table, err)
+	}
+	s, err := columns(shard)
+	if err != nil {
+		return false, fmt.Errorf("read the columns of %s on the first shard: %w", table, err)
+	}
+	return h == s, nil
 }
 
 // headTables returns the logstats tables in db's database, by name, with

@@ -58,6 +58,25 @@ func TestMigrateSharded(t *testing.T) {
 				t.Errorf("MigrateSharded over other shards: %v, want ErrSpiderSetup", err)
 			}
 		}
+		// A migration that adds a column to the shards' tables, as 0010
+		// did: provisioning again links the head to the new column, and
+		// loads and Verify go on.
+		for _, sh := range shards {
+			if _, err := sh.DB.Exec(`ALTER TABLE logstats_raw_requests ADD COLUMN later_col INT NOT NULL DEFAULT 0`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := spider.MigrateSharded(ctx, head.DB, shards); err != nil {
+			t.Fatalf("MigrateSharded after a column was added to the shards: %v", err)
+		}
+		var linked int
+		if err := head.DB.QueryRow(`SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'logstats_raw_requests' AND COLUMN_NAME = 'later_col'`).Scan(&linked); err != nil || linked != 1 {
+			t.Fatalf("the head's link of logstats_raw_requests has later_col %d times (%v), want once", linked, err)
+		}
+		testdb.MustLoad(t, testdb.NewIngester(head, 700), "b.log", testdb.GenLog(t, "logstats", 500, 22, 0))
+		if rep, err := logstats.Verify(ctx, head.DB, logstats.VerifyOptions{}); err != nil || !rep.OK() || rep.Requests != 3500 {
+			t.Fatalf("Verify after the new column: %+v, %v", rep, err)
+		}
 		// A migration the shards lack is refused through the head, which
 		// would change the links and record it on the first shard only.
 		if _, err := head.DB.Exec(`DELETE FROM logstats_migrations WHERE version = 6`); err != nil {

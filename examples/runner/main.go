@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&cfg.Forget, "forget", "", "undo the loads of this `SOURCE` (an id of -sources, or its file name) and exit: its requests,\nits share of the rollups and its ledger row go, so it can be loaded again with other flags")
 	fs.StringVar(&cfg.Export, "export", "", "write this `CUSTOMER`'s raw requests of -from to -to on stdout (as GET /customers/{id}/requests)\nand exit")
 	fs.StringVar(&cfg.Breakdown, "breakdown", "", "print this `CUSTOMER`'s requests of -from to -to grouped by the keys of -by, with each group's\nstats, as a table (or as GET /customers/{id}/breakdown does with -json) and exit")
-	fs.StringVar(&cfg.By, "by", "", "with -breakdown: the `KEYS` to group by, comma-separated: endpoint (method and route), method,\nroute, path, status, status_class")
+	fs.StringVar(&cfg.By, "by", "", "with -breakdown: the `KEYS` to group by, comma-separated: endpoint (method and route), method,\nroute, path, status, status_class, or the name of a -dimension")
 	fs.StringVar(&cfg.Sort, "sort", "", "with -breakdown: the stats `FIELD` to order the groups by, largest first (default\ntotal_requests; uptime, p99_latency, median_latency, total_failed_requests, p95, ...)")
 	fs.StringVar(&cfg.Order, "order", "", "with -breakdown: desc (the largest -sort first; the default) or asc")
 	fs.IntVar(&cfg.Limit, "limit", 0, "with -breakdown: how many groups to print, 1 to 10000 (default 100); the rest are summed as other")

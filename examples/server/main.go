@@ -174,6 +174,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	stats := logstats.NewStatsService(db)
 	stats.CacheFor = *cacheFor
 	stats.Routes = routes
+	for _, d := range parse.Dimensions {
+		stats.Dimensions = append(stats.Dimensions, d.Name)
+	}
 	deps := httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing, Sources: ing, Keys: logstats.NewKeyService(db)}
 	globs := watchGlobs(watches, getenv, ini)
 	if err := follow.CheckGlobs(globs); err != nil {

@@ -49,6 +49,9 @@ func Advice(err error) string {
 		if rc.CustomerDefault != "" {
 			flags += " -customer-default " + ShellQuote(rc.CustomerDefault)
 		}
+		for _, d := range rc.Dimensions {
+			flags += " -dimension " + ShellQuote(d)
+		}
 		return "load it with " + flags + ", or, if those were wrong, undo that load with -forget " + ShellQuote(rc.Source) + " and load it again"
 	case errors.As(err, &dz):
 		return "use -day-zone " + dz.Recorded.String() + " (or none), or load into a new database"

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/logstats/logstats"
@@ -19,6 +20,7 @@ type ParseFlags struct {
 	fs                                                  *flag.FlagSet
 	format, fields, customer, customerDefault, timezone *string
 	keepQuery                                           *bool
+	dimensions                                          *listFlag
 }
 
 // parseSettings are the settings of ParseFlags: flag, environment variable
@@ -30,6 +32,7 @@ var parseSettings = []struct{ flag, env, key string }{
 	{"customer-default", "LOGSTATS_CUSTOMER_DEFAULT", "customer_default"},
 	{"keep-query", "LOGSTATS_KEEP_QUERY", "keep_query"},
 	{"timezone", "LOGSTATS_TIMEZONE", "timezone"},
+	{"dimension", "LOGSTATS_DIMENSIONS", "dimensions"},
 }
 
 // AddParseFlags defines the ParseFlags on fs.
@@ -42,7 +45,45 @@ func AddParseFlags(fs *flag.FlagSet) *ParseFlags {
 		customerDefault: fs.String("customer-default", "", "load the lines whose customer is missing under this `NAME` (default: count them as\nunattributed and leave them out)"),
 		keepQuery:       fs.Bool("keep-query", false, "keep the query string in the stored path (default: the path ends before '?')"),
 		timezone:        fs.String("timezone", "UTC", "time zone of timestamps that carry none (the logstats format's), an IANA name"),
+		dimensions:      dimensionFlag(fs),
 	}
+}
+
+// dimensionFlag defines -dimension, repeatable, on fs.
+func dimensionFlag(fs *flag.FlagSet) *listFlag {
+	l := new(listFlag)
+	fs.Var(l, "dimension", "keep one more value with each request, `NAME=SELECTOR` (repeatable, at most 4): NAME a\n"+
+		"lowercase identifier, SELECTOR as for -customer (region=http_x_region, tier=query:tier); breakdowns\n"+
+		"group by NAME and stats filter on it (default: $LOGSTATS_DIMENSIONS, else config.ini [log]\n"+
+		"dimensions, comma-separated)")
+	return l
+}
+
+// A listFlag is a flag that may be given several times; its value is its
+// values comma-separated, as the environment and config.ini write a list.
+type listFlag []string
+
+func (l *listFlag) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(*l, ",")
+}
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // setting returns the value of the flag name of fs, from the flag when it
@@ -75,10 +116,11 @@ func (f *ParseFlags) Config(getenv func(string) string, ini map[string]string) (
 	pc, err := logstats.ParseSettings{
 		Format: values["format"], Fields: values["fields"],
 		Customer: values["customer"], CustomerDefault: values["customer-default"],
+		Dimensions: splitList(values["dimension"]),
 	}.Config()
 	var serr *logstats.SettingError
 	if errors.As(err, &serr) {
-		flag := map[string]string{"Format": "format", "Fields": "fields", "Customer": "customer", "CustomerDefault": "customer-default"}[serr.Setting]
+		flag := map[string]string{"Format": "format", "Fields": "fields", "Customer": "customer", "CustomerDefault": "customer-default", "Dimensions": "dimension"}[serr.Setting]
 		return pc, fmt.Errorf("%s: %v", from[flag], serr.Err)
 	}
 	if err != nil {

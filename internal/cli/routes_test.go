@@ -36,25 +36,42 @@ func TestRoutesFlags(t *testing.T) {
 		{name: "bad auto", ini: map[string]string{"routes_auto": "maybe"}, err: "config [log] routes_auto: want true or false"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("t", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			rf := AddRoutesFlags(fs)
-			if err := fs.Parse(tc.args); err != nil {
-				t.Fatal(err)
-			}
+			rf := parsedFlags(t, AddRoutesFlags, tc.args)
 			r, err := rf.Routes(func(k string) string { return tc.env[k] }, tc.ini)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err %v, want %q", err, tc.err)
-				}
+			if wantedErr(t, err, tc.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := strings.Join(r.Templates(), ","); got != tc.templates || r.Auto() != tc.auto {
 				t.Errorf("templates %q, auto %v; want %q, %v", got, r.Auto(), tc.templates, tc.auto)
 			}
 		})
 	}
+}
+
+// parsedFlags defines flags on a new FlagSet with add and parses args.
+func parsedFlags[T any](t *testing.T, add func(*flag.FlagSet) T, args []string) T {
+	t.Helper()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	v := add(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// wantedErr fails unless err is as wanted: an error containing want, or
+// none when want is empty. It reports whether an error was wanted.
+func wantedErr(t *testing.T, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("err %v, want %q", err, want)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 
 	"github.com/logstats/logstats"
@@ -55,8 +56,8 @@ func NewEncoder(w io.Writer, format string) (*Encoder, error) {
 	e := &Encoder{w: bufio.NewWriterSize(w, 64<<10)}
 	if format == CSV {
 		e.csv = csv.NewWriter(e.w)
-		e.row = make([]string, 6)
-		if err := e.csv.Write([]string{"time", "customer_id", "method", "path", "status", "latency"}); err != nil {
+		e.row = make([]string, 7)
+		if err := e.csv.Write([]string{"time", "customer_id", "method", "path", "status", "latency", "dimensions"}); err != nil {
 			return nil, err
 		}
 	}
@@ -75,6 +76,14 @@ func (e *Encoder) Encode(r *logstats.Request) error {
 		}
 		e.row[0], e.row[1], e.row[2], e.row[3] = r.Time.UTC().Format(timeLayout), r.CustomerID, r.Method, r.Path
 		e.row[4], e.row[5] = strconv.Itoa(r.Status), string(e.buf)
+		e.row[6] = ""
+		if len(r.Dimensions) > 0 {
+			q := make(url.Values, len(r.Dimensions))
+			for i, name := range r.DimensionNames[:min(len(r.DimensionNames), len(r.Dimensions))] {
+				q.Set(name, r.Dimensions[i])
+			}
+			e.row[6] = q.Encode()
+		}
 		return e.csv.Write(e.row)
 	}
 	b := append(e.buf[:0], `{"time":"`...)
@@ -92,6 +101,18 @@ func (e *Encoder) Encode(r *logstats.Request) error {
 		b = decimal.Append(b, r.Latency.Microseconds(), 6)
 	} else {
 		b = append(b, "null"...)
+	}
+	if len(r.Dimensions) > 0 {
+		b = append(b, `,"dimensions":{`...)
+		for i, name := range r.DimensionNames[:min(len(r.DimensionNames), len(r.Dimensions))] {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonstr.Append(b, name)
+			b = append(b, ':')
+			b = jsonstr.Append(b, r.Dimensions[i])
+		}
+		b = append(b, '}')
 	}
 	b = append(b, "}\n"...)
 	e.buf = b

@@ -55,7 +55,7 @@ func runSources(ctx context.Context, cfg Config, env Env, sum *Summary, text io.
 // printSources writes the sources as a table.
 func printSources(w io.Writer, sources []logstats.Source) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tFORMAT\tCUSTOMER\tDEFAULT\tLINES\tREQUESTS\tFIRST DAY\tLAST DAY")
+	fmt.Fprintln(tw, "ID\tNAME\tFORMAT\tCUSTOMER\tDEFAULT\tLINES\tREQUESTS\tFIRST DAY\tLAST DAY\tDIMENSIONS")
 	for _, s := range sources {
 		first, last := "-", "-"
 		if s.FirstDay != nil {
@@ -69,8 +69,12 @@ func printSources(w io.Writer, sources []logstats.Source) {
 		if s.Forgetting {
 			name += " (being forgotten: -forget it again)"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, name, s.Format, customer, s.CustomerDefault,
-			thousands(s.Lines), thousands(s.Requests), first, last)
+		dims := "-"
+		if len(s.Dimensions) > 0 {
+			dims = strings.Join(s.Dimensions, " ")
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, name, s.Format, customer, s.CustomerDefault,
+			thousands(s.Lines), thousands(s.Requests), first, last, dims)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d sources\n", len(sources))
