@@ -29,6 +29,32 @@ func ExampleParseLine() {
 	// status "abc" is not an integer true
 }
 
+func ExampleParseDimensions() {
+	dims, err := logstats.ParseDimensions([]string{"region=http_x_region", "tier=query:tier"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	format, err := logstats.ParseFormat(`nginx:$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent $request_time "$http_x_region"`)
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, err := logstats.NewParser(nil, logstats.ParseConfig{Format: format, Dimensions: dims})
+	if err != nil {
+		log.Fatal(err)
+	}
+	e, err := p.Parse([]byte(`10.0.0.1 - acme [10/Oct/2024:13:55:36 +0000] "GET /v1/orders?tier=gold HTTP/1.1" 200 512 0.042 "eu-west"`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(e.CustomerID, e.Path, e.Dimensions)
+
+	_, err = logstats.ParseDimensions([]string{"status=http_x_status"})
+	fmt.Println(err)
+	// Output:
+	// acme /v1/orders [eu-west gold]
+	// logstats: invalid dimension: name "status" is a built-in key or a query parameter of the API; choose another
+}
+
 func ExampleParser_Next() {
 	log := "2024-10-03 14:22:05 cust_1 /a 200 0.1\n" +
 		"\n" +
