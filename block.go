@@ -494,9 +494,9 @@ type blockDim struct {
 func (c *blockColumns) len() int { return c.n }
 
 // entry returns request i as an Entry of customer (Time in UTC, Latency
-// NoLatency for -1, Dimensions of its own, nil without).
+// NoLatency for -1), without its Dimensions (see dimensions).
 func (c *blockColumns) entry(i int, customer string) Entry {
-	e := Entry{
+	return Entry{
 		Time:       time.UnixMicro(c.times[i]).UTC(),
 		CustomerID: customer,
 		Method:     c.methods[c.methodIdx[i]],
@@ -504,12 +504,25 @@ func (c *blockColumns) entry(i int, customer string) Entry {
 		Status:     int(c.statuses[i]),
 		Latency:    time.Duration(c.latencies[i]) * time.Microsecond,
 	}
-	if len(c.dims) > 0 {
-		e.Dimensions = make([]string, len(c.dims))
-		for d := range c.dims {
-			e.Dimensions[d] = c.dims[d].values[c.dims[d].idx[i]]
-		}
+}
+
+// dimensions returns request i's dimension values, a slice of its own;
+// nil for a block without dimensions.
+func (c *blockColumns) dimensions(i int) []string {
+	if len(c.dims) == 0 {
+		return nil
 	}
+	out := make([]string, len(c.dims))
+	for d := range c.dims {
+		out[d] = c.dims[d].values[c.dims[d].idx[i]]
+	}
+	return out
+}
+
+// entryWithDimensions is entry with its Dimensions.
+func (c *blockColumns) entryWithDimensions(i int, customer string) Entry {
+	e := c.entry(i, customer)
+	e.Dimensions = c.dimensions(i)
 	return e
 }
 

@@ -155,7 +155,7 @@ func checkBlocks(tb testing.TB, c *blockColumns, blocks [][]byte, entries []Entr
 				tb.Fatalf("block %d holds more than the %d requests", b, len(idx))
 			}
 			want := blockEntry(entries[idx[k]])
-			if got := c.entry(i, "c"); !reflect.DeepEqual(got, want) {
+			if got := c.entryWithDimensions(i, "c"); !reflect.DeepEqual(got, want) {
 				tb.Fatalf("block %d, request %d: got %+v, want %+v", b, i, got, want)
 			}
 			if got, want := c.offsets[i], offsets[idx[k]]; got != want {
@@ -671,7 +671,7 @@ func FuzzDecodeBlock(f *testing.F) {
 		}
 		entries := make([]Entry, c.len())
 		for i := range entries {
-			entries[i] = c.entry(i, "c")
+			entries[i] = c.entryWithDimensions(i, "c")
 		}
 		offsets := slices.Clone(c.offsets)
 		dims := slices.Clone(c.dims)

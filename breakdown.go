@@ -179,15 +179,7 @@ func (s *StatsService) openScan(ctx context.Context) (*rawScan, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := slices.Clone(s.Dimensions)
-	for _, list := range dims {
-		for _, name := range list {
-			if !slices.Contains(names, name) {
-				names = append(names, name)
-			}
-		}
-	}
-	slices.Sort(names)
+	names := dimensionUnion(slices.Clone(s.Dimensions), dims)
 	return &rawScan{store: store, dims: dims, names: names}, nil
 }
 
@@ -268,14 +260,31 @@ func keyPartOf(name string, dims []string) (keyPart, error) {
 	if slices.Contains(dims, name) {
 		return keyPart{kind: partDimension, name: name}, nil
 	}
-	known := builtinKeys
-	if len(dims) > 0 {
-		known += ", and the dimensions " + strings.Join(dims, ", ")
-	} else {
-		known += " (no dimension is loaded: see -dimension)"
-	}
-	return keyPart{}, fmt.Errorf("%w: unknown key %q: the keys are %s", ErrInvalidBreakdown, name, known)
+	return keyPart{}, &UnknownKeyError{Key: name, Dimensions: dims}
 }
+
+// An UnknownKeyError is a key of a breakdown or a filter that is neither
+// built in nor a dimension: errors.Is(err, ErrInvalidBreakdown) holds for
+// it.
+type UnknownKeyError struct {
+	Key        string
+	Dimensions []string // the dimensions there are, which it might have meant
+}
+
+func (e *UnknownKeyError) Error() string {
+	return fmt.Sprintf("%v: unknown key %q: the keys are %s", ErrInvalidBreakdown, e.Key, e.Known())
+}
+
+// Known lists the keys there are: the built-in ones, then the dimensions.
+func (e *UnknownKeyError) Known() string {
+	if len(e.Dimensions) == 0 {
+		return builtinKeys + " (no dimension is loaded: see -dimension)"
+	}
+	return builtinKeys + ", and the dimensions " + strings.Join(e.Dimensions, ", ")
+}
+
+// Unwrap returns ErrInvalidBreakdown.
+func (e *UnknownKeyError) Unwrap() error { return ErrInvalidBreakdown }
 
 // parseKeys returns the parts of keys, "endpoint" spelled out; dims are the
 // names of the dimensions.

@@ -30,15 +30,17 @@ const (
 	MaxDimensions = maxBlockDims
 	// MaxDimensionNameBytes bounds a dimension's name.
 	MaxDimensionNameBytes = 64
-	// MaxDimensionValueBytes bounds a request's value of a dimension.
+	// MaxDimensionValueBytes bounds a request's value of a dimension: a
+	// longer one is cut.
 	MaxDimensionValueBytes = 1024
 )
 
 // reservedNames are the names a dimension cannot have: the built-in keys
-// of a breakdown, and the query parameters of the stats and breakdown
-// routes, which filters by dimension share.
+// of a breakdown, the fields of an export, and the query parameters of the
+// stats and breakdown routes, which filters by dimension share.
 var reservedNames = []string{
 	"endpoint", "method", "route", "path", "status", "status_class", "day",
+	"time", "latency", // fields of the export, whose keys dimensions share
 	"from", "to", "by", "sort", "order", "limit", "percentiles", "format",
 	"interval", "compare", "failed", "slo", "customer", "customer_id", "offset",
 }
@@ -145,30 +147,48 @@ func dimensionNames(text string) []string {
 	return items
 }
 
-// checkDimensionValue checks a request's value of a dimension: at most
-// MaxDimensionValueBytes of valid UTF-8 without control characters (so
-// that it is written as it is in every export and answer).
-func checkDimensionValue(name string, b []byte) *ParseError {
-	if len(b) > MaxDimensionValueBytes {
-		return &ParseError{Reason: fmt.Sprintf("dimension %s's value is %d bytes long, more than the limit of %d", name, len(b), MaxDimensionValueBytes), Err: ErrInvalidDimension}
+// cleanDimensionValue returns b, a request's value of a dimension, as it
+// can be kept: at most MaxDimensionValueBytes of UTF-8 without control
+// characters (so that every export and answer writes it as it is). A value
+// that is not is cleaned, not refused, since a header or a parameter must
+// not drop a request from the stats: each invalid byte and control
+// character becomes U+FFFD, and the value is cut, at a character's end, to
+// the limit. A cleaned value is built in *buf.
+func cleanDimensionValue(buf *[]byte, b []byte) []byte {
+	if len(b) <= MaxDimensionValueBytes && cleanText(b) {
+		return b
 	}
+	out := (*buf)[:0]
 	for i := 0; i < len(b); {
-		c := b[i]
-		if c < utf8.RuneSelf {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 || unicode.IsControl(r) {
+			r = utf8.RuneError
+		}
+		if len(out)+utf8.RuneLen(r) > MaxDimensionValueBytes {
+			break
+		}
+		out = utf8.AppendRune(out, r)
+		i += max(size, 1)
+	}
+	*buf = out
+	return out
+}
+
+// cleanText reports whether b is valid UTF-8 without control characters.
+func cleanText(b []byte) bool {
+	for i := 0; i < len(b); {
+		if c := b[i]; c < utf8.RuneSelf {
 			if c < 0x20 || c == 0x7f {
-				return fieldError(ErrInvalidDimension, "dimension value %q contains a control character", b)
+				return false
 			}
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return fieldError(ErrInvalidDimension, "dimension value %q is not valid UTF-8", b)
-		}
-		if unicode.IsControl(r) {
-			return fieldError(ErrInvalidDimension, "dimension value %q contains a control character", b)
+		if r == utf8.RuneError && size == 1 || unicode.IsControl(r) {
+			return false
 		}
 		i += size
 	}
-	return nil
+	return true
 }

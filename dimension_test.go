@@ -119,7 +119,8 @@ func TestDimensions_Invalid(t *testing.T) {
 		}
 	}
 
-	// A value that cannot be kept makes the line malformed, with a reason.
+	// A value that cannot be kept as it is is cleaned, and its request
+	// kept: a header must not drop requests from the stats.
 	f, err := logstats.ParseFormat("jsonl")
 	if err != nil {
 		t.Fatal(err)
@@ -131,16 +132,20 @@ func TestDimensions_Invalid(t *testing.T) {
 	line := func(region, path string) string {
 		return `{"time":"2024-10-10T13:55:36Z","customer_id":"c1","path":"` + path + `","status":200,"latency":0.1,"region":"` + region + `"}`
 	}
-	for _, tc := range []struct{ line, want string }{
-		{line(`e\u0001u`, "/a"), "control character"},
-		{line(strings.Repeat("x", 1025), "/a"), "more than the limit of 1024"},
-		{line("eu", "/a?tier=%zz"), "malformed %-escape"},
-		{line("eu", "/a?tier=%ff"), "not valid UTF-8"},
+	long := strings.Repeat("é", 600) // 1,200 bytes
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{line(`e\u0001u`, "/a"), []string{"e\uFFFDu", ""}},
+		{line(long, "/a"), []string{strings.Repeat("é", 512), ""}},
+		{line("eu", "/a?tier=%zz"), []string{"eu", "%zz"}},
+		{line("eu", "/a?tier=caf%E9"), []string{"eu", "caf\uFFFD"}},
+		{line("eu", "/a?tier=a%0Ab"), []string{"eu", "a\uFFFDb"}},
 	} {
-		_, err := p.Parse([]byte(tc.line))
-		var perr *logstats.ParseError
-		if !errors.As(err, &perr) || !errors.Is(err, logstats.ErrInvalidDimension) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("Parse(%.80s) = %v, want a ParseError of ErrInvalidDimension saying %q", tc.line, err, tc.want)
+		e, err := p.Parse([]byte(tc.line))
+		if err != nil || !slices.Equal(e.Dimensions, tc.want) {
+			t.Errorf("Parse(%.80s) = %q, %v; want %q", tc.line, e.Dimensions, err, tc.want)
 		}
 	}
 }
@@ -231,4 +236,24 @@ func TestDimensions_Loads(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestDimensions_SameReading: a load of a source with its dimensions
+// spelt otherwise but reading the same (a header's name in another case,
+// "$" before an nginx variable) is no other reading.
+func TestDimensions_SameReading(t *testing.T) {
+	db := testdb.Open(t, logstats.DialectSQLite)
+	f, err := logstats.ParseFormat(`apache:%h %l %u %t "%r" %>s %b %D "%{X-Region}i"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "10.0.0.1 - c1 [10/Oct/2024:13:55:36 +0000] \"GET /a HTTP/1.1\" 200 12 1234 \"eu\"\n"
+	for i, dims := range [][]string{{"region=%{X-Region}i"}, {"region=%{x-region}i"}, {"where=%{x-region}i"}} {
+		ing := newIngester(db, 10)
+		ing.Format, ing.Dimensions = f, mustDimensions(t, dims)
+		_, err := ing.Load(context.Background(), "a.log", strings.NewReader(text), logstats.LoadOptions{})
+		if refused := errors.Is(err, logstats.ErrReadingChanged); refused != (i == 2) || err != nil && !refused {
+			t.Fatalf("load with %q: %v; want it refused only under another name", dims, err)
+		}
+	}
 }

@@ -109,10 +109,6 @@ var (
 	ErrInvalidStatus   = newError(KindInvalid, "logstats: invalid status")
 	ErrInvalidLatency  = newError(KindInvalid, "logstats: invalid latency")
 	ErrLineTooLong     = newError(KindInvalid, "logstats: line too long")
-	// ErrInvalidDimension is a request's value of a dimension that cannot
-	// be kept (too long, a control character); outside a ParseError, a
-	// -dimension that cannot be used.
-	ErrInvalidDimension = newError(KindInvalid, "logstats: invalid dimension")
 	// ErrNoFormatFits is the kind of a line that fits none of the built-in
 	// formats, while a Parser detecting the format has found none yet.
 	ErrNoFormatFits = newError(KindInvalid, "logstats: line fits no known format")
@@ -126,6 +122,10 @@ var (
 	// ErrInvalidSelector means a customer selector that is malformed or that
 	// the format cannot serve (a field it does not have).
 	ErrInvalidSelector = newError(KindInvalid, "logstats: invalid customer selector")
+	// ErrInvalidDimension means a dimension that cannot be used: a name
+	// that is not a lowercase identifier or is taken, more than
+	// MaxDimensions, or a field the format does not have.
+	ErrInvalidDimension = newError(KindInvalid, "logstats: invalid dimension")
 	// ErrAmbiguousFormat means a line that two built-in formats read with
 	// different meanings; choose the format.
 	ErrAmbiguousFormat = newError(KindInvalid, "logstats: the log's format cannot be told")

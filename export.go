@@ -82,7 +82,7 @@ func requests(ctx context.Context, db *sql.DB, customer string, f RequestFilter,
 		if store.mode == RawBlocks {
 			err = store.scanBlocks(ctx, customer, "day = ? AND source_id = ?", []any{ds.day.String(), ds.source}, func(b *storedBlock, cols *blockColumns) error {
 				for i := range cols.len() {
-					r.Entry, r.SourceID, r.Offset = cols.entry(i, customer), b.source, cols.offsets[i]
+					r.Entry, r.SourceID, r.Offset = cols.entryWithDimensions(i, customer), b.source, cols.offsets[i]
 					r.DimensionNames = names[:min(len(names), len(r.Dimensions))]
 					if !yield(&r) {
 						return errStopped

@@ -124,6 +124,7 @@ type Parser struct {
 	dimValues [MaxDimensions]internTable
 	dimBufs   [MaxDimensions][]byte // percent-decoded dimension values
 	dimRaw    [MaxDimensions][]byte // the current line's dimension values
+	dimClean  [MaxDimensions][]byte // dimension values cleaned (cleanDimensionValue)
 	// dimSlots are the Dimensions of entries to come: a line's are cut from
 	// them, so that keeping dimensions costs an allocation a few thousand
 	// lines.
@@ -338,10 +339,7 @@ func (p *Parser) fill(lf *lineFormat, f *fields, e *Entry, strs bool) (unattribu
 		}
 	}
 	for i := range lf.dims {
-		var perr *ParseError
-		if p.dimRaw[i], perr = p.dimension(lf, i, f, path, query); perr != nil {
-			return false, perr
-		}
+		p.dimRaw[i] = p.dimension(lf, i, f, path, query)
 	}
 	customerID := ""
 	switch {
@@ -382,28 +380,29 @@ func (p *Parser) fill(lf *lineFormat, f *fields, e *Entry, strs bool) (unattribu
 
 // dimension returns the value of lf's dimension i in a line whose fields
 // are f, whose path is path and query query: what its selector finds,
-// percent-decoded for path: and query: (into a buffer of its own, valid
-// until the next line), nil for nothing ("-" in a field).
-func (p *Parser) dimension(lf *lineFormat, i int, f *fields, path, query []byte) ([]byte, *ParseError) {
-	d := &lf.dims[i]
+// percent-decoded for path: and query: (as it is when an escape is
+// malformed), nil for nothing ("-" in a field), cleaned as
+// cleanDimensionValue says; valid until the next line.
+func (p *Parser) dimension(lf *lineFormat, i int, f *fields, path, query []byte) []byte {
+	sel := &lf.dims[i].Selector
 	var raw []byte
-	switch d.Selector.kind {
+	switch sel.kind {
 	case selectPath:
-		raw = d.Selector.fromPath(path)
+		raw = sel.fromPath(path)
 	case selectQuery:
-		raw = d.Selector.fromQuery(query)
+		raw = sel.fromQuery(query)
 	default:
 		if raw = f.dims[i]; len(raw) == 1 && raw[0] == '-' {
 			raw = nil
 		}
-		return raw, checkDimensionValue(d.Name, raw)
+		return cleanDimensionValue(&p.dimBufs[i], raw)
 	}
-	buf, ok := percentDecode(p.dimBufs[i][:0], raw)
-	p.dimBufs[i] = buf
-	if !ok {
-		return nil, fieldError(ErrInvalidDimension, "dimension value %q has a malformed %%-escape", raw)
+	decoded, ok := percentDecode(p.dimBufs[i][:0], raw)
+	p.dimBufs[i] = decoded
+	if ok {
+		raw = decoded
 	}
-	return buf, checkDimensionValue(d.Name, buf)
+	return cleanDimensionValue(&p.dimClean[i], raw)
 }
 
 // Line returns the number of the line that the last call to Next read.

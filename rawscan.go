@@ -2,7 +2,9 @@ package logstats
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -248,4 +250,31 @@ func (s *rawStore) sourceDimensions(ctx context.Context) (map[int64][]string, er
 		return nil, fmt.Errorf("read the sources' dimensions: %w", err)
 	}
 	return out, nil
+}
+
+// DimensionNames returns the names of the dimensions the sources of db
+// were loaded with (SPEC §14), each once, sorted: the keys that
+// breakdowns and filters accept besides the built-in ones, and the
+// dimension columns of a CSV export.
+func DimensionNames(ctx context.Context, db *sql.DB) ([]string, error) {
+	store := &rawStore{db: db}
+	dims, err := store.sourceDimensions(ctx)
+	if err != nil {
+		return nil, classify(driverOf(db), err)
+	}
+	return dimensionUnion(nil, dims), nil
+}
+
+// dimensionUnion adds the names of dims to names, each once, and sorts
+// them.
+func dimensionUnion(names []string, dims map[int64][]string) []string {
+	for _, list := range dims {
+		for _, name := range list {
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
 }

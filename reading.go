@@ -44,12 +44,37 @@ func (r sourceReading) same(o sourceReading) bool {
 	if r == o {
 		return true
 	}
-	if r.customerDefault != o.customerDefault || r.dimensions != o.dimensions {
+	if r.customerDefault != o.customerDefault || !sameDimensions(r.dimensions, o.dimensions) {
 		return false
 	}
 	mine, err1 := r.signature()
 	theirs, err2 := o.signature()
 	return err1 == nil && err2 == nil && mine == theirs
+}
+
+// sameDimensions reports whether two lists of dimensions, as the ledger
+// records them, read the same values: the same names in the same order,
+// each selecting the same (a header's name in any case, as a format
+// matches it).
+func sameDimensions(a, b string) bool {
+	if a == b {
+		return true
+	}
+	as, bs := strings.Split(a, "\n"), strings.Split(b, "\n")
+	if len(as) != len(bs) {
+		return false
+	}
+	for i := range as {
+		da, err1 := ParseDimension(as[i])
+		db, err2 := ParseDimension(bs[i])
+		if err1 != nil || err2 != nil || da.Name != db.Name || da.Selector.kind != db.Selector.kind {
+			return false
+		}
+		if da.Selector.name != db.Selector.name && (da.Selector.kind != selectField || !sameFieldName(da.Selector.name, db.Selector.name)) {
+			return false
+		}
+	}
+	return true
 }
 
 // signature is the signature of r's format with r's customer selector.
@@ -79,7 +104,7 @@ type ReadingChangedError struct {
 	// CustomerDefault "" none).
 	Format, Customer, CustomerDefault string
 	Dimensions                        []string
-	recorded, reading                 sourceReading // how the loads before read it, and this one would
+	reading                           sourceReading // how this load would read it
 }
 
 // readingChanged returns the error of a load of source name that reads it
@@ -89,13 +114,17 @@ func readingChanged(name string, recorded, reading sourceReading) error {
 	if recorded.dimensions != "" {
 		dims = strings.Split(recorded.dimensions, "\n")
 	}
-	return &ReadingChangedError{Source: name, Format: recorded.format, Customer: recorded.customer, CustomerDefault: recorded.customerDefault, Dimensions: dims, recorded: recorded, reading: reading}
+	return &ReadingChangedError{Source: name, Format: recorded.format, Customer: recorded.customer, CustomerDefault: recorded.customerDefault, Dimensions: dims, reading: reading}
 }
 
 func (e *ReadingChangedError) Error() string {
-	recorded, reading := e.recorded.describe(e.reading), e.reading.describe(e.recorded)
+	recorded := sourceReading{e.Format, e.Customer, e.CustomerDefault, strings.Join(e.Dimensions, "\n")}
+	if e.reading == (sourceReading{}) { // made by a caller, not by a load
+		return fmt.Sprintf("%v: %s was loaded reading %s; this load reads it otherwise, which would count its lines differently. Nothing was loaded",
+			ErrReadingChanged, e.Source, recorded)
+	}
 	return fmt.Sprintf("%v: %s was loaded reading %s; this load reads %s, which would count its lines differently. Nothing was loaded",
-		ErrReadingChanged, e.Source, recorded, reading)
+		ErrReadingChanged, e.Source, recorded.describe(e.reading), e.reading.describe(recorded))
 }
 
 // Unwrap returns ErrReadingChanged.

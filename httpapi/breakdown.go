@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -60,6 +61,26 @@ func parseMatches(q url.Values, params ...string) ([]logstats.Match, error) {
 		out = append(out, logstats.Match{Key: k, Value: vs[0]})
 	}
 	return out, nil
+}
+
+// unknownParameter returns err, or, when it is an unknown key that came
+// as a filter parameter of q (not in by), an answer that says so with the
+// parameters the route takes, params among them.
+func unknownParameter(err error, q url.Values, params []string) error {
+	var uk *logstats.UnknownKeyError
+	if !errors.As(err, &uk) || !q.Has(uk.Key) {
+		return err
+	}
+	return invalid("unknown parameter " + strconv.Quote(sanitize(uk.Key)) + ": this route takes " + strings.Join(params, ", ") +
+		" and the filters " + strings.Join(matchKeys, ", ") + dimensionsNote(uk.Dimensions))
+}
+
+// dimensionsNote names the dimensions there are, for a message.
+func dimensionsNote(dims []string) string {
+	if len(dims) == 0 {
+		return " (no dimension is loaded)"
+	}
+	return ", and the dimensions " + strings.Join(dims, ", ")
 }
 
 // dimensionName reports whether k could name a dimension: a lowercase
@@ -133,7 +154,7 @@ func (s *server) handleBreakdown() http.Handler {
 		defer cancel()
 		b, err := s.breakdowns.Breakdown(ctx, id, f)
 		if err != nil {
-			s.handleError(w, r, err)
+			s.handleError(w, r, unknownParameter(err, r.URL.Query(), breakdownParams))
 			return
 		}
 		writeJSON(w, http.StatusOK, statsjson.AppendBreakdown(nil, b, f.Percentiles))

@@ -160,6 +160,9 @@ func loadAdvice(err error) string {
 		for _, d := range rc.Dimensions {
 			query += "&dimension=" + url.QueryEscape(d)
 		}
+		if len(rc.Dimensions) == 0 {
+			query += "&dimension=" // none: not the server's -dimension either
+		}
 		return "load it with " + query
 	case errors.As(err, &af):
 		return "choose the format with ?format="

@@ -309,7 +309,7 @@ func TestLoad_Advice(t *testing.T) {
 		t.Fatalf("load: %d %v", status, body)
 	}
 	status, body, _ = s.do(t, "POST", "/load?source=n.log&customer=path:/api/{}/", bytes.NewReader(log), "Content-Type", "text/plain")
-	if msg, _ := body["error"].(string); status != 409 || !strings.HasSuffix(msg, "; load it with ?format=nginx&customer=remote_user") {
+	if msg, _ := body["error"].(string); status != 409 || !strings.HasSuffix(msg, "; load it with ?format=nginx&customer=remote_user&dimension=") {
 		t.Fatalf("a reload with another selector: %d %v, want advice naming the query it was read with", status, body)
 	}
 	// A log that names no customer (nginx's default log of a single-tenant

@@ -26,6 +26,18 @@ func (d dbRequests) Requests(ctx context.Context, customerID string, f logstats.
 	return logstats.Requests(ctx, d.db, customerID, f)
 }
 
+// DimensionNames returns the dimensions of the database's sources, the
+// CSV export's columns after the fields.
+func (d dbRequests) DimensionNames(ctx context.Context) ([]string, error) {
+	return logstats.DimensionNames(ctx, d.db)
+}
+
+// dimensionNamer is what a Requests may also be: one whose requests have
+// dimensions, which a CSV export writes in columns of these names.
+type dimensionNamer interface {
+	DimensionNames(ctx context.Context) ([]string, error)
+}
+
 // An export is flushed to the client every exportFlushLines requests and
 // at its end: its memory does not grow with its size (the encoder buffers
 // 64 KiB), and a client sees requests arrive while the database pages
@@ -73,7 +85,15 @@ func (s *server) export(w http.ResponseWriter, r *http.Request, format string, r
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Type", export.ContentType(format))
-	enc, err := export.NewEncoder(sent, format) // CSV: its header line, buffered
+	var dims []string
+	if n, ok := s.requests.(dimensionNamer); ok && format == export.CSV {
+		var err error
+		if dims, err = n.DimensionNames(r.Context()); err != nil {
+			s.handleError(w, r, err)
+			return
+		}
+	}
+	enc, err := export.NewEncoder(sent, format, dims) // CSV: its header line, buffered
 	if err != nil {
 		s.handleError(w, r, invalid(err.Error()))
 		return

@@ -34,10 +34,6 @@ import (
 // columns of the CSV's header line.
 var exportKeys = []string{"time", "customer_id", "method", "path", "status", "latency"}
 
-// csvKeys are the columns of a CSV export: exportKeys, then the request's
-// dimensions (none here: empty).
-var csvKeys = append(slices.Clone(exportKeys), "dimensions")
-
 // exportTime is an exported time: RFC 3339 in UTC with six fractional digits.
 var exportTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$`)
 
@@ -147,15 +143,12 @@ func parseCSV(t *testing.T, body []byte) []exportRow {
 	if err != nil {
 		t.Fatalf("the export is not CSV: %v", err)
 	}
-	if len(records) == 0 || !slices.Equal(records[0], csvKeys) {
-		t.Fatalf("the CSV's header line: %.300q, want %q", records, csvKeys)
+	if len(records) == 0 || !slices.Equal(records[0], exportKeys) {
+		t.Fatalf("the CSV's header line: %.300q, want %q", records, exportKeys)
 	}
 	var rows []exportRow
 	for i, rec := range records[1:] {
-		if rec[6] != "" {
-			t.Fatalf("record %d: dimensions %q, want none", i+1, rec[6])
-		}
-		row := exportRow(rec[:6])
+		row := exportRow(rec)
 		if !exportTime.MatchString(row[0]) {
 			t.Fatalf("record %d: time %q, want RFC 3339 in UTC with 6 fractional digits", i+1, row[0])
 		}
@@ -582,11 +575,58 @@ func TestRequests_CustomerEscaped(t *testing.T) {
 	testdb.MustLoad(t, testdb.NewIngester(db, logstats.DefaultBatchLines), "odd.jsonl", line)
 	s := newTestServer(t, db, httpapi.Options{})
 	resp, body := get(t, s.URL+requestsPath(id)+"?from=2024-10-01&format=csv")
-	want := "time,customer_id,method,path,status,latency,dimensions\n2024-10-01T10:00:00.123456Z,\"a/b?c#d%e.\"\"f\"\",g\",GET,/x,201,,\n"
+	want := "time,customer_id,method,path,status,latency\n2024-10-01T10:00:00.123456Z,\"a/b?c#d%e.\"\"f\"\",g\",GET,/x,201,\n"
 	if resp.StatusCode != 200 || string(body) != want {
 		t.Fatalf("GET %s: %d %q, want %q", requestsPath(id), resp.StatusCode, body, want)
 	}
 	if u, _ := url.Parse(requestsPath(id)); u.Path != "/customers/"+id+"/requests" {
 		t.Fatalf("requestsPath(%q) = %s", id, requestsPath(id))
 	}
+}
+
+// TestRequests_Dimensions: an export holds each request's dimensions by
+// name (SPEC §10): NDJSON a key each of its source's, CSV a column each of
+// the database's, empty where a source lacks one. A source loaded with a
+// dimension is refused with others, and the advice's query loads it.
+func TestRequests_Dimensions(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		s := newTestServer(t, db, httpapi.Options{})
+		loads := []struct{ query, body string }{
+			{"source=a.log&dimension=tier%3Dquery%3Atier", "2024-10-03 10:00:00 cust_1 /x?tier=gold 200 0.1\n2024-10-03 10:00:01 cust_1 /y 200 0.2\n"},
+			{"source=b.log", "2024-10-03 11:00:00 cust_1 /z 200 0.3\n"},
+		}
+		for _, l := range loads {
+			if status, body, _ := s.do(t, "POST", "/load?"+l.query, strings.NewReader(l.body), "Content-Type", "text/plain"); status != 200 {
+				t.Fatalf("POST /load?%s: %d %v", l.query, status, body)
+			}
+		}
+		_, ndjson, _ := s.doRaw(t, "GET", "/customers/cust_1/requests?from=2024-10-03", "")
+		wantNDJSON := `{"time":"2024-10-03T10:00:00.000000Z","customer_id":"cust_1","method":"","path":"/x?tier=gold","status":200,"latency":0.1,"tier":"gold"}
+{"time":"2024-10-03T10:00:01.000000Z","customer_id":"cust_1","method":"","path":"/y","status":200,"latency":0.2,"tier":""}
+{"time":"2024-10-03T11:00:00.000000Z","customer_id":"cust_1","method":"","path":"/z","status":200,"latency":0.3}
+`
+		if string(ndjson) != wantNDJSON {
+			t.Fatalf("NDJSON export:\n%s\nwant\n%s", ndjson, wantNDJSON)
+		}
+		_, csvBody, _ := s.doRaw(t, "GET", "/customers/cust_1/requests?from=2024-10-03&format=csv", "")
+		wantCSV := "time,customer_id,method,path,status,latency,tier\n" +
+			"2024-10-03T10:00:00.000000Z,cust_1,,/x?tier=gold,200,0.1,gold\n" +
+			"2024-10-03T10:00:01.000000Z,cust_1,,/y,200,0.2,\n" +
+			"2024-10-03T11:00:00.000000Z,cust_1,,/z,200,0.3,\n"
+		if string(csvBody) != wantCSV {
+			t.Fatalf("CSV export:\n%s\nwant\n%s", csvBody, wantCSV)
+		}
+
+		// b.log again with a dimension: refused, and the advice's query,
+		// which says to load it without, loads it.
+		status, body, _ := s.do(t, "POST", "/load?source=b.log&dimension=tier%3Dquery%3Atier", strings.NewReader(loads[1].body), "Content-Type", "text/plain")
+		msg, _ := body["error"].(string)
+		_, query, found := strings.Cut(msg, "load it with ?")
+		if status != 409 || !found || !strings.Contains(query, "dimension=") {
+			t.Fatalf("a load with another dimension: %d %q, want 409 with advice naming dimension=", status, msg)
+		}
+		if status, body, _ := s.do(t, "POST", "/load?source=b.log&"+query, strings.NewReader(loads[1].body), "Content-Type", "text/plain"); status != 200 {
+			t.Fatalf("the advice's query %q: %d %v", query, status, body)
+		}
+	})
 }

@@ -92,7 +92,7 @@ func (s *server) handleStats() http.Handler {
 		defer cancel()
 		st, err := s.stats.FindStats(ctx, id, filter)
 		if err != nil {
-			s.handleError(w, r, err)
+			s.handleError(w, r, unknownParameter(err, r.URL.Query(), statsParams))
 			return
 		}
 		buf, _ := s.buffers.Get().(*[]byte)

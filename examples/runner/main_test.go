@@ -434,7 +434,7 @@ func TestRun_Advice(t *testing.T) {
 		t.Fatalf("load: %v\n%s", err, stderr)
 	}
 	_, _, err = runRunner(t, "", "-dsn", dsn, "-customer", "path:/api/{}/", "-customer-default", "it's", "../../testdata/nginx.log")
-	if !errors.Is(err, logstats.ErrReadingChanged) || !strings.HasSuffix(err.Error(), "; load it with -format nginx -customer remote_user, or, if those were wrong, undo that load with -forget ../../testdata/nginx.log and load it again") {
+	if !errors.Is(err, logstats.ErrReadingChanged) || !strings.HasSuffix(err.Error(), "; load it with -format nginx -customer remote_user -dimension '', or, if those were wrong, undo that load with -forget ../../testdata/nginx.log and load it again") {
 		t.Fatalf("a reload with another selector: %v, want advice naming the flags it was read with", err)
 	}
 	// A log that names no customer: refused, nothing recorded, and the

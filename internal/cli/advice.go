@@ -52,6 +52,9 @@ func Advice(err error) string {
 		for _, d := range rc.Dimensions {
 			flags += " -dimension " + ShellQuote(d)
 		}
+		if len(rc.Dimensions) == 0 {
+			flags += " -dimension ''" // none: not those of the environment or config.ini either
+		}
 		return "load it with " + flags + ", or, if those were wrong, undo that load with -forget " + ShellQuote(rc.Source) + " and load it again"
 	case errors.As(err, &dz):
 		return "use -day-zone " + dz.Recorded.String() + " (or none), or load into a new database"

@@ -75,6 +75,24 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
+// dimensionList returns the dimensions: the -dimension flags as given
+// (a selector may hold a comma), else value, the environment's or
+// config.ini's comma-separated list. An empty -dimension ” says none.
+func (f *ParseFlags) dimensionList(value string) []string {
+	given := false
+	f.fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == "dimension" })
+	if !given {
+		return splitList(value)
+	}
+	var out []string
+	for _, d := range *f.dimensions {
+		if d = strings.TrimSpace(d); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // splitList splits a comma-separated list, dropping empty items.
 func splitList(s string) []string {
 	var out []string
@@ -116,7 +134,7 @@ func (f *ParseFlags) Config(getenv func(string) string, ini map[string]string) (
 	pc, err := logstats.ParseSettings{
 		Format: values["format"], Fields: values["fields"],
 		Customer: values["customer"], CustomerDefault: values["customer-default"],
-		Dimensions: splitList(values["dimension"]),
+		Dimensions: f.dimensionList(values["dimension"]),
 	}.Config()
 	var serr *logstats.SettingError
 	if errors.As(err, &serr) {

@@ -22,6 +22,8 @@ func TestDimensionFlags(t *testing.T) {
 			ini: map[string]string{"dimensions": "x=query:x"}, want: "tier=query:tier,region=http_x_region"},
 		{name: "flags over env", args: []string{"-dimension", "a=query:a", "-dimension", "b=path:/v1/{}/"},
 			env: map[string]string{"LOGSTATS_DIMENSIONS": "tier=query:tier"}, want: "a=query:a,b=path:/v1/{}/"},
+		{name: "a comma in a flag's selector", args: []string{"-dimension", "x=path:/a,b/{}"}, want: "x=path:/a,b/{}"},
+		{name: "none over env", args: []string{"-dimension", ""}, env: map[string]string{"LOGSTATS_DIMENSIONS": "tier=query:tier"}},
 		{name: "bad name", env: map[string]string{"LOGSTATS_DIMENSIONS": "Region=http_x_region"}, err: "LOGSTATS_DIMENSIONS: logstats: invalid dimension"},
 		{name: "too many", args: []string{"-dimension", "a=query:a", "-dimension", "b=query:b", "-dimension", "c=query:c", "-dimension", "d=query:d", "-dimension", "e=query:e"},
 			err: "-dimension: logstats: invalid dimension: 5 dimensions, more than the limit of 4"},

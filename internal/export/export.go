@@ -8,7 +8,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/logstats/logstats"
@@ -41,23 +41,29 @@ func CheckFormat(format string) error {
 // An Encoder writes requests in one format, buffered: call Flush at the end
 // (and whenever what was written should reach the reader).
 type Encoder struct {
-	w   *bufio.Writer
-	csv *csv.Writer // nil for NDJSON
-	buf []byte
-	row []string
+	w    *bufio.Writer
+	csv  *csv.Writer // nil for NDJSON
+	dims []string    // the CSV's dimension columns, by name
+	buf  []byte
+	row  []string
 }
 
+// columns are the fields every request has, in their order.
+var columns = []string{"time", "customer_id", "method", "path", "status", "latency"}
+
 // NewEncoder returns an Encoder of format (CheckFormat's) that writes to w;
-// a CSV one writes its header line first.
-func NewEncoder(w io.Writer, format string) (*Encoder, error) {
+// a CSV one writes its header line first, with a column for each of the
+// dimensions dims after the fields every request has (an NDJSON line has a
+// key for each dimension of its request's source instead).
+func NewEncoder(w io.Writer, format string, dims []string) (*Encoder, error) {
 	if err := CheckFormat(format); err != nil {
 		return nil, err
 	}
 	e := &Encoder{w: bufio.NewWriterSize(w, 64<<10)}
 	if format == CSV {
-		e.csv = csv.NewWriter(e.w)
-		e.row = make([]string, 7)
-		if err := e.csv.Write([]string{"time", "customer_id", "method", "path", "status", "latency", "dimensions"}); err != nil {
+		e.csv, e.dims = csv.NewWriter(e.w), dims
+		e.row = make([]string, len(columns)+len(dims))
+		if err := e.csv.Write(append(slices.Clone(columns), dims...)); err != nil {
 			return nil, err
 		}
 	}
@@ -76,13 +82,11 @@ func (e *Encoder) Encode(r *logstats.Request) error {
 		}
 		e.row[0], e.row[1], e.row[2], e.row[3] = r.Time.UTC().Format(timeLayout), r.CustomerID, r.Method, r.Path
 		e.row[4], e.row[5] = strconv.Itoa(r.Status), string(e.buf)
-		e.row[6] = ""
-		if len(r.Dimensions) > 0 {
-			q := make(url.Values, len(r.Dimensions))
-			for i, name := range r.DimensionNames[:min(len(r.DimensionNames), len(r.Dimensions))] {
-				q.Set(name, r.Dimensions[i])
+		for i, name := range e.dims {
+			e.row[len(columns)+i] = ""
+			if j := slices.Index(r.DimensionNames, name); j >= 0 && j < len(r.Dimensions) {
+				e.row[len(columns)+i] = r.Dimensions[j]
 			}
-			e.row[6] = q.Encode()
 		}
 		return e.csv.Write(e.row)
 	}
@@ -102,17 +106,11 @@ func (e *Encoder) Encode(r *logstats.Request) error {
 	} else {
 		b = append(b, "null"...)
 	}
-	if len(r.Dimensions) > 0 {
-		b = append(b, `,"dimensions":{`...)
-		for i, name := range r.DimensionNames[:min(len(r.DimensionNames), len(r.Dimensions))] {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonstr.Append(b, name)
-			b = append(b, ':')
-			b = jsonstr.Append(b, r.Dimensions[i])
-		}
-		b = append(b, '}')
+	for i, name := range r.DimensionNames[:min(len(r.DimensionNames), len(r.Dimensions))] {
+		b = append(b, ',')
+		b = jsonstr.Append(b, name)
+		b = append(b, ':')
+		b = jsonstr.Append(b, r.Dimensions[i])
 	}
 	b = append(b, "}\n"...)
 	e.buf = b

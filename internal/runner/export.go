@@ -33,8 +33,7 @@ func runExport(ctx context.Context, cfg Config, env Env) error {
 	if format == "" {
 		format = export.NDJSON
 	}
-	enc, err := export.NewEncoder(env.Stdout, format)
-	if err != nil {
+	if err := export.CheckFormat(format); err != nil {
 		return fmt.Errorf("-export-format: %v", err)
 	}
 	db, err := env.OpenDB(ctx)
@@ -42,6 +41,16 @@ func runExport(ctx context.Context, cfg Config, env Env) error {
 		return err
 	}
 	defer db.Close()
+	var dims []string
+	if format == export.CSV {
+		if dims, err = logstats.DimensionNames(ctx, db); err != nil {
+			return err
+		}
+	}
+	enc, err := export.NewEncoder(env.Stdout, format, dims)
+	if err != nil {
+		return err
+	}
 	for r, err := range logstats.Requests(ctx, db, cfg.Export, f) {
 		if err != nil {
 			enc.Flush()
