@@ -82,9 +82,12 @@ func (s *rawStore) scanBlockDays(ctx context.Context, customer string, f Request
 		case <-stop:
 			return errStopped
 		}
-		data := append(c.data[:0], b.data...)
+		// The block's bytes change hands rather than being copied: the
+		// page's row takes the worker's spare buffer, which the next page
+		// fills.
+		spare := c.data[:0]
 		*c = *b
-		c.data = data
+		b.data = spare
 		work <- c // never blocks: work has room for every block
 		return nil
 	})

@@ -253,7 +253,9 @@ func (s *rawStore) scanBlocks(ctx context.Context, customer, cond string, args [
 // where the condition cond (with args) holds, in key order, not decoded. It
 // reads them in pages of scanBlocksPage, one query each, so that no query
 // stays open while fn runs; each query reads one customer, so through a
-// sharded head one partition (see verify.go's scanRequests).
+// sharded head one partition (see verify.go's scanRequests). fn may keep
+// the block's data if it leaves another buffer (of any length) in its
+// place, which the next page fills.
 func (s *rawStore) scanBlockRows(ctx context.Context, customer, cond string, args []any, fn func(*storedBlock) error) error {
 	if cond != "" {
 		cond = " AND " + cond
