@@ -72,6 +72,10 @@ type StatsFilter struct {
 	// (see Match). They are then computed from the raw requests, as a
 	// Breakdown is, not from the rollups, and not cached.
 	Match []Match
+	// ComparePrevious adds the stats of the previous range of as many
+	// days, ending the day before From (CustomerStats.Previous), with the
+	// same Match and Percentiles (SPEC §15). It needs From and To.
+	ComparePrevious bool
 }
 
 // Stats are the statistics of a customer's requests over some days.
@@ -124,6 +128,16 @@ type CustomerStats struct {
 	To         *Date        // the filter's To; nil for no end
 	Stats      Stats        // the statistics of the whole range
 	Daily      []DailyStats // each day with requests, ascending
+	// Previous are the stats of the range before, when the filter asked
+	// for them (StatsFilter.ComparePrevious); nil otherwise.
+	Previous *RangeStats
+}
+
+// RangeStats are the statistics of a customer's requests over the days
+// from From to To, inclusive.
+type RangeStats struct {
+	From, To Date
+	Stats    Stats
 }
 
 // FindStats returns the statistics of customerID over the days of f. A
@@ -131,9 +145,36 @@ type CustomerStats struct {
 // days. It returns an error wrapping ErrInvalidRange when f.To is before
 // f.From.
 func (s *StatsService) FindStats(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
-	st, err := s.findCached(ctx, customerID, f)
+	st, err := s.findCompared(ctx, customerID, f)
 	return st, classify(s.Driver, err)
 }
+
+// findCompared is findCached, with the previous range's stats when f asks
+// for them.
+func (s *StatsService) findCompared(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
+	if !f.ComparePrevious {
+		return s.findCached(ctx, customerID, f)
+	}
+	if f.From.IsZero() || f.To == nil {
+		return nil, fmt.Errorf("%w: comparing with the previous range needs its first and last days (from and to)", ErrInvalidRange)
+	}
+	f.ComparePrevious = false
+	st, err := s.findCached(ctx, customerID, f)
+	if err != nil {
+		return nil, err
+	}
+	days := int(daysSinceEpoch(*f.To) - daysSinceEpoch(f.From) + 1)
+	prev := f
+	prev.From, prev.To = f.From.AddDays(-days), ptrTo(f.From.AddDays(-1))
+	before, err := s.findCached(ctx, customerID, prev)
+	if err != nil {
+		return nil, fmt.Errorf("the previous range: %w", err)
+	}
+	st.Previous = &RangeStats{From: prev.From, To: *prev.To, Stats: before.Stats}
+	return st, nil
+}
+
+func ptrTo[T any](v T) *T { return &v }
 
 // findCached is FindStats with the cache, when it is on.
 func (s *StatsService) findCached(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {

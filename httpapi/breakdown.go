@@ -26,7 +26,7 @@ var matchKeys = []string{"endpoint", "method", "route", "path", "status", "statu
 
 // The other parameters of the stats and breakdown routes.
 var (
-	statsParams     = []string{"from", "to", "percentiles"}
+	statsParams     = []string{"from", "to", "percentiles", "compare"}
 	breakdownParams = []string{"from", "to", "percentiles", "by", "sort", "order", "limit"}
 )
 

@@ -61,6 +61,8 @@ func TestOpenAPI(t *testing.T) {
 		{name: "CustomersPage", method: "GET", path: "/customers/?limit=1&after=cust_1", status: 200},
 		{name: "Stats", method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", status: 200},
 		{name: "StatsRange", method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01&to=2024-10-02&percentiles=50,95,99.9", status: 200},
+		{name: "StatsCompare", method: "GET", path: "/customers/cust_1/stats?from=2024-10-08&to=2024-10-14&compare=previous&percentiles=90", status: 200},
+		{name: "StatsCompareNoTo", method: "GET", path: "/customers/cust_1/stats?from=2024-10-08&compare=previous", status: 400},
 		{name: "StatsUnknown", method: "GET", path: "/customers/nobody/stats/?from=2024-10-01&percentiles=90", status: 200},
 		{name: "Requests", method: "GET", path: "/customers/cust_1/requests?from=2024-10-01", status: 200},
 		{name: "RequestsCSV", method: "GET", path: "/customers/cust_1/requests?from=2024-10-01&to=2024-10-02&format=csv", status: 200},

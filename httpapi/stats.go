@@ -119,7 +119,23 @@ func (s *server) handleStats() http.Handler {
 
 // parseStatsQuery reads from (required), to, percentiles and the filters.
 func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
-	return parseQuery(r, statsParams)
+	f, err := parseQuery(r, statsParams)
+	if err != nil {
+		return f, err
+	}
+	q := r.URL.Query()
+	switch c := q.Get("compare"); {
+	case len(q["compare"]) > 1:
+		return f, invalid("compare is given " + strconv.Itoa(len(q["compare"])) + " times; give it once")
+	case c == "previous":
+		if f.To == nil {
+			return f, invalid("compare=previous needs to: the previous range has as many days as from to to")
+		}
+		f.ComparePrevious = true
+	case q.Has("compare"):
+		return f, invalid("compare: " + strconv.Quote(sanitize(c)) + " is not a comparison; want previous")
+	}
+	return f, nil
 }
 
 // parseQuery is parseStatsQuery of a route whose parameters, besides the

@@ -57,7 +57,17 @@ func AppendStats(b []byte, st *logstats.CustomerStats, f logstats.StatsFilter) [
 		b = AppendFields(b, &st.Daily[i].Stats, f.Percentiles)
 		b = append(b, '}')
 	}
-	return append(b, "]}"...)
+	b = append(b, ']')
+	if p := st.Previous; p != nil {
+		b = append(b, `,"previous":{"from_date":"`...)
+		b = appendDate(b, p.From)
+		b = append(b, `","to_date":"`...)
+		b = appendDate(b, p.To)
+		b = append(b, `","stats":{`...)
+		b = AppendFields(b, &p.Stats, f.Percentiles)
+		b = append(b, "}}"...)
+	}
+	return append(b, '}')
 }
 
 func AppendFields(b []byte, st *logstats.Stats, percentiles []logstats.Percentile) []byte {
