@@ -200,7 +200,7 @@ func (s *StatsService) aggregate(ctx context.Context, scan *rawScan, customer st
 	for i := range aggs {
 		aggs[i] = newAggregator(parts, matches, routes, scan.dims)
 	}
-	err := scan.store.scanDays(ctx, customer, from, to, aggs[0].columns(), len(aggs), func(worker int, day, source int64, cols *blockColumns) error {
+	err := scan.store.scanDays(ctx, customer, from, to, aggs[0].columns(), len(aggs), scan.dims, func(worker int, day, source int64, cols *blockColumns) error {
 		aggs[worker].add(day, source, cols)
 		return ctx.Err()
 	})

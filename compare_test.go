@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/logstats/logstats"
 	"github.com/logstats/logstats/internal/testdb"
@@ -20,7 +21,7 @@ func TestFindStats_ComparePrevious(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		mustLoad(t, newIngester(db, 500), "a.log", text)
 		svc := logstats.NewStatsService(db.DB)
-		svc.CacheFor = 1 // the cached path as well
+		svc.CacheFor = time.Minute // the cached path as well
 		p90 := []logstats.Percentile{mustPercentile(t, "90")}
 		for _, tc := range []struct {
 			from, to, prevFrom, prevTo string

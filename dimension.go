@@ -134,13 +134,19 @@ func dimensionsText(dims []Dimension) string {
 	return strings.Join(parts, "\n")
 }
 
-// dimensionNames returns the names of the dimensions that the ledger
-// records as text (see dimensionsText), in order.
-func dimensionNames(text string) []string {
+// dimensionItems splits the ledger's text of dimensions (see
+// dimensionsText) into its NAME=SELECTOR items; nil for none.
+func dimensionItems(text string) []string {
 	if text == "" {
 		return nil
 	}
-	items := strings.Split(text, "\n")
+	return strings.Split(text, "\n")
+}
+
+// dimensionNames returns the names of the dimensions that the ledger
+// records as text (see dimensionsText), in order.
+func dimensionNames(text string) []string {
+	items := dimensionItems(text)
 	for i, item := range items {
 		items[i], _, _ = strings.Cut(item, "=")
 	}

@@ -117,13 +117,12 @@ type Parser struct {
 	lr        *lineReader
 	line      *lineFormat // cfg's format, until an auto format detects one
 	fields    fields      // what the lineParser read from the current line
-	buf       []byte      // a percent-decoded customer or dimension value
+	buf       []byte      // a percent-decoded customer
 	customers internTable
 	paths     internTable
 	methods   internTable
 	dimValues [MaxDimensions]internTable
 	dimBufs   [MaxDimensions][]byte // percent-decoded dimension values
-	dimRaw    [MaxDimensions][]byte // the current line's dimension values
 	dimClean  [MaxDimensions][]byte // dimension values cleaned (cleanDimensionValue)
 	// dimSlots are the Dimensions of entries to come: a line's are cut from
 	// them, so that keeping dimensions costs an allocation a few thousand
@@ -338,9 +337,6 @@ func (p *Parser) fill(lf *lineFormat, f *fields, e *Entry, strs bool) (unattribu
 			return false, perr
 		}
 	}
-	for i := range lf.dims {
-		p.dimRaw[i] = p.dimension(lf, i, f, path, query)
-	}
 	customerID := ""
 	switch {
 	case len(customer) == 0 || (!lf.wholePath && len(customer) == 1 && customer[0] == '-'):
@@ -370,7 +366,7 @@ func (p *Parser) fill(lf *lineFormat, f *fields, e *Entry, strs bool) (unattribu
 		}
 		e.Dimensions, p.dimSlots = p.dimSlots[:n:n], p.dimSlots[n:]
 		for i := range n {
-			e.Dimensions[i] = p.dimValues[i].get(p.dimRaw[i])
+			e.Dimensions[i] = p.dimValues[i].get(p.dimension(lf, i, f, path, query))
 		}
 	} else if e.Dimensions != nil {
 		e.Dimensions = nil

@@ -15,18 +15,19 @@ import (
 // want, and the latencies and statuses; in raw mode rows, all), in no
 // particular order: each block as it is, or, in raw mode rows, the rows of
 // a page grouped by day and source. A source's dimension columns are in
-// the order its ledger row names them. Blocks are decoded by workers goroutines, which call fn each with
-// its number (0 to workers-1) as worker, concurrently; rows are read by
-// one, worker 0. The columns are valid during the call only. Breakdowns and
+// the order its ledger row names them, dims (sourceDimensions) by source.
+// Blocks are decoded by workers goroutines, which call fn each with its
+// number (0 to workers-1) as worker, concurrently; rows are read by one,
+// worker 0. The columns are valid during the call only. Breakdowns and
 // filtered stats read the raw requests through it; the export, which keeps
 // the order of the source, reads them through daySources.
-func (s *rawStore) scanDays(ctx context.Context, customer string, from Date, to *Date, want columnSet, workers int, fn func(worker int, day, source int64, cols *blockColumns) error) error {
+func (s *rawStore) scanDays(ctx context.Context, customer string, from Date, to *Date, want columnSet, workers int, dims map[int64][]string, fn func(worker int, day, source int64, cols *blockColumns) error) error {
 	f := RequestFilter{From: from, To: to}
 	switch s.mode {
 	case RawBlocks:
 		return s.scanBlockDays(ctx, customer, f, want, max(workers, 1), fn)
 	case RawRows:
-		return s.scanRowDays(ctx, customer, f, func(day, source int64, cols *blockColumns) error { return fn(0, day, source, cols) })
+		return s.scanRowDays(ctx, customer, f, dims, func(day, source int64, cols *blockColumns) error { return fn(0, day, source, cols) })
 	}
 	return fmt.Errorf("%w: this database was loaded with raw mode none, which keeps only the rollups; load the logs into a database with raw mode blocks or rows to break them down", ErrNoRawRequests)
 }
@@ -102,7 +103,7 @@ func (s *rawStore) scanBlockDays(ctx context.Context, customer string, f Request
 // scanRowDays is scanDays in raw mode rows. The table has no index by
 // time: it reads all of the customer's rows in key order, a page a query,
 // keeping those of the days asked for.
-func (s *rawStore) scanRowDays(ctx context.Context, customer string, f RequestFilter, fn func(day, source int64, cols *blockColumns) error) error {
+func (s *rawStore) scanRowDays(ctx context.Context, customer string, f RequestFilter, dims map[int64][]string, fn func(day, source int64, cols *blockColumns) error) error {
 	lo, hi := int64(-1<<63), int64(1<<63-1)
 	if !f.From.IsZero() {
 		lo = dayStart(f.From, s.zone).UnixMicro()
@@ -113,10 +114,6 @@ func (s *rawStore) scanRowDays(ctx context.Context, customer string, f RequestFi
 	type daySource struct{ day, source int64 }
 	groups := make(map[daySource]*columnsBuilder)
 	var spare []*columnsBuilder
-	dims, err := s.sourceDimensions(ctx)
-	if err != nil {
-		return err
-	}
 	source, offset := int64(-1<<63), int64(-1<<63)
 	for {
 		rows, err := s.db.QueryContext(ctx, `SELECT source_id, src_offset, ts_us, method, path, status, latency_us, `+strings.Join(dimColumns[:], ", ")+` FROM logstats_raw_requests

@@ -60,7 +60,7 @@ func sameDimensions(a, b string) bool {
 	if a == b {
 		return true
 	}
-	as, bs := strings.Split(a, "\n"), strings.Split(b, "\n")
+	as, bs := dimensionItems(a), dimensionItems(b)
 	if len(as) != len(bs) {
 		return false
 	}
@@ -110,11 +110,7 @@ type ReadingChangedError struct {
 // readingChanged returns the error of a load of source name that reads it
 // as reading says where the loads before read it as recorded says.
 func readingChanged(name string, recorded, reading sourceReading) error {
-	var dims []string
-	if recorded.dimensions != "" {
-		dims = strings.Split(recorded.dimensions, "\n")
-	}
-	return &ReadingChangedError{Source: name, Format: recorded.format, Customer: recorded.customer, CustomerDefault: recorded.customerDefault, Dimensions: dims, reading: reading}
+	return &ReadingChangedError{Source: name, Format: recorded.format, Customer: recorded.customer, CustomerDefault: recorded.customerDefault, Dimensions: dimensionItems(recorded.dimensions), reading: reading}
 }
 
 func (e *ReadingChangedError) Error() string {

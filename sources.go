@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -70,10 +69,7 @@ func findSources(ctx context.Context, db *sql.DB) ([]Source, error) {
 			r = sourceReading{format.String, customer.String, customerDefault.String, dims.String}
 		}
 		s.Format, s.Customer, s.CustomerDefault = r.format, r.customer, r.customerDefault
-		s.Dimensions = []string{}
-		if r.dimensions != "" {
-			s.Dimensions = strings.Split(r.dimensions, "\n")
-		}
+		s.Dimensions = append([]string{}, dimensionItems(r.dimensions)...) // [] in JSON, not null
 		s.Created, s.Forgetting = time.UnixMicro(created).UTC(), offset < 0
 		sources = append(sources, s)
 	}

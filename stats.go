@@ -164,17 +164,15 @@ func (s *StatsService) findCompared(ctx context.Context, customerID string, f St
 		return nil, err
 	}
 	days := int(daysSinceEpoch(*f.To) - daysSinceEpoch(f.From) + 1)
-	prev := f
-	prev.From, prev.To = f.From.AddDays(-days), ptrTo(f.From.AddDays(-1))
+	prev, prevTo := f, f.From.AddDays(-1)
+	prev.From, prev.To = f.From.AddDays(-days), &prevTo
 	before, err := s.findCached(ctx, customerID, prev)
 	if err != nil {
 		return nil, fmt.Errorf("the previous range: %w", err)
 	}
-	st.Previous = &RangeStats{From: prev.From, To: *prev.To, Stats: before.Stats}
+	st.Previous = &RangeStats{From: prev.From, To: prevTo, Stats: before.Stats}
 	return st, nil
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 // findCached is FindStats with the cache, when it is on.
 func (s *StatsService) findCached(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {

@@ -30,23 +30,17 @@ var (
 	breakdownParams = []string{"from", "to", "percentiles", "by", "sort", "order", "limit"}
 )
 
-// parseMatches reads the filters of q: each key of matchKeys, and each
-// parameter named as a dimension is (a lowercase identifier), at most
-// once; the dimensions are checked against those loaded by the service,
-// which refuses one it does not know. An empty value is a value (the
-// requests without one). Any other parameter that is not one of params is
-// refused: a filter misspelt, or not known to this server, must not answer
-// as if it had filtered.
+// parseMatches reads the filters of q: every parameter that is not one of
+// params, each at most once, those of matchKeys first. The service refuses
+// a key that is neither built in nor a dimension it has (unknownParameter
+// then names the route's parameters), so that a filter misspelt, or not
+// known to this server, never answers as if it had filtered. An empty
+// value is a value (the requests without one).
 func parseMatches(q url.Values, params ...string) ([]logstats.Match, error) {
 	keys := slices.Clone(matchKeys)
-	for _, k := range slices.Sorted(maps.Keys(q)) { // the first unknown in order, whatever the map's
-		switch {
-		case slices.Contains(matchKeys, k) || slices.Contains(params, k):
-		case dimensionName(k):
+	for _, k := range slices.Sorted(maps.Keys(q)) { // in order, whatever the map's
+		if !slices.Contains(matchKeys, k) && !slices.Contains(params, k) {
 			keys = append(keys, k)
-		default:
-			return nil, invalid("unknown parameter " + strconv.Quote(sanitize(k)) + ": this route takes " + strings.Join(params, ", ") +
-				" and the filters " + strings.Join(matchKeys, ", ") + " and the names of dimensions")
 		}
 	}
 	var out []logstats.Match
@@ -56,7 +50,7 @@ func parseMatches(q url.Values, params ...string) ([]logstats.Match, error) {
 			continue
 		}
 		if len(vs) > 1 {
-			return nil, invalid(k + " is given " + strconv.Itoa(len(vs)) + " times; each filter at most once")
+			return nil, invalid(sanitize(k) + " is given " + strconv.Itoa(len(vs)) + " times; each filter at most once")
 		}
 		out = append(out, logstats.Match{Key: k, Value: vs[0]})
 	}
@@ -81,17 +75,6 @@ func dimensionsNote(dims []string) string {
 		return " (no dimension is loaded)"
 	}
 	return ", and the dimensions " + strings.Join(dims, ", ")
-}
-
-// dimensionName reports whether k could name a dimension: a lowercase
-// identifier (logstats.ParseDimension checks the rest).
-func dimensionName(k string) bool {
-	for i, c := range []byte(k) {
-		if !('a' <= c && c <= 'z' || i > 0 && ('0' <= c && c <= '9' || c == '_')) {
-			return false
-		}
-	}
-	return k != "" && len(k) <= logstats.MaxDimensionNameBytes
 }
 
 // parseBreakdownQuery reads by (required), from (required), to, sort,

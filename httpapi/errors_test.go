@@ -42,7 +42,7 @@ var errorCases = []errorCase{
 	{"ErrBreakdownLimitZero", "GET", "/customers/cust_1/breakdown?by=route&from=2024-10-01&limit=0", 400, "from 1 to 10000", ""},
 	{"ErrBreakdownLimitWord", "GET", "/customers/cust_1/breakdown?by=route&from=2024-10-01&limit=all", 400, "from 1 to 10000", ""},
 	{"ErrFilterUnknown", "GET", "/customers/cust_1/stats?from=2024-10-01&region=eu", 400, `unknown parameter "region": this route takes from, to, percentiles, compare and the filters endpoint, method, route, path, status, status_class (no dimension is loaded)`, ""},
-	{"ErrFilterNotAKey", "GET", "/customers/cust_1/stats?from=2024-10-01&Region=eu", 400, `unknown parameter "Region": this route takes from, to, percentiles, compare and the filters endpoint, method, route, path, status, status_class and the names of dimensions`, ""},
+	{"ErrFilterNotAKey", "GET", "/customers/cust_1/stats?from=2024-10-01&Region=eu", 400, `unknown parameter "Region": this route takes from, to, percentiles, compare and the filters endpoint, method, route, path, status, status_class (no dimension is loaded)`, ""},
 	{"ErrBreakdownUnknownParameter", "GET", "/customers/cust_1/breakdown?by=route&from=2024-10-01&sort_by=uptime", 400, `unknown parameter "sort_by": this route takes from, to, percentiles, by, sort, order, limit and the filters`, ""},
 	{"ErrBreakdownUnknownKey", "GET", "/customers/cust_1/breakdown?by=route,zone&from=2024-10-01", 400, `unknown key "zone": the keys are endpoint, method, route, path, status, status_class (no dimension is loaded: see -dimension)`, ""},
 	{"ErrBreakdownByTwice", "GET", "/customers/cust_1/breakdown?by=route&by=status&from=2024-10-01", 400, "by is given 2 times", ""},

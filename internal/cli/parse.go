@@ -76,12 +76,12 @@ func (l *listFlag) Set(v string) error {
 }
 
 // dimensionList returns the dimensions: the -dimension flags as given
-// (a selector may hold a comma), else value, the environment's or
-// config.ini's comma-separated list. An empty -dimension ” says none.
-func (f *ParseFlags) dimensionList(value string) []string {
-	given := false
-	f.fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == "dimension" })
-	if !given {
+// (a selector may hold a comma) when the setting comes from them (from,
+// as setting says; none when it is the flag's empty default), else value,
+// the environment's or config.ini's comma-separated list. An empty
+// -dimension "" says none.
+func (f *ParseFlags) dimensionList(value, from string) []string {
+	if from != "-dimension" {
 		return splitList(value)
 	}
 	var out []string
@@ -134,7 +134,7 @@ func (f *ParseFlags) Config(getenv func(string) string, ini map[string]string) (
 	pc, err := logstats.ParseSettings{
 		Format: values["format"], Fields: values["fields"],
 		Customer: values["customer"], CustomerDefault: values["customer-default"],
-		Dimensions: f.dimensionList(values["dimension"]),
+		Dimensions: f.dimensionList(values["dimension"], from["dimension"]),
 	}.Config()
 	var serr *logstats.SettingError
 	if errors.As(err, &serr) {
