@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 )
 
 // batch is a run of lines committed in one transaction.
@@ -61,6 +62,16 @@ func (ing *Ingester) readBatches(ctx context.Context, p *Parser, lr *lineReader,
 				return perr
 			}
 		default:
+			// Grown by doubling, but never past the batch: append would
+			// take a 100,000-line batch to room for 131,072.
+			n := len(b.entries)
+			more := max(min(max(n, 1024), batchLines-n), 1)
+			if n == cap(b.entries) {
+				b.entries = slices.Grow(b.entries, more)
+			}
+			if n == cap(b.offsets) {
+				b.offsets = slices.Grow(b.offsets, more)
+			}
 			b.entries = append(b.entries, *e)
 			b.offsets = append(b.offsets, start)
 		}
