@@ -346,7 +346,7 @@ type groupResult struct {
 }
 
 // results returns the groups with their stats, in the order first met.
-func (a *aggregator) results(percentiles []Percentile) []groupResult {
+func (a *aggregator) results(percentiles []Percentile, failed FailedStatuses) []groupResult {
 	out := make([]groupResult, len(a.groups))
 	for i := range a.groups {
 		g := &a.groups[i]
@@ -354,14 +354,14 @@ func (a *aggregator) results(percentiles []Percentile) []groupResult {
 		o := &out[i]
 		o.key, o.r = g.key, g.r
 		o.ranked = g.merger.result().intoRanked()
-		o.stats = o.r.stats(o.ranked, percentiles)
+		o.stats = o.r.stats(o.ranked, percentiles, failed)
 	}
 	a.groups = nil
 	return out
 }
 
 // mergeResults returns the stats of groups taken together.
-func mergeResults(groups []groupResult, percentiles []Percentile) Stats {
+func mergeResults(groups []groupResult, percentiles []Percentile, failed FailedStatuses) Stats {
 	var total rollup
 	union := rankedUnion{parts: make([]rankedDist, 0, len(groups))}
 	for i := range groups {
@@ -370,7 +370,7 @@ func mergeResults(groups []groupResult, percentiles []Percentile) Stats {
 			union.include(groups[i].ranked)
 		}
 	}
-	return total.stats(union, percentiles)
+	return total.stats(union, percentiles, failed)
 }
 
 // compareKeys orders keys by their values, part by part: strings as

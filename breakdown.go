@@ -44,6 +44,9 @@ type BreakdownFilter struct {
 	// Percentiles are extra latency percentiles to compute for each group,
 	// beyond the median and p99.
 	Percentiles []Percentile
+	// Failed says which status classes count as failed; zero means the
+	// service's Failed.
+	Failed FailedStatuses
 }
 
 // Bounds of BreakdownFilter.Limit.
@@ -76,6 +79,8 @@ type Breakdown struct {
 	// Other are the stats of the groups past the limit, all together; nil
 	// when none was cut.
 	Other *Stats
+	// Failed is which status classes were counted as failed.
+	Failed FailedStatuses
 }
 
 // A BreakdownGroup is the requests that share a value of each key.
@@ -118,44 +123,36 @@ func (s *StatsService) breakdown(ctx context.Context, customerID string, f Break
 	if err != nil {
 		return nil, err
 	}
-	limit := f.Limit
-	switch {
-	case limit == 0:
-		limit = DefaultBreakdownLimit
-	case limit < 1 || limit > MaxBreakdownLimit:
-		return nil, fmt.Errorf("%w: limit %d: want 1 to %d", ErrInvalidBreakdown, limit, MaxBreakdownLimit)
-	}
-	field, extra, err := parseSortField(f.Sort, f.Percentiles)
+	limit, err := pageLimit(f.Limit, DefaultBreakdownLimit, MaxBreakdownLimit)
 	if err != nil {
 		return nil, err
 	}
-	percentiles := f.Percentiles
-	if extra != nil {
-		percentiles = append(slices.Clip(percentiles), *extra)
+	field, percentiles, err := parseSort(f.Sort, f.Percentiles)
+	if err != nil {
+		return nil, err
 	}
 
 	zone, agg, err := s.aggregate(ctx, scan, customerID, f.From, f.To, parts, matches)
 	if err != nil {
 		return nil, fmt.Errorf("break down %s: %w", customerID, err)
 	}
-	groups := agg.results(percentiles)
+	failed := f.Failed.or(s.Failed)
+	groups := agg.results(percentiles, failed)
 	slices.SortFunc(groups, func(a, b groupResult) int {
 		return cmp.Or(field.compare(&a.stats, &b.stats, f.Ascending), agg.compareKeys(&a.key, &b.key))
 	})
 
-	out := &Breakdown{CustomerID: customerID, DayZone: zone, From: f.From, To: f.To, TotalGroups: len(groups)}
+	out := &Breakdown{CustomerID: customerID, DayZone: zone, From: f.From, To: f.To, TotalGroups: len(groups), Failed: failed}
 	for _, p := range parts {
 		out.By = append(out.By, p.name)
 	}
 	for i := range groups[:min(limit, len(groups))] {
 		g := &groups[i]
-		if len(g.stats.Percentiles) > len(f.Percentiles) {
-			g.stats.Percentiles = g.stats.Percentiles[:len(f.Percentiles)] // less the one sorted by
-		}
+		field.trim(&g.stats, len(f.Percentiles))
 		out.Groups = append(out.Groups, BreakdownGroup{Key: agg.keyValues(&g.key), Stats: g.stats})
 	}
 	if len(groups) > limit {
-		other := mergeResults(groups[limit:], f.Percentiles)
+		other := mergeResults(groups[limit:], f.Percentiles, failed)
 		out.Other = &other
 	}
 	return out, nil
@@ -373,16 +370,51 @@ func parseMatches(matches []Match, dims []string) ([]matchPart, error) {
 // A sortField is a figure of Stats that groups are ordered by.
 type sortField struct {
 	value func(st *Stats) (int64, bool) // false: the group has no such figure
+	extra bool                          // a percentile computed for the sort alone
+}
+
+// pageLimit returns limit, def when it is 0, or an error when it is not
+// from 1 to most.
+func pageLimit(limit, def, most int) (int, error) {
+	switch {
+	case limit == 0:
+		return def, nil
+	case limit < 1 || limit > most:
+		return 0, fmt.Errorf("%w: limit %d: want 1 to %d", ErrInvalidBreakdown, limit, most)
+	}
+	return limit, nil
+}
+
+// parseSort returns the field named name and the percentiles to compute:
+// those asked for, and the one sorted by when it is not among them.
+func parseSort(name string, asked []Percentile) (sortField, []Percentile, error) {
+	field, extra, err := parseSortField(name, asked)
+	if err != nil || extra == nil {
+		return field, asked, err
+	}
+	field.extra = true
+	return field, append(slices.Clip(asked), *extra), nil
+}
+
+// trim drops from st the percentile computed for the sort alone, after
+// the asked ones.
+func (f sortField) trim(st *Stats, asked int) {
+	if f.extra && len(st.Percentiles) > asked {
+		st.Percentiles = slices.Clip(st.Percentiles[:asked])
+		if asked == 0 {
+			st.Percentiles = nil
+		}
+	}
 }
 
 // parseSortField returns the field named name; for a percentile that is
 // not among percentiles, also that percentile, to compute as well.
 func parseSortField(name string, percentiles []Percentile) (sortField, *Percentile, error) {
 	count := func(f func(st *Stats) int64) sortField {
-		return sortField{func(st *Stats) (int64, bool) { return f(st), true }}
+		return sortField{value: func(st *Stats) (int64, bool) { return f(st), true }}
 	}
 	latency := func(f func(st *Stats) int64) sortField {
-		return sortField{func(st *Stats) (int64, bool) {
+		return sortField{value: func(st *Stats) (int64, bool) {
 			if st.TimedRequests == 0 {
 				return 0, false // no latency figures
 			}
@@ -399,7 +431,7 @@ func parseSortField(name string, percentiles []Percentile) (sortField, *Percenti
 	case "timed_requests":
 		return count(func(st *Stats) int64 { return st.TimedRequests }), nil, nil
 	case "uptime":
-		return sortField{func(st *Stats) (int64, bool) { return int64(math.Round(st.Uptime * 100)), st.TotalRequests > 0 }}, nil, nil
+		return sortField{value: func(st *Stats) (int64, bool) { return int64(math.Round(st.Uptime * 100)), st.TotalRequests > 0 }}, nil, nil
 	case "average_latency":
 		return latency(func(st *Stats) int64 { return int64(st.AverageLatency) }), nil, nil
 	case "median_latency":
@@ -460,11 +492,20 @@ func (s *StatsService) findFiltered(ctx context.Context, customerID string, f St
 	if err != nil {
 		return nil, fmt.Errorf("find stats: %w", err)
 	}
-	days := agg.results(f.Percentiles)
+	days := agg.results(f.Percentiles, f.Failed)
 	slices.SortFunc(days, func(a, b groupResult) int { return agg.compareKeys(&a.key, &b.key) })
-	out := &CustomerStats{CustomerID: customerID, DayZone: zone, From: f.From, To: f.To, Stats: mergeResults(days, f.Percentiles)}
+	out := &CustomerStats{CustomerID: customerID, DayZone: zone, From: f.From, To: f.To, Failed: f.Failed,
+		Stats: mergeResults(days, f.Percentiles, f.Failed)}
+	periods := periodMerger{interval: f.Interval, from: f.From, to: f.To}
 	for i := range days {
-		out.Daily = append(out.Daily, DailyStats{Date: dayKey{day: codeDay(days[i].key[0])}.date(), Stats: days[i].stats})
+		date := dayKey{day: codeDay(days[i].key[0])}.date()
+		if f.Interval == IntervalDay {
+			out.Daily = append(out.Daily, DailyStats{Date: date, Stats: days[i].stats})
+		} else {
+			periods.add(date, &days[i].r, days[i].ranked, f.Percentiles, f.Failed)
+		}
 	}
+	periods.flush(f.Percentiles, f.Failed)
+	out.Periods = periods.out
 	return out, nil
 }

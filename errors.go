@@ -186,6 +186,11 @@ var (
 	// answered: an unknown key, a key given twice, an unknown sort field,
 	// a limit out of range.
 	ErrInvalidBreakdown = newError(KindInvalid, "logstats: invalid breakdown or filter")
+	// ErrInvalidFailed means a definition of failed requests other than
+	// 4xx,5xx and 5xx (see ParseFailedStatuses).
+	ErrInvalidFailed = newError(KindInvalid, "logstats: invalid definition of failed requests")
+	// ErrInvalidInterval means an interval other than day, week and month.
+	ErrInvalidInterval = newError(KindInvalid, "logstats: invalid interval")
 	// ErrInvalidPercentile means a percentile outside (0, 100] or with more than
 	// six decimal places.
 	ErrInvalidPercentile = newError(KindInvalid, "logstats: invalid percentile")

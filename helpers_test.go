@@ -83,6 +83,12 @@ func parseEntriesWith(t testing.TB, text string, cfg logstats.ParseConfig) []log
 // entries, with exact rational arithmetic: the reference the StatsService must
 // equal.
 func naiveStats(entries []logstats.Entry, customer string, from logstats.Date, to *logstats.Date, percentiles []logstats.Percentile) logstats.Stats {
+	return naiveStatsFailed(entries, customer, from, to, percentiles, 400)
+}
+
+// naiveStatsFailed is naiveStats counting the statuses from failedFrom
+// up as failed.
+func naiveStatsFailed(entries []logstats.Entry, customer string, from logstats.Date, to *logstats.Date, percentiles []logstats.Percentile, failedFrom int) logstats.Stats {
 	var st logstats.Stats
 	var lat []int64
 	for _, e := range entries {
@@ -92,7 +98,7 @@ func naiveStats(entries []logstats.Entry, customer string, from logstats.Date, t
 		}
 		st.TotalRequests++
 		st.RequestsByStatusClass[e.Status/100-1]++
-		if e.Status < 400 {
+		if e.Status < failedFrom {
 			st.SuccessfulRequests++
 		} else {
 			st.FailedRequests++

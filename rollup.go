@@ -27,8 +27,6 @@ type rollup struct {
 	dist  distribution
 }
 
-func (r *rollup) successful() int64 { return r.byClass[0] + r.byClass[1] + r.byClass[2] }
-
 // timed returns how many of r's requests have a latency.
 func (r *rollup) timed() int64 { return r.total - r.untimed }
 
@@ -298,6 +296,17 @@ func carve(arena *[]int64, n int) []int64 {
 	}
 	*arena = a[:len(a)+n]
 	return a[len(a) : len(a)+n : len(a)+n]
+}
+
+// moveTo returns d carved from arena, as decodeDistribution carves it,
+// for a distribution of arena's own memory that the arena was emptied
+// under: its values and counts may overlap what it carves.
+func (d distribution) moveTo(arena *[]int64) distribution {
+	n := d.len()
+	both := carve(arena, 2*n)
+	copy(both[:n], d.values) // counts lie after values in both places
+	copy(both[n:], d.counts)
+	return distribution{values: both[:n:n], counts: both[n:]}
 }
 
 // uvarint is binary.Uvarint with the one- and two-byte cases, which are most

@@ -47,6 +47,9 @@ type StatsService struct {
 	// server's -dimension, before it has loaded anything). A request of a
 	// source without a dimension has the empty value.
 	Dimensions []string
+	// Failed says which status classes count as failed when a query does
+	// not say (SPEC §15); zero means Failed4xx5xx.
+	Failed FailedStatuses
 
 	db     *sql.DB
 	zone   dayZoneCache
@@ -76,6 +79,12 @@ type StatsFilter struct {
 	// days, ending the day before From (CustomerStats.Previous), with the
 	// same Match and Percentiles (SPEC §15). It needs From and To.
 	ComparePrevious bool
+	// Failed says which status classes count as failed; zero means the
+	// service's Failed.
+	Failed FailedStatuses
+	// Interval cuts the range into weeks or months (CustomerStats.Periods)
+	// instead of days (CustomerStats.Daily).
+	Interval Interval
 }
 
 // Stats are the statistics of a customer's requests over some days.
@@ -83,8 +92,10 @@ type StatsFilter struct {
 // they are zero otherwise.
 type Stats struct {
 	TotalRequests      int64 // all requests
-	SuccessfulRequests int64 // status below 400
-	FailedRequests     int64 // status 400 and above
+	SuccessfulRequests int64 // the others
+	// FailedRequests counts the requests of the classes counted as failed:
+	// status 400 and above, or 500 and above with Failed5xx.
+	FailedRequests int64
 	// RequestsByStatusClass counts requests by status class: [0] is 1xx,
 	// [1] is 2xx, ... [4] is 5xx.
 	RequestsByStatusClass [5]int64
@@ -127,10 +138,15 @@ type CustomerStats struct {
 	From       Date         // the filter's From
 	To         *Date        // the filter's To; nil for no end
 	Stats      Stats        // the statistics of the whole range
-	Daily      []DailyStats // each day with requests, ascending
+	Daily      []DailyStats // each day with requests, ascending (IntervalDay)
+	// Periods are, for IntervalWeek and IntervalMonth, each week or month
+	// with requests, ascending, cut to the range; Daily is then nil.
+	Periods []PeriodStats
 	// Previous are the stats of the range before, when the filter asked
 	// for them (StatsFilter.ComparePrevious); nil otherwise.
 	Previous *RangeStats
+	// Failed is which status classes were counted as failed.
+	Failed FailedStatuses
 }
 
 // RangeStats are the statistics of a customer's requests over the days
@@ -176,6 +192,7 @@ func (s *StatsService) findCompared(ctx context.Context, customerID string, f St
 
 // findCached is FindStats with the cache, when it is on.
 func (s *StatsService) findCached(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
+	f.Failed = f.Failed.or(s.Failed)
 	if f.To != nil && !f.From.IsZero() && f.To.Before(f.From) {
 		return nil, fmt.Errorf("%w: to (%s) is before from (%s)", ErrInvalidRange, f.To, f.From)
 	}
@@ -199,12 +216,9 @@ func (s *StatsService) findCached(ctx context.Context, customerID string, f Stat
 
 // findStats is FindStats without the cache.
 func (s *StatsService) findStats(ctx context.Context, customerID string, f StatsFilter) (*CustomerStats, error) {
-	zone := s.DayZone
-	if zone == nil {
-		var err error
-		if zone, err = s.zone.get(ctx, s.db); err != nil {
-			return nil, fmt.Errorf("find stats: %w", err)
-		}
+	zone, err := s.zoneName(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find stats: %w", err)
 	}
 	query := `SELECT day, ` + rollupValueColumns + ` FROM logstats_rollups WHERE customer_id = ?`
 	args := []any{customerID}
@@ -228,18 +242,10 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 
 	// The day's distributions live in one pooled buffer: nothing in the
 	// answer points into it.
-	arena, _ := s.arenas.Get().(*[]int64)
-	if arena == nil {
-		arena = new([]int64)
-	}
-	defer func() {
-		if cap(*arena) <= maxPooledArena {
-			*arena = (*arena)[:0]
-			s.arenas.Put(arena)
-		}
-	}()
+	arena, release := s.arena()
+	defer release()
 
-	out := &CustomerStats{CustomerID: customerID, DayZone: zone.String(), From: f.From, To: f.To}
+	out := &CustomerStats{CustomerID: customerID, DayZone: zone, From: f.From, To: f.To, Failed: f.Failed}
 	var days []rollup
 	var dates []Date
 	sorted := true
@@ -267,18 +273,52 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 	// from all of them, searched by rank rather than merged.
 	var total rollup
 	union := rankedUnion{parts: make([]rankedDist, 0, len(days))}
+	periods := periodMerger{interval: f.Interval, from: f.From, to: f.To}
 	for i := range days {
 		d := &days[i]
 		rd := d.dist.intoRanked()
-		out.Daily = append(out.Daily, DailyStats{Date: dates[i], Stats: d.stats(rd, f.Percentiles)})
+		if f.Interval == IntervalDay {
+			out.Daily = append(out.Daily, DailyStats{Date: dates[i], Stats: d.stats(rd, f.Percentiles, f.Failed)})
+		} else {
+			periods.add(dates[i], d, rd, f.Percentiles, f.Failed)
+		}
 		if len(rd.values) > 0 {
 			union.include(rd)
 		}
 		d.dist = distribution{}
 		total.merge(d)
 	}
-	out.Stats = total.stats(union, f.Percentiles)
+	periods.flush(f.Percentiles, f.Failed)
+	out.Stats, out.Periods = total.stats(union, f.Percentiles, f.Failed), periods.out
 	return out, nil
+}
+
+// zoneName returns the name of the zone the answers' days are in: the
+// service's DayZone, else the database's.
+func (s *StatsService) zoneName(ctx context.Context) (string, error) {
+	if s.DayZone != nil {
+		return s.DayZone.String(), nil
+	}
+	zone, err := s.zone.get(ctx, s.db)
+	if err != nil {
+		return "", err
+	}
+	return zone.String(), nil
+}
+
+// arena returns a pooled buffer to decode distributions into, and the
+// function that gives it back (when it is not too large to keep).
+func (s *StatsService) arena() (*[]int64, func()) {
+	arena, _ := s.arenas.Get().(*[]int64)
+	if arena == nil {
+		arena = new([]int64)
+	}
+	return arena, func() {
+		if cap(*arena) <= maxPooledArena {
+			*arena = (*arena)[:0]
+			s.arenas.Put(arena)
+		}
+	}
 }
 
 // maxPooledArena is the largest decoding buffer findStats keeps for the next
@@ -286,14 +326,15 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 // its memory.
 const maxPooledArena = 1 << 20
 
-// stats computes the statistics of r, whose latencies are those of dist.
-func (r *rollup) stats(dist ranked, percentiles []Percentile) Stats {
+// stats computes the statistics of r, whose latencies are those of dist,
+// counting the classes of failed (not zero) as failed requests.
+func (r *rollup) stats(dist ranked, percentiles []Percentile, failed FailedStatuses) Stats {
 	st := Stats{
 		TotalRequests:         r.total,
-		SuccessfulRequests:    r.successful(),
-		FailedRequests:        r.total - r.successful(),
+		FailedRequests:        failed.failed(&r.byClass),
 		RequestsByStatusClass: r.byClass,
 	}
+	st.SuccessfulRequests = r.total - st.FailedRequests
 	if r.total == 0 {
 		return st
 	}

@@ -94,6 +94,10 @@ func cacheKey(customerID string, f StatsFilter) string {
 	if f.To != nil {
 		b.WriteString(f.To.String())
 	}
+	b.WriteByte(0)
+	b.WriteString(f.Failed.String())
+	b.WriteByte(0)
+	b.WriteString(f.Interval.String())
 	for _, p := range f.Percentiles {
 		b.WriteByte(0)
 		b.WriteString(p.String())
@@ -112,6 +116,10 @@ func (st *CustomerStats) clone() *CustomerStats {
 	out.Daily = slices.Clone(st.Daily)
 	for i := range out.Daily {
 		out.Daily[i].Stats.Percentiles = slices.Clone(out.Daily[i].Stats.Percentiles)
+	}
+	out.Periods = slices.Clone(st.Periods)
+	for i := range out.Periods {
+		out.Periods[i].Stats.Percentiles = slices.Clone(out.Periods[i].Stats.Percentiles)
 	}
 	return &out
 }

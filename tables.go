@@ -113,13 +113,13 @@ func insertRows(ctx context.Context, tx *sql.Tx, d Dialect, table, columns strin
 // rollupValueColumns are the rollup's values, after its key columns.
 const rollupValueColumns = "total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist"
 
-// scanRollup scans rollupValueColumns, preceded by the columns in pre. The
-// distribution is carved from arena, if not nil (see decodeDistribution).
-func scanRollup(rows *sql.Rows, r *rollup, arena *[]int64, pre ...any) error {
-	var blob sql.RawBytes // decoded before the next Scan, so not copied
+// scanRollupBlob scans rollupValueColumns, preceded by the columns in pre,
+// leaving the distribution encoded in blob (valid until the next Scan)
+// and r's untimed count to be decoded with it.
+func scanRollupBlob(rows *sql.Rows, r *rollup, blob *sql.RawBytes, pre ...any) error {
 	var sum int64
 	dest := append(pre, &r.total, &r.byClass[0], &r.byClass[1], &r.byClass[2], &r.byClass[3], &r.byClass[4],
-		&sum, &r.minUS, &r.maxUS, &blob)
+		&sum, &r.minUS, &r.maxUS, blob)
 	if err := rows.Scan(dest...); err != nil {
 		return err
 	}
@@ -127,6 +127,16 @@ func scanRollup(rows *sql.Rows, r *rollup, arena *[]int64, pre ...any) error {
 		return fmt.Errorf("%w: negative total or latency sum", ErrCorruptRollup)
 	}
 	r.sumUS = uint128{lo: uint64(sum)}
+	return nil
+}
+
+// scanRollup scans rollupValueColumns, preceded by the columns in pre. The
+// distribution is carved from arena, if not nil (see decodeDistribution).
+func scanRollup(rows *sql.Rows, r *rollup, arena *[]int64, pre ...any) error {
+	var blob sql.RawBytes // decoded before the next Scan, so not copied
+	if err := scanRollupBlob(rows, r, &blob, pre...); err != nil {
+		return err
+	}
 	dist, untimed, err := decodeDistribution(blob, r.total, arena)
 	if err != nil {
 		return err

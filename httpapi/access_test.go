@@ -86,6 +86,7 @@ var authOnCases = []accessCase{
 	{route: "GET /ready", method: "GET", path: "/ready", want: [7]int{200, 200, 200, 200, 200, 200, 200}},
 	{route: "GET /", method: "GET", path: "/", want: [7]int{200, 200, 200, 200, 200, 200, 200}},
 	{route: "GET /customers", method: "GET", path: "/customers/", want: [7]int{401, 401, 200, 200, 200, 401, 403}},
+	{route: "GET /customers", method: "GET", path: "/customers/?from=2024-10-01&sort=p99_latency&order=asc", want: [7]int{401, 401, 200, 200, 200, 401, 403}},
 	{route: "GET /customers/{id}/stats", method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", want: [7]int{401, 401, 200, 200, 404, 401, 403}},
 	{route: "GET /customers/{id}/stats", method: "GET", path: "/customers/nobody/stats/?from=2024-10-01", want: [7]int{401, 401, 200, 404, 404, 401, 403}},
 	{route: "GET /customers/{id}/stats", method: "GET", path: "/customers/cust_1/stats", want: [7]int{401, 401, 400, 400, 404, 401, 403}},
@@ -114,6 +115,7 @@ var authOnCases = []accessCase{
 var authOffCases = []accessCase{
 	//                                                                      none wrong admin own other revoked loader
 	{route: "GET /customers", method: "GET", path: "/customers/", want: [7]int{200, 401, 401, 200, 200, 401, 200}},
+	{route: "GET /customers", method: "GET", path: "/customers/?from=2024-10-01&limit=10000", want: [7]int{200, 401, 401, 200, 200, 401, 200}},
 	{route: "GET /customers/{id}/stats", method: "GET", path: "/customers/cust_1/stats/?from=2024-10-01", want: [7]int{200, 401, 401, 200, 404, 401, 200}},
 	{route: "GET /customers/{id}/requests", method: "GET", path: "/customers/cust_1/requests?from=2024-10-01", want: [7]int{200, 401, 401, 200, 404, 401, 200}},
 	{route: "GET /customers/{id}/requests", method: "GET", path: "/customers/nobody/requests?from=2024-10-01&format=csv", want: [7]int{200, 401, 401, 404, 404, 401, 200}},

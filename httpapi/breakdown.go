@@ -26,8 +26,8 @@ var matchKeys = []string{"endpoint", "method", "route", "path", "status", "statu
 
 // The other parameters of the stats and breakdown routes.
 var (
-	statsParams     = []string{"from", "to", "percentiles", "compare"}
-	breakdownParams = []string{"from", "to", "percentiles", "by", "sort", "order", "limit"}
+	statsParams     = []string{"from", "to", "percentiles", "failed", "interval", "compare"}
+	breakdownParams = []string{"from", "to", "percentiles", "failed", "by", "sort", "order", "limit"}
 )
 
 // parseMatches reads the filters of q: every parameter that is not one of
@@ -85,7 +85,7 @@ func parseBreakdownQuery(r *http.Request) (logstats.BreakdownFilter, error) {
 	if err != nil {
 		return f, err
 	}
-	f.From, f.To, f.Percentiles, f.Match = st.From, st.To, st.Percentiles, st.Match
+	f.From, f.To, f.Percentiles, f.Match, f.Failed = st.From, st.To, st.Percentiles, st.Match, st.Failed
 	q := r.URL.Query()
 	for _, k := range []string{"by", "sort", "order", "limit"} {
 		if n := len(q[k]); n > 1 {
@@ -100,21 +100,11 @@ func parseBreakdownQuery(r *http.Request) (logstats.BreakdownFilter, error) {
 		f.By = append(f.By, strings.TrimSpace(k))
 	}
 	f.Sort = q.Get("sort")
-	switch o := q.Get("order"); o {
-	case "", "desc":
-	case "asc":
-		f.Ascending = true
-	default:
-		return f, invalid("order: " + strconv.Quote(sanitize(o)) + " is neither asc nor desc")
+	if f.Ascending, err = parseOrder(q); err != nil {
+		return f, err
 	}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > logstats.MaxBreakdownLimit {
-			return f, invalid("limit: " + strconv.Quote(sanitize(l)) + " is not a number from 1 to " + strconv.Itoa(logstats.MaxBreakdownLimit))
-		}
-		f.Limit = n
-	}
-	return f, nil
+	f.Limit, err = parseCount(q, "limit", 1, logstats.MaxBreakdownLimit)
+	return f, err
 }
 
 func (s *server) handleBreakdown() http.Handler {

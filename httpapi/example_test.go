@@ -68,7 +68,7 @@ func ExampleNewHandler() {
 	// /logstats/ 200 text/html; charset=utf-8
 	// /logstats/metrics 200 text/plain; version=0.0.4; charset=utf-8; escaping=underscores
 	// 200 {"status":"ok"}
-	// 200 {"customer_id":"cust_42","day_zone":"UTC","from_date":"2024-10-01","to_date":null,"stats":{"total_requests":0,"total_successful_requests":0,"total_failed_requests":0,"timed_requests":0,"uptime":null,"average_latency":null,"median_latency":null,"p99_latency":null,"min_latency":null,"max_latency":null,"requests_by_status_class":{}},"daily":[]}
+	// 200 {"customer_id":"cust_42","day_zone":"UTC","from_date":"2024-10-01","to_date":null,"failed_statuses":"4xx,5xx","stats":{"total_requests":0,"total_successful_requests":0,"total_failed_requests":0,"timed_requests":0,"uptime":null,"average_latency":null,"median_latency":null,"p99_latency":null,"min_latency":null,"max_latency":null,"requests_by_status_class":{}},"daily":[]}
 }
 
 // This example shares the handler's metrics with the application: its own

@@ -86,6 +86,7 @@ type Options struct {
 type Stats interface {
 	FindStats(ctx context.Context, customerID string, f logstats.StatsFilter) (*logstats.CustomerStats, error)
 	FindCustomers(ctx context.Context, f logstats.CustomerFilter) ([]logstats.Customer, error)
+	Fleet(ctx context.Context, f logstats.FleetFilter) (*logstats.Fleet, error)
 }
 
 // Loader is what POST /load uses; *logstats.Ingester is one. Load must

@@ -39,6 +39,13 @@ func newTestServer(t *testing.T, db *testdb.DB, opts httpapi.Options) *testServe
 // newWatchingServer is newTestServer with w as the follower of its logs.
 func newWatchingServer(t *testing.T, db *testdb.DB, opts httpapi.Options, w httpapi.Watcher) *testServer {
 	t.Helper()
+	return newTestServerWith(t, db, httpapi.Deps{Watcher: w}, opts)
+}
+
+// newTestServerWith is newTestServer with the dependencies of deps that
+// are set (the Watcher, Stats) in place of the usual ones.
+func newTestServerWith(t *testing.T, db *testdb.DB, deps httpapi.Deps, opts httpapi.Options) *testServer {
+	t.Helper()
 	dataDir := t.TempDir()
 	sample, err := os.ReadFile("../testdata/api_requests.log")
 	if err != nil {
@@ -56,7 +63,11 @@ func newWatchingServer(t *testing.T, db *testdb.DB, opts httpapi.Options, w http
 	ing := logstats.NewIngester(db.DB)
 	ing.Dialect = db.Dialect
 	logs := &testdb.SyncBuffer{}
-	h := httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil)), DB: db.DB, Stats: logstats.NewStatsService(db.DB), Loader: ing, Sources: ing, Watcher: w, Keys: logstats.NewKeyService(db.DB)}, opts)
+	if deps.Stats == nil {
+		deps.Stats = logstats.NewStatsService(db.DB)
+	}
+	deps.Logger, deps.DB, deps.Loader, deps.Sources, deps.Keys = slog.New(slog.NewTextHandler(logs, nil)), db.DB, ing, ing, logstats.NewKeyService(db.DB)
+	h := httpapi.NewHandler(deps, opts)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, db: db, dataDir: dataDir, ingester: ing, logs: logs}
@@ -226,6 +237,68 @@ func TestStats_Percentiles(t *testing.T) {
 	})
 }
 
+// TestStats_Failed: failed= chooses the classes counted as failed, over
+// the server's default, and the answer names them (SPEC §15).
+func TestStats_Failed(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		svc := logstats.NewStatsService(db.DB)
+		svc.Failed = logstats.Failed5xx
+		s := newTestServerWith(t, db, httpapi.Deps{Stats: svc}, httpapi.Options{})
+		s.load(t)
+		for _, tc := range []struct {
+			query string
+			want  logstats.FailedStatuses
+		}{{"", logstats.Failed5xx}, {"&failed=4xx,5xx", logstats.Failed4xx5xx}, {"&failed=5xx", logstats.Failed5xx}} {
+			want, err := logstats.NewStatsService(db.DB).FindStats(context.Background(), "cust_1", logstats.StatsFilter{From: date(t, "2024-10-01"), Failed: tc.want})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, path := range []string{"/customers/cust_1/stats?from=2024-10-01", "/customers/cust_1/breakdown?by=status_class&from=2024-10-01"} {
+				status, body, _ := s.do(t, "GET", path+tc.query, nil)
+				if status != 200 || body["failed_statuses"] != tc.want.String() {
+					t.Fatalf("GET %s%s: %d, failed_statuses %v, want %v", path, tc.query, status, body["failed_statuses"], tc.want)
+				}
+				if strings.Contains(path, "breakdown") {
+					continue
+				}
+				st := body["stats"].(map[string]any)
+				if st["total_failed_requests"] != float64(want.Stats.FailedRequests) || st["uptime"] != want.Stats.Uptime {
+					t.Fatalf("GET %s%s: failed %v, uptime %v; want %d, %v", path, tc.query, st["total_failed_requests"], st["uptime"], want.Stats.FailedRequests, want.Stats.Uptime)
+				}
+			}
+		}
+	})
+}
+
+// TestStats_Periods: interval=week or month answers periods in place of
+// daily, as the library's (SPEC §15).
+func TestStats_Periods(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		s := newTestServer(t, db, httpapi.Options{})
+		s.load(t)
+		to := date(t, "2024-10-13")
+		for _, interval := range []logstats.Interval{logstats.IntervalWeek, logstats.IntervalMonth} {
+			want, err := logstats.NewStatsService(db.DB).FindStats(context.Background(), "cust_1", logstats.StatsFilter{From: date(t, "2024-10-02"), To: &to, Interval: interval})
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := "/customers/cust_1/stats?from=2024-10-02&to=2024-10-13&interval=" + interval.String()
+			status, body, _ := s.do(t, "GET", path, nil)
+			periods, _ := body["periods"].([]any)
+			if _, daily := body["daily"]; status != 200 || daily || len(periods) != len(want.Periods) || len(periods) == 0 {
+				t.Fatalf("GET %s: %d, %d periods (want %d), daily present: %v", path, status, len(periods), len(want.Periods), daily)
+			}
+			for i, p := range periods {
+				p := p.(map[string]any)
+				w := want.Periods[i]
+				if p["start"] != w.Start.String() || p["end"] != w.End.String() || p["total_requests"] != float64(w.Stats.TotalRequests) || p["p99_latency"] != w.Stats.P99Latency.Seconds() {
+					t.Fatalf("GET %s: period %d is %v, want %+v", path, i, p, w)
+				}
+			}
+		}
+	})
+}
+
 func TestStats_NoData(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
 		s := newTestServer(t, db, httpapi.Options{})
@@ -302,6 +375,62 @@ func TestCustomers(t *testing.T) {
 		page := body["customers"].([]any)
 		if status != 200 || len(page) != 2 || page[0].(map[string]any)["customer_id"] != "cust_10" || body["next_after"] != "cust_11" {
 			t.Fatalf("page: %d %v", status, body)
+		}
+	})
+}
+
+// TestCustomers_Fleet: with from, each customer comes with its stats of
+// the range, as the library's Fleet says, sorted, paged and counted
+// (SPEC §15).
+func TestCustomers_Fleet(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db *testdb.DB) {
+		s := newTestServer(t, db, httpapi.Options{})
+		s.load(t)
+		p90, _ := logstats.ParsePercentile("90")
+		to := date(t, "2024-10-07")
+		want, err := logstats.NewStatsService(db.DB).Fleet(context.Background(), logstats.FleetFilter{
+			From: date(t, "2024-10-02"), To: &to, Sort: "p99_latency", Ascending: true, Limit: 3, Offset: 2,
+			Percentiles: []logstats.Percentile{p90}, Failed: logstats.Failed5xx})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := "/customers/?from=2024-10-02&to=2024-10-07&sort=p99_latency&order=asc&limit=3&offset=2&percentiles=90&failed=5xx"
+		var got struct {
+			DayZone        string `json:"day_zone"`
+			From           string `json:"from_date"`
+			To             string `json:"to_date"`
+			Failed         string `json:"failed_statuses"`
+			TotalCustomers int    `json:"total_customers"`
+			Customers      []struct {
+				ID       string `json:"customer_id"`
+				FirstDay string `json:"first_day"`
+				LastDay  string `json:"last_day"`
+				Stats    struct {
+					Total       int64              `json:"total_requests"`
+					Failed      int64              `json:"total_failed_requests"`
+					P99         float64            `json:"p99_latency"`
+					Percentiles map[string]float64 `json:"latency_percentiles"`
+				} `json:"stats"`
+			} `json:"customers"`
+		}
+		if err := json.Unmarshal([]byte(getRaw(t, s, path)), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.DayZone != "UTC" || got.From != "2024-10-02" || got.To != "2024-10-07" || got.Failed != "5xx" ||
+			got.TotalCustomers != want.TotalCustomers || got.TotalCustomers < 10 || len(got.Customers) != 3 {
+			t.Fatalf("GET %s: %+v, want %d customers in all", path, got, want.TotalCustomers)
+		}
+		for i, c := range got.Customers {
+			w := want.Customers[i]
+			if c.ID != w.CustomerID || c.FirstDay != w.FirstDay.String() || c.LastDay != w.LastDay.String() || c.Stats.Total != w.Stats.TotalRequests ||
+				c.Stats.Failed != w.Stats.FailedRequests || c.Stats.P99 != w.Stats.P99Latency.Seconds() || c.Stats.Percentiles["p90"] != w.Stats.Percentiles[0].Latency.Seconds() {
+				t.Fatalf("GET %s: customer %d is %+v, want %+v", path, i, c, w)
+			}
+		}
+		// Past the end: an empty page, with the total.
+		status, body, _ := s.do(t, "GET", "/customers/?from=2024-10-02&offset=1000", nil)
+		if status != 200 || len(body["customers"].([]any)) != 0 || body["total_customers"] != float64(50) {
+			t.Fatalf("a page past the end: %d %v", status, body)
 		}
 	})
 }

@@ -29,6 +29,10 @@ func (f fakeStats) FindCustomers(context.Context, logstats.CustomerFilter) ([]lo
 	return nil, f.err
 }
 
+func (f fakeStats) Fleet(context.Context, logstats.FleetFilter) (*logstats.Fleet, error) {
+	return nil, f.err
+}
+
 // fakeLoader loads nothing and fails with err.
 type fakeLoader struct{ err error }
 

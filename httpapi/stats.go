@@ -124,6 +124,14 @@ func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 		return f, err
 	}
 	q := r.URL.Query()
+	if n := len(q["interval"]); n > 1 {
+		return f, invalid("interval is given " + strconv.Itoa(n) + " times; give it once")
+	}
+	if v := q.Get("interval"); v != "" {
+		if f.Interval, err = logstats.ParseInterval(v); err != nil {
+			return f, invalid("interval: " + err.Error())
+		}
+	}
 	switch c := q.Get("compare"); {
 	case len(q["compare"]) > 1:
 		return f, invalid("compare is given " + strconv.Itoa(len(q["compare"])) + " times; give it once")
@@ -141,30 +149,68 @@ func parseStatsQuery(r *http.Request) (logstats.StatsFilter, error) {
 // parseQuery is parseStatsQuery of a route whose parameters, besides the
 // filters, are params.
 func parseQuery(r *http.Request, params []string) (logstats.StatsFilter, error) {
-	var f logstats.StatsFilter
 	q := r.URL.Query()
+	f, err := parseRange(q)
+	if err != nil {
+		return f, err
+	}
+	f.Match, err = parseMatches(q, params...)
+	return f, err
+}
+
+// parseRange reads what every stats query takes: from (required), to,
+// percentiles and failed.
+func parseRange(q url.Values) (logstats.StatsFilter, error) {
+	var f logstats.StatsFilter
 	var err error
 	if f.From, f.To, err = parseDays(q); err != nil {
 		return f, err
 	}
-	if ps := q.Get("percentiles"); ps != "" {
-		seen := map[string]bool{}
-		for _, p := range strings.Split(ps, ",") {
-			pc, err := logstats.ParsePercentile(strings.TrimSpace(p))
-			if err != nil {
-				return f, invalid("percentiles: " + err.Error())
-			}
-			if !seen[pc.String()] {
-				seen[pc.String()] = true
-				f.Percentiles = append(f.Percentiles, pc)
-			}
+	if f.Percentiles, err = parsePercentiles(q); err != nil {
+		return f, err
+	}
+	f.Failed, err = parseFailed(q)
+	return f, err
+}
+
+// parsePercentiles reads percentiles, each once, at most maxPercentiles.
+func parsePercentiles(q url.Values) ([]logstats.Percentile, error) {
+	ps := q.Get("percentiles")
+	if ps == "" {
+		return nil, nil
+	}
+	var out []logstats.Percentile
+	seen := map[string]bool{}
+	for _, p := range strings.Split(ps, ",") {
+		pc, err := logstats.ParsePercentile(strings.TrimSpace(p))
+		if err != nil {
+			return nil, invalid("percentiles: " + err.Error())
 		}
-		if len(f.Percentiles) > maxPercentiles {
-			return f, invalid("percentiles: at most " + strconv.Itoa(maxPercentiles) + " at a time")
+		if !seen[pc.String()] {
+			seen[pc.String()] = true
+			out = append(out, pc)
 		}
 	}
-	f.Match, err = parseMatches(q, params...)
-	return f, err
+	if len(out) > maxPercentiles {
+		return nil, invalid("percentiles: at most " + strconv.Itoa(maxPercentiles) + " at a time")
+	}
+	return out, nil
+}
+
+// parseFailed reads failed, the classes counted as failed (zero: the
+// server's).
+func parseFailed(q url.Values) (logstats.FailedStatuses, error) {
+	switch n := len(q["failed"]); {
+	case n == 0:
+		return 0, nil
+	case n > 1:
+		return 0, invalid("failed is given " + strconv.Itoa(n) + " times; give it once")
+	}
+	f, err := logstats.ParseFailedStatuses(q.Get("failed"))
+	if err != nil {
+		return 0, invalid("failed: " + err.Error())
+	}
+	return f, nil
 }
 
 // parseDays reads the days of a customer's route: from (required) and to

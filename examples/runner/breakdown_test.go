@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,7 +44,7 @@ func TestRun_Breakdown(t *testing.T) {
 			t.Fatalf("-breakdown: %v\n%s", err, stderr)
 		}
 		want := [][]string{
-			{"cust_1, 2024-10-01 to the last day (UTC), by route: 3 groups"},
+			{"cust_1, 2024-10-01 to the last day (UTC), failed 4xx,5xx, by route: 3 groups"},
 			{"ROUTE", "REQUESTS", "FAILED", "UPTIME", "%", "MEDIAN", "ms", "P99", "ms"},
 			{"/v1/users/{id}", "2", "1", "50.00", "200.000", "298.000"},
 			{"/v1/users/{user}/orders/{order}", "2", "1", "50.00", "200.000", "200.000"},
@@ -100,10 +101,20 @@ func TestRun_Breakdown(t *testing.T) {
 			}
 		}
 
+		// -failed 5xx counts the 404 as a success.
+		stdout, stderr, err = runRunner(t, "", append(args, "-failed", "5xx", "-by", "status_class")...)
+		if err != nil {
+			t.Fatalf("-failed 5xx: %v\n%s", err, stderr)
+		}
+		if !strings.Contains(stdout, "failed 5xx, by status_class: 3 groups") || !regexp.MustCompile(`4xx +1 +0 +100\.00`).MatchString(stdout) {
+			t.Errorf("-breakdown -failed 5xx printed\n%s", stdout)
+		}
+
 		for _, tc := range []struct {
 			args []string
 			want string
 		}{
+			{[]string{"-breakdown", "cust_1", "-by", "route", "-from", "2024-10-01", "-failed", "3xx"}, `-failed: logstats: invalid definition of failed requests: "3xx"`},
 			{[]string{"-breakdown", "cust_1", "-from", "2024-10-01"}, "needs -by"},
 			{[]string{"-breakdown", "cust_1", "-by", "route"}, "needs -from"},
 			{[]string{"-breakdown", "cust_1", "-by", "region", "-from", "2024-10-01"}, `unknown key "region"`},

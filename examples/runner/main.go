@@ -51,6 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stderr, "       runner [flags] -verify | -sources | -forget SOURCE")
 		fmt.Fprintln(stderr, "       runner [flags] -export CUSTOMER -from YYYY-MM-DD [-to YYYY-MM-DD] [-export-format ndjson|csv]")
 		fmt.Fprintln(stderr, "       runner [flags] -breakdown CUSTOMER -by KEYS -from YYYY-MM-DD [-to YYYY-MM-DD] [-sort FIELD] [-order asc|desc] [-limit N] [-json]")
+		fmt.Fprintln(stderr, "       runner [flags] -fleet -from YYYY-MM-DD [-to YYYY-MM-DD] [-sort FIELD] [-order asc|desc] [-limit N] [-failed 5xx] [-json]")
 		fmt.Fprintln(stderr, "       runner [flags] -create-key CUSTOMER [-key-label TEXT] [-link BASEURL] | -list-keys | -revoke-key ID")
 		fs.PrintDefaults()
 	}
@@ -58,6 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	dbFlags.AddShardsFlag()
 	parseFlags := cli.AddParseFlags(fs)
 	routesFlags := cli.AddRoutesFlags(fs)
+	objectiveFlags := cli.AddObjectiveFlags(fs)
 	logFlags := cli.AddLogFlags(fs, "warn")
 	version := cli.AddVersionFlag(fs)
 	var cfg runner.Config
@@ -82,12 +84,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&cfg.Forget, "forget", "", "undo the loads of this `SOURCE` (an id of -sources, or its file name) and exit: its requests,\nits share of the rollups and its ledger row go, so it can be loaded again with other flags")
 	fs.StringVar(&cfg.Export, "export", "", "write this `CUSTOMER`'s raw requests of -from to -to on stdout (as GET /customers/{id}/requests)\nand exit")
 	fs.StringVar(&cfg.Breakdown, "breakdown", "", "print this `CUSTOMER`'s requests of -from to -to grouped by the keys of -by, with each group's\nstats, as a table (or as GET /customers/{id}/breakdown does with -json) and exit")
+	fs.BoolVar(&cfg.Fleet, "fleet", false, "print every customer with requests from -from to -to with its stats, ordered by -sort, as a\ntable (or as GET /customers/?from= does with -json) and exit")
 	fs.StringVar(&cfg.By, "by", "", "with -breakdown: the `KEYS` to group by, comma-separated: endpoint (method and route), method,\nroute, path, status, status_class, or the name of a -dimension")
-	fs.StringVar(&cfg.Sort, "sort", "", "with -breakdown: the stats `FIELD` to order the groups by, largest first (default\ntotal_requests; uptime, p99_latency, median_latency, total_failed_requests, p95, ...)")
-	fs.StringVar(&cfg.Order, "order", "", "with -breakdown: desc (the largest -sort first; the default) or asc")
-	fs.IntVar(&cfg.Limit, "limit", 0, "with -breakdown: how many groups to print, 1 to 10000 (default 100); the rest are summed as other")
-	fs.StringVar(&cfg.From, "from", "", "with -export and -breakdown: the first day, `YYYY-MM-DD` (of the database's day zone)")
-	fs.StringVar(&cfg.To, "to", "", "with -export and -breakdown: the last day, `YYYY-MM-DD` (default: the last with data)")
+	fs.StringVar(&cfg.Sort, "sort", "", "with -breakdown and -fleet: the stats `FIELD` to order the groups or customers by, largest first (default\ntotal_requests; uptime, p99_latency, median_latency, total_failed_requests, p95, ...)")
+	fs.StringVar(&cfg.Order, "order", "", "with -breakdown and -fleet: desc (the largest -sort first; the default) or asc")
+	fs.IntVar(&cfg.Limit, "limit", 0, "with -breakdown and -fleet: how many groups or customers to print, 1 to 10000 (default 100);\na breakdown sums the rest as other")
+	fs.StringVar(&cfg.From, "from", "", "with -export, -breakdown and -fleet: the first day, `YYYY-MM-DD` (of the database's day zone)")
+	fs.StringVar(&cfg.To, "to", "", "with -export, -breakdown and -fleet: the last day, `YYYY-MM-DD` (default: the last with data)")
 	fs.StringVar(&cfg.ExportFormat, "export-format", "", "with -export: ndjson (one JSON object a request; the default) or csv (with a header line)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -124,6 +127,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 				return nil, err
 			}
 			return routesFlags.Routes(getenv, ini)
+		},
+		Failed: func() (logstats.FailedStatuses, error) {
+			ini, err := dbFlags.Section("slo")
+			if err != nil {
+				return 0, err
+			}
+			return objectiveFlags.Failed(getenv, ini)
 		},
 		OpenDB: func(ctx context.Context) (*sql.DB, error) {
 			db, d, from, err := dbFlags.Open(ctx, getenv)

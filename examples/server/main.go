@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	dbFlags := dsn.AddFlags(fs)
 	parseFlags := cli.AddParseFlags(fs)
 	routesFlags := cli.AddRoutesFlags(fs)
+	objectiveFlags := cli.AddObjectiveFlags(fs)
 	logFlags := cli.AddLogFlags(fs, "info")
 	version := cli.AddVersionFlag(fs)
 	rawFlag := cli.AddRawFlag(fs)
@@ -133,6 +134,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	sloIni, err := dbFlags.Section("slo")
+	if err != nil {
+		return err
+	}
+	failed, err := objectiveFlags.Failed(getenv, sloIni)
+	if err != nil {
+		return err
+	}
 	logger, err := logFlags.Logger(stderr)
 	if err != nil {
 		return err
@@ -174,6 +183,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	stats := logstats.NewStatsService(db)
 	stats.CacheFor = *cacheFor
 	stats.Routes = routes
+	stats.Failed = failed
 	for _, d := range parse.Dimensions {
 		stats.Dimensions = append(stats.Dimensions, d.Name)
 	}

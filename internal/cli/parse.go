@@ -109,6 +109,12 @@ func splitList(s string) []string {
 // config.ini's [log] section, else the flag's default; and where it came
 // from, for a message.
 func setting(fs *flag.FlagSet, getenv func(string) string, ini map[string]string, name, env, key string) (value, from string) {
+	return sectionSetting(fs, getenv, "log", ini, name, env, key)
+}
+
+// sectionSetting is setting, with the key in config.ini's section
+// (whose keys ini holds) of this name.
+func sectionSetting(fs *flag.FlagSet, getenv func(string) string, section string, ini map[string]string, name, env, key string) (value, from string) {
 	given := false
 	fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
 	fl := fs.Lookup(name)
@@ -118,7 +124,7 @@ func setting(fs *flag.FlagSet, getenv func(string) string, ini map[string]string
 	case getenv(env) != "":
 		return getenv(env), env
 	case inFile:
-		return v, "config [log] " + key
+		return v, "config [" + section + "] " + key
 	}
 	return fl.DefValue, "-" + name
 }

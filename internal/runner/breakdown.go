@@ -28,33 +28,21 @@ func runBreakdown(ctx context.Context, cfg Config, env Env) error {
 		return fmt.Errorf("-breakdown needs -from YYYY-MM-DD (and -to YYYY-MM-DD, or it runs to the last day)")
 	}
 	f := logstats.BreakdownFilter{Sort: cfg.Sort, Limit: cfg.Limit}
-	switch cfg.Order {
-	case "", "desc":
-	case "asc":
-		f.Ascending = true
-	default:
-		return fmt.Errorf("-order: %q is neither asc nor desc", cfg.Order)
+	var err error
+	if f.Ascending, err = cfg.ascending(); err != nil {
+		return err
 	}
 	for _, k := range strings.Split(cfg.By, ",") {
 		f.By = append(f.By, strings.TrimSpace(k))
 	}
-	var err error
 	if f.From, f.To, err = cfg.days(); err != nil {
 		return err
 	}
-	var routes *logstats.Routes
-	if env.Routes != nil {
-		if routes, err = env.Routes(); err != nil {
-			return err
-		}
-	}
-	db, err := env.OpenDB(ctx)
+	svc, closeDB, err := openStats(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := logstats.NewStatsService(db)
-	svc.Routes = routes
+	defer closeDB()
 	b, err := svc.Breakdown(ctx, cfg.Breakdown, f)
 	if err != nil {
 		return err
@@ -66,6 +54,43 @@ func runBreakdown(ctx context.Context, cfg Config, env Env) error {
 	return printBreakdown(env.Stdout, b, cmp.Or(cfg.Sort, "total_requests"), f.Ascending)
 }
 
+// ascending reports whether -order asks for the smallest first.
+func (cfg *Config) ascending() (bool, error) {
+	switch cfg.Order {
+	case "", "desc":
+		return false, nil
+	case "asc":
+		return true, nil
+	}
+	return false, fmt.Errorf("-order: %q is neither asc nor desc", cfg.Order)
+}
+
+// openStats opens the database and returns a StatsService of it, with the
+// routes and the failed statuses of env, and the function that closes the
+// database.
+func openStats(ctx context.Context, env Env) (*logstats.StatsService, func() error, error) {
+	var routes *logstats.Routes
+	var failed logstats.FailedStatuses
+	var err error
+	if env.Routes != nil {
+		if routes, err = env.Routes(); err != nil {
+			return nil, nil, err
+		}
+	}
+	if env.Failed != nil {
+		if failed, err = env.Failed(); err != nil {
+			return nil, nil, err
+		}
+	}
+	db, err := env.OpenDB(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := logstats.NewStatsService(db)
+	svc.Routes, svc.Failed = routes, failed
+	return svc, db.Close, nil
+}
+
 // printBreakdown writes b as a table: a line saying what it is, a header,
 // a row a group, and a row of the groups past the limit.
 func printBreakdown(w io.Writer, b *logstats.Breakdown, sort string, ascending bool) error {
@@ -73,7 +98,7 @@ func printBreakdown(w io.Writer, b *logstats.Breakdown, sort string, ascending b
 	if b.To != nil {
 		to = b.To.String()
 	}
-	fmt.Fprintf(w, "%s, %s to %s (%s), by %s: %d groups", b.CustomerID, b.From, to, b.DayZone, strings.Join(b.By, ", "), b.TotalGroups)
+	fmt.Fprintf(w, "%s, %s to %s (%s), failed %s, by %s: %d groups", b.CustomerID, b.From, to, b.DayZone, b.Failed, strings.Join(b.By, ", "), b.TotalGroups)
 	if len(b.Groups) < b.TotalGroups {
 		order := "largest"
 		if ascending {

@@ -69,6 +69,10 @@ type Config struct {
 	Breakdown, By, Sort string
 	Order               string // asc or desc ("" is desc)
 	Limit               int
+	// Fleet prints every customer with requests of the days From to To
+	// with its stats, ordered by Sort in Order, the first Limit, as a
+	// table (as JSON with JSON), instead of loading.
+	Fleet bool
 }
 
 // Env is what a run works with.
@@ -83,6 +87,9 @@ type Env struct {
 	// Routes says how a breakdown turns paths into routes; nil gives the
 	// automatic step only.
 	Routes func() (*logstats.Routes, error)
+	// Failed says which status classes count as failed in the stats the
+	// run prints; nil counts 4xx and 5xx.
+	Failed func() (logstats.FailedStatuses, error)
 	// OpenDB opens the database, once the inputs are open.
 	OpenDB func(ctx context.Context) (*sql.DB, error)
 }
@@ -94,8 +101,8 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	sum := &Summary{DryRun: cfg.DryRun, Files: []FileSummary{}}
 	defer func() {
 		err = cli.WithAdvice(err) // what to do, in the runner's flags
-		if cfg.Export == "" && cfg.Breakdown == "" || cfg.JSON && err != nil {
-			sum.Print(env.Stdout, cfg.JSON, err) // -export or -breakdown -json: the refusal only
+		if cfg.Export == "" && cfg.Breakdown == "" && !cfg.Fleet || cfg.JSON && err != nil {
+			sum.Print(env.Stdout, cfg.JSON, err) // -export, -breakdown or -fleet -json: the refusal only
 		}
 	}()
 	logger, err := env.Logger()
@@ -131,14 +138,20 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	if cfg.Export != "" {
 		return runExport(ctx, cfg, env)
 	}
+	if cfg.Breakdown != "" && cfg.Fleet {
+		return fmt.Errorf("-breakdown and -fleet go one at a time")
+	}
 	if cfg.Breakdown != "" {
 		return runBreakdown(ctx, cfg, env)
 	}
+	if cfg.Fleet {
+		return runFleet(ctx, cfg, env)
+	}
 	if cfg.From != "" || cfg.To != "" || cfg.ExportFormat != "" {
-		return fmt.Errorf("-from, -to and -export-format go with -export CUSTOMER (-from and -to also with -breakdown CUSTOMER)")
+		return fmt.Errorf("-from, -to and -export-format go with -export CUSTOMER (-from and -to also with -breakdown CUSTOMER and -fleet)")
 	}
 	if cfg.By != "" || cfg.Sort != "" || cfg.Order != "" || cfg.Limit != 0 {
-		return fmt.Errorf("-by, -sort, -order and -limit go with -breakdown CUSTOMER")
+		return fmt.Errorf("-by, -sort, -order and -limit go with -breakdown CUSTOMER (-sort, -order and -limit also with -fleet)")
 	}
 	if cfg.Sources || cfg.Forget != "" {
 		return runSources(ctx, cfg, env, sum, text)

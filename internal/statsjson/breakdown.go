@@ -9,27 +9,14 @@ import (
 // AppendBreakdown appends the JSON of a breakdown:
 //
 //	{"customer_id": ..., "day_zone": ..., "from_date": ..., "to_date": ... or null,
-//	 "by": ["method", "route"], "total_groups": N,
+//	 "failed_statuses": "4xx,5xx", "by": ["method", "route"], "total_groups": N,
 //	 "groups": [{"key": {"method": "GET", "route": "/v1/users/{id}"}, "stats": STATS}, ...],
 //	 "other": STATS or null}
 //
 // where a status is a number ("status": 503) and every other key a
 // string, and STATS is as in a stats answer (see appendStatsResponse).
 func AppendBreakdown(b []byte, bd *logstats.Breakdown, percentiles []logstats.Percentile) []byte {
-	b = append(b, `{"customer_id":`...)
-	b = appendJSONString(b, bd.CustomerID)
-	b = append(b, `,"day_zone":`...)
-	b = appendJSONString(b, bd.DayZone)
-	b = append(b, `,"from_date":"`...)
-	b = appendDate(b, bd.From)
-	b = append(b, `","to_date":`...)
-	if bd.To != nil {
-		b = append(b, '"')
-		b = appendDate(b, *bd.To)
-		b = append(b, '"')
-	} else {
-		b = append(b, "null"...)
-	}
+	b = appendHead(b, bd.CustomerID, bd.DayZone, bd.From, bd.To, bd.Failed)
 	b = append(b, `,"by":[`...)
 	for i, k := range bd.By {
 		if i > 0 {

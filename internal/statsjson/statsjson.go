@@ -16,7 +16,7 @@ import (
 // AppendStats appends the JSON of a stats answer:
 //
 //	{"customer_id": ..., "day_zone": "UTC", "from_date": "YYYY-MM-DD", "to_date": "YYYY-MM-DD" or null,
-//	 "stats": STATS, "daily": [{"date": "YYYY-MM-DD", STATS fields...}, ...]}
+//	 "failed_statuses": "4xx,5xx" or "5xx", "stats": STATS, "daily": [{"date": "YYYY-MM-DD", STATS fields...}, ...]}
 //
 // where STATS is {"total_requests", "total_successful_requests",
 // "total_failed_requests", "timed_requests" (those with a latency),
@@ -24,38 +24,43 @@ import (
 // "p99_latency", "min_latency", "max_latency" (seconds; null without timed
 // requests), "requests_by_status_class": {"2xx": n, ...} (classes with
 // requests), and, when percentiles were asked for, "latency_percentiles":
-// {"p90": seconds, ...} in the order asked}.
+// {"p90": seconds, ...} in the order asked}. With f.Interval week or
+// month, "daily" gives way to "periods": [{"start": "YYYY-MM-DD", "end":
+// "YYYY-MM-DD", STATS fields...}, ...].
 //
 // It writes the bytes encoding/json writes for that shape (a test holds it
 // to that), without reflection: a stats answer is the hot path of the API,
 // and encoding/json took most of its time.
 func AppendStats(b []byte, st *logstats.CustomerStats, f logstats.StatsFilter) []byte {
-	b = append(b, `{"customer_id":`...)
-	b = appendJSONString(b, st.CustomerID)
-	b = append(b, `,"day_zone":`...)
-	b = appendJSONString(b, st.DayZone)
-	b = append(b, `,"from_date":"`...)
-	b = appendDate(b, f.From)
-	b = append(b, `","to_date":`...)
-	if f.To != nil {
-		b = append(b, '"')
-		b = appendDate(b, *f.To)
-		b = append(b, '"')
-	} else {
-		b = append(b, "null"...)
-	}
+	b = appendHead(b, st.CustomerID, st.DayZone, f.From, f.To, st.Failed)
 	b = append(b, `,"stats":{`...)
 	b = AppendFields(b, &st.Stats, f.Percentiles)
-	b = append(b, `},"daily":[`...)
-	for i := range st.Daily {
-		if i > 0 {
-			b = append(b, ',')
+	if f.Interval == logstats.IntervalDay {
+		b = append(b, `},"daily":[`...)
+		for i := range st.Daily {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"date":"`...)
+			b = appendDate(b, st.Daily[i].Date)
+			b = append(b, `",`...)
+			b = AppendFields(b, &st.Daily[i].Stats, f.Percentiles)
+			b = append(b, '}')
 		}
-		b = append(b, `{"date":"`...)
-		b = appendDate(b, st.Daily[i].Date)
-		b = append(b, `",`...)
-		b = AppendFields(b, &st.Daily[i].Stats, f.Percentiles)
-		b = append(b, '}')
+	} else {
+		b = append(b, `},"periods":[`...)
+		for i := range st.Periods {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"start":"`...)
+			b = appendDate(b, st.Periods[i].Start)
+			b = append(b, `","end":"`...)
+			b = appendDate(b, st.Periods[i].End)
+			b = append(b, `",`...)
+			b = AppendFields(b, &st.Periods[i].Stats, f.Percentiles)
+			b = append(b, '}')
+		}
 	}
 	b = append(b, ']')
 	if p := st.Previous; p != nil {
@@ -70,6 +75,36 @@ func AppendStats(b []byte, st *logstats.CustomerStats, f logstats.StatsFilter) [
 	return append(b, '}')
 }
 
+// appendHead opens the object of an answer about a customer's range of
+// days: {"customer_id", "day_zone", "from_date", "to_date" (null for no
+// end), "failed_statuses".
+func appendHead(b []byte, customerID, zone string, from logstats.Date, to *logstats.Date, failed logstats.FailedStatuses) []byte {
+	b = append(b, `{"customer_id":`...)
+	b = appendJSONString(b, customerID)
+	b = append(b, `,"day_zone":`...)
+	b = appendJSONString(b, zone)
+	b = appendRange(b, from, to)
+	b = append(b, `,"failed_statuses":"`...)
+	b = append(b, failed.String()...)
+	return append(b, '"')
+}
+
+// appendRange appends ,"from_date":"YYYY-MM-DD","to_date": the last day
+// or null.
+func appendRange(b []byte, from logstats.Date, to *logstats.Date) []byte {
+	b = append(b, `,"from_date":"`...)
+	b = appendDate(b, from)
+	b = append(b, `","to_date":`...)
+	if to == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '"')
+	b = appendDate(b, *to)
+	return append(b, '"')
+}
+
+// AppendFields appends the fields of STATS (see AppendStats), without
+// braces.
 func AppendFields(b []byte, st *logstats.Stats, percentiles []logstats.Percentile) []byte {
 	b = append(b, `"total_requests":`...)
 	b = strconv.AppendInt(b, st.TotalRequests, 10)

@@ -13,12 +13,20 @@ import (
 // The shape of a stats answer, for encoding/json: the reference that
 // AppendStats must match byte for byte.
 type refResponse struct {
-	CustomerID string       `json:"customer_id"`
-	DayZone    string       `json:"day_zone"`
-	FromDate   string       `json:"from_date"`
-	ToDate     *string      `json:"to_date"`
-	Stats      refStatsJSON `json:"stats"`
-	Daily      []refDayJSON `json:"daily"`
+	CustomerID string          `json:"customer_id"`
+	DayZone    string          `json:"day_zone"`
+	FromDate   string          `json:"from_date"`
+	ToDate     *string         `json:"to_date"`
+	Failed     string          `json:"failed_statuses"`
+	Stats      refStatsJSON    `json:"stats"`
+	Daily      []refDayJSON    `json:"daily,omitempty"`
+	Periods    []refPeriodJSON `json:"periods,omitempty"`
+}
+
+type refPeriodJSON struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+	refStatsJSON
 }
 
 type refStatsJSON struct {
@@ -155,11 +163,19 @@ func TestAppendStatsResponse(t *testing.T) {
 			f.To = &to
 		}
 		zone := []string{"UTC", "Europe/Paris", "America/Argentina/Buenos_Aires"}[i%3]
-		st := &logstats.CustomerStats{CustomerID: customers[i%len(customers)], DayZone: zone, From: f.From, To: f.To, Stats: randomStats(rng, ps)}
-		for d := range rng.IntN(5) {
-			st.Daily = append(st.Daily, logstats.DailyStats{Date: f.From.AddDays(d), Stats: randomStats(rng, ps)})
+		failed := []logstats.FailedStatuses{logstats.Failed4xx5xx, logstats.Failed5xx}[i%2]
+		st := &logstats.CustomerStats{CustomerID: customers[i%len(customers)], DayZone: zone, From: f.From, To: f.To, Failed: failed, Stats: randomStats(rng, ps)}
+		if i%4 == 3 {
+			f.Interval = logstats.IntervalMonth
 		}
-		ref := refResponse{CustomerID: st.CustomerID, DayZone: zone, FromDate: f.From.String(), Stats: refStats(st.Stats, ps), Daily: []refDayJSON{}}
+		for d := range rng.IntN(5) {
+			if f.Interval == logstats.IntervalDay {
+				st.Daily = append(st.Daily, logstats.DailyStats{Date: f.From.AddDays(d), Stats: randomStats(rng, ps)})
+			} else {
+				st.Periods = append(st.Periods, logstats.PeriodStats{Start: f.From.AddDays(7 * d), End: f.From.AddDays(7*d + 6), Stats: randomStats(rng, ps)})
+			}
+		}
+		ref := refResponse{CustomerID: st.CustomerID, DayZone: zone, FromDate: f.From.String(), Failed: failed.String(), Stats: refStats(st.Stats, ps)}
 		if f.To != nil {
 			to := f.To.String()
 			ref.ToDate = &to
@@ -167,7 +183,16 @@ func TestAppendStatsResponse(t *testing.T) {
 		for _, d := range st.Daily {
 			ref.Daily = append(ref.Daily, refDayJSON{Date: d.Date.String(), refStatsJSON: refStats(d.Stats, ps)})
 		}
+		for _, p := range st.Periods {
+			ref.Periods = append(ref.Periods, refPeriodJSON{Start: p.Start.String(), End: p.End.String(), refStatsJSON: refStats(p.Stats, ps)})
+		}
 		want, err := json.Marshal(ref)
+		// encoding/json cannot omit one empty list and keep the other.
+		if f.Interval == logstats.IntervalDay && len(ref.Daily) == 0 {
+			want = append(want[:len(want)-1], `,"daily":[]}`...)
+		} else if f.Interval != logstats.IntervalDay && len(ref.Periods) == 0 {
+			want = append(want[:len(want)-1], `,"periods":[]}`...)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

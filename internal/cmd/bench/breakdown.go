@@ -10,13 +10,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/logstats/logstats"
-	"github.com/logstats/logstats/internal/dsn"
 	"github.com/logstats/logstats/internal/loggen"
 )
 
@@ -36,7 +34,7 @@ type breakdownResult struct {
 	// stats route's filters) out of the first database. Medians.
 	Logstats, Crowded, DuckDB, Filtered time.Duration
 	// Profile is a CPU profile of the timed breakdowns of the first
-	// database (and its filtered stats).
+	// database.
 	Profile string
 }
 
@@ -229,75 +227,40 @@ func writeBreakdownLog(logPath, csvPath string, n int, seed uint64, customer fun
 // times, then as many times for the stats of the busiest endpoint, and
 // prints breakdownTimes.
 func breakdownQuery(args []string) error {
-	fs := flag.NewFlagSet("breakdown-query", flag.ContinueOnError)
-	db := fs.String("db", "", "SQLite database file")
-	customer := fs.String("customer", "", "customer")
-	fromText := fs.String("from", "", "first day")
-	toText := fs.String("to", "", "last day")
-	reps := fs.Int("reps", 5, "timed runs")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed breakdowns to this file")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	from, err := logstats.ParseDate(*fromText)
+	var customer string
+	q, err := openQueryProcess("breakdown-query", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&customer, "customer", "", "customer")
+	})
 	if err != nil {
 		return err
 	}
-	to, err := logstats.ParseDate(*toText)
-	if err != nil {
-		return err
-	}
+	defer q.db.Close()
 	ctx := context.Background()
-	d, err := dsn.Parse("sqlite://" + *db)
-	if err != nil {
-		return err
-	}
-	conn, err := dsn.Open(ctx, d)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	svc := logstats.NewStatsService(conn)
-	f := logstats.BreakdownFilter{From: from, To: &to, By: []string{"endpoint"}, Limit: logstats.MaxBreakdownLimit}
+	f := logstats.BreakdownFilter{From: q.from, To: &q.to, By: []string{"endpoint"}, Limit: logstats.MaxBreakdownLimit}
 	var out breakdownTimes
 	var bd *logstats.Breakdown
-	for i := range *reps + 1 { // the first is the warm-up
-		if i == 1 && *cpuProfile != "" {
-			f, err := os.Create(*cpuProfile)
-			if err != nil {
-				return err
-			}
-			if err := pprof.StartCPUProfile(f); err != nil {
-				return err
-			}
-			defer f.Close()
-			defer pprof.StopCPUProfile()
-		}
-		start := time.Now()
-		if bd, err = svc.Breakdown(ctx, *customer, f); err != nil {
-			return err
-		}
-		if i > 0 {
-			out.MS = append(out.MS, float64(time.Since(start).Microseconds())/1000)
-		}
+	if out.MS, err = q.time(func() (err error) {
+		bd, err = q.svc.Breakdown(ctx, customer, f)
+		return err
+	}); err != nil {
+		return err
 	}
 	out.Groups = bd.TotalGroups
 	for _, g := range bd.Groups {
 		out.Requests += int(g.Stats.TotalRequests)
 	}
 	if len(bd.Groups) == 0 {
-		return fmt.Errorf("no requests of %s", *customer)
+		return fmt.Errorf("no requests of %s", customer)
 	}
 	busiest := bd.Groups[0].Key
-	sf := logstats.StatsFilter{From: from, To: &to, Match: []logstats.Match{{Key: "method", Value: busiest[0]}, {Key: "route", Value: busiest[1]}}}
-	for i := range *reps + 1 {
-		start := time.Now()
-		if _, err := svc.FindStats(ctx, *customer, sf); err != nil {
-			return err
-		}
-		if i > 0 {
-			out.FilteredMS = append(out.FilteredMS, float64(time.Since(start).Microseconds())/1000)
-		}
+	sf := logstats.StatsFilter{From: q.from, To: &q.to, Match: []logstats.Match{{Key: "method", Value: busiest[0]}, {Key: "route", Value: busiest[1]}}}
+	q.profile = "" // of the breakdowns alone
+	out.FilteredMS, err = q.time(func() error {
+		_, err := q.svc.FindStats(ctx, customer, sf)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(out)
 }

@@ -54,6 +54,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "fleet-query" {
+		// A process of its own, which the run starts to time a fleet.
+		if err := fleetQuery(os.Args[2:]); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	var cfg config
 	sizes := flag.String("sizes", "100000,1000000", "log sizes in lines, comma-separated")
 	flag.StringVar(&cfg.bin, "bin", "", "directory holding the built runner, server and loggen binaries (required)")
@@ -71,6 +78,7 @@ func main() {
 	flag.DurationVar(&cfg.visibleFor, "visibility-duration", 30*time.Second, "how long the visibility measurement writes to a followed log, per backend")
 	onlyVisibility := flag.Bool("only-visibility", false, "only measure how soon a followed line is visible, and print it (no report)")
 	flag.StringVar(&cfg.breakdownProfile, "breakdown-cpuprofile", "", "write a CPU profile of logstats's timed breakdowns to this file")
+	onlyFleet := flag.Int("only-fleet", 0, "only measure the fleet of 1,000 customers with this many requests (and ten times as many) against DuckDB, and print it (no report)")
 	onlyBreakdown := flag.Int("only-breakdown", 0, "only measure a breakdown of this many requests of one customer against DuckDB, and print it (no report)")
 	flag.Parse()
 	if cfg.bin == "" {
@@ -110,6 +118,15 @@ func main() {
 		}
 		log.Printf("breakdown of %d requests (%d endpoints): logstats %v, DuckDB %v (%.2f×); with %d requests of others %v; filtered stats %v",
 			bd.Requests, bd.Groups, bd.Logstats, bd.DuckDB, ratio(bd.DuckDB, bd.Logstats), bd.Others, bd.Crowded, bd.Filtered)
+		return
+	}
+	if *onlyFleet > 0 {
+		fl, err := (&bench{cfg: cfg}).fleet(ctx, *onlyFleet)
+		if err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("fleet of %d customers, %d requests: logstats %v, DuckDB %v (%.2f×); at ten times the requests: logstats %v, DuckDB %v (%.2f×)",
+			fl.Customers, fl.Requests, fl.Logstats, fl.DuckDB, ratio(fl.DuckDB, fl.Logstats), fl.LogstatsX10, fl.DuckDBX10, ratio(fl.DuckDBX10, fl.LogstatsX10))
 		return
 	}
 	rep, err := run(ctx, cfg)
@@ -156,6 +173,9 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	}
 	if rep.Breakdown, err = b.breakdown(ctx, b.wrkSize()); err != nil {
 		return nil, fmt.Errorf("breakdown: %w", err)
+	}
+	if rep.Fleet, err = b.fleet(ctx, b.wrkSize()); err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
 	}
 	if rep.Profiles, err = b.profiles(ctx, rep); err != nil {
 		return nil, err

@@ -34,6 +34,8 @@ func (b *bench) profiles(ctx context.Context, rep *report) ([]profile, error) {
 			kind = "nginx"
 		case strings.HasPrefix(t.what, "breakdown"):
 			kind = "breakdown"
+		case strings.HasPrefix(t.what, "fleet"):
+			kind = "fleet"
 		default:
 			continue
 		}
@@ -47,6 +49,18 @@ func (b *bench) profiles(ctx context.Context, rep *report) ([]profile, error) {
 		return nil, nil
 	}
 	var out []profile
+	if missed["fleet"] > 0 && rep.Fleet != nil {
+		// Taken by the fleet's own process, of its timed runs.
+		top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount", "25", b.bin("bench"), rep.Fleet.Profile).Output()
+		if err != nil {
+			return nil, fmt.Errorf("go tool pprof: %v", err)
+		}
+		out = append(out, profile{
+			Title:   fmt.Sprintf("Fleet of %s customers, %s requests (SQLite)", thousands(float64(rep.Fleet.Customers)), count(rep.Fleet.Requests)),
+			Command: "bench fleet-query -cpuprofile fleet.pprof ... && go tool pprof -top -nodecount 25 bench fleet.pprof",
+			Top:     string(top),
+		})
+	}
 	if missed["breakdown"] > 0 && rep.Breakdown != nil && rep.Breakdown.Profile != "" {
 		// Taken by the breakdown's own process, of its timed runs.
 		top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount", "25", b.bin("bench"), rep.Breakdown.Profile).Output()

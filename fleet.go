@@ -1,0 +1,249 @@
+package logstats
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"runtime"
+	"slices"
+)
+
+// FleetFilter chooses the range, the order and the page of a fleet query
+// (SPEC §15).
+type FleetFilter struct {
+	// From is the first day (of the day zone); it is required.
+	From Date
+	// To is the last day (of the day zone), inclusive; nil means no end.
+	To *Date
+	// Percentiles are extra latency percentiles to compute for each
+	// customer, beyond the median and p99.
+	Percentiles []Percentile
+	// Failed says which status classes count as failed; zero means the
+	// service's Failed.
+	Failed FailedStatuses
+	// Sort is the field of the customers' stats they are ordered by, as
+	// BreakdownFilter.Sort names it (default "total_requests"). Customers
+	// without the figure come last; ties are ordered by id.
+	Sort string
+	// Ascending orders from the smallest value up; the default is from
+	// the largest down.
+	Ascending bool
+	// Limit is how many customers to return, 1 to MaxFleetLimit; 0 means
+	// DefaultFleetLimit. Offset is how many to skip first.
+	Limit, Offset int
+	// Customer, when set, narrows the fleet to this customer (what a
+	// customer's key may see).
+	Customer *string
+}
+
+// Bounds of FleetFilter.Limit.
+const (
+	DefaultFleetLimit = 100
+	MaxFleetLimit     = 10_000
+)
+
+// A Fleet is every customer with requests in a range of days, each with
+// its stats over the range, ordered and paged as its filter asked.
+type Fleet struct {
+	DayZone string // the zone the days are cut in
+	From    Date   // the filter's From
+	To      *Date  // the filter's To; nil for no end
+	// Failed is which status classes were counted as failed.
+	Failed FailedStatuses
+	// TotalCustomers is how many customers have requests in the range;
+	// Customers holds the page of them the filter asked for.
+	TotalCustomers int
+	Customers      []FleetCustomer
+}
+
+// A FleetCustomer is a customer's stats over a fleet's range.
+type FleetCustomer struct {
+	CustomerID string
+	// FirstDay and LastDay are its first and last days with requests in
+	// the range.
+	FirstDay, LastDay Date
+	Stats             Stats
+}
+
+// Fleet returns the stats of every customer with requests on the days of
+// f, ordered by f.Sort and paged by f.Limit and f.Offset. Like FindStats
+// it reads the rollups alone, so its cost grows with the customer-days of
+// the range, not with the requests. Errors for a bad sort field or limit
+// wrap ErrInvalidBreakdown; for a missing From or a To before it,
+// ErrInvalidRange.
+func (s *StatsService) Fleet(ctx context.Context, f FleetFilter) (*Fleet, error) {
+	fl, err := s.fleet(ctx, f)
+	return fl, classify(s.Driver, err)
+}
+
+func (s *StatsService) fleet(ctx context.Context, f FleetFilter) (*Fleet, error) {
+	switch {
+	case f.From.IsZero():
+		return nil, fmt.Errorf("%w: the fleet needs its first day (from)", ErrInvalidRange)
+	case f.To != nil && f.To.Before(f.From):
+		return nil, fmt.Errorf("%w: to (%s) is before from (%s)", ErrInvalidRange, f.To, f.From)
+	case f.Offset < 0:
+		return nil, fmt.Errorf("%w: offset %d is negative", ErrInvalidBreakdown, f.Offset)
+	}
+	limit, err := pageLimit(f.Limit, DefaultFleetLimit, MaxFleetLimit)
+	if err != nil {
+		return nil, err
+	}
+	field, percentiles, err := parseSort(f.Sort, f.Percentiles)
+	if err != nil {
+		return nil, err
+	}
+	zone, err := s.zoneName(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	out := &Fleet{DayZone: zone, From: f.From, To: f.To, Failed: f.Failed.or(s.Failed)}
+	all, err := s.fleetStats(ctx, f, percentiles, out.Failed)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	slices.SortFunc(all, func(a, b FleetCustomer) int {
+		return cmp.Or(field.compare(&a.Stats, &b.Stats, f.Ascending), cmp.Compare(a.CustomerID, b.CustomerID))
+	})
+	out.TotalCustomers = len(all)
+	page := all[min(f.Offset, len(all)):]
+	out.Customers = page[:min(limit, len(page))]
+	for i := range out.Customers {
+		field.trim(&out.Customers[i].Stats, len(f.Percentiles))
+	}
+	return out, nil
+}
+
+// fleetStats reads the rollups of f's range, a customer after the other,
+// and returns each customer's stats over the range. One goroutine reads
+// the rows, handing each customer's to workers that decode and merge them
+// on the other cores; only the customers in flight are held in memory.
+func (s *StatsService) fleetStats(ctx context.Context, f FleetFilter, percentiles []Percentile, failed FailedStatuses) ([]FleetCustomer, error) {
+	query := `SELECT customer_id, day, ` + rollupValueColumns + ` FROM logstats_rollups WHERE day >= ?`
+	args := []any{f.From.String()}
+	if f.To != nil {
+		query += ` AND day <= ?`
+		args = append(args, f.To.String())
+	}
+	if f.Customer != nil {
+		query += ` AND customer_id = ?`
+		args = append(args, *f.Customer)
+	}
+	query += ` ORDER BY customer_id, day, source_id, seq`
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+
+	type result struct {
+		customers []FleetCustomer
+		err       error
+	}
+	workers := max(1, runtime.GOMAXPROCS(0))
+	jobs := make(chan *fleetJob, 2*workers)
+	free := make(chan *fleetJob, 3*workers+1) // jobs done, their buffers to reuse
+	results := make(chan result)
+	for range workers {
+		go func() {
+			arena, release := s.arena()
+			defer release()
+			var res result
+			for j := range jobs {
+				st, err := j.stats(arena, percentiles, failed)
+				if err != nil && res.err == nil {
+					res.err = fmt.Errorf("the rollups of %s: %w", j.customer.CustomerID, err)
+				}
+				j.customer.Stats = st
+				res.customers = append(res.customers, j.customer)
+				select {
+				case free <- j:
+				default:
+				}
+			}
+			results <- res
+		}()
+	}
+	err = readFleet(rows, jobs, free)
+	var out []FleetCustomer
+	for range workers {
+		res := <-results
+		err = cmp.Or(err, res.err)
+		out = append(out, res.customers...)
+	}
+	return out, err
+}
+
+// readFleet reads the rows of fleetStats and sends each customer's to
+// jobs, which it closes, in jobs taken from free when there are some.
+func readFleet(rows *sql.Rows, jobs chan<- *fleetJob, free <-chan *fleetJob) error {
+	defer close(jobs)
+	var cur *fleetJob
+	for rows.Next() {
+		var id string
+		var day dayValue
+		var r rollup
+		var blob sql.RawBytes
+		if err := scanRollupBlob(rows, &r, &blob, &id, &day); err != nil {
+			return err
+		}
+		if cur == nil || id != cur.customer.CustomerID {
+			if cur != nil {
+				jobs <- cur
+			}
+			select {
+			case cur = <-free:
+				cur.rows, cur.ends, cur.buf = cur.rows[:0], cur.ends[:0], cur.buf[:0]
+			default:
+				cur = new(fleetJob)
+			}
+			cur.customer = FleetCustomer{CustomerID: id, FirstDay: day.Date}
+		}
+		cur.customer.LastDay = day.Date // the rows come by day
+		cur.add(&r, blob)
+	}
+	if cur != nil {
+		jobs <- cur
+	}
+	return rows.Err()
+}
+
+// A fleetJob is the rollup rows of one customer in a fleet's range, their
+// distributions still encoded.
+type fleetJob struct {
+	customer FleetCustomer
+	rows     []rollup // without their distributions
+	ends     []int    // where each row's encoded distribution ends in buf
+	buf      []byte
+}
+
+// add adds a row of counts and its encoded distribution, which it copies.
+func (j *fleetJob) add(r *rollup, blob []byte) {
+	j.rows = append(j.rows, *r)
+	j.buf = append(j.buf, blob...)
+	j.ends = append(j.ends, len(j.buf))
+}
+
+// stats decodes the rows' distributions, carved from arena, which it
+// empties first, and returns the stats of all the rows together.
+func (j *fleetJob) stats(arena *[]int64, percentiles []Percentile, failed FailedStatuses) (Stats, error) {
+	*arena = (*arena)[:0]
+	var total rollup
+	union := rankedUnion{parts: make([]rankedDist, 0, len(j.rows))}
+	start := 0
+	for i := range j.rows {
+		r := &j.rows[i]
+		dist, untimed, err := decodeDistribution(j.buf[start:j.ends[i]], r.total, arena)
+		if err != nil {
+			return Stats{}, err
+		}
+		start = j.ends[i]
+		r.untimed = untimed
+		total.mergeCounts(r)
+		if dist.len() > 0 {
+			union.include(dist.intoRanked())
+		}
+	}
+	return total.stats(union, percentiles, failed), nil
+}
