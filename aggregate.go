@@ -362,6 +362,13 @@ func (a *aggregator) results(percentiles []Percentile, failed FailedStatuses) []
 
 // mergeResults returns the stats of groups taken together.
 func mergeResults(groups []groupResult, percentiles []Percentile, failed FailedStatuses) Stats {
+	st, _ := mergeRanked(groups, percentiles, failed)
+	return st
+}
+
+// mergeRanked is mergeResults, which also returns the groups' latencies
+// together.
+func mergeRanked(groups []groupResult, percentiles []Percentile, failed FailedStatuses) (Stats, ranked) {
 	var total rollup
 	union := rankedUnion{parts: make([]rankedDist, 0, len(groups))}
 	for i := range groups {
@@ -370,7 +377,7 @@ func mergeResults(groups []groupResult, percentiles []Percentile, failed FailedS
 			union.include(groups[i].ranked)
 		}
 	}
-	return total.stats(union, percentiles, failed)
+	return total.stats(union, percentiles, failed), union
 }
 
 // compareKeys orders keys by their values, part by part: strings as

@@ -460,6 +460,12 @@ func parseSortField(name string, percentiles []Percentile) (sortField, *Percenti
 func (f sortField) compare(a, b *Stats, ascending bool) int {
 	va, oka := f.value(a)
 	vb, okb := f.value(b)
+	return compareFigures(va, oka, vb, okb, ascending)
+}
+
+// compareFigures orders two figures, ascending or not, the missing ones
+// (ok false) last.
+func compareFigures(va int64, oka bool, vb int64, okb bool, ascending bool) int {
 	switch {
 	case !oka || !okb:
 		return -cmp.Compare(b2i(oka), b2i(okb))
@@ -494,8 +500,13 @@ func (s *StatsService) findFiltered(ctx context.Context, customerID string, f St
 	}
 	days := agg.results(f.Percentiles, f.Failed)
 	slices.SortFunc(days, func(a, b groupResult) int { return agg.compareKeys(&a.key, &b.key) })
+	objectives, _, err := s.customerObjectives(ctx, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("find stats: %w", err)
+	}
+	st, union := mergeRanked(days, f.Percentiles, f.Failed)
 	out := &CustomerStats{CustomerID: customerID, DayZone: zone, From: f.From, To: f.To, Failed: f.Failed,
-		Stats: mergeResults(days, f.Percentiles, f.Failed)}
+		Stats: st, Objectives: evaluateAll(objectives, union, &st)}
 	periods := periodMerger{interval: f.Interval, from: f.From, to: f.To}
 	for i := range days {
 		date := dayKey{day: codeDay(days[i].key[0])}.date()

@@ -189,6 +189,10 @@ var (
 	// ErrInvalidFailed means a definition of failed requests other than
 	// 4xx,5xx and 5xx (see ParseFailedStatuses).
 	ErrInvalidFailed = newError(KindInvalid, "logstats: invalid definition of failed requests")
+	// ErrInvalidObjective means an objective that is neither
+	// uptime>=PERCENT nor pNN<=SECONDS, or a list of them with one twice or
+	// more than MaxObjectives.
+	ErrInvalidObjective = newError(KindInvalid, "logstats: invalid objective")
 	// ErrInvalidInterval means an interval other than day, week and month.
 	ErrInvalidInterval = newError(KindInvalid, "logstats: invalid interval")
 	// ErrInvalidPercentile means a percentile outside (0, 100] or with more than

@@ -35,7 +35,15 @@ type FleetFilter struct {
 	// Customer, when set, narrows the fleet to this customer (what a
 	// customer's key may see).
 	Customer *string
+	// Breached narrows the fleet to the customers with an objective not
+	// met over the range (slo=breached).
+	Breached bool
 }
+
+// SortSLORemaining is the FleetFilter.Sort that orders customers by the
+// smallest remaining budget of their objectives (ObjectiveStatus.Remaining);
+// those without one come last.
+const SortSLORemaining = "slo_remaining"
 
 // Bounds of FleetFilter.Limit.
 const (
@@ -64,6 +72,32 @@ type FleetCustomer struct {
 	// the range.
 	FirstDay, LastDay Date
 	Stats             Stats
+	// Objectives are how its objectives fare over the range; nil when it
+	// has none.
+	Objectives []ObjectiveStatus
+}
+
+// minRemaining returns the smallest remaining budget of c's objectives,
+// in thousandths; false when none has one.
+func (c *FleetCustomer) minRemaining() (int64, bool) {
+	var least int64
+	found := false
+	for _, o := range c.Objectives {
+		if r, ok := o.Remaining(); ok && (!found || r < least) {
+			least, found = r, true
+		}
+	}
+	return least, found
+}
+
+// breached reports whether an objective of c is not met.
+func (c *FleetCustomer) breached() bool {
+	for _, o := range c.Objectives {
+		if !o.Met {
+			return true
+		}
+	}
+	return false
 }
 
 // Fleet returns the stats of every customer with requests on the days of
@@ -90,8 +124,11 @@ func (s *StatsService) fleet(ctx context.Context, f FleetFilter) (*Fleet, error)
 	if err != nil {
 		return nil, err
 	}
-	field, percentiles, err := parseSort(f.Sort, f.Percentiles)
-	if err != nil {
+	var field sortField
+	percentiles := f.Percentiles
+	if f.Sort == SortSLORemaining {
+		field = sortField{value: nil} // by minRemaining, below
+	} else if field, percentiles, err = parseSort(f.Sort, f.Percentiles); err != nil {
 		return nil, err
 	}
 	zone, err := s.zoneName(ctx)
@@ -103,8 +140,19 @@ func (s *StatsService) fleet(ctx context.Context, f FleetFilter) (*Fleet, error)
 	if err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
+	if f.Breached {
+		all = slices.DeleteFunc(all, func(c FleetCustomer) bool { return !c.breached() })
+	}
 	slices.SortFunc(all, func(a, b FleetCustomer) int {
-		return cmp.Or(field.compare(&a.Stats, &b.Stats, f.Ascending), cmp.Compare(a.CustomerID, b.CustomerID))
+		var c int
+		if field.value == nil {
+			va, oka := a.minRemaining()
+			vb, okb := b.minRemaining()
+			c = compareFigures(va, oka, vb, okb, f.Ascending)
+		} else {
+			c = field.compare(&a.Stats, &b.Stats, f.Ascending)
+		}
+		return cmp.Or(c, cmp.Compare(a.CustomerID, b.CustomerID))
 	})
 	out.TotalCustomers = len(all)
 	page := all[min(f.Offset, len(all)):]
@@ -120,6 +168,16 @@ func (s *StatsService) fleet(ctx context.Context, f FleetFilter) (*Fleet, error)
 // the rows, handing each customer's to workers that decode and merge them
 // on the other cores; only the customers in flight are held in memory.
 func (s *StatsService) fleetStats(ctx context.Context, f FleetFilter, percentiles []Percentile, failed FailedStatuses) ([]FleetCustomer, error) {
+	own, err := s.allObjectives(ctx)
+	if err != nil {
+		return nil, err
+	}
+	objectivesOf := func(id string) []Objective {
+		if o, ok := own[id]; ok {
+			return o
+		}
+		return s.Objectives
+	}
 	query := `SELECT customer_id, day, ` + rollupValueColumns + ` FROM logstats_rollups WHERE day >= ?`
 	args := []any{f.From.String()}
 	if f.To != nil {
@@ -151,11 +209,10 @@ func (s *StatsService) fleetStats(ctx context.Context, f FleetFilter, percentile
 			defer release()
 			var res result
 			for j := range jobs {
-				st, err := j.stats(arena, percentiles, failed)
+				err := j.evaluate(arena, percentiles, failed, objectivesOf(j.customer.CustomerID))
 				if err != nil && res.err == nil {
 					res.err = fmt.Errorf("the rollups of %s: %w", j.customer.CustomerID, err)
 				}
-				j.customer.Stats = st
 				res.customers = append(res.customers, j.customer)
 				select {
 				case free <- j:
@@ -225,9 +282,10 @@ func (j *fleetJob) add(r *rollup, blob []byte) {
 	j.ends = append(j.ends, len(j.buf))
 }
 
-// stats decodes the rows' distributions, carved from arena, which it
-// empties first, and returns the stats of all the rows together.
-func (j *fleetJob) stats(arena *[]int64, percentiles []Percentile, failed FailedStatuses) (Stats, error) {
+// evaluate decodes the rows' distributions, carved from arena, which it
+// empties first, and sets the customer's stats of all the rows together,
+// and how its objectives fare.
+func (j *fleetJob) evaluate(arena *[]int64, percentiles []Percentile, failed FailedStatuses, objectives []Objective) error {
 	*arena = (*arena)[:0]
 	var total rollup
 	union := rankedUnion{parts: make([]rankedDist, 0, len(j.rows))}
@@ -236,7 +294,7 @@ func (j *fleetJob) stats(arena *[]int64, percentiles []Percentile, failed Failed
 		r := &j.rows[i]
 		dist, untimed, err := decodeDistribution(j.buf[start:j.ends[i]], r.total, arena)
 		if err != nil {
-			return Stats{}, err
+			return err
 		}
 		start = j.ends[i]
 		r.untimed = untimed
@@ -245,5 +303,8 @@ func (j *fleetJob) stats(arena *[]int64, percentiles []Percentile, failed Failed
 			union.include(dist.intoRanked())
 		}
 	}
-	return total.stats(union, percentiles, failed), nil
+	c := &j.customer
+	c.Stats = total.stats(union, percentiles, failed)
+	c.Objectives = evaluateAll(objectives, union, &c.Stats)
+	return nil
 }

@@ -279,6 +279,7 @@ func TestStatsService_SQL(t *testing.T) {
 	defer db.Close()
 	cols := []string{"day", "total", "c1xx", "c2xx", "c3xx", "c4xx", "c5xx", "latency_sum_us", "latency_min_us", "latency_max_us", "latency_dist"}
 	query := regexp.QuoteMeta("SELECT day, total, c1xx, c2xx, c3xx, c4xx, c5xx, latency_sum_us, latency_min_us, latency_max_us, latency_dist FROM logstats_rollups WHERE customer_id = ? AND day >= ? AND day <= ? ORDER BY day, source_id, seq")
+	objectives := regexp.QuoteMeta("SELECT objectives FROM logstats_objectives WHERE customer_id = ?")
 	svc := logstats.NewStatsService(db)
 	filter := logstats.StatsFilter{From: date("2024-10-01"), To: ptr(date("2024-10-31"))}
 
@@ -291,12 +292,20 @@ func TestStatsService_SQL(t *testing.T) {
 		mock.ExpectQuery(query).WithArgs("c", "2024-10-01", "2024-10-31").WillReturnRows(sqlmock.NewRows(cols).
 			AddRow("2024-10-01", 2, 0, 1, 0, 0, 1, 130, 30, 100, []byte{1, 2, 30, 1, 70, 1}).
 			AddRow([]byte("2024-10-01"), 1, 0, 1, 0, 0, 0, 50, 50, 50, []byte{1, 1, 50, 1}))
+		// Then the customer's own objectives, which replace the defaults.
+		mock.ExpectQuery(objectives).WithArgs("c").WillReturnRows(sqlmock.NewRows([]string{"objectives"}).AddRow("uptime>=50,p50<=0.00004"))
 		st, err := svc.FindStats(context.Background(), "c", filter)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if st.Stats.TotalRequests != 3 || st.Stats.MedianLatency != us(50) || st.Stats.AverageLatency != us(60) || len(st.Daily) != 1 || st.Stats.Uptime != 66.67 || st.DayZone != "UTC" {
 			t.Fatalf("FindStats=%+v", st)
+		}
+		// uptime>=50: 1 of floor(3 × 50/100) = 1 may fail; p50<=40µs:
+		// floor(3 × 50/100) = 1 may be slower, and 50 and 100 are.
+		if o := st.Objectives; len(o) != 2 || !o[0].Met || o[0].Allowed != 1 || o[0].Spent != 1 ||
+			o[1].Met || o[1].Allowed != 1 || o[1].Spent != 2 || o[1].Latency != us(50) {
+			t.Fatalf("objectives %+v", o)
 		}
 	})
 	// Rows of a day apart, out of the order asked for (as a Spider head
@@ -306,6 +315,7 @@ func TestStatsService_SQL(t *testing.T) {
 			AddRow("2024-10-02", 1, 0, 1, 0, 0, 0, 50, 50, 50, []byte{1, 1, 50, 1}).
 			AddRow("2024-10-01", 2, 0, 1, 0, 0, 1, 130, 30, 100, []byte{1, 2, 30, 1, 70, 1}).
 			AddRow("2024-10-02", 1, 0, 0, 0, 0, 1, 70, 70, 70, []byte{1, 1, 70, 1}))
+		mock.ExpectQuery(objectives).WithArgs("c").WillReturnRows(sqlmock.NewRows([]string{"objectives"})) // none: the defaults
 		st, err := svc.FindStats(context.Background(), "c", filter)
 		if err != nil {
 			t.Fatal(err)

@@ -340,6 +340,8 @@ type ranked interface {
 	// valueAt returns the value of 0-based rank i in ascending order, for
 	// 0 <= i < the number of values.
 	valueAt(i int64) int64
+	// countAtMost returns how many values are <= v.
+	countAtMost(v int64) int64
 }
 
 // rankedDist is a distribution with running totals in place of counts.
@@ -396,6 +398,14 @@ func (u *rankedUnion) include(r rankedDist) {
 		u.max = hi
 	}
 	u.parts = append(u.parts, r)
+}
+
+func (u rankedUnion) countAtMost(v int64) int64 {
+	var n int64
+	for _, p := range u.parts {
+		n += p.countAtMost(v)
+	}
+	return n
 }
 
 // valueAt finds, by bisection over values, the smallest value v with more

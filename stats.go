@@ -50,6 +50,10 @@ type StatsService struct {
 	// Failed says which status classes count as failed when a query does
 	// not say (SPEC §15); zero means Failed4xx5xx.
 	Failed FailedStatuses
+	// Objectives are every customer's objectives but those of customers
+	// with their own (SetObjectives): the server's -slo. Answers evaluate
+	// them over their range (CustomerStats.Objectives).
+	Objectives []Objective
 
 	db     *sql.DB
 	zone   dayZoneCache
@@ -147,6 +151,9 @@ type CustomerStats struct {
 	Previous *RangeStats
 	// Failed is which status classes were counted as failed.
 	Failed FailedStatuses
+	// Objectives are how the customer's objectives (its own, else the
+	// service's) fare over the range; nil when it has none.
+	Objectives []ObjectiveStatus
 }
 
 // RangeStats are the statistics of a customer's requests over the days
@@ -290,6 +297,11 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 	}
 	periods.flush(f.Percentiles, f.Failed)
 	out.Stats, out.Periods = total.stats(union, f.Percentiles, f.Failed), periods.out
+	objectives, _, err := s.customerObjectives(ctx, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("find stats: %w", err)
+	}
+	out.Objectives = evaluateAll(objectives, union, &out.Stats)
 	return out, nil
 }
 

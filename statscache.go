@@ -25,16 +25,28 @@ type statsCache struct {
 	checked time.Time // when version was last read; zero: never
 }
 
-// ledgerVersion summarises the source ledger.
+// ledgerVersion summarises the source ledger, and the customers' own
+// objectives (SetObjectives), which other processes may write.
 type ledgerVersion struct {
-	sources, offsets, updated int64
+	sources, offsets, updated     int64
+	objectives, objectivesUpdated int64
 }
 
 func readLedgerVersion(ctx context.Context, db *sql.DB) (ledgerVersion, error) {
 	var v ledgerVersion
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(committed_offset), 0), COALESCE(MAX(updated_us), 0) FROM logstats_sources`).
-		Scan(&v.sources, &v.offsets, &v.updated)
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(committed_offset), 0), COALESCE(MAX(updated_us), 0),
+		(SELECT COUNT(*) FROM logstats_objectives), (SELECT COALESCE(SUM(updated_us), 0) FROM logstats_objectives) FROM logstats_sources`).
+		Scan(&v.sources, &v.offsets, &v.updated, &v.objectives, &v.objectivesUpdated)
 	return v, err
+}
+
+// dropCache forgets every cached answer, after a change this service made.
+func (s *StatsService) dropCache() {
+	c := &s.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.entries)
+	c.gen++
 }
 
 // lookup returns the cached answer for key, if any, and the generation that
@@ -117,6 +129,7 @@ func (st *CustomerStats) clone() *CustomerStats {
 	for i := range out.Daily {
 		out.Daily[i].Stats.Percentiles = slices.Clone(out.Daily[i].Stats.Percentiles)
 	}
+	out.Objectives = slices.Clone(st.Objectives)
 	out.Periods = slices.Clone(st.Periods)
 	for i := range out.Periods {
 		out.Periods[i].Stats.Percentiles = slices.Clone(out.Periods[i].Stats.Percentiles)

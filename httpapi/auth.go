@@ -56,6 +56,9 @@ const (
 	accessLoad
 	// accessAdmin: customer keys: the admin token, which must be set.
 	accessAdmin
+	// accessObjectives: writing a customer's objectives: the admin token
+	// when it is set, else the load token when it is set, else anyone.
+	accessObjectives
 )
 
 // customerPrefix is where every route of accessCustomer lives.
@@ -189,6 +192,13 @@ func (s *server) decide(a access, c caller) int {
 		if !s.authOn() {
 			return http.StatusForbidden
 		}
+	case accessObjectives:
+		switch {
+		case s.authOn() && c.role != roleAnonymous:
+			return http.StatusForbidden // a customer's key, the load token
+		case !s.authOn() && c.role == roleLoader, !s.authOn() && !s.loadToken.set:
+			return 0
+		}
 	}
 	if c.role == roleAnonymous {
 		return http.StatusUnauthorized
@@ -204,7 +214,10 @@ func (s *server) credentialsNeeded(a access) string {
 		}
 		return "loading and forgetting need the header Authorization: Bearer <the server's admin token>"
 	}
-	if a == accessAdmin || a == accessAdminRead {
+	if a == accessObjectives && !s.authOn() {
+		return "setting objectives needs the header Authorization: Bearer <the server's load token>"
+	}
+	if a == accessAdmin || a == accessAdminRead || a == accessObjectives {
 		return "this route needs the header Authorization: Bearer <the server's admin token>"
 	}
 	return "this server needs the header Authorization: Bearer <the admin token or a customer key>; in a browser, open the link with #key= that you were given"

@@ -78,7 +78,7 @@ func (s *server) handleCustomers() http.Handler {
 }
 
 // fleetParams are the parameters of GET /customers/?from= (SPEC §15).
-var fleetParams = []string{"from", "to", "percentiles", "failed", "sort", "order", "limit", "offset"}
+var fleetParams = []string{"from", "to", "percentiles", "failed", "sort", "order", "limit", "offset", "slo"}
 
 // maxFleetOffset bounds offset, far above any number of customers.
 const maxFleetOffset = 1 << 30
@@ -130,8 +130,17 @@ func parseFleetQuery(q url.Values) (logstats.FleetFilter, error) {
 	if f.Limit, err = parseCount(q, "limit", 1, logstats.MaxFleetLimit); err != nil {
 		return f, err
 	}
-	f.Offset, err = parseCount(q, "offset", 0, maxFleetOffset)
-	return f, err
+	if f.Offset, err = parseCount(q, "offset", 0, maxFleetOffset); err != nil {
+		return f, err
+	}
+	switch v := q.Get("slo"); v {
+	case "":
+	case "breached":
+		f.Breached = true
+	default:
+		return f, invalid("slo: " + strconv.Quote(sanitize(v)) + " is not a filter of objectives; want breached")
+	}
+	return f, nil
 }
 
 // parseOrder reads order: desc (the default) or asc, which it reports.

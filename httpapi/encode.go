@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,19 @@ func encode(w http.ResponseWriter, status int, v any) {
 		body = []byte(`{"error":"internal error: response could not be encoded"}`)
 	}
 	writeJSON(w, status, body)
+}
+
+// encodeUnescaped is encode without encoding/json's escapes of <, > and
+// &, for answers that hold them (objectives: "p99<=0.5").
+func encodeUnescaped(w http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		encode(w, http.StatusInternalServerError, errorResponse{Error: "internal error: response could not be encoded"})
+		return
+	}
+	writeJSON(w, status, bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 }
 
 // writeJSON writes body, a JSON document, and a newline.

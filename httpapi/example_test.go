@@ -112,5 +112,5 @@ func ExampleOpenAPI() {
 	paths := slices.Sorted(maps.Keys(doc.Paths))
 	fmt.Println(doc.OpenAPI, strings.Join(paths, " "))
 	// Output:
-	// 3.1.0 / /customers/ /customers/{id}/breakdown /customers/{id}/requests /customers/{id}/stats/ /health/ /keys /keys/{id} /load /metrics /openapi.json /ready /sources /sources/{id}
+	// 3.1.0 / /customers/ /customers/{id}/breakdown /customers/{id}/requests /customers/{id}/slo /customers/{id}/stats/ /health/ /keys /keys/{id} /load /metrics /openapi.json /ready /sources /sources/{id}
 }

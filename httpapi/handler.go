@@ -143,6 +143,10 @@ type Deps struct {
 	// numbers each (see Options.AdminToken), managed at /keys. Nil: no
 	// customer key is accepted.
 	Keys Keys
+	// Objectives, when set, serves /customers/{id}/slo. Default: Stats,
+	// when it has the methods (as *logstats.StatsService has); else the
+	// route answers 404.
+	Objectives Objectives
 }
 
 // isNilPointer reports whether v is an interface holding a nil pointer.
@@ -163,6 +167,8 @@ type server struct {
 	requests Requests
 	// breakdowns serves the breakdowns (see Deps.Breakdowns).
 	breakdowns Breakdowns
+	// objectives serves /customers/{id}/slo (see Deps.Objectives).
+	objectives Objectives
 	opts       Options
 	// The tokens, as their SHA-256 (see secret).
 	adminToken, loadToken secret
@@ -213,8 +219,14 @@ func newServer(deps Deps, opts Options) (*server, http.Handler) {
 	if isNilPointer(deps.Breakdowns) {
 		deps.Breakdowns = nil
 	}
+	if isNilPointer(deps.Objectives) {
+		deps.Objectives = nil
+	}
 	if b, ok := deps.Stats.(Breakdowns); ok && deps.Breakdowns == nil {
 		deps.Breakdowns = b
+	}
+	if o, ok := deps.Stats.(Objectives); ok && deps.Objectives == nil {
+		deps.Objectives = o
 	}
 	if db, ok := deps.DB.(*sql.DB); ok && deps.Requests == nil {
 		deps.Requests = dbRequests{db}
@@ -246,7 +258,7 @@ func newServer(deps Deps, opts Options) (*server, http.Handler) {
 		opts.Metrics = NewMetrics(db)
 	}
 	s := &server{
-		logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, watcher: deps.Watcher, keys: deps.Keys, sources: deps.Sources, requests: deps.Requests, breakdowns: deps.Breakdowns, opts: opts,
+		logger: logger, db: deps.DB, stats: deps.Stats, ingester: deps.Loader, watcher: deps.Watcher, keys: deps.Keys, sources: deps.Sources, requests: deps.Requests, breakdowns: deps.Breakdowns, objectives: deps.Objectives, opts: opts,
 		adminToken: newSecret(opts.AdminToken), loadToken: newSecret(opts.LoadToken),
 		failures: newFailureLimiter(time.Now), uploads: newUploads(opts),
 	}

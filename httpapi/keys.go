@@ -59,8 +59,30 @@ func (s *server) handleListKeys() http.Handler {
 	})
 }
 
-// maxKeyRequestBytes bounds the body of POST /keys.
-const maxKeyRequestBytes = 16 << 10
+// maxJSONRequestBytes bounds the JSON body of POST /keys and PUT
+// /customers/{id}/slo.
+const maxJSONRequestBytes = 16 << 10
+
+// decodeBody decodes r's body, one JSON object of the fields of v and no
+// other, into v; an error says what to send instead, shaped as shape.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, shape string) error {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		return httpError(http.StatusUnsupportedMediaType, "send it as JSON (Content-Type: application/json): "+shape)
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONRequestBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return httpError(http.StatusRequestEntityTooLarge, "the request is larger than 16 KiB")
+		}
+		return invalid("the body must be " + shape + ": " + sanitize(err.Error()))
+	}
+	if err := dec.Decode(new(json.RawMessage)); err != io.EOF {
+		return invalid("the body must be one JSON object: " + shape)
+	}
+	return nil
+}
 
 func (s *server) handleCreateKey() http.Handler {
 	type request struct {
@@ -78,24 +100,9 @@ func (s *server) handleCreateKey() http.Handler {
 			s.handleError(w, r, errNoKeys())
 			return
 		}
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-			s.writeError(w, r, http.StatusUnsupportedMediaType, `send the key to create as JSON (Content-Type: application/json): {"customer_id": "...", "label": "..."}`)
-			return
-		}
 		var req request
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxKeyRequestBytes))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				s.writeError(w, r, http.StatusRequestEntityTooLarge, "the request is larger than 16 KiB")
-				return
-			}
-			s.handleError(w, r, invalid(`the body must be {"customer_id": "...", "label": "..."}: `+sanitize(err.Error())))
-			return
-		}
-		if err := dec.Decode(new(json.RawMessage)); err != io.EOF {
-			s.handleError(w, r, invalid(`the body must be one JSON object: {"customer_id": "...", "label": "..."}`))
+		if err := decodeBody(w, r, &req, `{"customer_id": "...", "label": "..."}`); err != nil {
+			s.handleError(w, r, err)
 			return
 		}
 		if req.CustomerID == nil {

@@ -15,6 +15,8 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	s.route(mux, "/customers/{id}/stats", endpoint{"GET", accessCustomer, s.handleStats()})
 	s.route(mux, "/customers/{id}/requests", endpoint{"GET", accessCustomer, s.handleRequests()})
 	s.route(mux, "/customers/{id}/breakdown", endpoint{"GET", accessCustomer, s.handleBreakdown()})
+	s.route(mux, "/customers/{id}/slo", endpoint{"GET", accessCustomer, s.handleObjectives(nil)},
+		endpoint{"PUT", accessObjectives, s.handleObjectives(s.setObjectives)}, endpoint{"DELETE", accessObjectives, s.handleObjectives(s.deleteObjectives)})
 	s.route(mux, "/load", endpoint{"POST", accessLoad, s.handleLoad()})
 	s.route(mux, "/sources", endpoint{"GET", accessAdminRead, s.handleListSources()})
 	s.route(mux, "/sources/{id}", endpoint{"DELETE", accessLoad, s.handleForgetSource()})
@@ -59,7 +61,7 @@ func (s *server) route(mux *http.ServeMux, path string, endpoints ...endpoint) {
 
 func (s *server) handleNotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, http.StatusNotFound, "no route "+r.Method+" "+sanitize(r.URL.Path)+"; see GET / (the dashboard), /health/, /ready, /customers/, /customers/{id}/stats/?from=YYYY-MM-DD, /customers/{id}/requests?from=YYYY-MM-DD, /customers/{id}/breakdown?by=endpoint&from=YYYY-MM-DD, POST /load, /sources, /keys, GET /openapi.json, /metrics")
+		s.writeError(w, r, http.StatusNotFound, "no route "+r.Method+" "+sanitize(r.URL.Path)+"; see GET / (the dashboard), /health/, /ready, /customers/, /customers/{id}/stats/?from=YYYY-MM-DD, /customers/{id}/requests?from=YYYY-MM-DD, /customers/{id}/breakdown?by=endpoint&from=YYYY-MM-DD, /customers/{id}/slo, POST /load, /sources, /keys, GET /openapi.json, /metrics")
 	})
 }
 

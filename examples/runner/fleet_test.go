@@ -32,17 +32,29 @@ func TestRun_Fleet(t *testing.T) {
 		if _, stderr, err := runRunner(t, "", "-dsn", db.DSN, "-progress", "off", "-complete", path); err != nil {
 			t.Fatalf("load: %v\n%s", err, stderr)
 		}
-		args := []string{"-dsn", db.DSN, "-fleet", "-from", "2024-10-01", "-to", "2024-10-03"}
+		// cust_2's own objectives; the others get -slo's.
+		for _, tc := range []struct{ arg, says string }{
+			{"cust_2=p50<=0.06", "cust_2: p50<=0.06 (its own)\n"},
+			{"cust_2=", "cust_2: no objectives (its own: none)\n"},
+			{"cust_2=default", "cust_2: the defaults (-slo) apply: \"uptime>=50\"\n"},
+			{"cust_2=p50<=0.04", "cust_2: p50<=0.04 (its own)\n"},
+		} {
+			stdout, stderr, err := runRunner(t, "", "-dsn", db.DSN, "-slo", "uptime>=50", "-set-slo", tc.arg)
+			if err != nil || stdout != tc.says {
+				t.Fatalf("-set-slo %s: %v %q %s, want %q", tc.arg, err, stdout, stderr, tc.says)
+			}
+		}
+		args := []string{"-dsn", db.DSN, "-fleet", "-from", "2024-10-01", "-to", "2024-10-03", "-slo", "uptime>=50"}
 		stdout, stderr, err := runRunner(t, "", append(args, "-sort", "uptime", "-order", "asc", "-failed", "5xx")...)
 		if err != nil {
 			t.Fatalf("-fleet: %v\n%s", err, stderr)
 		}
 		want := [][]string{
 			{"2024-10-01 to 2024-10-03 (UTC), failed 5xx: 3 customers by uptime, smallest first"},
-			{"CUSTOMER", "REQUESTS", "FAILED", "UPTIME", "%", "MEDIAN", "ms", "P99", "ms"},
-			{"cust_3", "1", "1", "0.00", "-", "-"},
-			{"cust_1", "3", "1", "66.67", "200.000", "298.000"},
-			{"cust_2", "2", "0", "100.00", "60.000", "69.800"},
+			{"CUSTOMER", "REQUESTS", "FAILED", "UPTIME", "%", "MEDIAN", "ms", "P99", "ms", "OBJECTIVES"},
+			{"cust_3", "1", "1", "0.00", "-", "-", "breached:", "uptime>=50"},
+			{"cust_1", "3", "1", "66.67", "200.000", "298.000", "met"},
+			{"cust_2", "2", "0", "100.00", "60.000", "69.800", "breached:", "p50<=0.04"},
 		}
 		lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 		if len(lines) != len(want) || lines[0] != want[0][0] {
@@ -87,6 +99,9 @@ func TestRun_Fleet(t *testing.T) {
 			{[]string{"-fleet", "-from", "2024-10-01", "-breakdown", "cust_1"}, "one at a time"},
 			{[]string{"-fleet", "-from", "2024-10-03", "-to", "2024-10-01"}, "before from"},
 			{[]string{"-sort", "uptime", path}, "-sort, -order and -limit also with -fleet"},
+			{[]string{"-set-slo", "cust_1"}, "-set-slo: want CUSTOMER=OBJECTIVES"},
+			{[]string{"-set-slo", "cust_1=uptime>=101"}, "-set-slo: logstats: invalid objective"},
+			{[]string{"-set-slo", "cust 1=uptime>=99"}, "whitespace"},
 		} {
 			_, stderr, err := runRunner(t, "", append([]string{"-dsn", db.DSN}, tc.args...)...)
 			if err == nil || !strings.Contains(err.Error()+stderr, tc.want) {

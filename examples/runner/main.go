@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stderr, "       runner [flags] -export CUSTOMER -from YYYY-MM-DD [-to YYYY-MM-DD] [-export-format ndjson|csv]")
 		fmt.Fprintln(stderr, "       runner [flags] -breakdown CUSTOMER -by KEYS -from YYYY-MM-DD [-to YYYY-MM-DD] [-sort FIELD] [-order asc|desc] [-limit N] [-json]")
 		fmt.Fprintln(stderr, "       runner [flags] -fleet -from YYYY-MM-DD [-to YYYY-MM-DD] [-sort FIELD] [-order asc|desc] [-limit N] [-failed 5xx] [-json]")
+		fmt.Fprintln(stderr, "       runner [flags] -set-slo CUSTOMER=OBJECTIVES")
 		fmt.Fprintln(stderr, "       runner [flags] -create-key CUSTOMER [-key-label TEXT] [-link BASEURL] | -list-keys | -revoke-key ID")
 		fs.PrintDefaults()
 	}
@@ -85,6 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&cfg.Export, "export", "", "write this `CUSTOMER`'s raw requests of -from to -to on stdout (as GET /customers/{id}/requests)\nand exit")
 	fs.StringVar(&cfg.Breakdown, "breakdown", "", "print this `CUSTOMER`'s requests of -from to -to grouped by the keys of -by, with each group's\nstats, as a table (or as GET /customers/{id}/breakdown does with -json) and exit")
 	fs.BoolVar(&cfg.Fleet, "fleet", false, "print every customer with requests from -from to -to with its stats, ordered by -sort, as a\ntable (or as GET /customers/?from= does with -json) and exit")
+	fs.StringVar(&cfg.SetSLO, "set-slo", "", "store a customer's own objectives and exit: `CUSTOMER=OBJECTIVES`, such as cust_1=uptime>=99.9,p99<=0.5\n(as PUT /customers/{id}/slo; CUSTOMER= for none at all, CUSTOMER=default to delete its own)")
 	fs.StringVar(&cfg.By, "by", "", "with -breakdown: the `KEYS` to group by, comma-separated: endpoint (method and route), method,\nroute, path, status, status_class, or the name of a -dimension")
 	fs.StringVar(&cfg.Sort, "sort", "", "with -breakdown and -fleet: the stats `FIELD` to order the groups or customers by, largest first (default\ntotal_requests; uptime, p99_latency, median_latency, total_failed_requests, p95, ...)")
 	fs.StringVar(&cfg.Order, "order", "", "with -breakdown and -fleet: desc (the largest -sort first; the default) or asc")
@@ -134,6 +136,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 				return 0, err
 			}
 			return objectiveFlags.Failed(getenv, ini)
+		},
+		Objectives: func() ([]logstats.Objective, error) {
+			ini, err := dbFlags.Section("slo")
+			if err != nil {
+				return nil, err
+			}
+			return objectiveFlags.Objectives(getenv, ini)
 		},
 		OpenDB: func(ctx context.Context) (*sql.DB, error) {
 			db, d, from, err := dbFlags.Open(ctx, getenv)

@@ -142,6 +142,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	objectives, err := objectiveFlags.Objectives(getenv, sloIni)
+	if err != nil {
+		return err
+	}
 	logger, err := logFlags.Logger(stderr)
 	if err != nil {
 		return err
@@ -183,7 +187,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	stats := logstats.NewStatsService(db)
 	stats.CacheFor = *cacheFor
 	stats.Routes = routes
-	stats.Failed = failed
+	stats.Failed, stats.Objectives = failed, objectives
 	for _, d := range parse.Dimensions {
 		stats.Dimensions = append(stats.Dimensions, d.Name)
 	}

@@ -35,3 +35,34 @@ func TestObjectiveFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestObjectiveFlags_SLO: -slo wins over LOGSTATS_SLO, which wins over
+// config.ini's [slo] default; none by default; a bad value names where it
+// came from.
+func TestObjectiveFlags_SLO(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		env, ini map[string]string
+		want     string
+		err      string
+	}{
+		{name: "none"},
+		{name: "file", ini: map[string]string{"default": "uptime>=99.9, p99<=0.5"}, want: "uptime>=99.9,p99<=0.5"},
+		{name: "env over file", env: map[string]string{"LOGSTATS_SLO": "p95<=0.3"}, ini: map[string]string{"default": "uptime>=99"}, want: "p95<=0.3"},
+		{name: "flag over env", args: []string{"-slo", "uptime>=99.95"}, env: map[string]string{"LOGSTATS_SLO": "p95<=0.3"}, want: "uptime>=99.95"},
+		{name: "bad flag", args: []string{"-slo", "uptime>99"}, err: `-slo: logstats: invalid objective "uptime>99"`},
+		{name: "bad file", ini: map[string]string{"default": "p99<=fast"}, err: `config [slo] default: logstats: invalid objective "p99<=fast"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			of := parsedFlags(t, AddObjectiveFlags, tc.args)
+			got, err := of.Objectives(func(k string) string { return tc.env[k] }, tc.ini)
+			if wantedErr(t, err, tc.err) {
+				return
+			}
+			if s := logstats.FormatObjectives(got); s != tc.want {
+				t.Errorf("objectives %q, want %q", s, tc.want)
+			}
+		})
+	}
+}

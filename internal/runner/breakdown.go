@@ -66,8 +66,8 @@ func (cfg *Config) ascending() (bool, error) {
 }
 
 // openStats opens the database and returns a StatsService of it, with the
-// routes and the failed statuses of env, and the function that closes the
-// database.
+// routes, the failed statuses and the default objectives of env, and the
+// function that closes the database.
 func openStats(ctx context.Context, env Env) (*logstats.StatsService, func() error, error) {
 	var routes *logstats.Routes
 	var failed logstats.FailedStatuses
@@ -82,12 +82,18 @@ func openStats(ctx context.Context, env Env) (*logstats.StatsService, func() err
 			return nil, nil, err
 		}
 	}
+	var objectives []logstats.Objective
+	if env.Objectives != nil {
+		if objectives, err = env.Objectives(); err != nil {
+			return nil, nil, err
+		}
+	}
 	db, err := env.OpenDB(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	svc := logstats.NewStatsService(db)
-	svc.Routes, svc.Failed = routes, failed
+	svc.Routes, svc.Failed, svc.Objectives = routes, failed, objectives
 	return svc, db.Close, nil
 }
 

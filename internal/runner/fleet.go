@@ -68,9 +68,29 @@ func printFleet(w io.Writer, fl *logstats.Fleet, sort string, ascending bool) er
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, strings.Join([]string{"CUSTOMER", "REQUESTS", "FAILED", "UPTIME %", "MEDIAN ms", "P99 ms", ""}, "\t"))
+	fmt.Fprintln(tw, strings.Join([]string{"CUSTOMER", "REQUESTS", "FAILED", "UPTIME %", "MEDIAN ms", "P99 ms", "OBJECTIVES", ""}, "\t"))
 	for _, c := range fl.Customers {
-		fmt.Fprintln(tw, strings.Join(append([]string{c.CustomerID}, statsCells(&c.Stats)...), "\t"))
+		cells := append([]string{c.CustomerID}, statsCells(&c.Stats)...)
+		cells[len(cells)-1] = objectivesCell(c.Objectives)
+		fmt.Fprintln(tw, strings.Join(append(cells, ""), "\t"))
 	}
 	return tw.Flush()
+}
+
+// objectivesCell says whether objectives are met: "met", "breached: ..."
+// naming those that are not, or "-" for none.
+func objectivesCell(objectives []logstats.ObjectiveStatus) string {
+	if len(objectives) == 0 {
+		return "-"
+	}
+	var breached []string
+	for _, o := range objectives {
+		if !o.Met {
+			breached = append(breached, o.Objective.String())
+		}
+	}
+	if len(breached) == 0 {
+		return "met"
+	}
+	return "breached: " + strings.Join(breached, ",")
 }

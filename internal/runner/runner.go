@@ -73,6 +73,9 @@ type Config struct {
 	// with its stats, ordered by Sort in Order, the first Limit, as a
 	// table (as JSON with JSON), instead of loading.
 	Fleet bool
+	// SetSLO, when set, is CUSTOMER=OBJECTIVES: the customer's own
+	// objectives to store instead of loading ("default" deletes them).
+	SetSLO string
 }
 
 // Env is what a run works with.
@@ -90,6 +93,9 @@ type Env struct {
 	// Failed says which status classes count as failed in the stats the
 	// run prints; nil counts 4xx and 5xx.
 	Failed func() (logstats.FailedStatuses, error)
+	// Objectives are the objectives of the customers without their own,
+	// in what the run prints; nil: none.
+	Objectives func() ([]logstats.Objective, error)
 	// OpenDB opens the database, once the inputs are open.
 	OpenDB func(ctx context.Context) (*sql.DB, error)
 }
@@ -137,6 +143,9 @@ func Run(ctx context.Context, cfg Config, env Env) (err error) {
 	}
 	if cfg.Export != "" {
 		return runExport(ctx, cfg, env)
+	}
+	if cfg.SetSLO != "" {
+		return runSetSLO(ctx, cfg, env)
 	}
 	if cfg.Breakdown != "" && cfg.Fleet {
 		return fmt.Errorf("-breakdown and -fleet go one at a time")

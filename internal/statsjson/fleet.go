@@ -10,10 +10,11 @@ import (
 //
 //	{"day_zone": ..., "from_date": ..., "to_date": ... or null, "failed_statuses": "4xx,5xx",
 //	 "total_customers": N,
-//	 "customers": [{"customer_id": ..., "first_day": ..., "last_day": ..., "stats": STATS}, ...]}
+//	 "customers": [{"customer_id": ..., "first_day": ..., "last_day": ..., "stats": STATS, "slo": [...]}, ...]}
 //
 // where first_day and last_day are the customer's first and last days with
-// requests in the range, and STATS is as in a stats answer.
+// requests in the range, STATS is as in a stats answer and slo is how the
+// customer's objectives fare (see appendObjectives), when it has some.
 func AppendFleet(b []byte, fl *logstats.Fleet, percentiles []logstats.Percentile) []byte {
 	b = append(b, `{"day_zone":`...)
 	b = appendJSONString(b, fl.DayZone)
@@ -36,7 +37,9 @@ func AppendFleet(b []byte, fl *logstats.Fleet, percentiles []logstats.Percentile
 		b = appendDate(b, c.LastDay)
 		b = append(b, `","stats":{`...)
 		b = AppendFields(b, &c.Stats, percentiles)
-		b = append(b, "}}"...)
+		b = append(b, '}')
+		b = appendObjectives(b, c.Objectives)
+		b = append(b, '}')
 	}
 	return append(b, "]}"...)
 }

@@ -63,6 +63,7 @@ func AppendStats(b []byte, st *logstats.CustomerStats, f logstats.StatsFilter) [
 		}
 	}
 	b = append(b, ']')
+	b = appendObjectives(b, st.Objectives)
 	if p := st.Previous; p != nil {
 		b = append(b, `,"previous":{"from_date":"`...)
 		b = appendDate(b, p.From)
@@ -73,6 +74,53 @@ func AppendStats(b []byte, st *logstats.CustomerStats, f logstats.StatsFilter) [
 		b = append(b, "}}"...)
 	}
 	return append(b, '}')
+}
+
+// appendObjectives appends ,"slo": [...], how each objective fares (SPEC
+// §15), when there are objectives:
+//
+//	{"objective": "uptime>=99.9", "target": 99.9, "actual": 99.95 or null, "met": true,
+//	 "budget": {"allowed": 175, "spent": 88, "remaining": 0.497 or null}}
+//
+// where target and actual are a percent (uptime) or seconds (a latency).
+func appendObjectives(b []byte, objectives []logstats.ObjectiveStatus) []byte {
+	if len(objectives) == 0 {
+		return b
+	}
+	b = append(b, `,"slo":[`...)
+	for i := range objectives {
+		o := &objectives[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"objective":"`...)
+		b = append(b, o.Objective.String()...) // letters, digits, ".", "<", ">" and "=" alone
+		b = append(b, `","target":`...)
+		b = append(b, o.Objective.TargetText()...)
+		b = append(b, `,"actual":`...)
+		switch {
+		case !o.HasActual:
+			b = append(b, "null"...)
+		case o.Objective.IsLatency():
+			b = appendSeconds(b, o.Latency, false)
+		default:
+			b = appendUptime(b, o.Uptime)
+		}
+		b = append(b, `,"met":`...)
+		b = strconv.AppendBool(b, o.Met)
+		b = append(b, `,"budget":{"allowed":`...)
+		b = strconv.AppendInt(b, o.Allowed, 10)
+		b = append(b, `,"spent":`...)
+		b = strconv.AppendInt(b, o.Spent, 10)
+		b = append(b, `,"remaining":`...)
+		if r, ok := o.Remaining(); ok {
+			b = decimal.Append(b, r, 3)
+		} else {
+			b = append(b, "null"...)
+		}
+		b = append(b, "}}"...)
+	}
+	return append(b, ']')
 }
 
 // appendHead opens the object of an answer about a customer's range of

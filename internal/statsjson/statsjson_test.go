@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,5 +200,30 @@ func TestAppendStatsResponse(t *testing.T) {
 		if got := AppendStats(nil, st, f); string(got) != string(want) {
 			t.Fatalf("case %d:\ngot  %s\nwant %s", i, got, want)
 		}
+	}
+}
+
+// TestAppendObjectives: the slo block as SPEC §15 spells it, with nulls
+// where there is no figure and remaining negative when overspent.
+func TestAppendObjectives(t *testing.T) {
+	up, _ := logstats.ParseObjective("uptime>=99.9")
+	p99, _ := logstats.ParseObjective("p99<=0.5")
+	st := &logstats.CustomerStats{CustomerID: "c", DayZone: "UTC", Failed: logstats.Failed4xx5xx, Daily: []logstats.DailyStats{},
+		Objectives: []logstats.ObjectiveStatus{
+			{Objective: up, HasActual: true, Uptime: 99.95, Allowed: 175, Spent: 88, Met: true},
+			{Objective: p99, HasActual: true, Latency: 612 * time.Millisecond, Allowed: 3, Spent: 7},
+			{Objective: p99},
+		}}
+	got := string(AppendStats(nil, st, logstats.StatsFilter{}))
+	want := `"daily":[],"slo":[` +
+		`{"objective":"uptime>=99.9","target":99.9,"actual":99.95,"met":true,"budget":{"allowed":175,"spent":88,"remaining":0.497}},` +
+		`{"objective":"p99<=0.5","target":0.5,"actual":0.612,"met":false,"budget":{"allowed":3,"spent":7,"remaining":-1.333}},` +
+		`{"objective":"p99<=0.5","target":0.5,"actual":null,"met":false,"budget":{"allowed":0,"spent":0,"remaining":null}}]}`
+	if !strings.HasSuffix(got, want) {
+		t.Fatalf("got  %s\nwant ...%s", got, want)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(got), &v); err != nil {
+		t.Fatalf("not JSON: %v", err)
 	}
 }
