@@ -69,6 +69,9 @@ func (ing *Ingester) writeBatches(ctx context.Context, d Dialect, bulk BulkLoade
 			ing.compact(ctx, d, &touched)
 		}
 		touched.add(getGroups())
+		if ing.OnCommit != nil {
+			ing.OnCommit(getGroups().customerList())
+		}
 		if committed++; committed%max(ing.CompactEvery, 1) == 0 || touched.full() {
 			ing.compact(ctx, d, &touched)
 		}

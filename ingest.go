@@ -63,6 +63,11 @@ type Ingester struct {
 	PruneChunk int
 	// Now returns the current time, for the ledger's timestamps. Default time.Now.
 	Now func() time.Time
+	// OnCommit, when set, is called after each batch a load commits with
+	// the customers the batch added requests of, each once, in order (an
+	// Alerter's deliverer evaluates their objectives). It must not block
+	// for long, nor keep the slice.
+	OnCommit func(customers []string)
 	// BulkLoader, when set, writes raw rows to MySQL with LOAD DATA LOCAL
 	// INFILE instead of multi-row INSERTs. NewIngester sets it to db's
 	// driver when that is one (package mysql's is); set it to nil for

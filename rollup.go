@@ -640,6 +640,17 @@ func (b *batchRollups) key(i int) dayKey {
 	return dayKey{b.entries[first].CustomerID, int64(b.days[first])}
 }
 
+// customerList returns the customers of the groups, each once, in order.
+func (b *batchRollups) customerList() []string {
+	var out []string
+	for i := range b.len() {
+		if c := b.key(i).customer; len(out) == 0 || out[len(out)-1] != c {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // rollup returns the rollup of group i. Its distribution is valid until the
 // next call.
 func (b *batchRollups) rollup(i int) rollup {

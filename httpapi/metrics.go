@@ -98,6 +98,28 @@ func NewMetrics(db *sql.DB) *Metrics {
 // Registry is the registry /metrics serves.
 func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 
+// CountAlerts exports the counts of an alert deliverer (package alert):
+// logstats_alert_events_total{outcome="queued|delivered|dropped"} and
+// logstats_alert_delivery_failures_total (each failed try).
+func (m *Metrics) CountAlerts(counts func() (queued, delivered, failed, dropped int64)) {
+	for _, c := range []struct {
+		outcome string
+		value   func() float64
+	}{
+		{"queued", func() float64 { q, _, _, _ := counts(); return float64(q) }},
+		{"delivered", func() float64 { _, d, _, _ := counts(); return float64(d) }},
+		{"dropped", func() float64 { _, _, _, x := counts(); return float64(x) }},
+	} {
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "logstats_alert_events_total", Help: "Alert events queued by evaluations, delivered to the webhook, and dropped after an hour of failures.",
+			ConstLabels: prometheus.Labels{"outcome": c.outcome},
+		}, c.value))
+	}
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "logstats_alert_delivery_failures_total", Help: "Deliveries of alert events that failed (each try; they are retried).",
+	}, func() float64 { _, _, f, _ := counts(); return float64(f) }))
+}
+
 // ObserveLoad counts a load that took elapsed, whether it went through
 // POST /load or not (a server's loads at start, say). res may be nil when
 // err is not.

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/logstats/logstats"
+	"github.com/logstats/logstats/alert"
 	"github.com/logstats/logstats/follow"
 	"github.com/logstats/logstats/httpapi"
 	"github.com/logstats/logstats/internal/cli"
@@ -81,6 +82,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	maxBody := fs.Int64("max-body", httpapi.DefaultMaxBodyBytes, "largest log upload in bytes, after decompression")
 	readHeaderTimeout := fs.Duration("read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
 	cacheFor := fs.Duration("cache-for", time.Second, "how long stats answers are served from memory before the server checks (one small query)\nwhether a load or prune committed since; 0 turns the cache off")
+	alertWebhook := fs.String("alert-webhook", "", "POST an event to this `URL` when a customer's objective (-slo, PUT /customers/{id}/slo) goes from\n"+
+		"met to breached or back over the last -slo-window days, signed with -alert-secret (default: $LOGSTATS_ALERT_WEBHOOK)")
+	alertSecret := fs.String("alert-secret", "", "the key of the webhooks' HMAC-SHA256 signature, X-Logstats-Signature (default: $LOGSTATS_ALERT_SECRET)")
+	alertSecretFile := fs.String("alert-secret-file", "", "read the alert secret from this `FILE` (keeps it out of the process list)")
+	sloWindow := fs.Int("slo-window", logstats.DefaultAlertWindow, "how many `DAYS` alerts evaluate the objectives over, ending at each customer's newest day with data")
 	grace := fs.Duration("shutdown-grace", 20*time.Second, "on SIGINT or SIGTERM, how long requests and loads in flight may take to finish\nbefore they are cancelled (a cancelled load rolls back its current batch)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -101,6 +107,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	if err := checkTokens(*adminToken, *token); err != nil {
+		return err
+	}
+	if *alertSecret, err = cli.Secret("alert-secret", *alertSecret, *alertSecretFile, "LOGSTATS_ALERT_SECRET", getenv); err != nil {
+		return err
+	}
+	if *alertWebhook == "" {
+		*alertWebhook = getenv("LOGSTATS_ALERT_WEBHOOK")
+	}
+	if err := checkAlerts(*alertWebhook, *alertSecret, *sloWindow); err != nil {
 		return err
 	}
 	if _, err := rawFlag.Mode(); err != nil {
@@ -192,6 +207,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		stats.Dimensions = append(stats.Dimensions, d.Name)
 	}
 	deps := httpapi.Deps{Logger: logger, DB: db, Stats: stats, Loader: ing, Sources: ing, Keys: logstats.NewKeyService(db)}
+	if *alertWebhook != "" {
+		// The alerts read the numbers without the cache: right after a
+		// commit, it could still hold those of before.
+		fresh := logstats.NewStatsService(db)
+		fresh.Failed, fresh.Objectives = failed, objectives
+		alerter := logstats.NewAlerter(db, fresh)
+		alerter.Window = *sloWindow
+		notifier := &alert.Notifier{Alerter: alerter, URL: *alertWebhook, Secret: []byte(*alertSecret), Logger: logger}
+		ing.OnCommit = notifier.Changed
+		metrics.CountAlerts(func() (queued, delivered, failed, dropped int64) {
+			c := notifier.Counts()
+			return c.Queued, c.Delivered, c.Failed, c.Dropped
+		})
+		done := make(chan error, 1)
+		go func() { done <- notifier.Run(ctx) }()
+		defer func() { <-done }()
+		logger.Info("alerting", "webhook", *alertWebhook, "slo_window_days", *sloWindow)
+	}
 	globs := watchGlobs(watches, getenv, ini)
 	if err := follow.CheckGlobs(globs); err != nil {
 		return fmt.Errorf("-watch: %w", err)
@@ -254,6 +287,27 @@ func checkTokens(admin, load string) error {
 		if err := httpapi.ValidToken(load); err != nil {
 			return fmt.Errorf("-load-token: %v", err)
 		}
+	}
+	return nil
+}
+
+// checkAlerts refuses alerts that cannot work: a webhook that is not an
+// http(s) URL, one without a secret to sign with, a window under a day.
+func checkAlerts(webhook, secret string, window int) error {
+	if window < 1 {
+		return fmt.Errorf("-slo-window %d: want at least 1 day", window)
+	}
+	if webhook == "" {
+		if secret != "" {
+			return fmt.Errorf("-alert-secret without -alert-webhook: say where to send the alerts")
+		}
+		return nil
+	}
+	if err := alert.CheckURL(webhook); err != nil {
+		return fmt.Errorf("-alert-webhook: %v", err)
+	}
+	if len(secret) < minAdminTokenBytes {
+		return fmt.Errorf("-alert-webhook needs -alert-secret (or -alert-secret-file, $LOGSTATS_ALERT_SECRET) of at least %d characters, which signs each event for the receiver to check, such as the output of: openssl rand -hex 32", minAdminTokenBytes)
 	}
 	return nil
 }

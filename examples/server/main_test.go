@@ -145,6 +145,13 @@ func TestRun_Errors(t *testing.T) {
 		{"ErrAdminTokenSpace", []string{"-dsn", dsn, "-admin-token", "a token with spaces in it"}, "no spaces"},
 		{"ErrTokenAndFile", []string{"-dsn", dsn, "-load-token", "x", "-load-token-file", "/etc/hostname"}, "keep one"},
 		{"ErrTokenFileMissing", []string{"-dsn", dsn, "-admin-token-file", "/no/such/token"}, "-admin-token-file"},
+		{"ErrAlertNoSecret", []string{"-dsn", dsn, "-alert-webhook", "https://hooks.example.com/x"}, "-alert-webhook needs -alert-secret"},
+		{"ErrAlertShortSecret", []string{"-dsn", dsn, "-alert-webhook", "https://hooks.example.com/x", "-alert-secret", "short"}, "at least 16 characters"},
+		{"ErrAlertURL", []string{"-dsn", dsn, "-alert-webhook", "hooks.example.com", "-alert-secret", "0123456789abcdef"}, `-alert-webhook: "hooks.example.com" is not an http or https URL`},
+		{"ErrAlertSecretAlone", []string{"-dsn", dsn, "-alert-secret", "0123456789abcdef"}, "-alert-secret without -alert-webhook"},
+		{"ErrSLOWindow", []string{"-dsn", dsn, "-slo-window", "0"}, "-slo-window 0: want at least 1 day"},
+		{"ErrSLO", []string{"-dsn", dsn, "-slo", "uptime=99"}, `-slo: logstats: invalid objective "uptime=99"`},
+		{"ErrFailed", []string{"-dsn", dsn, "-failed", "500"}, `-failed: logstats: invalid definition of failed requests: "500"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(context.Background(), tc.args, noEnv, io.Discard, io.Discard)

@@ -102,3 +102,18 @@ func SourceNamed(tb testing.TB, ing *logstats.Ingester, name string) logstats.So
 	tb.Fatalf("no source %s in %+v", name, sources)
 	return logstats.Source{}
 }
+
+// StatusLog is a log in the logstats format of n requests of customer on
+// day (YYYY-MM-DD), all 0.1 s long, the first failed of them with status
+// 500, the others 200.
+func StatusLog(customer, day string, n, failed int) string {
+	var b strings.Builder
+	for i := range n {
+		status := "200"
+		if i < failed {
+			status = "500"
+		}
+		b.WriteString(day + " 10:00:00 " + customer + " /v1/x " + status + " 0.100\n")
+	}
+	return b.String()
+}
