@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -82,6 +83,11 @@ func TestDashboard_Browser(t *testing.T) {
 	}
 	stats := logstats.NewStatsService(db.DB)
 	stats.DayZone = zone
+	// Objectives, which the charts draw as target lines and the overview
+	// says met or breached.
+	if stats.Objectives, err = logstats.ParseObjectives("uptime>=90,p99<=1.5"); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(httpapi.NewHandler(httpapi.Deps{Logger: slog.New(slog.DiscardHandler), DB: db.DB, Stats: stats, Loader: ing}, httpapi.Options{}))
 	t.Cleanup(srv.Close)
 
@@ -195,6 +201,48 @@ func TestDashboard_Browser(t *testing.T) {
 	eval(t, "all endpoints again", `document.body.dataset.state = "acting"; document.getElementById("endpoint-clear").click()`)
 	waitReady(t, "all endpoints again")
 	checkTable(t, ctx, srv.URL, "cust_3", "2024-10-08", "2024-10-21", 14)
+
+	// The headline figures against the range before, and the objectives
+	// as target lines.
+	checkExtras(t, ctx)
+	// Weeks: a row a week, as the API's periods.
+	set(t, "per week", "#interval", "week")
+	checkPeriods(t, ctx, srv.URL, "cust_3", "2024-10-08", "2024-10-21", "week")
+	checkCharts(t, ctx)
+	set(t, "per month", "#interval", "month")
+	checkPeriods(t, ctx, srv.URL, "cust_3", "2024-10-08", "2024-10-21", "month")
+	set(t, "per day", "#interval", "day")
+	checkTable(t, ctx, srv.URL, "cust_3", "2024-10-08", "2024-10-21", 14)
+
+	// The overview: every customer, worst first; a row opens its page.
+	eval(t, "open the overview", `document.body.dataset.state = "acting"; document.getElementById("nav-overview").click()`)
+	waitReady(t, "open the overview")
+	checkOverview(t, ctx, srv.URL, "2024-10-08", "2024-10-21")
+	screenshot(t, "dashboard-overview.png")
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash`)); err != nil || got != "#view=overview&from=2024-10-08&to=2024-10-21" {
+		t.Fatalf("the overview's address is %q (%v)", got, err)
+	}
+	eval(t, "open a customer from the overview", `document.body.dataset.state = "acting";
+		[...document.querySelectorAll("#fleet tbody tr")].find(tr => tr.cells[0].textContent === "cust_5").click()`)
+	waitReady(t, "open a customer from the overview")
+	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("fleet").offsetParent !== null) + " " + (document.getElementById("days").offsetParent !== null) + " " + location.hash`)); err != nil ||
+		shown != "false true #customer=cust_5&from=2024-10-08&to=2024-10-21" {
+		t.Fatalf("after a click in the overview, the fleet table, the days table and the address: %q (%v)", shown, err)
+	}
+	checkTable(t, ctx, srv.URL, "cust_5", "2024-10-08", "2024-10-21", 14)
+	checkCharts(t, ctx)
+	// The overview's address opens it.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#view=overview&from=2024-10-01&to=2024-10-30")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, "open the overview's address")
+	checkOverview(t, ctx, srv.URL, "2024-10-01", "2024-10-30")
+	eval(t, "back to cust_3", `document.body.dataset.state = "acting";
+		[...document.querySelectorAll("#fleet tbody tr")].find(tr => tr.cells[0].textContent === "cust_3").click()`)
+	waitReady(t, "back to cust_3")
 
 	// A phone-width window: nothing wider than the screen but the table,
 	// which scrolls in its own box.
@@ -455,7 +503,7 @@ func checkTableOf(t *testing.T, ctx context.Context, base, customer, from, to, q
 		}{{s.Uptime, 1}, {s.Average, 1000}, {s.Median, 1000}, {s.P99, 1000}}
 		for i, f := range floats {
 			got, err := strconv.ParseFloat(cells[4+i], 64)
-			if f.v == nil || err != nil || !closeTo(got, *f.v*f.scale) {
+			if f.v == nil || err != nil || !shownAs(cells[4+i], got, *f.v*f.scale, f.scale) {
 				t.Fatalf("%s: column %d shows %q, the API says %v (x%g)", what, 4+i, cells[4+i], deref(f.v), f.scale)
 			}
 		}
@@ -469,6 +517,18 @@ func checkTableOf(t *testing.T, ctx context.Context, base, customer, from, to, q
 func closeTo(a, b float64) bool {
 	d := a - b
 	return d < 1e-9*max(1, b) && d > -1e-9*max(1, b)
+}
+
+// shownAs reports whether text, which parses as got, is want as the page
+// shows it: an uptime (scale 1) to 2 decimals, a latency in milliseconds
+// (scale 1000) to 1, one precision a unit.
+func shownAs(text string, got, want, scale float64) bool {
+	places := 2
+	if scale == 1000 {
+		places = 1
+	}
+	dot := strings.Index(text, ".")
+	return dot >= 0 && len(text)-dot-1 == places && math.Abs(got-want) <= 0.5*math.Pow10(-places)+1e-9
 }
 
 func deref(f *float64) any {
@@ -587,9 +647,157 @@ func checkEndpoints(t *testing.T, ctx context.Context, base, customer, from, to,
 		}
 		for j, v := range []*float64{g.Stats.Median, g.Stats.P99} {
 			ms, err := strconv.ParseFloat(got[5+j], 64)
-			if v == nil || err != nil || !closeTo(ms, *v*1000) {
+			if v == nil || err != nil || !shownAs(got[5+j], ms, *v*1000, 1000) {
 				t.Fatalf("sorted by %s, endpoint row %d column %d shows %q, the API says %v s", sort, i, 5+j, got[5+j], deref(v))
 			}
+		}
+	}
+}
+
+// checkExtras checks the headline figures' changes against the range
+// before, and the objectives' target lines: in the legends, and drawn.
+func checkExtras(t *testing.T, ctx context.Context) {
+	t.Helper()
+	type extras struct {
+		Deltas             []string
+		UptimeLegend       string
+		LatencyLegend      string
+		UptimeTargetPixels int
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[extras](`(() => {
+		const css = getComputedStyle(document.documentElement);
+		const h = css.getPropertyValue("--target").trim();
+		const [r, g, b] = [1, 3, 5].map(i => parseInt(h.slice(i, i + 2), 16));
+		const c = document.querySelector("#chart-uptime canvas");
+		const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+		let n = 0;
+		for (let i = 0; i < px.length; i += 4) {
+			if (px[i + 3] > 200 && Math.abs(px[i] - r) < 12 && Math.abs(px[i + 1] - g) < 12 && Math.abs(px[i + 2] - b) < 12) n++;
+		}
+		return {
+			Deltas: [...document.querySelectorAll("#summary .delta")].map(d => d.textContent),
+			UptimeLegend: document.querySelector("#chart-uptime .u-legend").textContent,
+			LatencyLegend: document.querySelector("#chart-latency .u-legend").textContent,
+			UptimeTargetPixels: n,
+		};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Deltas) != 7 {
+		t.Fatalf("%d headline changes, want 7: %q", len(got.Deltas), got.Deltas)
+	}
+	for _, d := range got.Deltas {
+		if !strings.HasSuffix(d, " vs before") || !(strings.Contains(d, " %") || strings.Contains(d, " pts")) {
+			t.Fatalf("a headline change says %q, want a change in %% or points vs before", d)
+		}
+	}
+	if !strings.Contains(got.UptimeLegend, "target ≥ 90.00") || !strings.Contains(got.LatencyLegend, "p99 target ≤ 1500.0") || got.UptimeTargetPixels < 100 {
+		t.Fatalf("target lines: uptime legend %q, latency legend %q, %d pixels of the uptime target", got.UptimeLegend, got.LatencyLegend, got.UptimeTargetPixels)
+	}
+	// An empty hover legend says "–".
+	if strings.Contains(got.UptimeLegend+got.LatencyLegend, "--") {
+		t.Fatalf("a legend shows \"--\": %q %q", got.UptimeLegend, got.LatencyLegend)
+	}
+}
+
+// checkPeriods checks the table holds the API's weeks or months, each
+// named by its first and last days in the range, with the same requests.
+func checkPeriods(t *testing.T, ctx context.Context, base, customer, from, to, interval string) {
+	t.Helper()
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](`[...document.querySelectorAll("#days tbody tr")].map(tr => [...tr.cells].map(td => td.textContent))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(base + customerPath(customer) + "?from=" + from + "&to=" + to + "&interval=" + interval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var api struct {
+		Periods []struct {
+			Start, End string
+			Total      int64 `json:"total_requests"`
+		} `json:"periods"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&api); err != nil || len(api.Periods) == 0 {
+		t.Fatalf("the API's %ss: %v", interval, err)
+	}
+	if len(rows) != len(api.Periods) {
+		t.Fatalf("per %s the table has %d rows, the API %d periods", interval, len(rows), len(api.Periods))
+	}
+	for i, p := range api.Periods {
+		label := p.Start + " – " + p.End
+		if p.Start == p.End {
+			label = p.Start
+		}
+		if rows[i][0] != label || strings.ReplaceAll(rows[i][1], ",", "") != strconv.FormatInt(p.Total, 10) {
+			t.Fatalf("per %s, row %d is %q, want %s with %d requests", interval, i, rows[i][:2], label, p.Total)
+		}
+	}
+}
+
+// checkOverview checks the overview's table against the API's fleet: the
+// same customers with the same requests, uptime and objectives, worst
+// first (breached first, then the smallest budget left).
+func checkOverview(t *testing.T, ctx context.Context, base, from, to string) {
+	t.Helper()
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](`[...document.querySelectorAll("#fleet tbody tr")].map(tr => [...tr.cells].map(td => td.textContent))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The overview shows, the customer's page does not.
+	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("fleet").offsetParent !== null) + " " + (document.getElementById("days").offsetParent !== null)`)); err != nil || shown != "true false" {
+		t.Fatalf("in the overview, the fleet table and the days table are shown: %q (%v), want true false", shown, err)
+	}
+	resp, err := http.Get(base + "/customers/?from=" + from + "&to=" + to + "&limit=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	type customer struct {
+		ID    string `json:"customer_id"`
+		Stats struct {
+			Total  int64    `json:"total_requests"`
+			Uptime *float64 `json:"uptime"`
+		} `json:"stats"`
+		SLO []struct {
+			Met    bool `json:"met"`
+			Budget struct {
+				Remaining *float64 `json:"remaining"`
+			} `json:"budget"`
+		} `json:"slo"`
+	}
+	var api struct {
+		Total     int        `json:"total_customers"`
+		Customers []customer `json:"customers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&api); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != api.Total || len(rows) < 8 {
+		t.Fatalf("the overview has %d rows, the API %d customers (want at least 8)", len(rows), api.Total)
+	}
+	byID := map[string]customer{}
+	for _, c := range api.Customers {
+		byID[c.ID] = c
+	}
+	seenMet := false
+	for i, r := range rows {
+		c, ok := byID[r[0]]
+		if !ok || strings.ReplaceAll(r[1], ",", "") != strconv.FormatInt(c.Stats.Total, 10) || c.Stats.Uptime == nil || r[3] != strconv.FormatFloat(*c.Stats.Uptime, 'f', 2, 64) {
+			t.Fatalf("overview row %d is %q, the API's %+v", i, r, c)
+		}
+		breached := false
+		for _, o := range c.SLO {
+			breached = breached || !o.Met
+		}
+		if breached && seenMet {
+			t.Fatalf("overview row %d (%s) is breached after a customer whose objectives are met: not worst first", i, r[0])
+		}
+		seenMet = seenMet || !breached
+		if want := map[bool]string{true: "breached", false: "met"}[breached]; !strings.HasPrefix(r[5], want) {
+			t.Fatalf("overview row %d says %q, want %s", i, r[5], want)
 		}
 	}
 }

@@ -1,7 +1,9 @@
-// The logstats dashboard: pick a customer and a range of days (of the
-// database's day zone, which answers name), see the
-// requests, uptime and latency of each day as charts and as a table, and
-// the customer's endpoints, one of which may narrow the page to it. It only
+// The logstats dashboard: the overview of every customer over a range of
+// days (of the database's day zone, which answers name), worst first; and a
+// customer's page: the requests, uptime and latency of each day, week or
+// month as charts (with the customer's objectives as target lines) and as
+// a table, the headline figures against the range before, and the
+// customer's endpoints, one of which may narrow the page to it. It only
 // reads the JSON API, at paths relative to this page, so it works wherever
 // the handler is mounted (http.StripPrefix included).
 "use strict";
@@ -9,7 +11,13 @@
   const DAY = 86400;
   const base = location.pathname.endsWith("/") ? location.pathname : location.pathname + "/";
   const $ = (id) => document.getElementById(id);
-  const form = $("controls"), customerIn = $("customer"), fromIn = $("from"), toIn = $("to");
+  const form = $("controls"), customerIn = $("customer"), fromIn = $("from"), toIn = $("to"), intervalIn = $("interval");
+  // The view: "overview" (every customer) or "customer" (one's page).
+  let view = "customer";
+  const setView = (v) => {
+    view = v;
+    document.body.dataset.view = v;
+  };
   const customers = new Map(); // id -> {total_requests, first_day, last_day}
   let lastDay = null; // the last day with data, of the listed customers
   let charts = [];
@@ -61,8 +69,10 @@
   const addDays = (date, n) => toDate(toSec(date) + n * DAY);
   const today = () => new Date().toISOString().slice(0, 10);
 
+  // One precision a unit: requests whole, uptime to 2 decimals (as the
+  // API), latencies in milliseconds to a tenth (the API answers seconds).
   const fmtInt = (n) => n.toLocaleString("en-US");
-  const fmtMs = (s) => (s == null ? "–" : String(Number((s * 1000).toFixed(3))));
+  const fmtMs = (s) => (s == null ? "–" : (s * 1000).toFixed(1));
   const fmtUptime = (u) => (u == null ? "–" : u.toFixed(2));
 
   function showMessage(text, isError) {
@@ -119,12 +129,16 @@
 
   function readHash() {
     const p = new URLSearchParams(location.hash.slice(1));
-    return { customer: p.get("customer"), from: p.get("from"), to: p.get("to"), endpoint: parseEndpoint(p.get("endpoint")) };
+    return { view: p.get("view"), customer: p.get("customer"), from: p.get("from"), to: p.get("to"),
+      interval: p.get("interval"), endpoint: parseEndpoint(p.get("endpoint")) };
   }
 
   function writeHash() {
-    const p = new URLSearchParams({ customer: customerIn.value, from: fromIn.value, to: toIn.value });
-    if (endpoint) p.set("endpoint", endpointText(endpoint));
+    const p = view === "overview"
+      ? new URLSearchParams({ view: "overview", from: fromIn.value, to: toIn.value })
+      : new URLSearchParams({ customer: customerIn.value, from: fromIn.value, to: toIn.value });
+    if (view !== "overview" && intervalIn.value !== "day") p.set("interval", intervalIn.value);
+    if (view !== "overview" && endpoint) p.set("endpoint", endpointText(endpoint));
     history.replaceState(null, "", "#" + p.toString());
   }
 
@@ -196,6 +210,7 @@
   // endpoints table too, asked again when forceEndpoints is set (else only
   // for another customer or range).
   async function show(forceEndpoints) {
+    if (view === "overview") return showOverview();
     const id = customerIn.value, from = fromIn.value, to = toIn.value;
     const mine = ++seq; // an answer still on its way is now stale
     if (!id || !from || !to) {
@@ -221,7 +236,10 @@
     document.body.dataset.state = "loading";
     const customerPath = "customers/" + encodeURIComponent(id);
     try {
-      let path = customerPath + "/stats/?from=" + from + "&to=" + to;
+      // The range before, to compare the headline figures with; weeks or
+      // months when asked.
+      let path = customerPath + "/stats/?from=" + from + "&to=" + to + "&compare=previous";
+      if (intervalIn.value !== "day") path += "&interval=" + intervalIn.value;
       if (endpoint) path += "&method=" + encodeURIComponent(endpoint.method) + "&route=" + encodeURIComponent(endpoint.route);
       const meta = {};
       const [st] = await Promise.all([api(path, null, meta), loadEndpoints(customerPath, from, to, mine, forceEndpoints === true)]);
@@ -229,7 +247,7 @@
       Object.assign(live, { path, customerPath, etag: meta.etag, zone: st.day_zone || "UTC", updated: Date.now() });
       showUpdated();
       render(st);
-      if (st.daily.length === 0) {
+      if (periodsOf(st).length === 0) {
         showMessage(endpoint
           ? "No requests of " + id + " to " + endpointText(endpoint) + " from " + from + " to " + to + "."
           : customers.has(id)
@@ -331,34 +349,67 @@
     show();
   });
 
+  // periodsOf returns the days, weeks or months of an answer, each with
+  // its stats fields, its first day as date and how the table names it.
+  function periodsOf(st) {
+    if (!st) return [];
+    if (st.daily) return st.daily.map((d) => Object.assign({ label: d.date }, d));
+    return (st.periods || []).map((p) => Object.assign({ date: p.start, label: p.start === p.end ? p.start : p.start + " – " + p.end }, p));
+  }
+
   function render(st) {
-    const days = st ? st.daily : [];
+    const days = periodsOf(st);
     if (!st) {
       Object.assign(endpoints, { key: null, groups: [], total: 0, note: "" }); // nothing shown: no endpoints either
       renderEndpoints();
     }
-    if (st && st.day_zone) document.getElementById("day-zone").textContent = st.day_zone;
-    renderSummary(st ? st.stats : null);
+    if (st && st.day_zone) $("day-zone").textContent = st.day_zone;
+    if (st && st.failed_statuses) $("failed-statuses").textContent = st.failed_statuses;
+    const per = st && st.periods ? intervalIn.value : "day";
+    for (const el of document.querySelectorAll(".per")) el.textContent = per;
+    $("days-period").textContent = { day: "Date", week: "Week", month: "Month" }[per];
+    renderSummary(st ? st.stats : null, st && st.previous ? st.previous : null);
     renderTable(days, st ? st.stats : null);
-    renderCharts(days);
+    renderCharts(days, st ? st.slo || [] : [], per);
   }
 
-  function renderSummary(s) {
+  // change says how a headline figure moved against the range before: a
+  // percent for counts and latencies, points for the uptime; better or
+  // worse as higher says.
+  function change(cur, prev, kind, higherIsBetter) {
+    if (cur == null || prev == null) return { text: "– vs before", cls: "" };
+    let diff, text;
+    if (kind === "points") {
+      diff = cur - prev;
+      text = (diff >= 0 ? "+" : "−") + Math.abs(diff).toFixed(2) + " pts";
+    } else {
+      if (prev === 0) return { text: "– vs before", cls: "" };
+      diff = (cur - prev) / prev * 100;
+      text = (diff >= 0 ? "+" : "−") + Math.abs(diff).toFixed(1) + " %";
+    }
+    const cls = higherIsBetter == null || Math.abs(diff) < 1e-9 ? "" : (diff > 0) === higherIsBetter ? "better" : "worse";
+    return { text: text + " vs before", cls };
+  }
+
+  function renderSummary(s, previous) {
+    const p = previous ? previous.stats : {};
     const cards = s == null ? [] : [
-      ["Requests", fmtInt(s.total_requests)],
-      ["Successful", fmtInt(s.total_successful_requests)],
-      ["Failed", fmtInt(s.total_failed_requests)],
-      ["Uptime %", fmtUptime(s.uptime)],
-      ["Average ms", fmtMs(s.average_latency)],
-      ["Median ms", fmtMs(s.median_latency)],
-      ["p99 ms", fmtMs(s.p99_latency)],
+      ["Requests", fmtInt(s.total_requests), change(s.total_requests, p.total_requests, "percent", null)],
+      ["Successful", fmtInt(s.total_successful_requests), change(s.total_successful_requests, p.total_successful_requests, "percent", null)],
+      ["Failed", fmtInt(s.total_failed_requests), change(s.total_failed_requests, p.total_failed_requests, "percent", false)],
+      ["Uptime %", fmtUptime(s.uptime), change(s.uptime, p.uptime, "points", true)],
+      ["Average ms", fmtMs(s.average_latency), change(s.average_latency, p.average_latency, "percent", false)],
+      ["Median ms", fmtMs(s.median_latency), change(s.median_latency, p.median_latency, "percent", false)],
+      ["p99 ms", fmtMs(s.p99_latency), change(s.p99_latency, p.p99_latency, "percent", false)],
     ];
-    $("summary").replaceChildren(...cards.map(([label, value]) => {
+    $("summary").replaceChildren(...cards.map(([label, value, delta]) => {
       const d = document.createElement("div");
       d.className = "card";
       const l = document.createElement("div"); l.className = "label"; l.textContent = label;
       const v = document.createElement("div"); v.className = "value"; v.textContent = value;
-      d.append(l, v);
+      const c = document.createElement("div"); c.className = "delta " + delta.cls; c.textContent = delta.text;
+      if (previous) c.title = "against " + previous.from_date + " – " + previous.to_date;
+      d.append(l, v, c);
       return d;
     }));
   }
@@ -380,13 +431,18 @@
 
   function renderTable(days, total) {
     const body = $("days").tBodies[0];
-    body.replaceChildren(...days.map((d) => row([d.date, ...statCells(d)])));
+    body.replaceChildren(...days.map((d) => row([d.label, ...statCells(d)])));
     $("days").tFoot.replaceChildren(...(total ? [row(["Total", ...statCells(total)])] : []));
   }
 
   const utc = (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
 
-  function chartOpts(el, series, yRange) {
+  // The x axis has day ticks whatever the range (never hours), as
+  // MM-DD; months as YYYY-MM.
+  const dayIncrs = [1, 2, 7, 14, 28, 91, 182, 364].map((n) => n * DAY);
+  function chartOpts(el, series, yRange, per) {
+    const tick = per === "month" ? (t) => toDate(t).slice(0, 7) : (t) => toDate(t).slice(5);
+    const half = { day: DAY / 2, week: 3.5 * DAY, month: 15 * DAY }[per];
     return {
       width: Math.max(200, el.clientWidth),
       height: 220,
@@ -394,15 +450,35 @@
       legend: { live: true },
       cursor: { points: { size: 6 } },
       scales: {
-        x: { time: true, range: (u, min, max) => [min - DAY / 2, max + DAY / 2] },
+        x: { time: true, range: (u, min, max) => [min - half, max + half] },
         y: yRange ? { range: yRange } : {},
       },
-      axes: [{ space: 60 }, { size: 56 }],
-      series: [{ label: "Day", value: (u, ts) => (ts == null ? "–" : toDate(ts)) }, ...series],
+      axes: [{ space: 60, incrs: dayIncrs, values: (u, ticks) => ticks.map(tick) }, { size: 56 }],
+      series: [{ label: { day: "Day", week: "Week of", month: "Month" }[per], value: (u, ts) => (ts == null ? "–" : tick(ts)) }, ...series],
     };
   }
 
-  function renderCharts(days) {
+  // targetSeries are the target lines of the objectives that match: a
+  // dashed line at each target, the same every day.
+  function targetSeries(slo, latency, xs) {
+    const out = [], data = [];
+    for (const o of slo) {
+      const isLatency = o.objective.startsWith("p");
+      if (isLatency !== latency) continue;
+      const y = latency ? o.target * 1000 : o.target;
+      out.push({
+        label: latency ? o.objective.split("<=")[0] + " target ≤ " + y.toFixed(1) : "target ≥ " + y.toFixed(2),
+        stroke: color("--target"), width: 1.5, dash: [6, 4], points: { show: false },
+        value: (u, v) => (v == null ? "–" : latency ? v.toFixed(1) : v.toFixed(2)),
+      });
+      data.push(xs.map(() => y));
+    }
+    return [out, data];
+  }
+
+  const color = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+  function renderCharts(days, slo, per) {
     for (const c of charts) c.destroy();
     charts = [];
     $("charts").hidden = days.length === 0;
@@ -413,8 +489,6 @@
     const total = days.map((d) => d.total_requests);
     const ms = (key) => days.map((d) => (d[key] == null ? null : d[key] * 1000));
     const bars = uPlot.paths.bars({ size: [0.7, 48] });
-    const css = getComputedStyle(document.documentElement);
-    const color = (name) => css.getPropertyValue(name).trim();
 
     // Stacked bars: the failed bar is drawn at the day's total, behind the
     // successful one, so it shows as the part above.
@@ -424,12 +498,14 @@
         value: (u, v, si, i) => (i == null ? "–" : fmtInt(failed[i])) },
       { label: "Successful", fill: color("--ok"), stroke: color("--ok"), paths: bars, points: { show: false },
         value: (u, v, si, i) => (i == null ? "–" : fmtInt(ok[i])) },
-    ], (u, min, max) => [0, Math.max(1, max)]), [xs, total, ok], el1));
+    ], (u, min, max) => [0, Math.max(1, max)], per), [xs, total, ok], el1));
 
     const el2 = $("chart-uptime");
+    const [uptimeTargets, uptimeTargetData] = targetSeries(slo, false, xs);
     charts.push(new uPlot(chartOpts(el2, [
       { label: "Uptime %", stroke: color("--ok"), width: 2, value: (u, v) => (v == null ? "–" : v.toFixed(2)) },
-    ], (u, min, max) => [Math.max(0, Math.floor(min - 1)), 100]), [xs, days.map((d) => d.uptime)], el2));
+      ...uptimeTargets,
+    ], (u, min, max) => [Math.max(0, Math.floor(min - 1)), 100], per), [xs, days.map((d) => d.uptime), ...uptimeTargetData], el2));
 
     const el3 = $("chart-latency");
     el3.replaceChildren();
@@ -442,13 +518,129 @@
       el3.append(note);
       return;
     }
-    const msValue = (u, v) => (v == null ? "–" : String(Number(v.toFixed(3))));
+    const msValue = (u, v) => (v == null ? "–" : v.toFixed(1));
+    const [latencyTargets, latencyTargetData] = targetSeries(slo, true, xs);
     charts.push(new uPlot(chartOpts(el3, [
       { label: "Average", stroke: color("--avg"), width: 2, value: msValue },
       { label: "Median", stroke: color("--median"), width: 2, value: msValue },
       { label: "p99", stroke: color("--p99"), width: 2, value: msValue },
-    ], (u, min, max) => [0, Math.max(1, max)]), [xs, ms("average_latency"), ms("median_latency"), ms("p99_latency")], el3));
+      ...latencyTargets,
+    ], (u, min, max) => [0, Math.max(1, max)], per), [xs, ms("average_latency"), ms("median_latency"), ms("p99_latency"), ...latencyTargetData], el3));
   }
+
+  // The overview: every customer with requests in the range, with its
+  // stats and objectives, worst first (the smallest error budget left,
+  // then the lowest uptime); sorted by any column, a row opens the
+  // customer's page.
+  const fleet = { customers: [], total: 0, sort: "worst", desc: false };
+  const maxFleet = 10000;
+
+  async function showOverview() {
+    const from = fromIn.value, to = toIn.value, mine = ++seq;
+    live.path = null;
+    $("updated").textContent = "";
+    $("customer-name").textContent = "";
+    if (!from || !to || to < from) {
+      showMessage(to < from ? "The range ends (" + to + ") before it starts (" + from + ")." : "", true);
+      document.body.dataset.state = "ready";
+      return;
+    }
+    writeHash();
+    document.body.dataset.state = "loading";
+    try {
+      const f = await api("customers/?from=" + from + "&to=" + to + "&limit=" + maxFleet + "&sort=slo_remaining&order=asc");
+      if (mine !== seq) return;
+      if (f.day_zone) $("day-zone").textContent = f.day_zone;
+      if (f.failed_statuses) $("failed-statuses").textContent = f.failed_statuses;
+      Object.assign(fleet, { customers: f.customers, total: f.total_customers });
+      showMessage(f.customers.length === 0 ? "No requests of any customer from " + from + " to " + to + "." : "", false);
+    } catch (e) {
+      if (mine !== seq) return;
+      Object.assign(fleet, { customers: [], total: 0 });
+      showMessage("Could not load the customers: " + e.message, true);
+    }
+    $("overview-range").textContent = from + " to " + to;
+    renderFleet();
+    document.body.dataset.state = "ready";
+  }
+
+  // leastBudget is the smallest error budget left of a customer's
+  // objectives (null when none has one); breached whether one is not met.
+  const leastBudget = (c) => {
+    const r = (c.slo || []).map((o) => o.budget.remaining).filter((v) => v != null);
+    return r.length ? Math.min(...r) : null;
+  };
+  const breached = (c) => (c.slo || []).some((o) => !o.met);
+
+  function sortedFleet() {
+    const sign = fleet.desc ? -1 : 1;
+    const value = (c) => {
+      switch (fleet.sort) {
+        case "customer_id": return c.customer_id;
+        case "slo": return leastBudget(c);
+        default: return c.stats[fleet.sort];
+      }
+    };
+    const cmp = (va, vb) => (va == null || vb == null ? (va == null) - (vb == null) : va < vb ? -sign : va > vb ? sign : 0);
+    return [...fleet.customers].sort((a, b) => {
+      if (fleet.sort === "worst") {
+        // Breached first, then the smallest budget left, then the lowest
+        // uptime: worst first.
+        return (breached(b) - breached(a)) || cmp(leastBudget(a), leastBudget(b)) || cmp(a.stats.uptime, b.stats.uptime) ||
+          (a.customer_id < b.customer_id ? -1 : 1);
+      }
+      return cmp(value(a), value(b)) || (a.customer_id < b.customer_id ? -1 : 1);
+    });
+  }
+
+  function objectivesText(c) {
+    if (!c.slo || c.slo.length === 0) return "–";
+    const bad = c.slo.filter((o) => !o.met).map((o) => o.objective);
+    return bad.length ? "breached: " + bad.join(", ") : "met";
+  }
+
+  function renderFleet() {
+    $("overview-note").textContent = fleet.total > fleet.customers.length
+      ? "(the first " + fleet.customers.length + " of " + fmtInt(fleet.total) + ")" : "(" + fmtInt(fleet.total) + ")";
+    for (const b of document.querySelectorAll("#fleet th button")) {
+      b.parentElement.setAttribute("aria-sort", b.dataset.sort !== fleet.sort ? "none" : fleet.desc ? "descending" : "ascending");
+    }
+    $("fleet").tBodies[0].replaceChildren(...sortedFleet().map((c) => {
+      const s = c.stats;
+      const tr = row([c.customer_id, fmtInt(s.total_requests), fmtInt(s.total_failed_requests), fmtUptime(s.uptime),
+        fmtMs(s.p99_latency), objectivesText(c)]);
+      tr.lastChild.className = !c.slo || c.slo.length === 0 ? "" : breached(c) ? "breached" : "met";
+      tr.tabIndex = 0;
+      const open = () => {
+        setView("customer");
+        customerIn.value = c.customer_id;
+        endpoint = null;
+        show(true);
+      };
+      tr.addEventListener("click", open);
+      tr.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          open();
+        }
+      });
+      return tr;
+    }));
+  }
+
+  for (const b of document.querySelectorAll("#fleet th button")) {
+    b.addEventListener("click", () => {
+      const f = b.dataset.sort;
+      fleet.desc = fleet.sort === f ? !fleet.desc : f === "total_requests" || f === "total_failed_requests" || f === "p99_latency";
+      fleet.sort = f;
+      renderFleet();
+    });
+  }
+  $("nav-overview").addEventListener("click", (e) => {
+    e.preventDefault();
+    setView("overview");
+    show();
+  });
 
   let resizeTimer = 0;
   window.addEventListener("resize", () => {
@@ -467,6 +659,7 @@
   });
   fromIn.addEventListener("change", show);
   toIn.addEventListener("change", show);
+  intervalIn.addEventListener("change", show);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     show(true);
@@ -488,6 +681,17 @@
       showMessage("Could not list the customers: " + e.message, true);
     }
     const h = readHash();
+    if (["day", "week", "month"].includes(h.interval)) intervalIn.value = h.interval;
+    if (h.view === "overview" && !customerKey) {
+      setView("overview");
+      const [from, to] = defaultRange(null);
+      fromIn.value = h.from || from;
+      toIn.value = h.to || to;
+      customerIn.value = busiest();
+      await show();
+      return;
+    }
+    setView("customer");
     // With a customer key, the one customer /customers/ lists, whatever the
     // address says (the server would answer 404 for any other anyway).
     const id = customerKey ? busiest() : h.customer || busiest();
