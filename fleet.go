@@ -101,7 +101,8 @@ func (c *FleetCustomer) breached() bool {
 }
 
 // Fleet returns the stats of every customer with requests on the days of
-// f, ordered by f.Sort and paged by f.Limit and f.Offset. Like FindStats
+// f, and how its objectives fare, ordered by f.Sort (SortSLORemaining
+// included) and paged by f.Limit and f.Offset. Like FindStats
 // it reads the rollups alone, so its cost grows with the customer-days of
 // the range, not with the requests. Errors for a bad sort field or limit
 // wrap ErrInvalidBreakdown; for a missing From or a To before it,
@@ -126,10 +127,11 @@ func (s *StatsService) fleet(ctx context.Context, f FleetFilter) (*Fleet, error)
 	}
 	var field sortField
 	percentiles := f.Percentiles
-	if f.Sort == SortSLORemaining {
-		field = sortField{value: nil} // by minRemaining, below
-	} else if field, percentiles, err = parseSort(f.Sort, f.Percentiles); err != nil {
-		return nil, err
+	bySLO := f.Sort == SortSLORemaining
+	if !bySLO {
+		if field, percentiles, err = parseSort(f.Sort, f.Percentiles); err != nil {
+			return nil, err
+		}
 	}
 	zone, err := s.zoneName(ctx)
 	if err != nil {
@@ -145,7 +147,7 @@ func (s *StatsService) fleet(ctx context.Context, f FleetFilter) (*Fleet, error)
 	}
 	slices.SortFunc(all, func(a, b FleetCustomer) int {
 		var c int
-		if field.value == nil {
+		if bySLO {
 			va, oka := a.minRemaining()
 			vb, okb := b.minRemaining()
 			c = compareFigures(va, oka, vb, okb, f.Ascending)

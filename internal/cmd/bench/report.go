@@ -220,8 +220,14 @@ func (r *report) targets() []target {
 	}
 	if fl := r.Fleet; fl != nil {
 		what := fmt.Sprintf("fleet of %s customers × 30 days (%s requests), SQLite", thousands(float64(fl.Customers)), count(fl.Requests))
-		x := ratio(fl.DuckDB, fl.Logstats)
-		ts = append(ts, check(what+", vs DuckDB GROUP BY customer with quantile_cont from a loaded table", "≥ 10×", fmt.Sprintf("%.2f×", x), x >= 10))
+		for _, m := range []struct {
+			requests     int
+			ours, theirs time.Duration
+		}{{fl.Requests, fl.Logstats, fl.DuckDB}, {10 * fl.Requests, fl.LogstatsX10, fl.DuckDBX10}} {
+			x := ratio(m.theirs, m.ours)
+			ts = append(ts, check(fmt.Sprintf("fleet of %s customers × 30 days (%s requests), SQLite, vs DuckDB GROUP BY customer with quantile_cont from a loaded table",
+				thousands(float64(fl.Customers)), count(m.requests)), "≥ 10×", fmt.Sprintf("%.2f×", x), x >= 10))
+		}
 		y := fl.LogstatsX10.Seconds() / fl.Logstats.Seconds()
 		ts = append(ts, check(fmt.Sprintf("%s, with ten times the requests per customer-day / without", what), "≤ 1.2× (flat)", fmt.Sprintf("%.2f×", y), y <= 1.2))
 	}
