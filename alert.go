@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -45,27 +46,51 @@ func NewAlerter(db *sql.DB, stats *StatsService) *Alerter {
 }
 
 // An AlertEvent is an event of the queue: its id, customer and JSON body
-// (what the webhook receives), how many deliveries failed and when it was
-// queued.
+// (what the webhook receives), how many deliveries failed, and how long
+// ago it was queued (by the Alerter's clock).
 type AlertEvent struct {
 	ID, CustomerID string
 	Body           []byte
 	Attempts       int
-	Created        time.Time
+	Age            time.Duration
 }
+
+// An EvaluateError lists the customers whose objectives could not be
+// evaluated, and why; the others were.
+type EvaluateError struct {
+	Customers []string
+	Err       error // the customers' errors, joined
+}
+
+func (e *EvaluateError) Error() string {
+	return fmt.Sprintf("the objectives of %d customers could not be evaluated: %v", len(e.Customers), e.Err)
+}
+
+func (e *EvaluateError) Unwrap() error { return e.Err }
 
 // Evaluate evaluates the objectives of each customer over its window and
 // records their changes, queueing an event for each; it returns how many
 // it queued. A customer without data is skipped; an objective seen for
-// the first time counts as met before.
+// the first time counts as met before. A customer that fails does not
+// stop the others: the error is then an *EvaluateError naming those that
+// failed, unless ctx is done.
 func (a *Alerter) Evaluate(ctx context.Context, customers []string) (int, error) {
 	queued := 0
+	var failed []string
+	var errs []error
 	for _, c := range customers {
 		n, err := a.evaluate(ctx, c)
+		if ctx.Err() != nil {
+			return queued, ctx.Err()
+		}
 		if err != nil {
-			return queued, classify(a.Stats.Driver, fmt.Errorf("evaluate the objectives of %s: %w", c, err))
+			failed = append(failed, c)
+			errs = append(errs, classify(a.Stats.Driver, fmt.Errorf("evaluate the objectives of %s: %w", c, err)))
 		}
 		queued += n
+	}
+	if len(failed) > 0 {
+		return queued, &EvaluateError{Customers: failed, Err: errors.Join(errs...)}
 	}
 	return queued, nil
 }
@@ -75,6 +100,7 @@ func (a *Alerter) Evaluate(ctx context.Context, customers []string) (int, error)
 func (a *Alerter) EvaluateAll(ctx context.Context) (int, error) {
 	queued := 0
 	f := CustomerFilter{Limit: MaxFleetLimit}
+	failed := &EvaluateError{}
 	for {
 		page, err := a.Stats.FindCustomers(ctx, f)
 		if err != nil {
@@ -85,11 +111,24 @@ func (a *Alerter) EvaluateAll(ctx context.Context) (int, error) {
 			ids[i] = c.ID
 		}
 		n, err := a.Evaluate(ctx, ids)
-		if queued += n; err != nil || len(page) < f.Limit {
+		queued += n
+		var ee *EvaluateError
+		switch {
+		case errors.As(err, &ee):
+			failed.Customers = append(failed.Customers, ee.Customers...)
+			failed.Err = errors.Join(failed.Err, ee.Err)
+		case err != nil:
 			return queued, err
+		}
+		if len(page) < f.Limit {
+			break
 		}
 		f.After = &ids[len(ids)-1]
 	}
+	if len(failed.Customers) > 0 {
+		return queued, failed
+	}
+	return queued, nil
 }
 
 func (a *Alerter) window() int {
@@ -230,8 +269,9 @@ func eventBody(eventID, customer string, from, to Date, o ObjectiveStatus) []byt
 // DueEvents returns the queued events whose next try is due, oldest
 // first, at most limit.
 func (a *Alerter) DueEvents(ctx context.Context, limit int) ([]AlertEvent, error) {
+	now := a.now()
 	rows, err := a.db.QueryContext(ctx, `SELECT event_id, customer_id, body, attempts, created_us FROM logstats_alert_outbox
-		WHERE next_us <= ? ORDER BY created_us, event_id LIMIT ?`, a.now().UnixMicro(), limit)
+		WHERE next_us <= ? ORDER BY created_us, event_id LIMIT ?`, now.UnixMicro(), limit)
 	if err != nil {
 		return nil, classify(a.Stats.Driver, fmt.Errorf("due alert events: %w", err))
 	}
@@ -243,7 +283,7 @@ func (a *Alerter) DueEvents(ctx context.Context, limit int) ([]AlertEvent, error
 		if err := rows.Scan(&e.ID, &e.CustomerID, &e.Body, &e.Attempts, &created); err != nil {
 			return nil, classify(a.Stats.Driver, fmt.Errorf("due alert events: %w", err))
 		}
-		e.Created = time.UnixMicro(created)
+		e.Age = now.Sub(time.UnixMicro(created))
 		out = append(out, e)
 	}
 	return out, classify(a.Stats.Driver, rows.Err())
@@ -265,8 +305,8 @@ func (a *Alerter) Done(ctx context.Context, eventID string) error {
 	return classify(a.Stats.Driver, err)
 }
 
-// Retry records a failed delivery of an event, to try again at next.
-func (a *Alerter) Retry(ctx context.Context, eventID string, next time.Time) error {
-	_, err := a.db.ExecContext(ctx, `UPDATE logstats_alert_outbox SET attempts = attempts + 1, next_us = ? WHERE event_id = ?`, next.UnixMicro(), eventID)
+// Retry records a failed delivery of an event, to try again after wait.
+func (a *Alerter) Retry(ctx context.Context, eventID string, wait time.Duration) error {
+	_, err := a.db.ExecContext(ctx, `UPDATE logstats_alert_outbox SET attempts = attempts + 1, next_us = ? WHERE event_id = ?`, a.now().Add(wait).UnixMicro(), eventID)
 	return classify(a.Stats.Driver, err)
 }

@@ -3,6 +3,7 @@ package logstats_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -100,7 +101,7 @@ func TestAlerter(t *testing.T) {
 		if err != nil || len(due) != 1 || due[0].Attempts != 0 {
 			t.Fatalf("due %+v, %v", due, err)
 		}
-		if err := a.Retry(ctx, due[0].ID, time.Now().Add(time.Hour)); err != nil {
+		if err := a.Retry(ctx, due[0].ID, time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		if again, err := a.DueEvents(ctx, 10); err != nil || len(again) != 0 {
@@ -108,6 +109,17 @@ func TestAlerter(t *testing.T) {
 		}
 		if next, ok, err := a.NextDue(ctx); err != nil || !ok || next.Before(time.Now().Add(59*time.Minute)) {
 			t.Fatalf("NextDue = %v, %v, %v", next, ok, err)
+		}
+		// A customer that cannot be evaluated (its stored objectives are
+		// corrupt) does not stop the others, and the error names it.
+		mustLoad(t, ing, "4.log", testdb.StatusLog("bad", "2024-10-05", 10, 0)+testdb.StatusLog("d", "2024-10-05", 10, 9))
+		if _, err := db.DB.ExecContext(ctx, `INSERT INTO logstats_objectives (customer_id, objectives, updated_us) VALUES ('bad', 'uptime>=x', 1)`); err != nil {
+			t.Fatal(err)
+		}
+		n, err := a.Evaluate(ctx, []string{"bad", "d"})
+		var ee *logstats.EvaluateError
+		if n != 1 || !errors.As(err, &ee) || len(ee.Customers) != 1 || ee.Customers[0] != "bad" || !errors.Is(err, logstats.ErrCorruptRollup) {
+			t.Fatalf("Evaluate with a corrupt customer = %d, %v; want d's event and an EvaluateError naming bad", n, err)
 		}
 	})
 }

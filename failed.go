@@ -27,7 +27,7 @@ const (
 // ParseFailedStatuses parses "4xx,5xx" (the classes in any order, spaces
 // allowed) or "5xx". Errors wrap ErrInvalidFailed.
 func ParseFailedStatuses(s string) (FailedStatuses, error) {
-	var four, five int
+	var four, five, other int
 	for _, c := range strings.Split(s, ",") {
 		switch strings.ToLower(strings.TrimSpace(c)) {
 		case "4xx":
@@ -35,10 +35,11 @@ func ParseFailedStatuses(s string) (FailedStatuses, error) {
 		case "5xx":
 			five++
 		default:
-			four = -1
+			other++
 		}
 	}
 	switch {
+	case other > 0:
 	case four == 1 && five == 1:
 		return Failed4xx5xx, nil
 	case four == 0 && five == 1:

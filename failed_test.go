@@ -20,6 +20,7 @@ func TestParseFailedStatuses(t *testing.T) {
 		{" 4XX , 5xx ", logstats.Failed4xx5xx},
 		{"5xx", logstats.Failed5xx},
 		{"", 0}, {"4xx", 0}, {"5xx,5xx", 0}, {"4xx,5xx,", 0}, {"3xx,5xx", 0}, {"500", 0}, {"4xx,5xx,4xx", 0},
+		{"x,4xx,5xx", 0}, {"x,4xx,4xx,5xx", 0}, {"4xx,x,5xx", 0},
 	} {
 		got, err := logstats.ParseFailedStatuses(tc.in)
 		if tc.want == 0 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 )
@@ -41,8 +42,9 @@ type FleetFilter struct {
 }
 
 // SortSLORemaining is the FleetFilter.Sort that orders customers by the
-// smallest remaining budget of their objectives (ObjectiveStatus.Remaining);
-// those without one come last.
+// smallest remaining budget of their objectives (ObjectiveStatus.Remaining),
+// an objective that allowed no failure and had some counting as the
+// smallest of all; customers without a budget come last.
 const SortSLORemaining = "slo_remaining"
 
 // Bounds of FleetFilter.Limit.
@@ -78,12 +80,17 @@ type FleetCustomer struct {
 }
 
 // minRemaining returns the smallest remaining budget of c's objectives,
-// in thousandths; false when none has one.
+// in thousandths (math.MinInt64 for one that allowed no failure and had
+// some); false when none has one.
 func (c *FleetCustomer) minRemaining() (int64, bool) {
 	var least int64
 	found := false
 	for _, o := range c.Objectives {
-		if r, ok := o.Remaining(); ok && (!found || r < least) {
+		r, ok := o.Remaining()
+		if !ok && o.Spent > 0 {
+			r, ok = math.MinInt64, true // no budget, and spent: the worst
+		}
+		if ok && (!found || r < least) {
 			least, found = r, true
 		}
 	}
@@ -145,17 +152,29 @@ func (s *StatsService) fleet(ctx context.Context, f FleetFilter) (*Fleet, error)
 	if f.Breached {
 		all = slices.DeleteFunc(all, func(c FleetCustomer) bool { return !c.breached() })
 	}
-	slices.SortFunc(all, func(a, b FleetCustomer) int {
-		var c int
-		if bySLO {
-			va, oka := a.minRemaining()
-			vb, okb := b.minRemaining()
-			c = compareFigures(va, oka, vb, okb, f.Ascending)
-		} else {
-			c = field.compare(&a.Stats, &b.Stats, f.Ascending)
+	if bySLO {
+		// The key once a customer: it rounds in rationals.
+		type keyed struct {
+			c         FleetCustomer
+			least     int64
+			hasBudget bool
 		}
-		return cmp.Or(c, cmp.Compare(a.CustomerID, b.CustomerID))
-	})
+		ks := make([]keyed, len(all))
+		for i := range all {
+			ks[i].c = all[i]
+			ks[i].least, ks[i].hasBudget = all[i].minRemaining()
+		}
+		slices.SortFunc(ks, func(a, b keyed) int {
+			return cmp.Or(compareFigures(a.least, a.hasBudget, b.least, b.hasBudget, f.Ascending), cmp.Compare(a.c.CustomerID, b.c.CustomerID))
+		})
+		for i := range ks {
+			all[i] = ks[i].c
+		}
+	} else {
+		slices.SortFunc(all, func(a, b FleetCustomer) int {
+			return cmp.Or(field.compare(&a.Stats, &b.Stats, f.Ascending), cmp.Compare(a.CustomerID, b.CustomerID))
+		})
+	}
 	out.TotalCustomers = len(all)
 	page := all[min(f.Offset, len(all)):]
 	out.Customers = page[:min(limit, len(page))]

@@ -33,6 +33,9 @@ const MaxObjectives = 10
 // millionth of a percent, or a microsecond.
 const maxObjectiveDecimals = 6
 
+// maxThresholdSeconds bounds a latency target, far above any request.
+const maxThresholdSeconds = 1_000_000
+
 // ParseObjective parses one objective: "uptime>=T" with T a percent from 0
 // to 100, or "pNN<=S" with NN a percentile (as ParsePercentile reads it)
 // and S seconds; each with at most 6 decimals. Errors wrap
@@ -59,8 +62,8 @@ func ParseObjective(s string) (Objective, error) {
 			return bad("the percentile: want a number above 0 and at most 100, like 95 or 99.9")
 		}
 		num, scale, ok := parseDecimal(secText)
-		if !ok || num > 1<<40 {
-			return bad("want pNN<=SECONDS, seconds with at most 6 decimals, such as p99<=0.5")
+		if !ok || num > maxThresholdSeconds*pow10(scale) {
+			return bad("want pNN<=SECONDS, seconds from 0 to 1000000 with at most 6 decimals, such as p99<=0.5")
 		}
 		us := int64(num * pow10(maxObjectiveDecimals-scale))
 		return Objective{latency: true, percentile: p, thresholdUS: us, text: "p" + p.String() + "<=" + formatDecimal(num, scale)}, nil
@@ -151,8 +154,8 @@ func (s ObjectiveStatus) Remaining() (thousandths int64, ok bool) {
 	if s.Allowed == 0 {
 		return 0, false
 	}
-	r := new(big.Rat).SetFrac(big.NewInt(1000*(s.Allowed-s.Spent)), big.NewInt(s.Allowed))
-	return roundRat(r), true
+	left := new(big.Int).Mul(big.NewInt(1000), new(big.Int).Sub(big.NewInt(s.Allowed), big.NewInt(s.Spent)))
+	return roundRat(new(big.Rat).SetFrac(left, big.NewInt(s.Allowed))), true
 }
 
 // roundRat rounds r half away from zero.

@@ -3,6 +3,7 @@ package logstats_test
 import (
 	"context"
 	"errors"
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"slices"
@@ -21,6 +22,7 @@ func TestParseObjectives(t *testing.T) {
 		{"p99.9<=0.250000,p50<=1", "p99.9<=0.25,p50<=1"},
 		{"uptime>=100,p100<=0", "uptime>=100,p100<=0"},
 		{"uptime>=0.000001", "uptime>=0.000001"},
+		{"p50<=1000000", "p50<=1000000"},
 		{"", ""},
 	} {
 		got, err := logstats.ParseObjectives(tc.in)
@@ -28,7 +30,7 @@ func TestParseObjectives(t *testing.T) {
 			t.Errorf("ParseObjectives(%q) = %q, %v; want %q", tc.in, logstats.FormatObjectives(got), err, tc.want)
 		}
 	}
-	for _, in := range []string{"uptime>=100.1", "uptime>99", "uptime>=-1", "uptime>=99.9999999", "p0<=1", "p101<=1", "p99<=", "p99<=.5", "p99<=0.5s",
+	for _, in := range []string{"uptime>=100.1", "uptime>99", "uptime>=-1", "uptime>=99.9999999", "p0<=1", "p101<=1", "p99<=", "p99<=.5", "p99<=0.5s", "p99<=1000000.000001",
 		"p99>=0.5", "latency<=1", "uptime>=99,uptime>=98", "p99<=1,p99<=2", "uptime>=99,", strings.Repeat("p1<=1,", 11) + "uptime>=1"} {
 		if _, err := logstats.ParseObjectives(in); !errors.Is(err, logstats.ErrInvalidObjective) || logstats.KindOf(err) != logstats.KindInvalid {
 			t.Errorf("ParseObjectives(%q): %v, want ErrInvalidObjective", in, err)
@@ -175,7 +177,11 @@ func TestObjectives(t *testing.T) {
 					if c.Objectives[j] != want {
 						t.Fatalf("fleet, %s, %s:\n%+v\nwant\n%+v", c.CustomerID, o, c.Objectives[j], want)
 					}
-					if r, ok := want.Remaining(); ok && (!has || r < least) {
+					r, ok := want.Remaining()
+					if !ok && want.Spent > 0 {
+						r, ok = math.MinInt64, true // no budget, and spent: the worst
+					}
+					if ok && (!has || r < least) {
 						least, has = r, true
 					}
 					met = met && want.Met

@@ -187,16 +187,22 @@ func (n *Notifier) round(ctx context.Context) time.Duration {
 		queued, err = n.Alerter.Evaluate(ctx, customers)
 	}
 	n.queued.Add(int64(queued))
-	if err != nil {
-		if ctx.Err() == nil {
-			n.logger().Error("alerts: evaluating the objectives failed; trying again", "err", err)
+	evaluated := err == nil
+	if err != nil && ctx.Err() == nil {
+		n.logger().Error("alerts: evaluating the objectives failed; trying again", "err", err)
+		// Nothing lost: evaluate again those that failed, or all of them
+		// when it is not known which.
+		var ee *logstats.EvaluateError
+		if errors.As(err, &ee) {
+			n.mark(ee.Customers)
+		} else {
+			n.mu.Lock()
+			n.all = n.all || all
+			n.mu.Unlock()
+			n.mark(customers)
 		}
-		n.mu.Lock() // nothing lost: evaluate them again
-		n.all = n.all || all
-		n.mu.Unlock()
-		n.mark(customers)
-		return failed
 	}
+	// The queue is delivered whatever the evaluation did.
 	if err := n.deliverDue(ctx); err != nil {
 		if ctx.Err() == nil {
 			n.logger().Error("alerts: reading the queue failed; trying again", "err", err)
@@ -205,7 +211,7 @@ func (n *Notifier) round(ctx context.Context) time.Duration {
 	}
 	next, ok, err := n.Alerter.NextDue(ctx)
 	switch {
-	case err != nil:
+	case err != nil, !evaluated:
 		return failed
 	case !ok:
 		return idleEvaluateAgain
@@ -247,14 +253,14 @@ func (n *Notifier) deliver(ctx context.Context, e logstats.AlertEvent) error {
 	if maxAge <= 0 {
 		maxAge = DefaultMaxAge
 	}
-	if time.Since(e.Created) >= maxAge {
+	if e.Age >= maxAge {
 		n.dropped.Add(1)
 		n.logger().Error("alerts: giving up an event the webhook did not take", "event_id", e.ID, "customer", e.CustomerID,
 			"attempts", e.Attempts+1, "err", err, "body", string(e.Body))
 		return n.Alerter.Done(ctx, e.ID)
 	}
 	n.logger().Warn("alerts: delivery failed; trying again", "event_id", e.ID, "attempts", e.Attempts+1, "err", err)
-	return n.Alerter.Retry(ctx, e.ID, time.Now().Add(n.backoff(e.Attempts)))
+	return n.Alerter.Retry(ctx, e.ID, n.backoff(e.Attempts))
 }
 
 // backoff is the wait after the failure of a delivery tried attempts

@@ -230,6 +230,8 @@ func forbidden(a access, c caller) string {
 		return "customer keys are managed with the admin token: start the server with -admin-token (or -admin-token-file)"
 	case c.role == roleCustomer && a == accessLoad:
 		return "a customer key reads its customer's numbers; it cannot load or forget logs"
+	case a == accessObjectives:
+		return "objectives are set with the admin token (the load token only when the server has no admin token)"
 	case c.role == roleCustomer:
 		return "a customer key reads its customer's numbers, nothing else"
 	case c.role == roleLoader:
