@@ -7,11 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"time"
 
-	"github.com/logstats/logstats/internal/decimal"
 	"github.com/logstats/logstats/internal/jsonstr"
 )
 
@@ -245,25 +242,10 @@ func eventBody(eventID, customer string, from, to Date, o ObjectiveStatus) []byt
 	b := []byte(`{"event":"` + event + `","event_id":"` + eventID + `","customer_id":`)
 	b = jsonstr.Append(b, customer)
 	b = append(b, `,"objective":"`+o.Objective.String()+`","window":{"from":"`+from.String()+`","to":"`+to.String()+`"},"actual":`...)
-	switch {
-	case !o.HasActual:
-		b = append(b, "null"...)
-	case o.Objective.IsLatency():
-		b = decimal.Append(b, o.Latency.Microseconds(), 6)
-	default:
-		b = decimal.Append(b, int64(math.Round(o.Uptime*100)), 2)
-	}
-	b = append(b, `,"target":`+o.Objective.TargetText()+`,"budget":{"allowed":`...)
-	b = strconv.AppendInt(b, o.Allowed, 10)
-	b = append(b, `,"spent":`...)
-	b = strconv.AppendInt(b, o.Spent, 10)
-	b = append(b, `,"remaining":`...)
-	if r, ok := o.Remaining(); ok {
-		b = decimal.Append(b, r, 3)
-	} else {
-		b = append(b, "null"...)
-	}
-	return append(b, "}}"...)
+	b = o.AppendActual(b)
+	b = append(b, `,"target":`+o.Objective.TargetText()+`,"budget":`...)
+	b = o.AppendBudget(b)
+	return append(b, '}')
 }
 
 // DueEvents returns the queued events whose next try is due, oldest

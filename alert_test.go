@@ -86,7 +86,7 @@ func TestAlerter(t *testing.T) {
 		}
 		// A customer's own objectives replace the breached one: the state
 		// of the old is forgotten, the new one is met.
-		if err := stats.SetObjectives(ctx, "a", []logstats.Objective{mustObjective(t, "uptime>=10")}); err != nil {
+		if err := stats.SetObjectives(ctx, "a", []logstats.Objective{testdb.Objective(t, "uptime>=10")}); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := a.Evaluate(ctx, []string{"a"}); err != nil || n != 0 {
@@ -122,15 +122,6 @@ func TestAlerter(t *testing.T) {
 			t.Fatalf("Evaluate with a corrupt customer = %d, %v; want d's event and an EvaluateError naming bad", n, err)
 		}
 	})
-}
-
-func mustObjective(t *testing.T, s string) logstats.Objective {
-	t.Helper()
-	o, err := logstats.ParseObjective(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
 }
 
 func mustJSON(t *testing.T, v any) []byte {

@@ -507,16 +507,16 @@ func (s *StatsService) findFiltered(ctx context.Context, customerID string, f St
 	st, union := mergeRanked(days, f.Percentiles, f.Failed)
 	out := &CustomerStats{CustomerID: customerID, DayZone: zone, From: f.From, To: f.To, Failed: f.Failed,
 		Stats: st, Objectives: evaluateAll(objectives, union, &st)}
-	periods := periodMerger{interval: f.Interval, from: f.From, to: f.To}
+	periods := periodMerger{interval: f.Interval, from: f.From, to: f.To, percentiles: f.Percentiles, failed: f.Failed}
 	for i := range days {
 		date := dayKey{day: codeDay(days[i].key[0])}.date()
 		if f.Interval == IntervalDay {
 			out.Daily = append(out.Daily, DailyStats{Date: date, Stats: days[i].stats})
 		} else {
-			periods.add(date, &days[i].r, days[i].ranked, f.Percentiles, f.Failed)
+			periods.add(date, &days[i].r, days[i].ranked)
 		}
 	}
-	periods.flush(f.Percentiles, f.Failed)
+	periods.flush()
 	out.Periods = periods.out
 	return out, nil
 }

@@ -2,6 +2,7 @@ package logstats
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"math/bits"
 	"strconv"
@@ -156,6 +157,34 @@ func (s ObjectiveStatus) Remaining() (thousandths int64, ok bool) {
 	}
 	left := new(big.Int).Mul(big.NewInt(1000), new(big.Int).Sub(big.NewInt(s.Allowed), big.NewInt(s.Spent)))
 	return roundRat(new(big.Rat).SetFrac(left, big.NewInt(s.Allowed))), true
+}
+
+// AppendActual appends the actual figure as JSON: the uptime (a percent
+// to 2 decimals) or the latency (seconds to 6), or null without one.
+func (s ObjectiveStatus) AppendActual(b []byte) []byte {
+	switch {
+	case !s.HasActual:
+		return append(b, "null"...)
+	case s.Objective.latency:
+		return decimal.Append(b, s.Latency.Microseconds(), 6)
+	}
+	return decimal.Append(b, int64(math.Round(s.Uptime*100)), 2)
+}
+
+// AppendBudget appends the budget as JSON: {"allowed": N, "spent": N,
+// "remaining": the Remaining in thousandths as a decimal, or null}.
+func (s ObjectiveStatus) AppendBudget(b []byte) []byte {
+	b = append(b, `{"allowed":`...)
+	b = strconv.AppendInt(b, s.Allowed, 10)
+	b = append(b, `,"spent":`...)
+	b = strconv.AppendInt(b, s.Spent, 10)
+	b = append(b, `,"remaining":`...)
+	if r, ok := s.Remaining(); ok {
+		b = decimal.Append(b, r, 3)
+	} else {
+		b = append(b, "null"...)
+	}
+	return append(b, '}')
 }
 
 // roundRat rounds r half away from zero.

@@ -59,10 +59,12 @@ type PeriodStats struct {
 // range; the days come in ascending order, each with its rollup and
 // distribution.
 type periodMerger struct {
-	interval Interval
-	from     Date
-	to       *Date
-	out      []PeriodStats
+	interval    Interval
+	from        Date
+	to          *Date
+	percentiles []Percentile
+	failed      FailedStatuses
+	out         []PeriodStats
 	// the period being added up
 	start, end Date
 	total      rollup
@@ -70,9 +72,9 @@ type periodMerger struct {
 }
 
 // add adds the day d, of rollup r and distribution rd.
-func (m *periodMerger) add(d Date, r *rollup, rd rankedDist, percentiles []Percentile, failed FailedStatuses) {
+func (m *periodMerger) add(d Date, r *rollup, rd rankedDist) {
 	if m.total.total > 0 && m.end.Before(d) {
-		m.flush(percentiles, failed)
+		m.flush()
 	}
 	if m.total.total == 0 {
 		m.start, m.end = m.interval.periodOf(d)
@@ -84,7 +86,7 @@ func (m *periodMerger) add(d Date, r *rollup, rd rankedDist, percentiles []Perce
 }
 
 // flush ends the period being added up.
-func (m *periodMerger) flush(percentiles []Percentile, failed FailedStatuses) {
+func (m *periodMerger) flush() {
 	if m.total.total == 0 {
 		return
 	}
@@ -95,6 +97,6 @@ func (m *periodMerger) flush(percentiles []Percentile, failed FailedStatuses) {
 	if m.to != nil && m.to.Before(end) {
 		end = *m.to
 	}
-	m.out = append(m.out, PeriodStats{Start: start, End: end, Stats: m.total.stats(m.union, percentiles, failed)})
+	m.out = append(m.out, PeriodStats{Start: start, End: end, Stats: m.total.stats(m.union, m.percentiles, m.failed)})
 	m.total, m.union = rollup{}, rankedUnion{}
 }

@@ -280,14 +280,14 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 	// from all of them, searched by rank rather than merged.
 	var total rollup
 	union := rankedUnion{parts: make([]rankedDist, 0, len(days))}
-	periods := periodMerger{interval: f.Interval, from: f.From, to: f.To}
+	periods := periodMerger{interval: f.Interval, from: f.From, to: f.To, percentiles: f.Percentiles, failed: f.Failed}
 	for i := range days {
 		d := &days[i]
 		rd := d.dist.intoRanked()
 		if f.Interval == IntervalDay {
 			out.Daily = append(out.Daily, DailyStats{Date: dates[i], Stats: d.stats(rd, f.Percentiles, f.Failed)})
 		} else {
-			periods.add(dates[i], d, rd, f.Percentiles, f.Failed)
+			periods.add(dates[i], d, rd)
 		}
 		if len(rd.values) > 0 {
 			union.include(rd)
@@ -295,7 +295,7 @@ func (s *StatsService) findStats(ctx context.Context, customerID string, f Stats
 		d.dist = distribution{}
 		total.merge(d)
 	}
-	periods.flush(f.Percentiles, f.Failed)
+	periods.flush()
 	out.Stats, out.Periods = total.stats(union, f.Percentiles, f.Failed), periods.out
 	objectives, _, err := s.customerObjectives(ctx, customerID)
 	if err != nil {

@@ -59,7 +59,7 @@ func TestNotifier(t *testing.T) {
 		srv := httptest.NewServer(rec)
 		defer srv.Close()
 		stats := logstats.NewStatsService(db.DB)
-		stats.Objectives = []logstats.Objective{mustObjective(t, "uptime>=90")}
+		stats.Objectives = []logstats.Objective{testdb.Objective(t, "uptime>=90")}
 		n := &alert.Notifier{Alerter: logstats.NewAlerter(db.DB, stats), URL: srv.URL, Secret: rec.secret, FirstRetry: 20 * time.Millisecond}
 		ing := logstats.NewIngester(db.DB)
 		ing.Dialect = db.Dialect
@@ -111,7 +111,7 @@ func TestNotifier_GivesUp(t *testing.T) {
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
 	stats := logstats.NewStatsService(db.DB)
-	stats.Objectives = []logstats.Objective{mustObjective(t, "uptime>=90")}
+	stats.Objectives = []logstats.Objective{testdb.Objective(t, "uptime>=90")}
 	alerter := logstats.NewAlerter(db.DB, stats)
 	n := &alert.Notifier{Alerter: alerter, URL: srv.URL, Secret: rec.secret, FirstRetry: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxAge: 200 * time.Millisecond}
 	ing := logstats.NewIngester(db.DB)
@@ -133,13 +133,4 @@ func TestNotifier_GivesUp(t *testing.T) {
 	if _, ok, err := alerter.NextDue(context.Background()); err != nil || ok {
 		t.Fatalf("the queue after giving up: %v, %v; want empty", ok, err)
 	}
-}
-
-func mustObjective(t *testing.T, s string) logstats.Objective {
-	t.Helper()
-	o, err := logstats.ParseObjective(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
 }

@@ -98,27 +98,12 @@ func appendObjectives(b []byte, objectives []logstats.ObjectiveStatus) []byte {
 		b = append(b, `","target":`...)
 		b = append(b, o.Objective.TargetText()...)
 		b = append(b, `,"actual":`...)
-		switch {
-		case !o.HasActual:
-			b = append(b, "null"...)
-		case o.Objective.IsLatency():
-			b = appendSeconds(b, o.Latency, false)
-		default:
-			b = appendUptime(b, o.Uptime)
-		}
+		b = o.AppendActual(b)
 		b = append(b, `,"met":`...)
 		b = strconv.AppendBool(b, o.Met)
-		b = append(b, `,"budget":{"allowed":`...)
-		b = strconv.AppendInt(b, o.Allowed, 10)
-		b = append(b, `,"spent":`...)
-		b = strconv.AppendInt(b, o.Spent, 10)
-		b = append(b, `,"remaining":`...)
-		if r, ok := o.Remaining(); ok {
-			b = decimal.Append(b, r, 3)
-		} else {
-			b = append(b, "null"...)
-		}
-		b = append(b, "}}"...)
+		b = append(b, `,"budget":`...)
+		b = o.AppendBudget(b)
+		b = append(b, '}')
 	}
 	return append(b, ']')
 }

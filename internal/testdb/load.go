@@ -117,3 +117,14 @@ func StatusLog(customer, day string, n, failed int) string {
 	}
 	return b.String()
 }
+
+// Objective parses an objective of a test (logstats.ParseObjective),
+// failing the test when it is malformed.
+func Objective(tb testing.TB, s string) logstats.Objective {
+	tb.Helper()
+	o, err := logstats.ParseObjective(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return o
+}
